@@ -1,0 +1,200 @@
+"""The site folder as frozen values: what the loader builds and every other module reads.
+
+Nothing here touches the disk, the database or a request. A definition is built once per file
+version and shared by every request (like Wagtail's block definitions), so it holds no
+request state.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
+ID_RULE = "[A-Za-z][A-Za-z0-9_-]*"
+
+ELEMENT_TYPES = ("BASIC", "ACTION", "TEXT", "NUMBER", "DATETIME")
+INPUT_TYPES = frozenset({"TEXT", "NUMBER", "DATETIME"})
+MODES = ("EDITABLE", "COMPUTED_ON_SAVE", "COMPUTED_ON_CREATION")
+INDEX_TYPES = ("field", "text")
+RIGHTS = ("reader", "author", "editor", "manager")
+EMAIL_VERIFICATION = ("mandatory", "optional", "none")
+PROVIDERS = ("google", "facebook", "microsoft")
+
+
+def is_valid_id(value: object) -> bool:
+    return isinstance(value, str) and bool(ID_PATTERN.match(value))
+
+
+def parse_principals(value: Any) -> tuple[str, ...] | None:
+    """A list of principals, or one string of names separated by spaces or commas.
+
+    >>> parse_principals("admins, eric")
+    ('admins', 'eric')
+    Returns None when the value is neither (the caller reports it).
+    """
+    if isinstance(value, str):
+        return tuple(name for name in re.split(r"[\s,]+", value) if name)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(item.strip() for item in value if item.strip())
+    return None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in the site folder, printed as `path:line: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Element:
+    id: str
+    type: str
+    label: str
+    mode: str = "EDITABLE"
+    index_type: str | None = None
+    line: int = 1
+
+    @property
+    def is_input(self) -> bool:
+        return self.type in INPUT_TYPES
+
+    @property
+    def is_computed(self) -> bool:
+        return self.mode != "EDITABLE"
+
+    @property
+    def needs_function(self) -> bool:
+        return self.type in ("BASIC", "ACTION") or self.is_computed
+
+
+@dataclass(frozen=True, eq=False)
+class BlockSpec:
+    app_id: str
+    id: str
+    yaml_path: str
+    title: str = ""
+    target: str | None = None
+    view_permission: tuple[str, ...] = ("*",)
+    elements: tuple[Element, ...] = ()
+    layout: Any = None  # a compiled django.template.Template, or None for the default layout
+    code: ModuleType | None = None
+    py_path: str | None = None
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.app_id}/{self.id}"
+
+    @property
+    def is_broken(self) -> bool:
+        return bool(self.problems)
+
+    @property
+    def is_ajax(self) -> bool:
+        return self.target == "ajax"
+
+    @property
+    def inputs(self) -> tuple[Element, ...]:
+        return tuple(element for element in self.elements if element.is_input)
+
+    def element(self, element_id: str) -> Element | None:
+        return next((e for e in self.elements if e.id == element_id), None)
+
+    def function(self, name: str):
+        """The block code's function `name`, or None."""
+        candidate = getattr(self.code, name, None) if self.code is not None else None
+        return candidate if callable(candidate) else None
+
+
+@dataclass(frozen=True)
+class AclSpec:
+    rights: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    row_owners: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class AppSpec:
+    id: str
+    title: str
+    debug: bool = False
+    acl: AclSpec | None = None  # None: no ACL, only managers reach records
+    blocks: dict[str, BlockSpec] = field(default_factory=dict)
+    settings_problems: tuple[Problem, ...] = ()
+
+    @property
+    def indexes(self) -> dict[str, str]:
+        """Index id -> index type, from the elements of every block (`id` is always one)."""
+        found = {"id": "field"}
+        for block in self.blocks.values():
+            for element in block.elements:
+                if element.index_type:
+                    found.setdefault(element.id, element.index_type)
+        return found
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    app_id: str
+    block_id: str
+    line: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.app_id}/{self.block_id}"
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str
+    title: str
+    yaml_path: str
+    view_permission: tuple[str, ...] = ("*",)
+    blocks: tuple[BlockRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    title: str = "Site"
+    signup: bool = True
+    email_verification: str = "optional"
+    providers: tuple[str, ...] = ()
+    otp_required_for: tuple[str, ...] = ()
+    user_managers: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    settings: SiteSettings
+    pages: dict[str, Page]
+    apps: dict[str, AppSpec]
+    problems: tuple[Problem, ...] = ()
+    pages_by_path: dict[str, Page] = field(init=False)
+
+    def __post_init__(self):
+        by_path: dict[str, Page] = {}
+        for page in self.pages.values():
+            by_path.setdefault(page.path, page)
+        object.__setattr__(self, "pages_by_path", by_path)
+
+    def page_at(self, path: str) -> Page | None:
+        return self.pages_by_path.get(path)
+
+    def block(self, app_id: str, block_id: str) -> BlockSpec | None:
+        app = self.apps.get(app_id)
+        return app.blocks.get(block_id) if app else None
+
+    @property
+    def navigation(self) -> list[Page]:
+        return sorted(self.pages.values(), key=lambda page: (page.path != "/", page.path))

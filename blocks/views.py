@@ -1,0 +1,159 @@
+"""HTML routes: the pages, a block alone, its element calls (contract section 3)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.html import conditional_escape
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.identity import who_for
+from records.acl import Verdict, can_see
+
+from . import code
+from .context import BlockContext
+from .loader import current_site
+from .render import block_url, element_value, error_box, missing_block_box, render_block, run
+
+
+def deny(request, verdict: Verdict):
+    """The one place an HTML route turns a refusal into a response."""
+    if verdict is Verdict.LOGIN:
+        return redirect_to_login(request.get_full_path())
+    if verdict is Verdict.FORBID:
+        raise PermissionDenied("You may not see this.")
+    raise Http404
+
+
+def page_view(request, path: str = ""):
+    site = current_site()
+    url_path = "/" + path
+    page = site.page_at(url_path)
+    if page is None:
+        if not url_path.endswith("/") and site.page_at(url_path + "/") is not None:
+            return HttpResponseRedirect(url_path + "/")
+        raise Http404(f"no page at {url_path}")
+    who = who_for(request.user)
+    verdict = can_see(page.view_permission, who)
+    if not verdict:
+        return deny(request, verdict)
+    html = []
+    for ref in page.blocks:
+        block = site.block(ref.app_id, ref.block_id)
+        if block is None:
+            html.append(missing_block_box(ref.app_id, ref.block_id))
+        elif can_see(block.view_permission, who):
+            ctx = BlockContext(request=request, site=site, block=block, page=page)
+            html.append(render_block(ctx, next_url=request.get_full_path()))
+    return render(request, "page.html", {"page": page, "blocks": html})
+
+
+def visible_block(request, app_id: str, block_id: str):
+    """(site, block) when the visitor may see it; raises or returns a refusal otherwise."""
+    site = current_site()
+    block = site.block(app_id, block_id)
+    if block is None:
+        raise Http404(f"no block '{app_id}/{block_id}'")
+    verdict = can_see(block.view_permission, who_for(request.user))
+    return site, block, verdict
+
+
+def block_view(request, app_id: str, block_id: str):
+    site, block, verdict = visible_block(request, app_id, block_id)
+    if not verdict:
+        return deny(request, verdict)
+    if request.method == "POST":
+        return submit_block(request, site, block)
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return show_block(request, site, block)
+
+
+def show_block(request, site, block, *, status: int = 200):
+    ctx = BlockContext(request=request, site=site, block=block)
+    html = render_block(ctx, next_url=safe_next(request))
+    if request.htmx:
+        return HttpResponse(html, status=status)
+    return render(request, "block.html", {"block": block, "html": html}, status=status)
+
+
+def submit_block(request, site, block):
+    if "_save" in request.POST or "_delete" in request.POST:
+        from records.forms import submit_record_form
+
+        return submit_record_form(request, site, block)
+    action = next((e for e in block.elements if e.type == "ACTION" and e.id in request.POST), None)
+    if action is None:
+        names = ", ".join(e.id for e in block.elements if e.type == "ACTION") or "none"
+        return HttpResponseBadRequest(
+            f"The form names no action of block {block.key}; its actions: {names}.",
+            content_type="text/plain",
+        )
+    return run_action(request, site, block, action)
+
+
+def run_action(request, site, block, action):
+    """Run an ACTION; a returned string is where to go, otherwise back to the page (`next`)."""
+    if block.is_broken:
+        return HttpResponse(error_box(block, block.problems, site.apps[block.app_id].debug))
+    ctx = BlockContext(request=request, site=site, block=block)
+    try:
+        target = element_value(ctx, action)
+    except code.BlockCodeError as exc:
+        box = error_box(block, [exc.problem], ctx.app.debug)
+        if request.htmx:
+            return HttpResponse(box)
+        return render(request, "block.html", {"block": block, "html": box})
+    if isinstance(target, str) and target:
+        return HttpResponseClientRedirect(target) if request.htmx else HttpResponseRedirect(target)
+    if request.htmx:
+        return show_block(request, site, block)
+    return HttpResponseRedirect(safe_next(request) or block_url(block))
+
+
+def safe_next(request) -> str | None:
+    candidate = request.POST.get("next") or request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None
+
+
+def element_view(request, app_id: str, block_id: str, element_id: str):
+    site, block, verdict = visible_block(request, app_id, block_id)
+    element = block.element(element_id)
+    if element is None:
+        raise Http404(f"no element '{element_id}' in block '{block.key}'")
+    if not verdict:
+        return deny(request, verdict)
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    if element.type == "ACTION":
+        if request.method == "POST":
+            return run_action(request, site, block, element)
+        # A GET never changes anything: it offers the action's button instead.
+        return show_block(request, site, block)
+    return element_answer(request, site, block, element)
+
+
+def element_answer(request, site, block, element):
+    if block.is_broken:
+        return HttpResponse(error_box(block, block.problems, site.apps[block.app_id].debug))
+    ctx = BlockContext(request=request, site=site, block=block)
+    try:
+        hook = block.function("on_display")
+        if hook is not None:
+            run(ctx, hook, "on_display")
+        value = element_value(ctx, element)
+    except code.BlockCodeError as exc:
+        return HttpResponse(error_box(block, [exc.problem], ctx.app.debug))
+    if isinstance(value, str):
+        return HttpResponse(conditional_escape(value))
+    try:
+        return JsonResponse(value, safe=False)
+    except TypeError:
+        return HttpResponse(conditional_escape(str(value)))
