@@ -1,0 +1,78 @@
+"""Records and API tokens: the tables of the `records` app.
+
+Models hold data and no business rules: every write goes through `records.store` (records)
+or `records.tokens` (API tokens), every read of records through `records.selectors`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Record(models.Model):
+    """One record of one app: its items are a JSON object, as the API shows them (minus `id`).
+
+    `items` holds what clients and blocks wrote, plus the server's stamps `_author` (the
+    user name of the creator) and `block` (the block it was saved through). `block_id` and
+    `author` mirror those stamps as columns so they can be filtered on without reading JSON.
+    `version` grows by one on every write; the `ETag` is made of the primary key and it.
+    """
+
+    app_id = models.CharField(max_length=100)
+    record_id = models.CharField(max_length=200)
+    block_id = models.CharField(max_length=100, blank=True, default="")
+    items = models.JSONField(default=dict, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="authored_records",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app_id", "record_id"], name="record_id_unique_per_app"
+            ),
+        ]
+        # Pages of a list are ordered by (app_id, pk): without this SQLite sorts the whole app.
+        indexes = [models.Index(fields=["app_id", "id"], name="record_app_pk")]
+        ordering = ["app_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.app_id}/{self.record_id}"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}.{self.version}"'
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only the SHA-256 of the token is stored: the token is shown once.
+
+    Tokens are random and long, so a fast hash is enough; the password hasher would cost
+    about 0.2 s per request (STYLE.md section 4).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True, default="")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        max_length=16, editable=False, help_text="The token's first characters."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or 'unnamed'}) of {self.user}"
