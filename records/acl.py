@@ -131,7 +131,11 @@ class Access:
         if facts is None:
             return self._can_in_app(action)
         if not self._can_read(facts):
-            return Verdict.HIDE if self.who.is_authenticated or self.has_right("reader") else refuse(self.who)
+            return (
+                Verdict.HIDE
+                if self.who.is_authenticated or self.has_right("reader")
+                else refuse(self.who)
+            )
         if action == "view":
             return Verdict.ALLOW
         if action in ("edit", "delete"):
@@ -141,7 +145,9 @@ class Access:
                 return Verdict.ALLOW
             return refuse(self.who)
         if action == "share":
-            if self.has_right("editor") or (self.who.is_authenticated and facts.author == self.who.username):
+            if self.has_right("editor") or (
+                self.who.is_authenticated and facts.author == self.who.username
+            ):
                 return Verdict.ALLOW
             return refuse(self.who)
         return self._can_in_app(action)
@@ -180,7 +186,9 @@ class AclRules:
 def access_for(acl: AclRules | None, who: Who) -> Access:
     """Rights and roles of `who` in an app with this ACL (None: no ACL, managers only)."""
     roles = frozenset(
-        role for role, principals in (acl.roles.items() if acl else ()) if names_any(principals, who)
+        role
+        for role, principals in (acl.roles.items() if acl else ())
+        if names_any(principals, who)
     )
     if who.is_superuser:
         level = RANK["manager"]
