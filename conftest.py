@@ -27,6 +27,12 @@ class SiteFolder:
         (self.root / rel).unlink()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """The production hasher costs ~0.2 s per password by design; tests need no such cost."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def site_dir(tmp_path, settings):
     folder = tmp_path / "site"

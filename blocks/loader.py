@@ -168,6 +168,7 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
         if page is not None:
             pages[page.name] = page
     problems.extend(page_problems(pages, apps))
+    problems.sort(key=lambda problem: (problem.path, problem.line))
     return Site(settings=site_settings, pages=pages, apps=apps, problems=tuple(problems))
 
 

@@ -77,7 +77,7 @@ def show_block(request, site, block, *, status: int = 200):
     html = render_block(ctx, next_url=safe_next(request))
     if request.htmx:
         return HttpResponse(html, status=status)
-    return render(request, "block.html", {"block": block, "html": html}, status=status)
+    return render(request, "block.html", {"block_spec": block, "html": html}, status=status)
 
 
 def submit_block(request, site, block):
@@ -106,7 +106,7 @@ def run_action(request, site, block, action):
         box = error_box(block, [exc.problem], ctx.app.debug)
         if request.htmx:
             return HttpResponse(box)
-        return render(request, "block.html", {"block": block, "html": box})
+        return render(request, "block.html", {"block_spec": block, "html": box})
     if isinstance(target, str) and target:
         return HttpResponseClientRedirect(target) if request.htmx else HttpResponseRedirect(target)
     if request.htmx:

@@ -46,7 +46,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_DIR = Path(os.environ.get("SITE_DIR") or BASE_DIR).resolve()
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin at /admin/, behind a verified second factor (accounts.adminsite).
+    "accounts.apps.SiteAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "blocks.middleware.SiteGroupsMiddleware",
 ]
@@ -136,6 +138,14 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_SESSION_REMEMBER = None  # the login form's "remember" checkbox decides
 ACCOUNT_LOGOUT_ON_GET = False
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+# A social login whose provider vouches for the e-mail signs in the user who has it.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# Wrong second-factor codes are limited by accounts.otp (per user and per address, with a
+# message saying how long to wait) instead of django-otp's per-device back-off.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 SOCIALACCOUNT_PROVIDERS = {
     "google": {
         "APP": {
@@ -170,6 +180,43 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+
+
+def email_from_url(url: str) -> dict:
+    """EMAIL_URL -> Django's EMAIL_* settings.
+
+    smtp://user:pass@host:25, submission://user:pass@host (port 587, STARTTLS),
+    smtp+tls://... (STARTTLS), smtps://... (SSL, port 465), console:// (print mail).
+    """
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme not in {"smtp", "smtp+tls", "submission", "smtps", "smtp+ssl"}:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL scheme '{parts.scheme}' is not supported; "
+            "use smtp, smtp+tls, submission, smtps or console"
+        )
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    use_ssl = scheme in {"smtps", "smtp+ssl"} or query.get("ssl") in {"1", "true", "yes"}
+    use_tls = scheme in {"smtp+tls", "submission"} or query.get("tls") in {"1", "true", "yes"}
+    default_port = 465 if use_ssl else 587 if scheme == "submission" else 25
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or default_port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": use_tls and not use_ssl,
+        "EMAIL_USE_SSL": use_ssl,
+    }
+
+
+if os.environ.get("EMAIL_URL"):
+    globals().update(email_from_url(os.environ["EMAIL_URL"]))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -1,0 +1,237 @@
+"""The site folder's validation: every mistake named by file and line (contract §1)."""
+
+import pytest
+from django.core.management import call_command
+
+from blocks.loader import current_site
+
+
+def problems():
+    return [str(problem) for problem in current_site().problems]
+
+
+def test_valid_site_has_no_problems(site_dir):
+    site_dir.write("pages/index.yaml", "title: Home\nblocks: [demo/hello]\n")
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements:\n  message: BASIC\n")
+    site_dir.write("apps/demo/blocks/hello.py", "def message(context):\n    return 'hi'\n")
+    assert problems() == []
+
+
+def test_bad_yaml_names_file_and_line(site_dir):
+    site_dir.write("apps/demo/blocks/hello.yaml", "title: Hi\nelements:\n  message: BASIC\n  bad: [\n")
+    assert problems() == [
+        "apps/demo/blocks/hello.yaml:5: bad YAML: expected the node content, but found '<stream end>'"
+    ]
+
+
+def test_unknown_element_type(site_dir):
+    site_dir.write(
+        "apps/demo/blocks/hello.yaml",
+        """
+        elements:
+          message: BASIC
+          go: {type: BUTTON}
+        """,
+    )
+    site_dir.write("apps/demo/blocks/hello.py", "def message(context):\n    return 1\n")
+    assert problems() == [
+        "apps/demo/blocks/hello.yaml:3: element 'go': unknown type 'BUTTON'; "
+        "allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME"
+    ]
+
+
+def test_unknown_keys_in_block_element_and_page(site_dir):
+    site_dir.write("apps/demo/blocks/hello.yaml", "titel: Hi\nelements:\n  name: {type: TEXT, lable: Name}\n")
+    site_dir.write("pages/index.yaml", "title: Home\nblock: [demo/hello]\n")
+    assert problems() == [
+        "apps/demo/blocks/hello.yaml:1: unknown key 'titel' in block; allowed: elements, target, title, view_permission",
+        "apps/demo/blocks/hello.yaml:3: unknown key 'lable' in element 'name'; allowed: type, label, mode, index_type",
+        "pages/index.yaml:2: unknown key 'block' in page; allowed: path, title, view_permission, blocks",
+    ]
+
+
+def test_missing_element_function(site_dir):
+    site_dir.write(
+        "apps/demo/blocks/hello.yaml",
+        "elements:\n  message: BASIC\n  like: {type: ACTION}\n  title: TEXT\n",
+    )
+    site_dir.write("apps/demo/blocks/hello.py", "def message(context):\n    return 1\n")
+    assert problems() == [
+        "apps/demo/blocks/hello.yaml:3: element 'like' (ACTION) needs a function 'like(context)' in apps/demo/blocks/hello.py"
+    ]
+
+
+def test_missing_py_file_for_basic_element(site_dir):
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements:\n  message: BASIC\n")
+    assert problems() == [
+        "apps/demo/blocks/hello.yaml:2: element 'message' (BASIC) needs a function 'message(context)' "
+        "in apps/demo/blocks/hello.py (missing file)"
+    ]
+
+
+def test_syntax_error_in_py(site_dir):
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements:\n  message: BASIC\n")
+    site_dir.write("apps/demo/blocks/hello.py", "def message(context):\n    return (1\n\nx = 2\n")
+    assert problems() == ["apps/demo/blocks/hello.py:2: syntax error: '(' was never closed"]
+
+
+def test_error_while_loading_py_names_its_line(site_dir):
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements: {}\n")
+    site_dir.write("apps/demo/blocks/hello.py", "import os\n\nVALUE = 1 / 0\n")
+    assert problems() == [
+        "apps/demo/blocks/hello.py:3: error while loading: ZeroDivisionError: division by zero"
+    ]
+
+
+def test_syntax_error_in_html(site_dir):
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements: {}\n")
+    site_dir.write("apps/demo/blocks/hello.html", "<p>\n{% if x %}\n{% endfor %}\n")
+    assert problems() == [
+        "apps/demo/blocks/hello.html:3: template error: Invalid block tag on line 3: 'endfor', "
+        "expected 'elif', 'else' or 'endif'. Did you forget to register or load this tag?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rel", "expected"),
+    [
+        ("apps/demo/blocks/9lives.yaml", "apps/demo/blocks/9lives.yaml:1: block id '9lives' (file name) must match [A-Za-z][A-Za-z0-9_-]*"),
+        ("apps/my app/blocks/x.yaml", "apps/my app/blocks/x.yaml:1: app id 'my app' (folder apps/my app) must match [A-Za-z][A-Za-z0-9_-]*"),
+        ("pages/_draft.yaml", "pages/_draft.yaml:1: page name '_draft' (file name) must match [A-Za-z][A-Za-z0-9_-]*"),
+    ],
+)
+def test_bad_ids_in_file_names(site_dir, rel, expected):
+    site_dir.write(rel, "elements: {}\n" if "blocks" in rel else "title: x\n")
+    assert problems() == [expected]
+
+
+def test_bad_element_id(site_dir):
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements:\n  ok: TEXT\n  2fast: TEXT\n  actions: TEXT\n")
+    assert problems() == [
+        "apps/demo/blocks/hello.yaml:3: element id '2fast' must match [A-Za-z][A-Za-z0-9_-]*",
+        "apps/demo/blocks/hello.yaml:4: element id 'actions' is reserved "
+        "(actions, block, id, on_delete, on_display, on_save, record_id)",
+    ]
+
+
+def test_page_naming_missing_block(site_dir):
+    site_dir.write("apps/rating/blocks/rate.yaml", "elements: {}\n")
+    site_dir.write("apps/rating/blocks/summary.yaml", "elements: {}\n")
+    site_dir.write("pages/index.yaml", "title: Home\nblocks:\n  - rating/rate\n  - rating/rat\n  - app: nope\n    block: x\n")
+    assert problems() == [
+        "pages/index.yaml:4: block 'rating/rat' not found; blocks in app 'rating': rate, summary",
+        "pages/index.yaml:5: block 'nope/x' not found: no app 'nope'; apps: rating",
+    ]
+
+
+def test_bad_values_in_settings_files(site_dir):
+    site_dir.write(
+        "settings.yaml",
+        """
+        title: Shop
+        auth:
+          signup: maybe
+          email_verification: sometimes
+          providers: [google, myspace]
+        """,
+    )
+    site_dir.write("apps/shop/settings.yaml", "acl:\n  rights:\n    reader: ['*']\n    owner: [bob]\n")
+    assert problems() == [
+        "apps/shop/settings.yaml:4: unknown key 'owner' in acl.rights; allowed: reader, author, editor, manager",
+        "settings.yaml:3: auth.signup must be true or false, found 'maybe'",
+        "settings.yaml:4: auth.email_verification must be one of mandatory, optional, none; found 'sometimes'",
+        "settings.yaml:5: unknown provider 'myspace'; allowed: google, facebook, microsoft",
+    ]
+
+
+def test_every_problem_of_a_file_is_listed(site_dir):
+    site_dir.write(
+        "apps/demo/blocks/hello.yaml",
+        "title: [not, a, string]\ntarget: modal\nelements:\n  a: {type: NOPE}\n  b: {mode: EDITABLE}\n",
+    )
+    assert problems() == [
+        "apps/demo/blocks/hello.yaml:1: title must be a string, found a list",
+        "apps/demo/blocks/hello.yaml:2: target must be one of ajax; found 'modal'",
+        "apps/demo/blocks/hello.yaml:4: element 'a': unknown type 'NOPE'; allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME",
+        "apps/demo/blocks/hello.yaml:5: element 'b' has no type; allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME",
+    ]
+
+
+def test_check_site_prints_problems_and_exits_1(site_dir, capsys):
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements:\n  message: BASIC\n")
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("check_site")
+    assert exit_info.value.code == 1
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        "apps/demo/blocks/hello.yaml:2: element 'message' (BASIC) needs a function 'message(context)' "
+        "in apps/demo/blocks/hello.py (missing file)"
+    ]
+
+
+def test_check_site_passes_on_the_demo_site(settings, capsys):
+    from django.conf import settings as django_settings
+
+    settings.SITE_DIR = django_settings.BASE_DIR
+    call_command("check_site")
+    assert capsys.readouterr().out.strip() == "The site folder has no problems."
+
+
+def test_site_problems_are_django_system_check_warnings(site_dir):
+    from django.core import checks
+
+    site_dir.write("pages/index.yaml", "blocks: [x/y]\n")
+    found = [m for m in checks.run_checks() if m.id == "blocks.W001"]
+    assert [m.msg for m in found] == ["pages/index.yaml:1: block 'x/y' not found: no app 'x'; apps: none"]
+    assert all(m.level == checks.WARNING for m in found)
+
+
+# --- hot reload -------------------------------------------------------------------------
+
+
+def test_parsed_once_while_nothing_changes(site_dir):
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements: {}\n")
+    assert current_site() is current_site()
+
+
+@pytest.mark.parametrize("kind", ["settings", "page", "app_settings", "block_yaml", "block_html", "block_py"])
+def test_each_file_kind_is_reloaded_on_change(site_dir, kind):
+    site_dir.write("apps/demo/blocks/hello.yaml", "title: One\nelements:\n  message: BASIC\n")
+    site_dir.write("apps/demo/blocks/hello.py", "def message(context):\n    return 'one'\n")
+    site_dir.write("apps/demo/blocks/hello.html", "<p>{{ message }}</p>\n")
+    site_dir.write("apps/demo/settings.yaml", "title: Demo one\n")
+    site_dir.write("pages/index.yaml", "title: Page one\nblocks: [demo/hello]\n")
+    before = current_site()
+    edits = {
+        "settings": ("settings.yaml", "title: Site two\n", lambda s: s.settings.title == "Site two"),
+        "page": ("pages/index.yaml", "title: Page two\n", lambda s: s.pages["index"].title == "Page two"),
+        "app_settings": ("apps/demo/settings.yaml", "title: Demo two\n", lambda s: s.apps["demo"].title == "Demo two"),
+        "block_yaml": (
+            "apps/demo/blocks/hello.yaml",
+            "title: Two\nelements:\n  message: BASIC\n",
+            lambda s: s.block("demo", "hello").title == "Two",
+        ),
+        "block_html": (
+            "apps/demo/blocks/hello.html",
+            "<b>{{ message }}</b>\n",
+            lambda s: "<b>" in s.block("demo", "hello").layout.source,
+        ),
+        "block_py": (
+            "apps/demo/blocks/hello.py",
+            "def message(context):\n    return 'two'\n",
+            lambda s: s.block("demo", "hello").code.message(None) == "two",
+        ),
+    }
+    rel, text, changed = edits[kind]
+    assert not changed(before)
+    site_dir.write(rel, text)
+    after = current_site()
+    assert after is not before
+    assert changed(after)
+
+
+def test_a_removed_block_disappears(site_dir):
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements: {}\n")
+    assert current_site().block("demo", "hello") is not None
+    site_dir.remove("apps/demo/blocks/hello.yaml")
+    assert current_site().block("demo", "hello") is None
