@@ -157,7 +157,9 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
         problems.extend(file_problems)
         return value
 
-    site_settings = load("settings.yaml", parse_site_settings) if "settings.yaml" in files else SiteSettings()
+    site_settings = (
+        load("settings.yaml", parse_site_settings) if "settings.yaml" in files else SiteSettings()
+    )
     apps = {}
     for app_id in sorted({rel.split("/")[1] for rel in files if rel.startswith("apps/")}):
         apps[app_id] = build_app(app_id, files, load, problems)
@@ -176,12 +178,18 @@ def build_app(app_id: str, files, load, problems: list[Problem]) -> AppSpec | No
     prefix = f"apps/{app_id}/"
     if not is_valid_id(app_id):
         first = min(rel for rel in files if rel.startswith(prefix))
-        problems.append(Problem(first, 1, f"app id '{app_id}' (folder apps/{app_id}) must match {ID_RULE}"))
+        problems.append(
+            Problem(first, 1, f"app id '{app_id}' (folder apps/{app_id}) must match {ID_RULE}")
+        )
         return None
     settings_rel = f"{prefix}settings.yaml"
     app_settings = load(settings_rel, parse_app_settings) if settings_rel in files else {}
     block_ids = sorted(
-        {rel[len(prefix) + 7 :].rsplit(".", 1)[0] for rel in files if rel.startswith(prefix + "blocks/")}
+        {
+            rel[len(prefix) + 7 :].rsplit(".", 1)[0]
+            for rel in files
+            if rel.startswith(prefix + "blocks/")
+        }
     )
     blocks = {}
     for block_id in block_ids:
@@ -198,7 +206,9 @@ def build_app(app_id: str, files, load, problems: list[Problem]) -> AppSpec | No
     )
 
 
-def build_block(app_id: str, block_id: str, files, load, problems: list[Problem]) -> BlockSpec | None:
+def build_block(
+    app_id: str, block_id: str, files, load, problems: list[Problem]
+) -> BlockSpec | None:
     base = f"apps/{app_id}/blocks/{block_id}"
     yaml_rel, html_rel, py_rel = f"{base}.yaml", f"{base}.html", f"{base}.py"
     if not is_valid_id(block_id):
@@ -213,7 +223,11 @@ def build_block(app_id: str, block_id: str, files, load, problems: list[Problem]
     start = len(problems)
     definition = load(yaml_rel, parse_block)
     template = load(html_rel, _compile_layout) if html_rel in files else None
-    module = load(py_rel, lambda path, rel: _load_code(path, rel, app_id, block_id)) if py_rel in files else None
+    module = (
+        load(py_rel, lambda path, rel: _load_code(path, rel, app_id, block_id))
+        if py_rel in files
+        else None
+    )
     if definition is None:
         return BlockSpec(app_id, block_id, yaml_rel, problems=tuple(problems[start:]))
     block = BlockSpec(
@@ -256,18 +270,32 @@ def page_problems(pages: dict[str, Page], apps: dict[str, AppSpec]) -> list[Prob
     for page in pages.values():
         if page.path in seen_paths:
             found.append(
-                Problem(page.yaml_path, 1, f"path '{page.path}' is already the path of {seen_paths[page.path]}")
+                Problem(
+                    page.yaml_path,
+                    1,
+                    f"path '{page.path}' is already the path of {seen_paths[page.path]}",
+                )
             )
         seen_paths.setdefault(page.path, page.yaml_path)
         for ref in page.blocks:
             app = apps.get(ref.app_id)
             if app is None:
                 known = ", ".join(sorted(apps)) or "none"
-                found.append(Problem(page.yaml_path, ref.line, f"block '{ref.key}' not found: no app '{ref.app_id}'; apps: {known}"))
+                found.append(
+                    Problem(
+                        page.yaml_path,
+                        ref.line,
+                        f"block '{ref.key}' not found: no app '{ref.app_id}'; apps: {known}",
+                    )
+                )
             elif ref.block_id not in app.blocks:
                 known = ", ".join(sorted(app.blocks)) or "none"
                 found.append(
-                    Problem(page.yaml_path, ref.line, f"block '{ref.key}' not found; blocks in app '{ref.app_id}': {known}")
+                    Problem(
+                        page.yaml_path,
+                        ref.line,
+                        f"block '{ref.key}' not found; blocks in app '{ref.app_id}': {known}",
+                    )
                 )
     return found
 
@@ -308,13 +336,20 @@ def parse_site_settings(path: Path, rel: str):
         providers = doc.ids(auth["providers"][1], "auth.providers")
         for name in providers:
             if name not in PROVIDERS:
-                doc.problem(auth["providers"][1], f"unknown provider '{name}'; allowed: {', '.join(PROVIDERS)}")
+                doc.problem(
+                    auth["providers"][1],
+                    f"unknown provider '{name}'; allowed: {', '.join(PROVIDERS)}",
+                )
         values["providers"] = tuple(name for name in providers if name in PROVIDERS)
     if "user_managers" in auth:
-        values["user_managers"] = doc.principals(auth["user_managers"][1], "auth.user_managers") or ()
+        values["user_managers"] = (
+            doc.principals(auth["user_managers"][1], "auth.user_managers") or ()
+        )
     otp = doc.mapping(auth["otp"][1] if "otp" in auth else None, "auth.otp", ("required_for",))
     if "required_for" in otp:
-        values["otp_required_for"] = doc.principals(otp["required_for"][1], "auth.otp.required_for") or ()
+        values["otp_required_for"] = (
+            doc.principals(otp["required_for"][1], "auth.otp.required_for") or ()
+        )
     return SiteSettings(**values), doc.problems
 
 
@@ -322,7 +357,9 @@ def parse_page(path: Path, rel: str):
     name = path.name[: -len(".yaml")]
     doc = _read_yaml(path, rel)
     if not is_valid_id(name):
-        doc.problems.insert(0, Problem(rel, 1, f"page name '{name}' (file name) must match {ID_RULE}"))
+        doc.problems.insert(
+            0, Problem(rel, 1, f"page name '{name}' (file name) must match {ID_RULE}")
+        )
         return None, doc.problems
     if not doc.is_parsed:
         return None, doc.problems
@@ -334,15 +371,27 @@ def parse_page(path: Path, rel: str):
         if not page_path.startswith("/"):
             doc.problem(node, f"path must start with '/', found '{page_path}'")
         elif page_path.startswith(RESERVED_PREFIXES):
-            doc.problem(node, f"path '{page_path}' is taken by the site's own routes ({', '.join(RESERVED_PREFIXES)})")
+            doc.problem(
+                node,
+                f"path '{page_path}' is taken by the site's own routes ({', '.join(RESERVED_PREFIXES)})",
+            )
         if not page_path.endswith("/"):
             page_path += "/"
-    title = doc.string(keys["title"][1], "title") if "title" in keys else name.replace("_", " ").title()
+    title = (
+        doc.string(keys["title"][1], "title") if "title" in keys else name.replace("_", " ").title()
+    )
     view_permission: tuple[str, ...] = ("*",)
     if "view_permission" in keys:
         view_permission = doc.principals(keys["view_permission"][1], "view_permission") or ()
     refs = page_blocks(doc, keys["blocks"][1]) if "blocks" in keys else ()
-    page = Page(name=name, path=page_path, title=title, yaml_path=rel, view_permission=view_permission, blocks=refs)
+    page = Page(
+        name=name,
+        path=page_path,
+        title=title,
+        yaml_path=rel,
+        view_permission=view_permission,
+        blocks=refs,
+    )
     return page, doc.problems
 
 
@@ -362,7 +411,9 @@ def page_blocks(doc: YamlFile, node) -> tuple[BlockRef, ...]:
                 continue
             app_id, block_id = str(value["app"]), str(value["block"])
         else:
-            doc.problem(item, f"a page block must be 'app/block' or {{app: …, block: …}}, found {value!r}")
+            doc.problem(
+                item, f"a page block must be 'app/block' or {{app: …, block: …}}, found {value!r}"
+            )
             continue
         if not (is_valid_id(app_id) and is_valid_id(block_id)):
             doc.problem(item, f"block '{app_id}/{block_id}': ids must match {ID_RULE}")
@@ -391,10 +442,14 @@ def parse_app_settings(path: Path, rel: str):
 def parse_acl(doc: YamlFile, node) -> AclSpec:
     keys = doc.mapping(node, "acl", ("rights", "roles", "row_owners"))
     rights = {}
-    for right, (_, value_node) in doc.mapping(keys["rights"][1] if "rights" in keys else None, "acl.rights", RIGHTS).items():
+    for right, (_, value_node) in doc.mapping(
+        keys["rights"][1] if "rights" in keys else None, "acl.rights", RIGHTS
+    ).items():
         rights[right] = doc.principals(value_node, f"acl.rights.{right}") or ()
     roles = {}
-    for role, (key_node, value_node) in doc.mapping(keys["roles"][1] if "roles" in keys else None, "acl.roles", None).items():
+    for role, (key_node, value_node) in doc.mapping(
+        keys["roles"][1] if "roles" in keys else None, "acl.roles", None
+    ).items():
         if not is_valid_id(role):
             doc.problem(key_node, f"role name '{role}' must match {ID_RULE}")
             continue
@@ -408,13 +463,20 @@ def parse_block(path: Path, rel: str):
     if not doc.is_parsed:
         return None, doc.problems
     keys = doc.mapping(doc.root, "block", ("elements", "target", "title", "view_permission"))
-    definition: dict[str, Any] = {"title": "", "target": None, "view_permission": ("*",), "elements": ()}
+    definition: dict[str, Any] = {
+        "title": "",
+        "target": None,
+        "view_permission": ("*",),
+        "elements": (),
+    }
     if "title" in keys:
         definition["title"] = doc.string(keys["title"][1], "title")
     if "target" in keys:
         definition["target"] = doc.choice(keys["target"][1], "target", ("ajax",), None)
     if "view_permission" in keys:
-        definition["view_permission"] = doc.principals(keys["view_permission"][1], "view_permission") or ()
+        definition["view_permission"] = (
+            doc.principals(keys["view_permission"][1], "view_permission") or ()
+        )
     if "elements" in keys:
         definition["elements"] = parse_elements(doc, keys["elements"][1])
     return definition, doc.problems
@@ -427,7 +489,10 @@ def parse_elements(doc: YamlFile, node) -> tuple[Element, ...]:
             doc.problem(key_node, f"element id '{element_id}' must match {ID_RULE}")
             continue
         if element_id in RESERVED_ELEMENT_IDS:
-            doc.problem(key_node, f"element id '{element_id}' is reserved ({', '.join(sorted(RESERVED_ELEMENT_IDS))})")
+            doc.problem(
+                key_node,
+                f"element id '{element_id}' is reserved ({', '.join(sorted(RESERVED_ELEMENT_IDS))})",
+            )
             continue
         element = parse_element(doc, element_id, key_node, value_node)
         if element is not None:
@@ -448,9 +513,15 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
     type_node = keys["type"][1]
     element_type = doc.value(type_node)
     if element_type not in ELEMENT_TYPES:
-        doc.problem(type_node, f"{what}: unknown type {element_type!r}; allowed: {', '.join(ELEMENT_TYPES)}")
+        doc.problem(
+            type_node, f"{what}: unknown type {element_type!r}; allowed: {', '.join(ELEMENT_TYPES)}"
+        )
         return None
-    label = doc.string(keys["label"][1], f"{what} label") if "label" in keys else element_id.replace("_", " ").capitalize()
+    label = (
+        doc.string(keys["label"][1], f"{what} label")
+        if "label" in keys
+        else element_id.replace("_", " ").capitalize()
+    )
     mode, index_type = "EDITABLE", None
     if "mode" in keys:
         mode = doc.choice(keys["mode"][1], f"{what} mode", MODES, "EDITABLE")
@@ -459,6 +530,11 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
     if element_type not in INPUT_TYPES:
         for key in ("mode", "index_type"):
             if key in keys:
-                doc.problem(keys[key][0], f"{what}: {key} applies only to {', '.join(sorted(INPUT_TYPES))} elements")
+                doc.problem(
+                    keys[key][0],
+                    f"{what}: {key} applies only to {', '.join(sorted(INPUT_TYPES))} elements",
+                )
         mode, index_type = "EDITABLE", None
-    return Element(id=element_id, type=element_type, label=label, mode=mode, index_type=index_type, line=line)
+    return Element(
+        id=element_id, type=element_type, label=label, mode=mode, index_type=index_type, line=line
+    )

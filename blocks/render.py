@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.middleware.csrf import get_token
 from django.template import Context
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from . import code
@@ -120,7 +120,9 @@ def display_value(value) -> str:
 def widget(block: BlockSpec, element: Element, value, error: str | None) -> SafeString:
     field_id = f"f-{block.app_id}-{block.id}-{element.id}"
     error_html = (
-        format_html('<span class="field-error" id="{}-error" role="alert">{}</span>', field_id, error)
+        format_html(
+            '<span class="field-error" id="{}-error" role="alert">{}</span>', field_id, error
+        )
         if error
         else ""
     )
@@ -152,13 +154,17 @@ def widget_value(element: Element, value) -> str:
 def builtin_actions(ctx: BlockContext, edit: bool) -> dict:
     record = ctx.record
     actions = {
-        "save": SafeString('<button type="submit" class="action save" name="_save" value="1">Save</button>')
+        "save": SafeString(
+            '<button type="submit" class="action save" name="_save" value="1">Save</button>'
+        )
     }
     if record is not None:
-        actions["edit"] = format_html('<a class="action edit" href="{}edit/">Edit</a>', record.html_url)
+        actions["edit"] = format_html(
+            '<a class="action edit" href="{}edit/">Edit</a>', record.html_url
+        )
         actions["delete"] = SafeString(
             '<button type="submit" class="action delete" name="_delete" value="1" '
-            'formnovalidate>Delete</button>'
+            "formnovalidate>Delete</button>"
         )
     return actions
 
@@ -169,14 +175,20 @@ def default_layout(block: BlockSpec, variables: dict, edit: bool) -> SafeString:
     for element in block.elements:
         value = variables[element.id]
         if element.type == "BASIC":
-            parts.append(format_html('<div class="element" data-element="{}">{}</div>', element.id, value))
+            parts.append(
+                format_html('<div class="element" data-element="{}">{}</div>', element.id, value)
+            )
         elif element.type == "ACTION":
             parts.append(value)
         elif edit and not element.is_computed:
             parts.append(format_html('<div class="element">{}</div>', value))
         else:
             parts.append(
-                format_html('<div class="element"><span class="label">{}</span> {}</div>', element.label, value)
+                format_html(
+                    '<div class="element"><span class="label">{}</span> {}</div>',
+                    element.label,
+                    value,
+                )
             )
     if block.inputs and edit:
         parts.append(variables["actions"]["save"])
@@ -216,7 +228,9 @@ def console_script(ctx: BlockContext) -> str:
     if not (ctx.app.debug and ctx.logs):
         return ""
     prefix = f"[{ctx.block.key}]"
-    lines = "".join(f"console.log({json_for_script(prefix)}, {json_for_script(m)});" for m in ctx.logs)
+    lines = "".join(
+        f"console.log({json_for_script(prefix)}, {json_for_script(m)});" for m in ctx.logs
+    )
     return SafeString(f"<script>{lines}</script>")
 
 

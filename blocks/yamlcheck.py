@@ -32,7 +32,9 @@ class YamlFile:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
-            self.problems.append(Problem(self.rel_path, line, f"bad YAML: {exc.problem or exc.context}"))
+            self.problems.append(
+                Problem(self.rel_path, line, f"bad YAML: {exc.problem or exc.context}")
+            )
         except yaml.YAMLError as exc:
             self.problems.append(Problem(self.rel_path, 1, f"bad YAML: {exc}"))
         return None
@@ -104,7 +106,8 @@ class YamlFile:
         parsed = parse_principals(self.value(node))
         if parsed is None:
             self.problem(
-                node, f"{what} must be a list of principals or one string of names, found {kind_of(node)}"
+                node,
+                f"{what} must be a list of principals or one string of names, found {kind_of(node)}",
             )
         return parsed
 
@@ -125,6 +128,10 @@ def kind_of(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     tag = node.tag.rsplit(":", 1)[-1]
-    return {"str": "a string", "int": "a number", "float": "a number", "bool": "true/false", "null": "nothing"}.get(
-        tag, f"a {tag}"
-    )
+    return {
+        "str": "a string",
+        "int": "a number",
+        "float": "a number",
+        "bool": "true/false",
+        "null": "nothing",
+    }.get(tag, f"a {tag}")

@@ -18,7 +18,9 @@ def test_valid_site_has_no_problems(site_dir):
 
 
 def test_bad_yaml_names_file_and_line(site_dir):
-    site_dir.write("apps/demo/blocks/hello.yaml", "title: Hi\nelements:\n  message: BASIC\n  bad: [\n")
+    site_dir.write(
+        "apps/demo/blocks/hello.yaml", "title: Hi\nelements:\n  message: BASIC\n  bad: [\n"
+    )
     assert problems() == [
         "apps/demo/blocks/hello.yaml:5: bad YAML: expected the node content, but found '<stream end>'"
     ]
@@ -41,7 +43,9 @@ def test_unknown_element_type(site_dir):
 
 
 def test_unknown_keys_in_block_element_and_page(site_dir):
-    site_dir.write("apps/demo/blocks/hello.yaml", "titel: Hi\nelements:\n  name: {type: TEXT, lable: Name}\n")
+    site_dir.write(
+        "apps/demo/blocks/hello.yaml", "titel: Hi\nelements:\n  name: {type: TEXT, lable: Name}\n"
+    )
     site_dir.write("pages/index.yaml", "title: Home\nblock: [demo/hello]\n")
     assert problems() == [
         "apps/demo/blocks/hello.yaml:1: unknown key 'titel' in block; allowed: elements, target, title, view_permission",
@@ -95,9 +99,18 @@ def test_syntax_error_in_html(site_dir):
 @pytest.mark.parametrize(
     ("rel", "expected"),
     [
-        ("apps/demo/blocks/9lives.yaml", "apps/demo/blocks/9lives.yaml:1: block id '9lives' (file name) must match [A-Za-z][A-Za-z0-9_-]*"),
-        ("apps/my app/blocks/x.yaml", "apps/my app/blocks/x.yaml:1: app id 'my app' (folder apps/my app) must match [A-Za-z][A-Za-z0-9_-]*"),
-        ("pages/_draft.yaml", "pages/_draft.yaml:1: page name '_draft' (file name) must match [A-Za-z][A-Za-z0-9_-]*"),
+        (
+            "apps/demo/blocks/9lives.yaml",
+            "apps/demo/blocks/9lives.yaml:1: block id '9lives' (file name) must match [A-Za-z][A-Za-z0-9_-]*",
+        ),
+        (
+            "apps/my app/blocks/x.yaml",
+            "apps/my app/blocks/x.yaml:1: app id 'my app' (folder apps/my app) must match [A-Za-z][A-Za-z0-9_-]*",
+        ),
+        (
+            "pages/_draft.yaml",
+            "pages/_draft.yaml:1: page name '_draft' (file name) must match [A-Za-z][A-Za-z0-9_-]*",
+        ),
     ],
 )
 def test_bad_ids_in_file_names(site_dir, rel, expected):
@@ -106,7 +119,9 @@ def test_bad_ids_in_file_names(site_dir, rel, expected):
 
 
 def test_bad_element_id(site_dir):
-    site_dir.write("apps/demo/blocks/hello.yaml", "elements:\n  ok: TEXT\n  2fast: TEXT\n  actions: TEXT\n")
+    site_dir.write(
+        "apps/demo/blocks/hello.yaml", "elements:\n  ok: TEXT\n  2fast: TEXT\n  actions: TEXT\n"
+    )
     assert problems() == [
         "apps/demo/blocks/hello.yaml:3: element id '2fast' must match [A-Za-z][A-Za-z0-9_-]*",
         "apps/demo/blocks/hello.yaml:4: element id 'actions' is reserved "
@@ -117,7 +132,10 @@ def test_bad_element_id(site_dir):
 def test_page_naming_missing_block(site_dir):
     site_dir.write("apps/rating/blocks/rate.yaml", "elements: {}\n")
     site_dir.write("apps/rating/blocks/summary.yaml", "elements: {}\n")
-    site_dir.write("pages/index.yaml", "title: Home\nblocks:\n  - rating/rate\n  - rating/rat\n  - app: nope\n    block: x\n")
+    site_dir.write(
+        "pages/index.yaml",
+        "title: Home\nblocks:\n  - rating/rate\n  - rating/rat\n  - app: nope\n    block: x\n",
+    )
     assert problems() == [
         "pages/index.yaml:4: block 'rating/rat' not found; blocks in app 'rating': rate, summary",
         "pages/index.yaml:5: block 'nope/x' not found: no app 'nope'; apps: rating",
@@ -135,7 +153,9 @@ def test_bad_values_in_settings_files(site_dir):
           providers: [google, myspace]
         """,
     )
-    site_dir.write("apps/shop/settings.yaml", "acl:\n  rights:\n    reader: ['*']\n    owner: [bob]\n")
+    site_dir.write(
+        "apps/shop/settings.yaml", "acl:\n  rights:\n    reader: ['*']\n    owner: [bob]\n"
+    )
     assert problems() == [
         "apps/shop/settings.yaml:4: unknown key 'owner' in acl.rights; allowed: reader, author, editor, manager",
         "settings.yaml:3: auth.signup must be true or false, found 'maybe'",
@@ -182,7 +202,9 @@ def test_site_problems_are_django_system_check_warnings(site_dir):
 
     site_dir.write("pages/index.yaml", "blocks: [x/y]\n")
     found = [m for m in checks.run_checks() if m.id == "blocks.W001"]
-    assert [m.msg for m in found] == ["pages/index.yaml:1: block 'x/y' not found: no app 'x'; apps: none"]
+    assert [m.msg for m in found] == [
+        "pages/index.yaml:1: block 'x/y' not found: no app 'x'; apps: none"
+    ]
     assert all(m.level == checks.WARNING for m in found)
 
 
@@ -194,7 +216,9 @@ def test_parsed_once_while_nothing_changes(site_dir):
     assert current_site() is current_site()
 
 
-@pytest.mark.parametrize("kind", ["settings", "page", "app_settings", "block_yaml", "block_html", "block_py"])
+@pytest.mark.parametrize(
+    "kind", ["settings", "page", "app_settings", "block_yaml", "block_html", "block_py"]
+)
 def test_each_file_kind_is_reloaded_on_change(site_dir, kind):
     site_dir.write("apps/demo/blocks/hello.yaml", "title: One\nelements:\n  message: BASIC\n")
     site_dir.write("apps/demo/blocks/hello.py", "def message(context):\n    return 'one'\n")
@@ -203,9 +227,21 @@ def test_each_file_kind_is_reloaded_on_change(site_dir, kind):
     site_dir.write("pages/index.yaml", "title: Page one\nblocks: [demo/hello]\n")
     before = current_site()
     edits = {
-        "settings": ("settings.yaml", "title: Site two\n", lambda s: s.settings.title == "Site two"),
-        "page": ("pages/index.yaml", "title: Page two\n", lambda s: s.pages["index"].title == "Page two"),
-        "app_settings": ("apps/demo/settings.yaml", "title: Demo two\n", lambda s: s.apps["demo"].title == "Demo two"),
+        "settings": (
+            "settings.yaml",
+            "title: Site two\n",
+            lambda s: s.settings.title == "Site two",
+        ),
+        "page": (
+            "pages/index.yaml",
+            "title: Page two\n",
+            lambda s: s.pages["index"].title == "Page two",
+        ),
+        "app_settings": (
+            "apps/demo/settings.yaml",
+            "title: Demo two\n",
+            lambda s: s.apps["demo"].title == "Demo two",
+        ),
         "block_yaml": (
             "apps/demo/blocks/hello.yaml",
             "title: Two\nelements:\n  message: BASIC\n",

@@ -38,7 +38,8 @@ def guarded(site_dir):
         )
         site_dir.write("pages/index.yaml", "title: Home\nblocks: [demo/open, demo/secret]\n")
         site_dir.write(
-            "pages/private.yaml", f"title: Private\nview_permission: [{principal}]\nblocks: [demo/open]\n"
+            "pages/private.yaml",
+            f"title: Private\nview_permission: [{principal}]\nblocks: [demo/open]\n",
         )
 
     return write
@@ -68,7 +69,10 @@ def test_page_denied_signed_in_is_403(client_for, people, guarded, principal):
 def test_page_denied_anonymous_redirects_to_login_with_next(client, guarded, principal):
     guarded(principal)
     response = client.get("/private/?a=1")
-    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/private/%3Fa%3D1")
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/accounts/login/?next=/private/%3Fa%3D1",
+    )
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
@@ -103,9 +107,19 @@ def test_block_alone_and_element_call(client, client_for, people, guarded, princ
 def test_actions_of_a_hidden_block_do_not_run(client, client_for, people, guarded, principal):
     guarded(principal)
     _, denied = PRINCIPALS[principal]
-    assert as_client(client_for, people, denied).post("/apps/demo/blocks/secret/go/").status_code == 403
-    assert as_client(client_for, people, denied).post("/apps/demo/blocks/secret/", {"go": "1"}).status_code == 403
-    assert client.post("/apps/demo/blocks/secret/", {"go": "1"})["Location"].startswith("/accounts/login/")
+    assert (
+        as_client(client_for, people, denied).post("/apps/demo/blocks/secret/go/").status_code
+        == 403
+    )
+    assert (
+        as_client(client_for, people, denied)
+        .post("/apps/demo/blocks/secret/", {"go": "1"})
+        .status_code
+        == 403
+    )
+    assert client.post("/apps/demo/blocks/secret/", {"go": "1"})["Location"].startswith(
+        "/accounts/login/"
+    )
 
 
 def test_superuser_passes_every_view_permission(client_for, people, guarded):

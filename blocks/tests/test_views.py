@@ -51,7 +51,10 @@ def demo(site_dir):
 
 def test_default_layout_renders_every_element_type(client, demo):
     html = client.get("/").content.decode()
-    assert '<form method="post" class="block" action="/apps/demo/blocks/show/" data-app="demo" data-block="show"' in html
+    assert (
+        '<form method="post" class="block" action="/apps/demo/blocks/show/" data-app="demo" data-block="show"'
+        in html
+    )
     assert 'name="csrfmiddlewaretoken"' in html
     assert '<h2 class="block-title">Every element</h2>' in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; quiet" in html
@@ -59,7 +62,10 @@ def test_default_layout_renders_every_element_type(client, demo):
     assert "<em>trusted</em>" in html
     assert "[&#x27;a&lt;b&#x27;, &#x27;c&#x27;]" in html
     assert '<button type="submit" class="action" name="like" value="1">Like it</button>' in html
-    assert '<label for="f-demo-show-name">Your name</label><input type="text" name="name" id="f-demo-show-name" value="Ann &lt;3">' in html
+    assert (
+        '<label for="f-demo-show-name">Your name</label><input type="text" name="name" id="f-demo-show-name" value="Ann &lt;3">'
+        in html
+    )
     assert '<input type="number" name="amount" id="f-demo-show-amount" value="" step="any">' in html
     assert '<input type="datetime-local" name="due" id="f-demo-show-due" value="">' in html
     assert '<button type="submit" class="action save" name="_save" value="1">Save</button>' in html
@@ -72,7 +78,7 @@ def test_layout_template_escapes_values_and_loops_over_lists(client, demo):
     )
     html = client.get("/").content.decode()
     assert (
-        '<div id=t>&lt;script&gt;alert(1)&lt;/script&gt; &amp; quiet|<em>trusted</em>|<i>a&lt;b</i><i>c</i>|'
+        "<div id=t>&lt;script&gt;alert(1)&lt;/script&gt; &amp; quiet|<em>trusted</em>|<i>a&lt;b</i><i>c</i>|"
         '<button type="submit" class="action" name="like" value="1">Like it</button>|'
         '<span class="field"><label for="f-demo-show-name">Your name</label>'
         '<input type="text" name="name" id="f-demo-show-name" value="Ann &lt;3"></span>|'
@@ -114,14 +120,19 @@ def test_action_returning_a_url_redirects_there(client, demo):
 
 
 def test_next_to_another_site_is_ignored(client, demo):
-    response = client.post("/apps/demo/blocks/show/", {"like": "1", "next": "https://evil.example/"})
+    response = client.post(
+        "/apps/demo/blocks/show/", {"like": "1", "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/apps/demo/blocks/show/"
 
 
 def test_post_without_an_action_is_400_naming_the_actions(client, demo):
     response = client.post("/apps/demo/blocks/show/", {"nothing": "1"})
     assert response.status_code == 400
-    assert response.content.decode() == "The form names no action of block demo/show; its actions: like."
+    assert (
+        response.content.decode()
+        == "The form names no action of block demo/show; its actions: like."
+    )
 
 
 def test_ajax_action_answers_the_block_alone(client, demo):
@@ -211,7 +222,9 @@ def test_error_details_only_in_debug_mode(client, demo):
 
 def test_runtime_error_in_element_function_names_file_and_line(client, demo):
     demo.write("apps/demo/blocks/bad.yaml", "elements:\n  x: BASIC\n")
-    demo.write("apps/demo/blocks/bad.py", "def x(context):\n    value = 1\n    return {}['missing']\n")
+    demo.write(
+        "apps/demo/blocks/bad.py", "def x(context):\n    value = 1\n    return {}['missing']\n"
+    )
     demo.write("pages/index.yaml", "blocks: [demo/bad]\n")
     html = client.get("/").content.decode()
     assert "apps/demo/blocks/bad.py:3: error in x(): KeyError: &#x27;missing&#x27;" in html
@@ -238,7 +251,10 @@ def test_a_broken_page_file_breaks_only_that_page(client, demo):
 
 def test_app_log_reaches_the_console_in_debug_mode(client, demo):
     demo.write("apps/demo/blocks/talk.yaml", "elements:\n  x: BASIC\n")
-    demo.write("apps/demo/blocks/talk.py", "def x(context):\n    context.app.log('hello </script>')\n    return 1\n")
+    demo.write(
+        "apps/demo/blocks/talk.py",
+        "def x(context):\n    context.app.log('hello </script>')\n    return 1\n",
+    )
     demo.write("pages/index.yaml", "blocks: [demo/talk]\n")
     html = client.get("/").content.decode()
     assert '<script>console.log("[demo/talk]", "hello \\u003c/script\\u003e");</script>' in html

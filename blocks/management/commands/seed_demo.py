@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError("seed_demo creates users with known passwords: run it with DEBUG=1 only.")
+            raise CommandError(
+                "seed_demo creates users with known passwords: run it with DEBUG=1 only."
+            )
         ensure_groups(current_site().settings.groups)
         User = get_user_model()
         self.stdout.write("Demo users (development only):")
@@ -32,4 +34,6 @@ class Command(BaseCommand):
             user.save()
             user.groups.set(Group.objects.get_or_create(name=name)[0] for name in groups)
             role = ", ".join(groups) or "no group"
-            self.stdout.write(f"  {username:<6} password {password:<16} ({role}{', superuser' if superuser else ''})")
+            self.stdout.write(
+                f"  {username:<6} password {password:<16} ({role}{', superuser' if superuser else ''})"
+            )
