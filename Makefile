@@ -3,7 +3,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: run test install lint bench
+.PHONY: run test test-sqlite test-postgres install lint bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -17,8 +17,22 @@ run: install
 	DEBUG=1 $(PYTHON) manage.py seed_demo
 	DEBUG=1 $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
 
+# The whole suite twice: on SQLite, then on PostgreSQL. scripts/postgres.sh uses the server named by
+# a postgres:// DATABASE_URL, or installs and starts a throwaway one (and removes it afterwards).
+# Both passes always run; the exit status is non-zero if either failed. PYTEST_ARGS passes options.
 test: install
-	$(PYTHON) -m pytest
+	@status=0; \
+	echo "== pytest on SQLite"; \
+	env -u DATABASE_URL $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
+	echo "== pytest on PostgreSQL"; \
+	scripts/postgres.sh $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
+	exit $$status
+
+test-sqlite: install
+	env -u DATABASE_URL $(PYTHON) -m pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	scripts/postgres.sh $(PYTHON) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Run one command against a PostgreSQL server: scripts/postgres.sh COMMAND [ARGS...]
+#
+# With DATABASE_URL set to a postgres:// URL, the command runs against that server (its role needs
+# CREATEDB, or to be a superuser, for pytest-django's test database).
+# Otherwise this script makes a throwaway server of its own:
+#   1. installs Debian's `postgresql` package with apt-get when no initdb is found (root only);
+#   2. creates a cluster in a fresh temporary folder (as the `postgres` user when run as root:
+#      initdb refuses root), password auth, listening on 127.0.0.1 only, on a free port;
+#   3. runs COMMAND with DATABASE_URL=postgres://... exported;
+#   4. stops the server and removes the folder on any exit (trap), even when COMMAND fails or the
+#      run is interrupted, and exits with COMMAND's status.
+# Folders left by a run that was killed outright (SIGKILL) are cleaned up by the next run.
+# Nothing outside the temporary folder is touched, so runs are idempotent and may run side by side.
+set -euo pipefail
+
+PREFIX="site-pg"
+TMPROOT="${TMPDIR:-/tmp}"
+
+log() { echo "postgres.sh: $*" >&2; }
+
+if [ "$#" -eq 0 ]; then
+    echo "usage: scripts/postgres.sh COMMAND [ARGS...]" >&2
+    exit 2
+fi
+
+case "${DATABASE_URL:-}" in
+postgres://* | postgresql://*)
+    log "using the server given by DATABASE_URL"
+    exec "$@"
+    ;;
+esac
+
+find_bindir() {
+    local dir
+    # Newest major version first.
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5 -rn); do
+        if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
+            echo "$dir"
+            return 0
+        fi
+    done
+    return 1
+}
+
+install_postgres() {
+    if [ "$(id -u)" -ne 0 ]; then
+        log "PostgreSQL is not installed and this is not root: run"
+        log "  sudo apt-get install postgresql"
+        log "or give a server with DATABASE_URL=postgres://user:password@host:port/name"
+        exit 1
+    fi
+    log "installing Debian's postgresql package"
+    export DEBIAN_FRONTEND=noninteractive
+    # The package lists of a fresh machine may be missing or stale: refresh them when the first
+    # attempt fails.
+    if ! apt-get install -y -qq --no-install-recommends postgresql >/dev/null; then
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    fi
+}
+
+BINDIR="$(find_bindir || true)"
+if [ -z "$BINDIR" ]; then
+    install_postgres
+    BINDIR="$(find_bindir || true)"
+    if [ -z "$BINDIR" ]; then
+        log "apt-get installed postgresql but no initdb was found under /usr/lib/postgresql/*/bin"
+        exit 1
+    fi
+fi
+
+# Run a server-side program as the cluster's owner: `postgres` when we are root.
+if [ "$(id -u)" -eq 0 ]; then
+    as_owner() { runuser -u postgres -- "$@"; }
+    OWNER=postgres
+else
+    as_owner() { "$@"; }
+    OWNER="$(id -un)"
+fi
+
+# Clean up after runs that were killed before their trap could run: their owner.pid names a
+# process that is gone.
+for old in "$TMPROOT/$PREFIX".*; do
+    [ -d "$old" ] || continue
+    owner_pid="$(cat "$old/owner.pid" 2>/dev/null || echo)"
+    if [ -n "$owner_pid" ] && kill -0 "$owner_pid" 2>/dev/null; then
+        continue # a run in progress
+    fi
+    if [ -z "$owner_pid" ] && [ -n "$(find "$old" -maxdepth 0 -mmin -10)" ]; then
+        continue # a run that is still writing its owner.pid
+    fi
+    log "removing a cluster left by an earlier run: $old"
+    if [ -f "$old/data/postmaster.pid" ]; then
+        as_owner "$BINDIR/pg_ctl" -D "$old/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$old"
+done
+
+WORK="$(mktemp -d "$TMPROOT/$PREFIX.XXXXXX")"
+echo "$$" >"$WORK/owner.pid"
+chmod 700 "$WORK"
+chown "$OWNER" "$WORK"
+
+cleanup() {
+    local status=$?
+    if [ -f "$WORK/data/postmaster.pid" ]; then
+        as_owner "$BINDIR/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+    return "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+DB_USER="site"
+DB_NAME="site"
+DB_PASSWORD="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$DB_PASSWORD" >"$WORK/pwfile"
+chown "$OWNER" "$WORK/pwfile"
+
+as_owner "$BINDIR/initdb" -D "$WORK/data" -U "$DB_USER" --pwfile="$WORK/pwfile" \
+    --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 || {
+    cat "$WORK/initdb.log" >&2
+    exit 1
+}
+rm -f "$WORK/pwfile"
+
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# A throwaway cluster: durability is not wanted, speed is. The Unix socket lives in the folder so
+# nothing under /var/run is needed.
+started=""
+for _attempt in 1 2 3 4 5; do
+    PORT="$(free_port)"
+    if as_owner "$BINDIR/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
+        -o "-h 127.0.0.1 -p $PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >/dev/null; then
+        started=1
+        break
+    fi
+done
+if [ -z "$started" ]; then
+    log "the server did not start; its log:"
+    cat "$WORK/server.log" >&2 || true
+    exit 1
+fi
+
+export DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PORT/$DB_NAME"
+PGPASSWORD="$DB_PASSWORD" "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U "$DB_USER" "$DB_NAME"
+log "PostgreSQL $("$BINDIR/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT ($WORK)"
+
+set +e
+"$@"
+status=$?
+set -e
+exit "$status"
