@@ -5,6 +5,7 @@ from blocks import views as block_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("records.api.urls")),
     path("", include("records.urls")),

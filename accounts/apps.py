@@ -1,0 +1,28 @@
+"""App configs: `accounts` itself, and the admin whose default site asks for a second factor.
+
+`ready()` only wires up (system checks); nothing here touches the database.
+"""
+
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    default = True
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from . import checks as account_checks
+
+        checks.register(account_checks.provider_keys)
+        checks.register(account_checks.wiring)
+
+
+class SiteAdminConfig(admin_apps.AdminConfig):
+    """`django.contrib.admin` with `accounts.adminsite.SiteAdminSite` as `admin.site`."""
+
+    default = False
+    default_site = "accounts.adminsite.SiteAdminSite"

@@ -1,0 +1,115 @@
+"""System checks of accounts: social providers without keys (site), and our Django wiring.
+
+Provider warnings are Warnings (a site whose provider has no keys is still served, without
+that provider); wiring mistakes are Errors with the line to fix.
+"""
+
+from __future__ import annotations
+
+import yaml
+from django.conf import settings
+from django.core import checks
+
+from blocks.spec import Problem
+
+SETTINGS_FILE = "settings.yaml"
+
+
+def missing_provider_keys() -> list[Problem]:
+    """A problem for each provider that settings.yaml lists but the environment has no keys for.
+
+    settings.yaml:4: provider 'google' has no keys: set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET; it is left off the login page
+    """
+    from blocks.loader import current_site
+
+    found = []
+    configured = getattr(settings, "SOCIALACCOUNT_PROVIDERS", {})
+    for name in current_site().settings.providers:
+        app = configured.get(name, {}).get("APP", {})
+        missing = [
+            f"{name.upper()}_{suffix}"
+            for key, suffix in (("client_id", "CLIENT_ID"), ("secret", "CLIENT_SECRET"))
+            if not app.get(key)
+        ]
+        if missing:
+            found.append(
+                Problem(
+                    SETTINGS_FILE,
+                    _providers_line(),
+                    f"provider '{name}' has no keys: set {' and '.join(missing)}; "
+                    "it is left off the login page",
+                )
+            )
+    return found
+
+
+def _providers_line() -> int:
+    """The line of `auth.providers` in settings.yaml (1 when it cannot be found)."""
+    from blocks.loader import site_dir
+
+    try:
+        text = (site_dir() / SETTINGS_FILE).read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return 1
+    auth = _entry(root, "auth")
+    providers = _entry(auth[1], "providers") if auth else None
+    return providers[0].start_mark.line + 1 if providers else 1
+
+
+def _entry(node, name: str):
+    """(key node, value node) of `name` in a YAML mapping node, or None."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next(
+        ((key, value) for key, value in node.value if getattr(key, "value", None) == name), None
+    )
+
+
+def provider_keys(app_configs=None, **kwargs):
+    return [
+        checks.Warning(str(problem), id="accounts.W001", obj="SOCIALACCOUNT_PROVIDERS")
+        for problem in missing_provider_keys()
+    ]
+
+
+def wiring(app_configs=None, **kwargs):
+    errors = []
+    middleware = list(settings.MIDDLEWARE)
+    ours = "accounts.middleware.SecondFactorMiddleware"
+    otp_mw = "django_otp.middleware.OTPMiddleware"
+    if ours not in middleware:
+        errors.append(
+            checks.Error(
+                f"'{ours}' is not in MIDDLEWARE: auth.otp.required_for is not enforced.",
+                hint=f"Add '{ours}' to MIDDLEWARE after '{otp_mw}'.",
+                id="accounts.E001",
+            )
+        )
+    elif otp_mw not in middleware or middleware.index(otp_mw) > middleware.index(ours):
+        errors.append(
+            checks.Error(
+                f"'{otp_mw}' must come before '{ours}' in MIDDLEWARE.",
+                hint=f"Put '{otp_mw}' right after AuthenticationMiddleware.",
+                id="accounts.E002",
+            )
+        )
+    if getattr(settings, "ACCOUNT_ADAPTER", "") != "accounts.adapter.AccountAdapter":
+        errors.append(
+            checks.Error(
+                "ACCOUNT_ADAPTER is not 'accounts.adapter.AccountAdapter': settings.yaml's "
+                "auth section and the second-factor login step are not applied.",
+                hint="Set ACCOUNT_ADAPTER = 'accounts.adapter.AccountAdapter'.",
+                id="accounts.E003",
+            )
+        )
+    if getattr(settings, "SOCIALACCOUNT_ADAPTER", "") != "accounts.adapter.SocialAccountAdapter":
+        errors.append(
+            checks.Error(
+                "SOCIALACCOUNT_ADAPTER is not 'accounts.adapter.SocialAccountAdapter': "
+                "auth.providers is not applied.",
+                hint="Set SOCIALACCOUNT_ADAPTER = 'accounts.adapter.SocialAccountAdapter'.",
+                id="accounts.E004",
+            )
+        )
+    return errors

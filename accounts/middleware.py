@@ -1,0 +1,69 @@
+"""The second factor before anything else.
+
+After django-otp's OTPMiddleware has set `user.is_verified()`:
+- a signed-in user with a confirmed device whose session has not passed it (signed in
+  elsewhere before the device was set up) enters a code first;
+- a principal of `auth.otp.required_for` without a device sets one up first.
+Until then HTML requests go to the second-factor pages (logout and static files stay
+reachable), and the JSON API treats the session as anonymous.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from blocks.loader import current_site
+
+from . import otp
+
+
+def _anonymous() -> AnonymousUser:
+    user = AnonymousUser()
+    user.otp_device = None
+    user.is_verified = lambda: False
+    return user
+
+
+class SecondFactorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not user.is_verified():
+            target = self.pending(user)
+            if target is not None:
+                if request.path.startswith("/api/"):
+                    request.user = _anonymous()
+                elif not self.exempt(request.path):
+                    return self.redirect(request, target)
+        return self.get_response(request)
+
+    @staticmethod
+    def pending(user) -> str | None:
+        """The URL name of what the user must do first, or None."""
+        if otp.has_device(user):
+            return "accounts_2fa_verify"
+        if otp.must_have_device(user, current_site().settings.otp_required_for):
+            return "accounts_2fa"
+        return None
+
+    @staticmethod
+    def exempt(path: str) -> bool:
+        allowed = (reverse("accounts_2fa"), reverse("account_logout"), settings.STATIC_URL)
+        return any(
+            path.startswith(prefix if prefix.startswith("/") else "/" + prefix)
+            for prefix in allowed
+        )
+
+    @staticmethod
+    def redirect(request, target: str) -> HttpResponseRedirect:
+        url = reverse(target)
+        if request.method == "GET":
+            url += "?" + urlencode({"next": request.get_full_path()})
+        return HttpResponseRedirect(url)

@@ -1,0 +1,19 @@
+from django import template
+
+from blocks.loader import current_site
+
+from ..identity import who_for
+from ..invites import is_user_manager
+
+register = template.Library()
+
+
+@register.inclusion_tag("accounts/nav.html", takes_context=True)
+def account_nav(context):
+    """The small menu of the account pages; "Invite users" only for user managers."""
+    request = context["request"]
+    who = who_for(getattr(request, "user", None))
+    return {
+        "request": request,
+        "is_user_manager": is_user_manager(who, current_site().settings.user_managers),
+    }

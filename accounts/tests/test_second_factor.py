@@ -1,0 +1,184 @@
+"""The second factor: set-up at /accounts/2fa/, the login step, backup codes, removal."""
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .conftest import code_for, login
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in_as(client) -> str | None:
+    response = client.get("/accounts/email/")
+    if response.status_code != 200:
+        return None
+    return response.context["user"].get_username()
+
+
+def test_set_up_shows_key_and_qr_and_confirms_with_a_code(user_factory, client_for):
+    user = user_factory("ann")
+    client = client_for(user)
+    page = client.get("/accounts/2fa/")
+    assert page.status_code == 200
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert page.context["key"] in page.content.decode()
+    qr = client.get("/accounts/2fa/qr.svg")
+    assert qr.status_code == 200
+    assert qr["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in qr.content
+
+    wrong = client.post(
+        "/accounts/2fa/", {"code": "000000" if code_for(device) != "000000" else "111111"}
+    )
+    assert wrong.status_code == 200
+    assert wrong.context["form"].errors["code"] == [
+        "That code is not right. Enter the 6-digit code from your app or an unused backup code."
+    ]
+    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+
+    done = client.post("/accounts/2fa/", {"code": code_for(device)})
+    assert done.status_code == 200
+    codes = done.context["codes"]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    for code in codes:
+        assert code in done.content.decode()
+    assert "Your second factor is set up." in done.content.decode()
+    assert TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert sorted(
+        StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
+    ) == sorted(codes)
+
+    # The session that set it up counts as verified; the codes are not shown again.
+    again = client.get("/accounts/2fa/")
+    assert again.context["user"].is_verified()
+    assert "codes" not in again.context
+    assert codes[0] not in again.content.decode()
+    assert again.context["backup_codes_left"] == 10
+    # The key of a confirmed device is never shown again.
+    assert client.get("/accounts/2fa/qr.svg").status_code == 404
+
+
+def test_login_asks_for_the_totp_code_before_signing_in(user_factory, with_totp):
+    user = user_factory("bob")
+    device, _ = with_totp(user)
+    client = Client()
+    first = login(client, "bob")
+    assert first.status_code == 302
+    assert first["Location"] == "/accounts/2fa/login/"
+    # Not signed in between the password and the code.
+    assert signed_in_as(client) is None
+    step = client.get("/accounts/2fa/login/")
+    assert step.status_code == 200
+    assert "Enter your code" in step.content.decode()
+
+    bad = client.post("/accounts/2fa/login/", {"code": "12345x"})
+    assert bad.context["form"].errors["code"] == [
+        "That code is not right. Enter the 6-digit code from your app or an unused backup code."
+    ]
+    assert signed_in_as(client) is None
+
+    done = client.post("/accounts/2fa/login/", {"code": code_for(device)})
+    assert done.status_code == 302
+    assert done["Location"] == "/"
+    assert signed_in_as(client) == "bob"
+    assert client.get("/accounts/email/").context["user"].is_verified()
+
+
+def test_login_by_email_with_a_backup_code_which_works_once(user_factory, with_totp):
+    user = user_factory("cy", email="cy@example.org")
+    with_totp(user, codes=("abcdefgh01", "abcdefgh02"))
+    client = Client()
+    assert login(client, "CY@example.org")["Location"] == "/accounts/2fa/login/"
+    done = client.post("/accounts/2fa/login/", {"code": "abcdefgh01"})
+    assert done.status_code == 302
+    assert signed_in_as(client) == "cy"
+    assert list(StaticToken.objects.filter(device__user=user).values_list("token", flat=True)) == [
+        "abcdefgh02"
+    ]
+
+    other = Client()
+    login(other, "cy")
+    reused = other.post("/accounts/2fa/login/", {"code": "abcdefgh01"})
+    assert reused.status_code == 200
+    assert reused.context["form"].errors["code"] == [
+        "That code is not right. Enter the 6-digit code from your app or an unused backup code."
+    ]
+    assert signed_in_as(other) is None
+
+
+def test_a_totp_code_is_accepted_once(user_factory, with_totp):
+    user = user_factory("dee")
+    device, _ = with_totp(user)
+    code = code_for(device)
+    one, two = Client(), Client()
+    login(one, "dee")
+    assert one.post("/accounts/2fa/login/", {"code": code}).status_code == 302
+    login(two, "dee")
+    replay = two.post("/accounts/2fa/login/", {"code": code})
+    assert replay.status_code == 200
+    assert signed_in_as(two) is None
+
+
+def test_the_login_step_needs_a_password_first(client):
+    response = client.get("/accounts/2fa/login/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+
+
+def test_cancel_the_login_step(user_factory, with_totp):
+    with_totp(user_factory("eve"))
+    client = Client()
+    login(client, "eve")
+    cancelled = client.post("/accounts/2fa/login/", {"cancel": "1"})
+    assert cancelled.status_code == 302
+    assert cancelled["Location"] == "/accounts/login/"
+    assert client.get("/accounts/2fa/login/")["Location"] == "/accounts/login/"
+
+
+def test_user_without_device_signs_in_with_password_alone(user_factory):
+    user_factory("fay")
+    client = Client()
+    response = login(client, "fay")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert signed_in_as(client) == "fay"
+    assert not client.get("/accounts/email/").context["user"].is_verified()
+
+
+def test_regenerate_backup_codes(user_factory, with_totp):
+    user = user_factory("gus")
+    device, old = with_totp(user)
+    client = Client()
+    login(client, "gus")
+    client.post("/accounts/2fa/login/", {"code": code_for(device)})
+    response = client.post("/accounts/2fa/backup-codes/")
+    assert response.status_code == 200
+    new = response.context["codes"]
+    assert len(new) == 10
+    assert "New backup codes made; the old ones no longer work." in response.content.decode()
+    tokens = set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+    assert tokens == set(new)
+    assert not tokens & set(old)
+
+
+def test_remove_device_needs_a_code(user_factory, with_totp):
+    user = user_factory("hal")
+    device, _ = with_totp(user)
+    client = Client()
+    login(client, "hal")
+    client.post("/accounts/2fa/login/", {"code": code_for(device)})
+    refused = client.post("/accounts/2fa/remove/", {"code": "notacode"})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["code"] == [
+        "That code is not right. Enter the 6-digit code from your app or an unused backup code."
+    ]
+    assert TOTPDevice.objects.filter(user=user).exists()
+    removed = client.post("/accounts/2fa/remove/", {"code": code_for(device, ahead=1)}, follow=True)
+    assert "Your second factor is removed." in removed.content.decode()
+    assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    assert not StaticToken.objects.filter(device__user=user).exists()
+    # The next login is the password alone.
+    again = Client()
+    assert login(again, "hal")["Location"] == "/"

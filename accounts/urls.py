@@ -1,0 +1,17 @@
+"""Routes of accounts, included under /accounts/ before allauth's own."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("2fa/", views.two_factor, name="accounts_2fa"),
+    path("2fa/qr.svg", views.qr_code, name="accounts_2fa_qr"),
+    path("2fa/backup-codes/", views.backup_codes, name="accounts_2fa_backup_codes"),
+    path("2fa/remove/", views.remove, name="accounts_2fa_remove"),
+    path("2fa/verify/", views.verify, name="accounts_2fa_verify"),
+    path("2fa/login/", views.login_code, name="accounts_2fa_login"),
+    path("tokens/", views.api_tokens, name="accounts_tokens"),
+    path("tokens/<int:token_id>/revoke/", views.revoke_api_token, name="accounts_token_revoke"),
+    path("invite/", views.invite, name="accounts_invite"),
+]

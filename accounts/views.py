@@ -1,0 +1,250 @@
+"""Account pages beside allauth's: the second factor (/accounts/2fa/...), API tokens, invites.
+
+Views parse the request and pick the template; the rules are in otp.py and invites.py.
+"""
+
+from __future__ import annotations
+
+from allauth.account.stages import LoginStageController
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp import login as otp_login
+
+from blocks.loader import current_site
+
+from . import invites, otp
+from .adapter import SecondFactorStage, client_address
+from .forms import CodeForm, InviteForm, SetupCodeForm, TokenForm
+from .identity import who_for
+
+
+def next_url(request, default: str = "") -> str:
+    """The `next` parameter when it points into this site, else `default` (or the home page)."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default or settings.LOGIN_REDIRECT_URL
+
+
+# --- the login step ----------------------------------------------------------------------------
+
+
+@never_cache
+def login_code(request):
+    """The second step of a login (password or social) for a user with a second factor."""
+    if request.user.is_authenticated:
+        return redirect(next_url(request))
+    stage = LoginStageController.enter(request, SecondFactorStage.key)
+    if stage is None:
+        return redirect("account_login")
+    if request.method == "POST" and "cancel" in request.POST:
+        return stage.abort()
+    user = stage.login.user
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = otp.verify_code(
+                user, form.cleaned_data["code"], client=client_address(request)
+            )
+        except otp.CodeRefused as refused:
+            form.add_error("code", str(refused))
+        else:
+            # django-otp keeps `user.otp_device` in the session when allauth logs the user in.
+            user.otp_device = device
+            return stage.exit()
+    return render(request, "accounts/login_code.html", {"form": form})
+
+
+# --- the second factor, for a signed-in user ----------------------------------------------------
+
+
+@never_cache
+@login_required
+def two_factor(request):
+    """/accounts/2fa/: the device and backup codes, or the set-up of a new device."""
+    user = request.user
+    device = otp.confirmed_totp(user)
+    if device is not None:
+        return render(
+            request,
+            "accounts/2fa.html",
+            {"device": device, "backup_codes_left": otp.backup_codes_left(user)},
+        )
+    setup = otp.start_setup(user, issuer=current_site().settings.title)
+    form = SetupCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device, codes = otp.confirm_setup(
+                user, form.cleaned_data["code"], client=client_address(request)
+            )
+        except otp.CodeRefused as refused:
+            form.add_error("code", str(refused))
+        else:
+            otp_login(request, device)
+            messages.success(request, "Your second factor is set up.")
+            return render_backup_codes(request, codes)
+    context = {
+        "form": form,
+        "key": setup.key,
+        "otpauth_url": setup.url,
+        "next": next_url(request, ""),
+    }
+    return render(request, "accounts/2fa_setup.html", context)
+
+
+def render_backup_codes(request, codes: list[str]):
+    # Shown once, in this answer alone: otp_static keeps them to check codes, no page shows
+    # them again.
+    response = render(
+        request, "accounts/backup_codes.html", {"codes": codes, "next": next_url(request, "")}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@login_required
+def qr_code(request):
+    """The QR code of the device being set up (never of a confirmed one)."""
+    if otp.confirmed_totp(request.user) is not None:
+        raise Http404("no second factor is being set up")
+    setup = otp.start_setup(request.user, issuer=current_site().settings.title)
+    return HttpResponse(otp.qr_svg(setup.url), content_type="image/svg+xml")
+
+
+@never_cache
+@login_required
+@require_POST
+def backup_codes(request):
+    """Replace the backup codes with new ones, shown once."""
+    if otp.confirmed_totp(request.user) is None:
+        messages.error(request, "Set up a second factor first.")
+        return redirect("accounts_2fa")
+    codes = otp.regenerate_backup_codes(request.user)
+    messages.success(request, "New backup codes made; the old ones no longer work.")
+    return render_backup_codes(request, codes)
+
+
+@never_cache
+@login_required
+def remove(request):
+    """Remove the second factor, after a code from it."""
+    if otp.confirmed_totp(request.user) is None:
+        return redirect("accounts_2fa")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            otp.remove_device(
+                request.user, form.cleaned_data["code"], client=client_address(request)
+            )
+        except otp.CodeRefused as refused:
+            form.add_error("code", str(refused))
+        else:
+            request.session.pop(DEVICE_ID_SESSION_KEY, None)
+            messages.success(request, "Your second factor is removed.")
+            return redirect("accounts_2fa")
+    return render(request, "accounts/2fa_remove.html", {"form": form})
+
+
+@never_cache
+@login_required
+def verify(request):
+    """A signed-in session that has not passed the second factor yet passes it here."""
+    if request.user.is_verified():
+        return redirect(next_url(request))
+    if otp.confirmed_totp(request.user) is None:
+        return redirect("accounts_2fa")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = otp.verify_code(
+                request.user, form.cleaned_data["code"], client=client_address(request)
+            )
+        except otp.CodeRefused as refused:
+            form.add_error("code", str(refused))
+        else:
+            otp_login(request, device)
+            return HttpResponseRedirect(next_url(request))
+    return render(
+        request, "accounts/2fa_verify.html", {"form": form, "next": next_url(request, "")}
+    )
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+
+def _tokens_module():
+    try:
+        from records import tokens
+    except ImportError:  # the records issue has not landed its tokens yet
+        return None
+    return tokens
+
+
+@never_cache
+@login_required
+def api_tokens(request):
+    tokens = _tokens_module()
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if tokens is not None and request.method == "POST" and form.is_valid():
+        _, new_token = tokens.create_token(request.user, name=form.cleaned_data["name"])
+        messages.success(request, "Token created. Copy it now: it is shown only once.")
+        form = TokenForm()
+    context = {
+        "available": tokens is not None,
+        "tokens": list(tokens.list_tokens(request.user)) if tokens is not None else [],
+        "form": form,
+        "new_token": new_token,
+    }
+    response = render(request, "accounts/tokens.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def revoke_api_token(request, token_id: int):
+    tokens = _tokens_module()
+    if tokens is None or not tokens.revoke_token(request.user, token_id):
+        raise Http404("no such token")
+    messages.success(request, "Token revoked.")
+    return redirect("accounts_tokens")
+
+
+# --- user managers -----------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def invite(request):
+    who = who_for(request.user)
+    user_managers = current_site().settings.user_managers
+    if not invites.is_user_manager(who, user_managers):
+        raise PermissionDenied("Only user managers may invite users.")
+    form = InviteForm(request.POST or None, group_choices=invites.grantable_groups(who))
+    if request.method == "POST" and form.is_valid():
+        try:
+            invites.invite_user(
+                manager=who,
+                user_managers=user_managers,
+                email=form.cleaned_data["email"],
+                groups=form.cleaned_data["groups"],
+                request=request,
+            )
+        except invites.InviteRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+            return redirect("accounts_invite")
+    return render(request, "accounts/invite.html", {"form": form})
