@@ -3,7 +3,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install lint bench
+.PHONY: run test test-sqlite test-postgres install browser lint bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -11,6 +11,10 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# Debian's Chromium for the end-to-end tests (tests/e2e).
+browser:
+	scripts/browser.sh
 
 run: install
 	DEBUG=1 $(PYTHON) manage.py migrate --noinput
@@ -20,7 +24,7 @@ run: install
 # The whole suite twice: on SQLite, then on PostgreSQL. scripts/postgres.sh uses the server named by
 # a postgres:// DATABASE_URL, or installs and starts a throwaway one (and removes it afterwards).
 # Both passes always run; the exit status is non-zero if either failed. PYTEST_ARGS passes options.
-test: install
+test: install browser
 	@status=0; \
 	echo "== pytest on SQLite"; \
 	env -u DATABASE_URL $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
@@ -28,10 +32,10 @@ test: install
 	scripts/postgres.sh $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
 	exit $$status
 
-test-sqlite: install
+test-sqlite: install browser
 	env -u DATABASE_URL $(PYTHON) -m pytest $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: install browser
 	scripts/postgres.sh $(PYTHON) -m pytest $(PYTEST_ARGS)
 
 lint: install
