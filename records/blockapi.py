@@ -1,2 +1,242 @@
-def record_method(app_context, name):
-    return None
+"""Records as block code sees them: `context.record` and the record methods of `context.app`.
+
+Block code is trusted (contract §5): these methods reach every record of the app, unless the
+code asks for `readable()` or `search(..., secure=True)`, which apply the visitor's rights.
+Writes go through `records.store`, so stamps, formulas and hooks are the same as elsewhere.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from blocks.spec import AppSpec
+
+from . import selectors, store
+from .acl import Verdict
+from .models import Record
+
+
+def api_path(app_id: str, record_id: str) -> str:
+    return f"{reverse('api:app', kwargs={'app_id': app_id})}/record/{record_id}"
+
+
+def absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class RecordHandle:
+    """One record, dict-like: `get`, `[]`, `in`, `items()`, plus `id`, `url`, `save()`...
+
+    `record[name] = value` changes the copy in hand; `save()` writes it. A handle of a record
+    being created (inside a formula or `record_id()`) has `id` None and cannot be saved yet.
+    """
+
+    def __init__(
+        self, *, app: AppSpec, record: Record | None, items: dict | None = None, request=None
+    ):
+        self._app = app
+        self._record = record
+        self._items = items if items is not None else dict(record.items)
+        self._request = request
+
+    # dict-like
+    def get(self, name, default=None):
+        return self._items.get(name, default)
+
+    def __getitem__(self, name):
+        return self._items[name]
+
+    def __setitem__(self, name, value):
+        self._items[name] = value
+
+    def __contains__(self, name) -> bool:
+        return name in self._items
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def items(self):
+        return self._items.items()
+
+    def keys(self):
+        return self._items.keys()
+
+    def values(self):
+        return self._items.values()
+
+    def __repr__(self) -> str:
+        return f"<record {self._app.id}/{self.id} {self._items!r}>"
+
+    # identity
+    @property
+    def id(self) -> str | None:
+        return self._record.record_id if self._record is not None else None
+
+    @property
+    def block_id(self) -> str:
+        return self._record.block_id if self._record is not None else ""
+
+    @property
+    def url(self) -> str | None:
+        """The record's absolute API URL."""
+        if self._record is None:
+            return None
+        return absolute(self._request, api_path(self._app.id, self.id))
+
+    @property
+    def html_url(self) -> str | None:
+        """The record route, `/apps/<app>/records/<id>/`."""
+        if self._record is None:
+            return None
+        return reverse("records:record", kwargs={"app_id": self._app.id, "record_id": self.id})
+
+    @property
+    def etag(self) -> str | None:
+        return self._record.etag if self._record is not None else None
+
+    # writes
+    def save(self, items: dict | None = None, block_id: str | None = None) -> RecordHandle:
+        """Save the record: `items` merged into it (or the changes made with `record[...] = `).
+
+        With `block_id`, or when the record was saved through a block, that block's
+        COMPUTED_ON_SAVE formulas run and `block` is stamped with it.
+        """
+        if self._record is None:
+            raise RuntimeError("this record is being created and cannot be saved yet")
+        changes = dict(self._items) if items is None else dict(items)
+        changes = {
+            name: store.json_value(value, f"item '{name}' holds a")
+            for name, value in changes.items()
+            if name != "id"
+        }
+        block = None
+        wanted = block_id or self._record.block_id
+        if wanted:
+            block = self._app.blocks.get(wanted)
+            if block is None and block_id:
+                raise LookupError(
+                    f"no block '{block_id}' in app '{self._app.id}'; blocks: {', '.join(sorted(self._app.blocks))}"
+                )
+        self._record = store.record_save(
+            app=self._app, record=self._record, items=changes, block=block, request=self._request
+        )
+        self._items = dict(self._record.items)
+        return self
+
+    def reindex(self) -> None:
+        if self._record is not None:
+            store.record_reindex(app=self._app, record=self._record)
+
+    def display(self, edit: bool = False):
+        """The record shown with its block (read mode, or edit mode), as HTML."""
+        from blocks.context import BlockContext
+        from blocks.loader import current_site
+        from blocks.render import render_block
+
+        block = self._app.blocks.get(self.block_id)
+        if block is None:
+            return items_table(self._items)
+        ctx = BlockContext(
+            request=self._request,
+            site=current_site(),
+            block=block,
+            record=self,
+            params=None if self._request is not None else {},
+        )
+        action = self.html_url + ("edit/" if edit else "") if self._record is not None else None
+        return render_block(ctx, edit=edit, action_url=action)
+
+
+def items_table(items: dict):
+    """A record with no block to show it: its items as a table (escaped)."""
+    return format_html(
+        '<table class="record-items">{}</table>',
+        format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", sorted(items.items())),
+    )
+
+
+class RecordApi:
+    """The record methods of `context.app` (contract §2)."""
+
+    def __init__(self, app_context):
+        self._ctx = app_context
+        self._app: AppSpec = app_context._app
+        self._request = app_context._request
+
+    def _handle(self, record: Record) -> RecordHandle:
+        return RecordHandle(app=self._app, record=record, request=self._request)
+
+    def create_record(self, id: str | None = None) -> RecordHandle:
+        """A new record, saved at once with `_author` stamped; a taken id gets `-1`, `-2`..."""
+        user = getattr(self._request, "user", None)
+        record = store.record_create(app=self._app, items={}, record_id=id, user=user, suffix=True)
+        return self._handle(record)
+
+    def get_record(self, id: str) -> RecordHandle | None:
+        if not selectors.is_valid_record_id(id):
+            return None
+        record = selectors.record_get(self._app.id, id)
+        return self._handle(record) if record is not None else None
+
+    def delete_record(self, id: str | None = None, record: RecordHandle | None = None) -> bool:
+        """Delete by id or by handle (the block's `on_delete` runs first); False if absent."""
+        if record is not None:
+            id = record.id
+        if id is None:
+            raise TypeError("delete_record() needs an id or a record")
+        if not selectors.is_valid_record_id(id):
+            return False
+        found = selectors.record_get(self._app.id, id)
+        if found is None:
+            return False
+        store.record_delete(app=self._app, record=found, request=self._request)
+        return True
+
+    def records(self) -> list[RecordHandle]:
+        return [self._handle(r) for r in selectors.records_page(self._app, limit=None).records]
+
+    def search(
+        self,
+        query: str | None = None,
+        sort_index: str | None = None,
+        reverse: bool = False,
+        secure: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[RecordHandle]:
+        """Records matching `query`; `secure=True`: only those the visitor may read."""
+        access = None
+        if secure:
+            access = self._ctx.access
+            if access.can("view") is not Verdict.ALLOW:
+                return []
+        page = selectors.records_page(
+            self._app,
+            access=access,
+            query=query,
+            sort_index=sort_index,
+            reverse=reverse,
+            limit=limit,
+            offset=offset,
+        )
+        return [self._handle(r) for r in page.records]
+
+    def readable(self) -> list[RecordHandle]:
+        """The records the current visitor may read (their rights and row-level security)."""
+        return self.search(secure=True)
+
+
+PUBLIC_METHODS = frozenset(
+    {"create_record", "get_record", "delete_record", "records", "search", "readable"}
+)
+
+
+def record_method(app_context, name: str):
+    """`context.app.<name>` for the record methods; None for any other name."""
+    if name not in PUBLIC_METHODS:
+        return None
+    return getattr(RecordApi(app_context), name)

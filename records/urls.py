@@ -1,2 +1,19 @@
+"""The record routes (HTML): `/apps/<app>/records/<id>/` and `/apps/<app>/records/<id>/edit/`."""
+
+from django.urls import re_path
+
+from . import views
+
 app_name = "records"
-urlpatterns: list = []
+
+urlpatterns = [
+    re_path(
+        r"^apps/(?P<app_id>[^/]+)/records/(?P<record_id>[^/]+)/edit/$",
+        views.record_view,
+        {"edit": True},
+        name="edit",
+    ),
+    re_path(
+        r"^apps/(?P<app_id>[^/]+)/records/(?P<record_id>[^/]+)/$", views.record_view, name="record"
+    ),
+]

@@ -1,11 +1,26 @@
-from django.http import JsonResponse
-from django.urls import path
+"""/api/v1/...: a trailing slash is accepted everywhere; anything else answers JSON 404."""
+
+from django.urls import re_path
+
+from . import views
 
 app_name = "api"
 
+APP = r"^(?P<app_id>[^/]+)"
 
-def app_view(request, app_id):  # replaced by the records issue
-    return JsonResponse({"id": app_id})
-
-
-urlpatterns = [path("<str:app_id>", app_view, name="app")]
+urlpatterns = [
+    re_path(APP + r"/?$", views.app_view, name="app"),
+    re_path(APP + r"/records/?$", views.records_view, name="records"),
+    re_path(APP + r"/record/(?P<record_id>[^/]+)/share/?$", views.share_view, name="share"),
+    # `.+?`: an id holding a slash (%2F) still reaches the view, which refuses it with 400.
+    re_path(APP + r"/record/(?P<record_id>.+?)/?$", views.record_view, name="record"),
+    re_path(APP + r"/search/?$", views.search_view, name="search"),
+    re_path(APP + r"/refresh/?$", views.refresh_view, name="refresh"),
+    re_path(APP + r"/blocks/(?P<block_id>[^/]+)/?$", views.block_view, name="block"),
+    re_path(
+        APP + r"/blocks/(?P<block_id>[^/]+)/(?P<element_id>[^/]+)/?$",
+        views.element_view,
+        name="element",
+    ),
+    re_path(r"^(?P<rest>.*)$", views.not_found),
+]

@@ -1,0 +1,92 @@
+"""Who is calling the API: the session cookie, HTTP Basic, or a personal Bearer token.
+
+`authenticate(request)` sets `request.user` and `request.api_auth` ("session", "basic",
+"bearer", or None for an anonymous caller) or raises `Unauthorized`. A request that sends
+`Authorization` is judged by that header alone; it never falls back to the session.
+`check_csrf(request)` refuses a cookie-authenticated write without a valid CSRF token; a write
+carrying no session (anonymous, Basic, Bearer) needs none.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.contrib.auth import authenticate as django_authenticate
+from django.middleware.csrf import CsrfViewMiddleware
+
+from accounts.identity import who_for
+from records import acl, tokens
+
+from .errors import Forbidden, Unauthorized
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def authenticate(request) -> None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header:
+        user = getattr(request, "user", None)
+        request.api_auth = "session" if user is not None and user.is_authenticated else None
+        return
+    scheme, _, credentials = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "basic":
+        request.user = basic_user(request, credentials.strip())
+        request.api_auth = "basic"
+    elif scheme == "bearer":
+        user = tokens.user_for_token(credentials.strip())
+        if user is None:
+            raise Unauthorized("invalid or revoked API token")
+        request.user = user
+        request.api_auth = "bearer"
+    else:
+        raise Unauthorized(f"unsupported authorization scheme '{scheme}'; use Basic or Bearer")
+
+
+def basic_user(request, credentials: str):
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise Unauthorized(
+            "malformed Basic credentials: expected base64(username:password)"
+        ) from None
+    username, colon, password = decoded.partition(":")
+    if not colon or not username:
+        raise Unauthorized("malformed Basic credentials: expected base64(username:password)")
+    user = django_authenticate(request, username=username, password=password)
+    if user is None or not user.is_active:
+        raise Unauthorized("invalid user name or password")
+    if needs_second_factor(user):
+        raise Unauthorized(
+            "HTTP Basic is refused for a user with a second factor; use an API token (Bearer)"
+        )
+    return user
+
+
+def needs_second_factor(user) -> bool:
+    """A user who has a confirmed OTP device, or whom `auth.otp.required_for` names."""
+    from django_otp import user_has_device
+
+    from blocks.loader import current_site
+
+    if user_has_device(user):
+        return True
+    return acl.names_any(current_site().settings.otp_required_for, who_for(user))
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    def _reject(self, request, reason):
+        return reason
+
+
+def check_csrf(request) -> None:
+    """Django's own CSRF check, accepting the token in `X-CSRF-Token` or `X-CSRFToken`."""
+    if request.method in SAFE_METHODS or request.api_auth != "session":
+        return
+    alias = request.META.get("HTTP_X_CSRF_TOKEN")
+    if alias and not request.META.get("HTTP_X_CSRFTOKEN"):
+        request.META["HTTP_X_CSRFTOKEN"] = alias
+    reason = _CsrfCheck(lambda r: None).process_view(request, None, (), {})
+    if reason is not None:
+        raise Forbidden(f"CSRF check failed: {reason}; send the X-CSRF-Token header")

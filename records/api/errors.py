@@ -1,0 +1,88 @@
+"""API errors: one class hierarchy, one handler, and the one place the error shape is built.
+
+Views and services `raise NotFound(f"no record '{rid}' in app '{app.id}'")`; `api_view`
+turns any `ApiError` into `{"error": "<message>"}` with its status. Anything a client sends
+that is wrong is a 4xx; a 500 is our bug.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+
+from records.acl import Verdict
+
+WWW_AUTHENTICATE = 'Basic realm="api", Bearer realm="api"'
+
+
+class ApiError(Exception):
+    status = 400
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+    def __init__(self, message: str = "authentication required"):
+        super().__init__(message, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+
+    def __init__(self, method: str, allowed: list[str]):
+        super().__init__(
+            f"method {method} not allowed here; allowed: {', '.join(allowed)}",
+            headers={"Allow": ", ".join(allowed)},
+        )
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class PreconditionFailed(ApiError):
+    status = 412
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
+class BlockFailed(ApiError):
+    """Site code (a block's .py) failed: not the client's fault, so a 500, but still JSON."""
+
+    status = 500
+
+
+def error_response(exc: ApiError) -> JsonResponse:
+    response = JsonResponse({"error": exc.message}, status=exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+def deny(verdict: Verdict, what: str = "this") -> None:
+    """The one place the API turns a refusal of the permission core into an error."""
+    if verdict is Verdict.ALLOW:
+        return
+    if verdict is Verdict.LOGIN:
+        raise Unauthorized(f"authentication required to {what}")
+    if verdict is Verdict.FORBID:
+        raise Forbidden(f"you may not {what}")
+    raise NotFound("not found")

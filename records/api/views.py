@@ -1,0 +1,505 @@
+"""The JSON API (contract §4): `/api/v1/<app_id>/...`.
+
+Each route is a table of method handlers wrapped by `endpoint()`, which answers 405 for other
+methods, authenticates (api/auth.py), checks CSRF for cookie-authenticated writes and turns
+every `ApiError` into `{"error": ...}`. Permission questions go to the core (records/acl.py)
+through `deny()`; reads go through records/selectors.py and writes through records/store.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
+from django.http import JsonResponse
+from django.middleware.csrf import get_token
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.identity import who_for
+from blocks import code
+from blocks.context import BlockContext
+from blocks.loader import current_site
+from blocks.render import element_value, run
+from blocks.spec import AppSpec, BlockSpec, Site
+
+from .. import selectors, store
+from ..acl import Access, Verdict, access_for, can_see
+from ..blockapi import api_path
+from ..models import Record
+from . import auth
+from .errors import (
+    ApiError,
+    BadRequest,
+    BlockFailed,
+    Conflict,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    error_response,
+)
+
+SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset")
+
+
+# --- plumbing ------------------------------------------------------------------------------
+
+
+def endpoint(**handlers):
+    """A view dispatching on the method to `handlers` (GET also answers HEAD)."""
+    allowed = sorted(handlers) + (["HEAD"] if "GET" in handlers else [])
+
+    @csrf_exempt
+    def view(request, **kwargs):
+        try:
+            method = "GET" if request.method == "HEAD" else request.method
+            handler = handlers.get(method)
+            if handler is None:
+                raise MethodNotAllowed(request.method, allowed)
+            auth.authenticate(request)
+            auth.check_csrf(request)
+            return handler(request, **kwargs)
+        except ApiError as exc:
+            return error_response(exc)
+        except code.BlockCodeError as exc:
+            app = current_site().apps.get(kwargs.get("app_id", ""))
+            detail = f": {exc.problem}" if app is not None and app.debug else ""
+            return error_response(BlockFailed(f"the site's block code failed{detail}"))
+
+    return view
+
+
+@dataclass
+class Call:
+    """One API request: the site, the app and the visitor's access in it."""
+
+    request: object
+    site: Site
+    app: AppSpec
+
+    @cached_property
+    def access(self) -> Access:
+        return access_for(self.app.acl, who_for(self.request.user))
+
+    def require(self, action: str, record: Record | None = None) -> None:
+        """Refuse unless the visitor may do `action` (in the app, or on `record`)."""
+        facts = selectors.facts_for(record, self.access) if record is not None else None
+        verdict = self.access.can(action, facts)
+        if verdict is Verdict.ALLOW:
+            return
+        if verdict is Verdict.LOGIN:
+            raise Unauthorized(
+                f"authentication required to {action} records of app '{self.app.id}'"
+            )
+        if verdict is Verdict.FORBID:
+            raise Forbidden(f"you may not {action} records of app '{self.app.id}'")
+        raise NotFound(self.no_record(record.record_id if record is not None else ""))
+
+    def no_record(self, record_id: str) -> str:
+        return f"no record '{record_id}' in app '{self.app.id}'"
+
+    def record(self, record_id: str, action: str) -> Record:
+        """The record, after checking the app-level right, its existence, then the record."""
+        self.require(action)
+        record = selectors.record_get(self.app.id, record_id)
+        if record is None:
+            raise NotFound(self.no_record(record_id))
+        self.require(action, record)
+        return record
+
+    def path(self, record_id: str) -> str:
+        return self.request.build_absolute_uri(api_path(self.app.id, record_id))
+
+    @property
+    def user(self):
+        return self.request.user
+
+
+def call_for(request, app_id: str) -> Call:
+    site = current_site()
+    app = site.apps.get(app_id)
+    if app is None:
+        raise NotFound(f"no app '{app_id}'")
+    return Call(request, site, app)
+
+
+def read_json(request, *, default=...):
+    """The body as JSON: 413 when too large, 400 when not UTF-8, not JSON or with bad text."""
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise PayloadTooLarge(
+            f"the body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes"
+        ) from None
+    if not raw.strip():
+        if default is not ...:
+            return default
+        raise BadRequest("the body is empty: send JSON")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            f"the body is not valid UTF-8 (bad byte at position {exc.start})"
+        ) from None
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise BadRequest("the body is not valid JSON: nested too deeply") from None
+    except ValueError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    check_text(value)
+    return value
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def check_text(value) -> None:
+    """Refuse strings a database cannot store: lone surrogates (from \\ud800 escapes) and NUL."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise BadRequest("the body holds a NUL character (\\u0000), which cannot be stored")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequest(
+                    "the body holds a lone surrogate (\\ud800-\\udfff), which is not valid Unicode"
+                ) from None
+
+
+def json_type(value) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+    }.get(type(value), "a number")
+
+
+def client_items(value, record_id: str | None = None) -> tuple[dict, str | None]:
+    """A client's record: a JSON object, no `_` names, an `id` (if any) valid and matching.
+
+    Returns (items without `id`, the id it names or None).
+    """
+    if not isinstance(value, dict):
+        raise BadRequest(f"a record must be a JSON object of items, found {json_type(value)}")
+    for name in value:
+        if name.startswith("_"):
+            raise BadRequest(f"item '{name}': item names starting with '_' are the server's")
+    items = dict(value)
+    given = items.pop("id", None)
+    if given is not None or "id" in value:
+        selectors.check_record_id(given)
+        if record_id is not None and given != record_id:
+            raise BadRequest(f"the body's id '{given}' is not the record's id '{record_id}'")
+    return items, given
+
+
+def positive_int(raw, name: str, *, minimum: int) -> int:
+    rule = "a positive integer" if minimum == 1 else "a whole number >= 0"
+    if isinstance(raw, str):
+        text = raw.strip()
+        value = int(text) if text.isascii() and text.isdigit() else None
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        value = None
+    if value is None or value < minimum:
+        shown = raw if isinstance(raw, str) else json.dumps(raw)
+        raise BadRequest(f"{name} must be {rule}, found '{shown}'")
+    return value
+
+
+def paging(source: dict) -> tuple[int, int]:
+    limit = selectors.DEFAULT_LIMIT
+    if source.get("limit") is not None:
+        limit = min(positive_int(source["limit"], "limit", minimum=1), selectors.MAX_LIMIT)
+    offset = 0
+    if source.get("offset") is not None:
+        offset = positive_int(source["offset"], "offset", minimum=0)
+    return limit, offset
+
+
+def listing(c: Call, records: list[Record]) -> list[dict]:
+    base = c.path("")
+    return [{"id": r.record_id, "path": base + r.record_id, "items": r.items} for r in records]
+
+
+def created(c: Call, record: Record) -> JsonResponse:
+    path = c.path(record.record_id)
+    response = JsonResponse(
+        {"success": "created", "id": record.record_id, "path": path}, status=201
+    )
+    response["ETag"] = record.etag
+    response["Location"] = path
+    return response
+
+
+def if_match(request) -> str | None:
+    return request.META.get("HTTP_IF_MATCH")
+
+
+# --- /api/v1/<app> ----------------------------------------------------------------------------
+
+
+def acl_json(app: AppSpec) -> dict | None:
+    if app.acl is None:
+        return None
+    return {
+        "rights": {right: list(p) for right, p in app.acl.rights.items()},
+        "roles": {role: list(p) for role, p in app.acl.roles.items()},
+        "row_owners": list(app.acl.row_owners),
+    }
+
+
+def app_info(request, app_id):
+    c = call_for(request, app_id)
+    body = {
+        "id": c.app.id,
+        "title": c.app.title,
+        "blocks": sorted(c.app.blocks),
+        "indexes": sorted(c.app.indexes),
+    }
+    if c.access.has_right("manager"):
+        body["acl"] = acl_json(c.app)
+    response = JsonResponse(body)
+    response["X-CSRF-Token"] = get_token(request)
+    return response
+
+
+def app_create(request, app_id):
+    c = call_for(request, app_id)
+    c.require("create")
+    items, record_id = client_items(read_json(request))
+    return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
+
+
+# --- /records -------------------------------------------------------------------------------
+
+
+def records_list(request, app_id):
+    c = call_for(request, app_id)
+    c.require("view")
+    limit, offset = paging(request.GET)
+    page = selectors.records_page(c.app, access=c.access, limit=limit, offset=offset)
+    response = JsonResponse(listing(c, page.records), safe=False)
+    if page.has_more:
+        next_url = request.build_absolute_uri(
+            f"{request.path}?{urlencode({'limit': limit, 'offset': offset + limit})}"
+        )
+        response["Link"] = f'<{next_url}>; rel="next"'
+    return response
+
+
+def records_create(request, app_id):
+    c = call_for(request, app_id)
+    c.require("create")
+    body = read_json(request)
+    if not isinstance(body, list):
+        raise BadRequest(f"the body must be a JSON list of records, found {json_type(body)}")
+    checked, seen = [], set()
+    for index, value in enumerate(body):
+        try:
+            items, record_id = client_items(value)
+        except BadRequest as exc:
+            raise BadRequest(f"record {index}: {exc.message}") from None
+        if record_id is not None:
+            if record_id in seen:
+                raise BadRequest(f"record {index}: id '{record_id}' appears twice in the list")
+            seen.add(record_id)
+        checked.append((items, record_id))
+    with transaction.atomic():  # all or nothing
+        for index, (items, record_id) in enumerate(checked):
+            try:
+                store.record_create(app=c.app, items=items, record_id=record_id, user=c.user)
+            except Conflict as exc:
+                raise Conflict(f"record {index}: {exc.message}") from None
+    return JsonResponse({"success": "created", "total": len(checked)}, status=201)
+
+
+def records_delete(request, app_id):
+    c = call_for(request, app_id)
+    c.require("delete_all")
+    store.record_delete_all(app=c.app, request=request)
+    return JsonResponse({"success": "deleted"})
+
+
+# --- /record/<id> ---------------------------------------------------------------------------
+
+
+def record_read(request, app_id, record_id):
+    c = call_for(request, app_id)
+    selectors.check_record_id(record_id)
+    record = c.record(record_id, "view")
+    response = JsonResponse({"id": record.record_id, **record.items})
+    response["ETag"] = record.etag
+    return response
+
+
+def record_put(request, app_id, record_id):
+    c = call_for(request, app_id)
+    selectors.check_record_id(record_id)
+    c.require("create")
+    items, _ = client_items(read_json(request), record_id)
+    return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
+
+
+def record_update(request, app_id, record_id):
+    c = call_for(request, app_id)
+    selectors.check_record_id(record_id)
+    record = c.record(record_id, "edit")
+    items, _ = client_items(read_json(request), record_id)
+    saved = store.record_save(app=c.app, record=record, items=items, if_match=if_match(request))
+    response = JsonResponse({"success": "updated"})
+    response["ETag"] = saved.etag
+    return response
+
+
+def record_delete(request, app_id, record_id):
+    c = call_for(request, app_id)
+    selectors.check_record_id(record_id)
+    record = c.record(record_id, "delete")
+    store.record_delete(app=c.app, record=record, request=request, if_match=if_match(request))
+    return JsonResponse({"success": "deleted"})
+
+
+def record_share(request, app_id, record_id):
+    call_for(request, app_id)
+    selectors.check_record_id(record_id)
+    raise NotFound("sharing records is not available yet")
+
+
+# --- /search, /refresh ----------------------------------------------------------------------
+
+
+def search(request, app_id):
+    c = call_for(request, app_id)
+    c.require("view")
+    body = read_json(request, default={})
+    if not isinstance(body, dict):
+        raise BadRequest(
+            f"the body must be a JSON object with {', '.join(SEARCH_KEYS)}, found {json_type(body)}"
+        )
+    unknown = sorted(set(body) - set(SEARCH_KEYS))
+    if unknown:
+        raise BadRequest(f"unknown key '{unknown[0]}' in a search; keys: {', '.join(SEARCH_KEYS)}")
+    for key in ("query", "sort_index"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise BadRequest(f"{key} must be a string, found {json_type(body[key])}")
+    if not isinstance(body.get("reverse", False), bool):
+        raise BadRequest(f"reverse must be true or false, found {json_type(body['reverse'])}")
+    limit, offset = paging(body)
+    page = selectors.records_page(
+        c.app,
+        access=c.access,
+        query=body.get("query"),
+        sort_index=body.get("sort_index"),
+        reverse=body.get("reverse", False),
+        limit=limit,
+        offset=offset,
+    )
+    return JsonResponse(listing(c, page.records), safe=False)
+
+
+def refresh(request, app_id):
+    c = call_for(request, app_id)
+    c.require("manage")
+    store.app_reindex(app=c.app)
+    return JsonResponse({"success": "refresh", "indexes": sorted(c.app.indexes)})
+
+
+# --- /blocks/<block>[/<element>] -------------------------------------------------------------
+
+
+def visible_block(c: Call, block_id: str) -> BlockSpec:
+    block = c.app.blocks.get(block_id)
+    if block is None:
+        raise NotFound(f"no block '{block_id}' in app '{c.app.id}'")
+    verdict = can_see(block.view_permission, who_for(c.request.user))
+    if verdict is Verdict.LOGIN:
+        raise Unauthorized(f"authentication required to see block '{block.key}'")
+    if verdict is not Verdict.ALLOW:
+        raise Forbidden(f"you may not see block '{block.key}'")
+    return block
+
+
+def element_json(element) -> dict:
+    found = {"type": element.type, "label": element.label}
+    if element.is_input:
+        found["mode"] = element.mode
+        if element.index_type:
+            found["index_type"] = element.index_type
+    return found
+
+
+def block_info(request, app_id, block_id):
+    c = call_for(request, app_id)
+    block = visible_block(c, block_id)
+    return JsonResponse(
+        {
+            "id": block.id,
+            "title": block.title,
+            "elements": {element.id: element_json(element) for element in block.elements},
+        }
+    )
+
+
+def element_call(request, app_id, block_id, element_id):
+    c = call_for(request, app_id)
+    block = visible_block(c, block_id)
+    element = block.element(element_id)
+    if element is None:
+        raise NotFound(f"no element '{element_id}' in block '{block.key}'")
+    if element.type == "ACTION" and request.method != "POST":
+        raise MethodNotAllowed(request.method, ["POST"])
+    if request.method == "POST" and request.content_type == "application/json":
+        body = read_json(request, default={})
+        if not isinstance(body, dict):
+            raise BadRequest(
+                f"the body must be a JSON object of parameters, found {json_type(body)}"
+            )
+    if block.is_broken:
+        raise code.BlockCodeError(block.problems[0])
+    ctx = BlockContext(request=request, site=c.site, block=block)
+    hook = block.function("on_display")
+    if hook is not None and element.type != "ACTION":
+        run(ctx, hook, "on_display")
+    value = element_value(ctx, element)
+    try:
+        value = store.json_value(value, "value")
+    except TypeError:
+        value = str(value)
+    return JsonResponse(value, safe=False)
+
+
+@csrf_exempt
+def not_found(request, rest=""):
+    return error_response(NotFound(f"no API route /api/v1/{rest}"))
+
+
+app_view = endpoint(GET=app_info, POST=app_create)
+records_view = endpoint(GET=records_list, POST=records_create, DELETE=records_delete)
+record_view = endpoint(
+    GET=record_read, PUT=record_put, POST=record_update, PATCH=record_update, DELETE=record_delete
+)
+share_view = endpoint(POST=record_share, DELETE=record_share)
+search_view = endpoint(POST=search)
+refresh_view = endpoint(POST=refresh)
+block_view = endpoint(GET=block_info)
+element_view = endpoint(GET=element_call, POST=element_call)

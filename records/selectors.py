@@ -1,0 +1,152 @@
+"""Reads of records: one record, a page of records, the facts the permission core needs.
+
+Every list goes through `records_page()`, which applies two filters and nothing else:
+- `readable_q(access)`: row-level security, THE one Q a list applies for a visitor (block code
+  that does not ask for `readable()` passes no access and sees every record);
+- `query_filter(app, query)`: the search string, the one place records/query.py (issue 5)
+  plugs in.
+Nothing here writes; `records.store` does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.json import KeyTransform
+
+from blocks.spec import AppSpec
+
+from .acl import Access, RecordFacts
+from .api.errors import BadRequest
+from .models import Record
+
+RECORD_ID_PATTERN = re.compile(r"[A-Za-z0-9\-_.~:@]{1,200}\Z")
+RECORD_ID_RULE = "1 to 200 characters of letters, digits and -_.~:@, at least one a letter or digit"
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+
+
+def is_valid_record_id(value: object) -> bool:
+    """>>> is_valid_record_id("order-42"), is_valid_record_id("..."), is_valid_record_id("a b")
+    (True, False, False)"""
+    return (
+        isinstance(value, str)
+        and bool(RECORD_ID_PATTERN.match(value))
+        and any(ch.isascii() and ch.isalnum() for ch in value)
+    )
+
+
+def check_record_id(value: object) -> str:
+    if not is_valid_record_id(value):
+        shown = value if isinstance(value, str) else repr(value)
+        if isinstance(shown, str) and len(shown) > 60:
+            shown = shown[:60] + "…"
+        raise BadRequest(f"invalid record id '{shown}': a record id is {RECORD_ID_RULE}")
+    return value
+
+
+def app_records(app_id: str) -> QuerySet[Record]:
+    return Record.objects.filter(app_id=app_id)
+
+
+def record_get(app_id: str, record_id: str) -> Record | None:
+    return app_records(app_id).filter(record_id=record_id).first()
+
+
+def record_exists(app_id: str, record_id: str) -> bool:
+    return app_records(app_id).filter(record_id=record_id).exists()
+
+
+def owner_values(items: dict, row_owners: tuple[str, ...]) -> tuple[str, ...]:
+    """The principals that the record's owner items name: each a string or a list of them."""
+    found: list[str] = []
+    for name in row_owners:
+        value = items.get(name)
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, str))
+    return tuple(found)
+
+
+def facts_for(record: Record, access: Access) -> RecordFacts:
+    """What the permission core needs to know of one record, for this visitor."""
+    author = record.items.get("_author")
+    return RecordFacts(
+        author=author if isinstance(author, str) else None,
+        owner_values=owner_values(record.items, access.row_owners),
+        shared=frozenset(),  # issue 6: the permissions shared with this visitor
+    )
+
+
+def readable_q(access: Access) -> Q:
+    """Row-level security as one filter: the records of an app this visitor may read.
+
+    Editors, managers and apps without `row_owners` see every row (an empty Q). Otherwise a
+    visitor sees what they authored; issue 6 adds owner items and shares to this same Q.
+    """
+    if access.sees_all_rows:
+        return Q()
+    if not access.who.is_authenticated:
+        return Q(pk__in=[])
+    return Q(items___author=access.who.username)
+
+
+def query_filter(app: AppSpec, query: str | None) -> Q:
+    """A search string -> a filter. An empty or missing query matches every record."""
+    if query is None or not query.strip():
+        return Q()
+    # records/query.py (issue 5) turns the string into a Q over the index tables here.
+    raise BadRequest("search queries are not supported yet: send an empty query to list records")
+
+
+def sort_key(app: AppSpec, sort_index: str | None):
+    if sort_index is None:
+        return None
+    fields = sorted(i for i, kind in app.indexes.items() if kind == "field")
+    if sort_index not in fields:
+        raise BadRequest(
+            f"sort_index '{sort_index}' names no field index of app '{app.id}'; "
+            f"field indexes: {', '.join(fields)}"
+        )
+    if sort_index == "id":
+        return F("record_id")
+    return KeyTransform(sort_index, "items")
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[Record]
+    has_more: bool
+
+
+def records_page(
+    app: AppSpec,
+    *,
+    access: Access | None = None,
+    query: str | None = None,
+    sort_index: str | None = None,
+    reverse: bool = False,
+    limit: int | None = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> Page:
+    """One page of an app's records, in a stable order (the sort index, then creation).
+
+    `access` None: every record (trusted block code); otherwise only what `access` may read.
+    """
+    records = app_records(app.id).filter(query_filter(app, query))
+    if access is not None:
+        records = records.filter(readable_q(access))
+    key = sort_key(app, sort_index)
+    if key is not None:
+        ordering = [key.desc(nulls_last=True) if reverse else key.asc(nulls_first=True)]
+        ordering.append(F("pk").desc() if reverse else F("pk").asc())
+    else:
+        ordering = ["-pk" if reverse else "pk"]
+    records = records.order_by(*ordering)
+    if limit is None:
+        return Page(list(records[offset:]), False)
+    rows = list(records[offset : offset + limit + 1])
+    return Page(rows[:limit], len(rows) > limit)

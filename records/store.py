@@ -1,0 +1,312 @@
+"""Services that write records: the only module that creates, saves or deletes a `Record`.
+
+Every path that writes (the JSON API, block forms, block code) comes through here, so the rules
+live in one place:
+- `_author` is stamped on create with the signed-in user's name, `block` with the block a
+  record is saved through; the `author` and `block_id` columns mirror them;
+- a save through a block runs its COMPUTED_ON_CREATION (create only) and COMPUTED_ON_SAVE
+  element functions, in declaration order, each seeing the values before it;
+- `record_id(context)` names a record created through a block; a taken id gets `-1`, `-2`...;
+- `on_delete(context)` runs before every delete of a record saved with a block that has it;
+- `If-Match` is checked against the row locked for the write (412 when stale).
+Errors of site code come back as `blocks.code.BlockCodeError` naming `path:line`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from blocks import code
+from blocks.loader import current_site
+from blocks.render import run
+from blocks.spec import AppSpec, BlockSpec, Problem
+
+from .api.errors import Conflict, PreconditionFailed
+from .models import Record
+from .selectors import app_records, check_record_id
+
+MAX_SUFFIX_TRIES = 1000
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def json_value(value, what: str):
+    """A value as JSON can hold it: dates become ISO 8601 strings, Decimals numbers.
+
+    Raises TypeError naming `what` for anything else that JSON cannot hold.
+    """
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, tuple | set | frozenset):
+        value = list(value)
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{what}: {type(value).__name__} value is not a JSON value ({exc})"
+        ) from None
+    return value
+
+
+def new_record_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def free_record_id(app_id: str, wanted: str) -> str:
+    """`wanted`, or the first of `wanted-1`, `wanted-2`... that no record of the app has."""
+    taken = set(
+        app_records(app_id).filter(record_id__startswith=wanted).values_list("record_id", flat=True)
+    )
+    if wanted not in taken:
+        return wanted
+    for n in range(1, MAX_SUFFIX_TRIES + len(taken)):
+        candidate = f"{wanted}-{n}"
+        if candidate not in taken:
+            return check_record_id(candidate)
+    raise Conflict(f"no free record id for '{wanted}' in app '{app_id}'")
+
+
+def matches(etag: str, if_match: str | None) -> bool:
+    """Does an `If-Match` header (None: absent) accept this ETag? `*` and lists are understood."""
+    if if_match is None:
+        return True
+    tags = [tag.strip() for tag in if_match.split(",")]
+    return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
+
+
+def check_if_match(record: Record, if_match: str | None) -> None:
+    if not matches(record.etag, if_match):
+        raise PreconditionFailed(
+            f"record '{record.record_id}' has changed: If-Match {if_match} but its ETag is "
+            f"{record.etag}; read it again"
+        )
+
+
+# --- block code -----------------------------------------------------------------------------
+
+
+def block_context(*, app: AppSpec, block: BlockSpec, request, handle):
+    from blocks.context import BlockContext
+
+    site = current_site()
+    if block.is_broken:
+        raise code.BlockCodeError(block.problems[0])
+    return BlockContext(
+        request=request,
+        site=site,
+        block=block,
+        record=handle,
+        params=None if request is not None else {},
+    )
+
+
+def run_formulas(ctx, block: BlockSpec, items: dict, *, creating: bool) -> None:
+    """COMPUTED_ON_SAVE elements (and COMPUTED_ON_CREATION ones on create) into `items`."""
+    for element in block.inputs:
+        if element.mode == "COMPUTED_ON_SAVE" or (
+            creating and element.mode == "COMPUTED_ON_CREATION"
+        ):
+            function = block.function(element.id)
+            if function is None:
+                continue  # reported by check_site: the element needs a function
+            value = run(ctx, function, element.id)
+            try:
+                items[element.id] = json_value(value, f"{element.id}() returned a")
+            except TypeError as exc:
+                raise code.BlockCodeError(
+                    Problem(
+                        block.py_path or block.yaml_path, function.__code__.co_firstlineno, str(exc)
+                    )
+                ) from None
+
+
+def hook_record_id(ctx, block: BlockSpec) -> str | None:
+    function = block.function("record_id")
+    if function is None:
+        return None
+    value = run(ctx, function, "record_id")
+    if value is None:
+        return None
+    from .selectors import RECORD_ID_RULE, is_valid_record_id
+
+    if not is_valid_record_id(value):
+        raise code.BlockCodeError(
+            Problem(
+                block.py_path,
+                function.__code__.co_firstlineno,
+                f"record_id() returned {value!r}: a record id is {RECORD_ID_RULE}",
+            )
+        )
+    return value
+
+
+def _handle(*, app: AppSpec, record: Record | None, items: dict, request):
+    from .blockapi import RecordHandle
+
+    return RecordHandle(app=app, record=record, items=items, request=request)
+
+
+# --- services -------------------------------------------------------------------------------
+
+
+def record_create(
+    *,
+    app: AppSpec,
+    items: dict,
+    record_id: str | None = None,
+    user=None,
+    block: BlockSpec | None = None,
+    request=None,
+    suffix: bool = False,
+) -> Record:
+    """Create a record. A taken `record_id` is a 409, unless `suffix` (then `id-1`, `id-2`...).
+
+    Through a `block`: its `record_id` hook names the record when no id is given, its
+    formulas fill the computed elements, and `block` is stamped.
+    """
+    items = dict(items)
+    if block is not None:
+        ctx = block_context(
+            app=app,
+            block=block,
+            request=request,
+            handle=_handle(app=app, record=None, items=items, request=request),
+        )
+        if record_id is None:
+            record_id = hook_record_id(ctx, block)
+            suffix = True
+        run_formulas(ctx, block, items, creating=True)
+        items["block"] = block.id
+    author = user if user is not None and user.is_authenticated else None
+    if author is not None:
+        items["_author"] = author.get_username()
+    if record_id is None:
+        record_id, suffix = new_record_id(), True
+    check_record_id(record_id)
+    with transaction.atomic():
+        for _ in range(3):
+            chosen = free_record_id(app.id, record_id) if suffix else record_id
+            if not suffix and app_records(app.id).filter(record_id=chosen).exists():
+                raise Conflict(f"record '{chosen}' exists already in app '{app.id}'")
+            try:
+                with transaction.atomic():
+                    return Record.objects.create(
+                        app_id=app.id,
+                        record_id=chosen,
+                        block_id=block.id if block is not None else "",
+                        items=items,
+                        author=author,
+                    )
+            except IntegrityError:
+                if not suffix:
+                    raise Conflict(f"record '{chosen}' exists already in app '{app.id}'") from None
+        raise Conflict(f"record '{record_id}' exists already in app '{app.id}'")
+
+
+def record_save(
+    *,
+    app: AppSpec,
+    record: Record,
+    items: dict,
+    block: BlockSpec | None = None,
+    request=None,
+    if_match: str | None = None,
+) -> Record:
+    """Merge `items` into the record (a name present replaces its value) and save it.
+
+    Through a `block`: its COMPUTED_ON_SAVE formulas run on the merged items and `block` is
+    stamped. Returns the record as saved, with its new version.
+    """
+    with transaction.atomic():
+        locked = Record.objects.select_for_update().filter(pk=record.pk).first()
+        if locked is None:
+            from .api.errors import NotFound
+
+            raise NotFound(f"no record '{record.record_id}' in app '{app.id}'")
+        check_if_match(locked, if_match)
+        merged = {**locked.items, **items}
+        block_id = locked.block_id
+        if block is not None:
+            ctx = block_context(
+                app=app,
+                block=block,
+                request=request,
+                handle=_handle(app=app, record=locked, items=merged, request=request),
+            )
+            run_formulas(ctx, block, merged, creating=False)
+            merged["block"] = block_id = block.id
+        Record.objects.filter(pk=locked.pk).update(
+            items=merged, block_id=block_id, version=F("version") + 1, modified=timezone.now()
+        )
+        locked.refresh_from_db()
+    record_reindex(app=app, record=locked)
+    return locked
+
+
+def run_on_delete(*, app: AppSpec, record: Record, request=None) -> None:
+    block = app.blocks.get(record.block_id) if record.block_id else None
+    if block is None or block.function("on_delete") is None:
+        return
+    ctx = block_context(
+        app=app,
+        block=block,
+        request=request,
+        handle=_handle(app=app, record=record, items=record.items, request=request),
+    )
+    run(ctx, block.function("on_delete"), "on_delete")
+
+
+def record_delete(
+    *, app: AppSpec, record: Record, request=None, if_match: str | None = None
+) -> None:
+    """Delete a record; its block's `on_delete` runs first (an error there deletes nothing)."""
+    with transaction.atomic():
+        locked = Record.objects.select_for_update().filter(pk=record.pk).first()
+        if locked is None:
+            return
+        check_if_match(locked, if_match)
+        run_on_delete(app=app, record=locked, request=request)
+        locked.delete()
+
+
+def record_delete_all(*, app: AppSpec, request=None) -> int:
+    """Delete every record of the app, running `on_delete` for each one whose block has it."""
+    with transaction.atomic():
+        hooked = [block_id for block_id, block in app.blocks.items() if block.function("on_delete")]
+        for record in app_records(app.id).filter(block_id__in=hooked).iterator():
+            run_on_delete(app=app, record=record, request=request)
+        deleted, _ = app_records(app.id).delete()
+    return deleted
+
+
+def run_on_save(*, app: AppSpec, block: BlockSpec, record: Record, request) -> str | None:
+    """The block's `on_save` hook after a save through it; a returned string is a URL."""
+    function = block.function("on_save")
+    if function is None:
+        return None
+    ctx = block_context(
+        app=app,
+        block=block,
+        request=request,
+        handle=_handle(app=app, record=record, items=dict(record.items), request=request),
+    )
+    target = run(ctx, function, "on_save")
+    return target if isinstance(target, str) and target else None
+
+
+def record_reindex(*, app: AppSpec, record: Record) -> None:
+    """Refresh the record's index entries. The index tables come with issue 5 (records/query.py)."""
+
+
+def app_reindex(*, app: AppSpec) -> None:
+    """Rebuild every index entry of an app (POST /api/v1/<app>/refresh); see record_reindex."""

@@ -1,0 +1,126 @@
+"""Fixtures of the records tests: a site with apps of every kind of ACL, users of every right."""
+
+import base64
+
+import pytest
+from django.test import Client
+
+SALES_ACL = """
+title: Sales
+acl:
+  rights:
+    reader: [readers]
+    author: [authors]
+    editor: [editors]
+    manager: [managers]
+  roles:
+    PurchaseManager: [eric, buyers]
+"""
+
+ORDER_BLOCK = """
+title: Order
+elements:
+  title: {type: TEXT, label: Title, index_type: text}
+  price: {type: NUMBER, index_type: field}
+  quantity: {type: NUMBER}
+  due: {type: DATETIME, label: Due}
+  total: {type: NUMBER, mode: COMPUTED_ON_SAVE, index_type: field}
+  number: {type: TEXT, mode: COMPUTED_ON_CREATION}
+"""
+
+ORDER_CODE = """
+CALLS = []
+
+def total(context):
+    CALLS.append(("total", context.record.id))
+    return (context.record.get("price") or 0) * (context.record.get("quantity") or 0)
+
+def number(context):
+    CALLS.append(("number", context.record.id))
+    return "N-" + str(len([c for c in CALLS if c[0] == "number"]))
+
+def record_id(context):
+    CALLS.append(("record_id", context.record.get("title")))
+    return (context.record.get("title") or "order").lower().replace(" ", "-")
+
+def on_save(context):
+    CALLS.append(("on_save", context.record.id))
+    if context.record.get("title") == "go away":
+        return "/elsewhere/"
+
+def on_delete(context):
+    CALLS.append(("on_delete", context.record.id))
+"""
+
+
+@pytest.fixture
+def records_site(site_dir):
+    """apps: sales (rights by group), open (no ACL), public (reader '*', author authenticated)."""
+    site_dir.write("apps/sales/settings.yaml", SALES_ACL)
+    site_dir.write("apps/sales/blocks/order.yaml", ORDER_BLOCK)
+    site_dir.write("apps/sales/blocks/order.py", ORDER_CODE)
+    site_dir.write(
+        "apps/sales/blocks/secret.yaml",
+        "view_permission: [managers]\nelements:\n  code: BASIC\n  note: TEXT\n",
+    )
+    site_dir.write("apps/sales/blocks/secret.py", "def code(context):\n    return 42\n")
+    site_dir.write("apps/open/blocks/thing.yaml", "elements:\n  name: TEXT\n")
+    site_dir.write(
+        "apps/public/settings.yaml",
+        "acl:\n  rights:\n    reader: ['*']\n    author: [authenticated]\n",
+    )
+    site_dir.write("apps/public/blocks/note.yaml", "elements:\n  text: TEXT\n")
+    site_dir.write("pages/index.yaml", "title: Home\nblocks: [sales/order]\n")
+    return site_dir
+
+
+PASSWORD = "pw-for-tests-1"
+
+
+@pytest.fixture
+def users(user_factory):
+    """One user per right in app `sales`, a second author, a stranger and a superuser."""
+    return {
+        "reader": user_factory("reader", groups=["readers"]),
+        "author": user_factory("author", groups=["authors"]),
+        "author2": user_factory("author2", groups=["authors"]),
+        "editor": user_factory("editor", groups=["editors"]),
+        "manager": user_factory("manager", groups=["managers"]),
+        "stranger": user_factory("stranger"),
+        "root": user_factory("root", superuser=True),
+    }
+
+
+@pytest.fixture
+def api(users):
+    """api("author") -> a test client signed in (session) as that user; api(None) anonymous."""
+
+    def make(who=None, *, enforce_csrf=False):
+        client = Client(enforce_csrf_checks=enforce_csrf)
+        if who is not None:
+            client.force_login(users[who])
+        return client
+
+    return make
+
+
+def basic(username, password=PASSWORD) -> dict:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"HTTP_AUTHORIZATION": f"Basic {token}"}
+
+
+def bearer(token) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+@pytest.fixture
+def make_record(records_site):
+    """make_record("sales", "r1", {"title": "x"}, author=user) -> a Record, through the store."""
+    from blocks.loader import current_site
+    from records import store
+
+    def make(app_id, record_id, items=None, author=None):
+        app = current_site().apps[app_id]
+        return store.record_create(app=app, items=items or {}, record_id=record_id, user=author)
+
+    return make

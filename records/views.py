@@ -1,0 +1,110 @@
+"""The record routes (contract §3): `/apps/<app>/records/<id>/` and `.../edit/`.
+
+The same permission core as the JSON API decides; where the API answers 401 these routes
+redirect to the login page with `?next=`, 403 and 404 stay (blocks.views.deny).
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponseBadRequest
+
+from accounts.identity import who_for
+from blocks import code
+from blocks.context import BlockContext
+from blocks.loader import current_site
+from blocks.render import FormState, block_url, element_value, render_block
+from blocks.views import deny, safe_next
+
+from . import acl, selectors, store
+from .blockapi import RecordHandle, items_table
+from .forms import code_failed, go, read_form, show
+
+
+def record_action(request, block) -> str:
+    """What a request asks of the record, as a permission-core action."""
+    if request.method != "POST":
+        return "view"
+    if "_delete" in request.POST:
+        return "delete"
+    if "_save" in request.POST or "_edit" in request.POST:
+        return "edit"
+    return "view"  # an ACTION of the block: block code decides what it does
+
+
+def record_view(request, app_id: str, record_id: str, edit: bool = False):
+    site = current_site()
+    app = site.apps.get(app_id)
+    if app is None:
+        raise Http404(f"no app '{app_id}'")
+    if not selectors.is_valid_record_id(record_id):
+        return HttpResponseBadRequest(
+            f"Invalid record id: a record id is {selectors.RECORD_ID_RULE}.",
+            content_type="text/plain",
+        )
+    if request.method not in ("GET", "HEAD", "POST"):
+        from django.http import HttpResponseNotAllowed
+
+        return HttpResponseNotAllowed(["GET", "POST"])
+    who = who_for(request.user)
+    access = acl.access_for(app.acl, who)
+    action = "edit" if edit and request.method != "POST" else None
+    action = action or record_action(request, None)
+    verdict = access.can(action)
+    if verdict is not acl.Verdict.ALLOW:
+        return deny(request, verdict)
+    record = selectors.record_get(app.id, record_id)
+    if record is None:
+        raise Http404(f"no record '{record_id}' in app '{app.id}'")
+    verdict = access.can(action, selectors.facts_for(record, access))
+    if verdict is not acl.Verdict.ALLOW:
+        return deny(request, verdict)
+    block = app.blocks.get(record.block_id)
+    if block is not None:
+        verdict = acl.can_see(block.view_permission, who)
+        if verdict is not acl.Verdict.ALLOW:
+            return deny(request, verdict)
+    handle = RecordHandle(app=app, record=record, request=request)
+    if block is None:
+        if edit or request.method == "POST":
+            raise Http404(f"record '{record_id}' was not saved through a block, so it has no form")
+        return show(request, None, items_table(record.items))
+    if request.method == "POST":
+        return record_post(request, site, app, block, handle, record)
+    ctx = BlockContext(request=request, site=site, block=block, record=handle)
+    html = render_block(ctx, edit=edit, action_url=request.path)
+    return show(request, block, html)
+
+
+def record_post(request, site, app, block, handle: RecordHandle, record):
+    post = request.POST
+    if "_edit" in post:
+        return go(request, handle.html_url + "edit/")
+    try:
+        if "_delete" in post:
+            store.record_delete(app=app, record=record, request=request)
+            return go(request, safe_next(request) or block_url(block))
+        if "_save" in post:
+            values, items, errors = read_form(block, post)
+            if errors:
+                ctx = BlockContext(request=request, site=site, block=block, record=handle)
+                html = render_block(
+                    ctx, edit=True, form=FormState(values, errors), action_url=request.path
+                )
+                return show(request, block, html)
+            saved = store.record_save(
+                app=app, record=record, items=items, block=block, request=request
+            )
+            target = store.run_on_save(app=app, block=block, record=saved, request=request)
+            return go(request, target or handle.html_url)
+        element = next((e for e in block.elements if e.type == "ACTION" and e.id in post), None)
+        if element is None:
+            names = ", ".join(e.id for e in block.elements if e.type == "ACTION") or "none"
+            return HttpResponseBadRequest(
+                f"The form names no action of block {block.key}; its actions: {names}.",
+                content_type="text/plain",
+            )
+        ctx = BlockContext(request=request, site=site, block=block, record=handle)
+        target = element_value(ctx, element)
+    except code.BlockCodeError as exc:
+        return code_failed(request, block, exc, app.debug)
+    return go(request, target if isinstance(target, str) and target else request.path)
