@@ -61,7 +61,7 @@ def invite_user(*, manager: Who, user_managers, email: str, groups, request):
             f"You can only add users to groups you belong to; not: {', '.join(foreign)}."
         )
     User = get_user_model()
-    email = email.strip()
+    email = email.strip().lower()
     if (
         User.objects.filter(email__iexact=email).exists()
         or EmailAddress.objects.filter(email__iexact=email).exists()

@@ -189,6 +189,10 @@ def _clean(code: str) -> str:
 # --- wrong codes -----------------------------------------------------------------------------
 
 
+def _now() -> float:
+    return time.time()
+
+
 def _keys(user, client: str) -> tuple[str, str]:
     return f"accounts:otp-wrong:user:{user.pk}", f"accounts:otp-wrong:addr:{client}"
 
@@ -200,7 +204,7 @@ def _count(key: str) -> tuple[int, float]:
 
 def check_limit(user, client: str) -> None:
     """Raise CodeRefused while the user or the client address has had too many wrong codes."""
-    now = time.time()
+    now = _now()
     user_key, addr_key = _keys(user, client)
     for key, limit in ((user_key, MAX_WRONG_CODES), (addr_key, MAX_WRONG_CODES_PER_ADDRESS)):
         count, started = _count(key)
@@ -215,7 +219,7 @@ def check_limit(user, client: str) -> None:
 
 
 def record_wrong_code(user, client: str, step: str) -> None:
-    now = time.time()
+    now = _now()
     for key in _keys(user, client):
         count, started = _count(key)
         if not count or now - started >= WRONG_CODE_WINDOW:

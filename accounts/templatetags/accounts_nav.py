@@ -17,3 +17,9 @@ def account_nav(context):
         "request": request,
         "is_user_manager": is_user_manager(who, current_site().settings.user_managers),
     }
+
+
+@register.simple_tag
+def signup_open() -> bool:
+    """Is open sign-up on (settings.yaml `auth.signup`)?"""
+    return current_site().settings.signup

@@ -1,0 +1,114 @@
+"""Brute force: allauth's limit on failed logins, ours on wrong second-factor codes."""
+
+import logging
+
+import pytest
+from django.test import Client
+
+from accounts import otp
+
+from .conftest import code_for, login
+
+pytestmark = pytest.mark.django_db
+
+TOO_MANY_LOGINS = "Too many failed login attempts. Wait a few minutes and try again."
+
+
+def test_failed_logins_are_limited_with_a_message_to_wait(user_factory, caplog):
+    user_factory("tom")
+    client = Client()
+    caplog.set_level(logging.INFO, logger="accounts")
+    for _ in range(5):
+        response = login(client, "tom", "wrong")
+        assert response.context["form"].errors["__all__"] == [
+            "The username and/or password you specified are not correct."
+        ]
+    blocked = login(client, "tom", "wrong")
+    assert blocked.context["form"].errors["__all__"] == [TOO_MANY_LOGINS]
+    # Even the right password waits now.
+    right = login(client, "tom")
+    assert right.status_code == 200
+    assert right.context["form"].errors["__all__"] == [TOO_MANY_LOGINS]
+    assert "login refused for 'tom' from 127.0.0.1: too many failed attempts" in caplog.text
+    assert "failed login for 'tom' from 127.0.0.1" in caplog.text
+
+
+def test_other_accounts_are_not_blocked_by_one_account_s_failures(user_factory):
+    user_factory("tom")
+    user_factory("una")
+    client = Client()
+    for _ in range(6):
+        login(client, "tom", "wrong")
+    assert login(client, "una")["Location"] == "/"
+
+
+def test_wrong_codes_at_the_login_step_are_limited(user_factory, with_totp, caplog):
+    user = user_factory("vic")
+    device, _ = with_totp(user)
+    client = Client()
+    login(client, "vic")
+    caplog.set_level(logging.INFO, logger="accounts")
+    for _ in range(otp.MAX_WRONG_CODES):
+        response = client.post("/accounts/2fa/login/", {"code": "00000a"})
+        assert response.context["form"].errors["code"] == [otp.ERRORS["wrong_code"]]
+    blocked = client.post("/accounts/2fa/login/", {"code": code_for(device)})
+    assert blocked.status_code == 200
+    (message,) = blocked.context["form"].errors["code"]
+    assert message.startswith("Too many wrong codes. Wait ")
+    assert message.endswith(" minutes before you try again.")
+    assert client.session.get("_auth_user_id") is None
+    assert "wrong second-factor code (sign-in) for user vic from 127.0.0.1" in caplog.text
+    assert (
+        "second-factor code refused for user vic from 127.0.0.1: too many wrong codes"
+        in caplog.text
+    )
+
+
+def test_the_code_limit_is_per_user_and_expires(user_factory, with_totp, monkeypatch):
+    user = user_factory("wes")
+    device, _ = with_totp(user)
+    other = user_factory("xia")
+    other_device, _ = with_totp(other)
+    client = Client()
+    login(client, "wes")
+    for _ in range(otp.MAX_WRONG_CODES):
+        client.post("/accounts/2fa/login/", {"code": "00000a"})
+    # Another user (from another address) is not blocked.
+    second = Client(REMOTE_ADDR="10.0.0.2")
+    login(second, "xia")
+    assert second.post("/accounts/2fa/login/", {"code": code_for(other_device)}).status_code == 302
+    # After the window the user may try again.
+    now = otp._now()
+    monkeypatch.setattr(otp, "_now", lambda: now + otp.WRONG_CODE_WINDOW + 1)
+    ok = client.post("/accounts/2fa/login/", {"code": code_for(device)})
+    assert ok.status_code == 302
+
+
+def test_wrong_codes_at_set_up_count_too(user_factory, client_for):
+    user = user_factory("yan")
+    client = client_for(user)
+    client.get("/accounts/2fa/")
+    for _ in range(otp.MAX_WRONG_CODES):
+        client.post("/accounts/2fa/", {"code": "00000a"})
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user)
+    blocked = client.post("/accounts/2fa/", {"code": code_for(device)})
+    assert blocked.context["form"].errors["code"][0].startswith("Too many wrong codes. Wait ")
+    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+
+
+def test_wrong_codes_from_one_address_are_limited_across_users(user_factory, with_totp):
+    client = Client(REMOTE_ADDR="10.9.9.9")
+    users = [user_factory(f"u{n}") for n in range(5)]
+    for user in users:
+        with_totp(user)
+    for user in users[:4]:
+        login(client, user.username)
+        for _ in range(otp.MAX_WRONG_CODES):
+            client.post("/accounts/2fa/login/", {"code": "00000a"})
+        client.post("/accounts/2fa/login/", {"cancel": "1"})
+    login(client, "u4")
+    device = users[4].totpdevice_set.get()
+    blocked = client.post("/accounts/2fa/login/", {"code": code_for(device)})
+    assert blocked.context["form"].errors["code"][0].startswith("Too many wrong codes. Wait ")
