@@ -89,4 +89,4 @@ def check_csrf(request) -> None:
         request.META["HTTP_X_CSRFTOKEN"] = alias
     reason = _CsrfCheck(lambda r: None).process_view(request, None, (), {})
     if reason is not None:
-        raise Forbidden(f"CSRF check failed: {reason}; send the X-CSRF-Token header")
+        raise Forbidden(f"CSRF check failed: {reason.rstrip('.')}; send the X-CSRF-Token header")

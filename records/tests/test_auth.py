@@ -1,0 +1,186 @@
+"""API authentication: session, HTTP Basic, Bearer tokens; token services and commands."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from records import tokens
+from records.models import ApiToken, Record
+
+from .conftest import PASSWORD, basic, bearer
+
+pytestmark = pytest.mark.django_db
+
+WWW = 'Basic realm="api", Bearer realm="api"'
+
+
+def error(response, status, message):
+    assert response.status_code == status, response.content
+    assert response.json() == {"error": message}
+    if status == 401:
+        assert response["WWW-Authenticate"] == WWW
+
+
+def post(path, body, **extra):
+    return Client().post(path, json.dumps(body), content_type="application/json", **extra)
+
+
+# --- Basic ------------------------------------------------------------------------------------
+
+
+def test_basic_reads_and_writes(records_site, users):
+    response = post("/api/v1/sales", {"id": "b1"}, **basic("author"))
+    assert response.status_code == 201
+    assert Record.objects.get(record_id="b1").items == {"_author": "author"}
+    assert Client().get("/api/v1/sales/record/b1", **basic("reader")).status_code == 200
+
+
+def test_basic_by_email(records_site, users):
+    assert Client().get("/api/v1/sales/records", **basic("reader@example.com")).status_code == 200
+
+
+def test_basic_rights_still_apply(records_site, users):
+    error(
+        post("/api/v1/sales", {}, **basic("reader")),
+        403,
+        "you may not create records of app 'sales'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (basic("reader", "wrong")["HTTP_AUTHORIZATION"], "invalid user name or password"),
+        (basic("nobody")["HTTP_AUTHORIZATION"], "invalid user name or password"),
+        ("Basic !!!", "malformed Basic credentials: expected base64(username:password)"),
+        ("Basic bm9jb2xvbg==", "malformed Basic credentials: expected base64(username:password)"),
+        ("Digest abc", "unsupported authorization scheme 'digest'; use Basic or Bearer"),
+        ("Bearer nope", "invalid or revoked API token"),
+        ("Bearer ", "invalid or revoked API token"),
+    ],
+)
+def test_bad_credentials_are_401_even_where_anonymous_may_read(
+    records_site, users, header, message
+):
+    error(Client().get("/api/v1/public/records", HTTP_AUTHORIZATION=header), 401, message)
+
+
+def test_basic_refused_for_user_with_otp_device(records_site, users):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=users["reader"], name="phone", confirmed=True)
+    error(
+        Client().get("/api/v1/sales/records", **basic("reader")),
+        401,
+        "HTTP Basic is refused for a user with a second factor; use an API token (Bearer)",
+    )
+    assert Client().get("/api/v1/sales/records", **basic("author")).status_code == 200
+
+
+def test_basic_refused_for_user_who_must_have_a_second_factor(records_site, users):
+    records_site.write("settings.yaml", "title: T\nauth:\n  otp:\n    required_for: [readers]\n")
+    error(
+        Client().get("/api/v1/sales/records", **basic("reader")),
+        401,
+        "HTTP Basic is refused for a user with a second factor; use an API token (Bearer)",
+    )
+    assert Client().get("/api/v1/sales/records", **basic("editor")).status_code == 200
+
+
+def test_authorization_header_wins_over_session(records_site, users, client_for):
+    client = client_for(users["editor"])
+    error(
+        client.get("/api/v1/sales/records", **basic("editor", "wrong")),
+        401,
+        "invalid user name or password",
+    )
+
+
+# --- Bearer -----------------------------------------------------------------------------------
+
+
+def test_bearer_token_works_and_is_stored_hashed(records_site, users):
+    token, raw = tokens.create_token(users["author"], name="ci")
+    assert raw.startswith("sbt_") and len(raw) > 40
+    assert raw not in (token.key_hash, token.prefix) and token.prefix == raw[:10]
+    assert ApiToken.objects.filter(key_hash=tokens.hash_token(raw)).count() == 1
+    assert token.last_used is None
+    response = post("/api/v1/sales", {"id": "t1"}, **bearer(raw))
+    assert response.status_code == 201
+    assert Record.objects.get(record_id="t1").items == {"_author": "author"}
+    token.refresh_from_db()
+    assert token.last_used is not None
+
+
+def test_bearer_for_otp_user_is_fine(records_site, users):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=users["reader"], name="phone", confirmed=True)
+    _, raw = tokens.create_token(users["reader"])
+    assert Client().get("/api/v1/sales/records", **bearer(raw)).status_code == 200
+
+
+def test_revoked_token_is_refused(records_site, users):
+    token, raw = tokens.create_token(users["reader"])
+    _, other = tokens.create_token(users["reader"], name="second")
+    assert Client().get("/api/v1/sales/records", **bearer(raw)).status_code == 200
+    assert tokens.revoke_token(users["editor"], token.pk) is False  # not theirs
+    assert tokens.revoke_token(users["reader"], token.pk) is True
+    assert tokens.revoke_token(users["reader"], token.pk) is False
+    error(Client().get("/api/v1/sales/records", **bearer(raw)), 401, "invalid or revoked API token")
+    assert Client().get("/api/v1/sales/records", **bearer(other)).status_code == 200
+    assert [t.name for t in tokens.list_tokens(users["reader"])] == ["second"]
+
+
+def test_token_of_inactive_user_is_refused(records_site, users):
+    _, raw = tokens.create_token(users["reader"])
+    users["reader"].is_active = False
+    users["reader"].save()
+    error(Client().get("/api/v1/sales/records", **bearer(raw)), 401, "invalid or revoked API token")
+
+
+def test_revoke_all(users):
+    for name in ("a", "b"):
+        tokens.create_token(users["reader"], name=name)
+    tokens.create_token(users["editor"])
+    assert tokens.revoke_all(users["reader"]) == 2
+    assert tokens.list_tokens(users["reader"]).count() == 0
+    assert tokens.list_tokens(users["editor"]).count() == 1
+
+
+def test_bearer_write_needs_no_csrf(records_site, users):
+    _, raw = tokens.create_token(users["editor"])
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/api/v1/sales", "{}", content_type="application/json", **bearer(raw))
+    assert response.status_code == 201
+
+
+# --- management commands ----------------------------------------------------------------------
+
+
+def test_create_and_revoke_commands(records_site, users):
+    out = StringIO()
+    call_command("create_api_token", "author", "--name", "laptop", stdout=out)
+    raw = out.getvalue().strip().splitlines()[-1]
+    assert raw.startswith("sbt_")
+    assert ApiToken.objects.get(user=users["author"]).name == "laptop"
+    assert Client().get("/api/v1/sales/records", **bearer(raw)).status_code == 200
+    out = StringIO()
+    call_command("revoke_api_tokens", "author", stdout=out)
+    assert out.getvalue().strip() == "Revoked 1 API token of author."
+    error(Client().get("/api/v1/sales/records", **bearer(raw)), 401, "invalid or revoked API token")
+
+
+def test_commands_name_unknown_users(db):
+    with pytest.raises(CommandError, match="no user 'ghost'"):
+        call_command("create_api_token", "ghost")
+    with pytest.raises(CommandError, match="no user 'ghost'"):
+        call_command("revoke_api_tokens", "ghost")
+
+
+def test_password_is_not_the_token(users):
+    # A token is never derived from the password, and the password never works as a token.
+    error(Client().get("/api/v1/x", **bearer(PASSWORD)), 401, "invalid or revoked API token")
