@@ -1,0 +1,175 @@
+"""The checked query tree of `records.query` -> a Django `Q` over `Record`, through the index tables.
+
+Never builds SQL from the query's text: values reach the database as bound parameters, and the
+only SQL written here (SQLite's FTS5 MATCH, which Django has no lookup for) names our own tables.
+
+The tables this module expects (docs/architecture.md, "Search and indexes"); they are passed in
+as `IndexTables`, so this module imports no model and can be wired when the models exist:
+
+    class IndexEntry(models.Model):          # one row per (record, field index, value)
+        record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+        app_id = models.CharField(max_length=100)
+        index = models.CharField(max_length=100)
+        value_text = models.CharField(max_length=1000, null=True)
+        value_number = models.FloatField(null=True)
+        value_date = models.DateTimeField(null=True)
+        # Meta.indexes: (app_id, index, value_text, record), the same with value_number and
+        # with value_date: a range of one index is one index range scan, and the record ids
+        # come out of the index itself.
+
+    class IndexText(models.Model):           # one row per (record, text index)
+        record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+        app_id = models.CharField(max_length=100)
+        index = models.CharField(max_length=100)
+        body = models.TextField()             # the words, `records.query.words_of`, joined
+        # PostgreSQL: a generated column document = to_tsvector('simple', body), GIN index.
+        # SQLite: an FTS5 table <db_table>_fts(body) whose rowid is IndexText.id.
+
+A record's `id` is always an index: it is compared on `Record.record_id` itself, no entry rows.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Model, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
+
+from .query import (
+    FIELD,
+    And,
+    AnyOf,
+    Between,
+    Compare,
+    IndexSpec,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    QueryError,
+    TextMatch,
+)
+
+_LOOKUPS = {"==": "exact", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+_COLUMN_FIELDS = {"text": "value_text", "number": "value_number", "date": "value_date"}
+
+
+@dataclass(frozen=True)
+class IndexTables:
+    """Where the index rows live: the models above, and the record's own id column."""
+
+    entry_model: type[Model]
+    text_model: type[Model]
+    record_id_field: str = "record_id"
+
+
+def to_q(node: Node, *, app_id: str, tables: IndexTables, vendor: str | None = None) -> Q:
+    """A `Q` on `Record` matching the records of `app_id` that satisfy `node`.
+
+    The caller filters on `app_id` itself (and on what the user may read); this Q only adds the
+    query's condition. Each condition on an index is `pk IN (entries of that index in range)`:
+    on both engines that starts from the (app_id, index, value) index instead of scanning the
+    records, and `not` is `NOT IN` of the same set, so records without the item match a `not`.
+    """
+    vendor = vendor or connection.vendor
+    return _Translator(app_id, tables, vendor).q(node)
+
+
+def order_by_index(
+    spec: IndexSpec | None, *, app_id: str, tables: IndexTables, reverse: bool = False
+) -> list[Any]:
+    """`order_by()` arguments sorting records by a field index (`records.query.check_sort_index`),
+    records without the item last either way, then by primary key so pages are stable."""
+    if spec is None:
+        return ["-pk" if reverse else "pk"]
+    if spec.kind != FIELD:
+        raise QueryError(f"sort_index {spec.id!r} is a text index; sort on a field index")
+    if spec.id == "id":
+        keys: list[Any] = [F(tables.record_id_field)]
+    else:
+        columns = {"NUMBER": ["number"], "DATETIME": ["date"], "TEXT": ["text"]}.get(
+            (spec.value_type or "").upper(), ["number", "text"]
+        )
+        keys = [_first_value(spec.id, column, app_id, tables) for column in columns]
+    ordered = [key.desc(nulls_last=True) if reverse else key.asc(nulls_last=True) for key in keys]
+    ordered.append("-pk" if reverse else "pk")
+    return ordered
+
+
+def _first_value(index: str, column: str, app_id: str, tables: IndexTables) -> Subquery:
+    field = _COLUMN_FIELDS[column]
+    rows = tables.entry_model._default_manager.filter(
+        record=OuterRef("pk"), app_id=app_id, index=index, **{f"{field}__isnull": False}
+    )
+    return Subquery(rows.order_by(field).values(field)[:1])
+
+
+class _Translator:
+    def __init__(self, app_id: str, tables: IndexTables, vendor: str):
+        self.app_id = app_id
+        self.tables = tables
+        self.vendor = vendor
+
+    def q(self, node: Node) -> Q:
+        if isinstance(node, MatchAll):
+            return Q()
+        if isinstance(node, And):
+            return _combine([self.q(child) for child in node.children], Q.AND)
+        if isinstance(node, Or):
+            return _combine([self.q(child) for child in node.children], Q.OR)
+        if isinstance(node, Not):
+            return ~self.q(node.child)
+        if isinstance(node, Compare):
+            return self.field(node.index, node.column, {_LOOKUPS[node.op]: node.value})
+        if isinstance(node, Between):
+            return self.field(node.index, node.column, {"gte": node.low, "lt": node.high})
+        if isinstance(node, AnyOf):
+            if len(node.values) == 1:
+                return self.field(node.index, node.column, {"exact": node.values[0]})
+            return self.field(node.index, node.column, {"in": list(node.values)})
+        if isinstance(node, TextMatch):
+            return self.text(node)
+        raise TypeError(f"not a query node: {node!r}")  # our bug, not the client's
+
+    def field(self, index: str, column: str, lookups: dict[str, Any]) -> Q:
+        if index == "id":
+            # The record's own column: a string compare. A number given for `id` matches no
+            # record, as it would match no stored id.
+            if column != "text":
+                return Q(pk__in=[])
+            return Q(**{f"{self.tables.record_id_field}__{op}": v for op, v in lookups.items()})
+        name = _COLUMN_FIELDS[column]
+        entries = self.tables.entry_model._default_manager.filter(
+            app_id=self.app_id,
+            index=index,
+            **{f"{name}__{op}": value for op, value in lookups.items()},
+        )
+        return Q(pk__in=entries.values("record_id"))
+
+    def text(self, node: TextMatch) -> Q:
+        model = self.tables.text_model
+        rows = model._default_manager.filter(app_id=self.app_id, index=node.index)
+        if self.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery
+
+            # plainto_tsquery: every word, AND-ed; 'simple' lower-cases and does not stem,
+            # the same rule as words_of().
+            query = SearchQuery(" ".join(node.words), config="simple", search_type="plain")
+            return Q(pk__in=rows.filter(document=query).values("record_id"))
+        if self.vendor == "sqlite":
+            fts = connection.ops.quote_name(f"{model._meta.db_table}_fts")
+            # Each word is letters and digits only (words_of); quoting makes it an FTS5 string
+            # token, never an operator. The MATCH text is a bound parameter.
+            match = " ".join(f'"{word}"' for word in node.words)
+            in_fts = RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", [match])  # noqa: S608, S611 (our table)
+            return Q(pk__in=rows.filter(pk__in=in_fts).values("record_id"))
+        raise NotImplementedError(f"text indexes need PostgreSQL or SQLite, not {self.vendor}")
+
+
+def _combine(parts: Sequence[Q], connector: str) -> Q:
+    return reduce(operator.and_ if connector == Q.AND else operator.or_, parts)
