@@ -16,8 +16,9 @@ from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.stages import EmailVerificationStage, LoginStage
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from blocks.loader import current_site
@@ -75,7 +76,19 @@ class AccountAdapter(DefaultAccountAdapter):
         )
 
 
+class ProviderNotEnabled(Http404, SocialApp.DoesNotExist):
+    """A provider that settings.yaml does not list, or that has no keys: its routes answer 404."""
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_app(self, request, provider, client_id=None):
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise ProviderNotEnabled(
+                f"sign-in with '{provider}' is not enabled on this site"
+            ) from None
+
     def list_apps(self, request, provider=None, client_id=None):
         listed = set(site_settings().providers)
         return [

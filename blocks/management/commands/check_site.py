@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from accounts.checks import missing_provider_keys
 from blocks.loader import current_site
 
 
@@ -10,6 +11,9 @@ class Command(BaseCommand):
         problems = current_site().problems
         for problem in problems:
             self.stdout.write(str(problem))
+        # Providers without keys are the environment's, not the folder's: warned, exit status kept.
+        for warning in missing_provider_keys():
+            self.stdout.write(str(warning))
         if problems:
             self.stderr.write(f"{len(problems)} problem(s) in the site folder.")
             raise SystemExit(1)
