@@ -6,6 +6,8 @@ redirect to the login page with `?next=`, 403 and 404 stay (blocks.views.deny).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.http import Http404, HttpResponseBadRequest
 
 from accounts.identity import who_for
@@ -67,7 +69,8 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
     if block is None:
         if edit or request.method == "POST":
             raise Http404(f"record '{record_id}' was not saved through a block, so it has no form")
-        return show(request, None, items_table(record.items))
+        title = SimpleNamespace(title=f"{app.title}: {record.record_id}", key=app.id)
+        return show(request, title, items_table(record.items))
     if request.method == "POST":
         return record_post(request, site, app, block, handle, record)
     ctx = BlockContext(request=request, site=site, block=block, record=handle)

@@ -32,10 +32,14 @@ ORDER_CODE = """
 CALLS = []
 
 def total(context):
+    if context.record is None:  # the empty form shows the formula's value as a default
+        return None
     CALLS.append(("total", context.record.id))
     return (context.record.get("price") or 0) * (context.record.get("quantity") or 0)
 
 def number(context):
+    if context.record is None:
+        return None
     CALLS.append(("number", context.record.id))
     return "N-" + str(len([c for c in CALLS if c[0] == "number"]))
 

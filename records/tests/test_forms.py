@@ -1,0 +1,268 @@
+"""Blocks as forms and the record routes, end to end (contract §2, §3)."""
+
+import json
+
+import pytest
+
+from blocks.loader import current_site
+from records.models import Record
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "_save": "1",
+    "title": "My Order",
+    "price": "2.5",
+    "quantity": "4",
+    "due": "2026-01-02T10:30",
+}
+
+
+def calls():
+    return current_site().block("sales", "order").code.CALLS
+
+
+def test_form_end_to_end(records_site, api):
+    client = api("author")
+    assert 'name="price"' in client.get("/").content.decode()
+
+    # save: a new record, named by record_id(), formulas and on_save once each
+    response = client.post("/apps/sales/blocks/order/", FORM)
+    assert response.status_code == 302
+    assert response["Location"] == "/apps/sales/records/my-order/"
+    record = Record.objects.get(app_id="sales")
+    assert record.record_id == "my-order"
+    assert record.items == {
+        "title": "My Order",
+        "price": 2.5,
+        "quantity": 4,
+        "due": "2026-01-02T10:30:00+00:00",
+        "number": "N-1",
+        "total": 10.0,
+        "block": "order",
+        "_author": "author",
+    }
+    assert record.block_id == "order" and record.author.username == "author"
+    assert calls() == [
+        ("record_id", "My Order"),
+        ("total", None),
+        ("number", None),
+        ("on_save", "my-order"),
+    ]
+
+    # view: read mode, values and an edit link, no inputs
+    html = client.get("/apps/sales/records/my-order/").content.decode()
+    assert '<span class="value" data-element="total">10.0</span>' in html
+    assert '<span class="value" data-element="title">My Order</span>' in html
+    assert '<a class="action edit" href="/apps/sales/records/my-order/edit/">Edit</a>' in html
+    assert '<input type="text"' not in html
+
+    # edit: widgets holding the values, posting back to the edit route
+    html = client.get("/apps/sales/records/my-order/edit/").content.decode()
+    assert 'action="/apps/sales/records/my-order/edit/"' in html
+    assert 'name="price" id="f-sales-order-price" value="2.5"' in html
+    assert 'name="due" id="f-sales-order-due" value="2026-01-02T10:30"' in html
+    assert 'name="_delete"' in html
+
+    # save again: COMPUTED_ON_SAVE runs again, COMPUTED_ON_CREATION does not
+    del calls()[:]
+    response = client.post("/apps/sales/records/my-order/edit/", {**FORM, "price": "3"})
+    assert response["Location"] == "/apps/sales/records/my-order/"
+    record.refresh_from_db()
+    assert record.items["total"] == 12 and record.items["number"] == "N-1" and record.version == 2
+    assert calls() == [("total", "my-order"), ("on_save", "my-order")]
+
+    # delete: on_delete once, then gone
+    del calls()[:]
+    response = client.post("/apps/sales/records/my-order/edit/", {"_delete": "1"})
+    assert response.status_code == 302 and response["Location"] == "/apps/sales/blocks/order/"
+    assert calls() == [("on_delete", "my-order")]
+    assert not Record.objects.exists()
+    assert client.get("/apps/sales/records/my-order/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("price", "abc", "Enter a number, not &#x27;abc&#x27;."),
+        ("price", "1e999", "Enter a finite number, not &#x27;1e999&#x27;."),
+        ("due", "tomorrow", "Enter a date and time as YYYY-MM-DDTHH:MM, not &#x27;tomorrow&#x27;."),
+        (
+            "due",
+            "2026-13-40T10:00",
+            "Enter a date and time as YYYY-MM-DDTHH:MM, not &#x27;2026-13-40T10:00&#x27;.",
+        ),
+    ],
+)
+def test_bad_input_re_renders_with_the_message_and_saves_nothing(
+    records_site, api, field, value, message
+):
+    client = api("author")
+    response = client.post("/apps/sales/blocks/order/", {**FORM, field: value})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert (
+        f'<span class="field-error" id="f-sales-order-{field}-error" role="alert">{message}</span>'
+        in html
+    )
+    assert f'value="{value}"' in html  # what was typed stays in the field
+    assert 'value="My Order"' in html
+    assert not Record.objects.exists()
+    assert calls() == []
+
+
+def test_bad_input_on_edit_changes_nothing(records_site, api):
+    client = api("author")
+    client.post("/apps/sales/blocks/order/", FORM)
+    response = client.post("/apps/sales/records/my-order/edit/", {**FORM, "price": "x"})
+    assert response.status_code == 200
+    assert "Enter a number, not &#x27;x&#x27;." in response.content.decode()
+    assert Record.objects.get().items["price"] == 2.5
+
+
+def test_record_id_hook_suffixes_taken_ids(records_site, api):
+    client = api("author")
+    locations = [client.post("/apps/sales/blocks/order/", FORM)["Location"] for _ in range(3)]
+    assert locations == [
+        "/apps/sales/records/my-order/",
+        "/apps/sales/records/my-order-1/",
+        "/apps/sales/records/my-order-2/",
+    ]
+
+
+def test_on_save_redirect(records_site, api):
+    response = api("author").post("/apps/sales/blocks/order/", {**FORM, "title": "go away"})
+    assert response["Location"] == "/elsewhere/"
+    assert Record.objects.get().record_id == "go-away"
+
+
+def test_htmx_save_answers_a_client_redirect(records_site, api):
+    response = api("author").post("/apps/sales/blocks/order/", FORM, HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"] == "/apps/sales/records/my-order/"
+
+
+def test_edit_button_redirects_to_edit_route(records_site, api):
+    client = api("author")
+    client.post("/apps/sales/blocks/order/", FORM)
+    response = client.post("/apps/sales/records/my-order/", {"_edit": "1"})
+    assert response["Location"] == "/apps/sales/records/my-order/edit/"
+
+
+# --- the same rights as the API -----------------------------------------------------------------
+
+
+def test_save_needs_create_right(records_site, api):
+    response = api().post("/apps/sales/blocks/order/", FORM)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/apps/sales/blocks/order/"
+    assert api("reader").post("/apps/sales/blocks/order/", FORM).status_code == 403
+    assert not Record.objects.exists()
+
+
+@pytest.fixture
+def order(records_site, api):
+    api("author").post("/apps/sales/blocks/order/", FORM)
+    del calls()[:]
+    return Record.objects.get()
+
+
+@pytest.mark.parametrize(
+    ("who", "view", "edit"),
+    [
+        ("anon", 302, 302),
+        ("stranger", 403, 403),
+        ("reader", 200, 403),
+        ("author", 200, 200),
+        ("author2", 200, 403),
+        ("editor", 200, 200),
+        ("manager", 200, 200),
+    ],
+)
+def test_record_routes_follow_the_acl(api, order, who, view, edit):
+    client = api(None if who == "anon" else who)
+    response = client.get("/apps/sales/records/my-order/")
+    assert response.status_code == view
+    if view == 302:
+        assert response["Location"] == "/accounts/login/?next=/apps/sales/records/my-order/"
+    assert client.get("/apps/sales/records/my-order/edit/").status_code == edit
+    assert client.post(
+        "/apps/sales/records/my-order/edit/", {**FORM, "price": "9"}
+    ).status_code == (302 if edit in (200, 302) else 403)
+    assert client.post("/apps/sales/records/my-order/edit/", {"_delete": "1"}).status_code == (
+        302 if edit in (200, 302) else 403
+    )
+    survived = Record.objects.filter(pk=order.pk).first()
+    if edit == 200:
+        assert survived is None  # saved, then deleted
+        assert calls() == [
+            ("total", "my-order"),
+            ("on_save", "my-order"),
+            ("on_delete", "my-order"),
+        ]
+    else:
+        assert survived.items["price"] == 2.5
+        assert calls() == []
+
+
+def test_record_routes_404_and_400(api, order):
+    client = api("editor")
+    assert client.get("/apps/sales/records/nope/").status_code == 404
+    assert client.get("/apps/nope/records/my-order/").status_code == 404
+    assert client.get("/apps/sales/records/a%20b/").status_code == 400
+    assert client.get("/apps/sales/records/..../edit/").status_code == 400
+
+
+def test_record_in_app_without_acl(api, make_record):
+    make_record("open", "o1", {"name": "x"})
+    assert api().get("/apps/open/records/o1/").status_code == 302
+    assert api("editor").get("/apps/open/records/o1/").status_code == 403
+    response = api("root").get("/apps/open/records/o1/")
+    assert response.status_code == 200
+    assert "<tr><th>name</th><td>x</td></tr>" in response.content.decode()
+    assert api("root").get("/apps/open/records/o1/edit/").status_code == 404
+
+
+def test_block_view_permission_guards_its_records(api, records_site):
+    records_site.write("apps/sales/blocks/secret.py", "def code(context):\n    return 42\n")
+    api("root").post("/apps/sales/blocks/secret/", {"_save": "1", "note": "n"})
+    record = Record.objects.get()
+    assert record.block_id == "secret"
+    assert api("editor").get(f"/apps/sales/records/{record.record_id}/").status_code == 403
+    assert api("manager").get(f"/apps/sales/records/{record.record_id}/").status_code == 200
+
+
+# --- on_delete on every path ------------------------------------------------------------------
+
+
+def test_on_delete_runs_on_api_delete(order, api):
+    assert api("editor").delete("/api/v1/sales/record/my-order").status_code == 200
+    assert calls() == [("on_delete", "my-order")]
+
+
+def test_on_delete_runs_on_api_delete_all(order, api):
+    api("author").post("/apps/sales/blocks/order/", {**FORM, "title": "second"})
+    del calls()[:]
+    assert api("editor").delete("/api/v1/sales/records").status_code == 200
+    assert sorted(calls()) == [("on_delete", "my-order"), ("on_delete", "second")]
+    assert not Record.objects.exists()
+
+
+def test_on_delete_error_deletes_nothing(order, api, records_site):
+    code = (records_site.root / "apps/sales/blocks/order.py").read_text()
+    records_site.write(
+        "apps/sales/blocks/order.py",
+        code.replace('CALLS.append(("on_delete"', 'raise ValueError("kept")\n    (("on_delete"'),
+    )
+    response = api("editor").delete("/api/v1/sales/record/my-order")
+    assert response.status_code == 500
+    assert response.json() == {"error": "the site's block code failed"}
+    assert Record.objects.filter(pk=order.pk).exists()
+
+
+def test_api_writes_do_not_run_block_formulas(order, api):
+    response = api("editor").patch(
+        "/api/v1/sales/record/my-order", json.dumps({"price": 100}), content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert Record.objects.get().items["total"] == 10.0
+    assert calls() == []
