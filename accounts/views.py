@@ -105,11 +105,9 @@ def two_factor(request):
 def render_backup_codes(request, codes: list[str]):
     # Shown once, in this answer alone: otp_static keeps them to check codes, no page shows
     # them again.
-    response = render(
+    return render(
         request, "accounts/backup_codes.html", {"codes": codes, "next": next_url(request, "")}
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @never_cache
@@ -207,9 +205,7 @@ def api_tokens(request):
         "form": form,
         "new_token": new_token,
     }
-    response = render(request, "accounts/tokens.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "accounts/tokens.html", context)
 
 
 @login_required

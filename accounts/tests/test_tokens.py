@@ -1,0 +1,58 @@
+"""API tokens on the account page: made (shown once), listed, revoked."""
+
+import pytest
+from django.test import Client
+
+from records import tokens
+from records.models import ApiToken
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_shows_the_token_once_and_lists_it(user_factory, client_for):
+    user = user_factory("tia")
+    client = client_for(user)
+    assert "You have no API tokens." in client.get("/accounts/tokens/").content.decode()
+    created = client.post("/accounts/tokens/", {"name": "CI job"})
+    assert created.status_code == 200
+    assert "no-store" in created["Cache-Control"]
+    raw = created.context["new_token"]
+    html = created.content.decode()
+    assert "Token created. Copy it now: it is shown only once." in html
+    assert raw in html
+    assert tokens.user_for_token(raw) == user
+    listed = client.get("/accounts/tokens/").content.decode()
+    assert "CI job" in listed
+    assert raw not in listed
+    assert raw[:10] in listed
+
+
+def test_revoke(user_factory, client_for):
+    user = user_factory("uma")
+    token, raw = tokens.create_token(user, name="old")
+    client = client_for(user)
+    response = client.post(f"/accounts/tokens/{token.pk}/revoke/", follow=True)
+    assert "Token revoked." in response.content.decode()
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
+    assert tokens.user_for_token(raw) is None
+
+
+def test_nobody_revokes_another_user_s_token(user_factory, client_for):
+    owner = user_factory("vera")
+    token, raw = tokens.create_token(owner)
+    response = client_for(user_factory("walt")).post(f"/accounts/tokens/{token.pk}/revoke/")
+    assert response.status_code == 404
+    assert tokens.user_for_token(raw) == owner
+
+
+def test_tokens_page_needs_a_login():
+    response = Client().get("/accounts/tokens/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/accounts/tokens/"
+
+
+def test_revoke_is_post_only(user_factory, client_for):
+    user = user_factory("xena")
+    token, _ = tokens.create_token(user)
+    assert client_for(user).get(f"/accounts/tokens/{token.pk}/revoke/").status_code == 405
+    assert ApiToken.objects.filter(pk=token.pk).exists()
