@@ -40,6 +40,11 @@ find_bindir() {
             return 0
         fi
     done
+    # Elsewhere (Homebrew, other distributions) the programs are on PATH.
+    if command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
+        dirname "$(readlink -f "$(command -v initdb)")"
+        return 0
+    fi
     return 1
 }
 
@@ -115,7 +120,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 DB_USER="site"
-DB_NAME="site"
+DB_NAME="postgres" # made by initdb; pytest-django creates test_postgres beside it
 DB_PASSWORD="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$DB_PASSWORD" >"$WORK/pwfile"
 chown "$OWNER" "$WORK/pwfile"
@@ -153,8 +158,7 @@ if [ -z "$started" ]; then
 fi
 
 export DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PORT/$DB_NAME"
-PGPASSWORD="$DB_PASSWORD" "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U "$DB_USER" "$DB_NAME"
-log "PostgreSQL $("$BINDIR/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT ($WORK)"
+log "PostgreSQL $("$BINDIR/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$PORT ($WORK)"
 
 set +e
 "$@"
