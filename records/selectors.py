@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Cast
 
 from blocks.spec import AppSpec
 
@@ -118,7 +119,7 @@ def sort_key(app: AppSpec, sort_index: str | None):
 
 @dataclass(frozen=True)
 class Page:
-    records: list[Record]
+    records: list  # Records, or (record_id, items) rows when asked for `rows`
     has_more: bool
 
 
@@ -131,10 +132,13 @@ def records_page(
     reverse: bool = False,
     limit: int | None = DEFAULT_LIMIT,
     offset: int = 0,
+    rows: bool = False,
 ) -> Page:
     """One page of an app's records, in a stable order (the sort index, then creation).
 
     `access` None: every record (trusted block code); otherwise only what `access` may read.
+    `rows`: (record_id, items as JSON text) pairs instead of models: the API emits the stored
+    items as they are, without a model, two datetimes and a JSON parse per row (STYLE.md §4).
     """
     records = app_records(app.id).filter(query_filter(app, query))
     if access is not None:
@@ -146,7 +150,11 @@ def records_page(
     else:
         ordering = ["-pk" if reverse else "pk"]
     records = records.order_by(*ordering)
+    if rows:
+        records = records.annotate(items_json=Cast("items", TextField())).values_list(
+            "record_id", "items_json"
+        )
     if limit is None:
         return Page(list(records[offset:]), False)
-    rows = list(records[offset : offset + limit + 1])
-    return Page(rows[:limit], len(rows) > limit)
+    found = list(records[offset : offset + limit + 1])
+    return Page(found[:limit], len(found) > limit)

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
 
@@ -236,9 +236,14 @@ def paging(source: dict) -> tuple[int, int]:
     return limit, offset
 
 
-def listing(c: Call, records: list[Record]) -> list[dict]:
+def listing(c: Call, rows: list[tuple[str, str]]) -> HttpResponse:
+    """`[{"id", "path", "items"}]` with each record's items spliced in as stored (JSON text)."""
     base = c.path("")
-    return [{"id": r.record_id, "path": base + r.record_id, "items": r.items} for r in records]
+    body = ",".join(
+        f'{{"id": {json.dumps(record_id)}, "path": {json.dumps(base + record_id)}, "items": {items}}}'
+        for record_id, items in rows
+    )
+    return HttpResponse(f"[{body}]", content_type="application/json")
 
 
 def created(c: Call, record: Record) -> JsonResponse:
@@ -297,8 +302,8 @@ def records_list(request, app_id):
     c = call_for(request, app_id)
     c.require("view")
     limit, offset = paging(request.GET)
-    page = selectors.records_page(c.app, access=c.access, limit=limit, offset=offset)
-    response = JsonResponse(listing(c, page.records), safe=False)
+    page = selectors.records_page(c.app, access=c.access, limit=limit, offset=offset, rows=True)
+    response = listing(c, page.records)
     if page.has_more:
         next_url = request.build_absolute_uri(
             f"{request.path}?{urlencode({'limit': limit, 'offset': offset + limit})}"
@@ -413,8 +418,9 @@ def search(request, app_id):
         reverse=body.get("reverse", False),
         limit=limit,
         offset=offset,
+        rows=True,
     )
-    return JsonResponse(listing(c, page.records), safe=False)
+    return listing(c, page.records)
 
 
 def refresh(request, app_id):
