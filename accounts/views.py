@@ -26,14 +26,14 @@ from .forms import CodeForm, InviteForm, SetupCodeForm, TokenForm
 from .identity import who_for
 
 
-def next_url(request, default: str = "") -> str:
-    """The `next` parameter when it points into this site, else `default` (or the home page)."""
+def next_url(request, default: str | None = None) -> str:
+    """The `next` parameter when it points into this site, else `default` (None: the home page)."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return default or settings.LOGIN_REDIRECT_URL
+    return settings.LOGIN_REDIRECT_URL if default is None else default
 
 
 # --- the login step ----------------------------------------------------------------------------
