@@ -10,5 +10,6 @@ def site(request):
     who = who_for(getattr(request, "user", None))
     return {
         "site_title": current.settings.title,
+        "signup_open": current.settings.signup,
         "navigation": [page for page in current.navigation if can_see(page.view_permission, who)],
     }

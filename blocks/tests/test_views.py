@@ -271,3 +271,10 @@ def test_edits_show_on_the_next_request(client, demo):
     demo.write("apps/demo/blocks/show.py", "def plain(context):\n    return 'fresh value'\n")
     html = client.get("/").content.decode()
     assert "Renamed" in html and "fresh value" in html
+
+
+def test_sign_up_link_follows_settings_yaml(client, site_dir):
+    site_dir.write("pages/index.yaml", "title: Home\n")
+    assert 'href="/accounts/signup/"' in client.get("/").content.decode()
+    site_dir.write("settings.yaml", "title: Closed\nauth:\n  signup: false\n")
+    assert 'href="/accounts/signup/"' not in client.get("/").content.decode()
