@@ -46,6 +46,7 @@ from .errors import (
 )
 
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset")
+MAX_OFFSET = 2**62  # offset + limit must still fit a 64-bit SQL integer
 
 
 # --- plumbing ------------------------------------------------------------------------------
@@ -148,13 +149,28 @@ def read_json(request, *, default=...):
             f"the body is not valid UTF-8 (bad byte at position {exc.start})"
         ) from None
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = json.loads(
+            text, parse_constant=_no_constant, parse_float=_finite, parse_int=_bounded_int
+        )
     except RecursionError:
         raise BadRequest("the body is not valid JSON: nested too deeply") from None
     except ValueError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     check_text(value)
     return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 100:
+        raise ValueError(f"a number of {len(text.lstrip('-'))} digits is too long (at most 100)")
+    return int(text)
 
 
 def _no_constant(name: str):
@@ -215,15 +231,18 @@ def positive_int(raw, name: str, *, minimum: int) -> int:
     rule = "a positive integer" if minimum == 1 else "a whole number >= 0"
     if isinstance(raw, str):
         text = raw.strip()
-        value = int(text) if text.isascii() and text.isdigit() else None
+        # Beyond 18 digits a page is past any table's end: clamp rather than overflow SQL.
+        value = int(text[:19]) if text.isascii() and text.isdigit() else None
     elif isinstance(raw, int) and not isinstance(raw, bool):
         value = raw
     else:
         value = None
     if value is None or value < minimum:
         shown = raw if isinstance(raw, str) else json.dumps(raw)
+        if len(shown) > 40:
+            shown = shown[:40] + "…"
         raise BadRequest(f"{name} must be {rule}, found '{shown}'")
-    return value
+    return min(value, MAX_OFFSET)
 
 
 def paging(source: dict) -> tuple[int, int]:

@@ -194,6 +194,11 @@ MALFORMED = [
     (b"", "the body is empty: send JSON"),
     (b"\xff\xfe{}", "the body is not valid UTF-8 (bad byte at position 0)"),
     (b'{"a": NaN}', "the body is not valid JSON: NaN is not a JSON value"),
+    (b'{"a": 1e999}', "the body is not valid JSON: number 1e999 is out of range"),
+    (
+        b'{"a": ' + b"1" * 5000 + b"}",
+        "the body is not valid JSON: a number of 5000 digits is too long (at most 100)",
+    ),
     (
         b'{"a": "\\ud800"}',
         "the body holds a lone surrogate (\\ud800-\\udfff), which is not valid Unicode",
@@ -419,6 +424,16 @@ def test_default_limit_and_next_link(editor, many, settings):
     assert "Link" not in response
 
 
+def test_huge_offset_is_past_the_end(editor, many):
+    assert ids(editor.get("/api/v1/sales/records?offset=" + "9" * 5000)) == []
+    assert ids(editor.get("/api/v1/sales/records?offset=99999999999999999999")) == []
+    assert ids(send(editor, "POST", "/api/v1/sales/search", {"offset": 10**30})) == []
+
+
+def test_broken_utf8_in_url_is_400(editor):
+    error(editor.get("/api/v1/sales/record/%FF"), 400, f"invalid record id '%FF': {ID_RULE}")
+
+
 def test_exact_last_page_has_no_link(editor, many):
     response = editor.get("/api/v1/sales/records?limit=5&offset=20")
     assert len(ids(response)) == 5
@@ -454,6 +469,7 @@ def test_limit_default_is_100_and_caps_at_1000(editor):
         ("offset=-1", "offset must be a whole number >= 0, found '-1'"),
         ("offset=x", "offset must be a whole number >= 0, found 'x'"),
         ("offset=%D9%A3", "offset must be a whole number >= 0, found '٣'"),
+        ("limit=" + "x" * 50, "limit must be a positive integer, found '" + "x" * 40 + "…'"),
     ],
 )
 def test_bad_paging_is_400(editor, query, message):
