@@ -78,6 +78,6 @@ def log_in():
         tab.goto("/accounts/login/")
         tab.fill("input[name=login]", username)
         tab.fill("input[name=password]", password)
-        tab.click("button[type=submit]")
+        tab.click("main form button[type=submit]")
 
     return submit

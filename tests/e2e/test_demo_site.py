@@ -15,8 +15,11 @@ def test_visitor_browses_the_home_page(page, screenshot):
     expect(page.locator(".greeting")).to_have_text(
         "Hello, visitor! Log in to see the members' page."
     )
-    expect(page.locator("form.block")).to_have_count(4)  # the admins' block is left out
-    expect(page.locator("[data-block=admin_note]")).to_have_count(0)
+    for block in ("greeting", "about", "fortune", "clicker"):
+        expect(page.locator(f"form.block[data-app=demo][data-block={block}]")).to_be_visible()
+    expect(page.locator("[data-block=admin_note]")).to_have_count(
+        0
+    )  # the admins' block is left out
     screenshot(page, "home-anonymous")
 
 
@@ -49,7 +52,7 @@ def test_members_page_asks_an_anonymous_visitor_to_log_in(page, user_factory, lo
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/members/$"))
     page.fill("input[name=login]", "alice")
     page.fill("input[name=password]", "pw-for-tests-1")
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/members/$"))
     expect(page.locator("header .username")).to_have_text("alice")
     expect(page.locator("[data-block=members_welcome]")).to_contain_text(
