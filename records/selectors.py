@@ -53,7 +53,9 @@ def app_records(app_id: str) -> QuerySet[Record]:
 
 
 def record_get(app_id: str, record_id: str) -> Record | None:
-    return app_records(app_id).filter(record_id=record_id).first()
+    # (app_id, record_id) is unique: no ORDER BY needed (compiling one costs more than the query).
+    found = list(app_records(app_id).filter(record_id=record_id).order_by()[:1])
+    return found[0] if found else None
 
 
 def record_exists(app_id: str, record_id: str) -> bool:
