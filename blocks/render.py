@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from django.middleware.csrf import get_token
 from django.template import Context
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -100,7 +102,9 @@ def render_element(ctx: BlockContext, element: Element, edit: bool, form: FormSt
     value = input_value(ctx, element, form)
     if not edit or element.is_computed:
         return format_html(
-            '<span class="value" data-element="{}">{}</span>', element.id, display_value(value)
+            '<span class="value" data-element="{}">{}</span>',
+            element.id,
+            display_value(element, value),
         )
     return widget(ctx.block, element, value, form.errors.get(element.id))
 
@@ -113,8 +117,16 @@ def input_value(ctx: BlockContext, element: Element, form: FormState):
     return element_value(ctx, element)
 
 
-def display_value(value) -> str:
-    return "" if value is None else str(value)
+def display_value(element: Element, value) -> str:
+    if value is None:
+        return ""
+    if element.type == "DATETIME" and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return moment.strftime("%Y-%m-%d %H:%M")
+    return str(value)
 
 
 def widget(block: BlockSpec, element: Element, value, error: str | None) -> SafeString:
@@ -171,6 +183,7 @@ def builtin_actions(ctx: BlockContext, edit: bool) -> dict:
 
 def default_layout(block: BlockSpec, variables: dict, edit: bool) -> SafeString:
     """Every element in declaration order, and a save button when the block has inputs."""
+    has_record = "edit" in variables["actions"]
     parts = []
     for element in block.elements:
         value = variables[element.id]
@@ -182,6 +195,8 @@ def default_layout(block: BlockSpec, variables: dict, edit: bool) -> SafeString:
             parts.append(value)
         elif edit and not element.is_computed:
             parts.append(format_html('<div class="element">{}</div>', value))
+        elif edit and not has_record:
+            continue  # a computed field has no value before the record is saved
         else:
             parts.append(
                 format_html(

@@ -278,3 +278,14 @@ def test_sign_up_link_follows_settings_yaml(client, site_dir):
     assert 'href="/accounts/signup/"' in client.get("/").content.decode()
     site_dir.write("settings.yaml", "title: Closed\nauth:\n  signup: false\n")
     assert 'href="/accounts/signup/"' not in client.get("/").content.decode()
+
+
+def test_empty_form_leaves_out_computed_fields(client, site_dir):
+    site_dir.write(
+        "apps/demo/blocks/calc.yaml",
+        "elements:\n  price: NUMBER\n  total: {type: NUMBER, label: Grand total, mode: COMPUTED_ON_SAVE}\n",
+    )
+    site_dir.write("apps/demo/blocks/calc.py", "def total(context):\n    return 0\n")
+    html = client.get("/apps/demo/blocks/calc/").content.decode()
+    assert 'name="price"' in html
+    assert "Grand total" not in html
