@@ -76,3 +76,55 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name or 'unnamed'}) of {self.user}"
+
+
+class IndexEntry(models.Model):
+    """One value of one field index of one record (contract §4 `index_type: field`).
+
+    Written only by `records.indexing`: a number goes to `value_number`, a string to
+    `value_text` (and, for a DATETIME element, its instant to `value_date`); a list gives one
+    row per element. Each typed column has an index led by (app_id, index, value) and ending
+    with the record, so a condition is one index range scan that yields the record ids.
+    """
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    app_id = models.CharField(max_length=100)
+    index = models.CharField(max_length=100)
+    # NULL, not "": the empty string is a value that can be searched for.
+    value_text = models.CharField(max_length=1000, null=True, blank=True)  # noqa: DJ001
+    value_number = models.FloatField(null=True, blank=True)
+    value_date = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["app_id", "index", "value_text", "record"], name="entry_text"),
+            models.Index(fields=["app_id", "index", "value_number", "record"], name="entry_number"),
+            models.Index(fields=["app_id", "index", "value_date", "record"], name="entry_date"),
+        ]
+
+    def __str__(self) -> str:
+        value = next(
+            v for v in (self.value_number, self.value_date, self.value_text, "") if v is not None
+        )
+        return f"{self.app_id}/{self.index}={value}"
+
+
+class IndexText(models.Model):
+    """The words of one text index of one record (contract §4 `index_type: text`).
+
+    `body` is `records.query.words_of(value)` joined by spaces. The engine's full-text index
+    is made by migration 0002, outside Django's model state: on PostgreSQL a generated column
+    `document = to_tsvector('simple', body)` with a GIN index; on SQLite an FTS5 table
+    `records_indextext_fts(body)` whose rowid is this row's id, kept in step by triggers.
+    """
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    app_id = models.CharField(max_length=100)
+    index = models.CharField(max_length=100)
+    body = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["app_id", "index", "record"], name="itext_app_index")]
+
+    def __str__(self) -> str:
+        return f"{self.app_id}/{self.index}: {self.body[:40]}"
