@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 RIGHTS = ("reader", "author", "editor", "manager")
 RANK = {right: rank for rank, right in enumerate(RIGHTS, start=1)}
@@ -81,6 +82,95 @@ def can_see(principals: Iterable[str], who: Who) -> Verdict:
     return refuse(who)
 
 
+# --- row owners -------------------------------------------------------------------------------
+#
+# Who owns a record is decided by comparing keys: the record's owner keys (its author, and the
+# values of its owner items) against the keys that name a visitor. The database keeps the
+# record's keys in an indexed table (records.ownership), so a list filters with one EXISTS; the
+# same two functions below decide for one record, so a list and one record cannot disagree.
+
+AUTHOR_KEY = "a:"  # the `_author` stamp: names a user only
+OWNER_KEY = "o:"  # an owner item's value: a user name, an e-mail, a group or a role
+SHARE_USER_KEY = "su:"  # a `view` share with a user (by user name)
+SHARE_GROUP_KEY = "sg:"  # a `view` share with a group (by group name)
+NOT_OWNERS = frozenset({"*", "authenticated"})  # these name everybody, so they own nothing
+AUTHOR_ITEM = "_author"  # the item an author key comes from
+SHARE_ITEM = "_share"  # the pseudo-item of share keys
+
+
+def owner_values(items: Mapping, row_owners: Iterable[str]) -> tuple[str, ...]:
+    """The principals that a record's owner items name: each item a string or a list of them.
+
+    >>> owner_values({"salesman": "bob", "team": ["east", 3]}, ("salesman", "team"))
+    ('bob', 'east')
+    """
+    found: list[str] = []
+    for name in row_owners:
+        value = items.get(name)
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, str))
+    return tuple(found)
+
+
+def owner_key(value: str) -> str | None:
+    """The key of one owner value, as `names()` compares it: e-mails case-insensitive.
+
+    >>> owner_key("Bob@Example.com"), owner_key("east"), owner_key("*")
+    ('o:bob@example.com', 'o:east', None)
+    """
+    if value in NOT_OWNERS or not value:
+        return None
+    return OWNER_KEY + (value.casefold() if "@" in value else value)
+
+
+def record_owner_keys(author: str | None, owner_values: Iterable[str] = ()) -> frozenset[str]:
+    """A record's owner keys: its author's, and one per owner value."""
+    keys = {AUTHOR_KEY + author} if author else set()
+    keys.update(key for key in map(owner_key, owner_values) if key is not None)
+    return frozenset(keys)
+
+
+def visitor_owner_keys(who: Who, roles: Iterable[str] = ()) -> frozenset[str]:
+    """The owner keys that name a visitor: the rule of `names()`, listed instead of asked.
+
+    A principal holding '@' is an e-mail address, so user, group and role names holding one
+    never match an owner value (as in `names()`).
+    """
+    if not who.is_authenticated:
+        return frozenset()
+    keys = {AUTHOR_KEY + who.username}
+    keys.update(
+        OWNER_KEY + name
+        for name in (who.username, *who.groups, *roles)
+        if "@" not in name and name not in NOT_OWNERS
+    )
+    if who.email:
+        keys.add(OWNER_KEY + who.email.casefold())
+    return frozenset(keys)
+
+
+def share_key(*, user: str | None = None, group: str | None = None) -> str:
+    """The key a `view` share with one user or one group leaves on the record."""
+    return SHARE_USER_KEY + user if user is not None else SHARE_GROUP_KEY + str(group)
+
+
+def visitor_share_keys(who: Who) -> frozenset[str]:
+    if not who.is_authenticated:
+        return frozenset()
+    return frozenset({share_key(user=who.username), *(share_key(group=g) for g in who.groups)})
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Row-level security as data: a row is readable when one of its owner keys that came from
+    one of `items` is in `keys`. Built by `Access.row_filter`; records.selectors makes it SQL."""
+
+    items: tuple[str, ...]
+    keys: frozenset[str]
+
+
 @dataclass(frozen=True)
 class RecordFacts:
     """What the core needs to know of one record: who wrote it, who owns it, what is shared."""
@@ -111,16 +201,33 @@ class Access:
         """Editors and managers are not filtered by row-level security."""
         return not self.row_owners or self.has_right("editor")
 
-    def owns(self, facts: RecordFacts) -> bool:
+    @cached_property
+    def owner_keys(self) -> frozenset[str]:
+        """The owner keys (see `record_owner_keys`) that name this visitor in this app."""
+        return visitor_owner_keys(self.who, self.roles)
+
+    @property
+    def row_filter(self) -> RowFilter | None:
+        """The rows of the app this visitor may read, as `_can_read` decides for one record.
+
+        None: every row (readers not filtered by row-level security, editors, managers).
+        Otherwise shares with `view` always count; a reader's own rows count too.
+        """
+        if self.has_right("reader") and self.sees_all_rows:
+            return None
         if not self.who.is_authenticated:
-            return False
-        if facts.author is not None and facts.author == self.who.username:
-            return True
-        return bool(self.row_owners) and names_any(
-            (value for value in facts.owner_values if value not in ("*", "authenticated")),
-            self.who,
-            self.roles,
+            return RowFilter(items=(), keys=frozenset())
+        if not self.has_right("reader"):
+            return RowFilter(items=(SHARE_ITEM,), keys=visitor_share_keys(self.who))
+        return RowFilter(
+            items=(AUTHOR_ITEM, SHARE_ITEM, *self.row_owners),
+            keys=self.owner_keys | visitor_share_keys(self.who),
         )
+
+    def owns(self, facts: RecordFacts) -> bool:
+        """Did they author the record, or does one of its owner items name them?"""
+        owner_values = facts.owner_values if self.row_owners else ()
+        return not record_owner_keys(facts.author, owner_values).isdisjoint(self.owner_keys)
 
     def can(self, action: str, facts: RecordFacts | None = None) -> Verdict:
         """May this visitor do `action` (view, create, edit, delete, delete_all, share, manage)?

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.microsoft",
     "accounts",
     "records",
+    "records.ownership",  # row-level security: owner table and shares (issue 6)
     "blocks",
 ]
 

@@ -1,0 +1,54 @@
+"""Who owns which record, and what is shared with whom. Written only by records.ownership.
+
+- `RecordOwner`: one row per owner key of a record (`records.acl.record_owner_keys`): its
+  `_author` and each value of its owner items, with the item's name. Row-level security
+  filters a list with `EXISTS (owner rows of this record whose key names the visitor)`, an
+  index lookup on (principal, record) instead of reading JSON (STYLE.md §4).
+- `RecordUserShare`, `RecordGroupShare`: django-guardian's direct-foreign-key object
+  permission models for `records.Record`, so a share is a real FK and no text `object_pk`
+  joined through content types. Share permissions map to the model's default permissions:
+  view -> view_record, edit -> change_record, delete -> delete_record.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from records.models import Record
+
+
+class RecordOwner(models.Model):
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="owner_keys")
+    # "_author", or the name of the owner item (an entry of `row_owners`) the key came from:
+    # taking an item out of `row_owners` stops it granting at once (see owners.readable_q).
+    item = models.CharField(max_length=100)
+    principal = models.CharField(max_length=300)  # an owner key: "a:<user>" or "o:<value>"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "item", "principal"], name="owner_key_unique_per_record"
+            )
+        ]
+        indexes = [models.Index(fields=["principal", "record"], name="owner_principal_record")]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.item}={self.principal}"
+
+
+class RecordUserShare(UserObjectPermissionBase):
+    # A visible reverse relation: guardian finds direct-FK models through Record's fields.
+    content_object = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="user_shares")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "record shared with a user"
+
+
+class RecordGroupShare(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(
+        Record, on_delete=models.CASCADE, related_name="group_shares"
+    )
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = "record shared with a group"

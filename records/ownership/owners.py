@@ -1,0 +1,72 @@
+"""The owner table: kept by `records.store` on every create and save, read as one filter.
+
+Each record has one `RecordOwner` row per owner key (`records.acl.record_owner_keys`): its
+`_author`, each value of its owner items (`row_owners` of its app), and one per `view` share
+(kept by records.ownership.sharing). `readable_q` is the whole of row-level security in SQL:
+`pk IN (SELECT record_id FROM owner WHERE principal IN (<visitor's keys>) AND item IN (...))`,
+an index range on (principal, record) that yields the visitor's few record ids.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+
+from blocks.spec import AppSpec
+from records import acl
+from records.models import Record
+
+from .models import RecordOwner
+
+
+def owner_rows(record: Record, row_owners: tuple[str, ...]) -> list[RecordOwner]:
+    """The rows of a record's author and owner items (share rows are kept apart)."""
+    author = record.items.get(acl.AUTHOR_ITEM)
+    rows = {}
+    if isinstance(author, str):
+        for key in acl.record_owner_keys(author):
+            rows[(acl.AUTHOR_ITEM, key)] = None
+    for item in row_owners:
+        for key in acl.record_owner_keys(None, acl.owner_values(record.items, (item,))):
+            rows[(item, key)] = None
+    return [RecordOwner(record=record, item=item, principal=key) for item, key in rows]
+
+
+def record_owners_sync(*, app: AppSpec, record: Record) -> None:
+    """Rewrite a record's author and owner-item rows from its items (called by records.store)."""
+    row_owners = app.acl.row_owners if app.acl is not None else ()
+    with transaction.atomic():
+        RecordOwner.objects.filter(record=record).exclude(item=acl.SHARE_ITEM).delete()
+        RecordOwner.objects.bulk_create(owner_rows(record, row_owners))
+
+
+def app_owners_rebuild(*, app: AppSpec, batch: int = 2000) -> int:
+    """Rebuild the author and owner-item rows of every record of an app (after `row_owners`
+    changed: POST /api/v1/<app>/refresh). Returns the number of records."""
+    row_owners = app.acl.row_owners if app.acl is not None else ()
+    done = 0
+    with transaction.atomic():
+        RecordOwner.objects.filter(record__app_id=app.id).exclude(item=acl.SHARE_ITEM).delete()
+        records = Record.objects.filter(app_id=app.id).only("pk", "items").order_by("pk")
+        rows: list[RecordOwner] = []
+        for record in records.iterator(chunk_size=batch):
+            rows.extend(owner_rows(record, row_owners))
+            done += 1
+            if len(rows) >= batch:
+                RecordOwner.objects.bulk_create(rows)
+                rows = []
+        RecordOwner.objects.bulk_create(rows)
+    return done
+
+
+def readable_q(access: acl.Access) -> Q:
+    """`access.row_filter` as one filter on records: an empty Q when every row is readable."""
+    rows = access.row_filter
+    if rows is None:
+        return Q()
+    if not rows.keys or not rows.items:
+        return Q(pk__in=[])
+    owned = RecordOwner.objects.filter(principal__in=sorted(rows.keys), item__in=rows.items).values(
+        "record_id"
+    )
+    return Q(pk__in=owned)

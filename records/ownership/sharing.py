@@ -1,0 +1,149 @@
+"""Shares (contract §5): a record's `view`, `edit`, `delete` granted to a user or a group.
+
+Stored as django-guardian object permissions in the direct-foreign-key tables
+(`RecordUserShare`, `RecordGroupShare`), so guardian's backend (`user.has_perm(perm, record)`)
+and its admin pages see them. A `view` share also leaves a key on the owner table, so the one
+row-level filter (records.ownership.owners.readable_q) honours it; signals keep that key in
+step with guardian's rows, whoever writes them (this module or guardian's admin pages).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from guardian.shortcuts import assign_perm, remove_perm
+
+from records import acl
+from records.api.errors import BadRequest
+from records.models import Record
+
+from .models import RecordGroupShare, RecordOwner, RecordUserShare
+
+# share permission -> the Record model's permission codename
+CODENAMES = {"view": "view_record", "edit": "change_record", "delete": "delete_record"}
+PERMISSIONS = {codename: permission for permission, codename in CODENAMES.items()}
+SHARE_KEYS = ("principal", "permissions")
+
+
+def shared_with(record: Record, who: acl.Who) -> frozenset[str]:
+    """The share permissions (view, edit, delete) granted on `record` to `who` or a group of theirs."""
+    if not who.is_authenticated:
+        return frozenset()
+    codenames = set(
+        RecordUserShare.objects.filter(
+            content_object=record, user__username=who.username
+        ).values_list("permission__codename", flat=True)
+    )
+    if who.groups:
+        codenames.update(
+            RecordGroupShare.objects.filter(
+                content_object=record, group__name__in=who.groups
+            ).values_list("permission__codename", flat=True)
+        )
+    return frozenset(PERMISSIONS[c] for c in codenames if c in PERMISSIONS)
+
+
+def _shown(value) -> str:
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def parse_share(body) -> tuple[str, tuple[str, ...]]:
+    """A share body `{"principal": "...", "permissions": [...]}` -> (principal, permissions)."""
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object with principal, permissions")
+    unknown = sorted(set(body) - set(SHARE_KEYS))
+    if unknown:
+        raise BadRequest(f"unknown key '{unknown[0]}' in a share; keys: {', '.join(SHARE_KEYS)}")
+    principal = body.get("principal")
+    if not isinstance(principal, str) or not principal.strip():
+        raise BadRequest(
+            "principal must be a user name, a user's e-mail or a group name, "
+            f"found {_shown(principal) if 'principal' in body else 'nothing'}"
+        )
+    permissions = body.get("permissions")
+    allowed = ", ".join(acl.SHARE_PERMISSIONS)
+    if not isinstance(permissions, list) or not permissions:
+        raise BadRequest(
+            f"permissions must be a non-empty list of {allowed}, "
+            f"found {_shown(permissions) if 'permissions' in body else 'nothing'}"
+        )
+    for permission in permissions:
+        if permission not in acl.SHARE_PERMISSIONS:
+            raise BadRequest(f"unknown permission {_shown(permission)}; permissions: {allowed}")
+    return principal, tuple(dict.fromkeys(permissions))
+
+
+def find_principal(principal: str):
+    """The user (by user name, or by e-mail, case-insensitive) or the group a share names.
+
+    A name that is both a user's and a group's names the user. Raises BadRequest for a name
+    that names nobody (or an e-mail that several users share).
+    """
+    User = get_user_model()
+    if "@" in principal:
+        users = list(User.objects.filter(email__iexact=principal)[:2])
+        if len(users) == 1:
+            return users[0]
+        if users:
+            raise BadRequest(f"several users have the e-mail '{principal}': share by user name")
+    else:
+        user = User.objects.filter(**{User.USERNAME_FIELD: principal}).first()
+        if user is not None:
+            return user
+        group = Group.objects.filter(name=principal).first()
+        if group is not None:
+            return group
+    raise BadRequest(
+        f"no user or group '{principal}': a share names a user, a user's e-mail or a group"
+    )
+
+
+def record_share(*, record: Record, principal: str, permissions: tuple[str, ...]) -> None:
+    target = find_principal(principal)
+    with transaction.atomic():
+        for permission in permissions:
+            assign_perm(f"records.{CODENAMES[permission]}", target, record)
+
+
+def record_unshare(*, record: Record, principal: str, permissions: tuple[str, ...]) -> None:
+    target = find_principal(principal)
+    with transaction.atomic():
+        for permission in permissions:
+            remove_perm(f"records.{CODENAMES[permission]}", target, record)
+
+
+# --- the owner table's share keys, kept in step with guardian's rows ---------------------------
+
+
+def _share_key(share) -> str:
+    if isinstance(share, RecordUserShare):
+        return acl.share_key(user=share.user.get_username())
+    return acl.share_key(group=share.group.name)
+
+
+@receiver(post_save, sender=RecordUserShare)
+@receiver(post_save, sender=RecordGroupShare)
+def _view_share_saved(sender, instance, **kwargs):
+    if instance.permission.codename == CODENAMES["view"]:
+        RecordOwner.objects.get_or_create(
+            record_id=instance.content_object_id,
+            item=acl.SHARE_ITEM,
+            principal=_share_key(instance),
+        )
+
+
+@receiver(post_delete, sender=RecordUserShare)
+@receiver(post_delete, sender=RecordGroupShare)
+def _view_share_deleted(sender, instance, **kwargs):
+    if instance.permission.codename == CODENAMES["view"]:
+        RecordOwner.objects.filter(
+            record_id=instance.content_object_id,
+            item=acl.SHARE_ITEM,
+            principal=_share_key(instance),
+        ).delete()
