@@ -9,6 +9,8 @@ only what depends on it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import threading
 from dataclasses import dataclass, field
@@ -65,18 +67,47 @@ def site_dir() -> Path:
 
 
 def current_site() -> Site:
-    """The site as the files are now; rebuilt only when a file's stamp changed."""
+    """The site as the files are now; rebuilt only when a file's stamp changed.
+
+    Inside `one_site_per_request()` the folder is scanned once and every caller of that
+    request sees the same Site.
+    """
+    memo = _request_memo.get()
+    if memo is not None and memo.site is not None:
+        return memo.site
     root = site_dir()
-    files = scan(root)
-    signature = (str(root), tuple(sorted((rel, stamp) for rel, (_, stamp) in files.items())))
+    files = scan(str(root))
+    stamps = {rel: stamp for rel, (_, stamp) in files.items()}
     site = _cache.site
-    if site is not None and _cache.signature == signature:
-        return site
-    with _lock:
-        if _cache.site is None or _cache.signature != signature:
-            _cache.site = build_site(root, files)
-            _cache.signature = signature
-        return _cache.site
+    if site is None or _cache.signature != (str(root), stamps):
+        with _lock:
+            if _cache.site is None or _cache.signature != (str(root), stamps):
+                _cache.site = build_site(root, files)
+                _cache.signature = (str(root), stamps)
+            site = _cache.site
+    if memo is not None:
+        memo.site = site
+    return site
+
+
+@dataclass
+class _Memo:
+    site: Site | None = None
+
+
+_request_memo: contextvars.ContextVar[_Memo | None] = contextvars.ContextVar(
+    "site_memo", default=None
+)
+
+
+@contextlib.contextmanager
+def one_site_per_request():
+    """One scan of the site folder per request, however many callers ask for the site."""
+    token = _request_memo.set(_Memo())
+    try:
+        yield
+    finally:
+        _request_memo.reset(token)
 
 
 def reset_cache(**kwargs) -> None:
@@ -88,34 +119,37 @@ def reset_cache(**kwargs) -> None:
 setting_changed.connect(reset_cache)
 
 
-def scan(root: Path) -> dict[str, tuple[Path, Stamp]]:
-    """rel path -> (path, stamp) for every file that makes up the site."""
-    found: dict[str, tuple[Path, Stamp]] = {}
+def scan(root: str) -> dict[str, tuple[str, Stamp]]:
+    """rel path -> (path, stamp) for every file that makes up the site (os calls only: this
+    runs on every request)."""
+    found: dict[str, tuple[str, Stamp]] = {}
     _add_file(found, root, "settings.yaml")
-    for entry in _list(root / "pages"):
+    for entry in _list(os.path.join(root, "pages")):
         if entry.name.endswith(".yaml") and entry.is_file():
-            _add_entry(found, f"pages/{entry.name}", entry)
-    for app in _list(root / "apps"):
+            _add_entry(found, "pages/" + entry.name, entry)
+    for app in _list(os.path.join(root, "apps")):
         if not app.is_dir() or app.name.startswith((".", "_")):
             continue
-        _add_file(found, root, f"apps/{app.name}/settings.yaml")
-        for entry in _list(Path(app.path) / "blocks"):
+        prefix = "apps/" + app.name + "/"
+        _add_file(found, root, prefix + "settings.yaml")
+        for entry in _list(os.path.join(app.path, "blocks")):
             if entry.name.endswith((".yaml", ".html", ".py")) and entry.is_file():
-                _add_entry(found, f"apps/{app.name}/blocks/{entry.name}", entry)
+                _add_entry(found, prefix + "blocks/" + entry.name, entry)
     return found
 
 
-def _list(folder: Path):
+def _list(folder: str):
     try:
-        return list(os.scandir(folder))
+        with os.scandir(folder) as entries:
+            return list(entries)
     except (FileNotFoundError, NotADirectoryError):
         return []
 
 
-def _add_file(found, root: Path, rel: str) -> None:
-    path = root / rel
+def _add_file(found, root: str, rel: str) -> None:
+    path = os.path.join(root, rel)
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return
     found[rel] = (path, (stat.st_mtime_ns, stat.st_size))
@@ -123,7 +157,7 @@ def _add_file(found, root: Path, rel: str) -> None:
 
 def _add_entry(found, rel: str, entry) -> None:
     stat = entry.stat()
-    found[rel] = (Path(entry.path), (stat.st_mtime_ns, stat.st_size))
+    found[rel] = (entry.path, (stat.st_mtime_ns, stat.st_size))
 
 
 def _cached(path: Path, stamp: Stamp, build):
@@ -152,7 +186,7 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
     problems: list[Problem] = []
 
     def load(rel: str, parse):
-        path, stamp = files[rel]
+        path, stamp = Path(files[rel][0]), files[rel][1]
         value, file_problems = _cached(path, stamp, lambda: parse(path, rel))
         problems.extend(file_problems)
         return value

@@ -1,6 +1,6 @@
 from django.contrib.auth.models import Group
 
-from .loader import current_site
+from .loader import current_site, one_site_per_request
 
 _synced: dict[str, tuple[str, ...]] = {}
 
@@ -23,3 +23,14 @@ class SiteGroupsMiddleware:
             ensure_groups(groups)
             _synced["groups"] = groups
         return self.get_response(request)
+
+
+class OneSitePerRequestMiddleware:
+    """Scan the site folder once per request (first in MIDDLEWARE, so everyone shares it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with one_site_per_request():
+            return self.get_response(request)

@@ -271,3 +271,25 @@ def test_a_removed_block_disappears(site_dir):
     assert current_site().block("demo", "hello") is not None
     site_dir.remove("apps/demo/blocks/hello.yaml")
     assert current_site().block("demo", "hello") is None
+
+
+@pytest.mark.django_db
+def test_a_warm_request_parses_nothing_and_scans_once(client, site_dir, monkeypatch):
+    from blocks import loader
+
+    site_dir.write("pages/index.yaml", "title: Home\nblocks: [demo/hello]\n")
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements:\n  message: BASIC\n")
+    site_dir.write("apps/demo/blocks/hello.py", "def message(context):\n    return 'hi'\n")
+    assert client.get("/").status_code == 200
+    scans = []
+    real_scan = loader.scan
+    monkeypatch.setattr(loader, "scan", lambda root: scans.append(root) or real_scan(root))
+    monkeypatch.setattr(
+        loader, "build_site", lambda *a: pytest.fail("a warm request rebuilt the site")
+    )
+    monkeypatch.setattr(
+        loader, "_read_yaml", lambda *a: pytest.fail("a warm request read a YAML file")
+    )
+    response = client.get("/")
+    assert response.status_code == 200 and "hi" in response.content.decode()
+    assert len(scans) == 1
