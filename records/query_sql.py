@@ -22,7 +22,8 @@ as `IndexTables`, so this module imports no model and can be wired when the mode
         app_id = models.CharField(max_length=100)
         index = models.CharField(max_length=100)
         body = models.TextField()             # the words, `records.query.words_of`, joined
-        # PostgreSQL: a generated column document = to_tsvector('simple', body), GIN index.
+        # PostgreSQL: a generated column document = to_tsvector('simple', body), GIN index,
+        # added by the migration and absent from the model's state.
         # SQLite: an FTS5 table <db_table>_fts(body) whose rowid is IndexText.id.
 
 A record's `id` is always an index: it is compared on `Record.record_id` itself, no entry rows.
@@ -155,12 +156,17 @@ class _Translator:
         model = self.tables.text_model
         rows = model._default_manager.filter(app_id=self.app_id, index=node.index)
         if self.vendor == "postgresql":
-            from django.contrib.postgres.search import SearchQuery
+            from django.contrib.postgres.search import SearchQuery, SearchVectorField
 
             # plainto_tsquery: every word, AND-ed; 'simple' lower-cases and does not stem,
             # the same rule as words_of().
             query = SearchQuery(" ".join(node.words), config="simple", search_type="plain")
-            return Q(pk__in=rows.filter(document=query).values("record_id"))
+            # `document` is the generated tsvector column of migration 0002, outside the
+            # model's state (so that the ORM never inserts into it); unqualified, it names the
+            # only table of this subquery.
+            document = RawSQL('"document"', [], output_field=SearchVectorField())  # noqa: S611 (our column)
+            rows = rows.alias(document=document).filter(document=query)
+            return Q(pk__in=rows.values("record_id"))
         if self.vendor == "sqlite":
             fts = connection.ops.quote_name(f"{model._meta.db_table}_fts")
             # Each word is letters and digits only (words_of); quoting makes it an FTS5 string

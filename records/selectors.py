@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet, TextField
-from django.db.models.fields.json import KeyTransform
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from blocks.spec import AppSpec
@@ -22,6 +21,7 @@ from blocks.spec import AppSpec
 from .acl import Access, RecordFacts
 from .api.errors import BadRequest
 from .models import Record
+from .search import search_ordering, search_q
 
 RECORD_ID_PATTERN = re.compile(r"[A-Za-z0-9\-_.~:@]{1,200}\Z")
 RECORD_ID_RULE = "1 to 200 characters of letters, digits and -_.~:@, at least one a letter or digit"
@@ -98,25 +98,15 @@ def readable_q(access: Access) -> Q:
 
 
 def query_filter(app: AppSpec, query: str | None) -> Q:
-    """A search string -> a filter. An empty or missing query matches every record."""
-    if query is None or not query.strip():
-        return Q()
-    # records/query.py (issue 5) turns the string into a Q over the index tables here.
-    raise BadRequest("search queries are not supported yet: send an empty query to list records")
+    """A search string -> a filter over the index tables (records/search.py). An empty or
+    missing query matches every record; one outside the language is a 400 naming the problem."""
+    return search_q(app, query)
 
 
-def sort_key(app: AppSpec, sort_index: str | None):
-    if sort_index is None:
-        return None
-    fields = sorted(i for i, kind in app.indexes.items() if kind == "field")
-    if sort_index not in fields:
-        raise BadRequest(
-            f"sort_index '{sort_index}' names no field index of app '{app.id}'; "
-            f"field indexes: {', '.join(fields)}"
-        )
-    if sort_index == "id":
-        return F("record_id")
-    return KeyTransform(sort_index, "items")
+def ordering_for(app: AppSpec, sort_index: str | None, reverse: bool) -> list:
+    """A stable order: the field index `sort_index` (records without a value last), then
+    creation; `reverse` flips it. Sorting on no field index is a 400 (records/search.py)."""
+    return search_ordering(app, sort_index, reverse)
 
 
 @dataclass(frozen=True)
@@ -145,13 +135,7 @@ def records_page(
     records = app_records(app.id).filter(query_filter(app, query))
     if access is not None:
         records = records.filter(readable_q(access))
-    key = sort_key(app, sort_index)
-    if key is not None:
-        ordering = [key.desc(nulls_last=True) if reverse else key.asc(nulls_first=True)]
-        ordering.append(F("pk").desc() if reverse else F("pk").asc())
-    else:
-        ordering = ["-pk" if reverse else "pk"]
-    records = records.order_by(*ordering)
+    records = records.order_by(*ordering_for(app, sort_index, reverse))
     if rows:
         records = records.annotate(items_json=Cast("items", TextField())).values_list(
             "record_id", "items_json"

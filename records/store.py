@@ -28,6 +28,7 @@ from blocks.loader import current_site
 from blocks.render import run
 from blocks.spec import AppSpec, BlockSpec, Problem
 
+from . import indexing
 from .api.errors import Conflict, PreconditionFailed
 from .models import Record
 from .selectors import app_records, check_record_id
@@ -200,13 +201,15 @@ def record_create(
                 raise Conflict(f"record '{chosen}' exists already in app '{app.id}'")
             try:
                 with transaction.atomic():
-                    return Record.objects.create(
+                    record = Record.objects.create(
                         app_id=app.id,
                         record_id=chosen,
                         block_id=block.id if block is not None else "",
                         items=items,
                         author=author,
                     )
+                    indexing.record_index(app=app, record=record)
+                    return record
             except IntegrityError:
                 if not suffix:
                     raise Conflict(f"record '{chosen}' exists already in app '{app.id}'") from None
@@ -249,7 +252,7 @@ def record_save(
             items=merged, block_id=block_id, version=F("version") + 1, modified=timezone.now()
         )
         locked.refresh_from_db()
-    record_reindex(app=app, record=locked)
+        indexing.record_index(app=app, record=locked)
     return locked
 
 
@@ -305,8 +308,14 @@ def run_on_save(*, app: AppSpec, block: BlockSpec, record: Record, request) -> s
 
 
 def record_reindex(*, app: AppSpec, record: Record) -> None:
-    """Refresh the record's index entries. The index tables come with issue 5 (records/query.py)."""
+    """Rewrite the record's index rows from its stored items (`record.reindex()`)."""
+    with transaction.atomic():
+        locked = Record.objects.select_for_update().filter(pk=record.pk).first()
+        if locked is not None:
+            indexing.record_index(app=app, record=locked)
 
 
-def app_reindex(*, app: AppSpec) -> None:
-    """Rebuild every index entry of an app (POST /api/v1/<app>/refresh); see record_reindex."""
+def app_reindex(*, app: AppSpec, progress=None) -> list[str]:
+    """Re-declare the app's indexes and re-index all its records (POST /api/v1/<app>/refresh,
+    `manage.py refresh_app`); returns the sorted index ids. See `indexing.app_refresh`."""
+    return indexing.app_refresh(app=app, progress=progress)

@@ -31,6 +31,7 @@ from .. import selectors, store
 from ..acl import Access, Verdict, access_for, can_see
 from ..blockapi import api_path
 from ..models import Record
+from ..ownership import sharing
 from . import auth
 from .errors import (
     ApiError,
@@ -106,9 +107,18 @@ class Call:
         return f"no record '{record_id}' in app '{self.app.id}'"
 
     def record(self, record_id: str, action: str) -> Record:
-        """The record, after checking the app-level right, its existence, then the record."""
-        self.require(action)
+        """The record, after checking the app-level right, its existence, then the record.
+
+        Without the app-level right a share on this record may still allow `action`; anyone
+        else gets the app-level refusal whether the record exists or not (nothing revealed).
+        """
         record = selectors.record_get(self.app.id, record_id)
+        if self.access.can(action) is not Verdict.ALLOW:
+            if record is None or not self.access.can(
+                action, selectors.facts_for(record, self.access)
+            ):
+                self.require(action)
+            return record
         if record is None:
             raise NotFound(self.no_record(record_id))
         self.require(action, record)
@@ -322,7 +332,11 @@ def records_list(request, app_id):
     c.require("view")
     limit, offset = paging(request.GET)
     page = selectors.records_page(c.app, access=c.access, limit=limit, offset=offset, rows=True)
-    response = listing(c, page.records)
+    return paged(request, listing(c, page.records), page, limit, offset)
+
+
+def paged(request, response: HttpResponse, page, limit: int, offset: int) -> HttpResponse:
+    """Add `Link: <this path?limit=..&offset=..>; rel="next"` while more records remain."""
     if page.has_more:
         next_url = request.build_absolute_uri(
             f"{request.path}?{urlencode({'limit': limit, 'offset': offset + limit})}"
@@ -404,9 +418,16 @@ def record_delete(request, app_id, record_id):
 
 
 def record_share(request, app_id, record_id):
-    call_for(request, app_id)
+    """POST grants, DELETE revokes `{"principal", "permissions"}` on one record (contract §5)."""
+    c = call_for(request, app_id)
     selectors.check_record_id(record_id)
-    raise NotFound("sharing records is not available yet")
+    record = c.record(record_id, "share")
+    principal, permissions = sharing.parse_share(read_json(request))
+    if request.method == "DELETE":
+        sharing.record_unshare(record=record, principal=principal, permissions=permissions)
+        return JsonResponse({"success": "unshared"})
+    sharing.record_share(record=record, principal=principal, permissions=permissions)
+    return JsonResponse({"success": "shared"})
 
 
 # --- /search, /refresh ----------------------------------------------------------------------
@@ -428,7 +449,11 @@ def search(request, app_id):
             raise BadRequest(f"{key} must be a string, found {json_type(body[key])}")
     if not isinstance(body.get("reverse", False), bool):
         raise BadRequest(f"reverse must be true or false, found {json_type(body['reverse'])}")
-    limit, offset = paging(body)
+    # The next page's Link carries ?limit=&offset= in the URL: a client re-sends the same body
+    # to it, and the URL's paging wins over the body's.
+    limit, offset = paging(
+        {**body, **{k: request.GET[k] for k in ("limit", "offset") if k in request.GET}}
+    )
     page = selectors.records_page(
         c.app,
         access=c.access,
@@ -439,14 +464,14 @@ def search(request, app_id):
         offset=offset,
         rows=True,
     )
-    return listing(c, page.records)
+    return paged(request, listing(c, page.records), page, limit, offset)
 
 
 def refresh(request, app_id):
     c = call_for(request, app_id)
     c.require("manage")
-    store.app_reindex(app=c.app)
-    return JsonResponse({"success": "refresh", "indexes": sorted(c.app.indexes)})
+    indexes = store.app_reindex(app=c.app)
+    return JsonResponse({"success": "refresh", "indexes": indexes})
 
 
 # --- /blocks/<block>[/<element>] -------------------------------------------------------------

@@ -295,7 +295,7 @@ def test_malformed_bodies_are_400_and_write_nothing(editor, r1, raw, message, me
             "POST",
             "/api/v1/sales/search",
             {"sort_index": "title"},
-            "sort_index 'title' names no field index of app 'sales'; field indexes: id, price, total",
+            "sort_index 'title' is a text index; sort on a field index: id, price, total",
         ),
     ],
 )

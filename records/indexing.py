@@ -1,0 +1,218 @@
+"""Index maintenance (contract §4 `index_type`): the rows of `IndexEntry` and `IndexText`.
+
+The only module that writes the index tables. `records.store` calls `record_index()` inside the
+transaction that writes a record (create, save, `record.reindex()`); a delete removes the rows by
+the foreign key's cascade. `app_refresh()` re-reads the app's declared indexes and re-indexes
+every record of the app (`POST /api/v1/<app>/refresh`, `manage.py refresh_app`).
+
+Rules (docs/architecture.md, "What writes the entries"), for each field index and each value of
+the item (a list gives each element): a number (not a boolean) -> `value_number`; a string ->
+`value_text` (up to 1,000 characters), and also `value_date` for a DATETIME element when it is an
+ISO 8601 date or date-time (no offset: UTC), `value_number` for a NUMBER element when it is a
+numeric string (form posts). For each text index: one `IndexText` row holding the words of the
+value (`records.query.words_of`). Values of other shapes are not entered: the record then simply
+fails every comparison on that index.
+
+Imports models and the pure query module; nothing from the API, the blocks or the selectors.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+
+from django.db import transaction
+
+from blocks.spec import AppSpec
+
+from .models import IndexEntry, IndexText, Record
+from .query import FIELD, TEXT, IndexSpec, words_of
+
+MAX_TEXT_VALUE = 1000  # IndexEntry.value_text's max_length
+# The words of one text index of one record: far beyond prose, and well under PostgreSQL's 1 MB
+# tsvector limit (a longer body would make to_tsvector fail the write).
+MAX_TEXT_BODY = 200_000
+REFRESH_BATCH = 1000
+
+_NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*\Z")
+
+
+def index_specs(app: AppSpec) -> dict[str, IndexSpec]:
+    """The app's indexes with the type of the element declaring each (the first one, as
+    `AppSpec.indexes` picks it); `id` is always a field index on the record's id.
+
+    >>> index_specs(app)  # an element `price: {type: NUMBER, index_type: field}`
+    {'id': IndexSpec(id='id', kind='field', value_type='TEXT'),
+     'price': IndexSpec(id='price', kind='field', value_type='NUMBER')}
+    """
+    specs = {"id": IndexSpec("id", FIELD, "TEXT")}
+    for block in app.blocks.values():
+        for element in block.elements:
+            if element.index_type in (FIELD, TEXT) and element.id not in specs:
+                specs[element.id] = IndexSpec(element.id, element.index_type, element.type)
+    return specs
+
+
+def index_rows(
+    specs: dict[str, IndexSpec], *, app_id: str, record_pk: int, items: dict
+) -> tuple[list[IndexEntry], list[IndexText]]:
+    """The unsaved index rows of one record's `items` under `specs`."""
+    entries: list[IndexEntry] = []
+    texts: list[IndexText] = []
+    for spec in specs.values():
+        if spec.id == "id" or spec.id not in items:
+            continue  # `id` is compared on Record.record_id itself
+        value = items[spec.id]
+        if spec.kind == TEXT:
+            body = text_body(value)
+            if body:
+                texts.append(
+                    IndexText(record_id=record_pk, app_id=app_id, index=spec.id, body=body)
+                )
+            continue
+        for one in value if isinstance(value, list) else [value]:
+            typed = field_value(one, spec.value_type)
+            if typed is not None:
+                entries.append(
+                    IndexEntry(record_id=record_pk, app_id=app_id, index=spec.id, **typed)
+                )
+    return entries, texts
+
+
+def field_value(value: object, value_type: str | None) -> dict | None:
+    """The typed columns of one value of a field index, or None when it is not entered."""
+    vtype = (value_type or "").upper()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = _finite(value)
+        return {"value_number": number} if number is not None else None
+    if not isinstance(value, str) or "\x00" in value:
+        return None
+    found: dict = {}
+    if len(value) <= MAX_TEXT_VALUE:
+        found["value_text"] = value
+    if vtype == "DATETIME":
+        moment = parse_instant(value)
+        if moment is not None:
+            found["value_date"] = moment
+    elif vtype == "NUMBER" and _NUMERIC.match(value):
+        number = _finite(float(value))
+        if number is not None:
+            found["value_number"] = number
+    return found or None
+
+
+def text_body(value: object) -> str:
+    """The words a text index holds for `value`: a string's words, a list's strings' words;
+    numbers count as their digits. At most MAX_TEXT_BODY characters, cut between words."""
+    parts = value if isinstance(value, list) else [value]
+    words: dict[str, None] = {}
+    for part in parts:
+        if isinstance(part, bool) or not isinstance(part, str | int | float):
+            continue
+        for word in words_of(str(part)):
+            words.setdefault(word, None)
+    body = " ".join(words)
+    if len(body) > MAX_TEXT_BODY:
+        body = body[: MAX_TEXT_BODY + 1].rsplit(" ", 1)[0]
+    return body
+
+
+def parse_instant(text: str) -> datetime | None:
+    """An ISO 8601 date (its midnight) or date-time as an aware instant; no offset means UTC."""
+    text = text.strip()
+    if not text or len(text) > 40:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _finite(value: int | float) -> float | None:
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def record_index(
+    *, app: AppSpec, record: Record, specs: dict[str, IndexSpec] | None = None
+) -> None:
+    """Replace the record's index rows with those of its current items (one transaction)."""
+    specs = specs if specs is not None else index_specs(app)
+    entries, texts = index_rows(specs, app_id=app.id, record_pk=record.pk, items=record.items)
+    with transaction.atomic():
+        IndexEntry.objects.filter(record_id=record.pk).delete()
+        IndexText.objects.filter(record_id=record.pk).delete()
+        IndexEntry.objects.bulk_create(entries)
+        IndexText.objects.bulk_create(texts)
+
+
+def app_refresh(
+    *,
+    app: AppSpec,
+    batch_size: int = REFRESH_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """Re-declare the app's indexes and re-index every record of the app; the sorted index ids.
+
+    Rows of indexes no longer declared go first. Then records are re-indexed in batches of
+    `batch_size`, each batch in its own transaction with its records locked, so a save running
+    at the same time is applied either before or after its batch, never half-way; a search
+    meanwhile sees each record fully indexed under the old or the new declaration.
+    `progress(done, total)` is called after each batch.
+    """
+    specs = index_specs(app)
+    fields = [i for i, spec in specs.items() if spec.kind == FIELD and i != "id"]
+    texts = [i for i, spec in specs.items() if spec.kind == TEXT]
+    with transaction.atomic():
+        IndexEntry.objects.filter(app_id=app.id).exclude(index__in=fields).delete()
+        IndexText.objects.filter(app_id=app.id).exclude(index__in=texts).delete()
+    total = Record.objects.filter(app_id=app.id).count()
+    done = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Record.objects.select_for_update()
+                .filter(app_id=app.id, pk__gt=last_pk)
+                .order_by("pk")
+                .values_list("pk", "items")[:batch_size]
+            )
+            if not batch:
+                break
+            _reindex_batch(specs, app.id, batch)
+        last_pk = batch[-1][0]
+        done += len(batch)
+        if progress is not None:
+            progress(min(done, max(total, done)), max(total, done))
+    return sorted(specs)
+
+
+def _reindex_batch(specs: dict[str, IndexSpec], app_id: str, batch: Iterable[tuple[int, dict]]):
+    pks = [pk for pk, _ in batch]
+    entries: list[IndexEntry] = []
+    texts: list[IndexText] = []
+    for pk, items in batch:
+        more_entries, more_texts = index_rows(
+            specs, app_id=app_id, record_pk=pk, items=items if isinstance(items, dict) else {}
+        )
+        entries.extend(more_entries)
+        texts.extend(more_texts)
+    IndexEntry.objects.filter(record_id__in=pks).delete()
+    IndexText.objects.filter(record_id__in=pks).delete()
+    IndexEntry.objects.bulk_create(entries, batch_size=1000)
+    IndexText.objects.bulk_create(texts, batch_size=1000)
