@@ -53,8 +53,7 @@ Stamp = tuple[int, int]
 
 @dataclass
 class _Cache:
-    signature: tuple | None = None
-    site: Site | None = None
+    built: tuple[tuple, Site] | None = None  # (signature, site), swapped in as one value
     files: dict[Path, tuple[Stamp, Any]] = field(default_factory=dict)
 
 
@@ -78,13 +77,15 @@ def current_site() -> Site:
     root = site_dir()
     files = scan(str(root))
     stamps = {rel: stamp for rel, (_, stamp) in files.items()}
-    site = _cache.site
-    if site is None or _cache.signature != (str(root), stamps):
+    signature = (str(root), stamps)
+    built = _cache.built
+    if built is None or built[0] != signature:
         with _lock:
-            if _cache.site is None or _cache.signature != (str(root), stamps):
-                _cache.site = build_site(root, files)
-                _cache.signature = (str(root), stamps)
-            site = _cache.site
+            built = _cache.built
+            if built is None or built[0] != signature:
+                built = (signature, build_site(root, files))
+                _cache.built = built
+    site = built[1]
     if memo is not None:
         memo.site = site
     return site
@@ -111,8 +112,7 @@ def one_site_per_request():
 
 
 def reset_cache(**kwargs) -> None:
-    _cache.signature = None
-    _cache.site = None
+    _cache.built = None
     _cache.files.clear()
 
 
@@ -263,7 +263,10 @@ def build_block(
         else None
     )
     if definition is None:
-        return BlockSpec(app_id, block_id, yaml_rel, problems=tuple(problems[start:]))
+        # Its view_permission is unknown: deny by default (superusers still see the error box).
+        return BlockSpec(
+            app_id, block_id, yaml_rel, view_permission=(), problems=tuple(problems[start:])
+        )
     block = BlockSpec(
         app_id=app_id,
         id=block_id,

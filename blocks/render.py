@@ -55,7 +55,7 @@ def render_block(
     try:
         inner = render_inner(ctx, edit=edit, form=form or FormState())
     except code.BlockCodeError as exc:
-        return error_box(block, [exc.problem], ctx.app.debug, logs=ctx.logs)
+        return error_box(block, [exc.problem], ctx.app.debug)
     return wrap(ctx, inner, action_url or block_url(block), next_url)
 
 
@@ -66,17 +66,22 @@ def render_inner(ctx: BlockContext, *, edit: bool, form: FormState) -> SafeStrin
         run(ctx, hook, "on_display")
     variables = {element.id: render_element(ctx, element, edit, form) for element in block.elements}
     variables["actions"] = builtin_actions(ctx, edit)
-    if block.layout is None:
-        return default_layout(block, variables, edit)
     try:
+        if block.layout is None:
+            return default_layout(block, variables, edit)
         return SafeString(block.layout.render(Context(variables, autoescape=True)))
     except code.BlockCodeError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a template error is the site builder's, shown at its line
-        html_path = block.yaml_path[: -len(".yaml")] + ".html"
-        raise code.BlockCodeError(
-            Problem(html_path, template_line(exc), f"template error: {type(exc).__name__}: {exc}")
-        ) from exc
+    except Exception as exc:  # noqa: BLE001 - a value or template that fails is the site builder's
+        raise code.BlockCodeError(layout_problem(block, exc)) from exc
+
+
+def layout_problem(block: BlockSpec, exc: Exception) -> Problem:
+    reason = f"{type(exc).__name__}: {exc}"
+    if block.layout is None:
+        return Problem(block.yaml_path, 1, f"cannot show an element's value: {reason}")
+    html_path = block.yaml_path[: -len(".yaml")] + ".html"
+    return Problem(html_path, template_line(exc), f"template error: {reason}")
 
 
 def run(ctx: BlockContext, function, name: str):
@@ -253,29 +258,28 @@ def json_for_script(value) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def error_box(block: BlockSpec, problems, debug: bool, logs=()) -> SafeString:
+def error_box(block: BlockSpec, problems, debug: bool) -> SafeString:
+    return broken_box(block.app_id, block.id, problems if debug else ())
+
+
+def missing_block_box(app_id: str, block_id: str) -> SafeString:
+    return broken_box(app_id, block_id, ())
+
+
+def broken_box(app_id: str, block_id: str, problems) -> SafeString:
+    """The box a block that cannot be shown leaves in its place; `problems` only in debug mode."""
     details = ""
-    if debug:
+    if problems:
         details = format_html(
             '<ul class="problems">{}</ul>',
             format_html_join("", "<li><code>{}</code></li>", ((str(p),) for p in problems)),
         )
     return format_html(
         '<div class="block block-error" data-app="{}" data-block="{}" role="alert">'
-        "<strong>Block {} could not be shown.</strong>{}</div>",
-        block.app_id,
-        block.id,
-        block.key,
+        "<strong>Block {}/{} could not be shown.</strong>{}</div>",
+        app_id,
+        block_id,
+        app_id,
+        block_id,
         details,
-    )
-
-
-def missing_block_box(app_id: str, block_id: str) -> SafeString:
-    return format_html(
-        '<div class="block block-error" data-app="{}" data-block="{}" role="alert">'
-        "<strong>Block {}/{} could not be shown.</strong></div>",
-        app_id,
-        block_id,
-        app_id,
-        block_id,
     )

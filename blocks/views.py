@@ -8,12 +8,14 @@ from django.http import (
     Http404,
     HttpResponse,
     HttpResponseBadRequest,
+    HttpResponseNotAllowed,
     HttpResponseRedirect,
     JsonResponse,
 )
 from django.shortcuts import render
 from django.utils.html import conditional_escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.identity import who_for
@@ -23,24 +25,29 @@ from . import code
 from .context import BlockContext
 from .loader import current_site
 from .render import block_url, element_value, error_box, missing_block_box, render_block, run
+from .spec import Problem
 
 
 def deny(request, verdict: Verdict):
     """The one place an HTML route turns a refusal into a response."""
     if verdict is Verdict.LOGIN:
+        if request.htmx:
+            # A background post would follow the redirect and swap the login page into the block.
+            return HttpResponseClientRedirect(
+                redirect_to_login(request.htmx.current_url_abs_path or "/").url
+            )
         return redirect_to_login(request.get_full_path())
     if verdict is Verdict.FORBID:
         raise PermissionDenied("You may not see this.")
     raise Http404
 
 
+@require_http_methods(["GET", "HEAD"])
 def page_view(request, path: str = ""):
     site = current_site()
     url_path = "/" + path
     page = site.page_at(url_path)
     if page is None:
-        if not url_path.endswith("/") and site.page_at(url_path + "/") is not None:
-            return HttpResponseRedirect(url_path + "/")
         raise Http404(f"no page at {url_path}")
     who = who_for(request.user)
     verdict = can_see(page.view_permission, who)
@@ -73,14 +80,18 @@ def block_view(request, app_id: str, block_id: str):
         return deny(request, verdict)
     if request.method == "POST":
         return submit_block(request, site, block)
-    if request.method != "GET":
-        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     return show_block(request, site, block)
 
 
-def show_block(request, site, block, *, status: int = 200):
+def show_block(request, site, block):
     ctx = BlockContext(request=request, site=site, block=block)
-    html = render_block(ctx, next_url=safe_next(request))
+    return respond_block(request, block, render_block(ctx, next_url=safe_next(request)))
+
+
+def respond_block(request, block, html, *, status: int = 200):
+    """A block's HTML (or its error box) alone: bare for htmx, inside the site chrome otherwise."""
     if request.htmx:
         return HttpResponse(html, status=status)
     return render(request, "block.html", {"block_spec": block, "html": html}, status=status)
@@ -104,15 +115,14 @@ def submit_block(request, site, block):
 def run_action(request, site, block, action):
     """Run an ACTION; a returned string is where to go, otherwise back to the page (`next`)."""
     if block.is_broken:
-        return HttpResponse(error_box(block, block.problems, site.apps[block.app_id].debug))
+        return respond_block(
+            request, block, error_box(block, block.problems, site.apps[block.app_id].debug)
+        )
     ctx = BlockContext(request=request, site=site, block=block)
     try:
         target = element_value(ctx, action)
     except code.BlockCodeError as exc:
-        box = error_box(block, [exc.problem], ctx.app.debug)
-        if request.htmx:
-            return HttpResponse(box)
-        return render(request, "block.html", {"block_spec": block, "html": box})
+        return respond_block(request, block, error_box(block, [exc.problem], ctx.app.debug))
     if isinstance(target, str) and target:
         return HttpResponseClientRedirect(target) if request.htmx else HttpResponseRedirect(target)
     if request.htmx:
@@ -131,13 +141,13 @@ def safe_next(request) -> str | None:
 
 def element_view(request, app_id: str, block_id: str, element_id: str):
     site, block, verdict = visible_block(request, app_id, block_id)
+    if not verdict:
+        return deny(request, verdict)  # before the element: a hidden block's names stay hidden
     element = block.element(element_id)
     if element is None:
         raise Http404(f"no element '{element_id}' in block '{block.key}'")
-    if not verdict:
-        return deny(request, verdict)
-    if request.method not in ("GET", "POST"):
-        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     if element.type == "ACTION":
         if request.method == "POST":
             return run_action(request, site, block, element)
@@ -147,16 +157,28 @@ def element_view(request, app_id: str, block_id: str, element_id: str):
 
 
 def element_answer(request, site, block, element):
+    debug = site.apps[block.app_id].debug
     if block.is_broken:
-        return HttpResponse(error_box(block, block.problems, site.apps[block.app_id].debug))
+        return HttpResponse(error_box(block, block.problems, debug))
     ctx = BlockContext(request=request, site=site, block=block)
     try:
         hook = block.function("on_display")
         if hook is not None:
             run(ctx, hook, "on_display")
-        value = element_value(ctx, element)
+        return value_response(element_value(ctx, element))
     except code.BlockCodeError as exc:
-        return HttpResponse(error_box(block, [exc.problem], ctx.app.debug))
+        return HttpResponse(error_box(block, [exc.problem], debug))
+    except Exception as exc:  # noqa: BLE001 - a value that cannot be shown is the site builder's
+        problem = Problem(
+            block.yaml_path,
+            element.line,
+            f"cannot show element '{element.id}': {type(exc).__name__}: {exc}",
+        )
+        return HttpResponse(error_box(block, [problem], debug))
+
+
+def value_response(value):
+    """A string as escaped text (markup from context.html() as it is); anything else as JSON."""
     if isinstance(value, str):
         return HttpResponse(conditional_escape(value))
     try:

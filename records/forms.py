@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_htmx.http import HttpResponseClientRedirect
@@ -86,11 +85,9 @@ def read_form(block: BlockSpec, post) -> tuple[dict, dict, dict]:
 
 
 def show(request, block: BlockSpec, html, *, status: int = 200):
-    """A block (or its error box) alone: bare for htmx, inside the site chrome otherwise."""
-    if request.htmx:
-        return HttpResponse(html, status=status)
-    context = {"block": block, "block_spec": block, "html": html}
-    return render(request, "block.html", context, status=status)
+    from blocks.views import respond_block
+
+    return respond_block(request, block, html, status=status)
 
 
 def go(request, url: str):

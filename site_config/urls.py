@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", include("records.api.urls")),
     path("", include("records.urls")),
     path("", include("blocks.urls")),
-    re_path(r"^(?P<path>.*)$", block_views.page_view, name="page"),
+    # Page paths end with "/", so a path without one falls through to APPEND_SLASH.
+    re_path(r"^(?P<path>(?:.*/)?)$", block_views.page_view, name="page"),
 ]

@@ -194,7 +194,9 @@ def test_check_site_passes_on_the_demo_site(settings, capsys):
 
     settings.SITE_DIR = django_settings.BASE_DIR
     call_command("check_site")
-    assert capsys.readouterr().out.strip() == "The site folder has no problems."
+    output = capsys.readouterr()
+    assert output.out == ""
+    assert output.err.strip().endswith("The site folder has no problems.")
 
 
 def test_site_problems_are_django_system_check_warnings(site_dir):

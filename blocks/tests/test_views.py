@@ -289,3 +289,86 @@ def test_empty_form_leaves_out_computed_fields(client, site_dir):
     html = client.get("/apps/demo/blocks/calc/").content.decode()
     assert 'name="price"' in html
     assert "Grand total" not in html
+
+
+# --- every input gets a clear answer -----------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete", "post", "options"])
+def test_pages_answer_only_get_and_head(client, demo, method):
+    assert getattr(client, method)("/").status_code == 405
+    assert client.head("/").status_code == 200
+
+
+def test_a_path_without_its_slash_is_redirected(client, demo):
+    demo.write("pages/members.yaml", "title: Members\n")
+    response = client.get("/members?x=1")
+    assert (response.status_code, response["Location"]) == (301, "/members/?x=1")
+    assert client.get("/apps/demo/blocks/show")["Location"] == "/apps/demo/blocks/show/"
+
+
+def test_values_that_cannot_be_shown_give_the_error_box(client, demo):
+    demo.write("apps/demo/blocks/odd.yaml", "elements:\n  bad: BASIC\n  loop: BASIC\n")
+    demo.write(
+        "apps/demo/blocks/odd.py",
+        """
+        class Bad:
+            def __str__(self):
+                raise RuntimeError("no text")
+
+        def bad(context):
+            return Bad()
+
+        def loop(context):
+            items = []
+            items.append(items)
+            return items
+        """,
+    )
+    demo.write("pages/index.yaml", "blocks: [demo/odd, demo/show]\n")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert (
+        "apps/demo/blocks/odd.yaml:1: cannot show an element&#x27;s value: RuntimeError: no text"
+        in page.content.decode()
+    )
+    assert 'data-block="show"' in page.content.decode()
+    loop = client.get("/apps/demo/blocks/odd/loop/")
+    assert loop.status_code == 200
+    assert (
+        "apps/demo/blocks/odd.yaml:3: cannot show element &#x27;loop&#x27;: ValueError: Circular reference detected"
+        in loop.content.decode()
+    )
+
+
+def test_a_hidden_block_with_broken_yaml_stays_hidden(client, demo):
+    demo.write("apps/demo/blocks/secret.yaml", "view_permission: [admins]\nelements: [\n")
+    demo.write("pages/index.yaml", "blocks: [demo/secret, demo/show]\n")
+    html = client.get("/").content.decode()
+    assert 'data-block="secret"' not in html
+    assert client.get("/apps/demo/blocks/secret/")["Location"].startswith("/accounts/login/")
+
+
+def test_a_hidden_block_does_not_reveal_its_element_names(client, demo, user_factory, client_for):
+    demo.write("apps/demo/blocks/secret.yaml", "view_permission: [admins]\nelements:\n  x: BASIC\n")
+    demo.write("apps/demo/blocks/secret.py", "def x(context):\n    return 1\n")
+    stranger = client_for(user_factory("stranger"))
+    assert stranger.get("/apps/demo/blocks/secret/x/").status_code == 403
+    assert stranger.get("/apps/demo/blocks/secret/nope/").status_code == 403
+    assert client.get("/apps/demo/blocks/secret/nope/").status_code == 302
+
+
+def test_ajax_post_refused_for_an_anonymous_visitor_sends_the_browser_to_log_in(client, demo):
+    demo.write(
+        "apps/demo/blocks/secret.yaml",
+        "target: ajax\nview_permission: [authenticated]\nelements:\n  go: ACTION\n",
+    )
+    demo.write("apps/demo/blocks/secret.py", "def go(context):\n    return '/'\n")
+    response = client.post(
+        "/apps/demo/blocks/secret/",
+        {"go": "1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/page/?a=1",
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/page/%3Fa%3D1"

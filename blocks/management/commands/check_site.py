@@ -6,6 +6,8 @@ from blocks.loader import current_site
 
 class Command(BaseCommand):
     help = "Validate the site folder; print every problem as path:line: message, exit 1 if any."
+    # The site's problems are this command's output; Django's own checks would print them twice.
+    requires_system_checks = []
 
     def handle(self, *args, **options):
         problems = current_site().problems
@@ -13,8 +15,8 @@ class Command(BaseCommand):
             self.stdout.write(str(problem))
         # Providers without keys are the environment's, not the folder's: warned, exit status kept.
         for warning in missing_provider_keys():
-            self.stdout.write(str(warning))
+            self.stderr.write(f"warning: {warning}")
         if problems:
             self.stderr.write(f"{len(problems)} problem(s) in the site folder.")
             raise SystemExit(1)
-        self.stdout.write("The site folder has no problems.")
+        self.stderr.write("The site folder has no problems.")
