@@ -1,6 +1,9 @@
 """allauth adapters: the site's policy for accounts, read from settings.yaml on each request.
 
 - sign-up is open when `auth.signup` is true (social sign-up too);
+- a user name may not be a principal of another kind: a group (of the database or of
+  settings.yaml `groups`), `authenticated` or `*` (`clean_username`; allauth calls it for the
+  sign-up forms and for the user names it generates at social sign-up, invites.py calls it too);
 - e-mail verification follows `auth.email_verification` (the login stage below sets it on
   every login, sign-up and social login, so allauth's own setting does not matter);
 - a social provider shows on the login page when `auth.providers` lists it and its keys are
@@ -17,6 +20,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.stages import EmailVerificationStage, LoginStage
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -29,9 +33,26 @@ logger = logging.getLogger("accounts")
 
 EMAIL_VERIFICATION_STAGE = "allauth.account.stages.EmailVerificationStage"
 
+# Principals of records.acl that are not user names: a user by one of these names would be named
+# by every ACL that lists them.
+RESERVED_PRINCIPALS = ("authenticated", "*")
+
 
 def site_settings():
     return current_site().settings
+
+
+def is_reserved_username(username: str) -> bool:
+    """Is `username` (in any case) `authenticated`, `*`, or the name of a group?
+
+    Groups are those of the database and those settings.yaml `groups` lists (which may not
+    exist in the database yet).
+    """
+    folded = username.casefold()
+    names = (*RESERVED_PRINCIPALS, *site_settings().groups)
+    if any(folded == name.casefold() for name in names):
+        return True
+    return Group.objects.filter(name__iexact=username).exists()
 
 
 def provider_has_keys(app) -> bool:
@@ -43,7 +64,15 @@ class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
         "too_many_login_attempts": "Too many failed login attempts. Wait a few minutes and try again.",
+        "username_reserved": "This user name is reserved: it names a group or everyone. Choose another one.",
     }
+
+    def clean_username(self, username: str, shallow: bool = False) -> str:
+        # Also when `shallow`: allauth checks the user names it generates that way.
+        username = super().clean_username(username, shallow=shallow)
+        if is_reserved_username(username):
+            raise self.validation_error("username_reserved")
+        return username
 
     def is_open_for_signup(self, request) -> bool:
         return site_settings().signup

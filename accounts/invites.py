@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 
+from allauth.account.adapter import get_adapter
 from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from records.acl import Who, can_see
@@ -35,15 +37,19 @@ def grantable_groups(who: Who) -> list[str]:
 
 
 def _username_for(email: str) -> str:
-    User = get_user_model()
+    """A free user name from the address's local part, checked as a sign-up's would be."""
+    adapter = get_adapter()
     base = (
         "".join(ch for ch in email.split("@", 1)[0] if ch.isalnum() or ch in "._-")[:30] or "user"
     )
-    candidate, n = base, 1
-    while User.objects.filter(username__iexact=candidate).exists():
-        n += 1
-        candidate = f"{base}{n}"
-    return candidate
+    for n in range(1, 1000):
+        candidate = base if n == 1 else f"{base}{n}"
+        try:
+            # Refuses taken names, groups and reserved principals (accounts.adapter).
+            return adapter.clean_username(candidate)
+        except ValidationError:
+            continue
+    raise InviteRefused(f"No user name could be made from {email}.")
 
 
 def invite_user(*, manager: Who, user_managers, email: str, groups, request):
