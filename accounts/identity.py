@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
+
 from records.acl import ANONYMOUS, Who
 
 
@@ -15,10 +17,27 @@ def who_for(user) -> Who:
     is_verified = getattr(user, "is_verified", None)
     who = Who(
         username=user.get_username(),
-        email=user.email or "",
+        email=principal_email(user),
         groups=frozenset(user.groups.values_list("name", flat=True)),
         is_superuser=user.is_superuser,
         is_verified=bool(is_verified()) if callable(is_verified) else False,
     )
     user._site_who = who
     return who
+
+
+def principal_email(user) -> str:
+    """`user.email` when it is a principal of the user, else "" (one query).
+
+    It is when allauth has it as a verified address of this user, or has no row for the
+    address at all (set by an administrator, the ORM or createsuperuser). An address typed at
+    sign-up counts only once verified, so nobody gains an ACL entry by typing someone's
+    address.
+    """
+    email = user.email or ""
+    if not email:
+        return ""
+    rows = list(EmailAddress.objects.filter(email__iexact=email).values_list("user_id", "verified"))
+    if not rows or (user.pk, True) in rows:
+        return email
+    return ""
