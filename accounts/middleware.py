@@ -4,8 +4,11 @@ After django-otp's OTPMiddleware has set `user.is_verified()`:
 - a signed-in user with a confirmed device whose session has not passed it (signed in
   elsewhere before the device was set up) enters a code first;
 - a principal of `auth.otp.required_for` without a device sets one up first.
-Until then HTML requests go to the second-factor pages (logout and static files stay
-reachable), and the JSON API treats the session as anonymous.
+Until then HTML requests go to the second-factor pages, and the JSON API treats the session
+as anonymous. Logout and static files stay reachable; of the second-factor pages, a session
+whose user has a device reaches only the code pages (verify, login step): the device page,
+new backup codes and removal need a verified session, or backup codes made there would pass
+the very check they belong to.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ class SecondFactorMiddleware:
             if target is not None:
                 if request.path.startswith("/api/"):
                     request.user = _anonymous()
-                elif not self.exempt(request.path):
+                elif not self.exempt(request.path, target):
                     return self.redirect(request, target)
         return self.get_response(request)
 
@@ -54,12 +57,19 @@ class SecondFactorMiddleware:
         return None
 
     @staticmethod
-    def exempt(path: str) -> bool:
-        allowed = (reverse("accounts_2fa"), reverse("account_logout"), settings.STATIC_URL)
-        return any(
-            path.startswith(prefix if prefix.startswith("/") else "/" + prefix)
-            for prefix in allowed
+    def exempt(path: str, target: str) -> bool:
+        """May a session that must go to `target` first reach `path`?"""
+        static = (
+            settings.STATIC_URL
+            if settings.STATIC_URL.startswith("/")
+            else "/" + settings.STATIC_URL
         )
+        if path.startswith(static) or path == reverse("account_logout"):
+            return True
+        if target == "accounts_2fa_verify":
+            return path in (reverse("accounts_2fa_verify"), reverse("accounts_2fa_login"))
+        # No device yet: the set-up pages (the views refuse what needs a device).
+        return path.startswith(reverse("accounts_2fa"))
 
     @staticmethod
     def redirect(request, target: str) -> HttpResponseRedirect:

@@ -75,6 +75,8 @@ def two_factor(request):
     user = request.user
     device = otp.confirmed_totp(user)
     if device is not None:
+        if not user.is_verified():
+            return redirect("accounts_2fa_verify")
         return render(
             request,
             "accounts/2fa.html",
@@ -128,6 +130,8 @@ def backup_codes(request):
     if otp.confirmed_totp(request.user) is None:
         messages.error(request, "Set up a second factor first.")
         return redirect("accounts_2fa")
+    if not request.user.is_verified():
+        return redirect("accounts_2fa_verify")
     codes = otp.regenerate_backup_codes(request.user)
     messages.success(request, "New backup codes made; the old ones no longer work.")
     return render_backup_codes(request, codes)
@@ -139,6 +143,8 @@ def remove(request):
     """Remove the second factor, after a code from it."""
     if otp.confirmed_totp(request.user) is None:
         return redirect("accounts_2fa")
+    if not request.user.is_verified():
+        return redirect("accounts_2fa_verify")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -237,3 +237,87 @@ def test_context_user_is_verified_after_the_code(site_dir, user_factory, with_to
     user_factory("lee")
     login(plain, "lee")
     assert "lee|lee@example.com||False" in plain.get("/me/").content.decode()
+
+
+# --- a session that has not passed its second factor -------------------------------------
+
+
+@pytest.fixture
+def unverified(user_factory, with_totp, client_for, site_dir):
+    """A session signed in before the user's device existed: it must enter a code first."""
+    site_dir.write("pages/index.yaml", "title: Home\n")
+    user = user_factory("pat")
+    client = client_for(user)
+    device, backup = with_totp(user)
+    home = client.get("/")
+    assert home["Location"] == "/accounts/2fa/verify/?next=%2F"
+    return client, user, device, backup
+
+
+def test_an_unverified_session_cannot_make_backup_codes_to_pass_the_code(unverified):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    client, user, _, backup = unverified
+    minted = client.post("/accounts/2fa/backup-codes/")
+    assert minted.status_code == 302
+    assert minted["Location"] == "/accounts/2fa/verify/"
+    assert "codes" not in (minted.context or {})
+    assert sorted(
+        StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
+    ) == (sorted(backup))
+    still = client.get("/")
+    assert still["Location"] == "/accounts/2fa/verify/?next=%2F"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/accounts/2fa/"),
+        ("get", "/accounts/2fa/remove/"),
+        ("post", "/accounts/2fa/remove/"),
+        ("post", "/accounts/2fa/backup-codes/"),
+        ("get", "/accounts/2fa/qr.svg"),
+    ],
+)
+def test_an_unverified_session_reaches_only_the_code_page(unverified, method, path):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client, user, device, _ = unverified
+    response = getattr(client, method)(path, {"code": code_for(device)} if method == "post" else {})
+    assert response.status_code == 302, path
+    assert response["Location"].startswith("/accounts/2fa/verify/"), path
+    assert TOTPDevice.objects.filter(pk=device.pk, confirmed=True).exists()
+
+
+def test_the_device_pages_refuse_an_unverified_session_by_themselves(unverified, rf):
+    """The views check too, should the middleware ever let a request through."""
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts import views
+
+    _, user, device, _ = unverified
+    for view, method in (
+        (views.two_factor, "get"),
+        (views.backup_codes, "post"),
+        (views.remove, "post"),
+    ):
+        request = getattr(rf, method)("/accounts/2fa/x/", {"code": code_for(device)})
+        request.user = user
+        user.is_verified = lambda: False
+        request.session = SessionStore()
+        request._messages = FallbackStorage(request)
+        response = view(request)
+        assert response.status_code == 302, view.__name__
+        assert response["Location"].startswith("/accounts/2fa/verify/"), view.__name__
+
+
+def test_an_unverified_session_can_still_log_out_and_enter_a_code(unverified):
+    client, _, device, _ = unverified
+    assert client.get("/accounts/2fa/verify/").status_code == 200
+    ok = client.post("/accounts/2fa/verify/", {"code": code_for(device), "next": "/"})
+    assert ok["Location"] == "/"
+    # Verified now: the device page and backup codes open.
+    assert client.get("/accounts/2fa/").status_code == 200
+    assert client.post("/accounts/2fa/backup-codes/").status_code == 200
+    assert client.post("/accounts/logout/").status_code == 302
