@@ -1,14 +1,18 @@
 """The admin site at /admin/: staff with a verified second factor only (django-otp's OTPAdminSite).
 
-Instead of the admin's own login form (which would skip allauth's rate limits), visitors
-are sent through the site's login, and signed-in staff without a verified device to the
-second-factor pages.
+The admin's own login form is never shown, so nothing authenticates there and only allauth's
+rate-limited login does:
+- a visitor goes to the site's login, with `next`;
+- a signed-in session that has not passed a second factor goes to the second-factor page;
+- verified staff go on to `next`; anyone else signed in and verified gets 403.
 """
 
 from urllib.parse import urlencode
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.admin import OTPAdminSite
 
 from . import otp
@@ -19,12 +23,18 @@ class SiteAdminSite(OTPAdminSite):
         super().__init__(name)
 
     def login(self, request, extra_context=None):
-        next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        index = reverse("admin:index", current_app=self.name)
+        next_url = request.GET.get("next") or index
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = index
         query = urlencode({"next": next_url})
         if not request.user.is_authenticated:
             return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
         if not request.user.is_verified():
             target = "accounts_2fa_verify" if otp.has_device(request.user) else "accounts_2fa"
             return HttpResponseRedirect(f"{reverse(target)}?{query}")
-        # Signed in and verified, but not staff: the admin's own page says so.
-        return super().login(request, extra_context)
+        if self.has_permission(request):
+            return HttpResponseRedirect(next_url)
+        raise PermissionDenied("The admin site is for staff only.")

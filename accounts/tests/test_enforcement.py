@@ -321,3 +321,44 @@ def test_an_unverified_session_can_still_log_out_and_enter_a_code(unverified):
     assert client.get("/accounts/2fa/").status_code == 200
     assert client.post("/accounts/2fa/backup-codes/").status_code == 200
     assert client.post("/accounts/logout/").status_code == 302
+
+
+def verified_client(user, device):
+    client = Client()
+    login(client, user.get_username())
+    assert client.post("/accounts/2fa/login/", {"code": code_for(device)}).status_code == 302
+    return client
+
+
+def test_admin_login_form_is_never_shown_to_a_verified_non_staff_user(user_factory, with_totp):
+    staff = user_factory("root", superuser=True)
+    with_totp(staff)
+    plain = user_factory("nat")
+    device, _ = with_totp(plain)
+    client = verified_client(plain, device)
+    assert client.get("/admin/login/?next=/admin/").status_code == 403
+    posted = client.post(
+        "/admin/login/?next=/admin/", {"username": "root", "password": "pw-for-tests-1"}
+    )
+    assert posted.status_code == 403
+    assert client.session["_auth_user_id"] == str(plain.pk)
+
+
+def test_admin_login_never_authenticates_an_anonymous_post(user_factory):
+    user_factory("root", superuser=True)
+    client = Client()
+    posted = client.post("/admin/login/", {"username": "root", "password": "pw-for-tests-1"})
+    assert posted.status_code == 302
+    assert posted["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    assert "_auth_user_id" not in client.session
+
+
+def test_admin_login_sends_verified_staff_on(user_factory, with_totp):
+    staff = user_factory("root", superuser=True)
+    device, _ = with_totp(staff)
+    client = verified_client(staff, device)
+    response = client.get("/admin/login/?next=/admin/auth/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/auth/"
+    outside = client.get("/admin/login/?next=https://evil.example/")
+    assert outside["Location"] == "/admin/"
