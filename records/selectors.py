@@ -18,9 +18,11 @@ from django.db.models.functions import Cast
 
 from blocks.spec import AppSpec
 
-from .acl import Access, RecordFacts
+from .acl import Access, RecordFacts, owner_values
 from .api.errors import BadRequest
 from .models import Record
+from .ownership import owners
+from .ownership.sharing import shared_with
 from .search import search_ordering, search_q
 
 RECORD_ID_PATTERN = re.compile(r"[A-Za-z0-9\-_.~:@]{1,200}\Z")
@@ -62,39 +64,24 @@ def record_exists(app_id: str, record_id: str) -> bool:
     return app_records(app_id).filter(record_id=record_id).exists()
 
 
-def owner_values(items: dict, row_owners: tuple[str, ...]) -> tuple[str, ...]:
-    """The principals that the record's owner items name: each a string or a list of them."""
-    found: list[str] = []
-    for name in row_owners:
-        value = items.get(name)
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, list):
-            found.extend(item for item in value if isinstance(item, str))
-    return tuple(found)
-
-
 def facts_for(record: Record, access: Access) -> RecordFacts:
     """What the permission core needs to know of one record, for this visitor."""
     author = record.items.get("_author")
     return RecordFacts(
         author=author if isinstance(author, str) else None,
         owner_values=owner_values(record.items, access.row_owners),
-        shared=frozenset(),  # issue 6: the permissions shared with this visitor
+        shared=shared_with(record, access.who),
     )
 
 
 def readable_q(access: Access) -> Q:
     """Row-level security as one filter: the records of an app this visitor may read.
 
-    Editors, managers and apps without `row_owners` see every row (an empty Q). Otherwise a
-    visitor sees what they authored; issue 6 adds owner items and shares to this same Q.
+    `access.row_filter` (records/acl.py) says which owner keys count; the owner table
+    (records/ownership) holds each record's keys: its author, its owner items' values and
+    its `view` shares. Editors, managers and apps without `row_owners` get an empty Q.
     """
-    if access.sees_all_rows:
-        return Q()
-    if not access.who.is_authenticated:
-        return Q(pk__in=[])
-    return Q(items___author=access.who.username)
+    return owners.readable_q(access)
 
 
 def query_filter(app: AppSpec, query: str | None) -> Q:

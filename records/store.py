@@ -31,6 +31,7 @@ from blocks.spec import AppSpec, BlockSpec, Problem
 from . import indexing
 from .api.errors import Conflict, PreconditionFailed
 from .models import Record
+from .ownership import owners
 from .selectors import app_records, check_record_id
 
 MAX_SUFFIX_TRIES = 1000
@@ -209,6 +210,7 @@ def record_create(
                         author=author,
                     )
                     indexing.record_index(app=app, record=record)
+                    owners.record_owners_sync(app=app, record=record)
                     return record
             except IntegrityError:
                 if not suffix:
@@ -253,6 +255,7 @@ def record_save(
         )
         locked.refresh_from_db()
         indexing.record_index(app=app, record=locked)
+        owners.record_owners_sync(app=app, record=locked)
     return locked
 
 
@@ -318,4 +321,5 @@ def record_reindex(*, app: AppSpec, record: Record) -> None:
 def app_reindex(*, app: AppSpec, progress=None) -> list[str]:
     """Re-declare the app's indexes and re-index all its records (POST /api/v1/<app>/refresh,
     `manage.py refresh_app`); returns the sorted index ids. See `indexing.app_refresh`."""
+    owners.app_owners_rebuild(app=app)  # `row_owners` may have changed too
     return indexing.app_refresh(app=app, progress=progress)

@@ -51,13 +51,16 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
     access = acl.access_for(app.acl, who)
     action = "edit" if edit and request.method != "POST" else None
     action = action or record_action(request, None)
-    verdict = access.can(action)
-    if verdict is not acl.Verdict.ALLOW:
-        return deny(request, verdict)
     record = selectors.record_get(app.id, record_id)
+    facts = selectors.facts_for(record, access) if record is not None else None
+    verdict = access.can(action)
+    # Without the app-level right a share on this record may still allow the action; anyone
+    # else gets the app-level refusal whether the record exists or not (nothing revealed).
+    if verdict is not acl.Verdict.ALLOW and (facts is None or not access.can(action, facts)):
+        return deny(request, verdict)
     if record is None:
         raise Http404(f"no record '{record_id}' in app '{app.id}'")
-    verdict = access.can(action, selectors.facts_for(record, access))
+    verdict = access.can(action, facts)
     if verdict is not acl.Verdict.ALLOW:
         return deny(request, verdict)
     block = app.blocks.get(record.block_id)

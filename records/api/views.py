@@ -31,6 +31,7 @@ from .. import selectors, store
 from ..acl import Access, Verdict, access_for, can_see
 from ..blockapi import api_path
 from ..models import Record
+from ..ownership import sharing
 from . import auth
 from .errors import (
     ApiError,
@@ -106,9 +107,18 @@ class Call:
         return f"no record '{record_id}' in app '{self.app.id}'"
 
     def record(self, record_id: str, action: str) -> Record:
-        """The record, after checking the app-level right, its existence, then the record."""
-        self.require(action)
+        """The record, after checking the app-level right, its existence, then the record.
+
+        Without the app-level right a share on this record may still allow `action`; anyone
+        else gets the app-level refusal whether the record exists or not (nothing revealed).
+        """
         record = selectors.record_get(self.app.id, record_id)
+        if self.access.can(action) is not Verdict.ALLOW:
+            if record is None or not self.access.can(
+                action, selectors.facts_for(record, self.access)
+            ):
+                self.require(action)
+            return record
         if record is None:
             raise NotFound(self.no_record(record_id))
         self.require(action, record)
@@ -408,9 +418,16 @@ def record_delete(request, app_id, record_id):
 
 
 def record_share(request, app_id, record_id):
-    call_for(request, app_id)
+    """POST grants, DELETE revokes `{"principal", "permissions"}` on one record (contract §5)."""
+    c = call_for(request, app_id)
     selectors.check_record_id(record_id)
-    raise NotFound("sharing records is not available yet")
+    record = c.record(record_id, "share")
+    principal, permissions = sharing.parse_share(read_json(request))
+    if request.method == "DELETE":
+        sharing.record_unshare(record=record, principal=principal, permissions=permissions)
+        return JsonResponse({"success": "unshared"})
+    sharing.record_share(record=record, principal=principal, permissions=permissions)
+    return JsonResponse({"success": "shared"})
 
 
 # --- /search, /refresh ----------------------------------------------------------------------
