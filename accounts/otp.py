@@ -115,7 +115,7 @@ def confirm_setup(user, code: str, *, client: str) -> tuple[TOTPDevice, list[str
 
     Raises CodeRefused with the message to show.
     """
-    check_limit(user, client)
+    reserve_attempt(user, client)
     with transaction.atomic():
         device = (
             TOTPDevice.objects.devices_for_user(user, confirmed=False)
@@ -124,6 +124,7 @@ def confirm_setup(user, code: str, *, client: str) -> tuple[TOTPDevice, list[str
             .first()
         )
         if device is None:
+            release_attempt(user, client)
             raise CodeRefused(ERRORS["no_device"])
         if not device.verify_token(_clean(code)):
             record_wrong_code(user, client, "set-up")
@@ -132,7 +133,7 @@ def confirm_setup(user, code: str, *, client: str) -> tuple[TOTPDevice, list[str
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = regenerate_backup_codes(user)
-    clear_wrong_codes(user)
+    release_attempt(user, client)
     logger.info("second factor set up for user %s", user.get_username())
     return device, codes
 
@@ -159,15 +160,16 @@ def verify_code(user, code: str, *, client: str):
 
     Raises CodeRefused: no device, a wrong code, or too many wrong codes lately.
     """
-    check_limit(user, client)
+    reserve_attempt(user, client)
     code = _clean(code)
     with transaction.atomic():
         devices = list(devices_for_user(user, confirmed=True, for_verify=True))
         if not any(isinstance(device, TOTPDevice) for device in devices):
+            release_attempt(user, client)
             raise CodeRefused(ERRORS["no_device"])
         for device in devices:
             if device.verify_token(code):
-                clear_wrong_codes(user)
+                release_attempt(user, client)
                 return device
     record_wrong_code(user, client, "sign-in")
     raise CodeRefused(ERRORS["wrong_code"])
@@ -187,6 +189,12 @@ def _clean(code: str) -> str:
 
 
 # --- wrong codes -----------------------------------------------------------------------------
+#
+# Each code to check first reserves an attempt, per user and per client address, with the
+# cache's atomic add + incr (LocMem and Redis keep the expiry on incr): requests sent in
+# parallel each take one, so no more than the limit are ever checked within a window. A right
+# code (or nothing to check) gives its attempt back; a wrong one keeps it. The window starts at
+# the first attempt and lasts WRONG_CODE_WINDOW seconds.
 
 
 def _now() -> float:
@@ -197,41 +205,69 @@ def _keys(user, client: str) -> tuple[str, str]:
     return f"accounts:otp-wrong:user:{user.pk}", f"accounts:otp-wrong:addr:{client}"
 
 
-def _count(key: str) -> tuple[int, float]:
-    value = cache.get(key)
-    return value if value else (0, 0.0)
+def _take(key: str, limit: int, now: float) -> float | None:
+    """Take one attempt under `key`: None when within `limit`, else when the window started."""
+    since_key = f"{key}:since"
+    since = cache.get(since_key)
+    if since is not None and now - since >= WRONG_CODE_WINDOW:
+        # Over by our clock while the cache still holds it: a new window.
+        cache.delete_many([key, since_key])
+    cache.add(since_key, now, WRONG_CODE_WINDOW)
+    cache.add(key, 0, WRONG_CODE_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 0, WRONG_CODE_WINDOW)
+        count = cache.incr(key)
+    if count <= limit:
+        return None
+    return cache.get(since_key, now)
 
 
-def check_limit(user, client: str) -> None:
-    """Raise CodeRefused while the user or the client address has had too many wrong codes."""
+def _give_back(key: str) -> None:
+    try:
+        cache.decr(key)
+    except ValueError:  # expired meanwhile: nothing to give back
+        pass
+
+
+def reserve_attempt(user, client: str) -> None:
+    """Take an attempt for the user and for the client address, before a code is checked.
+
+    Raises CodeRefused while either has had its limit of attempts in the window.
+    """
     now = _now()
     user_key, addr_key = _keys(user, client)
-    for key, limit in ((user_key, MAX_WRONG_CODES), (addr_key, MAX_WRONG_CODES_PER_ADDRESS)):
-        count, started = _count(key)
-        if count >= limit and now - started < WRONG_CODE_WINDOW:
-            wait = int(WRONG_CODE_WINDOW - (now - started)) + 1
-            logger.warning(
-                "second-factor code refused for user %s from %s: too many wrong codes",
-                user.get_username(),
-                client,
-            )
-            raise CodeRefused(ERRORS["too_many"].format(wait=_minutes(wait)))
+    started = _take(user_key, MAX_WRONG_CODES, now)
+    if started is None:
+        started = _take(addr_key, MAX_WRONG_CODES_PER_ADDRESS, now)
+        if started is not None:
+            _give_back(user_key)
+    if started is not None:
+        logger.warning(
+            "second-factor code refused for user %s from %s: too many wrong codes",
+            user.get_username(),
+            client,
+        )
+        wait = int(WRONG_CODE_WINDOW - (now - started)) + 1
+        raise CodeRefused(ERRORS["too_many"].format(wait=_minutes(wait)))
+
+
+def release_attempt(user, client: str) -> None:
+    """The code was right (or there was none to check): its attempt does not count.
+
+    A right code also clears the user's wrong codes, as a successful login does.
+    """
+    user_key, addr_key = _keys(user, client)
+    cache.delete_many([user_key, f"{user_key}:since"])
+    _give_back(addr_key)
 
 
 def record_wrong_code(user, client: str, step: str) -> None:
-    now = _now()
-    for key in _keys(user, client):
-        count, started = _count(key)
-        if not count or now - started >= WRONG_CODE_WINDOW:
-            count, started = 0, now
-        cache.set(key, (count + 1, started), WRONG_CODE_WINDOW)
+    """The reserved attempt stays taken; only the log is written here."""
     logger.warning(
         "wrong second-factor code (%s) for user %s from %s", step, user.get_username(), client
     )
-
-
-def clear_wrong_codes(user) -> None:
-    cache.delete(_keys(user, "")[0])
 
 
 def _minutes(seconds: int) -> str:

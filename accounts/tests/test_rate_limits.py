@@ -112,3 +112,45 @@ def test_wrong_codes_from_one_address_are_limited_across_users(user_factory, wit
     device = users[4].totpdevice_set.get()
     blocked = client.post("/accounts/2fa/login/", {"code": code_for(device)})
     assert blocked.context["form"].errors["code"][0].startswith("Too many wrong codes. Wait ")
+
+
+def test_parallel_wrong_codes_cannot_pass_the_limit(
+    user_factory, with_totp, client_for, monkeypatch
+):
+    """Requests that overlap each reserve an attempt before their code is checked.
+
+    The patched check sends the other requests while the first is still being checked, as
+    parallel requests would arrive: only MAX_WRONG_CODES codes are ever checked.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = user_factory("zed")
+    device, _ = with_totp(user)
+    clients = [client_for(user) for _ in range(otp.MAX_WRONG_CODES * 2)]
+    checked, answers, waiting = [], [], iter(clients[1:])
+
+    def slow_wrong(self, token):
+        # Every other request starts before this check ends (nested: each starts the rest).
+        checked.append(token)
+        for other in waiting:
+            answers.append(other.post("/accounts/2fa/verify/", {"code": "00000a"}))
+        return False
+
+    monkeypatch.setattr(TOTPDevice, "verify_token", slow_wrong)
+    first = clients[0].post("/accounts/2fa/verify/", {"code": "00000a"})
+    assert len(checked) == otp.MAX_WRONG_CODES
+    # (contexts of nested requests mix in the test client: read the pages)
+    refused = [a for a in [first, *answers] if "Too many wrong codes. Wait " in a.content.decode()]
+    assert len(refused) == len(clients) - otp.MAX_WRONG_CODES
+    monkeypatch.undo()
+    blocked = clients[0].post("/accounts/2fa/verify/", {"code": code_for(device)})
+    assert blocked.context["form"].errors["code"][0].startswith("Too many wrong codes. Wait ")
+
+
+def test_a_right_code_gives_back_its_reservation(user_factory, with_totp, client_for):
+    """A right code does not count against the user or the address."""
+    users = [user_factory(f"r{n}") for n in range(otp.MAX_WRONG_CODES_PER_ADDRESS + 2)]
+    for user in users:
+        device, _ = with_totp(user)
+        client = client_for(user)
+        assert client.post("/accounts/2fa/verify/", {"code": code_for(device)}).status_code == 302
