@@ -5,12 +5,17 @@ staff tool for inspection and repair, which is why record items are read-only he
 """
 
 from django.contrib import admin
+from guardian.admin import GuardedModelAdmin
 
 from .models import ApiToken, Record
 
 
 @admin.register(Record)
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(GuardedModelAdmin):
+    """A record's page has guardian's "Object permissions" button: its shares (contract §5),
+    stored in the direct-FK tables of records.ownership; editing them there updates the owner
+    table too (records.ownership.sharing's signals)."""
+
     list_display = ("record_id", "app_id", "block_id", "author", "modified", "version")
     list_filter = ("app_id", "block_id")
     search_fields = ("record_id",)
