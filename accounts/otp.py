@@ -22,6 +22,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from blocks.loader import current_site
 from records.acl import names_any
 
 from .identity import who_for
@@ -72,9 +73,13 @@ def must_have_device(user, required_for) -> bool:
     return bool(required_for) and names_any(required_for, who_for(user))
 
 
-def needs_second_factor(user, required_for) -> bool:
-    """The user has, or must have, a second factor (HTTP Basic is refused for them)."""
-    return has_device(user) or must_have_device(user, required_for)
+def needs_second_factor(user) -> bool:
+    """The user has, or must have, a second factor: HTTP Basic is refused for them.
+
+    Has: a confirmed TOTP device (what the login asks a code for; backup codes alone are
+    not one). Must have: named by settings.yaml `auth.otp.required_for`.
+    """
+    return has_device(user) or must_have_device(user, current_site().settings.otp_required_for)
 
 
 def key_text(device: TOTPDevice) -> str:

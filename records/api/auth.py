@@ -15,8 +15,8 @@ import binascii
 from django.contrib.auth import authenticate as django_authenticate
 from django.middleware.csrf import CsrfViewMiddleware
 
-from accounts.identity import who_for
-from records import acl, tokens
+from accounts.otp import needs_second_factor
+from records import tokens
 
 from .errors import Forbidden, Unauthorized
 
@@ -62,17 +62,6 @@ def basic_user(request, credentials: str):
             "HTTP Basic is refused for a user with a second factor; use an API token (Bearer)"
         )
     return user
-
-
-def needs_second_factor(user) -> bool:
-    """A user who has a confirmed OTP device, or whom `auth.otp.required_for` names."""
-    from django_otp import user_has_device
-
-    from blocks.loader import current_site
-
-    if user_has_device(user):
-        return True
-    return acl.names_any(current_site().settings.otp_required_for, who_for(user))
 
 
 class _CsrfCheck(CsrfViewMiddleware):
