@@ -13,6 +13,17 @@ DEMO_USERS = [
     ("bob", "bob-demo-pass", [], False),
 ]
 
+# The sales app's rows (apps/sales): whose each one is shows row-level security at /sales/.
+DEMO_SALES = [
+    # record id, author, items
+    ("sale-acme", "alice", {"customer": "Acme", "amount": 1200}),
+    ("sale-globex", "bob", {"customer": "Globex", "amount": 800}),
+    ("sale-initech", "admin", {"customer": "Initech", "amount": 450, "salesman": "bob"}),
+    ("sale-umbrella", "admin", {"customer": "Umbrella", "amount": 300, "team": "members"}),
+    ("sale-hooli", "admin", {"customer": "Hooli", "amount": 2000, "team": "leads"}),
+    ("sale-wonka", "admin", {"customer": "Wonka", "amount": 150, "salesman": "BOB@example.com"}),
+]
+
 
 class Command(BaseCommand):
     help = "Create the demo users (development only) and print their credentials."
@@ -37,3 +48,25 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {username:<6} password {password:<16} ({role}{', superuser' if superuser else ''})"
             )
+        self.seed_sales()
+
+    def seed_sales(self):
+        """A few sales owned by alice (author, group members, role leads) and bob (author,
+        salesman by name and by e-mail); created once, left alone afterwards."""
+        from records import selectors, store
+
+        app = current_site().apps.get("sales")
+        if app is None:
+            return
+        User = get_user_model()
+        block = app.blocks.get("sale")
+        for record_id, author, items in DEMO_SALES:
+            if not selectors.record_exists(app.id, record_id):
+                store.record_create(
+                    app=app,
+                    items=items,
+                    record_id=record_id,
+                    user=User.objects.get(username=author),
+                    block=block,
+                )
+        self.stdout.write("Sales at /sales/: alice sees 3 rows, bob 3, admin all 6.")
