@@ -19,6 +19,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 
 from blocks.loader import current_site
+from records import tokens
 
 from . import invites, otp
 from .adapter import SecondFactorStage, client_address
@@ -187,27 +188,17 @@ def verify(request):
 # --- API tokens --------------------------------------------------------------------------------
 
 
-def _tokens_module():
-    try:
-        from records import tokens
-    except ImportError:  # the records issue has not landed its tokens yet
-        return None
-    return tokens
-
-
 @never_cache
 @login_required
 def api_tokens(request):
-    tokens = _tokens_module()
     form = TokenForm(request.POST or None)
     new_token = None
-    if tokens is not None and request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         _, new_token = tokens.create_token(request.user, name=form.cleaned_data["name"])
         messages.success(request, "Token created. Copy it now: it is shown only once.")
         form = TokenForm()
     context = {
-        "available": tokens is not None,
-        "tokens": list(tokens.list_tokens(request.user)) if tokens is not None else [],
+        "tokens": list(tokens.list_tokens(request.user)),
         "form": form,
         "new_token": new_token,
     }
@@ -217,8 +208,7 @@ def api_tokens(request):
 @login_required
 @require_POST
 def revoke_api_token(request, token_id: int):
-    tokens = _tokens_module()
-    if tokens is None or not tokens.revoke_token(request.user, token_id):
+    if not tokens.revoke_token(request.user, token_id):
         raise Http404("no such token")
     messages.success(request, "Token revoked.")
     return redirect("accounts_tokens")
