@@ -50,6 +50,9 @@ class SecondFactorMiddleware:
     @staticmethod
     def pending(user) -> str | None:
         """The URL name of what the user must do first, or None."""
+        # Asked on every request of an unverified session, on purpose: a device confirmed in
+        # another browser must stop this session on its next request, and a per-session cache
+        # of "no device" could not be invalidated from there. It is one indexed EXISTS.
         if otp.has_device(user):
             return "accounts_2fa_verify"
         if otp.must_have_device(user, current_site().settings.otp_required_for):
