@@ -164,17 +164,18 @@ def record_index(
 def app_refresh(
     *,
     app: AppSpec,
-    batch_size: int = REFRESH_BATCH,
+    batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[str]:
     """Re-declare the app's indexes and re-index every record of the app; the sorted index ids.
 
     Rows of indexes no longer declared go first. Then records are re-indexed in batches of
-    `batch_size`, each batch in its own transaction with its records locked, so a save running
+    `batch_size` (default REFRESH_BATCH), each batch in its own transaction with its records locked, so a save running
     at the same time is applied either before or after its batch, never half-way; a search
     meanwhile sees each record fully indexed under the old or the new declaration.
     `progress(done, total)` is called after each batch.
     """
+    batch_size = batch_size or REFRESH_BATCH
     specs = index_specs(app)
     fields = [i for i, spec in specs.items() if spec.kind == FIELD and i != "id"]
     texts = [i for i, spec in specs.items() if spec.kind == TEXT]

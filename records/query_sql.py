@@ -120,7 +120,7 @@ class _Translator:
         if isinstance(node, MatchAll):
             return Q()
         if isinstance(node, And):
-            return _combine([self.q(child) for child in node.children], Q.AND)
+            return _combine(self.and_parts(node.children), Q.AND)
         if isinstance(node, Or):
             return _combine([self.q(child) for child in node.children], Q.OR)
         if isinstance(node, Not):
@@ -136,6 +136,36 @@ class _Translator:
         if isinstance(node, TextMatch):
             return self.text(node)
         raise TypeError(f"not a query node: {node!r}")  # our bug, not the client's
+
+    def and_parts(self, children: Sequence[Node]) -> list[Q]:
+        """The Qs of an `and`, with the bounds on one index and column merged into one
+        condition: `price >= 10 and price < 20` (and `10 <= price < 20`) is one index range
+        scan of the entries in [10, 20), not the intersection of two half-open scans whose
+        sizes grow with the app. For an item holding a list this means one value in the range.
+        """
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        parts: list[Q] = []
+        flat: list[Node] = []
+        stack = list(reversed(children))
+        while stack:  # a chain inside an `and` is an `and` too: one level
+            child = stack.pop()
+            if isinstance(child, And):
+                stack.extend(reversed(child.children))
+            else:
+                flat.append(child)
+        for child in flat:
+            if isinstance(child, Compare | Between) and child.index != "id":
+                if isinstance(child, Compare):
+                    lookups = {_LOOKUPS[child.op]: child.value}
+                else:
+                    lookups = {"gte": child.low, "lt": child.high}
+                bounds = merged.setdefault((child.index, child.column), {})
+                if not bounds.keys() & lookups.keys():
+                    bounds.update(lookups)
+                    continue
+            parts.append(self.q(child))
+        ranges = [self.field(index, column, bounds) for (index, column), bounds in merged.items()]
+        return ranges + parts
 
     def field(self, index: str, column: str, lookups: dict[str, Any]) -> Q:
         if index == "id":

@@ -24,6 +24,11 @@ from .query_sql import IndexTables, order_by_index, to_q
 TABLES = IndexTables(entry_model=IndexEntry, text_model=IndexText)
 
 
+class BadQuery(BadRequest, QueryError):
+    """A query or sort index outside the language: a 400 for the API, and a `QueryError` (a
+    `ValueError`) that block code calling `context.app.search()` can catch."""
+
+
 def search_q(app: AppSpec, query: str | None) -> Q:
     """The records of `app` matching `query` as a Q on Record; empty or None: every record.
 
@@ -33,7 +38,7 @@ def search_q(app: AppSpec, query: str | None) -> Q:
     try:
         tree = parse_query(query, index_specs(app))
     except QueryError as exc:
-        raise BadRequest(exc.message) from None
+        raise BadQuery(exc.message) from None
     return to_q(tree, app_id=app.id, tables=TABLES)
 
 
@@ -43,5 +48,5 @@ def search_ordering(app: AppSpec, sort_index: str | None, reverse: bool = False)
     try:
         spec = check_sort_index(sort_index, index_specs(app))
     except QueryError as exc:
-        raise BadRequest(exc.message) from None
+        raise BadQuery(exc.message) from None
     return order_by_index(spec, app_id=app.id, tables=TABLES, reverse=reverse)

@@ -711,8 +711,20 @@ def test_translator_field_comparison(tables):
     sql, params = sql_of(tables, "price >= 10 and price < 20")
     assert sql.count('"value_number" >= %s') == 1
     assert sql.count('"value_number" < %s') == 1
+    # one range on one index: a single subquery holding both bounds
+    assert sql.count('"records_qrecord"."id" IN (SELECT') == 1
+    assert params == ("sales", "sales", "price", 10, 20)
+
+
+def test_translator_merges_only_bounds_of_one_index_and_column(tables):
+    sql, params = sql_of(tables, "10 <= price < 20 and price > 12 and author == 'a'")
+    # every bound on price is one range; another index stays apart
     assert sql.count('"records_qrecord"."id" IN (SELECT') == 2
-    assert params == ("sales", "sales", "price", 10, "sales", "price", 20)
+    assert params == ("sales", "sales", "price", 12, 10, 20, "sales", "author", "a")  # gt, gte, lt
+    sql, params = sql_of(tables, "price > 1 and price > 5")
+    # the same lookup twice: two conditions
+    assert sql.count('"records_qrecord"."id" IN (SELECT') == 2
+    assert params == ("sales", "sales", "price", 1, "sales", "price", 5)
 
 
 def test_translator_values_are_parameters_never_sql(tables):
