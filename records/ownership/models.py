@@ -31,7 +31,10 @@ class RecordOwner(models.Model):
                 fields=["record", "item", "principal"], name="owner_key_unique_per_record"
             )
         ]
-        indexes = [models.Index(fields=["principal", "record"], name="owner_principal_record")]
+        # (principal, item, record): the filter's whole lookup, answered from the index alone.
+        indexes = [
+            models.Index(fields=["principal", "item", "record"], name="owner_principal_item_rec")
+        ]
 
     def __str__(self) -> str:
         return f"{self.record_id}: {self.item}={self.principal}"
