@@ -1,0 +1,198 @@
+"""Benchmark of search queries at 10,000 and 100,000 records, with their query plans (issue 5).
+
+    .venv/bin/python bench/search.py                          # SQLite (a temporary file)
+    scripts/postgres.sh .venv/bin/python bench/search.py      # PostgreSQL (a throwaway server)
+    DATABASE_URL=postgres://... .venv/bin/python bench/search.py   # a server of yours
+
+The engine comes from DATABASE_URL as for the site. The bench never writes to that database:
+it creates Django's test database beside it (`test_<name>` on PostgreSQL, a temporary file on
+SQLite), migrates it, and drops it at the end. It loads N records of an app `bench`
+(`price: NUMBER, index_type: field`, `title: TEXT, index_type: text`), indexes them with
+`refresh` (timed), runs ANALYZE (VACUUM ANALYZE on PostgreSQL, as autovacuum would), then times each query through `records_page()`, the path of
+`POST /api/v1/<app>/search` (first page of 100, in creation order, items as JSON text):
+  field   price >= 5000 and price < 5050            50 matches whatever N
+  sorted  the same, sort_index price, reverse        50 matches, ordered by the index
+  text    'lot100 series135' in title                two rare words, 32 matches whatever N
+  common  'lot100 red' in title                      a rare word and one in 1/8 of records: 7
+and prints the median time at 10k and at 100k and their ratio (goal under 2: an index is used;
+a scan of the app would be near 10), then the plan of each query at 100k (EXPLAIN QUERY PLAN /
+EXPLAIN). The `common` row is for information: its cost grows with the common word's postings.
+Takes one to three minutes on a small machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SITE = {
+    "settings.yaml": "title: Bench\n",
+    "apps/bench/settings.yaml": "acl:\n  rights:\n    reader: ['*']\n",
+    "apps/bench/blocks/item.yaml": (
+        "elements:\n"
+        "  title: {type: TEXT, index_type: text}\n"
+        "  price: {type: NUMBER, index_type: field}\n"
+    ),
+}
+COLORS = ["red", "green", "blue", "amber", "black", "white", "grey", "olive"]
+ANIMALS = ["fox", "owl", "cat", "eel", "yak", "emu", "ant", "bee", "elk", "gnu"]
+QUERIES = {
+    "field": ("price >= 5000 and price < 5050", None, False),
+    "sorted": ("price >= 5000 and price < 5050", "price", True),
+    "text": ("'lot100 series135' in title", None, False),
+    "common": ("'lot100 red' in title", None, False),
+}
+
+
+def setup(workdir: Path) -> None:
+    site = workdir / "site"
+    for rel, text in SITE.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text)
+    os.environ["SITE_DIR"] = str(site)
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        # A file, as a site has: the default test database of SQLite is in memory.
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(workdir / "bench.db")
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+
+
+def teardown(old_name: str) -> None:
+    from django.db import connection
+
+    connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def items_of(i: int, rng: random.Random) -> dict:
+    return {
+        "price": i,
+        "title": f"{COLORS[i % 8]} {rng.choice(ANIMALS)} lot{i // 50} series{i // 37} no{i}",
+    }
+
+
+def load(app, start: int, stop: int, rng: random.Random) -> float:
+    """Add records start..stop-1 (bulk, not through the store), then refresh: its seconds."""
+    from django.db import connection, transaction
+
+    from records.models import Record
+    from records.store import app_reindex
+
+    batch = 5000
+    for low in range(start, stop, batch):
+        with transaction.atomic():
+            Record.objects.bulk_create(
+                Record(app_id="bench", record_id=f"r{i}", items=items_of(i, rng))
+                for i in range(low, min(stop, low + batch))
+            )
+    began = time.perf_counter()
+    app_reindex(app=app)
+    spent = time.perf_counter() - began
+    with connection.cursor() as cursor:
+        # What autovacuum does on PostgreSQL: statistics, and the GIN index's pending list
+        # (fastupdate) merged into the index proper; SQLite has no autovacuum of statistics.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    return spent
+
+
+def queryset(app, query: str, sort_index: str | None, reverse: bool):
+    """The queryset `records_page()` runs for a first page of 100 (rows=True)."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    from records import selectors
+
+    return (
+        selectors.app_records(app.id)
+        .filter(selectors.query_filter(app, query))
+        .order_by(*selectors.ordering_for(app, sort_index, reverse))
+        .annotate(items_json=Cast("items", TextField()))
+        .values_list("record_id", "items_json")
+    )
+
+
+def measure(app, repeat: int) -> dict[str, tuple[float, int]]:
+    """Median milliseconds and number of results of each query."""
+    from records import selectors
+
+    found = {}
+    for name, (query, sort_index, reverse) in QUERIES.items():
+        times = []
+        for _ in range(repeat):
+            began = time.perf_counter()
+            page = selectors.records_page(
+                app, query=query, sort_index=sort_index, reverse=reverse, limit=100, rows=True
+            )
+            times.append((time.perf_counter() - began) * 1000)
+        found[name] = (statistics.median(times), len(page.records))
+    return found
+
+
+def plan(app, name: str) -> str:
+    query, sort_index, reverse = QUERIES[name]
+    return queryset(app, query, sort_index, reverse)[:101].explain()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=30, help="runs of each query (median)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        from django.db import connection
+
+        setup(Path(tmp))
+        old_name = connection.settings_dict["NAME"]
+        try:
+            from blocks.loader import current_site
+
+            app = current_site().apps["bench"]
+            rng = random.Random(5)  # noqa: S311 (test data, not secrets)
+            engine = f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else connection.pg_version}"
+            print(f"engine: {engine}")
+            results = {}
+            done = 0
+            for size in (args.small, args.large):
+                refresh = load(app, done, size, rng)
+                done = size
+                print(f"{size:>7} records loaded; refresh (re-index all): {refresh:.1f} s")
+                measure(app, 3)  # warm caches
+                results[size] = measure(app, args.repeat)
+            print()
+            print(f"{'query':<8} {'matches':>7} {args.small:>9} {args.large:>9} {'ratio':>6}  text")
+            for name, (query, sort_index, _reverse) in QUERIES.items():
+                small_ms, small_n = results[args.small][name]
+                large_ms, large_n = results[args.large][name]
+                extra = f", sort_index {sort_index}, reverse" if sort_index else ""
+                print(
+                    f"{name:<8} {small_n:>3}/{large_n:<3} {small_ms:>7.2f}ms {large_ms:>7.2f}ms "
+                    f"{large_ms / small_ms:>6.2f}  {query}{extra}"
+                )
+            for name in QUERIES:
+                print(f"\nplan of `{name}` at {args.large} records:")
+                print(plan(app, name))
+        finally:
+            teardown(old_name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
