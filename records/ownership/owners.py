@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from blocks.spec import AppSpec
 from records import acl
@@ -60,13 +61,20 @@ def app_owners_rebuild(*, app: AppSpec, batch: int = 2000) -> int:
 
 
 def readable_q(access: acl.Access) -> Q:
-    """`access.row_filter` as one filter on records: an empty Q when every row is readable."""
+    """`access.row_filter` as one filter on records: an empty Q when every row is readable.
+
+    Written as SQL with parameters, not as a sub-queryset: compiling a sub-queryset costs
+    more than running it (about 0.7 ms against 0.3 ms at 100,000 records, bench/rls.py).
+    """
     rows = access.row_filter
     if rows is None:
         return Q()
     if not rows.keys or not rows.items:
         return Q(pk__in=[])
-    owned = RecordOwner.objects.filter(principal__in=sorted(rows.keys), item__in=rows.items).values(
-        "record_id"
+    keys, items = sorted(rows.keys), sorted(set(rows.items))
+    sql = (
+        f"SELECT record_id FROM {RecordOwner._meta.db_table} "  # noqa: S608 - names, no input
+        f"WHERE principal IN ({', '.join(['%s'] * len(keys))}) "
+        f"AND item IN ({', '.join(['%s'] * len(items))})"
     )
-    return Q(pk__in=owned)
+    return Q(pk__in=RawSQL(sql, (*keys, *items)))  # noqa: S611 - values are parameters
