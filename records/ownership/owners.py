@@ -10,8 +10,7 @@ an index range on (principal, record) that yields the visitor's few record ids.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, Func, Q
 
 from blocks.spec import AppSpec
 from records import acl
@@ -60,6 +59,28 @@ def app_owners_rebuild(*, app: AppSpec, batch: int = 2000) -> int:
     return done
 
 
+class OwnedBy(Func):
+    """`<record pk> IN (<owner rows' record ids>)`, in the shape each engine plans best.
+
+    PostgreSQL plans `pk IN (subquery)` under `ORDER BY pk LIMIT n` as a merge semi join that
+    walks the records' primary key until n of them match (a fifth of the table at 100,000
+    records for a reader owning 0.5%): `pk = ANY(ARRAY(subquery))` reads the few owned ids
+    first, then fetches those rows in order. SQLite runs `IN (subquery)` that way already.
+    The SQL is ours (table and column names); every value is a parameter.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, sql: str, params: tuple):
+        super().__init__(F("pk"))
+        self.owner_sql, self.owner_params = sql, params
+
+    def as_sql(self, compiler, connection, **extra):
+        pk_sql, pk_params = compiler.compile(self.source_expressions[0])
+        shape = "{} = ANY(ARRAY({}))" if connection.vendor == "postgresql" else "{} IN ({})"
+        return shape.format(pk_sql, self.owner_sql), (*pk_params, *self.owner_params)
+
+
 def readable_q(access: acl.Access) -> Q:
     """`access.row_filter` as one filter on records: an empty Q when every row is readable.
 
@@ -77,4 +98,4 @@ def readable_q(access: acl.Access) -> Q:
         f"WHERE principal IN ({', '.join(['%s'] * len(keys))}) "
         f"AND item IN ({', '.join(['%s'] * len(items))})"
     )
-    return Q(pk__in=RawSQL(sql, (*keys, *items)))  # noqa: S611 - values are parameters
+    return Q(OwnedBy(sql, (*keys, *items)))
