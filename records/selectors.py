@@ -121,6 +121,8 @@ def records_page(
     """
     records = app_records(app.id)
     if access is not None:
+        if access.row_filter is not None:
+            owners.ensure_current(app)  # `row_owners` may have changed since the last write
         # First: SQLite drives the rows from the first `pk IN (...)`, and a visitor's own
         # rows are usually far fewer than a query's matches (bench/rls.py).
         records = records.filter(readable_q(access))

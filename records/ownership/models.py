@@ -55,3 +55,14 @@ class RecordGroupShare(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = "record shared with a group"
+
+
+class OwnedApp(models.Model):
+    """The `row_owners` an app's owner rows were last built for (see owners.ensure_current):
+    when the app's settings name other items, the next filtered list rebuilds them first."""
+
+    app_id = models.CharField(max_length=100, primary_key=True)
+    row_owners = models.CharField(max_length=2000, blank=True, default="")  # ids, by spaces
+
+    def __str__(self) -> str:
+        return f"{self.app_id}: {self.row_owners or '-'}"

@@ -16,7 +16,7 @@ from blocks.spec import AppSpec
 from records import acl
 from records.models import Record
 
-from .models import RecordOwner
+from .models import OwnedApp, RecordOwner
 
 
 def owner_rows(record: Record, row_owners: tuple[str, ...]) -> list[RecordOwner]:
@@ -40,12 +40,33 @@ def record_owners_sync(*, app: AppSpec, record: Record) -> None:
         RecordOwner.objects.bulk_create(owner_rows(record, row_owners))
 
 
+def signature(app: AppSpec) -> str:
+    return " ".join(app.acl.row_owners if app.acl is not None else ())
+
+
+def ensure_current(app: AppSpec) -> None:
+    """Rebuild the app's owner rows if they were built for other `row_owners` (or never).
+
+    One primary-key read per filtered list; after a change of `row_owners` in settings.yaml
+    the first filtered list rebuilds (under a row lock, once), so a list never disagrees with
+    one record, whose facts come from its items.
+    """
+    if OwnedApp.objects.filter(app_id=app.id, row_owners=signature(app)).exists():
+        return
+    with transaction.atomic():
+        OwnedApp.objects.get_or_create(app_id=app.id, defaults={"row_owners": "\n"})
+        state = OwnedApp.objects.select_for_update().get(app_id=app.id)
+        if state.row_owners != signature(app):
+            app_owners_rebuild(app=app)
+
+
 def app_owners_rebuild(*, app: AppSpec, batch: int = 2000) -> int:
     """Rebuild the author and owner-item rows of every record of an app (after `row_owners`
-    changed: POST /api/v1/<app>/refresh). Returns the number of records."""
+    changed: ensure_current, POST /api/v1/<app>/refresh). Returns the number of records."""
     row_owners = app.acl.row_owners if app.acl is not None else ()
     done = 0
     with transaction.atomic():
+        OwnedApp.objects.update_or_create(app_id=app.id, defaults={"row_owners": signature(app)})
         RecordOwner.objects.filter(record__app_id=app.id).exclude(item=acl.SHARE_ITEM).delete()
         records = Record.objects.filter(app_id=app.id).only("pk", "items").order_by("pk")
         rows: list[RecordOwner] = []
