@@ -9,7 +9,7 @@ an index range on (principal, record) that yields the visitor's few record ids.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, F, Func, Q
 
 from blocks.spec import AppSpec
@@ -51,8 +51,14 @@ def ensure_current(app: AppSpec) -> None:
     the first filtered list rebuilds (under a row lock, once), so a list never disagrees with
     one record, whose facts come from its items.
     """
-    if OwnedApp.objects.filter(app_id=app.id, row_owners=signature(app)).exists():
-        return
+    # Plain SQL: an ORM .exists() costs more to compile (~0.6 ms) than the filtered list runs.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {OwnedApp._meta.db_table} WHERE app_id = %s AND row_owners = %s",  # noqa: S608
+            (app.id, signature(app)),
+        )
+        if cursor.fetchone() is not None:
+            return
     with transaction.atomic():
         OwnedApp.objects.get_or_create(app_id=app.id, defaults={"row_owners": "\n"})
         state = OwnedApp.objects.select_for_update().get(app_id=app.id)
