@@ -63,7 +63,11 @@ def capture_blocks(client: Client) -> int:
     request = client.get("/").wsgi_request
     CAPTURED["page"] = page
     CAPTURED["blocks"] = [
-        render_block(BlockContext(request=request, site=site, block=site.block(r.app_id, r.block_id), page=page))
+        render_block(
+            BlockContext(
+                request=request, site=site, block=site.block(r.app_id, r.block_id), page=page
+            )
+        )
         for r in page.blocks
     ]
     return len(CAPTURED["blocks"])
@@ -72,7 +76,9 @@ def capture_blocks(client: Client) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; the median counts")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="alternating rounds; the median counts"
+    )
     args = parser.parse_args()
 
     setup_test_environment()
@@ -95,7 +101,9 @@ def main() -> None:
         for round_number in range(1, args.rounds + 1):
             pages.append(throughput(client, "/", args.seconds))
             plains.append(throughput(client, "/__plain__/", args.seconds))
-            print(f"round {round_number}: block page {pages[-1]:7.1f} req/s   plain view {plains[-1]:7.1f} req/s")
+            print(
+                f"round {round_number}: block page {pages[-1]:7.1f} req/s   plain view {plains[-1]:7.1f} req/s"
+            )
     page_rate, plain_rate = statistics.median(pages), statistics.median(plains)
     print(f"\nblock page ({blocks} blocks): {page_rate:.1f} req/s (median of {args.rounds})")
     print(f"plain view (same HTML):  {plain_rate:.1f} req/s")
