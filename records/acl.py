@@ -86,8 +86,10 @@ def can_see(principals: Iterable[str], who: Who) -> Verdict:
 #
 # Who owns a record is decided by comparing keys: the record's owner keys (its author, and the
 # values of its owner items) against the keys that name a visitor. The database keeps the
-# record's keys in an indexed table (records.ownership), so a list filters with one EXISTS; the
-# same two functions below decide for one record, so a list and one record cannot disagree.
+# record's keys in an indexed table (records.ownership), so a list filters with one index
+# lookup; the same two functions below decide for one record, so a list and one record cannot
+# disagree. Share keys are not stored: the filter matches them against guardian's share rows
+# joined (by foreign key) to the user's or group's name as it is now, as one record does.
 
 AUTHOR_KEY = "a:"  # the `_author` stamp: names a user only
 OWNER_KEY = "o:"  # an owner item's value: a user name, an e-mail, a group or a role
@@ -96,6 +98,7 @@ SHARE_GROUP_KEY = "sg:"  # a `view` share with a group (by group name)
 NOT_OWNERS = frozenset({"*", "authenticated"})  # these name everybody, so they own nothing
 AUTHOR_ITEM = "_author"  # the item an author key comes from
 SHARE_ITEM = "_share"  # the pseudo-item of share keys
+SHARE_KEYS_PREFIXES = (SHARE_USER_KEY, SHARE_GROUP_KEY)
 
 
 def owner_values(items: Mapping, row_owners: Iterable[str]) -> tuple[str, ...]:

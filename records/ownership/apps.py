@@ -6,6 +6,3 @@ class OwnershipConfig(AppConfig):
     label = "ownership"
     verbose_name = "Record owners and shares"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self):
-        from . import sharing  # noqa: F401  (connects the signals keeping share keys in step)

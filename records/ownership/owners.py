@@ -1,14 +1,19 @@
 """The owner table: kept by `records.store` on every create and save, read as one filter.
 
 Each record has one `RecordOwner` row per owner key (`records.acl.record_owner_keys`): its
-`_author`, each value of its owner items (`row_owners` of its app), and one per `view` share
-(kept by records.ownership.sharing). `readable_q` is the whole of row-level security in SQL:
-`pk IN (SELECT record_id FROM owner WHERE principal IN (<visitor's keys>) AND item IN (...))`,
-an index range on (principal, record) that yields the visitor's few record ids.
+`_author` and each value of its owner items (`row_owners` of its app). `readable_q` is the
+whole of row-level security in SQL:
+`pk IN (SELECT record_id FROM owner WHERE principal IN (<visitor's keys>) AND item IN (...)
+UNION ALL <records shared with the visitor's user name or one of their groups>)`:
+index ranges that yield the visitor's few record ids. Shares are not copied here: the filter
+reads guardian's direct-FK rows joined to the user's and group's current names, the very rows
+`sharing.shared_with` reads for one record, so a rename cannot make the two disagree.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 from django.db.models import BooleanField, F, Func, Q
 
@@ -16,11 +21,11 @@ from blocks.spec import AppSpec
 from records import acl
 from records.models import Record
 
-from .models import OwnedApp, RecordOwner
+from .models import OwnedApp, RecordGroupShare, RecordOwner, RecordUserShare
 
 
 def owner_rows(record: Record, row_owners: tuple[str, ...]) -> list[RecordOwner]:
-    """The rows of a record's author and owner items (share rows are kept apart)."""
+    """The rows of a record's author and owner items."""
     author = record.items.get(acl.AUTHOR_ITEM)
     rows = {}
     if isinstance(author, str):
@@ -36,7 +41,7 @@ def record_owners_sync(*, app: AppSpec, record: Record) -> None:
     """Rewrite a record's author and owner-item rows from its items (called by records.store)."""
     row_owners = app.acl.row_owners if app.acl is not None else ()
     with transaction.atomic():
-        RecordOwner.objects.filter(record=record).exclude(item=acl.SHARE_ITEM).delete()
+        RecordOwner.objects.filter(record=record).delete()
         RecordOwner.objects.bulk_create(owner_rows(record, row_owners))
 
 
@@ -73,7 +78,7 @@ def app_owners_rebuild(*, app: AppSpec, batch: int = 2000) -> int:
     done = 0
     with transaction.atomic():
         OwnedApp.objects.update_or_create(app_id=app.id, defaults={"row_owners": signature(app)})
-        RecordOwner.objects.filter(record__app_id=app.id).exclude(item=acl.SHARE_ITEM).delete()
+        RecordOwner.objects.filter(record__app_id=app.id).delete()
         records = Record.objects.filter(app_id=app.id).only("pk", "items").order_by("pk")
         rows: list[RecordOwner] = []
         for record in records.iterator(chunk_size=batch):
@@ -108,6 +113,37 @@ class OwnedBy(Func):
         return shape.format(pk_sql, self.owner_sql), (*pk_params, *self.owner_params)
 
 
+def _shares_sql(keys: list[str]) -> tuple[list[str], list[str]]:
+    """SELECTs of the ids of records with a `view` share naming one of the visitor's share keys
+    (`acl.share_key`: their user name, their groups' names), by foreign key and current names."""
+    users = [k.removeprefix(acl.SHARE_USER_KEY) for k in keys if k.startswith(acl.SHARE_USER_KEY)]
+    groups = [
+        k.removeprefix(acl.SHARE_GROUP_KEY) for k in keys if k.startswith(acl.SHARE_GROUP_KEY)
+    ]
+    User = get_user_model()
+    permission = Permission._meta
+    selects, params = [], []
+    for share, principal, names, name_field in (
+        (RecordUserShare, User, users, User.USERNAME_FIELD),
+        (RecordGroupShare, Group, groups, "name"),
+    ):
+        if not names:
+            continue
+        meta, by = share._meta, "user" if share is RecordUserShare else "group"
+        selects.append(
+            f"SELECT s.{meta.get_field('content_object').column} FROM {meta.db_table} s "  # noqa: S608
+            f"JOIN {principal._meta.db_table} w ON w.{principal._meta.pk.column} "
+            f"= s.{meta.get_field(by).column} "
+            f"JOIN {permission.db_table} p ON p.{permission.pk.column} "
+            f"= s.{meta.get_field('permission').column} "
+            f"WHERE w.{principal._meta.get_field(name_field).column} "
+            f"IN ({', '.join(['%s'] * len(names))}) "
+            f"AND p.{permission.get_field('codename').column} = %s"
+        )
+        params.extend([*names, "view_record"])
+    return selects, params
+
+
 def readable_q(access: acl.Access) -> Q:
     """`access.row_filter` as one filter on records: an empty Q when every row is readable.
 
@@ -119,10 +155,21 @@ def readable_q(access: acl.Access) -> Q:
         return Q()
     if not rows.keys or not rows.items:
         return Q(pk__in=[])
-    keys, items = sorted(rows.keys), sorted(set(rows.items))
-    sql = (
-        f"SELECT record_id FROM {RecordOwner._meta.db_table} "  # noqa: S608 - names, no input
-        f"WHERE principal IN ({', '.join(['%s'] * len(keys))}) "
-        f"AND item IN ({', '.join(['%s'] * len(items))})"
-    )
-    return Q(OwnedBy(sql, (*keys, *items)))
+    share = acl.SHARE_KEYS_PREFIXES
+    keys = sorted(k for k in rows.keys if not k.startswith(share))
+    items = sorted(set(rows.items) - {acl.SHARE_ITEM})
+    selects, params = [], []
+    if keys and items:
+        selects.append(
+            f"SELECT record_id FROM {RecordOwner._meta.db_table} "  # noqa: S608 - names, no input
+            f"WHERE principal IN ({', '.join(['%s'] * len(keys))}) "
+            f"AND item IN ({', '.join(['%s'] * len(items))})"
+        )
+        params.extend([*keys, *items])
+    if acl.SHARE_ITEM in rows.items:
+        shares, share_params = _shares_sql(sorted(k for k in rows.keys if k.startswith(share)))
+        selects.extend(shares)
+        params.extend(share_params)
+    if not selects:
+        return Q(pk__in=[])
+    return Q(OwnedBy(" UNION ALL ".join(selects), tuple(params)))

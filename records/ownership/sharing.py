@@ -2,9 +2,12 @@
 
 Stored as django-guardian object permissions in the direct-foreign-key tables
 (`RecordUserShare`, `RecordGroupShare`), so guardian's backend (`user.has_perm(perm, record)`)
-and its admin pages see them. A `view` share also leaves a key on the owner table, so the one
-row-level filter (records.ownership.owners.readable_q) honours it; signals keep that key in
-step with guardian's rows, whoever writes them (this module or guardian's admin pages).
+and its admin pages see them. These rows are the only copy of a share: the row-level filter
+(records.ownership.owners.readable_q) reads them by foreign key, joined to the user's and the
+group's names as they are at the time of the query, exactly as `shared_with` does for one
+record. So a rename (of a user or a group, by any means: a form, the admin, a queryset
+`update()`) moves the share with the principal in the list and in one record alike, and a new
+user or group taking the old name gets nothing.
 """
 
 from __future__ import annotations
@@ -12,15 +15,13 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from guardian.shortcuts import assign_perm, remove_perm
 
 from records import acl
 from records.api.errors import BadRequest
 from records.models import Record
 
-from .models import RecordGroupShare, RecordOwner, RecordUserShare
+from .models import RecordGroupShare, RecordUserShare
 
 # share permission -> the Record model's permission codename
 CODENAMES = {"view": "view_record", "edit": "change_record", "delete": "delete_record"}
@@ -116,34 +117,3 @@ def record_unshare(*, record: Record, principal: str, permissions: tuple[str, ..
     with transaction.atomic():
         for permission in permissions:
             remove_perm(f"records.{CODENAMES[permission]}", target, record)
-
-
-# --- the owner table's share keys, kept in step with guardian's rows ---------------------------
-
-
-def _share_key(share) -> str:
-    if isinstance(share, RecordUserShare):
-        return acl.share_key(user=share.user.get_username())
-    return acl.share_key(group=share.group.name)
-
-
-@receiver(post_save, sender=RecordUserShare)
-@receiver(post_save, sender=RecordGroupShare)
-def _view_share_saved(sender, instance, **kwargs):
-    if instance.permission.codename == CODENAMES["view"]:
-        RecordOwner.objects.get_or_create(
-            record_id=instance.content_object_id,
-            item=acl.SHARE_ITEM,
-            principal=_share_key(instance),
-        )
-
-
-@receiver(post_delete, sender=RecordUserShare)
-@receiver(post_delete, sender=RecordGroupShare)
-def _view_share_deleted(sender, instance, **kwargs):
-    if instance.permission.codename == CODENAMES["view"]:
-        RecordOwner.objects.filter(
-            record_id=instance.content_object_id,
-            item=acl.SHARE_ITEM,
-            principal=_share_key(instance),
-        ).delete()
