@@ -12,6 +12,9 @@ reads guardian's direct-FK rows joined to the user's and group's current names, 
 
 from __future__ import annotations
 
+import weakref
+from functools import partial
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
@@ -49,26 +52,39 @@ def signature(app: AppSpec) -> str:
     return " ".join(app.acl.row_owners if app.acl is not None else ())
 
 
+# The site objects (blocks.loader.current_site() rebuilds them only when a file changes) whose
+# owner rows were found, or made, current for their `row_owners`, in committed state. A change
+# of settings.yaml is a new AppSpec, so it is checked (and the rows rebuilt) on the next request
+# in every process; until then a filtered list costs no round trip for the check. Weak keys: a
+# replaced site object drops out by itself.
+_checked: weakref.WeakKeyDictionary[AppSpec, bool] = weakref.WeakKeyDictionary()
+
+
 def ensure_current(app: AppSpec) -> None:
     """Rebuild the app's owner rows if they were built for other `row_owners` (or never).
 
-    One primary-key read per filtered list; after a change of `row_owners` in settings.yaml
-    the first filtered list rebuilds (under a row lock, once), so a list never disagrees with
-    one record, whose facts come from its items.
+    Once per site object and process: one primary-key read, and after a change of `row_owners`
+    in settings.yaml the first filtered list rebuilds (under a row lock, once), so a list never
+    disagrees with one record, whose facts come from its items. The object is remembered only
+    when the transaction that saw the rows current commits (at once outside a transaction), so
+    a rolled-back rebuild is checked again.
     """
+    if app in _checked:
+        return
     # Plain SQL: an ORM .exists() costs more to compile (~0.6 ms) than the filtered list runs.
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {OwnedApp._meta.db_table} WHERE app_id = %s AND row_owners = %s",  # noqa: S608
             (app.id, signature(app)),
         )
-        if cursor.fetchone() is not None:
-            return
-    with transaction.atomic():
-        OwnedApp.objects.get_or_create(app_id=app.id, defaults={"row_owners": "\n"})
-        state = OwnedApp.objects.select_for_update().get(app_id=app.id)
-        if state.row_owners != signature(app):
-            app_owners_rebuild(app=app)
+        current = cursor.fetchone() is not None
+    if not current:
+        with transaction.atomic():
+            OwnedApp.objects.get_or_create(app_id=app.id, defaults={"row_owners": "\n"})
+            state = OwnedApp.objects.select_for_update().get(app_id=app.id)
+            if state.row_owners != signature(app):
+                app_owners_rebuild(app=app)
+    transaction.on_commit(partial(_checked.__setitem__, app, True))
 
 
 def app_owners_rebuild(*, app: AppSpec, batch: int = 2000) -> int:

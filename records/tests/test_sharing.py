@@ -311,6 +311,39 @@ def test_a_change_of_row_owners_holds_on_the_next_request(rows, rls_site, client
     assert listed(client_of("closer")) == ["by-group", "by-role", "later"]
 
 
+def test_row_owners_are_checked_once_per_site_object_and_a_change_on_the_next_request(
+    rows, rls_site, client_of, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from records.ownership.models import OwnedApp
+
+    closer = client_of("closer")
+
+    def list_and_count_checks():
+        # committed as a request outside a test's transaction would be
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            CaptureQueriesContext(connection) as seen,
+        ):
+            ids = listed(closer)
+        table = OwnedApp._meta.db_table
+        return ids, sum(table in query["sql"] for query in seen.captured_queries)
+
+    ids, checks = list_and_count_checks()
+    assert (ids, checks > 0) == (["by-group", "by-role"], True)
+    assert list_and_count_checks() == (["by-group", "by-role"], 0)  # no round trip
+    rls_site.write("apps/sales/settings.yaml", RLS_ACL.replace("[salesman, team]", "[salesman]"))
+    ids, checks = list_and_count_checks()
+    assert (ids, checks > 0) == ([], True)  # a new site object: checked, rebuilt
+    assert list_and_count_checks() == ([], 0)
+    rls_site.write("apps/sales/settings.yaml", RLS_ACL)
+    ids, checks = list_and_count_checks()
+    assert (ids, checks > 0) == (["by-group", "by-role"], True)
+    assert OwnedApp.objects.get(app_id="sales").row_owners == "salesman team"
+
+
 def test_admin_shows_and_edits_a_records_object_permissions(rows, client, people, client_of):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
