@@ -4,14 +4,17 @@ Hypothesis generates users (groups, e-mail case), the app's rights and roles, re
 owner items (strings, lists, e-mails in any case, groups, roles, '*', junk) and shares. For
 each visitor the oracle below, written from CONTRACT.md §5 and sharing no code with
 records/acl.py, says which records they may read, edit and delete; every read path (list,
-one record, search with an empty query and with a field query, `readable()`,
-`search(secure=True)`, the record route) must return exactly those, and every write path must
-refuse the rest and change nothing. A hidden record must answer exactly as a missing one.
+one record, search with an empty query, with a field query and sorted on a field index (both
+ways, and a page of it), `readable()`, `search(secure=True)`, the record route) must return
+exactly those, and every write path (the API's PATCH and DELETE, the record page's `_save` and
+`_delete`, share) must refuse the rest and change nothing. A hidden record must answer exactly
+as a missing one.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -193,6 +196,8 @@ def crm_site(site_dir):
         "  region: {type: TEXT, index_type: field}\n",
     )
     site_dir.write("apps/crm/blocks/probe.py", PROBE)
+    # the block records are saved through, so that the record pages have a form
+    site_dir.write("apps/crm/blocks/deal.yaml", "elements:\n  note: {type: TEXT}\n")
     return site_dir
 
 
@@ -213,7 +218,9 @@ def build(site_dir, world: World) -> list[str]:
     for index, rec in enumerate(world.records):
         items = {k: rec[k] for k in ("salesman", "team", "region") if rec[k] is not None}
         author = users.get(rec["author"])
-        made = store.record_create(app=app, items=items, record_id=f"r{index}", user=author)
+        made = store.record_create(
+            app=app, items=items, record_id=f"r{index}", user=author, block=app.blocks["deal"]
+        )
         ids.append(made.record_id)
     for group in GROUPS:
         Group.objects.get_or_create(name=group)
@@ -235,10 +242,31 @@ def send(client, method, path, body=None):
     return client.generic(method, path, data, content_type="application/json")
 
 
-def answer(response, record_id: str) -> tuple[int, str]:
-    """Status and body with the record id blanked, to compare a hidden and a missing record."""
-    return response.status_code, response.content.decode().replace(record_id, "ID")
+CSRF_TOKEN = re.compile(r'(?<=name="csrfmiddlewaretoken" value=")[^"]*')  # masked per response
 
+
+def answer(response, record_id: str) -> tuple[int, str, str]:
+    """Status, redirect and body with the record id (and the CSRF token) blanked, to compare a
+    hidden and a missing record."""
+    return (
+        response.status_code,
+        response.get("Location", "").replace(record_id, "ID"),
+        CSRF_TOKEN.sub("TOKEN", response.content.decode().replace(record_id, "ID")),
+    )
+
+
+def in_order(ids, world, allowed, reverse: bool) -> list[str]:
+    """The readable records sorted on `region` then creation; `reverse` flips both."""
+    found = sorted(
+        (i for i in range(len(ids)) if ids[i] in allowed),
+        key=lambda i: (world.records[i]["region"], i),
+        reverse=reverse,
+    )
+    return [ids[i] for i in found]
+
+
+SAVE = (("_save", "1"), ("note", "changed"))
+DELETE = (("_delete", "1"),)
 
 PROPERTY = settings(
     max_examples=20,
@@ -271,6 +299,19 @@ def test_every_read_path_returns_exactly_what_the_rules_allow(crm_site, world):
                     for i in range(len(ids))
                     if ids[i] in allowed and world.records[i]["region"] == "west"
                 }
+                for reverse in (False, True):
+                    body = {"query": "", "sort_index": "region", "reverse": reverse}
+                    ordered = send(client, "POST", "/api/v1/crm/search", body)
+                    expected = in_order(ids, world, allowed, reverse)
+                    assert [r["id"] for r in ordered.json()] == expected, (user, reverse)
+                body = {
+                    "query": "region != 'none'",
+                    "sort_index": "region",
+                    "limit": 2,
+                    "offset": 1,
+                }
+                paged = send(client, "POST", "/api/v1/crm/search", body)
+                assert [r["id"] for r in paged.json()] == in_order(ids, world, allowed, False)[1:3]
             else:
                 assert (listed.status_code, searched.status_code) == (refusal, refusal)
             in_code = sorted(allowed) if lvl >= 1 else []
@@ -305,8 +346,35 @@ def test_every_write_path_refuses_what_the_rules_do_not_allow(crm_site, world):
         ids = build(crm_site, world)
         for user in (None, *USERS):
             client = client_for(user)
+            missing_page = {
+                fields: answer(
+                    client.post("/apps/crm/records/zz-missing/edit/", dict(fields)), "zz-missing"
+                )
+                for fields in (SAVE, DELETE)
+            }
             for index, record_id in enumerate(ids):
                 before = Record.objects.get(app_id="crm", record_id=record_id).items
+                # the record page's form: `_save` and `_delete` posted to .../edit/
+                page = f"/apps/crm/records/{record_id}/edit/"
+                for action, fields in (("edit", SAVE), ("delete", DELETE)):
+                    with transaction.atomic():
+                        response = client.post(page, dict(fields))
+                        after = [
+                            r.items
+                            for r in Record.objects.filter(app_id="crm", record_id=record_id)
+                        ]
+                        if may(user, action, index, world):
+                            assert response.status_code == 302, (user, action, response.content)
+                            assert "login" not in response["Location"]
+                            assert after == (
+                                [] if action == "delete" else [{**before, "note": "changed"}]
+                            ), (user, action)
+                        else:
+                            assert response.status_code in (302, 403, 404), response.content
+                            assert after == [before], (user, action)
+                            if not may(user, "view", index, world):
+                                assert answer(response, record_id) == missing_page[fields]
+                        transaction.set_rollback(True)
                 for action, method, body in (
                     ("edit", "PATCH", {"note": "changed"}),
                     ("delete", "DELETE", None),
