@@ -129,6 +129,13 @@ class OwnedBy(Func):
         return shape.format(pk_sql, self.owner_sql), (*pk_params, *self.owner_params)
 
 
+def _among(subquery: str) -> str:
+    """`<column> IN (subquery)`'s right side, as each engine runs it without a join."""
+    if connection.vendor == "postgresql":
+        return f"= ANY(ARRAY({subquery}))"
+    return f"IN ({subquery})"
+
+
 def _shares_sql(keys: list[str]) -> tuple[list[str], list[str]]:
     """SELECTs of the ids of records with a `view` share naming one of the visitor's share keys
     (`acl.share_key`: their user name, their groups' names), by foreign key and current names."""
@@ -146,15 +153,22 @@ def _shares_sql(keys: list[str]) -> tuple[list[str], list[str]]:
         if not names:
             continue
         meta, by = share._meta, "user" if share is RecordUserShare else "group"
+        # No joins: each id list is its own sub-plan (PostgreSQL's `= ANY(ARRAY(...))`), so
+        # the planner has no join order to search; planning a three-table join cost more
+        # than the round trip ensure_current saves (bench/rls.py).
         selects.append(
-            f"SELECT s.{meta.get_field('content_object').column} FROM {meta.db_table} s "  # noqa: S608
-            f"JOIN {principal._meta.db_table} w ON w.{principal._meta.pk.column} "
-            f"= s.{meta.get_field(by).column} "
-            f"JOIN {permission.db_table} p ON p.{permission.pk.column} "
-            f"= s.{meta.get_field('permission').column} "
-            f"WHERE w.{principal._meta.get_field(name_field).column} "
-            f"IN ({', '.join(['%s'] * len(names))}) "
-            f"AND p.{permission.get_field('codename').column} = %s"
+            f"SELECT {meta.get_field('content_object').column} FROM {meta.db_table} "  # noqa: S608
+            f"WHERE {meta.get_field(by).column} "
+            + _among(
+                f"SELECT {principal._meta.pk.column} FROM {principal._meta.db_table} "  # noqa: S608
+                f"WHERE {principal._meta.get_field(name_field).column} "
+                f"IN ({', '.join(['%s'] * len(names))})"
+            )
+            + f" AND {meta.get_field('permission').column} "
+            + _among(
+                f"SELECT {permission.pk.column} FROM {permission.db_table} "  # noqa: S608
+                f"WHERE {permission.get_field('codename').column} = %s"
+            )
         )
         params.extend([*names, "view_record"])
     return selects, params
