@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import start_django  # noqa: E402
+
 SITE = {
     "settings.yaml": "title: Bench\n",
     "apps/bench/settings.yaml": "acl:\n  rights:\n    reader: ['*']\n    manager: [admins]\n",
@@ -32,19 +34,8 @@ SITE = {
 
 
 def setup(workdir: Path) -> None:
-    site = workdir / "site"
-    for rel, text in SITE.items():
-        (site / rel).parent.mkdir(parents=True, exist_ok=True)
-        (site / rel).write_text(text)
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ["SITE_DIR"] = str(site)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
-    import django
-
-    django.setup()
+    start_django(workdir, SITE, test_database=False)
     from django.conf import settings
 
     settings.ROOT_URLCONF = __name__

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -34,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import start_django  # noqa: E402
 
 SITE = {
     "settings.yaml": "title: Bench\n",
@@ -51,24 +52,7 @@ FIELD_QUERY = "region == 'west'"
 
 
 def setup(workdir: Path) -> None:
-    site = workdir / "site"
-    for rel, text in SITE.items():
-        (site / rel).parent.mkdir(parents=True, exist_ok=True)
-        (site / rel).write_text(text)
-    os.environ["SITE_DIR"] = str(site)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(workdir / "bench.db")
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    start_django(workdir, SITE)
 
 
 def load(app, count: int, shares: int) -> None:

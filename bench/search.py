@@ -23,7 +23,6 @@ Takes one to three minutes on a small machine.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -33,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import start_django  # noqa: E402
 
 SITE = {
     "settings.yaml": "title: Bench\n",
@@ -54,24 +55,7 @@ QUERIES = {
 
 
 def setup(workdir: Path) -> None:
-    site = workdir / "site"
-    for rel, text in SITE.items():
-        (site / rel).parent.mkdir(parents=True, exist_ok=True)
-        (site / rel).write_text(text)
-    os.environ["SITE_DIR"] = str(site)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        # A file, as a site has: the default test database of SQLite is in memory.
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(workdir / "bench.db")
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    start_django(workdir, SITE)
 
 
 def teardown(old_name: str) -> None:
