@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -25,14 +24,13 @@ from . import invites, otp
 from .adapter import SecondFactorStage, client_address
 from .forms import CodeForm, InviteForm, SetupCodeForm, TokenForm
 from .identity import who_for
+from .redirects import safe_next
 
 
 def next_url(request, default: str | None = None) -> str:
     """The `next` parameter when it points into this site, else `default` (None: the home page)."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    candidate = safe_next(request)
+    if candidate:
         return candidate
     return settings.LOGIN_REDIRECT_URL if default is None else default
 

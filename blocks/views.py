@@ -14,11 +14,11 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.utils.html import conditional_escape
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.identity import who_for
+from accounts.redirects import safe_next
 from records.acl import Verdict, can_see
 
 from . import code
@@ -128,15 +128,6 @@ def run_action(request, site, block, action):
     if request.htmx:
         return show_block(request, site, block)
     return HttpResponseRedirect(safe_next(request) or block_url(block))
-
-
-def safe_next(request) -> str | None:
-    candidate = request.POST.get("next") or request.GET.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return None
 
 
 def element_view(request, app_id: str, block_id: str, element_id: str):

@@ -100,7 +100,8 @@ def code_failed(request, block: BlockSpec, exc: code.BlockCodeError, debug: bool
 
 def submit_record_form(request, site, block: BlockSpec):
     """`_save` on a block's route creates a record from its input fields (contract §3)."""
-    from blocks.views import deny, safe_next
+    from accounts.redirects import safe_next
+    from blocks.views import deny
 
     if "_save" not in request.POST:
         return HttpResponseBadRequest(

@@ -11,11 +11,12 @@ from types import SimpleNamespace
 from django.http import Http404, HttpResponseBadRequest
 
 from accounts.identity import who_for
+from accounts.redirects import safe_next
 from blocks import code
 from blocks.context import BlockContext
 from blocks.loader import current_site
 from blocks.render import FormState, block_url, element_value, render_block
-from blocks.views import deny, safe_next
+from blocks.views import deny
 
 from . import acl, selectors, store
 from .blockapi import RecordHandle, items_table
