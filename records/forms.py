@@ -16,10 +16,12 @@ from django.utils.dateparse import parse_datetime
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.identity import who_for
+from accounts.redirects import safe_next
 from blocks import code
 from blocks.context import BlockContext
 from blocks.render import FormState, error_box, render_block
 from blocks.spec import BlockSpec, Element
+from blocks.views import deny, respond_block
 
 from . import acl, store
 from .blockapi import RecordHandle
@@ -84,25 +86,16 @@ def read_form(block: BlockSpec, post) -> tuple[dict, dict, dict]:
     return values, items, errors
 
 
-def show(request, block: BlockSpec, html, *, status: int = 200):
-    from blocks.views import respond_block
-
-    return respond_block(request, block, html, status=status)
-
-
 def go(request, url: str):
     return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
 
 
 def code_failed(request, block: BlockSpec, exc: code.BlockCodeError, debug: bool):
-    return show(request, block, error_box(block, [exc.problem], debug))
+    return respond_block(request, block, error_box(block, [exc.problem], debug))
 
 
 def submit_record_form(request, site, block: BlockSpec):
     """`_save` on a block's route creates a record from its input fields (contract §3)."""
-    from accounts.redirects import safe_next
-    from blocks.views import deny
-
     if "_save" not in request.POST:
         return HttpResponseBadRequest(
             "Nothing to delete here: a record is deleted from its edit page.",
@@ -118,7 +111,7 @@ def submit_record_form(request, site, block: BlockSpec):
         html = render_block(
             ctx, edit=True, form=FormState(values, errors), next_url=safe_next(request)
         )
-        return show(request, block, html)
+        return respond_block(request, block, html)
     try:
         record = store.record_create(
             app=app, items=items, user=request.user, block=block, request=request

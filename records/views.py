@@ -16,11 +16,11 @@ from blocks import code
 from blocks.context import BlockContext
 from blocks.loader import current_site
 from blocks.render import FormState, block_url, element_value, render_block
-from blocks.views import deny
+from blocks.views import deny, respond_block
 
 from . import acl, selectors, store
 from .blockapi import RecordHandle, items_table
-from .forms import code_failed, go, read_form, show
+from .forms import code_failed, go, read_form
 
 
 def record_action(request, block) -> str:
@@ -74,12 +74,12 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
         if edit or request.method == "POST":
             raise Http404(f"record '{record_id}' was not saved through a block, so it has no form")
         title = SimpleNamespace(title=f"{app.title}: {record.record_id}", key=app.id)
-        return show(request, title, items_table(record.items))
+        return respond_block(request, title, items_table(record.items))
     if request.method == "POST":
         return record_post(request, site, app, block, handle, record)
     ctx = BlockContext(request=request, site=site, block=block, record=handle)
     html = render_block(ctx, edit=edit, action_url=request.path)
-    return show(request, block, html)
+    return respond_block(request, block, html)
 
 
 def record_post(request, site, app, block, handle: RecordHandle, record):
@@ -97,7 +97,7 @@ def record_post(request, site, app, block, handle: RecordHandle, record):
                 html = render_block(
                     ctx, edit=True, form=FormState(values, errors), action_url=request.path
                 )
-                return show(request, block, html)
+                return respond_block(request, block, html)
             saved = store.record_save(
                 app=app, record=record, items=items, block=block, request=request
             )
