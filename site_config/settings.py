@@ -119,6 +119,10 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 
+# Addresses or networks of the reverse proxies in front of the site (comma-separated): only a
+# request from one of them may name the client in X-Forwarded-For (accounts/network.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

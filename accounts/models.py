@@ -1,0 +1,42 @@
+"""The audit trail: security events, written by the code that decides them, read in the admin."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class SecurityEvent(models.Model):
+    class Kind(models.TextChoices):
+        LOGIN_FAILED = "login_failed", "failed login"
+        LOGIN_REFUSED = "login_refused", "login refused (too many failures)"
+        SECOND_FACTOR_FAILED = "2fa_failed", "second-factor code refused"
+        BASIC_FAILED = "basic_failed", "HTTP Basic failed"
+        BASIC_REFUSED = "basic_refused", "HTTP Basic refused (too many failures)"
+        TOKEN_REFUSED = "token_refused", "API token refused"
+        ACCESS_REFUSED = "access_refused", "record access refused"
+        TOKEN_CREATED = "token_created", "API token created"
+        TOKEN_REVOKED = "token_revoked", "API token revoked"
+        SHARE_GRANTED = "share_granted", "share granted"
+        SHARE_REVOKED = "share_revoked", "share revoked"
+        NAME_REFUSED = "name_refused", "taken name refused"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    # Who acted or was tried: the user when known, and the name as given (kept if the user goes).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True, db_index=True)
+    address = models.CharField(max_length=64, blank=True, db_index=True)
+    target = models.CharField(max_length=300, blank=True, help_text="what was asked for")
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-at", "-id")
+        indexes = [models.Index(fields=("kind", "-at"))]
+
+    def __str__(self) -> str:
+        who = self.username or "anonymous"
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()}: {who} from {self.address}"
