@@ -33,6 +33,16 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    """Rate limits (failed passwords, wrong codes) live in the cache: none used at the start."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def site_dir(tmp_path, settings):
     folder = tmp_path / "site"

@@ -8,7 +8,9 @@
   every login, sign-up and social login, so allauth's own setting does not matter);
 - a social provider shows on the login page when `auth.providers` lists it and its keys are
   set in the environment;
-- a user with a second factor enters a code before the login counts (`SecondFactorStage`).
+- a user with a second factor enters a code before the login counts (`SecondFactorStage`);
+- failed passwords count against the limit HTTP Basic shares (accounts/passwords.py), keyed
+  by account whatever the Host header, and by the client address through trusted proxies.
 """
 
 from __future__ import annotations
@@ -21,13 +23,12 @@ from allauth.account.stages import EmailVerificationStage, LoginStage
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from blocks.loader import current_site
 
-from . import otp
+from . import audit, network, otp, passwords
 
 logger = logging.getLogger("accounts")
 
@@ -86,23 +87,29 @@ class AccountAdapter(DefaultAccountAdapter):
         ]
         return [*stages, "accounts.adapter.SecondFactorStage"]
 
+    # The password limit (accounts/passwords.py), shared with HTTP Basic.
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth's key starts with the current site's domain: without the sites framework,
+        # the Host header with its port. Ours names the account alone.
+        return passwords.account_key(passwords.login_of(credentials))
+
     def pre_authenticate(self, request, **credentials) -> None:
-        try:
-            super().pre_authenticate(request, **credentials)
-        except ValidationError:
-            logger.warning(
-                "login refused for %r from %s: too many failed attempts",
-                credentials.get("email") or credentials.get("username") or "",
-                client_address(request),
-            )
-            raise
+        login = passwords.login_of(credentials)
+        # allauth's own would skip the limit for a GET; ours is the one Basic uses.
+        self._login_failed_rl_usage = passwords.reserve(request, passwords.account_key(login))
+        if not self._login_failed_rl_usage:
+            passwords.record_refusal(request, login, kind=audit.Kind.LOGIN_REFUSED)
+            raise self.validation_error("too_many_login_attempts")
 
     def authentication_failed(self, request, **credentials) -> None:
-        logger.info(
-            "failed login for %r from %s",
-            credentials.get("email") or credentials.get("username") or "",
-            client_address(request),
+        passwords.record_failure(
+            request, passwords.login_of(credentials), kind=audit.Kind.LOGIN_FAILED
         )
+
+    def get_client_ip(self, request) -> str:
+        # Every limit of allauth keyed by address: through the proxies the site trusts.
+        return network.client_address(request)
 
 
 class ProviderNotEnabled(Http404, SocialApp.DoesNotExist):

@@ -146,6 +146,10 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_SESSION_REMEMBER = None  # the login form's "remember" checkbox decides
 ACCOUNT_LOGOUT_ON_GET = False
+# Failed password checks, of the login form and HTTP Basic alike (accounts/passwords.py): 5 per
+# account in 5 minutes, 10 per client address a minute; counted in the cache (Redis between
+# processes). allauth's other limits keep their defaults.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
 # A social login whose provider vouches for the e-mail signs in the user who has it.
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True

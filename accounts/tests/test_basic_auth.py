@@ -17,8 +17,9 @@ from .conftest import PASSWORD, login
 
 pytestmark = pytest.mark.django_db
 
+# The same answer as for a wrong password: it never confirms a right one (contract section 7).
 REFUSED = {
-    "error": "HTTP Basic is refused for a user with a second factor; use an API token (Bearer)"
+    "error": "invalid user name or password; a user with a second factor must use an API token (Bearer)"
 }
 
 

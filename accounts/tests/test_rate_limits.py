@@ -29,8 +29,11 @@ def test_failed_logins_are_limited_with_a_message_to_wait(user_factory, caplog):
     right = login(client, "tom")
     assert right.status_code == 200
     assert right.context["form"].errors["__all__"] == [TOO_MANY_LOGINS]
-    assert "login refused for 'tom' from 127.0.0.1: too many failed attempts" in caplog.text
-    assert "failed login for 'tom' from 127.0.0.1" in caplog.text
+    assert (
+        "password check refused for 'tom' from 127.0.0.1: too many failed attempts" in caplog.text
+    )
+    assert "login_failed: tom from 127.0.0.1" in caplog.text
+    assert "login_refused: tom from 127.0.0.1: too many failed attempts" in caplog.text
 
 
 def test_other_accounts_are_not_blocked_by_one_account_s_failures(user_factory):

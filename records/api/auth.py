@@ -12,15 +12,20 @@ from __future__ import annotations
 import base64
 import binascii
 
-from django.contrib.auth import authenticate as django_authenticate
 from django.middleware.csrf import CsrfViewMiddleware
 
-from accounts.otp import needs_second_factor
+from accounts import passwords
 from records import tokens
 
-from .errors import Forbidden, Unauthorized
+from .errors import Forbidden, TooManyRequests, Unauthorized
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# One answer for a wrong name or password and for a user who has or must have a second factor,
+# whatever their password: the answer never confirms a password (contract section 7).
+BASIC_REFUSED = (
+    "invalid user name or password; a user with a second factor must use an API token (Bearer)"
+)
 
 
 def authenticate(request) -> None:
@@ -54,14 +59,16 @@ def basic_user(request, credentials: str):
     username, colon, password = decoded.partition(":")
     if not colon or not username:
         raise Unauthorized("malformed Basic credentials: expected base64(username:password)")
-    user = django_authenticate(request, username=username, password=password)
-    if user is None or not user.is_active:
-        raise Unauthorized("invalid user name or password")
-    if needs_second_factor(user):
-        raise Unauthorized(
-            "HTTP Basic is refused for a user with a second factor; use an API token (Bearer)"
-        )
-    return user
+    try:
+        return passwords.check_basic(request, username, password)
+    except passwords.TooManyFailures as refused:
+        raise TooManyRequests(
+            "too many failed password checks for this account or address; "
+            f"try again in {refused.retry_after} seconds",
+            retry_after=refused.retry_after,
+        ) from None
+    except passwords.PasswordRefused:
+        raise Unauthorized(BASIC_REFUSED) from None
 
 
 class _CsrfCheck(CsrfViewMiddleware):

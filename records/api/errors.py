@@ -64,6 +64,15 @@ class PayloadTooLarge(ApiError):
     status = 413
 
 
+class TooManyRequests(ApiError):
+    """A limit is used up (failed passwords): the client waits `retry_after` seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
 class BlockFailed(ApiError):
     """Site code (a block's .py) failed: not the client's fault, so a 500, but still JSON."""
 
