@@ -134,10 +134,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         ]
 
 
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 class SiteEmailVerificationStage(EmailVerificationStage):
     """allauth's e-mail verification step, with the mode of `auth.email_verification`."""
 

@@ -1,8 +1,10 @@
 """The second factor: django-otp TOTP devices and otp_static backup codes, the one source of truth.
 
 Services for the views and the login stage: set up and confirm a TOTP device, make backup
-codes, check a code (with a cache-based limit on wrong codes), remove the device. Whether a
-principal must have a second factor is asked of `records.acl` through `who_for`.
+codes, check a code (with a cache-based limit on wrong codes, per user and per client address
+through the trusted proxies of accounts/network.py), remove the device. Each wrong code and
+each refusal is written to the audit trail. Whether a principal must have a second factor is
+asked of `records.acl` through `who_for`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from blocks.loader import current_site
 from records.acl import names_any
 
+from . import audit
 from .identity import who_for
+from .network import client_address
 
 logger = logging.getLogger("accounts")
 
@@ -115,12 +119,13 @@ def start_setup(user, *, issuer: str) -> Setup:
     return Setup(device=device, key=key_text(device), url=otpauth_url(device, issuer))
 
 
-def confirm_setup(user, code: str, *, client: str) -> tuple[TOTPDevice, list[str]]:
+def confirm_setup(user, code: str, *, request) -> tuple[TOTPDevice, list[str]]:
     """Confirm the pending device with a code from the app; returns it and new backup codes.
 
     Raises CodeRefused with the message to show.
     """
-    reserve_attempt(user, client)
+    client = client_address(request)
+    reserve_attempt(user, client, request=request)
     with transaction.atomic():
         device = (
             TOTPDevice.objects.devices_for_user(user, confirmed=False)
@@ -131,13 +136,16 @@ def confirm_setup(user, code: str, *, client: str) -> tuple[TOTPDevice, list[str
         if device is None:
             release_attempt(user, client)
             raise CodeRefused(ERRORS["no_device"])
-        if not device.verify_token(_clean(code)):
-            record_wrong_code(user, client, "set-up")
-            raise CodeRefused(ERRORS["wrong_code"])
-        TOTPDevice.objects.devices_for_user(user).exclude(pk=device.pk).delete()
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        codes = regenerate_backup_codes(user)
+        accepted = device.verify_token(_clean(code))
+        if accepted:
+            TOTPDevice.objects.devices_for_user(user).exclude(pk=device.pk).delete()
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            codes = regenerate_backup_codes(user)
+    if not accepted:
+        # Outside the transaction, so the audit row stays.
+        record_wrong_code(user, request, "set-up")
+        raise CodeRefused(ERRORS["wrong_code"])
     release_attempt(user, client)
     logger.info("second factor set up for user %s", user.get_username())
     return device, codes
@@ -160,12 +168,14 @@ def backup_codes_left(user) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def verify_code(user, code: str, *, client: str):
+def verify_code(user, code: str, *, request):
     """The confirmed device (TOTP or backup codes) that accepts `code`; a backup code is used up.
 
-    Raises CodeRefused: no device, a wrong code, or too many wrong codes lately.
+    Raises CodeRefused: no device, a wrong code, or too many wrong codes lately (counted per
+    user, and per client address as `accounts.network.client_address(request)` gives it).
     """
-    reserve_attempt(user, client)
+    client = client_address(request)
+    reserve_attempt(user, client, request=request)
     code = _clean(code)
     with transaction.atomic():
         devices = list(devices_for_user(user, confirmed=True, for_verify=True))
@@ -176,13 +186,13 @@ def verify_code(user, code: str, *, client: str):
             if device.verify_token(code):
                 release_attempt(user, client)
                 return device
-    record_wrong_code(user, client, "sign-in")
+    record_wrong_code(user, request, "sign-in")
     raise CodeRefused(ERRORS["wrong_code"])
 
 
-def remove_device(user, code: str, *, client: str) -> None:
+def remove_device(user, code: str, *, request) -> None:
     """Remove the user's second factor (TOTP and backup codes) after checking a code."""
-    verify_code(user, code, client=client)
+    verify_code(user, code, request=request)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
@@ -236,10 +246,11 @@ def _give_back(key: str) -> None:
         pass
 
 
-def reserve_attempt(user, client: str) -> None:
+def reserve_attempt(user, client: str, *, request=None) -> None:
     """Take an attempt for the user and for the client address, before a code is checked.
 
-    Raises CodeRefused while either has had its limit of attempts in the window.
+    Raises CodeRefused while either has had its limit of attempts in the window (written to
+    the audit trail with `request`'s address).
     """
     now = _now()
     user_key, addr_key = _keys(user, client)
@@ -253,6 +264,12 @@ def reserve_attempt(user, client: str) -> None:
             "second-factor code refused for user %s from %s: too many wrong codes",
             user.get_username(),
             client,
+        )
+        audit.record(
+            audit.Kind.SECOND_FACTOR_FAILED,
+            request=request,
+            user=user,
+            detail="refused: too many wrong codes",
         )
         wait = int(WRONG_CODE_WINDOW - (now - started)) + 1
         raise CodeRefused(ERRORS["too_many"].format(wait=_minutes(wait)))
@@ -268,10 +285,16 @@ def release_attempt(user, client: str) -> None:
     _give_back(addr_key)
 
 
-def record_wrong_code(user, client: str, step: str) -> None:
-    """The reserved attempt stays taken; only the log is written here."""
+def record_wrong_code(user, request, step: str) -> None:
+    """The reserved attempt stays taken; only the log and the audit trail are written here."""
     logger.warning(
-        "wrong second-factor code (%s) for user %s from %s", step, user.get_username(), client
+        "wrong second-factor code (%s) for user %s from %s",
+        step,
+        user.get_username(),
+        client_address(request),
+    )
+    audit.record(
+        audit.Kind.SECOND_FACTOR_FAILED, request=request, user=user, detail=f"wrong code ({step})"
     )
 
 

@@ -21,7 +21,7 @@ from blocks.loader import current_site
 from records import tokens
 
 from . import invites, otp
-from .adapter import SecondFactorStage, client_address
+from .adapter import SecondFactorStage
 from .forms import CodeForm, InviteForm, SetupCodeForm, TokenForm
 from .identity import who_for
 from .redirects import safe_next
@@ -52,9 +52,7 @@ def login_code(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device = otp.verify_code(
-                user, form.cleaned_data["code"], client=client_address(request)
-            )
+            device = otp.verify_code(user, form.cleaned_data["code"], request=request)
         except otp.CodeRefused as refused:
             form.add_error("code", str(refused))
         else:
@@ -85,9 +83,7 @@ def two_factor(request):
     form = SetupCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device, codes = otp.confirm_setup(
-                user, form.cleaned_data["code"], client=client_address(request)
-            )
+            device, codes = otp.confirm_setup(user, form.cleaned_data["code"], request=request)
         except otp.CodeRefused as refused:
             form.add_error("code", str(refused))
         else:
@@ -147,9 +143,7 @@ def remove(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            otp.remove_device(
-                request.user, form.cleaned_data["code"], client=client_address(request)
-            )
+            otp.remove_device(request.user, form.cleaned_data["code"], request=request)
         except otp.CodeRefused as refused:
             form.add_error("code", str(refused))
         else:
@@ -170,9 +164,7 @@ def verify(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device = otp.verify_code(
-                request.user, form.cleaned_data["code"], client=client_address(request)
-            )
+            device = otp.verify_code(request.user, form.cleaned_data["code"], request=request)
         except otp.CodeRefused as refused:
             form.add_error("code", str(refused))
         else:

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts import otp
+from accounts.models import SecurityEvent
 
 from .conftest import code_for, login
 
@@ -99,6 +100,11 @@ def test_wrong_codes_at_set_up_count_too(user_factory, client_for):
     blocked = client.post("/accounts/2fa/", {"code": code_for(device)})
     assert blocked.context["form"].errors["code"][0].startswith("Too many wrong codes. Wait ")
     assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+    # Each wrong code and the refusal stay in the audit trail (not rolled back with the set-up).
+    details = SecurityEvent.objects.filter(
+        kind=SecurityEvent.Kind.SECOND_FACTOR_FAILED, user=user
+    ).values_list("detail", flat=True)
+    assert sorted(details) == ["refused: too many wrong codes"] + ["wrong code (set-up)"] * 5
 
 
 def test_wrong_codes_from_one_address_are_limited_across_users(user_factory, with_totp):
@@ -157,3 +163,75 @@ def test_a_right_code_gives_back_its_reservation(user_factory, with_totp, client
         device, _ = with_totp(user)
         client = client_for(user)
         assert client.post("/accounts/2fa/verify/", {"code": code_for(device)}).status_code == 302
+
+
+# --- behind a proxy: limits by address count each client, not the proxy (issue 10, finding 2) ---
+
+PROXY = "10.0.0.1"
+
+
+def via_proxy(client_ip: str) -> Client:
+    """A browser behind the site's reverse proxy, which appends the address it saw."""
+    return Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=client_ip)
+
+
+def test_wrong_codes_through_a_proxy_do_not_lock_out_other_clients(
+    settings, user_factory, with_totp
+):
+    settings.TRUSTED_PROXIES = [PROXY]
+    users = [user_factory(f"p{n}") for n in range(5)]
+    for user in users:
+        with_totp(user)
+    attacker = via_proxy("203.0.113.66")
+    for user in users[:4]:
+        login(attacker, user.username)
+        for _ in range(otp.MAX_WRONG_CODES):  # 20 wrong codes from one client in all
+            attacker.post("/accounts/2fa/login/", {"code": "00000a"})
+        attacker.post("/accounts/2fa/login/", {"cancel": "1"})
+    device = users[4].totpdevice_set.get()
+    # That client is limited ...
+    login(attacker, "p4")
+    blocked = attacker.post("/accounts/2fa/login/", {"code": code_for(device)})
+    assert blocked.context["form"].errors["code"][0].startswith("Too many wrong codes. Wait ")
+    attacker.post("/accounts/2fa/login/", {"cancel": "1"})
+    # ... another one behind the same proxy is not.
+    other = via_proxy("198.51.100.7")
+    login(other, "p4")
+    assert other.post("/accounts/2fa/login/", {"code": code_for(device)})["Location"] == "/"
+    events = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SECOND_FACTOR_FAILED)
+    assert events.filter(address="203.0.113.66").count() == 21  # 20 wrong, 1 refused
+    assert not events.exclude(address="203.0.113.66").exists()
+
+
+def test_without_trusted_proxies_a_forwarded_header_buys_no_new_address(
+    settings, user_factory, with_totp
+):
+    settings.TRUSTED_PROXIES = []
+    users = [user_factory(f"q{n}") for n in range(5)]
+    for user in users:
+        with_totp(user)
+    for n, user in enumerate(users[:4]):
+        client = Client(REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+        login(client, user.username)
+        for m in range(otp.MAX_WRONG_CODES):
+            client.defaults["HTTP_X_FORWARDED_FOR"] = f"192.0.2.{10 * n + m}"
+            client.post("/accounts/2fa/login/", {"code": "00000a"})
+    client = Client(REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR="192.0.2.200")
+    login(client, "q4")
+    blocked = client.post("/accounts/2fa/login/", {"code": code_for(users[4].totpdevice_set.get())})
+    assert blocked.context["form"].errors["code"][0].startswith("Too many wrong codes. Wait ")
+
+
+def test_failed_passwords_through_a_proxy_are_counted_per_client(settings, user_factory):
+    """allauth's per-address limit (10 a minute) goes through the trusted proxy chain too."""
+    settings.TRUSTED_PROXIES = [PROXY]
+    for n in range(12):
+        user_factory(f"v{n}")
+    attacker = via_proxy("203.0.113.66")
+    errors = [
+        login(attacker, f"v{n}", "wrong").context["form"].errors["__all__"] for n in range(11)
+    ]
+    assert [list(e) for e in errors] == [
+        ["The username and/or password you specified are not correct."]
+    ] * 10 + [[TOO_MANY_LOGINS]]
+    assert login(via_proxy("198.51.100.7"), "v11")["Location"] == "/"
