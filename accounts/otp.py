@@ -86,6 +86,12 @@ def needs_second_factor(user) -> bool:
     return has_device(user) or must_have_device(user, current_site().settings.otp_required_for)
 
 
+def must_set_up_device(user) -> bool:
+    """Named by `auth.otp.required_for` and without a confirmed device: nothing but the set-up
+    is open to this user (the middleware for sessions, the API for tokens)."""
+    return not has_device(user) and must_have_device(user, current_site().settings.otp_required_for)
+
+
 def key_text(device: TOTPDevice) -> str:
     return b32encode(device.bin_key).decode("ascii").rstrip("=")
 

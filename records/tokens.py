@@ -21,15 +21,23 @@ TOKEN_PREFIX = "sbt_"  # noqa: S105 - a public marker that tells tokens apart, n
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
+PREFIX_LENGTH = 10
+
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def public_prefix(raw: str) -> str:
+    """What may be shown or logged of a token: its first characters, as `ApiToken.prefix`."""
+    return raw[:PREFIX_LENGTH] if raw.startswith(TOKEN_PREFIX) else ""
 
 
 def create_token(user, name: str = "") -> tuple[ApiToken, str]:
     """A new token for `user`; returns (the stored row, the raw token to show once)."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name[:100], key_hash=hash_token(raw), prefix=raw[:10]
+        user=user, name=name[:100], key_hash=hash_token(raw), prefix=public_prefix(raw)
     )
     return token, raw
 

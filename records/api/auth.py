@@ -14,7 +14,7 @@ import binascii
 
 from django.middleware.csrf import CsrfViewMiddleware
 
-from accounts import passwords
+from accounts import audit, otp, passwords
 from records import tokens
 
 from .errors import Forbidden, TooManyRequests, Unauthorized
@@ -40,10 +40,7 @@ def authenticate(request) -> None:
         request.user = basic_user(request, credentials.strip())
         request.api_auth = "basic"
     elif scheme == "bearer":
-        user = tokens.user_for_token(credentials.strip())
-        if user is None:
-            raise Unauthorized("invalid or revoked API token")
-        request.user = user
+        request.user = bearer_user(request, credentials.strip())
         request.api_auth = "bearer"
     else:
         raise Unauthorized(f"unsupported authorization scheme '{scheme}'; use Basic or Bearer")
@@ -69,6 +66,33 @@ def basic_user(request, credentials: str):
         ) from None
     except passwords.PasswordRefused:
         raise Unauthorized(BASIC_REFUSED) from None
+
+
+def bearer_user(request, raw: str):
+    """The user of a valid token, unless they must set up a second factor first."""
+    user = tokens.user_for_token(raw)
+    if user is None:
+        audit.record(
+            audit.Kind.TOKEN_REFUSED,
+            request=request,
+            target=tokens.public_prefix(raw),
+            detail="invalid or revoked API token",
+        )
+        raise Unauthorized("invalid or revoked API token")
+    if otp.must_set_up_device(user):
+        # The site requires a second factor of this user, who has none: a token may not
+        # reach what the session may not (accounts/middleware.py).
+        audit.record(
+            audit.Kind.TOKEN_REFUSED,
+            request=request,
+            user=user,
+            target=tokens.public_prefix(raw),
+            detail="the user must set up a second factor first",
+        )
+        raise Unauthorized(
+            "API token refused: this user must set up a second factor first (/accounts/2fa/)"
+        )
+    return user
 
 
 class _CsrfCheck(CsrfViewMiddleware):

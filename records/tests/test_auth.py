@@ -127,6 +127,64 @@ def test_bearer_for_otp_user_is_fine(records_site, users):
     assert Client().get("/api/v1/sales/records", **bearer(raw)).status_code == 200
 
 
+@pytest.fixture
+def readers_need_a_factor(records_site):
+    records_site.write("settings.yaml", "title: T\nauth:\n  otp:\n    required_for: [readers]\n")
+    return records_site
+
+
+def test_bearer_of_a_user_who_must_set_up_a_second_factor_is_401(readers_need_a_factor, users):
+    """Issue 10, finding 3: such a user's session reaches only the set-up; their token no more."""
+    from accounts.models import SecurityEvent
+
+    _, raw = tokens.create_token(users["reader"])
+    for path in ("/api/v1/sales/records", "/api/v1/public/records", "/api/v1/sales"):
+        error(
+            Client().get(path, **bearer(raw), REMOTE_ADDR="198.51.100.4"),
+            401,
+            "API token refused: this user must set up a second factor first (/accounts/2fa/)",
+        )
+    assert Record.objects.count() == 0
+    error(
+        post("/api/v1/public", {"id": "x"}, **bearer(raw)),
+        401,
+        "API token refused: this user must set up a second factor first (/accounts/2fa/)",
+    )
+    assert not Record.objects.exists()
+    event = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.TOKEN_REFUSED).earliest("id")
+    assert (event.user, event.address, event.target) == (users["reader"], "198.51.100.4", raw[:10])
+    assert event.detail == "the user must set up a second factor first"
+
+
+@pytest.mark.parametrize("device", ["confirmed", "unconfirmed"])
+def test_bearer_once_the_factor_is_set_up(readers_need_a_factor, users, device):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    _, raw = tokens.create_token(users["reader"])
+    TOTPDevice.objects.create(user=users["reader"], name="app", confirmed=device == "confirmed")
+    status = Client().get("/api/v1/sales/records", **bearer(raw)).status_code
+    assert status == (200 if device == "confirmed" else 401)
+
+
+def test_bearer_of_users_not_named_by_required_for_is_fine(readers_need_a_factor, users):
+    _, raw = tokens.create_token(users["editor"])
+    assert Client().get("/api/v1/sales/records", **bearer(raw)).status_code == 200
+
+
+def test_refused_tokens_are_in_the_audit_trail(records_site, users):
+    from accounts.models import SecurityEvent
+
+    token, raw = tokens.create_token(users["reader"])
+    tokens.revoke_token(users["reader"], token.pk)
+    Client().get("/api/v1/sales/records", **bearer(raw))
+    Client().get("/api/v1/sales/records", **bearer("not-a-token"))
+    refused = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.TOKEN_REFUSED).order_by("id")
+    assert [(e.target, e.detail) for e in refused] == [
+        (raw[:10], "invalid or revoked API token"),
+        ("", "invalid or revoked API token"),
+    ]
+
+
 def test_revoked_token_is_refused(records_site, users):
     token, raw = tokens.create_token(users["reader"])
     _, other = tokens.create_token(users["reader"], name="second")
