@@ -177,6 +177,8 @@ def verify(request):
 
 # --- API tokens --------------------------------------------------------------------------------
 
+ACCOUNT_PAGE = "on the account page"  # how a token was made or revoked, for the audit trail
+
 
 @never_cache
 @login_required
@@ -184,7 +186,9 @@ def api_tokens(request):
     form = TokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
-        _, new_token = tokens.create_token(request.user, name=form.cleaned_data["name"])
+        _, new_token = tokens.create_token(
+            request.user, name=form.cleaned_data["name"], request=request, via=ACCOUNT_PAGE
+        )
         messages.success(request, "Token created. Copy it now: it is shown only once.")
         form = TokenForm()
     context = {
@@ -198,7 +202,7 @@ def api_tokens(request):
 @login_required
 @require_POST
 def revoke_api_token(request, token_id: int):
-    if not tokens.revoke_token(request.user, token_id):
+    if not tokens.revoke_token(request.user, token_id, request=request, via=ACCOUNT_PAGE):
         raise Http404("no such token")
     messages.success(request, "Token revoked.")
     return redirect("accounts_tokens")

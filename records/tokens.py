@@ -2,7 +2,8 @@
 
 A token is `sbt_` + 43 random URL-safe characters, shown once when it is made. Only its
 SHA-256 is stored and looked up (a token is random and long, so a fast hash is enough and
-the password hasher would cost ~0.2 s per request). Revoking deletes the row.
+the password hasher would cost ~0.2 s per request). Revoking deletes the row. Making and
+revoking a token are written to the audit trail (accounts.audit), with the token's prefix.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
+
+from accounts import audit
 
 from .models import ApiToken
 
@@ -33,13 +36,40 @@ def public_prefix(raw: str) -> str:
     return raw[:PREFIX_LENGTH] if raw.startswith(TOKEN_PREFIX) else ""
 
 
-def create_token(user, name: str = "") -> tuple[ApiToken, str]:
-    """A new token for `user`; returns (the stored row, the raw token to show once)."""
+def create_token(user, name: str = "", *, request=None, via: str = "") -> tuple[ApiToken, str]:
+    """A new token for `user`; returns (the stored row, the raw token to show once).
+
+    For the audit trail: `request` (its address) when made over the web, and `via`, how it
+    was made (`"on the account page"`, `"by manage.py create_api_token"`).
+    """
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name[:100], key_hash=hash_token(raw), prefix=public_prefix(raw)
     )
+    audit.record(
+        audit.Kind.TOKEN_CREATED,
+        request=request,
+        user=user,
+        target=f"token {token.prefix}",
+        detail=" ".join(
+            part for part in (f"named {token.name!r}" if token.name else "", via) if part
+        ),
+    )
     return token, raw
+
+
+def _revoke(user, tokens: QuerySet[ApiToken], request, via: str) -> int:
+    revoked = list(tokens.values_list("pk", "prefix"))
+    ApiToken.objects.filter(pk__in=[pk for pk, _ in revoked]).delete()
+    for _, prefix in revoked:
+        audit.record(
+            audit.Kind.TOKEN_REVOKED,
+            request=request,
+            user=user,
+            target=f"token {prefix}",
+            detail=via,
+        )
+    return len(revoked)
 
 
 def list_tokens(user) -> QuerySet[ApiToken]:
@@ -47,20 +77,18 @@ def list_tokens(user) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user)
 
 
-def revoke_token(user, token_id) -> bool:
+def revoke_token(user, token_id, *, request=None, via: str = "") -> bool:
     """Revoke one of `user`'s tokens; False when it is not theirs or does not exist."""
     try:
         token_id = int(token_id)
     except (TypeError, ValueError):
         return False
-    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
-    return bool(deleted)
+    return bool(_revoke(user, ApiToken.objects.filter(user=user, pk=token_id), request, via))
 
 
-def revoke_all(user) -> int:
+def revoke_all(user, *, request=None, via: str = "") -> int:
     """Revoke every token of `user`; returns how many there were."""
-    deleted, _ = ApiToken.objects.filter(user=user).delete()
-    return deleted
+    return _revoke(user, ApiToken.objects.filter(user=user), request, via)
 
 
 def user_for_token(raw: str):

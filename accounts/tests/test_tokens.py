@@ -56,3 +56,28 @@ def test_revoke_is_post_only(user_factory, client_for):
     token, _ = tokens.create_token(user)
     assert client_for(user).get(f"/accounts/tokens/{token.pk}/revoke/").status_code == 405
     assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+# --- the audit trail ---------------------------------------------------------------------------
+
+
+def test_made_and_revoked_tokens_are_in_the_audit_trail(user_factory, client_for):
+    from accounts.models import SecurityEvent
+
+    user = user_factory("yara")
+    client = client_for(user)
+    client.defaults["REMOTE_ADDR"] = "198.51.100.9"
+    client.post("/accounts/tokens/", {"name": "CI job"})
+    token = ApiToken.objects.get(user=user)
+    client.post(f"/accounts/tokens/{token.pk}/revoke/")
+    events = SecurityEvent.objects.order_by("id")
+    assert [(e.kind, e.user, e.address, e.target, e.detail) for e in events] == [
+        (
+            "token_created",
+            user,
+            "198.51.100.9",
+            f"token {token.prefix}",
+            "named 'CI job' on the account page",
+        ),
+        ("token_revoked", user, "198.51.100.9", f"token {token.prefix}", "on the account page"),
+    ]

@@ -236,6 +236,23 @@ def test_create_and_revoke_commands(records_site, users):
     error(Client().get("/api/v1/sales/records", **bearer(raw)), 401, "invalid or revoked API token")
 
 
+def test_commands_write_the_audit_trail(records_site, users):
+    from accounts.models import SecurityEvent
+
+    call_command("create_api_token", "author", stdout=StringIO(), stderr=StringIO())
+    call_command("create_api_token", "author", "--name", "ci", stdout=StringIO(), stderr=StringIO())
+    prefixes = sorted(ApiToken.objects.values_list("prefix", flat=True))
+    call_command("revoke_api_tokens", "author", stdout=StringIO())
+    events = SecurityEvent.objects.order_by("id")
+    assert [(e.kind, e.user, e.address, e.detail) for e in events] == [
+        ("token_created", users["author"], "", "by manage.py create_api_token"),
+        ("token_created", users["author"], "", "named 'ci' by manage.py create_api_token"),
+        ("token_revoked", users["author"], "", "by manage.py revoke_api_tokens"),
+        ("token_revoked", users["author"], "", "by manage.py revoke_api_tokens"),
+    ]
+    assert sorted(e.target for e in events[2:]) == [f"token {p}" for p in prefixes]
+
+
 def test_commands_name_unknown_users(db):
     with pytest.raises(CommandError, match="no user 'ghost'"):
         call_command("create_api_token", "ghost")

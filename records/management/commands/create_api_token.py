@@ -17,7 +17,7 @@ class Command(BaseCommand):
             user = User.objects.get(**{User.USERNAME_FIELD: username})
         except User.DoesNotExist:
             raise CommandError(f"no user '{username}'") from None
-        token, raw = create_token(user, name=name)
+        token, raw = create_token(user, name=name, via="by manage.py create_api_token")
         self.stderr.write(
             f"API token {token.prefix}… for {username}; it is shown once, store it now:"
         )

@@ -16,5 +16,5 @@ class Command(BaseCommand):
             user = User.objects.get(**{User.USERNAME_FIELD: username})
         except User.DoesNotExist:
             raise CommandError(f"no user '{username}'") from None
-        count = revoke_all(user)
+        count = revoke_all(user, via="by manage.py revoke_api_tokens")
         self.stdout.write(f"Revoked {count} API token{'' if count == 1 else 's'} of {username}.")
