@@ -20,7 +20,7 @@ Each failure and each refusal is logged and written to the audit trail (accounts
 allauth's public `allauth.core.ratelimit` cannot count GET requests (its `consume` skips
 them, and Basic answers GETs) nor tell how long a refusal lasts, so this module, and only
 this module, uses `allauth.core.internal.ratelimit` (checked against django-allauth 65.21,
-pinned in requirements.txt; accounts/tests/test_passwords.py fails if it changes).
+pinned in requirements.txt; accounts/tests/test_password_limit.py fails if it changes).
 """
 
 from __future__ import annotations
