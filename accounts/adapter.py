@@ -1,9 +1,11 @@
 """allauth adapters: the site's policy for accounts, read from settings.yaml on each request.
 
 - sign-up is open when `auth.signup` is true (social sign-up too);
-- a user name may not be a principal of another kind: a group (of the database or of
-  settings.yaml `groups`), `authenticated` or `*` (`clean_username`; allauth calls it for the
-  sign-up forms and for the user names it generates at social sign-up, invites.py calls it too);
+- a user name may not be one the site already uses (accounts.names: users, groups, roles,
+  `*`, `authenticated`, e-mails, owner values and `_author` of records), compared after NFKC
+  and case folding, and is stored NFKC-normalised (`clean_username`; allauth calls it for the
+  sign-up forms and for the user names it generates at social sign-up, invites.py calls it
+  too; `populate_username` normalises a name a provider gave);
 - e-mail verification follows `auth.email_verification` (the login stage below sets it on
   every login, sign-up and social login, so allauth's own setting does not matter);
 - a social provider shows on the login page when `auth.providers` lists it and its keys are
@@ -20,40 +22,24 @@ import logging
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.stages import EmailVerificationStage, LoginStage
+from allauth.account.utils import user_username
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
-from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from blocks.loader import current_site
 
-from . import audit, network, otp, passwords
+from . import audit, names, network, otp, passwords
 
 logger = logging.getLogger("accounts")
 
 EMAIL_VERIFICATION_STAGE = "allauth.account.stages.EmailVerificationStage"
 
-# Principals of records.acl that are not user names: a user by one of these names would be named
-# by every ACL that lists them.
-RESERVED_PRINCIPALS = ("authenticated", "*")
-
 
 def site_settings():
     return current_site().settings
-
-
-def is_reserved_username(username: str) -> bool:
-    """Is `username` (in any case) `authenticated`, `*`, or the name of a group?
-
-    Groups are those of the database and those settings.yaml `groups` lists (which may not
-    exist in the database yet).
-    """
-    folded = username.casefold()
-    names = (*RESERVED_PRINCIPALS, *site_settings().groups)
-    if any(folded == name.casefold() for name in names):
-        return True
-    return Group.objects.filter(name__iexact=username).exists()
 
 
 def provider_has_keys(app) -> bool:
@@ -65,15 +51,29 @@ class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
         "too_many_login_attempts": "Too many failed login attempts. Wait a few minutes and try again.",
-        "username_reserved": "This user name is reserved: it names a group or everyone. Choose another one.",
+        "username_taken": names.TAKEN,
     }
 
     def clean_username(self, username: str, shallow: bool = False) -> str:
-        # Also when `shallow`: allauth checks the user names it generates that way.
-        username = super().clean_username(username, shallow=shallow)
-        if is_reserved_username(username):
-            raise self.validation_error("username_reserved")
-        return username
+        """`username` NFKC-normalised, or ValidationError when the site already uses it.
+
+        Also when `shallow`: allauth checks the user names it generates that way (those
+        refusals are not audited: a program tries one name after another). allauth's own
+        lookup of users is left out: accounts.names looks them up, folded.
+        """
+        username = super().clean_username(names.normalize(username), shallow=True)
+        try:
+            return names.name_check(username, request=self.request, record_refusal=not shallow)
+        except ValidationError:
+            raise self.validation_error("username_taken") from None
+
+    def populate_username(self, request, user) -> None:
+        # A provider's user name is kept as given (after clean_username accepted it): store it
+        # normalised like every other.
+        given = user_username(user)
+        if given:
+            user_username(user, names.normalize(given))
+        super().populate_username(request, user)
 
     def is_open_for_signup(self, request) -> bool:
         return site_settings().signup

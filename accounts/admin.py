@@ -1,7 +1,13 @@
-"""The audit trail in the admin: read-only, filterable by kind, date, user and address."""
+"""The admin pages of accounts: the audit trail (read-only, filterable by kind, date, user and
+address), and users and groups whose names are checked like a sign-up's (accounts.names)."""
 
 from django.contrib import admin
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.models import Group, User
+from django.forms import ModelForm
 
+from . import names
 from .models import SecurityEvent
 
 
@@ -21,3 +27,64 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class NameChecked:
+    """A form mix-in: the name field (`name_field`) may not take a name the site uses.
+
+    `request` is set by `NameCheckedAdmin.get_form`, for the audit trail. Keeping the name the
+    instance has (in any case) is no new claim.
+    """
+
+    name_field = "username"
+    name_kind = names.USER
+    request = None
+
+    def check_name(self, name: str) -> str:
+        current = getattr(self.instance, self.name_field) if self.instance.pk else None
+        return names.name_check(name, kind=self.name_kind, current=current, request=self.request)
+
+
+class UserCreationForm(NameChecked, auth_forms.AdminUserCreationForm):
+    def clean_username(self):
+        # Before Django's own lookup of users, so that every refusal says the same.
+        self.cleaned_data["username"] = self.check_name(self.cleaned_data["username"])
+        return super().clean_username()
+
+
+class UserChangeForm(NameChecked, auth_forms.UserChangeForm):
+    def clean_username(self):
+        return self.check_name(self.cleaned_data["username"])
+
+
+class GroupForm(NameChecked, ModelForm):
+    name_field = "name"
+    name_kind = names.GROUP
+
+    class Meta:
+        model = Group
+        fields = ("name", "permissions")
+
+    def clean_name(self):
+        return self.check_name(self.cleaned_data["name"])
+
+
+class NameCheckedAdmin:
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"request": request})
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class UserAdmin(NameCheckedAdmin, auth_admin.UserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+
+
+@admin.register(Group)
+class GroupAdmin(NameCheckedAdmin, auth_admin.GroupAdmin):
+    form = GroupForm

@@ -45,8 +45,9 @@ def _username_for(email: str) -> str:
     for n in range(1, 1000):
         candidate = base if n == 1 else f"{base}{n}"
         try:
-            # Refuses taken names, groups and reserved principals (accounts.adapter).
-            return adapter.clean_username(candidate)
+            # Refuses every name the site uses (accounts.names); `shallow`: these are tries
+            # of ours, not refusals of anyone's choice, so they stay out of the audit trail.
+            return adapter.clean_username(candidate, shallow=True)
         except ValidationError:
             continue
     raise InviteRefused(f"No user name could be made from {email}.")
