@@ -3,7 +3,8 @@
 - `RecordOwner`: one row per owner key of a record (`records.acl.record_owner_keys`): its
   `_author` and each value of its owner items, with the item's name. Row-level security
   filters a list with `EXISTS (owner rows of this record whose key names the visitor)`, an
-  index lookup on (principal, record) instead of reading JSON (STYLE.md §4).
+  index lookup on (principal, record) instead of reading JSON (STYLE.md §4). Its `name`
+  (the key's name, folded) answers "does any record carry this name?" for a sign-up.
 - `RecordUserShare`, `RecordGroupShare`: django-guardian's direct-foreign-key object
   permission models for `records.Record`, so a share is a real FK and no text `object_pk`
   joined through content types. Share permissions map to the model's default permissions:
@@ -24,6 +25,9 @@ class RecordOwner(models.Model):
     # taking an item out of `row_owners` stops it granting at once (see owners.readable_q).
     item = models.CharField(max_length=100)
     principal = models.CharField(max_length=300)  # an owner key: "a:<user>" or "o:<value>"
+    # The key's name folded (accounts.names.fold): a new user name is looked up here, so that
+    # nobody signs up under a name records already carry (contract §7 "Names").
+    name = models.CharField(max_length=300, default="")
 
     class Meta:
         constraints = [
@@ -33,7 +37,8 @@ class RecordOwner(models.Model):
         ]
         # (principal, item, record): the filter's whole lookup, answered from the index alone.
         indexes = [
-            models.Index(fields=["principal", "item", "record"], name="owner_principal_item_rec")
+            models.Index(fields=["principal", "item", "record"], name="owner_principal_item_rec"),
+            models.Index(fields=["name"], name="owner_name"),
         ]
 
     def __str__(self) -> str:

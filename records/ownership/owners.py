@@ -20,6 +20,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 from django.db.models import BooleanField, F, Func, Q
 
+from accounts.names import fold
+from blocks.loader import current_site
 from blocks.spec import AppSpec
 from records import acl
 from records.models import Record
@@ -37,7 +39,32 @@ def owner_rows(record: Record, row_owners: tuple[str, ...]) -> list[RecordOwner]
     for item in row_owners:
         for key in acl.record_owner_keys(None, acl.owner_values(record.items, (item,))):
             rows[(item, key)] = None
-    return [RecordOwner(record=record, item=item, principal=key) for item, key in rows]
+    return [
+        RecordOwner(record=record, item=item, principal=key, name=key_name(key))
+        for item, key in rows
+    ]
+
+
+def key_name(key: str) -> str:
+    """The folded name an owner key holds: `a:Bob` -> `bob` (accounts.names.fold)."""
+    return fold(key.partition(":")[2])
+
+
+def name_in_records(folded: str) -> str | None:
+    """A source of accounts.names: does a record carry `folded` as an owner value or `_author`?
+
+    One lookup of the `name` index. Apps whose `row_owners` changed get their rows rebuilt
+    first (ensure_current), so the names of a newly listed owner item count at once.
+    """
+    for app in current_site().apps.values():
+        if app.acl is not None and app.acl.row_owners:
+            ensure_current(app)
+    found = list(RecordOwner.objects.filter(name=folded).values_list("item", flat=True)[:1])
+    if not found:
+        return None
+    return (
+        "the _author of a record" if found[0] == acl.AUTHOR_ITEM else "an owner value of a record"
+    )
 
 
 def record_owners_sync(*, app: AppSpec, record: Record) -> None:
