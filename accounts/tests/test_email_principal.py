@@ -1,8 +1,9 @@
 """An e-mail address is a principal only when it is the user's for sure.
 
-It counts when allauth has it as a verified address of the user, or when allauth has no row
-for it at all (set by an administrator, the ORM or createsuperuser). An address typed at
-sign-up counts once it is verified.
+It counts when allauth has it as a verified address of the user, or when the user has no row
+for it and nobody has it verified (set by an administrator, the ORM or createsuperuser). An
+address typed at sign-up counts once it is verified; somebody else's unverified copy takes
+nothing from the user it belongs to (issue 10, finding 6).
 """
 
 import re
@@ -12,7 +13,7 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.test import Client
 
-from accounts.identity import who_for
+from accounts.identity import email_counts, users_named_by_email, who_for
 
 from .test_flows import signup
 
@@ -66,6 +67,42 @@ def test_another_users_verified_row_does_not_lend_the_address(boss_site, user_fa
     other = user_factory("other", email="newbie@example.com")
     assert client_for(other).get("/boss/").status_code == 403
     assert client_for(owner).get("/boss/").status_code == 200
+
+
+def test_someone_elses_unverified_copy_takes_nothing_from_the_holder(
+    boss_site, user_factory, client_for
+):
+    holder = user_factory("newbie", email="newbie@example.com")  # set by an administrator
+    mallory = user_factory("mallory", email="mallory@example.com")
+    EmailAddress.objects.create(user=mallory, email="NEWBIE@example.com", verified=False)
+    assert client_for(holder).get("/boss/").status_code == 200
+    assert client_for(mallory).get("/boss/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("rows", "counts"),
+    [
+        ([], True),  # set by an administrator
+        ([(1, True)], True),
+        ([(1, False)], False),  # typed, not verified
+        ([(1, False), (2, False)], False),
+        ([(2, False)], True),  # somebody else typed it
+        ([(2, True)], False),  # somebody else proved it is theirs
+        ([(1, True), (2, True)], True),
+    ],
+)
+def test_the_rule_of_an_address(rows, counts):
+    assert email_counts(1, rows) is counts
+
+
+def test_users_named_by_email_follow_the_same_rule(boss_site, user_factory):
+    typed = user_factory("typed", email="x@example.com")
+    EmailAddress.objects.create(user=typed, email="x@example.com", verified=False)
+    assert users_named_by_email("X@example.com") == []
+    admin_set = user_factory("set", email="X@Example.com")
+    assert users_named_by_email("x@example.com") == [admin_set]
+    assert who_for(admin_set).email == admin_set.email != ""
+    assert who_for(typed).email == ""
 
 
 def test_who_for_reads_the_address_in_one_query(user_factory, django_assert_num_queries):

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from accounts.identity import users_named_by_email
 from records import acl
 from records.api.errors import BadRequest
 from records.models import Record
@@ -83,12 +84,14 @@ def parse_share(body) -> tuple[str, tuple[str, ...]]:
 def find_principal(principal: str):
     """The user (by user name, or by e-mail, case-insensitive) or the group a share names.
 
-    A name that is both a user's and a group's names the user. Raises BadRequest for a name
-    that names nobody (or an e-mail that several users share).
+    A name that is both a user's and a group's names the user. An e-mail names the user whose
+    address it is for sure (accounts.identity's rule, as for owner values): verified, or set
+    by an administrator; an address somebody merely typed names nobody. Raises BadRequest for
+    a name that names nobody (or an e-mail that several users hold).
     """
     User = get_user_model()
     if "@" in principal:
-        users = list(User.objects.filter(email__iexact=principal)[:2])
+        users = users_named_by_email(principal)
         if len(users) == 1:
             return users[0]
         if users:
