@@ -255,8 +255,10 @@ class Access:
                 return Verdict.ALLOW
             return refuse(self.who)
         if action == "share":
+            # The author right held now, not only the `_author` stamp: an author who lost the
+            # right may no longer share (contract §7), nor can a share be passed on.
             if self.has_right("editor") or (
-                self.who.is_authenticated and facts.author == self.who.username
+                self.has_right("author") and facts.author == self.who.username
             ):
                 return Verdict.ALLOW
             return refuse(self.who)

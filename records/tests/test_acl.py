@@ -210,6 +210,18 @@ def test_share_right_is_editor_or_author_of_the_record():
     assert access_for(ACL, EDITOR).can("share", OTHERS) is Verdict.ALLOW
 
 
+def test_share_needs_the_author_right_held_now():
+    # the `_author` stamp alone is not enough: a demoted author (here a reader) may not share
+    demoted = who("a", "readers")
+    assert access_for(ACL, demoted).can("share", OWN) is Verdict.FORBID
+    # with no right left they may not even read it (the API then answers its app-level 403)
+    assert access_for(ACL, who("a")).can("share", OWN) is Verdict.HIDE
+    assert access_for(ACL, ANONYMOUS).can("share", RecordFacts(author=None)) is Verdict.LOGIN
+    # nor does a share pass the right to share on
+    everything = RecordFacts(author="v", shared=frozenset({"view", "edit", "delete"}))
+    assert access_for(ROWS, who("u")).can("share", everything) is Verdict.FORBID
+
+
 def test_unknown_action_is_a_bug():
     with pytest.raises(ValueError, match="unknown action 'fly'"):
         access_for(ACL, ROOT).can("fly")

@@ -388,10 +388,11 @@ def test_every_write_path_refuses_what_the_rules_do_not_allow(crm_site, world):
                             after = Record.objects.filter(app_id="crm", record_id=record_id)
                             assert [r.items for r in after] == [before]
                         transaction.set_rollback(True)
-                # sharing: an editor, or the record's `_author` (contract §4), who can read it
-                author = world.records[index]["author"]
+                # sharing: an editor, or the record's `_author` holding the author right now
+                # (contract §4, §7), who can read it
+                rec, lvl = world.records[index], level(user, world)
                 may_share = may(user, "view", index, world) and (
-                    level(user, world) >= 3 or (user is not None and author == user)
+                    lvl >= 3 or (lvl >= 2 and user is not None and rec["author"] == user)
                 )
                 with transaction.atomic():
                     response = send(

@@ -376,3 +376,36 @@ def test_admin_shows_and_edits_a_records_object_permissions(rows, client, people
     )
     assert response.status_code == 302
     assert client_of("outsider").get("/api/v1/sales/record/mine").status_code == 403
+
+
+# --- contract §7: sharing needs the author right held now ---------------------------------------
+
+
+@pytest.mark.parametrize("still_reader", [True, False])
+def test_a_demoted_author_may_no_longer_share(rows, rls_site, client_of, still_reader):
+    """Issue 10, finding 5: an author who lost the author right shared their record with
+    themselves (edit, delete) and with a user with no right in the app, and both PATCHed it."""
+    author = client_of("author")
+    early = {"principal": "sam", "permissions": ["view"]}
+    assert send(author, "POST", "/api/v1/sales/record/mine/share", early).status_code == 200
+    # settings.yaml edited: the group `authors` now holds the reader right only, or none
+    readers = "reader: [readers, authors]" if still_reader else "reader: [readers]"
+    rls_site.write(
+        "apps/sales/settings.yaml",
+        RLS_ACL.replace("reader: [readers]", readers).replace("author: [authors]", "author: []"),
+    )
+    shares = list(RecordUserShare.objects.values_list("pk", flat=True))
+    for principal in ("author", "outsider", "sam"):
+        body = {"principal": principal, "permissions": ["view", "edit", "delete"]}
+        for method in ("POST", "DELETE"):
+            response = send(author, method, "/api/v1/sales/record/mine/share", body)
+            assert (response.status_code, response.json()) == (
+                403,
+                {"error": "you may not share records of app 'sales'"},
+            )
+    assert list(RecordUserShare.objects.values_list("pk", flat=True)) == shares
+    for who in ("author", "outsider"):
+        response = send(client_of(who), "PATCH", "/api/v1/sales/record/mine", {"title": "x"})
+        assert response.status_code in (403, 404)
+    # the share made while they held the right stays
+    assert client_of("sam").get("/api/v1/sales/record/mine").status_code == 200
