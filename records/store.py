@@ -8,7 +8,8 @@ live in one place:
   element functions, in declaration order, each seeing the values before it;
 - `record_id(context)` names a record created through a block; a taken id gets `-1`, `-2`...;
 - `on_delete(context)` runs before every delete of a record saved with a block that has it;
-- `If-Match` is checked against the row locked for the write (412 when stale).
+- `If-Match` is checked against the row locked for the write (412 when stale), and the
+  owner items a visitor may not change (`acl.Access.fixed_owner_items`) under that lock (403).
 Errors of site code come back as `blocks.code.BlockCodeError` naming `path:line`.
 """
 
@@ -28,8 +29,8 @@ from blocks.loader import current_site
 from blocks.render import run
 from blocks.spec import AppSpec, BlockSpec, Problem
 
-from . import indexing
-from .api.errors import Conflict, PreconditionFailed
+from . import acl, indexing
+from .api.errors import Conflict, Forbidden, PreconditionFailed
 from .models import Record
 from .ownership import owners
 from .selectors import app_records, check_record_id
@@ -226,11 +227,14 @@ def record_save(
     block: BlockSpec | None = None,
     request=None,
     if_match: str | None = None,
+    fixed: tuple[str, ...] = (),
 ) -> Record:
     """Merge `items` into the record (a name present replaces its value) and save it.
 
     Through a `block`: its COMPUTED_ON_SAVE formulas run on the merged items and `block` is
-    stamped. Returns the record as saved, with its new version.
+    stamped. `fixed`: the owner items the caller may not change (`Access.fixed_owner_items`),
+    checked against the locked row: sending one with another value is a 403 naming it.
+    Returns the record as saved, with its new version.
     """
     with transaction.atomic():
         locked = Record.objects.select_for_update().filter(pk=record.pk).first()
@@ -239,6 +243,9 @@ def record_save(
 
             raise NotFound(f"no record '{record.record_id}' in app '{app.id}'")
         check_if_match(locked, if_match)
+        refused = acl.changed_owner_item(locked.items, items, fixed)
+        if refused is not None:
+            raise Forbidden(f"an edit share may not change the owner item '{refused}'")
         merged = {**locked.items, **items}
         block_id = locked.block_id
         if block is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest
 
 from accounts.identity import who_for
@@ -19,6 +20,7 @@ from blocks.render import FormState, block_url, element_value, render_block
 from blocks.views import deny, respond_block
 
 from . import acl, selectors, store
+from .api.errors import Forbidden
 from .blockapi import RecordHandle, items_table
 from .forms import code_failed, go, read_form
 
@@ -76,13 +78,14 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
         title = SimpleNamespace(title=f"{app.title}: {record.record_id}", key=app.id)
         return respond_block(request, title, items_table(record.items))
     if request.method == "POST":
-        return record_post(request, site, app, block, handle, record)
+        fixed = access.fixed_owner_items(facts)
+        return record_post(request, site, app, block, handle, record, fixed)
     ctx = BlockContext(request=request, site=site, block=block, record=handle)
     html = render_block(ctx, edit=edit, action_url=request.path)
     return respond_block(request, block, html)
 
 
-def record_post(request, site, app, block, handle: RecordHandle, record):
+def record_post(request, site, app, block, handle: RecordHandle, record, fixed=()):
     post = request.POST
     if "_edit" in post:
         return go(request, handle.html_url + "edit/")
@@ -98,9 +101,12 @@ def record_post(request, site, app, block, handle: RecordHandle, record):
                     ctx, edit=True, form=FormState(values, errors), action_url=request.path
                 )
                 return respond_block(request, block, html)
-            saved = store.record_save(
-                app=app, record=record, items=items, block=block, request=request
-            )
+            try:
+                saved = store.record_save(
+                    app=app, record=record, items=items, block=block, request=request, fixed=fixed
+                )
+            except Forbidden as exc:  # an owner item the visitor may not change
+                raise PermissionDenied(exc.message) from None
             target = store.run_on_save(app=app, block=block, record=saved, request=request)
             return go(request, target or handle.html_url)
         element = next((e for e in block.elements if e.type == "ACTION" and e.id in post), None)

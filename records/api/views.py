@@ -403,7 +403,13 @@ def record_update(request, app_id, record_id):
     selectors.check_record_id(record_id)
     record = c.record(record_id, "edit")
     items, _ = client_items(read_json(request), record_id)
-    saved = store.record_save(app=c.app, record=record, items=items, if_match=if_match(request))
+    saved = store.record_save(
+        app=c.app,
+        record=record,
+        items=items,
+        if_match=if_match(request),
+        fixed=c.access.fixed_owner_items(selectors.facts_for(record, c.access)),
+    )
     response = JsonResponse({"success": "updated"})
     response["ETag"] = saved.etag
     return response
