@@ -8,8 +8,9 @@ live in one place:
   element functions, in declaration order, each seeing the values before it;
 - `record_id(context)` names a record created through a block; a taken id gets `-1`, `-2`...;
 - `on_delete(context)` runs before every delete of a record saved with a block that has it;
-- `If-Match` is checked against the row locked for the write (412 when stale), and the
-  owner items a visitor may not change (`acl.Access.fixed_owner_items`) under that lock (403).
+- `If-Match` is checked against the row locked for the write (412 when stale);
+- an owner item holds at most `MAX_OWNER_VALUES` values (400), and the owner items a visitor
+  may not change (`acl.Access.fixed_owner_items`) are compared under that lock (403).
 Errors of site code come back as `blocks.code.BlockCodeError` naming `path:line`.
 """
 
@@ -30,12 +31,13 @@ from blocks.render import run
 from blocks.spec import AppSpec, BlockSpec, Problem
 
 from . import acl, indexing
-from .api.errors import Conflict, Forbidden, PreconditionFailed
+from .api.errors import BadRequest, Conflict, Forbidden, PreconditionFailed
 from .models import Record
 from .ownership import owners
 from .selectors import app_records, check_record_id
 
 MAX_SUFFIX_TRIES = 1000
+MAX_OWNER_VALUES = 100  # values of one owner item: each is a row of the owner table
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -93,6 +95,17 @@ def check_if_match(record: Record, if_match: str | None) -> None:
             f"record '{record.record_id}' has changed: If-Match {if_match} but its ETag is "
             f"{record.etag}; read it again"
         )
+
+
+def check_owner_items(app: AppSpec, items: dict) -> None:
+    """400 when an owner item (`row_owners`) holds more than `MAX_OWNER_VALUES` values."""
+    for name in app.acl.row_owners if app.acl is not None else ():
+        value = items.get(name)
+        if isinstance(value, list) and len(value) > MAX_OWNER_VALUES:
+            raise BadRequest(
+                f"item '{name}': an owner item holds at most {MAX_OWNER_VALUES} values, "
+                f"found {len(value)}"
+            )
 
 
 # --- block code -----------------------------------------------------------------------------
@@ -190,6 +203,7 @@ def record_create(
             suffix = True
         run_formulas(ctx, block, items, creating=True)
         items["block"] = block.id
+    check_owner_items(app, items)
     author = user if user is not None and user.is_authenticated else None
     if author is not None:
         items["_author"] = author.get_username()
@@ -257,6 +271,7 @@ def record_save(
             )
             run_formulas(ctx, block, merged, creating=False)
             merged["block"] = block_id = block.id
+        check_owner_items(app, merged)
         Record.objects.filter(pk=locked.pk).update(
             items=merged, block_id=block_id, version=F("version") + 1, modified=timezone.now()
         )

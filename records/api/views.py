@@ -47,6 +47,7 @@ from .errors import (
 )
 
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset")
+MAX_BULK_RECORDS = 10_000  # records per bulk create (contract §7 "Size and load")
 MAX_OFFSET = 2**62  # offset + limit must still fit a 64-bit SQL integer
 
 
@@ -218,8 +219,9 @@ def json_type(value) -> str:
     }.get(type(value), "a number")
 
 
-def client_items(value, record_id: str | None = None) -> tuple[dict, str | None]:
-    """A client's record: a JSON object, no `_` names, an `id` (if any) valid and matching.
+def client_items(app: AppSpec, value, record_id: str | None = None) -> tuple[dict, str | None]:
+    """A client's record: a JSON object, no `_` names, an `id` (if any) valid and matching,
+    owner items within their size.
 
     Returns (items without `id`, the id it names or None).
     """
@@ -229,6 +231,7 @@ def client_items(value, record_id: str | None = None) -> tuple[dict, str | None]
         if name.startswith("_"):
             raise BadRequest(f"item '{name}': item names starting with '_' are the server's")
     items = dict(value)
+    store.check_owner_items(app, items)
     given = items.pop("id", None)
     if given is not None or "id" in value:
         selectors.check_record_id(given)
@@ -320,7 +323,7 @@ def app_info(request, app_id):
 def app_create(request, app_id):
     c = call_for(request, app_id)
     c.require("create")
-    items, record_id = client_items(read_json(request))
+    items, record_id = client_items(c.app, read_json(request))
     return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
 
 
@@ -351,10 +354,15 @@ def records_create(request, app_id):
     body = read_json(request)
     if not isinstance(body, list):
         raise BadRequest(f"the body must be a JSON list of records, found {json_type(body)}")
+    if len(body) > MAX_BULK_RECORDS:
+        raise BadRequest(
+            f"a bulk create takes at most {MAX_BULK_RECORDS} records, found {len(body)}: "
+            "send them in several requests"
+        )
     checked, seen = [], set()
     for index, value in enumerate(body):
         try:
-            items, record_id = client_items(value)
+            items, record_id = client_items(c.app, value)
         except BadRequest as exc:
             raise BadRequest(f"record {index}: {exc.message}") from None
         if record_id is not None:
@@ -394,7 +402,7 @@ def record_put(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
     c.require("create")
-    items, _ = client_items(read_json(request), record_id)
+    items, _ = client_items(c.app, read_json(request), record_id)
     return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
 
 
@@ -402,7 +410,7 @@ def record_update(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
     record = c.record(record_id, "edit")
-    items, _ = client_items(read_json(request), record_id)
+    items, _ = client_items(c.app, read_json(request), record_id)
     saved = store.record_save(
         app=c.app,
         record=record,

@@ -539,3 +539,68 @@ def test_basic_and_anonymous_writes_need_no_csrf_token(api, users, r1):
     response = send(client, "POST", "/api/v1/public", {"x": 1})
     assert response.status_code == 401
     assert response.json() == {"error": "authentication required to create records of app 'public'"}
+
+
+# --- size and load (contract §7) --------------------------------------------------------------
+
+
+def test_a_bulk_create_of_more_than_10000_records_is_400_and_writes_nothing(editor, r1):
+    from records.api.views import MAX_BULK_RECORDS
+
+    assert MAX_BULK_RECORDS == 10_000
+    raw = "[" + ",".join(["{}"] * 10_001) + "]"  # 30 KB: the attack of issue 10 was 20,000
+    error(
+        send(editor, "POST", "/api/v1/sales/records", raw=raw),
+        400,
+        "a bulk create takes at most 10000 records, found 10001: send them in several requests",
+    )
+    assert snapshot() == [("sales", "r1", {"title": "one", "_author": "author"}, 1)]
+
+
+def test_a_bulk_create_takes_up_to_the_limit(editor, monkeypatch):
+    from records.api import views
+
+    monkeypatch.setattr(views, "MAX_BULK_RECORDS", 3)
+    response = send(editor, "POST", "/api/v1/sales/records", [{}, {}, {}])
+    assert (response.status_code, response.json()) == (201, {"success": "created", "total": 3})
+    error(
+        send(editor, "POST", "/api/v1/sales/records", [{}] * 4),
+        400,
+        "a bulk create takes at most 3 records, found 4: send them in several requests",
+    )
+    assert Record.objects.count() == 3
+
+
+@pytest.fixture
+def owned_sales(records_site):
+    from .conftest import SALES_ACL
+
+    records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [salesman, team]\n")
+    return records_site
+
+
+def test_an_owner_item_holds_at_most_100_values(editor, owned_sales, r1):
+    from records.ownership.models import RecordOwner
+
+    too_many = [f"user{n}" for n in range(101)]
+    message = "item 'team': an owner item holds at most 100 values, found 101"
+    before, owners = snapshot(), RecordOwner.objects.count()
+    for method, path, body in (
+        ("POST", "/api/v1/sales", {"team": too_many}),
+        ("PUT", "/api/v1/sales/record/new", {"team": too_many}),
+        ("PATCH", "/api/v1/sales/record/r1", {"team": too_many}),
+        ("POST", "/api/v1/sales/record/r1", {"salesman": "bob", "team": too_many}),
+    ):
+        error(send(editor, method, path, body), 400, message)
+    error(
+        send(editor, "POST", "/api/v1/sales/records", [{"id": "a"}, {"team": too_many}]),
+        400,
+        f"record 1: {message}",
+    )
+    assert (snapshot(), RecordOwner.objects.count()) == (before, owners)
+    # at the limit: accepted, one owner row per value
+    response = send(editor, "PATCH", "/api/v1/sales/record/r1", {"team": too_many[:100]})
+    assert response.status_code == 200
+    assert RecordOwner.objects.filter(record__record_id="r1", item="team").count() == 100
+    # an item outside `row_owners` is free
+    assert send(editor, "PATCH", "/api/v1/sales/record/r1", {"tags": too_many}).status_code == 200
