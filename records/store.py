@@ -108,6 +108,13 @@ def check_owner_items(app: AppSpec, items: dict) -> None:
             )
 
 
+def block_stamp(items: dict) -> str:
+    """The `block_id` column mirrors the `block` item (checked against the app's blocks
+    where a client sends it: records.api.views.client_items)."""
+    block = items.get("block")
+    return block if isinstance(block, str) else ""
+
+
 # --- block code -----------------------------------------------------------------------------
 
 
@@ -220,7 +227,7 @@ def record_create(
                     record = Record.objects.create(
                         app_id=app.id,
                         record_id=chosen,
-                        block_id=block.id if block is not None else "",
+                        block_id=block_stamp(items),
                         items=items,
                         author=author,
                     )
@@ -261,7 +268,6 @@ def record_save(
         if refused is not None:
             raise Forbidden(f"an edit share may not change the owner item '{refused}'")
         merged = {**locked.items, **items}
-        block_id = locked.block_id
         if block is not None:
             ctx = block_context(
                 app=app,
@@ -270,10 +276,13 @@ def record_save(
                 handle=_handle(app=app, record=locked, items=merged, request=request),
             )
             run_formulas(ctx, block, merged, creating=False)
-            merged["block"] = block_id = block.id
+            merged["block"] = block.id
         check_owner_items(app, merged)
         Record.objects.filter(pk=locked.pk).update(
-            items=merged, block_id=block_id, version=F("version") + 1, modified=timezone.now()
+            items=merged,
+            block_id=block_stamp(merged),
+            version=F("version") + 1,
+            modified=timezone.now(),
         )
         locked.refresh_from_db()
         indexing.record_index(app=app, record=locked)

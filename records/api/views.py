@@ -221,7 +221,7 @@ def json_type(value) -> str:
 
 def client_items(app: AppSpec, value, record_id: str | None = None) -> tuple[dict, str | None]:
     """A client's record: a JSON object, no `_` names, an `id` (if any) valid and matching,
-    owner items within their size.
+    a `block` (if any) naming a block of the app, owner items within their size.
 
     Returns (items without `id`, the id it names or None).
     """
@@ -230,6 +230,15 @@ def client_items(app: AppSpec, value, record_id: str | None = None) -> tuple[dic
     for name in value:
         if name.startswith("_"):
             raise BadRequest(f"item '{name}': item names starting with '_' are the server's")
+    block = value.get("block")
+    if "block" in value and not (isinstance(block, str) and block in app.blocks):
+        # `block` is the server's stamp of the block a record is saved through: a client
+        # may only name one of the app's (contract §7).
+        shown = f"'{block[:60]}'" if isinstance(block, str) else json_type(block)
+        raise BadRequest(
+            f"item 'block' must name a block of app '{app.id}' "
+            f"({', '.join(sorted(app.blocks)) or 'it has none'}), found {shown}"
+        )
     items = dict(value)
     store.check_owner_items(app, items)
     given = items.pop("id", None)

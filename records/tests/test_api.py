@@ -604,3 +604,37 @@ def test_an_owner_item_holds_at_most_100_values(editor, owned_sales, r1):
     assert RecordOwner.objects.filter(record__record_id="r1", item="team").count() == 100
     # an item outside `row_owners` is free
     assert send(editor, "PATCH", "/api/v1/sales/record/r1", {"tags": too_many}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        ("anything", "'anything'"),
+        ("", "''"),
+        (["order"], "a list"),
+        (None, "null"),
+        (3, "a number"),
+    ],
+)
+def test_a_clients_block_item_must_name_a_block_of_the_app(editor, r1, value, found):
+    message = f"item 'block' must name a block of app 'sales' (order, secret), found {found}"
+    before = snapshot()
+    for method, path, body in (
+        ("POST", "/api/v1/sales", {"block": value}),
+        ("PUT", "/api/v1/sales/record/new", {"block": value}),
+        ("PATCH", "/api/v1/sales/record/r1", {"block": value}),
+    ):
+        error(send(editor, method, path, body), 400, message)
+    error(
+        send(editor, "POST", "/api/v1/sales/records", [{}, {"block": value}]),
+        400,
+        f"record 1: {message}",
+    )
+    assert snapshot() == before
+
+
+def test_a_block_item_naming_a_block_is_stored_and_mirrored(editor, r1):
+    assert send(editor, "PUT", "/api/v1/sales/record/o", {"block": "order"}).status_code == 201
+    assert send(editor, "PATCH", "/api/v1/sales/record/r1", {"block": "order"}).status_code == 200
+    stamped = Record.objects.filter(record_id__in=["o", "r1"])
+    assert sorted((r.items["block"], r.block_id) for r in stamped) == [("order", "order")] * 2
