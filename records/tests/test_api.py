@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.test import override_settings
 
 from records.models import Record
 
@@ -539,6 +540,42 @@ def test_basic_and_anonymous_writes_need_no_csrf_token(api, users, r1):
     response = send(client, "POST", "/api/v1/public", {"x": 1})
     assert response.status_code == 401
     assert response.json() == {"error": "authentication required to create records of app 'public'"}
+
+
+def test_a_deleted_and_re_created_id_does_not_match_an_old_tag(editor, r1):
+    etag = editor.get("/api/v1/sales/record/r1")["ETag"]
+    assert editor.delete("/api/v1/sales/record/r1").status_code == 200
+    assert send(editor, "PUT", "/api/v1/sales/record/r1", {}).status_code == 201
+    error(
+        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 1}, HTTP_IF_MATCH=etag),
+        412,
+        f"record 'r1' has changed: If-Match {etag} but its ETag is "
+        f"{editor.get('/api/v1/sales/record/r1')['ETag']}; read it again",
+    )
+
+
+def test_an_etag_is_opaque(editor, r1, make_record):
+    """It tells nothing of the primary key (how much is written in other apps) nor of the
+    version (how often the record was written): a keyed HMAC (contract §7, issue 10)."""
+    make_record("public", "elsewhere")
+    for _ in range(3):
+        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 1})
+    record = Record.objects.get(app_id="sales", record_id="r1")
+    etag = editor.get("/api/v1/sales/record/r1")["ETag"]
+    assert (record.version, len(etag)) == (4, 26)
+    assert etag.strip('"').isalnum() and "." not in etag
+    assert etag not in (f'"{record.pk}.{record.version}"', f'"{record.pk}"', '"4"')
+    assert record.etag == etag
+    with override_settings(SECRET_KEY="another-secret-key-for-this-test-only"):
+        assert record.etag != etag  # keyed: not an encoding a client could undo
+    send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 2})
+    error(
+        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 3}, HTTP_IF_MATCH=etag),
+        412,
+        f"record 'r1' has changed: If-Match {etag} but its ETag is "
+        f"{editor.get('/api/v1/sales/record/r1')['ETag']}; read it again",
+    )
+    assert Record.objects.get(app_id="sales", record_id="r1").items["a"] == 2
 
 
 # --- size and load (contract §7) --------------------------------------------------------------
