@@ -290,8 +290,8 @@ def record_save(
     return locked
 
 
-def run_on_delete(*, app: AppSpec, record: Record, request=None) -> None:
-    block = app.blocks.get(record.block_id) if record.block_id else None
+def run_on_delete(*, app: AppSpec | None, record: Record, request=None) -> None:
+    block = app.blocks.get(record.block_id) if app is not None and record.block_id else None
     if block is None or block.function("on_delete") is None:
         return
     ctx = block_context(
@@ -304,9 +304,12 @@ def run_on_delete(*, app: AppSpec, record: Record, request=None) -> None:
 
 
 def record_delete(
-    *, app: AppSpec, record: Record, request=None, if_match: str | None = None
+    *, app: AppSpec | None, record: Record, request=None, if_match: str | None = None
 ) -> None:
-    """Delete a record; its block's `on_delete` runs first (an error there deletes nothing)."""
+    """Delete a record; its block's `on_delete` runs first (an error there deletes nothing).
+
+    `app` None: the record's app is no longer in the site folder (the admin), so there is no
+    block code to run."""
     with transaction.atomic():
         locked = Record.objects.select_for_update().filter(pk=record.pk).first()
         if locked is None:
