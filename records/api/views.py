@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts import audit
 from accounts.identity import who_for
 from blocks import code
 from blocks.context import BlockContext
@@ -76,6 +77,33 @@ def endpoint(**handlers):
             return error_response(BlockFailed(f"the site's block code failed{detail}"))
 
     return view
+
+
+REFUSALS = frozenset({401, 403, 404})
+
+
+def refusals_audited(handler):
+    """Write each 401, 403 and 404 a records route answers to the audit trail: who (the
+    user, else anonymous), what (`<app>/<record id or '*'>`, the method and the message),
+    from where. The one place the API records refusals; authentication failures before the
+    handler runs are recorded by the authentication itself."""
+
+    @wraps(handler)
+    def audited(request, **kwargs):
+        try:
+            return handler(request, **kwargs)
+        except ApiError as exc:
+            if exc.status in REFUSALS:
+                audit.record(
+                    audit.Kind.ACCESS_REFUSED,
+                    request=request,
+                    target=f"{kwargs.get('app_id', '')}/{kwargs.get('record_id', '*')}",
+                    status=exc.status,
+                    detail=f"{request.method}: {exc.message}",
+                )
+            raise
+
+    return audited
 
 
 @dataclass
@@ -329,6 +357,7 @@ def app_info(request, app_id):
     return response
 
 
+@refusals_audited
 def app_create(request, app_id):
     c = call_for(request, app_id)
     c.require("create")
@@ -339,6 +368,7 @@ def app_create(request, app_id):
 # --- /records -------------------------------------------------------------------------------
 
 
+@refusals_audited
 def records_list(request, app_id):
     c = call_for(request, app_id)
     c.require("view")
@@ -357,6 +387,7 @@ def paged(request, response: HttpResponse, page, limit: int, offset: int) -> Htt
     return response
 
 
+@refusals_audited
 def records_create(request, app_id):
     c = call_for(request, app_id)
     c.require("create")
@@ -388,6 +419,7 @@ def records_create(request, app_id):
     return JsonResponse({"success": "created", "total": len(checked)}, status=201)
 
 
+@refusals_audited
 def records_delete(request, app_id):
     c = call_for(request, app_id)
     c.require("delete_all")
@@ -398,6 +430,7 @@ def records_delete(request, app_id):
 # --- /record/<id> ---------------------------------------------------------------------------
 
 
+@refusals_audited
 def record_read(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
@@ -407,6 +440,7 @@ def record_read(request, app_id, record_id):
     return response
 
 
+@refusals_audited
 def record_put(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
@@ -415,6 +449,7 @@ def record_put(request, app_id, record_id):
     return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
 
 
+@refusals_audited
 def record_update(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
@@ -432,6 +467,7 @@ def record_update(request, app_id, record_id):
     return response
 
 
+@refusals_audited
 def record_delete(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
@@ -440,6 +476,7 @@ def record_delete(request, app_id, record_id):
     return JsonResponse({"success": "deleted"})
 
 
+@refusals_audited
 def record_share(request, app_id, record_id):
     """POST grants, DELETE revokes `{"principal", "permissions"}` on one record (contract §5)."""
     c = call_for(request, app_id)
@@ -447,15 +484,20 @@ def record_share(request, app_id, record_id):
     record = c.record(record_id, "share")
     principal, permissions = sharing.parse_share(read_json(request))
     if request.method == "DELETE":
-        sharing.record_unshare(record=record, principal=principal, permissions=permissions)
+        sharing.record_unshare(
+            record=record, principal=principal, permissions=permissions, request=request
+        )
         return JsonResponse({"success": "unshared"})
-    sharing.record_share(record=record, principal=principal, permissions=permissions)
+    sharing.record_share(
+        record=record, principal=principal, permissions=permissions, request=request
+    )
     return JsonResponse({"success": "shared"})
 
 
 # --- /search, /refresh ----------------------------------------------------------------------
 
 
+@refusals_audited
 def search(request, app_id):
     c = call_for(request, app_id)
     c.require("view")

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from accounts import audit
 from records import acl
 from records.api.errors import BadRequest
 from records.models import Record
@@ -105,15 +106,32 @@ def find_principal(principal: str):
     )
 
 
-def record_share(*, record: Record, principal: str, permissions: tuple[str, ...]) -> None:
+def record_share(
+    *, record: Record, principal: str, permissions: tuple[str, ...], request=None
+) -> None:
+    """Grant `permissions` on `record` to `principal`; written to the audit trail."""
     target = find_principal(principal)
     with transaction.atomic():
         for permission in permissions:
             assign_perm(f"records.{CODENAMES[permission]}", target, record)
+    _audit(audit.Kind.SHARE_GRANTED, record, principal, permissions, request)
 
 
-def record_unshare(*, record: Record, principal: str, permissions: tuple[str, ...]) -> None:
+def record_unshare(
+    *, record: Record, principal: str, permissions: tuple[str, ...], request=None
+) -> None:
+    """Revoke `permissions` on `record` from `principal`; written to the audit trail."""
     target = find_principal(principal)
     with transaction.atomic():
         for permission in permissions:
             remove_perm(f"records.{CODENAMES[permission]}", target, record)
+    _audit(audit.Kind.SHARE_REVOKED, record, principal, permissions, request)
+
+
+def _audit(kind, record: Record, principal: str, permissions, request) -> None:
+    audit.record(
+        kind,
+        request=request,
+        target=f"{record.app_id}/{record.record_id}",
+        detail=f"{principal}: {', '.join(permissions)}",
+    )
