@@ -7,15 +7,20 @@ owner table). Deleting does go through the store, one record at a time, so each 
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.shortcuts import redirect
 from guardian.admin import GuardedModelAdmin
+from guardian.shortcuts import get_group_perms, get_user_perms
 
+from accounts import audit
 from blocks import code
 from blocks.loader import current_site
 
 from . import store
 from .models import ApiToken, Record
+from .ownership import sharing
 
 
 @admin.register(Record)
@@ -64,6 +69,34 @@ class RecordAdmin(GuardedModelAdmin):
                 request, f"The record was not deleted: on_delete failed: {exc}", messages.ERROR
             )
             return redirect("admin:records_record_change", object_id)
+
+    # Shares set on guardian's "Object permissions" pages go to the audit trail too.
+    def obj_perms_manage_user_view(self, request, object_pk, user_id):
+        user = get_user_model().objects.filter(pk=user_id).first()
+        view = super().obj_perms_manage_user_view
+        return self._shares_audited(request, object_pk, user, get_user_perms, view, user_id)
+
+    def obj_perms_manage_group_view(self, request, object_pk, group_id):
+        group = Group.objects.filter(pk=group_id).first()
+        view = super().obj_perms_manage_group_view
+        return self._shares_audited(request, object_pk, group, get_group_perms, view, group_id)
+
+    def _shares_audited(self, request, object_pk, principal, perms_of, view, principal_id):
+        record = Record.objects.filter(pk=object_pk).first()
+        if request.method != "POST" or record is None or principal is None:
+            return view(request, object_pk, principal_id)
+        before = set(perms_of(principal, record))
+        response = view(request, object_pk, principal_id)
+        after = set(perms_of(principal, record))
+        name = principal.get_username() if hasattr(principal, "get_username") else principal.name
+        for kind, changed in (
+            (audit.Kind.SHARE_GRANTED, after - before),
+            (audit.Kind.SHARE_REVOKED, before - after),
+        ):
+            permissions = [p for c, p in sharing.PERMISSIONS.items() if c in changed]
+            if permissions:
+                sharing.share_event(kind, record, name, permissions, request, " (in the admin)")
+        return response
 
     @admin.action(permissions=["delete"], description="Delete selected records")
     def delete_selected(self, request, queryset):

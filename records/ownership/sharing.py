@@ -114,7 +114,7 @@ def record_share(
     with transaction.atomic():
         for permission in permissions:
             assign_perm(f"records.{CODENAMES[permission]}", target, record)
-    _audit(audit.Kind.SHARE_GRANTED, record, principal, permissions, request)
+    share_event(audit.Kind.SHARE_GRANTED, record, principal, permissions, request)
 
 
 def record_unshare(
@@ -125,13 +125,14 @@ def record_unshare(
     with transaction.atomic():
         for permission in permissions:
             remove_perm(f"records.{CODENAMES[permission]}", target, record)
-    _audit(audit.Kind.SHARE_REVOKED, record, principal, permissions, request)
+    share_event(audit.Kind.SHARE_REVOKED, record, principal, permissions, request)
 
 
-def _audit(kind, record: Record, principal: str, permissions, request) -> None:
+def share_event(kind, record: Record, principal: str, permissions, request, how: str = "") -> None:
+    """A share granted or revoked, in the audit trail: `<app>/<id>`, `<principal>: <perms>`."""
     audit.record(
         kind,
         request=request,
         target=f"{record.app_id}/{record.record_id}",
-        detail=f"{principal}: {', '.join(permissions)}",
+        detail=f"{principal}: {', '.join(permissions)}{how}",
     )

@@ -161,3 +161,25 @@ def test_an_owner_item_refused_on_the_form_is_recorded(api, mine, records_site, 
         403,
         "POST /apps/sales/records/d/edit/: an edit share may not change the owner item 'salesman'",
     )
+
+
+def test_shares_set_in_the_admin_are_recorded(client, users, mine):
+    from django.contrib.auth.models import Group
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=users["root"], name="phone", confirmed=True)
+    client.force_login(users["root"])
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    guests = Group.objects.create(name="guests")
+    page = f"/admin/records/record/{mine.pk}/permissions/group-manage/{guests.pk}/"
+    assert client.post(page, {"permissions": ["view_record", "change_record"]}).status_code == 302
+    assert client.post(page, {"permissions": ["view_record"]}).status_code == 302
+    page = f"/admin/records/record/{mine.pk}/permissions/user-manage/{users['reader'].pk}/"
+    assert client.post(page, {"permissions": ["delete_record"]}).status_code == 302
+    assert [e[:2] + e[3:] for e in events()] == [
+        ("share_granted", "root", "sales/mine", None, "guests: view, edit (in the admin)"),
+        ("share_revoked", "root", "sales/mine", None, "guests: edit (in the admin)"),
+        ("share_granted", "root", "sales/mine", None, "reader: delete (in the admin)"),
+    ]
