@@ -255,12 +255,29 @@ class Access:
                 return Verdict.ALLOW
             return refuse(self.who)
         if action == "share":
+            # The author right held now, not only the `_author` stamp: an author who lost the
+            # right may no longer share (contract §7), nor can a share be passed on.
             if self.has_right("editor") or (
-                self.who.is_authenticated and facts.author == self.who.username
+                self.has_right("author") and facts.author == self.who.username
             ):
                 return Verdict.ALLOW
             return refuse(self.who)
         return self._can_in_app(action)
+
+    def fixed_owner_items(self, facts: RecordFacts) -> tuple[str, ...]:
+        """The owner items (`row_owners`) this visitor may not change in this record.
+
+        An editor, or an author who owns the record, may hand it on; one who edits it only
+        through an `edit` share may change its other items but none of these, so a share can
+        never turn into ownership (contract §7).
+
+        >>> access = access_for(AclRules(row_owners=("salesman",)), Who(username="sam"))
+        >>> access.fixed_owner_items(RecordFacts(author="eve", shared=frozenset({"edit"})))
+        ('salesman',)
+        """
+        if self.has_right("editor") or (self.has_right("author") and self.owns(facts)):
+            return ()
+        return self.row_owners
 
     def _can_read(self, facts: RecordFacts) -> bool:
         if "view" in facts.shared:
@@ -291,6 +308,18 @@ class AclRules:
     rights: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     row_owners: tuple[str, ...] = ()
+
+
+def changed_owner_item(before: Mapping, items: Mapping, fixed: Iterable[str]) -> str | None:
+    """The first of the `fixed` items that writing `items` over `before` would change.
+
+    Sending an owner item's current value again (a form re-posting every field) is no change.
+
+    >>> changed_owner_item({"salesman": "eve"}, {"salesman": "eve", "note": 1}, ("salesman",))
+    >>> changed_owner_item({"salesman": "eve"}, {"salesman": "sam"}, ("salesman",))
+    'salesman'
+    """
+    return next((name for name in fixed if name in items and items[name] != before.get(name)), None)
 
 
 def access_for(acl: AclRules | None, who: Who) -> Access:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 class Record(models.Model):
@@ -16,7 +17,9 @@ class Record(models.Model):
     `items` holds what clients and blocks wrote, plus the server's stamps `_author` (the
     user name of the creator) and `block` (the block it was saved through). `block_id` and
     `author` mirror those stamps as columns so they can be filtered on without reading JSON.
-    `version` grows by one on every write; the `ETag` is made of the primary key and it.
+    `version` grows by one on every write; the `ETag` is an HMAC of the primary key, the app,
+    the record id and the version, so it changes on every write and tells a client nothing
+    (not how many records other apps hold, nor how often this one was written).
     """
 
     app_id = models.CharField(max_length=100)
@@ -49,7 +52,11 @@ class Record(models.Model):
 
     @property
     def etag(self) -> str:
-        return f'"{self.pk}.{self.version}"'
+        # The primary key keeps a deleted and re-created id from matching an old tag.
+        mac = salted_hmac(
+            "records.Record.etag", f"{self.pk}\n{self.app_id}\n{self.record_id}\n{self.version}"
+        )
+        return f'"{mac.hexdigest()[:24]}"'
 
 
 class ApiToken(models.Model):

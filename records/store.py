@@ -8,7 +8,9 @@ live in one place:
   element functions, in declaration order, each seeing the values before it;
 - `record_id(context)` names a record created through a block; a taken id gets `-1`, `-2`...;
 - `on_delete(context)` runs before every delete of a record saved with a block that has it;
-- `If-Match` is checked against the row locked for the write (412 when stale).
+- `If-Match` is checked against the row locked for the write (412 when stale);
+- an owner item holds at most `MAX_OWNER_VALUES` values (400), and the owner items a visitor
+  may not change (`acl.Access.fixed_owner_items`) are compared under that lock (403).
 Errors of site code come back as `blocks.code.BlockCodeError` naming `path:line`.
 """
 
@@ -28,13 +30,14 @@ from blocks.loader import current_site
 from blocks.render import run
 from blocks.spec import AppSpec, BlockSpec, Problem
 
-from . import indexing
-from .api.errors import Conflict, PreconditionFailed
+from . import acl, indexing
+from .api.errors import BadRequest, Conflict, Forbidden, PreconditionFailed
 from .models import Record
 from .ownership import owners
 from .selectors import app_records, check_record_id
 
 MAX_SUFFIX_TRIES = 1000
+MAX_OWNER_VALUES = 100  # values of one owner item: each is a row of the owner table
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -92,6 +95,24 @@ def check_if_match(record: Record, if_match: str | None) -> None:
             f"record '{record.record_id}' has changed: If-Match {if_match} but its ETag is "
             f"{record.etag}; read it again"
         )
+
+
+def check_owner_items(app: AppSpec, items: dict) -> None:
+    """400 when an owner item (`row_owners`) holds more than `MAX_OWNER_VALUES` values."""
+    for name in app.acl.row_owners if app.acl is not None else ():
+        value = items.get(name)
+        if isinstance(value, list) and len(value) > MAX_OWNER_VALUES:
+            raise BadRequest(
+                f"item '{name}': an owner item holds at most {MAX_OWNER_VALUES} values, "
+                f"found {len(value)}"
+            )
+
+
+def block_stamp(items: dict) -> str:
+    """The `block_id` column mirrors the `block` item (checked against the app's blocks
+    where a client sends it: records.api.views.client_items)."""
+    block = items.get("block")
+    return block if isinstance(block, str) else ""
 
 
 # --- block code -----------------------------------------------------------------------------
@@ -189,6 +210,7 @@ def record_create(
             suffix = True
         run_formulas(ctx, block, items, creating=True)
         items["block"] = block.id
+    check_owner_items(app, items)
     author = user if user is not None and user.is_authenticated else None
     if author is not None:
         items["_author"] = author.get_username()
@@ -205,7 +227,7 @@ def record_create(
                     record = Record.objects.create(
                         app_id=app.id,
                         record_id=chosen,
-                        block_id=block.id if block is not None else "",
+                        block_id=block_stamp(items),
                         items=items,
                         author=author,
                     )
@@ -226,11 +248,14 @@ def record_save(
     block: BlockSpec | None = None,
     request=None,
     if_match: str | None = None,
+    fixed: tuple[str, ...] = (),
 ) -> Record:
     """Merge `items` into the record (a name present replaces its value) and save it.
 
     Through a `block`: its COMPUTED_ON_SAVE formulas run on the merged items and `block` is
-    stamped. Returns the record as saved, with its new version.
+    stamped. `fixed`: the owner items the caller may not change (`Access.fixed_owner_items`),
+    checked against the locked row: sending one with another value is a 403 naming it.
+    Returns the record as saved, with its new version.
     """
     with transaction.atomic():
         locked = Record.objects.select_for_update().filter(pk=record.pk).first()
@@ -239,8 +264,10 @@ def record_save(
 
             raise NotFound(f"no record '{record.record_id}' in app '{app.id}'")
         check_if_match(locked, if_match)
+        refused = acl.changed_owner_item(locked.items, items, fixed)
+        if refused is not None:
+            raise Forbidden(f"an edit share may not change the owner item '{refused}'")
         merged = {**locked.items, **items}
-        block_id = locked.block_id
         if block is not None:
             ctx = block_context(
                 app=app,
@@ -249,9 +276,13 @@ def record_save(
                 handle=_handle(app=app, record=locked, items=merged, request=request),
             )
             run_formulas(ctx, block, merged, creating=False)
-            merged["block"] = block_id = block.id
+            merged["block"] = block.id
+        check_owner_items(app, merged)
         Record.objects.filter(pk=locked.pk).update(
-            items=merged, block_id=block_id, version=F("version") + 1, modified=timezone.now()
+            items=merged,
+            block_id=block_stamp(merged),
+            version=F("version") + 1,
+            modified=timezone.now(),
         )
         locked.refresh_from_db()
         indexing.record_index(app=app, record=locked)
@@ -259,8 +290,8 @@ def record_save(
     return locked
 
 
-def run_on_delete(*, app: AppSpec, record: Record, request=None) -> None:
-    block = app.blocks.get(record.block_id) if record.block_id else None
+def run_on_delete(*, app: AppSpec | None, record: Record, request=None) -> None:
+    block = app.blocks.get(record.block_id) if app is not None and record.block_id else None
     if block is None or block.function("on_delete") is None:
         return
     ctx = block_context(
@@ -273,9 +304,12 @@ def run_on_delete(*, app: AppSpec, record: Record, request=None) -> None:
 
 
 def record_delete(
-    *, app: AppSpec, record: Record, request=None, if_match: str | None = None
+    *, app: AppSpec | None, record: Record, request=None, if_match: str | None = None
 ) -> None:
-    """Delete a record; its block's `on_delete` runs first (an error there deletes nothing)."""
+    """Delete a record; its block's `on_delete` runs first (an error there deletes nothing).
+
+    `app` None: the record's app is no longer in the site folder (the admin), so there is no
+    block code to run."""
     with transaction.atomic():
         locked = Record.objects.select_for_update().filter(pk=record.pk).first()
         if locked is None:

@@ -1,15 +1,18 @@
 """The record routes (contract §3): `/apps/<app>/records/<id>/` and `.../edit/`.
 
 The same permission core as the JSON API decides; where the API answers 401 these routes
-redirect to the login page with `?next=`, 403 and 404 stay (blocks.views.deny).
+redirect to the login page with `?next=`, 403 and 404 stay (blocks.views.deny). Every refusal
+goes through `refused()`, which writes it to the audit trail first.
 """
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest
 
+from accounts import audit
 from accounts.identity import who_for
 from accounts.redirects import safe_next
 from blocks import code
@@ -19,8 +22,26 @@ from blocks.render import FormState, block_url, element_value, render_block
 from blocks.views import deny, respond_block
 
 from . import acl, selectors, store
+from .api.errors import Forbidden
 from .blockapi import RecordHandle, items_table
 from .forms import code_failed, go, read_form
+
+STATUS = {acl.Verdict.LOGIN: 401, acl.Verdict.FORBID: 403, acl.Verdict.HIDE: 404}
+
+
+def refused(request, app_id: str, record_id: str, verdict: acl.Verdict, message: str = ""):
+    """The one place a record route refuses: the event goes to the audit trail (status as
+    the API would answer), then blocks.views.deny answers (a 403 with `message` if given)."""
+    audit.record(
+        audit.Kind.ACCESS_REFUSED,
+        request=request,
+        target=f"{app_id}/{record_id}",
+        status=STATUS[verdict],
+        detail=f"{request.method} {request.path}" + (f": {message}" if message else ""),
+    )
+    if message and verdict is acl.Verdict.FORBID:
+        raise PermissionDenied(message)
+    return deny(request, verdict)
 
 
 def record_action(request, block) -> str:
@@ -38,7 +59,7 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
     site = current_site()
     app = site.apps.get(app_id)
     if app is None:
-        raise Http404(f"no app '{app_id}'")
+        return refused(request, app_id, record_id, acl.Verdict.HIDE)
     if not selectors.is_valid_record_id(record_id):
         return HttpResponseBadRequest(
             f"Invalid record id: a record id is {selectors.RECORD_ID_RULE}.",
@@ -58,17 +79,17 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
     # Without the app-level right a share on this record may still allow the action; anyone
     # else gets the app-level refusal whether the record exists or not (nothing revealed).
     if verdict is not acl.Verdict.ALLOW and (facts is None or not access.can(action, facts)):
-        return deny(request, verdict)
+        return refused(request, app.id, record_id, verdict)
     if record is None:
-        raise Http404(f"no record '{record_id}' in app '{app.id}'")
+        return refused(request, app.id, record_id, acl.Verdict.HIDE)
     verdict = access.can(action, facts)
     if verdict is not acl.Verdict.ALLOW:
-        return deny(request, verdict)
+        return refused(request, app.id, record_id, verdict)
     block = app.blocks.get(record.block_id)
     if block is not None:
         verdict = acl.can_see(block.view_permission, who)
         if verdict is not acl.Verdict.ALLOW:
-            return deny(request, verdict)
+            return refused(request, app.id, record_id, verdict)
     handle = RecordHandle(app=app, record=record, request=request)
     if block is None:
         if edit or request.method == "POST":
@@ -76,13 +97,14 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
         title = SimpleNamespace(title=f"{app.title}: {record.record_id}", key=app.id)
         return respond_block(request, title, items_table(record.items))
     if request.method == "POST":
-        return record_post(request, site, app, block, handle, record)
+        fixed = access.fixed_owner_items(facts)
+        return record_post(request, site, app, block, handle, record, fixed)
     ctx = BlockContext(request=request, site=site, block=block, record=handle)
     html = render_block(ctx, edit=edit, action_url=request.path)
     return respond_block(request, block, html)
 
 
-def record_post(request, site, app, block, handle: RecordHandle, record):
+def record_post(request, site, app, block, handle: RecordHandle, record, fixed=()):
     post = request.POST
     if "_edit" in post:
         return go(request, handle.html_url + "edit/")
@@ -98,9 +120,12 @@ def record_post(request, site, app, block, handle: RecordHandle, record):
                     ctx, edit=True, form=FormState(values, errors), action_url=request.path
                 )
                 return respond_block(request, block, html)
-            saved = store.record_save(
-                app=app, record=record, items=items, block=block, request=request
-            )
+            try:
+                saved = store.record_save(
+                    app=app, record=record, items=items, block=block, request=request, fixed=fixed
+                )
+            except Forbidden as exc:  # an owner item the visitor may not change
+                return refused(request, app.id, record.record_id, acl.Verdict.FORBID, exc.message)
             target = store.run_on_save(app=app, block=block, record=saved, request=request)
             return go(request, target or handle.html_url)
         element = next((e for e in block.elements if e.type == "ACTION" and e.id in post), None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts import audit
 from accounts.identity import who_for
 from blocks import code
 from blocks.context import BlockContext
@@ -47,6 +48,7 @@ from .errors import (
 )
 
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset")
+MAX_BULK_RECORDS = 10_000  # records per bulk create (contract §7 "Size and load")
 MAX_OFFSET = 2**62  # offset + limit must still fit a 64-bit SQL integer
 
 
@@ -75,6 +77,33 @@ def endpoint(**handlers):
             return error_response(BlockFailed(f"the site's block code failed{detail}"))
 
     return view
+
+
+REFUSALS = frozenset({401, 403, 404})
+
+
+def refusals_audited(handler):
+    """Write each 401, 403 and 404 a records route answers to the audit trail: who (the
+    user, else anonymous), what (`<app>/<record id or '*'>`, the method and the message),
+    from where. The one place the API records refusals; authentication failures before the
+    handler runs are recorded by the authentication itself."""
+
+    @wraps(handler)
+    def audited(request, **kwargs):
+        try:
+            return handler(request, **kwargs)
+        except ApiError as exc:
+            if exc.status in REFUSALS:
+                audit.record(
+                    audit.Kind.ACCESS_REFUSED,
+                    request=request,
+                    target=f"{kwargs.get('app_id', '')}/{kwargs.get('record_id', '*')}",
+                    status=exc.status,
+                    detail=f"{request.method}: {exc.message}",
+                )
+            raise
+
+    return audited
 
 
 @dataclass
@@ -218,8 +247,9 @@ def json_type(value) -> str:
     }.get(type(value), "a number")
 
 
-def client_items(value, record_id: str | None = None) -> tuple[dict, str | None]:
-    """A client's record: a JSON object, no `_` names, an `id` (if any) valid and matching.
+def client_items(app: AppSpec, value, record_id: str | None = None) -> tuple[dict, str | None]:
+    """A client's record: a JSON object, no `_` names, an `id` (if any) valid and matching,
+    a `block` (if any) naming a block of the app, owner items within their size.
 
     Returns (items without `id`, the id it names or None).
     """
@@ -228,7 +258,17 @@ def client_items(value, record_id: str | None = None) -> tuple[dict, str | None]
     for name in value:
         if name.startswith("_"):
             raise BadRequest(f"item '{name}': item names starting with '_' are the server's")
+    block = value.get("block")
+    if "block" in value and not (isinstance(block, str) and block in app.blocks):
+        # `block` is the server's stamp of the block a record is saved through: a client
+        # may only name one of the app's (contract §7).
+        shown = f"'{block[:60]}'" if isinstance(block, str) else json_type(block)
+        raise BadRequest(
+            f"item 'block' must name a block of app '{app.id}' "
+            f"({', '.join(sorted(app.blocks)) or 'it has none'}), found {shown}"
+        )
     items = dict(value)
+    store.check_owner_items(app, items)
     given = items.pop("id", None)
     if given is not None or "id" in value:
         selectors.check_record_id(given)
@@ -317,16 +357,18 @@ def app_info(request, app_id):
     return response
 
 
+@refusals_audited
 def app_create(request, app_id):
     c = call_for(request, app_id)
     c.require("create")
-    items, record_id = client_items(read_json(request))
+    items, record_id = client_items(c.app, read_json(request))
     return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
 
 
 # --- /records -------------------------------------------------------------------------------
 
 
+@refusals_audited
 def records_list(request, app_id):
     c = call_for(request, app_id)
     c.require("view")
@@ -345,16 +387,22 @@ def paged(request, response: HttpResponse, page, limit: int, offset: int) -> Htt
     return response
 
 
+@refusals_audited
 def records_create(request, app_id):
     c = call_for(request, app_id)
     c.require("create")
     body = read_json(request)
     if not isinstance(body, list):
         raise BadRequest(f"the body must be a JSON list of records, found {json_type(body)}")
+    if len(body) > MAX_BULK_RECORDS:
+        raise BadRequest(
+            f"a bulk create takes at most {MAX_BULK_RECORDS} records, found {len(body)}: "
+            "send them in several requests"
+        )
     checked, seen = [], set()
     for index, value in enumerate(body):
         try:
-            items, record_id = client_items(value)
+            items, record_id = client_items(c.app, value)
         except BadRequest as exc:
             raise BadRequest(f"record {index}: {exc.message}") from None
         if record_id is not None:
@@ -371,6 +419,7 @@ def records_create(request, app_id):
     return JsonResponse({"success": "created", "total": len(checked)}, status=201)
 
 
+@refusals_audited
 def records_delete(request, app_id):
     c = call_for(request, app_id)
     c.require("delete_all")
@@ -381,6 +430,7 @@ def records_delete(request, app_id):
 # --- /record/<id> ---------------------------------------------------------------------------
 
 
+@refusals_audited
 def record_read(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
@@ -390,25 +440,34 @@ def record_read(request, app_id, record_id):
     return response
 
 
+@refusals_audited
 def record_put(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
     c.require("create")
-    items, _ = client_items(read_json(request), record_id)
+    items, _ = client_items(c.app, read_json(request), record_id)
     return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
 
 
+@refusals_audited
 def record_update(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
     record = c.record(record_id, "edit")
-    items, _ = client_items(read_json(request), record_id)
-    saved = store.record_save(app=c.app, record=record, items=items, if_match=if_match(request))
+    items, _ = client_items(c.app, read_json(request), record_id)
+    saved = store.record_save(
+        app=c.app,
+        record=record,
+        items=items,
+        if_match=if_match(request),
+        fixed=c.access.fixed_owner_items(selectors.facts_for(record, c.access)),
+    )
     response = JsonResponse({"success": "updated"})
     response["ETag"] = saved.etag
     return response
 
 
+@refusals_audited
 def record_delete(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
@@ -417,6 +476,7 @@ def record_delete(request, app_id, record_id):
     return JsonResponse({"success": "deleted"})
 
 
+@refusals_audited
 def record_share(request, app_id, record_id):
     """POST grants, DELETE revokes `{"principal", "permissions"}` on one record (contract §5)."""
     c = call_for(request, app_id)
@@ -424,15 +484,20 @@ def record_share(request, app_id, record_id):
     record = c.record(record_id, "share")
     principal, permissions = sharing.parse_share(read_json(request))
     if request.method == "DELETE":
-        sharing.record_unshare(record=record, principal=principal, permissions=permissions)
+        sharing.record_unshare(
+            record=record, principal=principal, permissions=permissions, request=request
+        )
         return JsonResponse({"success": "unshared"})
-    sharing.record_share(record=record, principal=principal, permissions=permissions)
+    sharing.record_share(
+        record=record, principal=principal, permissions=permissions, request=request
+    )
     return JsonResponse({"success": "shared"})
 
 
 # --- /search, /refresh ----------------------------------------------------------------------
 
 
+@refusals_audited
 def search(request, app_id):
     c = call_for(request, app_id)
     c.require("view")

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from accounts import audit
 from accounts.identity import users_named_by_email
 from records import acl
 from records.api.errors import BadRequest
@@ -108,15 +109,33 @@ def find_principal(principal: str):
     )
 
 
-def record_share(*, record: Record, principal: str, permissions: tuple[str, ...]) -> None:
+def record_share(
+    *, record: Record, principal: str, permissions: tuple[str, ...], request=None
+) -> None:
+    """Grant `permissions` on `record` to `principal`; written to the audit trail."""
     target = find_principal(principal)
     with transaction.atomic():
         for permission in permissions:
             assign_perm(f"records.{CODENAMES[permission]}", target, record)
+    share_event(audit.Kind.SHARE_GRANTED, record, principal, permissions, request)
 
 
-def record_unshare(*, record: Record, principal: str, permissions: tuple[str, ...]) -> None:
+def record_unshare(
+    *, record: Record, principal: str, permissions: tuple[str, ...], request=None
+) -> None:
+    """Revoke `permissions` on `record` from `principal`; written to the audit trail."""
     target = find_principal(principal)
     with transaction.atomic():
         for permission in permissions:
             remove_perm(f"records.{CODENAMES[permission]}", target, record)
+    share_event(audit.Kind.SHARE_REVOKED, record, principal, permissions, request)
+
+
+def share_event(kind, record: Record, principal: str, permissions, request, how: str = "") -> None:
+    """A share granted or revoked, in the audit trail: `<app>/<id>`, `<principal>: <perms>`."""
+    audit.record(
+        kind,
+        request=request,
+        target=f"{record.app_id}/{record.record_id}",
+        detail=f"{principal}: {', '.join(permissions)}{how}",
+    )

@@ -10,6 +10,7 @@ from records.acl import (
     Who,
     access_for,
     can_see,
+    changed_owner_item,
     names,
     names_any,
 )
@@ -208,6 +209,55 @@ def test_share_right_is_editor_or_author_of_the_record():
     assert access_for(ACL, AUTHOR).can("share", OWN) is Verdict.ALLOW
     assert access_for(ACL, AUTHOR).can("share", OTHERS) is Verdict.FORBID
     assert access_for(ACL, EDITOR).can("share", OTHERS) is Verdict.ALLOW
+
+
+def test_share_needs_the_author_right_held_now():
+    # the `_author` stamp alone is not enough: a demoted author (here a reader) may not share
+    demoted = who("a", "readers")
+    assert access_for(ACL, demoted).can("share", OWN) is Verdict.FORBID
+    # with no right left they may not even read it (the API then answers its app-level 403)
+    assert access_for(ACL, who("a")).can("share", OWN) is Verdict.HIDE
+    assert access_for(ACL, ANONYMOUS).can("share", RecordFacts(author=None)) is Verdict.LOGIN
+    # nor does a share pass the right to share on
+    everything = RecordFacts(author="v", shared=frozenset({"view", "edit", "delete"}))
+    assert access_for(ROWS, who("u")).can("share", everything) is Verdict.FORBID
+
+
+@pytest.mark.parametrize(
+    ("visitor", "facts", "fixed"),
+    [
+        (who("u"), RecordFacts(author="v", shared=frozenset({"view", "edit"})), ("owner", "team")),
+        (who("u"), RecordFacts(author="u"), ()),  # an author who owns it may hand it on
+        (who("u"), RecordFacts(author="v", owner_values=("u",)), ()),
+        (who("e", "eds"), RecordFacts(author="v"), ()),  # an editor
+    ],
+)
+def test_fixed_owner_items(visitor, facts, fixed):
+    assert access_for(ROWS, visitor).fixed_owner_items(facts) == fixed
+
+
+def test_a_reader_with_an_edit_share_may_not_change_owner_items():
+    rows = AclRules(rights={"reader": ("authenticated",)}, row_owners=("owner",))
+    access = access_for(rows, who("u"))
+    # owning by an owner item is not enough without the author right
+    facts = RecordFacts(author="v", owner_values=("u",), shared=frozenset({"edit"}))
+    assert access.can("edit", facts) is Verdict.ALLOW
+    assert access.fixed_owner_items(facts) == ("owner",)
+
+
+@pytest.mark.parametrize(
+    ("before", "items", "changed"),
+    [
+        ({"owner": "v"}, {"owner": "u"}, "owner"),
+        ({"owner": "v"}, {"owner": ["v"]}, "owner"),
+        ({}, {"team": "u"}, "team"),
+        ({"owner": "v"}, {"owner": "v", "note": 1}, None),  # the same value again
+        ({"owner": "v"}, {"note": 1}, None),
+        ({}, {"elsewhere": "u"}, None),
+    ],
+)
+def test_changed_owner_item(before, items, changed):
+    assert changed_owner_item(before, items, ("owner", "team")) == changed
 
 
 def test_unknown_action_is_a_bug():

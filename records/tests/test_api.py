@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.test import override_settings
 
 from records.models import Record
 
@@ -539,3 +540,138 @@ def test_basic_and_anonymous_writes_need_no_csrf_token(api, users, r1):
     response = send(client, "POST", "/api/v1/public", {"x": 1})
     assert response.status_code == 401
     assert response.json() == {"error": "authentication required to create records of app 'public'"}
+
+
+def test_a_deleted_and_re_created_id_does_not_match_an_old_tag(editor, r1):
+    etag = editor.get("/api/v1/sales/record/r1")["ETag"]
+    assert editor.delete("/api/v1/sales/record/r1").status_code == 200
+    assert send(editor, "PUT", "/api/v1/sales/record/r1", {}).status_code == 201
+    error(
+        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 1}, HTTP_IF_MATCH=etag),
+        412,
+        f"record 'r1' has changed: If-Match {etag} but its ETag is "
+        f"{editor.get('/api/v1/sales/record/r1')['ETag']}; read it again",
+    )
+
+
+def test_an_etag_is_opaque(editor, r1, make_record):
+    """It tells nothing of the primary key (how much is written in other apps) nor of the
+    version (how often the record was written): a keyed HMAC (contract §7, issue 10)."""
+    make_record("public", "elsewhere")
+    for _ in range(3):
+        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 1})
+    record = Record.objects.get(app_id="sales", record_id="r1")
+    etag = editor.get("/api/v1/sales/record/r1")["ETag"]
+    assert (record.version, len(etag)) == (4, 26)
+    assert etag.strip('"').isalnum() and "." not in etag
+    assert etag not in (f'"{record.pk}.{record.version}"', f'"{record.pk}"', '"4"')
+    assert record.etag == etag
+    with override_settings(SECRET_KEY="another-secret-key-for-this-test-only"):
+        assert record.etag != etag  # keyed: not an encoding a client could undo
+    send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 2})
+    error(
+        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 3}, HTTP_IF_MATCH=etag),
+        412,
+        f"record 'r1' has changed: If-Match {etag} but its ETag is "
+        f"{editor.get('/api/v1/sales/record/r1')['ETag']}; read it again",
+    )
+    assert Record.objects.get(app_id="sales", record_id="r1").items["a"] == 2
+
+
+# --- size and load (contract §7) --------------------------------------------------------------
+
+
+def test_a_bulk_create_of_more_than_10000_records_is_400_and_writes_nothing(editor, r1):
+    from records.api.views import MAX_BULK_RECORDS
+
+    assert MAX_BULK_RECORDS == 10_000
+    raw = "[" + ",".join(["{}"] * 10_001) + "]"  # 30 KB: the attack of issue 10 was 20,000
+    error(
+        send(editor, "POST", "/api/v1/sales/records", raw=raw),
+        400,
+        "a bulk create takes at most 10000 records, found 10001: send them in several requests",
+    )
+    assert snapshot() == [("sales", "r1", {"title": "one", "_author": "author"}, 1)]
+
+
+def test_a_bulk_create_takes_up_to_the_limit(editor, monkeypatch):
+    from records.api import views
+
+    monkeypatch.setattr(views, "MAX_BULK_RECORDS", 3)
+    response = send(editor, "POST", "/api/v1/sales/records", [{}, {}, {}])
+    assert (response.status_code, response.json()) == (201, {"success": "created", "total": 3})
+    error(
+        send(editor, "POST", "/api/v1/sales/records", [{}] * 4),
+        400,
+        "a bulk create takes at most 3 records, found 4: send them in several requests",
+    )
+    assert Record.objects.count() == 3
+
+
+@pytest.fixture
+def owned_sales(records_site):
+    from .conftest import SALES_ACL
+
+    records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [salesman, team]\n")
+    return records_site
+
+
+def test_an_owner_item_holds_at_most_100_values(editor, owned_sales, r1):
+    from records.ownership.models import RecordOwner
+
+    too_many = [f"user{n}" for n in range(101)]
+    message = "item 'team': an owner item holds at most 100 values, found 101"
+    before, owners = snapshot(), RecordOwner.objects.count()
+    for method, path, body in (
+        ("POST", "/api/v1/sales", {"team": too_many}),
+        ("PUT", "/api/v1/sales/record/new", {"team": too_many}),
+        ("PATCH", "/api/v1/sales/record/r1", {"team": too_many}),
+        ("POST", "/api/v1/sales/record/r1", {"salesman": "bob", "team": too_many}),
+    ):
+        error(send(editor, method, path, body), 400, message)
+    error(
+        send(editor, "POST", "/api/v1/sales/records", [{"id": "a"}, {"team": too_many}]),
+        400,
+        f"record 1: {message}",
+    )
+    assert (snapshot(), RecordOwner.objects.count()) == (before, owners)
+    # at the limit: accepted, one owner row per value
+    response = send(editor, "PATCH", "/api/v1/sales/record/r1", {"team": too_many[:100]})
+    assert response.status_code == 200
+    assert RecordOwner.objects.filter(record__record_id="r1", item="team").count() == 100
+    # an item outside `row_owners` is free
+    assert send(editor, "PATCH", "/api/v1/sales/record/r1", {"tags": too_many}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        ("anything", "'anything'"),
+        ("", "''"),
+        (["order"], "a list"),
+        (None, "null"),
+        (3, "a number"),
+    ],
+)
+def test_a_clients_block_item_must_name_a_block_of_the_app(editor, r1, value, found):
+    message = f"item 'block' must name a block of app 'sales' (order, secret), found {found}"
+    before = snapshot()
+    for method, path, body in (
+        ("POST", "/api/v1/sales", {"block": value}),
+        ("PUT", "/api/v1/sales/record/new", {"block": value}),
+        ("PATCH", "/api/v1/sales/record/r1", {"block": value}),
+    ):
+        error(send(editor, method, path, body), 400, message)
+    error(
+        send(editor, "POST", "/api/v1/sales/records", [{}, {"block": value}]),
+        400,
+        f"record 1: {message}",
+    )
+    assert snapshot() == before
+
+
+def test_a_block_item_naming_a_block_is_stored_and_mirrored(editor, r1):
+    assert send(editor, "PUT", "/api/v1/sales/record/o", {"block": "order"}).status_code == 201
+    assert send(editor, "PATCH", "/api/v1/sales/record/r1", {"block": "order"}).status_code == 200
+    stamped = Record.objects.filter(record_id__in=["o", "r1"])
+    assert sorted((r.items["block"], r.block_id) for r in stamped) == [("order", "order")] * 2

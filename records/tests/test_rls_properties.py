@@ -7,8 +7,8 @@ records/acl.py, says which records they may read, edit and delete; every read pa
 one record, search with an empty query, with a field query and sorted on a field index (both
 ways, and a page of it), `readable()`, `search(secure=True)`, the record route) must return
 exactly those, and every write path (the API's PATCH and DELETE, the record page's `_save` and
-`_delete`, share) must refuse the rest and change nothing. A hidden record must answer exactly
-as a missing one.
+`_delete`, share, and an owner item changed through an `edit` share: contract §7) must refuse
+the rest and change nothing. A hidden record must answer exactly as a missing one.
 """
 
 from __future__ import annotations
@@ -388,10 +388,30 @@ def test_every_write_path_refuses_what_the_rules_do_not_allow(crm_site, world):
                             after = Record.objects.filter(app_id="crm", record_id=record_id)
                             assert [r.items for r in after] == [before]
                         transaction.set_rollback(True)
-                # sharing: an editor, or the record's `_author` (contract §4), who can read it
-                author = world.records[index]["author"]
+                # an owner item: only an editor, or an author who owns the record, may change
+                # it; an `edit` share alone may not (contract §7)
+                rec, lvl = world.records[index], level(user, world)
+                may_own = may(user, "edit", index, world) and (
+                    lvl >= 3 or (lvl >= 2 and owns(user, rec, world))
+                )
+                with transaction.atomic():
+                    body = {"salesman": [user or "anyone", "x-new"]}  # always a change
+                    response = send(client, "PATCH", f"/api/v1/crm/record/{record_id}", body)
+                    if may_own:
+                        assert response.status_code == 200, (user, response.content)
+                    else:
+                        if may(user, "edit", index, world):
+                            assert response.json() == {
+                                "error": "an edit share may not change the owner item 'salesman'"
+                            }, user
+                        assert response.status_code in (401, 403, 404), response.content
+                        after = Record.objects.filter(app_id="crm", record_id=record_id)
+                        assert [r.items for r in after] == [before]
+                    transaction.set_rollback(True)
+                # sharing: an editor, or the record's `_author` holding the author right now
+                # (contract §4, §7), who can read it
                 may_share = may(user, "view", index, world) and (
-                    level(user, world) >= 3 or (user is not None and author == user)
+                    lvl >= 3 or (lvl >= 2 and user is not None and rec["author"] == user)
                 )
                 with transaction.atomic():
                     response = send(

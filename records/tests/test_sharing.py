@@ -376,3 +376,117 @@ def test_admin_shows_and_edits_a_records_object_permissions(rows, client, people
     )
     assert response.status_code == 302
     assert client_of("outsider").get("/api/v1/sales/record/mine").status_code == 403
+
+
+# --- contract §7: a share never turns into ownership; sharing needs the author right now ------
+
+
+def snapshot(record_id):
+    from records.models import Record
+
+    return list(Record.objects.filter(record_id=record_id).values_list("items", "version"))
+
+
+def test_an_edit_share_may_not_take_the_record_over(rows, client_of):
+    """Issue 10, finding 4: given view+edit, sam PATCHed the owner item to his own name and
+    kept the row after the share was revoked."""
+    author, sam = client_of("author"), client_of("sam")
+    share = {"principal": "sam", "permissions": ["view", "edit"]}
+    assert send(author, "POST", "/api/v1/sales/record/mine/share", share).status_code == 200
+    before = snapshot("mine")
+    for method in ("PATCH", "POST"):
+        for body, item in (
+            ({"salesman": "sam"}, "salesman"),
+            ({"title": "b", "team": ["readers"]}, "team"),
+            ({"salesman": ["sam", "author"]}, "salesman"),
+        ):
+            response = send(sam, method, "/api/v1/sales/record/mine", body)
+            assert (response.status_code, response.json()) == (
+                403,
+                {"error": f"an edit share may not change the owner item '{item}'"},
+            )
+    assert snapshot("mine") == before
+    # the other items are his to change, and an owner item's current value may be sent back
+    response = send(sam, "PATCH", "/api/v1/sales/record/mine", {"title": "b", "salesman": None})
+    assert response.status_code == 200
+    # revoked: nothing is left, as for any record he does not own
+    assert send(author, "DELETE", "/api/v1/sales/record/mine/share", share).status_code == 200
+    assert listed(sam) == ["by-group", "by-mail"]
+    assert sam.get("/api/v1/sales/record/mine").status_code == 404
+    for method, body, action in (("PATCH", {"title": "c"}, "edit"), ("DELETE", None, "delete")):
+        response = send(sam, method, "/api/v1/sales/record/mine", body)  # a reader: the app's 403
+        assert (response.status_code, response.json()) == (
+            403,
+            {"error": f"you may not {action} records of app 'sales'"},
+        )
+    assert sam.get("/apps/sales/records/mine/").status_code == 404
+    assert snapshot("mine")[0][0]["title"] == "b"
+
+
+def test_those_who_own_a_record_may_hand_it_on(rows, client_of, make_record, people):
+    make_record("sales", "theirs", {"title": "t"}, author=people["author2"])
+    response = send(
+        client_of("author2"), "PATCH", "/api/v1/sales/record/theirs", {"salesman": "sam"}
+    )
+    assert response.status_code == 200  # an author who owns it
+    response = send(client_of("editor"), "PATCH", "/api/v1/sales/record/by-mail", {"team": "x"})
+    assert response.status_code == 200  # an editor
+
+
+DEAL = "elements:\n  title: TEXT\n  salesman: TEXT\n"
+
+
+def test_an_edit_share_may_not_take_the_record_over_through_its_form(rls_site, client_of, people):
+    from blocks.loader import current_site
+    from records import store
+
+    rls_site.write("apps/sales/blocks/deal.yaml", DEAL)
+    app = current_site().apps["sales"]
+    store.record_create(
+        app=app,
+        items={"title": "a", "salesman": "author"},
+        record_id="deal",
+        user=people["author"],
+        block=app.blocks["deal"],
+    )
+    share = {"principal": "outsider", "permissions": ["view", "edit"]}  # no right in the app
+    assert send(client_of("author"), "POST", "/api/v1/sales/record/deal/share", share).json() == {
+        "success": "shared"
+    }
+    outsider, before = client_of("outsider"), snapshot("deal")
+    form = {"_save": "1", "title": "b", "salesman": "outsider"}
+    response = outsider.post("/apps/sales/records/deal/edit/", form)
+    assert response.status_code == 403
+    assert snapshot("deal") == before
+    response = outsider.post("/apps/sales/records/deal/edit/", {**form, "salesman": "author"})
+    assert (response.status_code, snapshot("deal")[0][0]["title"]) == (302, "b")
+
+
+@pytest.mark.parametrize("still_reader", [True, False])
+def test_a_demoted_author_may_no_longer_share(rows, rls_site, client_of, still_reader):
+    """Issue 10, finding 5: an author who lost the author right shared their record with
+    themselves (edit, delete) and with a user with no right in the app, and both PATCHed it."""
+    author = client_of("author")
+    early = {"principal": "sam", "permissions": ["view"]}
+    assert send(author, "POST", "/api/v1/sales/record/mine/share", early).status_code == 200
+    # settings.yaml edited: the group `authors` now holds the reader right only, or none
+    readers = "reader: [readers, authors]" if still_reader else "reader: [readers]"
+    rls_site.write(
+        "apps/sales/settings.yaml",
+        RLS_ACL.replace("reader: [readers]", readers).replace("author: [authors]", "author: []"),
+    )
+    shares = list(RecordUserShare.objects.values_list("pk", flat=True))
+    for principal in ("author", "outsider", "sam"):
+        body = {"principal": principal, "permissions": ["view", "edit", "delete"]}
+        for method in ("POST", "DELETE"):
+            response = send(author, method, "/api/v1/sales/record/mine/share", body)
+            assert (response.status_code, response.json()) == (
+                403,
+                {"error": "you may not share records of app 'sales'"},
+            )
+    assert list(RecordUserShare.objects.values_list("pk", flat=True)) == shares
+    for who in ("author", "outsider"):
+        response = send(client_of(who), "PATCH", "/api/v1/sales/record/mine", {"title": "x"})
+        assert response.status_code in (403, 404)
+    # the share made while they held the right stays
+    assert client_of("sam").get("/api/v1/sales/record/mine").status_code == 200

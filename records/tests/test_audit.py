@@ -1,0 +1,185 @@
+"""Security events of records in the audit trail (issue 10): shares granted and revoked, and
+each 401/403/404 a record route of the API or of the HTML answers (who, what, from where)."""
+
+import json
+
+import pytest
+
+from accounts.models import SecurityEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def send(client, method, path, body=None):
+    data = json.dumps(body) if body is not None else ""
+    return client.generic(method, path, data, content_type="application/json")
+
+
+def events():
+    return list(
+        SecurityEvent.objects.order_by("id").values_list(
+            "kind", "username", "address", "target", "status", "detail"
+        )
+    )
+
+
+@pytest.fixture
+def mine(make_record, users, settings):
+    settings.TRUSTED_PROXIES = []
+    return make_record("sales", "mine", {"title": "a"}, author=users["author"])
+
+
+def test_shares_granted_and_revoked_are_recorded(api, mine):
+    author = api("author")
+    body = {"principal": "stranger", "permissions": ["view", "edit"]}
+    assert send(author, "POST", "/api/v1/sales/record/mine/share", body).status_code == 200
+    body = {"principal": "stranger", "permissions": ["edit"]}
+    assert send(author, "DELETE", "/api/v1/sales/record/mine/share", body).status_code == 200
+    assert events() == [
+        ("share_granted", "author", "127.0.0.1", "sales/mine", None, "stranger: view, edit"),
+        ("share_revoked", "author", "127.0.0.1", "sales/mine", None, "stranger: edit"),
+    ]
+    assert SecurityEvent.objects.filter(user__username="author").count() == 2
+
+
+def test_a_share_refused_is_recorded_and_grants_nothing(api, mine):
+    body = {"principal": "stranger", "permissions": ["view"]}
+    assert send(api("author2"), "POST", "/api/v1/sales/record/mine/share", body).status_code == 403
+    assert events() == [
+        (
+            "access_refused",
+            "author2",
+            "127.0.0.1",
+            "sales/mine",
+            403,
+            "POST: you may not share records of app 'sales'",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "status", "target", "detail"),
+    [
+        (
+            None,
+            "GET",
+            "/api/v1/sales/record/mine",
+            401,
+            "sales/mine",
+            "GET: authentication required to view records of app 'sales'",
+        ),
+        (
+            "stranger",
+            "GET",
+            "/api/v1/sales/records",
+            403,
+            "sales/*",
+            "GET: you may not view records of app 'sales'",
+        ),
+        (
+            "reader",
+            "PATCH",
+            "/api/v1/sales/record/mine",
+            403,
+            "sales/mine",
+            "PATCH: you may not edit records of app 'sales'",
+        ),
+        (
+            "reader",
+            "POST",
+            "/api/v1/sales",
+            403,
+            "sales/*",
+            "POST: you may not create records of app 'sales'",
+        ),
+        (
+            "editor",
+            "GET",
+            "/api/v1/sales/record/no-such",
+            404,
+            "sales/no-such",
+            "GET: no record 'no-such' in app 'sales'",
+        ),
+        ("editor", "POST", "/api/v1/nope/search", 404, "nope/*", "POST: no app 'nope'"),
+    ],
+)
+def test_api_refusals_on_records_are_recorded(api, mine, who, method, path, status, target, detail):
+    response = send(api(who), method, path, {"title": "x"} if method != "GET" else None)
+    assert response.status_code == status
+    assert events() == [("access_refused", who or "", "127.0.0.1", target, status, detail)]
+
+
+def test_answers_that_are_no_refusals_are_not_recorded(api, mine):
+    editor = api("editor")
+    assert editor.get("/api/v1/sales/record/mine").status_code == 200
+    assert send(editor, "PATCH", "/api/v1/sales/record/mine", {"_x": 1}).status_code == 400
+    assert editor.get("/api/v1/sales/blocks/nope").status_code == 404  # not a record route
+    assert editor.get("/apps/sales/records/mine/").status_code == 200
+    assert events() == []
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "status"),
+    [
+        (None, "/apps/sales/records/mine/", 401),  # redirected to the login page
+        ("stranger", "/apps/sales/records/mine/", 403),
+        ("reader", "/apps/sales/records/mine/edit/", 403),
+        ("editor", "/apps/sales/records/no-such/", 404),
+        ("editor", "/apps/nope/records/mine/", 404),
+    ],
+)
+def test_html_refusals_on_records_are_recorded(api, mine, who, path, status):
+    response = api(who).get(path)
+    assert response.status_code == (302 if status == 401 else status)
+    target = "/".join(path.split("/")[2:5:2])
+    assert events() == [("access_refused", who or "", "127.0.0.1", target, status, f"GET {path}")]
+
+
+def test_an_owner_item_refused_on_the_form_is_recorded(api, mine, records_site, users):
+    from blocks.loader import current_site
+    from records import store
+
+    from .conftest import SALES_ACL
+
+    records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [salesman]\n")
+    records_site.write("apps/sales/blocks/deal.yaml", "elements:\n  salesman: TEXT\n")
+    app = current_site().apps["sales"]
+    store.record_create(
+        app=app, items={}, record_id="d", user=users["author"], block=app.blocks["deal"]
+    )
+    body = {"principal": "reader", "permissions": ["view", "edit"]}
+    assert send(api("author"), "POST", "/api/v1/sales/record/d/share", body).status_code == 200
+    response = api("reader").post(
+        "/apps/sales/records/d/edit/", {"_save": "1", "salesman": "reader"}
+    )
+    assert response.status_code == 403
+    assert events()[-1] == (
+        "access_refused",
+        "reader",
+        "127.0.0.1",
+        "sales/d",
+        403,
+        "POST /apps/sales/records/d/edit/: an edit share may not change the owner item 'salesman'",
+    )
+
+
+def test_shares_set_in_the_admin_are_recorded(client, users, mine):
+    from django.contrib.auth.models import Group
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=users["root"], name="phone", confirmed=True)
+    client.force_login(users["root"])
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    guests = Group.objects.create(name="guests")
+    page = f"/admin/records/record/{mine.pk}/permissions/group-manage/{guests.pk}/"
+    assert client.post(page, {"permissions": ["view_record", "change_record"]}).status_code == 302
+    assert client.post(page, {"permissions": ["view_record"]}).status_code == 302
+    page = f"/admin/records/record/{mine.pk}/permissions/user-manage/{users['reader'].pk}/"
+    assert client.post(page, {"permissions": ["delete_record"]}).status_code == 302
+    assert [e[:2] + e[3:] for e in events()] == [
+        ("share_granted", "root", "sales/mine", None, "guests: view, edit (in the admin)"),
+        ("share_revoked", "root", "sales/mine", None, "guests: edit (in the admin)"),
+        ("share_granted", "root", "sales/mine", None, "reader: delete (in the admin)"),
+    ]
