@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
-from blocks.loader import current_site
+from blocks.site.loader import current_site
 
 from . import audit, names, network, otp, passwords
 

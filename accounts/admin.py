@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.forms import ModelForm
 
 from . import names
-from .models import SecurityEvent
+from .models import ApiToken, SecurityEvent
 
 
 @admin.register(SecurityEvent)
@@ -88,3 +88,14 @@ class UserAdmin(NameCheckedAdmin, auth_admin.UserAdmin):
 @admin.register(Group)
 class GroupAdmin(NameCheckedAdmin, auth_admin.GroupAdmin):
     form = GroupForm
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "name", "user", "created", "last_used")
+    search_fields = ("user__username", "name", "prefix")
+    readonly_fields = ("user", "name", "prefix", "created", "last_used")
+    exclude = ("key_hash",)
+
+    def has_add_permission(self, request):
+        return False  # a token is shown once when made: on the account page or create_api_token

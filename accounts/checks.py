@@ -10,7 +10,8 @@ import yaml
 from django.conf import settings
 from django.core import checks
 
-from blocks.spec import Problem
+from blocks.site.loader import current_site, site_dir
+from blocks.site.spec import Problem
 
 SETTINGS_FILE = "settings.yaml"
 
@@ -20,8 +21,6 @@ def missing_provider_keys() -> list[Problem]:
 
     settings.yaml:4: provider 'google' has no keys: set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET; it is left off the login page
     """
-    from blocks.loader import current_site
-
     found = []
     configured = getattr(settings, "SOCIALACCOUNT_PROVIDERS", {})
     for name in current_site().settings.providers:
@@ -45,8 +44,6 @@ def missing_provider_keys() -> list[Problem]:
 
 def _providers_line() -> int:
     """The line of `auth.providers` in settings.yaml (1 when it cannot be found)."""
-    from blocks.loader import site_dir
-
     try:
         text = (site_dir() / SETTINGS_FILE).read_text(encoding="utf-8")
         root = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -1,11 +1,11 @@
-"""Who the visitor is, for the permission core: `who_for(user)` -> `records.acl.Who`."""
+"""Who the visitor is, for the permission core: `who_for(user)` -> `blocks.site.acl.Who`."""
 
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
-from records.acl import ANONYMOUS, Who
+from blocks.site.acl import ANONYMOUS, Who
 
 
 def who_for(user) -> Who:

@@ -20,7 +20,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from blocks.loader import current_site
+from blocks.site.loader import current_site
 
 from . import otp
 

@@ -40,3 +40,30 @@ class SecurityEvent(models.Model):
     def __str__(self) -> str:
         who = self.username or "anonymous"
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()}: {who} from {self.address}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only the SHA-256 of the token is stored: the token is shown once.
+
+    Tokens are random and long, so a fast hash is enough; the password hasher would cost
+    about 0.2 s per request (STYLE.md section 4).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True, default="")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        max_length=16, editable=False, help_text="The token's first characters."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = "API token"
+        db_table = "records_apitoken"  # made by records before tokens moved here
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or 'unnamed'}) of {self.user}"

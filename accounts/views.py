@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 
-from blocks.loader import current_site
-from records import tokens
+from accounts import tokens
+from blocks.site.loader import current_site
 
 from . import invites, otp
 from .adapter import SecondFactorStage

@@ -1,3 +1,5 @@
+"""The `blocks` app: wires the site model's checks and the page layer's block runner."""
+
 from django.apps import AppConfig
 
 
@@ -7,6 +9,9 @@ class BlocksConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        from . import checks as site_checks
+        from blocks.pages.hooks import PageBlockRunner
+        from blocks.site import checks as site_checks
+        from records import hooks
 
         checks.register(site_checks.site_problems)
+        hooks.register(PageBlockRunner())

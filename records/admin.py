@@ -15,11 +15,11 @@ from guardian.admin import GuardedModelAdmin
 from guardian.shortcuts import get_group_perms, get_user_perms
 
 from accounts import audit
-from blocks import code
-from blocks.loader import current_site
+from blocks.site import code
+from blocks.site.loader import current_site
 
 from . import store
-from .models import ApiToken, Record
+from .models import Record
 from .ownership import sharing
 
 
@@ -108,14 +108,3 @@ class RecordAdmin(GuardedModelAdmin):
                 request, f"No record was deleted: on_delete failed: {exc}", messages.ERROR
             )
             return None
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "name", "user", "created", "last_used")
-    search_fields = ("user__username", "name", "prefix")
-    readonly_fields = ("user", "name", "prefix", "created", "last_used")
-    exclude = ("key_hash",)
-
-    def has_add_permission(self, request):
-        return False  # a token is shown once when made: on the account page or create_api_token

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 
 from django.db import transaction
 
-from blocks.spec import AppSpec
+from blocks.site.spec import AppSpec
 
 from .models import IndexEntry, IndexText, Record
 from .query import FIELD, TEXT, IndexSpec, words_of

@@ -1,7 +1,7 @@
-"""Records and API tokens: the tables of the `records` app.
+"""Records: the tables of the `records` app.
 
-Models hold data and no business rules: every write goes through `records.store` (records)
-or `records.tokens` (API tokens), every read of records through `records.selectors`.
+Models hold data and no business rules: every write goes through `records.store`, every read
+through `records.selectors`. (API tokens are credentials: accounts.models.ApiToken.)
 """
 
 from __future__ import annotations
@@ -57,32 +57,6 @@ class Record(models.Model):
             "records.Record.etag", f"{self.pk}\n{self.app_id}\n{self.record_id}\n{self.version}"
         )
         return f'"{mac.hexdigest()[:24]}"'
-
-
-class ApiToken(models.Model):
-    """A personal API token. Only the SHA-256 of the token is stored: the token is shown once.
-
-    Tokens are random and long, so a fast hash is enough; the password hasher would cost
-    about 0.2 s per request (STYLE.md section 4).
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    name = models.CharField(max_length=100, blank=True, default="")
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(
-        max_length=16, editable=False, help_text="The token's first characters."
-    )
-    created = models.DateTimeField(auto_now_add=True)
-    last_used = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created", "-id"]
-        verbose_name = "API token"
-
-    def __str__(self) -> str:
-        return f"{self.prefix}… ({self.name or 'unnamed'}) of {self.user}"
 
 
 class IndexEntry(models.Model):

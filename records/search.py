@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from blocks.spec import AppSpec
+from blocks.site.spec import AppSpec
 
 from .api.errors import BadRequest
 from .indexing import index_specs

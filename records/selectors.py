@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from blocks.spec import AppSpec
+from blocks.site.acl import Access, RecordFacts, owner_values
+from blocks.site.spec import AppSpec
 
-from .acl import Access, RecordFacts, owner_values
 from .api.errors import BadRequest
 from .models import Record
 from .ownership import owners
@@ -77,7 +77,7 @@ def facts_for(record: Record, access: Access) -> RecordFacts:
 def readable_q(access: Access) -> Q:
     """Row-level security as one filter: the records of an app this visitor may read.
 
-    `access.row_filter` (records/acl.py) says which owner keys count; the owner table
+    `access.row_filter` (blocks/site/acl.py) says which owner keys count; the owner table
     (records/ownership) holds each record's keys: its author, its owner items' values and
     its `view` shares. Editors, managers and apps without `row_owners` get an empty Q.
     """

@@ -11,7 +11,7 @@ live in one place:
 - `If-Match` is checked against the row locked for the write (412 when stale);
 - an owner item holds at most `MAX_OWNER_VALUES` values (400), and the owner items a visitor
   may not change (`acl.Access.fixed_owner_items`) are compared under that lock (403).
-Errors of site code come back as `blocks.code.BlockCodeError` naming `path:line`.
+Errors of site code come back as `blocks.site.code.BlockCodeError` naming `path:line`.
 """
 
 from __future__ import annotations
@@ -25,16 +25,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from blocks import code
-from blocks.loader import current_site
-from blocks.render import run
-from blocks.spec import AppSpec, BlockSpec, Problem
+from blocks.site import acl, code
+from blocks.site.spec import AppSpec, BlockSpec, Problem
 
-from . import acl, indexing
-from .api.errors import BadRequest, Conflict, Forbidden, PreconditionFailed
+from . import hooks, indexing
+from .api.errors import BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed
 from .models import Record
 from .ownership import owners
-from .selectors import app_records, check_record_id
+from .selectors import RECORD_ID_RULE, app_records, check_record_id, is_valid_record_id
 
 MAX_SUFFIX_TRIES = 1000
 MAX_OWNER_VALUES = 100  # values of one owner item: each is a row of the owner table
@@ -118,19 +116,13 @@ def block_stamp(items: dict) -> str:
 # --- block code -----------------------------------------------------------------------------
 
 
-def block_context(*, app: AppSpec, block: BlockSpec, request, handle):
-    from blocks.context import BlockContext
+def block_context(*, app: AppSpec, block: BlockSpec, request, record: Record | None, items: dict):
+    """The `context` of block code run for `record` (None while creating) holding `items`."""
+    return hooks.runner().context(app=app, block=block, request=request, record=record, items=items)
 
-    site = current_site()
-    if block.is_broken:
-        raise code.BlockCodeError(block.problems[0])
-    return BlockContext(
-        request=request,
-        site=site,
-        block=block,
-        record=handle,
-        params=None if request is not None else {},
-    )
+
+def run(ctx, function, name: str):
+    return hooks.runner().run(ctx, function, name)
 
 
 def run_formulas(ctx, block: BlockSpec, items: dict, *, creating: bool) -> None:
@@ -160,8 +152,6 @@ def hook_record_id(ctx, block: BlockSpec) -> str | None:
     value = run(ctx, function, "record_id")
     if value is None:
         return None
-    from .selectors import RECORD_ID_RULE, is_valid_record_id
-
     if not is_valid_record_id(value):
         raise code.BlockCodeError(
             Problem(
@@ -171,12 +161,6 @@ def hook_record_id(ctx, block: BlockSpec) -> str | None:
             )
         )
     return value
-
-
-def _handle(*, app: AppSpec, record: Record | None, items: dict, request):
-    from .blockapi import RecordHandle
-
-    return RecordHandle(app=app, record=record, items=items, request=request)
 
 
 # --- services -------------------------------------------------------------------------------
@@ -203,7 +187,8 @@ def record_create(
             app=app,
             block=block,
             request=request,
-            handle=_handle(app=app, record=None, items=items, request=request),
+            record=None,
+            items=items,
         )
         if record_id is None:
             record_id = hook_record_id(ctx, block)
@@ -260,8 +245,6 @@ def record_save(
     with transaction.atomic():
         locked = Record.objects.select_for_update().filter(pk=record.pk).first()
         if locked is None:
-            from .api.errors import NotFound
-
             raise NotFound(f"no record '{record.record_id}' in app '{app.id}'")
         check_if_match(locked, if_match)
         refused = acl.changed_owner_item(locked.items, items, fixed)
@@ -273,7 +256,8 @@ def record_save(
                 app=app,
                 block=block,
                 request=request,
-                handle=_handle(app=app, record=locked, items=merged, request=request),
+                record=locked,
+                items=merged,
             )
             run_formulas(ctx, block, merged, creating=False)
             merged["block"] = block.id
@@ -298,7 +282,8 @@ def run_on_delete(*, app: AppSpec | None, record: Record, request=None) -> None:
         app=app,
         block=block,
         request=request,
-        handle=_handle(app=app, record=record, items=record.items, request=request),
+        record=record,
+        items=record.items,
     )
     run(ctx, block.function("on_delete"), "on_delete")
 
@@ -338,7 +323,8 @@ def run_on_save(*, app: AppSpec, block: BlockSpec, record: Record, request) -> s
         app=app,
         block=block,
         request=request,
-        handle=_handle(app=app, record=record, items=dict(record.items), request=request),
+        record=record,
+        items=dict(record.items),
     )
     target = run(ctx, function, "on_save")
     return target if isinstance(target, str) and target else None

@@ -71,7 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "blocks.middleware.OneSitePerRequestMiddleware",
+    "blocks.pages.middleware.OneSitePerRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,7 +83,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "blocks.middleware.SiteGroupsMiddleware",
+    "blocks.pages.middleware.SiteGroupsMiddleware",
 ]
 
 ROOT_URLCONF = "site_config.urls"
@@ -99,7 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "blocks.context_processors.site",
+                "blocks.pages.context_processors.site",
             ],
         },
     },

@@ -3,8 +3,8 @@
 import pytest
 from django.test import Client
 
-from records import tokens
-from records.models import ApiToken
+from accounts import tokens
+from accounts.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 

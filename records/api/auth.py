@@ -14,8 +14,7 @@ import binascii
 
 from django.middleware.csrf import CsrfViewMiddleware
 
-from accounts import audit, otp, passwords
-from records import tokens
+from accounts import audit, otp, passwords, tokens
 
 from .errors import Forbidden, TooManyRequests, Unauthorized
 

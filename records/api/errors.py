@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 
-from records.acl import Verdict
+from blocks.site.acl import Verdict
 
 WWW_AUTHENTICATE = 'Basic realm="api", Bearer realm="api"'
 

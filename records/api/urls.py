@@ -1,10 +1,9 @@
-"""/api/v1/...: a trailing slash is accepted everywhere; anything else answers JSON 404."""
+"""/api/v1/...: the record routes. A trailing slash is accepted everywhere; `fallback` answers
+JSON 404 for anything else. The whole URLconf is assembled by blocks.pages.api_urls."""
 
 from django.urls import re_path
 
 from . import views
-
-app_name = "api"
 
 APP = r"^(?P<app_id>[^/]+)"
 
@@ -16,11 +15,7 @@ urlpatterns = [
     re_path(APP + r"/record/(?P<record_id>.+?)/?$", views.record_view, name="record"),
     re_path(APP + r"/search/?$", views.search_view, name="search"),
     re_path(APP + r"/refresh/?$", views.refresh_view, name="refresh"),
-    re_path(APP + r"/blocks/(?P<block_id>[^/]+)/?$", views.block_view, name="block"),
-    re_path(
-        APP + r"/blocks/(?P<block_id>[^/]+)/(?P<element_id>[^/]+)/?$",
-        views.element_view,
-        name="element",
-    ),
-    re_path(r"^(?P<rest>.*)$", views.not_found),
+    # The page layer adds the routes of blocks (blocks.pages.api_urls), then `fallback`.
 ]
+
+fallback = re_path(r"^(?P<rest>.*)$", views.not_found)

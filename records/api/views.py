@@ -2,7 +2,7 @@
 
 Each route is a table of method handlers wrapped by `endpoint()`, which answers 405 for other
 methods, authenticates (api/auth.py), checks CSRF for cookie-authenticated writes and turns
-every `ApiError` into `{"error": ...}`. Permission questions go to the core (records/acl.py)
+every `ApiError` into `{"error": ...}`. Permission questions go to the core (blocks/site/acl.py)
 through `deny()`; reads go through records/selectors.py and writes through records/store.py.
 """
 
@@ -18,19 +18,17 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import audit
 from accounts.identity import who_for
-from blocks import code
-from blocks.context import BlockContext
-from blocks.loader import current_site
-from blocks.render import element_value, run
-from blocks.spec import AppSpec, BlockSpec, Site
+from blocks.site import code
+from blocks.site.acl import Access, Verdict, access_for
+from blocks.site.loader import current_site
+from blocks.site.spec import AppSpec, Site
 
 from .. import selectors, store
-from ..acl import Access, Verdict, access_for, can_see
-from ..blockapi import api_path
 from ..models import Record
 from ..ownership import sharing
 from . import auth
@@ -50,6 +48,10 @@ from .errors import (
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset")
 MAX_BULK_RECORDS = 10_000  # records per bulk create (contract §7 "Size and load")
 MAX_OFFSET = 2**62  # offset + limit must still fit a 64-bit SQL integer
+
+
+def api_path(app_id: str, record_id: str) -> str:
+    return f"{reverse('api:app', kwargs={'app_id': app_id})}/record/{record_id}"
 
 
 # --- plumbing ------------------------------------------------------------------------------
@@ -539,70 +541,6 @@ def refresh(request, app_id):
     return JsonResponse({"success": "refresh", "indexes": indexes})
 
 
-# --- /blocks/<block>[/<element>] -------------------------------------------------------------
-
-
-def visible_block(c: Call, block_id: str) -> BlockSpec:
-    block = c.app.blocks.get(block_id)
-    if block is None:
-        raise NotFound(f"no block '{block_id}' in app '{c.app.id}'")
-    verdict = can_see(block.view_permission, who_for(c.request.user))
-    if verdict is Verdict.LOGIN:
-        raise Unauthorized(f"authentication required to see block '{block.key}'")
-    if verdict is not Verdict.ALLOW:
-        raise Forbidden(f"you may not see block '{block.key}'")
-    return block
-
-
-def element_json(element) -> dict:
-    found = {"type": element.type, "label": element.label}
-    if element.is_input:
-        found["mode"] = element.mode
-        if element.index_type:
-            found["index_type"] = element.index_type
-    return found
-
-
-def block_info(request, app_id, block_id):
-    c = call_for(request, app_id)
-    block = visible_block(c, block_id)
-    return JsonResponse(
-        {
-            "id": block.id,
-            "title": block.title,
-            "elements": {element.id: element_json(element) for element in block.elements},
-        }
-    )
-
-
-def element_call(request, app_id, block_id, element_id):
-    c = call_for(request, app_id)
-    block = visible_block(c, block_id)
-    element = block.element(element_id)
-    if element is None:
-        raise NotFound(f"no element '{element_id}' in block '{block.key}'")
-    if element.type == "ACTION" and request.method != "POST":
-        raise MethodNotAllowed(request.method, ["POST"])
-    if request.method == "POST" and request.content_type == "application/json":
-        body = read_json(request, default={})
-        if not isinstance(body, dict):
-            raise BadRequest(
-                f"the body must be a JSON object of parameters, found {json_type(body)}"
-            )
-    if block.is_broken:
-        raise code.BlockCodeError(block.problems[0])
-    ctx = BlockContext(request=request, site=c.site, block=block)
-    hook = block.function("on_display")
-    if hook is not None and element.type != "ACTION":
-        run(ctx, hook, "on_display")
-    value = element_value(ctx, element)
-    try:
-        value = store.json_value(value, "value")
-    except TypeError:
-        value = str(value)
-    return JsonResponse(value, safe=False)
-
-
 @csrf_exempt
 def not_found(request, rest=""):
     return error_response(NotFound(f"no API route /api/v1/{rest}"))
@@ -616,5 +554,3 @@ record_view = endpoint(
 share_view = endpoint(POST=record_share, DELETE=record_share)
 search_view = endpoint(POST=search)
 refresh_view = endpoint(POST=refresh)
-block_view = endpoint(GET=block_info)
-element_view = endpoint(GET=element_call, POST=element_call)

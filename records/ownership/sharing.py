@@ -12,6 +12,8 @@ user or group taking the old name gets nothing.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -19,7 +21,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts import audit
 from accounts.identity import users_named_by_email
-from records import acl
+from blocks.site import acl
 from records.api.errors import BadRequest
 from records.models import Record
 
@@ -50,8 +52,6 @@ def shared_with(record: Record, who: acl.Who) -> frozenset[str]:
 
 
 def _shown(value) -> str:
-    import json
-
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= 60 else text[:60] + "…"
 

@@ -120,7 +120,7 @@ def bearer(token) -> dict:
 @pytest.fixture
 def make_record(records_site):
     """make_record("sales", "r1", {"title": "x"}, author=user) -> a Record, through the store."""
-    from blocks.loader import current_site
+    from blocks.site.loader import current_site
     from records import store
 
     def make(app_id, record_id, items=None, author=None):

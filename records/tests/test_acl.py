@@ -1,8 +1,8 @@
-"""The permission core (records/acl.py): pure, no database."""
+"""The permission core (blocks/site/acl.py): pure, no database."""
 
 import pytest
 
-from records.acl import (
+from blocks.site.acl import (
     ANONYMOUS,
     AclRules,
     RecordFacts,

@@ -30,12 +30,12 @@ def test_admin_lists_filters_and_searches_records(staff_client, make_record):
 
 
 def test_admin_token_list_never_shows_the_hash(staff_client, users):
-    from records.tokens import create_token
+    from accounts.tokens import create_token
 
     token, raw = create_token(users["reader"], name="ci")
-    html = staff_client.get("/admin/records/apitoken/").content.decode()
+    html = staff_client.get("/admin/accounts/apitoken/").content.decode()
     assert token.prefix in html
-    html = staff_client.get(f"/admin/records/apitoken/{token.pk}/change/").content.decode()
+    html = staff_client.get(f"/admin/accounts/apitoken/{token.pk}/change/").content.decode()
     assert token.key_hash not in html and raw not in html
 
 
@@ -48,7 +48,7 @@ def test_admin_refuses_non_staff(client_for, users, records_site):
 
 
 def on_delete_calls():
-    from blocks.loader import current_site
+    from blocks.site.loader import current_site
 
     return current_site().block("sales", "order").code.CALLS
 
@@ -57,7 +57,7 @@ def on_delete_calls():
 def ordered(records_site, users):
     """Two records saved through the block `order` (its on_delete records its calls), one
     shared, so that the owner and share rows are there to go too."""
-    from blocks.loader import current_site
+    from blocks.site.loader import current_site
     from records import store
     from records.ownership import sharing
 

@@ -136,7 +136,7 @@ def test_html_refusals_on_records_are_recorded(api, mine, who, path, status):
 
 
 def test_an_owner_item_refused_on_the_form_is_recorded(api, mine, records_site, users):
-    from blocks.loader import current_site
+    from blocks.site.loader import current_site
     from records import store
 
     from .conftest import SALES_ACL

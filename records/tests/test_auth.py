@@ -7,8 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from records import tokens
-from records.models import ApiToken, Record
+from accounts import tokens
+from accounts.models import ApiToken
+from records.models import Record
 
 from .conftest import PASSWORD, basic, bearer
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from blocks.loader import current_site
+from blocks.site.loader import current_site
 from records.models import Record
 
 pytestmark = pytest.mark.django_db

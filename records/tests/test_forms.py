@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from blocks.loader import current_site
+from blocks.site.loader import current_site
 from records.models import Record
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from blocks.loader import current_site
+from blocks.site.loader import current_site
 from records.models import IndexEntry, IndexText, Record
 
 pytestmark = pytest.mark.django_db

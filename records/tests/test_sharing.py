@@ -437,7 +437,7 @@ DEAL = "elements:\n  title: TEXT\n  salesman: TEXT\n"
 
 
 def test_an_edit_share_may_not_take_the_record_over_through_its_form(rls_site, client_of, people):
-    from blocks.loader import current_site
+    from blocks.site.loader import current_site
     from records import store
 
     rls_site.write("apps/sales/blocks/deal.yaml", DEAL)

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from accounts.tests.test_flows import signup
-from blocks.loader import current_site
+from blocks.site.loader import current_site
 from records import store
 from records.ownership import sharing
 

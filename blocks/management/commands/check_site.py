@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.checks import missing_provider_keys
-from blocks.loader import current_site
+from blocks.site.loader import current_site
 
 
 class Command(BaseCommand):

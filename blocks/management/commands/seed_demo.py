@@ -3,8 +3,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from blocks.loader import current_site
-from blocks.middleware import ensure_groups
+from blocks.pages.middleware import ensure_groups
+from blocks.site.loader import current_site
+from records import selectors, store
 
 DEMO_USERS = [
     # username, password, groups, superuser
@@ -53,8 +54,6 @@ class Command(BaseCommand):
     def seed_sales(self):
         """A few sales owned by alice (author, group members, role leads) and bob (author,
         salesman by name and by e-mail); created once, left alone afterwards."""
-        from records import selectors, store
-
         app = current_site().apps.get("sales")
         if app is None:
             return

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from blocks.loader import current_site
+from blocks.site.loader import current_site
 from records import store
 
 BAR_WIDTH = 30

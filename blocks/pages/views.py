@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
     HttpResponse,
@@ -19,27 +17,15 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.identity import who_for
 from accounts.redirects import safe_next
-from records.acl import Verdict, can_see
+from blocks.site import code
+from blocks.site.acl import can_see
+from blocks.site.loader import current_site
+from blocks.site.spec import Problem
 
-from . import code
 from .context import BlockContext
-from .loader import current_site
+from .forms import submit_record_form
 from .render import block_url, element_value, error_box, missing_block_box, render_block, run
-from .spec import Problem
-
-
-def deny(request, verdict: Verdict):
-    """The one place an HTML route turns a refusal into a response."""
-    if verdict is Verdict.LOGIN:
-        if request.htmx:
-            # A background post would follow the redirect and swap the login page into the block.
-            return HttpResponseClientRedirect(
-                redirect_to_login(request.htmx.current_url_abs_path or "/").url
-            )
-        return redirect_to_login(request.get_full_path())
-    if verdict is Verdict.FORBID:
-        raise PermissionDenied("You may not see this.")
-    raise Http404
+from .responses import deny, respond_block
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -90,17 +76,8 @@ def show_block(request, site, block):
     return respond_block(request, block, render_block(ctx, next_url=safe_next(request)))
 
 
-def respond_block(request, block, html, *, status: int = 200):
-    """A block's HTML (or its error box) alone: bare for htmx, inside the site chrome otherwise."""
-    if request.htmx:
-        return HttpResponse(html, status=status)
-    return render(request, "block.html", {"block_spec": block, "html": html}, status=status)
-
-
 def submit_block(request, site, block):
     if "_save" in request.POST or "_delete" in request.POST:
-        from records.forms import submit_record_form
-
         return submit_record_form(request, site, block)
     action = next((e for e in block.elements if e.type == "ACTION" and e.id in request.POST), None)
     if action is None:

@@ -1,7 +1,6 @@
 from accounts.identity import who_for
-from records.acl import can_see
-
-from .loader import current_site
+from blocks.site.acl import can_see
+from blocks.site.loader import current_site
 
 
 def site(request):

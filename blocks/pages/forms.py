@@ -1,7 +1,7 @@
 """Blocks as forms: input elements parsed and checked, then saved through records.store.
 
 `submit_record_form()` answers `_save` (and `_delete`) posted to a block's own route;
-records/views.py answers them at the record routes. A bad number or date re-renders the form
+blocks/pages/record_views.py answers them at the record routes. A bad number or date re-renders the form
 with the message beside the field, and nothing is saved.
 """
 
@@ -10,21 +10,20 @@ from __future__ import annotations
 import math
 import re
 
-from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.identity import who_for
 from accounts.redirects import safe_next
-from blocks import code
-from blocks.context import BlockContext
-from blocks.render import FormState, error_box, render_block
-from blocks.spec import BlockSpec, Element
-from blocks.views import deny, respond_block
+from blocks.pages.context import BlockContext
+from blocks.pages.render import FormState, error_box, render_block
+from blocks.site import acl, code
+from blocks.site.spec import BlockSpec, Element
+from records import store
 
-from . import acl, store
-from .blockapi import RecordHandle
+from .context import RecordHandle
+from .responses import deny, go, respond_block
 
 INTEGER = re.compile(r"[+-]?\d{1,18}\Z")
 
@@ -84,10 +83,6 @@ def read_form(block: BlockSpec, post) -> tuple[dict, dict, dict]:
         except InvalidValue as exc:
             errors[element.id] = str(exc)
     return values, items, errors
-
-
-def go(request, url: str):
-    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
 
 
 def code_failed(request, block: BlockSpec, exc: code.BlockCodeError, debug: bool):

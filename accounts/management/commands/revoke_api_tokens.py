@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from records.tokens import revoke_all
+from accounts.tokens import revoke_all
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import views
+from . import record_views as views
 
 app_name = "records"
 

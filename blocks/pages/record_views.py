@@ -1,7 +1,7 @@
 """The record routes (contract §3): `/apps/<app>/records/<id>/` and `.../edit/`.
 
 The same permission core as the JSON API decides; where the API answers 401 these routes
-redirect to the login page with `?next=`, 403 and 404 stay (blocks.views.deny). Every refusal
+redirect to the login page with `?next=`, 403 and 404 stay (blocks.pages.responses.deny). Every refusal
 goes through `refused()`, which writes it to the audit trail first.
 """
 
@@ -15,23 +15,23 @@ from django.http import Http404, HttpResponseBadRequest
 from accounts import audit
 from accounts.identity import who_for
 from accounts.redirects import safe_next
-from blocks import code
-from blocks.context import BlockContext
-from blocks.loader import current_site
-from blocks.render import FormState, block_url, element_value, render_block
-from blocks.views import deny, respond_block
+from blocks.pages.context import BlockContext
+from blocks.pages.render import FormState, block_url, element_value, render_block
+from blocks.site import acl, code
+from blocks.site.loader import current_site
+from records import selectors, store
+from records.api.errors import Forbidden
 
-from . import acl, selectors, store
-from .api.errors import Forbidden
-from .blockapi import RecordHandle, items_table
-from .forms import code_failed, go, read_form
+from .context import RecordHandle, items_table
+from .forms import code_failed, read_form
+from .responses import deny, go, respond_block
 
 STATUS = {acl.Verdict.LOGIN: 401, acl.Verdict.FORBID: 403, acl.Verdict.HIDE: 404}
 
 
 def refused(request, app_id: str, record_id: str, verdict: acl.Verdict, message: str = ""):
     """The one place a record route refuses: the event goes to the audit trail (status as
-    the API would answer), then blocks.views.deny answers (a 403 with `message` if given)."""
+    the API would answer), then blocks.pages.responses.deny answers (a 403 with `message` if given)."""
     audit.record(
         audit.Kind.ACCESS_REFUSED,
         request=request,

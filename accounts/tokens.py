@@ -15,8 +15,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts import audit
-
+from . import audit
 from .models import ApiToken
 
 TOKEN_PREFIX = "sbt_"  # noqa: S105 - a public marker that tells tokens apart, not a secret

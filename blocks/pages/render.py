@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.middleware.csrf import get_token
 from django.template import Context
@@ -19,11 +20,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from . import code
-from .context import BlockContext
-from .layout import template_line
-from .loader import site_dir
-from .spec import BlockSpec, Element, Problem
+from blocks.site import code
+from blocks.site.layout import template_line
+from blocks.site.loader import site_dir
+from blocks.site.spec import BlockSpec, Element, Problem
+
+if TYPE_CHECKING:  # render takes a context; the context module renders records with this one
+    from .context import BlockContext
 
 INPUT_WIDGETS = {"TEXT": "text", "NUMBER": "number", "DATETIME": "datetime-local"}
 
