@@ -14,7 +14,6 @@ import logging
 import time
 from base64 import b32encode
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -96,20 +95,6 @@ def key_text(device: TOTPDevice) -> str:
     return b32encode(device.bin_key).decode("ascii").rstrip("=")
 
 
-def otpauth_url(device: TOTPDevice, issuer: str) -> str:
-    issuer = issuer.replace(":", "")
-    label = f"{issuer}:{device.user.get_username()}"
-    params = urlencode(
-        {
-            "secret": key_text(device),
-            "algorithm": "SHA1",
-            "digits": device.digits,
-            "period": device.step,
-        }
-    )
-    return f"otpauth://totp/{quote(label)}?{params}&issuer={quote(issuer)}"
-
-
 def qr_svg(data: str) -> bytes:
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
     out = io.BytesIO()
@@ -117,12 +102,13 @@ def qr_svg(data: str) -> bytes:
     return out.getvalue()
 
 
-def start_setup(user, *, issuer: str) -> Setup:
+def start_setup(user) -> Setup:
     """The user's unconfirmed TOTP device (made once, kept until confirmed or replaced)."""
     device = TOTPDevice.objects.devices_for_user(user, confirmed=False).order_by("-id").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
-    return Setup(device=device, key=key_text(device), url=otpauth_url(device, issuer))
+    # django-otp's URL, with the site's title as its issuer (OTP_TOTP_ISSUER in settings).
+    return Setup(device=device, key=key_text(device), url=device.config_url)
 
 
 def confirm_setup(user, code: str, *, request) -> tuple[TOTPDevice, list[str]]:

@@ -79,7 +79,7 @@ def two_factor(request):
             "accounts/2fa.html",
             {"device": device, "backup_codes_left": otp.backup_codes_left(user)},
         )
-    setup = otp.start_setup(user, issuer=current_site().settings.title)
+    setup = otp.start_setup(user)
     form = SetupCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -113,7 +113,7 @@ def qr_code(request):
     """The QR code of the device being set up (never of a confirmed one)."""
     if otp.confirmed_totp(request.user) is not None:
         raise Http404("no second factor is being set up")
-    setup = otp.start_setup(request.user, issuer=current_site().settings.title)
+    setup = otp.start_setup(request.user)
     return HttpResponse(otp.qr_svg(setup.url), content_type="image/svg+xml")
 
 

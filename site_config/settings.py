@@ -157,6 +157,17 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 # Wrong second-factor codes are limited by accounts.otp (per user and per address, with a
 # message saying how long to wait) instead of django-otp's per-device back-off.
 OTP_TOTP_THROTTLE_FACTOR = 0
+
+
+def otp_issuer(device) -> str:
+    """The issuer an authenticator app shows: the site's title (settings.yaml), read when a
+    QR code is made. Settings cannot import the site model at load time, hence the import here."""
+    from blocks.site.loader import current_site
+
+    return current_site().settings.title
+
+
+OTP_TOTP_ISSUER = otp_issuer
 OTP_STATIC_THROTTLE_FACTOR = 0
 SOCIALACCOUNT_PROVIDERS = {
     "google": {

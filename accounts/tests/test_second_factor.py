@@ -1,5 +1,7 @@
 """The second factor: set-up at /accounts/2fa/, the login step, backup codes, removal."""
 
+from urllib.parse import parse_qs, unquote, urlsplit
+
 import pytest
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
@@ -58,6 +60,21 @@ def test_set_up_shows_key_and_qr_and_confirms_with_a_code(user_factory, client_f
     assert again.context["backup_codes_left"] == 10
     # The key of a confirmed device is never shown again.
     assert client.get("/accounts/2fa/qr.svg").status_code == 404
+
+
+def test_the_setup_url_names_the_site_as_issuer_and_holds_the_key(
+    user_factory, client_for, site_dir
+):
+    site_dir.write("settings.yaml", "title: 'Acme: Portal'\n")
+    client = client_for(user_factory("ann"))
+    page = client.get("/accounts/2fa/")
+    url = urlsplit(page.context["otpauth_url"])
+    query = parse_qs(url.query)
+    # The issuer is the site's title (a colon would end it early in the label, so it is dropped).
+    assert (url.scheme, url.netloc, unquote(url.path)) == ("otpauth", "totp", "/Acme Portal:ann")
+    assert query["issuer"] == ["Acme Portal"]
+    assert query["secret"] == [page.context["key"]]
+    assert (query["digits"], query["period"]) == (["6"], ["30"])
 
 
 def test_login_asks_for_the_totp_code_before_signing_in(user_factory, with_totp):
