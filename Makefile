@@ -16,7 +16,14 @@ install: $(VENV)/.installed
 browser:
 	scripts/browser.sh
 
-run: install
+# A development `.env` when there is none: a new SECRET_KEY and DEBUG=1, read by settings.py, so
+# every `manage.py` command of the README works as written in this checkout.
+.env:
+	umask 077 && printf 'SECRET_KEY=%s\nDEBUG=1\n' \
+		"$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" >$@
+	@echo "wrote $@ (a new SECRET_KEY, DEBUG=1) for development"
+
+run: install .env
 	DEBUG=1 $(PYTHON) manage.py migrate --noinput
 	DEBUG=1 $(PYTHON) manage.py seed_demo
 	DEBUG=1 $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
