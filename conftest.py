@@ -33,6 +33,15 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def static_files_without_collectstatic(settings):
+    """The production storage needs `collectstatic`'s manifest; tests/deploy runs that for real."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def site_dir(tmp_path, settings):
     folder = tmp_path / "site"

@@ -38,6 +38,30 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# HTTPS, under Django's own names (contract §7). Behind a proxy that ends TLS, set
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (docs/deploy.md).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+
+
+def proxy_ssl_header(value: list[str]) -> tuple[str, str] | None:
+    """`HTTP_X_FORWARDED_PROTO,https` -> Django's (header, value) pair; empty -> None."""
+    if not value:
+        return None
+    if len(value) != 2 or not all(part.strip() for part in value):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be HEADER,value "
+            f"(e.g. HTTP_X_FORWARDED_PROTO,https), found {','.join(value)!r}"
+        )
+    return (value[0].strip(), value[1].strip())
+
+
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env.list("SECURE_PROXY_SSL_HEADER", default=[]))
+
 # The folder holding the site: settings.yaml, pages/ and apps/.
 SITE_DIR = Path(env.str("SITE_DIR", default="") or BASE_DIR).resolve()
 
@@ -69,6 +93,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "blocks.middleware.OneSitePerRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's CSS) served by the application itself after collectstatic.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -232,7 +258,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed (gzip, brotli when installed) and cache-busted names (base.a1b2c3.css), served
+    # with a far-future expiry. With DEBUG=0 it needs `manage.py collectstatic` first.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
