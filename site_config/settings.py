@@ -91,6 +91,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # GET /health/ answers before anything else can fail it (site_config/health.py).
+    "site_config.health.HealthCheckMiddleware",
     "blocks.middleware.OneSitePerRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's CSS) served by the application itself after collectstatic.
@@ -272,6 +274,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
+        "site_config": {"handlers": ["console"], "level": LOG_LEVEL},
         "blocks": {"handlers": ["console"], "level": LOG_LEVEL},
         "records": {"handlers": ["console"], "level": LOG_LEVEL},
         "accounts": {"handlers": ["console"], "level": LOG_LEVEL},
