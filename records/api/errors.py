@@ -64,6 +64,20 @@ class PayloadTooLarge(ApiError):
     status = 413
 
 
+class ServiceUnavailable(ApiError):
+    """The database is locked past its busy timeout, or unreachable: the client may retry."""
+
+    status = 503
+    retry_after = 2  # seconds
+
+    def __init__(self, message: str = "the database is busy or unavailable; try again shortly"):
+        super().__init__(message, headers={"Retry-After": str(self.retry_after)})
+
+
+class ServerError(ApiError):
+    status = 500
+
+
 class BlockFailed(ApiError):
     """Site code (a block's .py) failed: not the client's fault, so a 500, but still JSON."""
 

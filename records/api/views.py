@@ -9,6 +9,7 @@ through `deny()`; reads go through records/selectors.py and writes through recor
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
+from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
@@ -42,9 +44,15 @@ from .errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     Unauthorized,
     error_response,
 )
+
+logger = logging.getLogger("records.api")
+
+# A locked SQLite file past its busy timeout, a PostgreSQL server restarting or out of reach.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset")
 MAX_OFFSET = 2**62  # offset + limit must still fit a 64-bit SQL integer
@@ -73,6 +81,11 @@ def endpoint(**handlers):
             app = current_site().apps.get(kwargs.get("app_id", ""))
             detail = f": {exc.problem}" if app is not None and app.debug else ""
             return error_response(BlockFailed(f"the site's block code failed{detail}"))
+        except DATABASE_UNAVAILABLE:
+            logger.warning(
+                "%s %s: database unavailable", request.method, request.path, exc_info=True
+            )
+            return error_response(ServiceUnavailable())
 
     return view
 
@@ -540,7 +553,7 @@ def element_call(request, app_id, block_id, element_id):
 
 @csrf_exempt
 def not_found(request, rest=""):
-    return error_response(NotFound(f"no API route /api/v1/{rest}"))
+    return error_response(NotFound(f"no API route {request.path}"))
 
 
 app_view = endpoint(GET=app_info, POST=app_create)
