@@ -135,6 +135,18 @@ DATABASES = {
         conn_max_age=env.int("CONN_MAX_AGE", default=0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite as a real embedded database (contract §7, "Size and load"): in WAL mode readers
+    # never wait for the writer; each transaction takes the write lock as it begins
+    # (IMMEDIATE), so concurrent writers queue for up to SQLITE_TIMEOUT seconds instead of
+    # failing with "database is locked" when a read turns into a write; whatever still fails
+    # answers 503 with Retry-After (site_config/errors.py, records/api/views.py).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("SQLITE_TIMEOUT", default=20),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -268,15 +280,29 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Plain text lines on standard error, one record each (a traceback follows its line): every
+# server error (django.request, with its traceback), the site's own loggers and warnings of
+# Django. gunicorn and systemd/journald collect standard error as it is (docs/deploy.md).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+DJANGO_LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [pid %(process)d] %(message)s"}
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "plain",
+        }
+    },
     "loggers": {
-        "site_config": {"handlers": ["console"], "level": LOG_LEVEL},
-        "blocks": {"handlers": ["console"], "level": LOG_LEVEL},
-        "records": {"handlers": ["console"], "level": LOG_LEVEL},
-        "accounts": {"handlers": ["console"], "level": LOG_LEVEL},
+        "django": {"handlers": ["stderr"], "level": DJANGO_LOG_LEVEL},
+        "site_config": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "blocks": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "records": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "accounts": {"handlers": ["stderr"], "level": LOG_LEVEL},
     },
 }
