@@ -221,6 +221,9 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# Seconds an SMTP exchange may take: a mail server that does not answer fails the sending
+# (logged, the visitor asked to try again: accounts/mail.py) instead of holding the worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # EMAIL_URL's schemes as docs/accounts.md gives them -> django-environ's scheme and the port
 # to use when the URL names none.
