@@ -133,6 +133,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env.int("CONN_MAX_AGE", default=0),
+        # A kept connection that the server dropped (a restart) is replaced before it is used.
+        conn_health_checks=env.bool("CONN_HEALTH_CHECKS", default=True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

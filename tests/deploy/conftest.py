@@ -79,7 +79,14 @@ class Server:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], log: Path, *, workers: int = 3, ready_timeout: float = 60):
+def gunicorn(
+    env: dict[str, str],
+    log: Path,
+    *,
+    workers: int = 3,
+    ready_timeout: float = 60,
+    extra_args: tuple[str, ...] = (),
+):
     """Start gunicorn on a free port, wait until /health/ answers, stop it by its pid at the end."""
     port = free_port()
     with log.open("ab") as out:
@@ -95,6 +102,7 @@ def gunicorn(env: dict[str, str], log: Path, *, workers: int = 3, ready_timeout:
                 "--graceful-timeout=5",
                 # One control socket per user by default: servers side by side would share it.
                 "--no-control-socket",
+                *extra_args,
             ],
             cwd=ROOT,
             env=env,
