@@ -3,14 +3,16 @@
 A request under `/api/` that no API view answered (no route, a 404 or 500 raised before or
 outside the API's own handler) gets `{"error": ...}` from records/api/errors.py, which owns
 that shape; other paths get Django's pages. A database that is locked past its busy timeout
-or out of reach (`OperationalError`, `InterfaceError`) is a 503 with `Retry-After`, whatever
-raised it (a middleware loading the session, a page): the client may try again.
+or out of reach (`OperationalError`, `InterfaceError`), or a Redis cache out of reach, is a 503
+with `Retry-After`, whatever raised it (a middleware loading the session, a page, allauth
+counting a login): the client may try again.
 """
 
 from __future__ import annotations
 
 import sys
 
+import redis
 from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
@@ -27,6 +29,7 @@ from records.api.errors import (
 )
 
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+CACHE_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def is_api(request) -> bool:
@@ -55,15 +58,19 @@ def page_not_found(request, exception):
 
 def server_error(request):
     """Called while the exception is being handled: `sys.exc_info()` holds it."""
-    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
-        return database_unavailable(request)
+    exception = sys.exc_info()[1]
+    if isinstance(exception, DATABASE_UNAVAILABLE):
+        return unavailable(request, ServiceUnavailable())
+    if isinstance(exception, CACHE_UNAVAILABLE):
+        return unavailable(
+            request, ServiceUnavailable("the cache is unavailable; try again shortly")
+        )
     if is_api(request):
         return error_response(ServerError("internal server error"))
     return defaults.server_error(request)
 
 
-def database_unavailable(request) -> HttpResponse:
-    error = ServiceUnavailable()
+def unavailable(request, error: ServiceUnavailable) -> HttpResponse:
     if is_api(request):
         return error_response(error)
     # A page of its own: base.html's context would ask the database again.

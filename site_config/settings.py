@@ -61,6 +61,9 @@ def proxy_ssl_header(value: list[str]) -> tuple[str, str] | None:
 
 
 SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env.list("SECURE_PROXY_SSL_HEADER", default=[]))
+# Behind N proxies, allauth reads the visitor's address (for its per-address limits) from
+# X-Forwarded-For instead of taking the proxy's for everyone's.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 
 # The folder holding the site: settings.yaml, pages/ and apps/.
 SITE_DIR = Path(env.str("SITE_DIR", default="") or BASE_DIR).resolve()

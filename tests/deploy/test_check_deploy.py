@@ -41,3 +41,9 @@ def test_a_proxy_header_is_read_as_header_and_value(strong_key):
         "SECURE_PROXY_SSL_HEADER must be HEADER,value (e.g. HTTP_X_FORWARDED_PROTO,https), "
         "found 'https'" in bad.stderr
     )
+
+
+def test_allauth_reads_the_visitor_address_behind_the_given_proxies(strong_key):
+    code = "from django.conf import settings; print(settings.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    env = production_env(strong_key, ALLAUTH_TRUSTED_PROXY_COUNT="1")
+    assert manage("shell", "-c", code, env=env).stdout.splitlines()[-1] == "1"
