@@ -16,7 +16,15 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 
 # Variables of the test run that must not leak into a production-like process.
-DROPPED = ("DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ENV_FILE", "DJANGO_SETTINGS_MODULE")
+DROPPED = (
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ENV_FILE",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by tests/e2e for Playwright; check --deploy warns of it
+)
 
 
 def clean_env(**values) -> dict[str, str]:
