@@ -168,6 +168,11 @@ class Visitor(HttpUser):
     weight = 1
     wait_time = between(1, 2)
 
+    def on_start(self):
+        # Behind the (simulated) proxy each visitor has an address of its own.
+        address = "10." + ".".join(str(random.randint(0, 255)) for _ in range(3))
+        self.client.headers["X-Forwarded-For"] = address
+
     @task
     def sign_in_and_look(self):
         self.client.cookies.clear()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -151,6 +152,9 @@ def deployment(tmp_path, deploy_database, redis_url, site_copy, strong_key):
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=deploy_database,
         CONN_MAX_AGE="60",
+        # As behind one proxy: each simulated visitor has an address of its own (X-Forwarded-For),
+        # so allauth's per-address limits do not lump every request of the test together.
+        ALLAUTH_TRUSTED_PROXY_COUNT="1",
         REDIS_URL=redis_url,
         SITE_DIR=site_copy,
         STATIC_ROOT=tmp_path / "static",
@@ -357,13 +361,15 @@ def login_attempt(deployment: Deployment, password: str) -> tuple[str, int]:
     """One sign-in through the login form, on a new connection: (the form's error, worker pid)."""
     url = deployment.server.url + "/accounts/login/"
     probe = uuid.uuid4().hex[:12]
+    # Each attempt from another address: what stops the sixth is the count for the account.
+    headers = {"Connection": "close", "X-Forwarded-For": random_address()}
     with requests.Session() as session:
-        page = session.get(url, headers={"Connection": "close"}, timeout=30)
+        page = session.get(url, headers=headers, timeout=30)
         token = CSRF_FIELD.search(page.text).group(1)
         response = session.post(
             f"{url}?probe={probe}",
             data={"login": LIMITED_USER, "password": password, "csrfmiddlewaretoken": token},
-            headers={"Referer": url, "Connection": "close"},
+            headers={**headers, "Referer": url},
             allow_redirects=False,
             timeout=30,
         )
@@ -371,6 +377,10 @@ def login_attempt(deployment: Deployment, password: str) -> tuple[str, int]:
         return "signed in", pid_of(deployment, probe)
     found = re.search(r'<p class="field-error" role="alert">([^<]+)</p>', response.text)
     return (found.group(1) if found else response.text[:200]), pid_of(deployment, probe)
+
+
+def random_address() -> str:
+    return "10." + ".".join(str(random.randint(0, 255)) for _ in range(3))
 
 
 def check_login_limit_across_workers(deployment: Deployment) -> dict:
