@@ -13,13 +13,13 @@ from __future__ import annotations
 import sys
 
 import redis
-from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
 from django.urls import Resolver404
 from django.views import defaults
 
 from records.api.errors import (
+    DATABASE_UNAVAILABLE,
     BadRequest,
     Forbidden,
     NotFound,
@@ -28,7 +28,6 @@ from records.api.errors import (
     error_response,
 )
 
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 CACHE_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 

@@ -7,9 +7,14 @@ that is wrong is a 4xx; a 500 is our bug.
 
 from __future__ import annotations
 
+from django.db.utils import InterfaceError, OperationalError
 from django.http import JsonResponse
 
 from records.acl import Verdict
+
+# A locked SQLite file past its busy timeout, a PostgreSQL server restarting or out of reach:
+# the client may retry (ServiceUnavailable).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 WWW_AUTHENTICATE = 'Basic realm="api", Bearer realm="api"'
 

@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
-from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
@@ -36,6 +35,7 @@ from ..models import Record
 from ..ownership import sharing
 from . import auth
 from .errors import (
+    DATABASE_UNAVAILABLE,
     ApiError,
     BadRequest,
     BlockFailed,
@@ -50,9 +50,6 @@ from .errors import (
 )
 
 logger = logging.getLogger("records.api")
-
-# A locked SQLite file past its busy timeout, a PostgreSQL server restarting or out of reach.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset")
 MAX_OFFSET = 2**62  # offset + limit must still fit a 64-bit SQL integer
