@@ -16,27 +16,36 @@ install: $(VENV)/.installed
 browser:
 	scripts/browser.sh
 
-run: install
+# A development `.env` when there is none: a new SECRET_KEY and DEBUG=1, read by settings.py, so
+# every `manage.py` command of the README works as written in this checkout.
+.env:
+	umask 077 && printf 'SECRET_KEY=%s\nDEBUG=1\n' \
+		"$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" >$@
+	@echo "wrote $@ (a new SECRET_KEY, DEBUG=1) for development"
+
+run: install .env
 	DEBUG=1 $(PYTHON) manage.py migrate --noinput
 	DEBUG=1 $(PYTHON) manage.py seed_demo
 	DEBUG=1 $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
 
-# The whole suite twice: on SQLite, then on PostgreSQL. scripts/postgres.sh uses the server named by
-# a postgres:// DATABASE_URL, or installs and starts a throwaway one (and removes it afterwards).
+# The whole suite twice: on SQLite, then on PostgreSQL with Redis as the cache (the production
+# set-up that tests/deploy serves with gunicorn under load). scripts/postgres.sh uses the server
+# named by a postgres:// DATABASE_URL, or installs and starts a throwaway one (and removes it
+# afterwards); scripts/redis.sh does the same for REDIS_URL.
 # Both passes always run; the exit status is non-zero if either failed. PYTEST_ARGS passes options.
 test: install browser
 	@status=0; \
 	echo "== pytest on SQLite"; \
-	env -u DATABASE_URL $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
+	env -u DATABASE_URL -u REDIS_URL $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
 	echo "== pytest on PostgreSQL"; \
-	scripts/postgres.sh $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
+	scripts/postgres.sh scripts/redis.sh $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
 	exit $$status
 
 test-sqlite: install browser
-	env -u DATABASE_URL $(PYTHON) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL $(PYTHON) -m pytest $(PYTEST_ARGS)
 
 test-postgres: install browser
-	scripts/postgres.sh $(PYTHON) -m pytest $(PYTEST_ARGS)
+	scripts/postgres.sh scripts/redis.sh $(PYTHON) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

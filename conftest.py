@@ -39,8 +39,15 @@ def fresh_limits():
     from django.core.cache import cache
 
     cache.clear()
-    yield
-    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def static_files_without_collectstatic(settings):
+    """The production storage needs `collectstatic`'s manifest; tests/deploy runs that for real."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from django.urls import reverse
 from blocks.site.loader import current_site
 
 from . import audit, names, network, otp, passwords
+from .mail import MailNotSent
 
 logger = logging.getLogger("accounts")
 
@@ -110,6 +111,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request) -> str:
         # Every limit of allauth keyed by address: through the proxies the site trusts.
         return network.client_address(request)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's sending, with a failure logged and raised as `MailNotSent` (accounts/mail.py)."""
+        try:
+            super().send_mail(template_prefix, email, context)
+        except OSError as exc:  # smtplib.SMTPException, refused or timed-out connections
+            logger.error("could not send %s to %s", template_prefix, email, exc_info=True)
+            raise MailNotSent(f"could not send {template_prefix} to {email}") from exc
 
 
 class ProviderNotEnabled(Http404, SocialApp.DoesNotExist):

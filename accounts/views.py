@@ -5,6 +5,7 @@ Views parse the request and pick the template; the rules are in otp.py and invit
 
 from __future__ import annotations
 
+from allauth.account import views as allauth_views
 from allauth.account.stages import LoginStageController
 from django.conf import settings
 from django.contrib import messages
@@ -24,6 +25,7 @@ from . import invites, otp
 from .adapter import SecondFactorStage
 from .forms import CodeForm, InviteForm, SetupCodeForm, TokenForm
 from .identity import who_for
+from .mail import MAIL_NOT_SENT, MailNotSent, MailOrNothingMixin
 from .redirects import safe_next
 
 
@@ -234,3 +236,29 @@ def invite(request):
             messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
             return redirect("accounts_invite")
     return render(request, "accounts/invite.html", {"form": form})
+
+
+# --- allauth's pages that send mail (accounts/mail.py) -----------------------------------------
+
+
+class SignupView(MailOrNothingMixin, allauth_views.SignupView):
+    pass
+
+
+class PasswordResetView(MailOrNothingMixin, allauth_views.PasswordResetView):
+    pass
+
+
+class EmailView(MailOrNothingMixin, allauth_views.EmailView):
+    def post(self, request, *args, **kwargs):
+        # "Re-send verification" runs outside form_valid.
+        try:
+            return super().post(request, *args, **kwargs)
+        except MailNotSent:
+            messages.error(request, MAIL_NOT_SENT)
+            return HttpResponseRedirect(self.get_success_url())
+
+
+signup = SignupView.as_view()
+password_reset = PasswordResetView.as_view()
+email = EmailView.as_view()

@@ -7,7 +7,8 @@
 #   1. installs Debian's `postgresql` package with apt-get when no initdb is found (root only);
 #   2. creates a cluster in a fresh temporary folder (as the `postgres` user when run as root:
 #      initdb refuses root), password auth, listening on 127.0.0.1 only, on a free port;
-#   3. runs COMMAND with DATABASE_URL=postgres://... exported;
+#   3. runs COMMAND with DATABASE_URL=postgres://... exported, and POSTGRES_BINDIR, POSTGRES_DATA,
+#      POSTGRES_OWNER, POSTGRES_LOG, POSTGRES_OPTIONS to stop and start the server again;
 #   4. stops the server and removes the folder on any exit (trap), even when COMMAND fails or the
 #      run is interrupted, and exits with COMMAND's status.
 # Folders left by a run that was killed outright (SIGKILL) are cleaned up by the next run.
@@ -144,8 +145,8 @@ print(s.getsockname()[1])'
 started=""
 for _attempt in 1 2 3 4 5; do
     PORT="$(free_port)"
-    if as_owner "$BINDIR/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
-        -o "-h 127.0.0.1 -p $PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    OPTIONS="-h 127.0.0.1 -p $PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if as_owner "$BINDIR/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 -o "$OPTIONS" \
         start >/dev/null; then
         started=1
         break
@@ -158,6 +159,11 @@ if [ -z "$started" ]; then
 fi
 
 export DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PORT/$DB_NAME"
+# What a command needs to stop and start this server again (tests/deploy restarts it once):
+#   [runuser -u $POSTGRES_OWNER --] $POSTGRES_BINDIR/pg_ctl -D $POSTGRES_DATA -m fast -w stop
+#   ... pg_ctl -D $POSTGRES_DATA -l $POSTGRES_LOG -w -o "$POSTGRES_OPTIONS" start
+export POSTGRES_BINDIR="$BINDIR" POSTGRES_DATA="$WORK/data" POSTGRES_OWNER="$OWNER"
+export POSTGRES_LOG="$WORK/server.log" POSTGRES_OPTIONS="$OPTIONS"
 log "PostgreSQL $("$BINDIR/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$PORT ($WORK)"
 
 set +e

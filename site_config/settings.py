@@ -1,8 +1,10 @@
 """Django settings: the only module that reads the environment.
 
-Everything configurable comes from environment variables; the defaults give a working
-development site on SQLite (`make run`). Production needs at least `SECRET_KEY`,
-`DEBUG=0` and `ALLOWED_HOSTS`.
+Everything configurable comes from environment variables, read with django-environ; in a
+checkout they may also sit in a `.env` file (`make run` writes one with a generated
+`SECRET_KEY` and `DEBUG=1`). Variables of the real environment win over the file, and
+production never needs it. The defaults give a working development site on SQLite.
+Production needs at least `SECRET_KEY`, `DEBUG=0` and `ALLOWED_HOSTS` (docs/deploy.md).
 """
 
 import os
@@ -10,40 +12,58 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+env = environ.Env()
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+# `ENV_FILE` names another file. The test suite reads none, so a developer's `.env` cannot
+# change what the tests see.
+ENV_FILE = Path(os.environ.get("ENV_FILE") or BASE_DIR / ".env")
+if "pytest" not in sys.modules and ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE)
 
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG and "pytest" not in sys.modules:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable, "
-            "or DEBUG=1 for a development server."
+            "or run `make run` once to write a .env file for development."
         )
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS, under Django's own names (contract §7). Behind a proxy that ends TLS, set
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (docs/deploy.md).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+
+
+def proxy_ssl_header(value: list[str]) -> tuple[str, str] | None:
+    """`HTTP_X_FORWARDED_PROTO,https` -> Django's (header, value) pair; empty -> None."""
+    if not value:
+        return None
+    if len(value) != 2 or not all(part.strip() for part in value):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be HEADER,value "
+            f"(e.g. HTTP_X_FORWARDED_PROTO,https), found {','.join(value)!r}"
+        )
+    return (value[0].strip(), value[1].strip())
+
+
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env.list("SECURE_PROXY_SSL_HEADER", default=[]))
 
 # The folder holding the site: settings.yaml, pages/ and apps/.
-SITE_DIR = Path(os.environ.get("SITE_DIR") or BASE_DIR).resolve()
+SITE_DIR = Path(env.str("SITE_DIR", default="") or BASE_DIR).resolve()
 
 INSTALLED_APPS = [
     # The admin at /admin/, behind a verified second factor (accounts.adminsite).
@@ -71,8 +91,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # GET /health/ answers before anything else can fail it (site_config/health.py).
+    "site_config.health.HealthCheckMiddleware",
     "blocks.pages.middleware.OneSitePerRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's CSS) served by the application itself after collectstatic.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,13 +131,27 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env.int("CONN_MAX_AGE", default=0),
+        # A kept connection that the server dropped (a restart) is replaced before it is used.
+        conn_health_checks=env.bool("CONN_HEALTH_CHECKS", default=True),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite as a real embedded database (contract §7, "Size and load"): in WAL mode readers
+    # never wait for the writer; each transaction takes the write lock as it begins
+    # (IMMEDIATE), so concurrent writers queue for up to SQLITE_TIMEOUT seconds instead of
+    # failing with "database is locked" when a read turns into a write; whatever still fails
+    # answers 503 with Retry-After (site_config/errors.py, records/api/views.py).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("SQLITE_TIMEOUT", default=20),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -121,7 +159,7 @@ if REDIS_URL:
 
 # Addresses or networks of the reverse proxies in front of the site (comma-separated): only a
 # request from one of them may name the client in X-Forwarded-For (accounts/network.py).
-TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -172,93 +210,123 @@ OTP_STATIC_THROTTLE_FACTOR = 0
 SOCIALACCOUNT_PROVIDERS = {
     "google": {
         "APP": {
-            "client_id": os.environ.get("GOOGLE_CLIENT_ID", ""),
-            "secret": os.environ.get("GOOGLE_CLIENT_SECRET", ""),
+            "client_id": env.str("GOOGLE_CLIENT_ID", default=""),
+            "secret": env.str("GOOGLE_CLIENT_SECRET", default=""),
         },
         "SCOPE": ["profile", "email"],
     },
     "facebook": {
         "APP": {
-            "client_id": os.environ.get("FACEBOOK_CLIENT_ID", ""),
-            "secret": os.environ.get("FACEBOOK_CLIENT_SECRET", ""),
+            "client_id": env.str("FACEBOOK_CLIENT_ID", default=""),
+            "secret": env.str("FACEBOOK_CLIENT_SECRET", default=""),
         },
     },
     "microsoft": {
         "APP": {
-            "client_id": os.environ.get("MICROSOFT_CLIENT_ID", ""),
-            "secret": os.environ.get("MICROSOFT_CLIENT_SECRET", ""),
+            "client_id": env.str("MICROSOFT_CLIENT_ID", default=""),
+            "secret": env.str("MICROSOFT_CLIENT_SECRET", default=""),
         },
-        "TENANT": os.environ.get("MICROSOFT_TENANT", "common"),
+        "TENANT": env.str("MICROSOFT_TENANT", default="common"),
     },
 }
 
-EMAIL_BACKEND = os.environ.get(
+EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+    default="django.core.mail.backends.console.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# Seconds an SMTP exchange may take: a mail server that does not answer fails the sending
+# (logged, the visitor asked to try again: accounts/mail.py) instead of holding the worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# EMAIL_URL's schemes as docs/accounts.md gives them -> django-environ's scheme and the port
+# to use when the URL names none.
+EMAIL_URL_SCHEMES = {
+    "smtp": ("smtp", 25),
+    "submission": ("smtp+tls", 587),  # STARTTLS
+    "smtp+tls": ("smtp+tls", 587),
+    "smtps": ("smtp+ssl", 465),  # SSL from the first byte
+    "smtp+ssl": ("smtp+ssl", 465),
+    "console": ("consolemail", None),
+}
 
 
 def email_from_url(url: str) -> dict:
-    """EMAIL_URL -> Django's EMAIL_* settings.
+    """EMAIL_URL -> Django's EMAIL_* settings, parsed by django-environ.
 
     smtp://user:pass@host:25, submission://user:pass@host (port 587, STARTTLS),
     smtp+tls://... (STARTTLS), smtps://... (SSL, port 465), console:// (print mail).
     """
-    from urllib.parse import parse_qs, unquote, urlsplit
-
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "console":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
-    if scheme not in {"smtp", "smtp+tls", "submission", "smtps", "smtp+ssl"}:
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() not in EMAIL_URL_SCHEMES:
         raise ImproperlyConfigured(
-            f"EMAIL_URL scheme '{parts.scheme}' is not supported; "
-            "use smtp, smtp+tls, submission, smtps or console"
+            f"EMAIL_URL scheme '{scheme}' is not supported; use {', '.join(EMAIL_URL_SCHEMES)}"
         )
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    use_ssl = scheme in {"smtps", "smtp+ssl"} or query.get("ssl") in {"1", "true", "yes"}
-    use_tls = scheme in {"smtp+tls", "submission"} or query.get("tls") in {"1", "true", "yes"}
-    default_port = 465 if use_ssl else 587 if scheme == "submission" else 25
+    environ_scheme, default_port = EMAIL_URL_SCHEMES[scheme.lower()]
+    parsed = environ.Env.email_url_config(f"{environ_scheme}://{rest}")
+    if environ_scheme == "consolemail":
+        return {"EMAIL_BACKEND": parsed["EMAIL_BACKEND"]}
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": parts.hostname or "localhost",
-        "EMAIL_PORT": parts.port or default_port,
-        "EMAIL_HOST_USER": unquote(parts.username or ""),
-        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
-        "EMAIL_USE_TLS": use_tls and not use_ssl,
-        "EMAIL_USE_SSL": use_ssl,
+        "EMAIL_BACKEND": parsed["EMAIL_BACKEND"],
+        "EMAIL_HOST": parsed["EMAIL_HOST"] or "localhost",
+        "EMAIL_PORT": parsed["EMAIL_PORT"] or default_port,
+        "EMAIL_HOST_USER": parsed["EMAIL_HOST_USER"] or "",
+        "EMAIL_HOST_PASSWORD": parsed["EMAIL_HOST_PASSWORD"] or "",
+        "EMAIL_USE_TLS": parsed.get("EMAIL_USE_TLS", False),
+        "EMAIL_USE_SSL": parsed.get("EMAIL_USE_SSL", False),
     }
 
 
-if os.environ.get("EMAIL_URL"):
-    globals().update(email_from_url(os.environ["EMAIL_URL"]))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+if env.str("EMAIL_URL", default=""):
+    globals().update(email_from_url(env.str("EMAIL_URL")))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed (gzip, brotli when installed) and cache-busted names (base.a1b2c3.css), served
+    # with a far-future expiry. With DEBUG=0 it needs `manage.py collectstatic` first.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
+# Plain text lines on standard error, one record each (a traceback follows its line): every
+# server error (django.request, with its traceback), the site's own loggers and warnings of
+# Django. gunicorn and systemd/journald collect standard error as it is (docs/deploy.md).
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+DJANGO_LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [pid %(process)d] %(message)s"}
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "plain",
+        }
+    },
     "loggers": {
-        "blocks": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-        "records": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-        "accounts": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "django": {"handlers": ["stderr"], "level": DJANGO_LOG_LEVEL},
+        "site_config": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "blocks": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "records": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "accounts": {"handlers": ["stderr"], "level": LOG_LEVEL},
     },
 }

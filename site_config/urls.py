@@ -2,14 +2,22 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from blocks.pages import views as block_views
+from records.api import views as api_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("blocks.pages.api_urls")),
+    # Anything else under /api/ answers JSON too, with or without a slash (contract §7).
+    re_path(r"^api(?:/[\s\S]*)?$", api_views.not_found),
     path("", include("blocks.pages.record_urls")),
     path("", include("blocks.pages.urls")),
     # Page paths end with "/", so a path without one falls through to APPEND_SLASH.
     re_path(r"^(?P<path>(?:.*/)?)$", block_views.page_view, name="page"),
 ]
+
+handler400 = "site_config.errors.bad_request"
+handler403 = "site_config.errors.permission_denied"
+handler404 = "site_config.errors.page_not_found"
+handler500 = "site_config.errors.server_error"

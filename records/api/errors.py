@@ -7,9 +7,14 @@ that is wrong is a 4xx; a 500 is our bug.
 
 from __future__ import annotations
 
+from django.db.utils import InterfaceError, OperationalError
 from django.http import JsonResponse
 
 from blocks.site.acl import Verdict
+
+# A locked SQLite file past its busy timeout, a PostgreSQL server restarting or out of reach:
+# the client may retry (ServiceUnavailable).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 WWW_AUTHENTICATE = 'Basic realm="api", Bearer realm="api"'
 
@@ -71,6 +76,20 @@ class TooManyRequests(ApiError):
 
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class ServiceUnavailable(ApiError):
+    """The database is locked past its busy timeout, or unreachable: the client may retry."""
+
+    status = 503
+    retry_after = 2  # seconds
+
+    def __init__(self, message: str = "the database is busy or unavailable; try again shortly"):
+        super().__init__(message, headers={"Retry-After": str(self.retry_after)})
+
+
+class ServerError(ApiError):
+    status = 500
 
 
 class BlockFailed(ApiError):

@@ -11,11 +11,12 @@ urlpatterns = [
     re_path(APP + r"/?$", views.app_view, name="app"),
     re_path(APP + r"/records/?$", views.records_view, name="records"),
     re_path(APP + r"/record/(?P<record_id>[^/]+)/share/?$", views.share_view, name="share"),
-    # `.+?`: an id holding a slash (%2F) still reaches the view, which refuses it with 400.
-    re_path(APP + r"/record/(?P<record_id>.+?)/?$", views.record_view, name="record"),
+    # `[\s\S]+?`: an id holding a slash (%2F) or a newline (%0A) still reaches the view, which
+    # refuses it with 400 (`.` would skip the newline, leaving the path to Django's HTML 404).
+    re_path(APP + r"/record/(?P<record_id>[\s\S]+?)/?$", views.record_view, name="record"),
     re_path(APP + r"/search/?$", views.search_view, name="search"),
     re_path(APP + r"/refresh/?$", views.refresh_view, name="refresh"),
     # The page layer adds the routes of blocks (blocks.pages.api_urls), then `fallback`.
 ]
 
-fallback = re_path(r"^(?P<rest>.*)$", views.not_found)
+fallback = re_path(r"^(?P<rest>[\s\S]*)$", views.not_found)

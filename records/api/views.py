@@ -9,6 +9,7 @@ through `deny()`; reads go through records/selectors.py and writes through recor
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from functools import cached_property, wraps
 from urllib.parse import urlencode
@@ -33,6 +34,7 @@ from ..models import Record
 from ..ownership import sharing
 from . import auth
 from .errors import (
+    DATABASE_UNAVAILABLE,
     ApiError,
     BadRequest,
     BlockFailed,
@@ -41,9 +43,12 @@ from .errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     Unauthorized,
     error_response,
 )
+
+logger = logging.getLogger("records.api")
 
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset")
 MAX_BULK_RECORDS = 10_000  # records per bulk create (contract §7 "Size and load")
@@ -77,6 +82,11 @@ def endpoint(**handlers):
             app = current_site().apps.get(kwargs.get("app_id", ""))
             detail = f": {exc.problem}" if app is not None and app.debug else ""
             return error_response(BlockFailed(f"the site's block code failed{detail}"))
+        except DATABASE_UNAVAILABLE:
+            logger.warning(
+                "%s %s: database unavailable", request.method, request.path, exc_info=True
+            )
+            return error_response(ServiceUnavailable())
 
     return view
 
@@ -543,7 +553,7 @@ def refresh(request, app_id):
 
 @csrf_exempt
 def not_found(request, rest=""):
-    return error_response(NotFound(f"no API route /api/v1/{rest}"))
+    return error_response(NotFound(f"no API route {request.path}"))
 
 
 app_view = endpoint(GET=app_info, POST=app_create)

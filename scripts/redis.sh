@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Run one command beside a Redis server: scripts/redis.sh COMMAND [ARGS...]
+#
+# With REDIS_URL set, the command runs against that server. Otherwise this script makes a
+# throwaway server of its own:
+#   1. installs Debian's `redis-server` package with apt-get when none is found (root only);
+#   2. starts it in a fresh temporary folder, listening on 127.0.0.1 only, on a free port, with
+#      nothing saved to disk;
+#   3. runs COMMAND with REDIS_URL=redis://127.0.0.1:PORT/0 exported;
+#   4. stops the server by its pid and removes the folder on any exit (trap), even when COMMAND
+#      fails or the run is interrupted, and exits with COMMAND's status.
+# Folders left by a run that was killed outright (SIGKILL) are cleaned up by the next run.
+set -euo pipefail
+
+PREFIX="site-redis"
+TMPROOT="${TMPDIR:-/tmp}"
+
+log() { echo "redis.sh: $*" >&2; }
+
+if [ "$#" -eq 0 ]; then
+    echo "usage: scripts/redis.sh COMMAND [ARGS...]" >&2
+    exit 2
+fi
+
+if [ -n "${REDIS_URL:-}" ]; then
+    log "using the server given by REDIS_URL"
+    exec "$@"
+fi
+
+find_server() {
+    command -v redis-server || { [ -x /usr/bin/redis-server ] && echo /usr/bin/redis-server; }
+}
+
+install_redis() {
+    if [ "$(id -u)" -ne 0 ]; then
+        log "Redis is not installed and this is not root: run"
+        log "  sudo apt-get install redis-server"
+        log "or give a server with REDIS_URL=redis://host:port/0"
+        exit 1
+    fi
+    log "installing Debian's redis-server package"
+    export DEBIAN_FRONTEND=noninteractive
+    # The package lists of a fresh machine may be missing or stale: refresh them when the first
+    # attempt fails.
+    if ! apt-get install -y -qq --no-install-recommends redis-server >/dev/null; then
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+    fi
+}
+
+SERVER="$(find_server || true)"
+if [ -z "$SERVER" ]; then
+    install_redis
+    SERVER="$(find_server || true)"
+    if [ -z "$SERVER" ]; then
+        log "apt-get installed redis-server but no redis-server program was found"
+        exit 1
+    fi
+fi
+
+# Clean up after runs that were killed before their trap could run.
+for old in "$TMPROOT/$PREFIX".*; do
+    [ -d "$old" ] || continue
+    owner_pid="$(cat "$old/owner.pid" 2>/dev/null || echo)"
+    if [ -n "$owner_pid" ] && kill -0 "$owner_pid" 2>/dev/null; then
+        continue # a run in progress
+    fi
+    if [ -z "$owner_pid" ] && [ -n "$(find "$old" -maxdepth 0 -mmin -10)" ]; then
+        continue # a run that is still writing its owner.pid
+    fi
+    log "removing a server left by an earlier run: $old"
+    server_pid="$(cat "$old/redis.pid" 2>/dev/null || echo)"
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$old"
+done
+
+WORK="$(mktemp -d "$TMPROOT/$PREFIX.XXXXXX")"
+echo "$$" >"$WORK/owner.pid"
+chmod 700 "$WORK"
+SERVER_PID=""
+
+cleanup() {
+    local status=$?
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+    return "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# Wait for PONG on the port (no redis-cli needed).
+answers() {
+    python3 -c 'import socket, sys
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1) as s:
+        s.sendall(b"PING\r\n")
+        sys.exit(0 if s.recv(16).startswith(b"+PONG") else 1)
+except OSError:
+    sys.exit(1)' "$1"
+}
+
+started=""
+for _attempt in 1 2 3 4 5; do
+    PORT="$(free_port)"
+    "$SERVER" --bind 127.0.0.1 --port "$PORT" --dir "$WORK" --save "" --appendonly no \
+        --daemonize no --logfile "$WORK/server.log" &
+    SERVER_PID=$!
+    echo "$SERVER_PID" >"$WORK/redis.pid"
+    for _wait in $(seq 50); do
+        if answers "$PORT"; then
+            started=1
+            break 2
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+done
+if [ -z "$started" ]; then
+    log "the server did not start; its log:"
+    cat "$WORK/server.log" >&2 || true
+    exit 1
+fi
+
+export REDIS_URL="redis://127.0.0.1:$PORT/0"
+log "Redis $("$SERVER" --version | awk '{print $3}') on 127.0.0.1:$PORT ($WORK)"
+
+set +e
+"$@"
+status=$?
+set -e
+exit "$status"
