@@ -396,7 +396,26 @@ def check_login_limit_across_workers(deployment: Deployment) -> dict:
     assert {message for message, _ in refused} == {html_escaped(TOO_MANY)}
     right = login_attempt(deployment, LIMITED_PASSWORD)
     assert right[0] == html_escaped(TOO_MANY)
-    return {"workers": sorted({pid for _, pid in failures + refused + [right]})}
+    # HTTP Basic shares the count: the right password is refused there too, on every worker.
+    basic = [basic_attempt(deployment, LIMITED_PASSWORD) for _ in range(6)]
+    assert {status for status, _, _ in basic} == {429}, basic
+    assert all(int(retry_after) > 0 for _, retry_after, _ in basic)
+    return {
+        "workers": sorted({pid for _, pid in failures + refused + [right]}),
+        "basic_workers": sorted({pid for _, _, pid in basic}),
+    }
+
+
+def basic_attempt(deployment: Deployment, password: str) -> tuple[int, str, int]:
+    """One API call with HTTP Basic on a new connection: (status, Retry-After, worker pid)."""
+    probe = uuid.uuid4().hex[:12]
+    response = requests.get(
+        f"{deployment.server.url}/api/v1/events/records?probe={probe}",
+        auth=(LIMITED_USER, password),
+        headers={"Connection": "close", "X-Forwarded-For": random_address()},
+        timeout=30,
+    )
+    return response.status_code, response.headers.get("Retry-After", ""), pid_of(deployment, probe)
 
 
 def html_escaped(text: str) -> str:
