@@ -3,9 +3,12 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install browser lint bench
+.PHONY: run test test-sqlite test-postgres install browser saml lint bench
 
+# scripts/saml.sh first: Debian's xmlsec1 for the SAML tests, and what pip needs should it have to
+# build the `xmlsec` package from source.
 $(VENV)/.installed: requirements.txt
+	scripts/saml.sh
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
@@ -15,6 +18,10 @@ install: $(VENV)/.installed
 # Debian's Chromium for the end-to-end tests (tests/e2e).
 browser:
 	scripts/browser.sh
+
+# Debian's xmlsec1 for the SAML tests' identity provider (also run by `install`).
+saml:
+	scripts/saml.sh
 
 # A development `.env` when there is none: a new SECRET_KEY and DEBUG=1, read by settings.py, so
 # every `manage.py` command of the README works as written in this checkout.
@@ -33,7 +40,7 @@ run: install .env
 # named by a postgres:// DATABASE_URL, or installs and starts a throwaway one (and removes it
 # afterwards); scripts/redis.sh does the same for REDIS_URL.
 # Both passes always run; the exit status is non-zero if either failed. PYTEST_ARGS passes options.
-test: install browser
+test: install browser saml
 	@status=0; \
 	echo "== pytest on SQLite"; \
 	env -u DATABASE_URL -u REDIS_URL $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
@@ -41,10 +48,10 @@ test: install browser
 	scripts/postgres.sh scripts/redis.sh $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
 	exit $$status
 
-test-sqlite: install browser
+test-sqlite: install browser saml
 	env -u DATABASE_URL -u REDIS_URL $(PYTHON) -m pytest $(PYTEST_ARGS)
 
-test-postgres: install browser
+test-postgres: install browser saml
 	scripts/postgres.sh scripts/redis.sh $(PYTHON) -m pytest $(PYTEST_ARGS)
 
 lint: install
