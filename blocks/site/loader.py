@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from django.conf import settings
@@ -31,6 +32,8 @@ from .spec import (
     MODES,
     PROVIDERS,
     RIGHTS,
+    SAML_FIELDS,
+    TRUSTABLE_METHODS,
     AclSpec,
     AppSpec,
     BlockRef,
@@ -38,11 +41,13 @@ from .spec import (
     Element,
     Page,
     Problem,
+    SamlSettings,
     Site,
     SiteSettings,
     is_valid_id,
+    parse_principals,
 )
-from .yamlcheck import YamlFile, line_of
+from .yamlcheck import YamlFile, kind_of, line_of
 
 HOOKS = ("on_display", "on_save", "on_delete", "record_id")
 RESERVED_ELEMENT_IDS = frozenset({"actions", "id", "block", *HOOKS})
@@ -361,7 +366,7 @@ def parse_site_settings(path: Path, rel: str):
     auth = doc.mapping(
         keys["auth"][1] if "auth" in keys else None,
         "auth",
-        ("signup", "email_verification", "providers", "otp", "user_managers"),
+        ("signup", "email_verification", "providers", "otp", "user_managers", "saml"),
     )
     if "signup" in auth:
         values["signup"] = doc.boolean(auth["signup"][1], "auth.signup", True)
@@ -382,12 +387,146 @@ def parse_site_settings(path: Path, rel: str):
         values["user_managers"] = (
             doc.principals(auth["user_managers"][1], "auth.user_managers") or ()
         )
-    otp = doc.mapping(auth["otp"][1] if "otp" in auth else None, "auth.otp", ("required_for",))
+    otp = doc.mapping(
+        auth["otp"][1] if "otp" in auth else None,
+        "auth.otp",
+        ("required_for", "trusted_methods"),
+    )
     if "required_for" in otp:
         values["otp_required_for"] = (
             doc.principals(otp["required_for"][1], "auth.otp.required_for") or ()
         )
+    if "trusted_methods" in otp:
+        node = otp["trusted_methods"][1]
+        methods = doc.ids(node, "auth.otp.trusted_methods")
+        for name in methods:
+            if name not in TRUSTABLE_METHODS:
+                doc.problem(
+                    node,
+                    f"auth.otp.trusted_methods: unknown method '{name}'; "
+                    f"allowed: {', '.join(TRUSTABLE_METHODS)}",
+                )
+        values["otp_trusted_methods"] = tuple(name for name in methods if name in TRUSTABLE_METHODS)
+    if "saml" in auth:
+        values["saml"] = parse_saml(doc, auth["saml"][0], auth["saml"][1])
     return SiteSettings(**values), doc.problems
+
+
+SAML_KEYS = ("slug", "name", "idp", "sp", "attributes", "groups", "idp_initiated", "signup")
+SAML_IDP_KEYS = (
+    "metadata_url",
+    "metadata_file",
+    "entity_id",
+    "sso_url",
+    "x509cert",
+    "x509cert_file",
+)
+
+
+def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
+    """`auth.saml` -> SamlSettings, or None (SAML stays off) when it cannot work as written."""
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+        doc.problem(key_node, "auth.saml must be a mapping with at least `idp`, found nothing")
+        return None
+    before = len(doc.problems)
+    keys = doc.mapping(node, "auth.saml", SAML_KEYS)
+    values: dict[str, Any] = {"lines": {"saml": line_of(key_node)}}
+    lines = values["lines"]
+    for name, (k, _) in keys.items():
+        lines[name] = line_of(k)
+    if "slug" in keys:
+        slug = doc.string(keys["slug"][1], "auth.saml.slug")
+        if not is_valid_id(slug):
+            doc.problem(keys["slug"][1], f"auth.saml.slug: '{slug}' must match {ID_RULE}")
+        values["slug"] = slug
+    if "name" in keys:
+        values["name"] = doc.string(keys["name"][1], "auth.saml.name") or "SSO"
+    for flag in ("idp_initiated", "signup"):
+        if flag in keys:
+            values[flag] = doc.boolean(keys[flag][1], f"auth.saml.{flag}", flag == "signup")
+    if "idp" not in keys:
+        doc.problem(
+            key_node,
+            "auth.saml needs `idp`: metadata_url, metadata_file, or entity_id + sso_url + x509cert",
+        )
+    idp = doc.mapping(keys["idp"][1] if "idp" in keys else None, "auth.saml.idp", SAML_IDP_KEYS)
+    for name, (k, v) in idp.items():
+        lines[f"idp.{name}"] = line_of(k)
+        values[f"idp_{name}"] = doc.string(v, f"auth.saml.idp.{name}").strip()
+    _check_saml_idp(doc, keys["idp"][1] if "idp" in keys else key_node, idp, values)
+    sp = doc.mapping(keys["sp"][1] if "sp" in keys else None, "auth.saml.sp", ("entity_id",))
+    if "entity_id" in sp:
+        values["sp_entity_id"] = doc.string(sp["entity_id"][1], "auth.saml.sp.entity_id").strip()
+    attributes = doc.mapping(
+        keys["attributes"][1] if "attributes" in keys else None, "auth.saml.attributes", SAML_FIELDS
+    )
+    values["attributes"] = {}
+    for name, (_, v) in attributes.items():
+        names = parse_principals(doc.value(v)) if not isinstance(v, yaml.MappingNode) else None
+        if not names:
+            doc.problem(
+                v,
+                f"auth.saml.attributes.{name} must be an attribute name or a list of them, "
+                f"found {kind_of(v)}",
+            )
+            continue
+        values["attributes"][name] = names
+    groups = doc.mapping(keys["groups"][1] if "groups" in keys else None, "auth.saml.groups", None)
+    values["groups"] = {}
+    if groups and "groups" not in values["attributes"]:
+        doc.problem(
+            keys["groups"][0],
+            "auth.saml.groups needs auth.saml.attributes.groups: the attribute that holds them",
+        )
+    for value, (_, v) in groups.items():
+        targets = doc.ids(v, f"auth.saml.groups['{value}']")
+        if targets:
+            values["groups"][value] = targets
+    if len(doc.problems) > before:
+        return None
+    return SamlSettings(**values)
+
+
+def _check_saml_idp(doc: YamlFile, node, idp: dict, values: dict) -> None:
+    """One way to know the IdP: metadata by URL, metadata in a file, or given by hand."""
+    for key in ("metadata_url", "sso_url"):
+        url = values.get(f"idp_{key}")
+        if url and not _secure_url(url):
+            doc.problem(
+                idp[key][1],
+                f"auth.saml.idp.{key} must be an https:// URL (http:// only for 127.0.0.1 or "
+                f"localhost), found '{url}'",
+            )
+    for key in ("metadata_file", "x509cert_file"):
+        path = values.get(f"idp_{key}")
+        if path and (path.startswith("/") or ".." in Path(path).parts):
+            doc.problem(
+                idp[key][1],
+                f"auth.saml.idp.{key} must be a path inside the site folder, found '{path}'",
+            )
+    given = [
+        key for key in ("metadata_url", "metadata_file", "sso_url") if values.get(f"idp_{key}")
+    ]
+    if len(given) != 1:
+        doc.problem(
+            node,
+            "auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url"
+            + (f"; found {', '.join(given)}" if given else ""),
+        )
+    elif values.get("idp_sso_url"):
+        if not values.get("idp_entity_id"):
+            doc.problem(node, "auth.saml.idp with sso_url needs entity_id too")
+        if bool(values.get("idp_x509cert")) == bool(values.get("idp_x509cert_file")):
+            doc.problem(
+                node, "auth.saml.idp with sso_url needs its certificate: x509cert or x509cert_file"
+            )
+
+
+def _secure_url(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def parse_page(path: Path, rel: str):

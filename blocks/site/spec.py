@@ -22,6 +22,11 @@ INDEX_TYPES = ("field", "text")
 RIGHTS = ("reader", "author", "editor", "manager")
 EMAIL_VERIFICATION = ("mandatory", "optional", "none")
 PROVIDERS = ("google", "facebook", "microsoft")
+# Ways of signing in that `auth.otp.trusted_methods` may name as strong: such a login needs no
+# second-factor code (accounts/otp.py holds the rule).
+TRUSTABLE_METHODS = ("saml", "certificate", "ldap")
+# What `auth.saml.attributes` may map: allauth's SAML fields, and the groups (accounts/saml.py).
+SAML_FIELDS = ("uid", "username", "email", "email_verified", "first_name", "last_name", "groups")
 
 
 def is_valid_id(value: object) -> bool:
@@ -164,12 +169,46 @@ class Page:
 
 
 @dataclass(frozen=True)
+class SamlSettings:
+    """`auth.saml`: one SAML 2.0 identity provider (IdP) this site is a service provider for.
+
+    The IdP comes from metadata (`idp_metadata_url`, or `idp_metadata_file` in the site folder),
+    or is given by `idp_entity_id` + `idp_sso_url` + a certificate (`idp_x509cert` inline or
+    `idp_x509cert_file`). `attributes` maps a field (SAML_FIELDS) to the assertion's attribute
+    names, tried in order; `groups` maps a value of the groups attribute to Django groups.
+    `lines` holds the line of each key, for the checks that need the environment or the disk.
+    """
+
+    slug: str = "sso"
+    name: str = "SSO"
+    idp_metadata_url: str = ""
+    idp_metadata_file: str = ""
+    idp_entity_id: str = ""
+    idp_sso_url: str = ""
+    idp_x509cert: str = ""
+    idp_x509cert_file: str = ""
+    sp_entity_id: str = ""
+    attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    idp_initiated: bool = False
+    signup: bool = True
+    lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def managed_groups(self) -> frozenset[str]:
+        """The Django groups a SAML login sets: exactly those the `groups` map can give."""
+        return frozenset(name for names in self.groups.values() for name in names)
+
+
+@dataclass(frozen=True)
 class SiteSettings:
     title: str = "Site"
     signup: bool = True
     email_verification: str = "optional"
     providers: tuple[str, ...] = ()
     otp_required_for: tuple[str, ...] = ()
+    otp_trusted_methods: tuple[str, ...] = ()
+    saml: SamlSettings | None = None
     user_managers: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
 

@@ -295,3 +295,108 @@ def test_a_warm_request_parses_nothing_and_scans_once(client, site_dir, monkeypa
     response = client.get("/")
     assert response.status_code == 200 and "hi" in response.content.decode()
     assert len(scans) == 1
+
+
+def test_saml_and_trusted_methods_are_read(site_dir):
+    site_dir.write(
+        "settings.yaml",
+        """
+        auth:
+          otp:
+            required_for: [admins]
+            trusted_methods: [saml, certificate]
+          saml:
+            slug: corp
+            name: Corp SSO
+            idp:
+              metadata_url: https://idp.example.com/metadata
+              entity_id: https://idp.example.com/
+            sp: {entity_id: https://site.example.com/sp}
+            attributes:
+              username: uid
+              email: [mail, "urn:oid:0.9.2342.19200300.100.1.3"]
+              groups: memberOf
+            groups:
+              "CN=Sales,DC=example,DC=com": [sales, staff]
+              admins: admins
+            idp_initiated: true
+        """,
+    )
+    assert problems() == []
+    settings = current_site().settings
+    assert settings.otp_trusted_methods == ("saml", "certificate")
+    saml = settings.saml
+    assert (saml.slug, saml.name, saml.idp_initiated, saml.signup) == (
+        "corp",
+        "Corp SSO",
+        True,
+        True,
+    )
+    assert saml.idp_metadata_url == "https://idp.example.com/metadata"
+    assert saml.idp_entity_id == "https://idp.example.com/"
+    assert saml.sp_entity_id == "https://site.example.com/sp"
+    assert saml.attributes == {
+        "username": ("uid",),
+        "email": ("mail", "urn:oid:0.9.2342.19200300.100.1.3"),
+        "groups": ("memberOf",),
+    }
+    assert saml.groups == {"CN=Sales,DC=example,DC=com": ("sales", "staff"), "admins": ("admins",)}
+    assert saml.managed_groups == {"sales", "staff", "admins"}
+
+
+def test_bad_saml_settings_are_named_by_line(site_dir):
+    site_dir.write(
+        "settings.yaml",
+        """
+        auth:
+          otp:
+            trusted_methods: [saml, password]
+          saml:
+            slug: "my corp"
+            idp:
+              metadata_url: http://idp.example.com/metadata
+              sso_url: https://idp.example.com/sso
+              metadata_file: ../idp.xml
+              wrong: 1
+            attributes:
+              login: uid
+              email: {a: b}
+            groups:
+              "CN=Sales": "sales!"
+            idp_initiated: sometimes
+        """,
+    )
+    assert problems() == [
+        "settings.yaml:3: auth.otp.trusted_methods: unknown method 'password'; allowed: saml, certificate, ldap",
+        "settings.yaml:5: auth.saml.slug: 'my corp' must match [A-Za-z][A-Za-z0-9_-]*",
+        "settings.yaml:7: auth.saml.idp.metadata_url must be an https:// URL (http:// only for 127.0.0.1 or localhost), found 'http://idp.example.com/metadata'",
+        "settings.yaml:7: auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url; found metadata_url, metadata_file, sso_url",
+        "settings.yaml:9: auth.saml.idp.metadata_file must be a path inside the site folder, found '../idp.xml'",
+        "settings.yaml:10: unknown key 'wrong' in auth.saml.idp; allowed: metadata_url, metadata_file, entity_id, sso_url, x509cert, x509cert_file",
+        "settings.yaml:12: unknown key 'login' in auth.saml.attributes; allowed: uid, username, email, email_verified, first_name, last_name, groups",
+        "settings.yaml:13: auth.saml.attributes.email must be an attribute name or a list of them, found a mapping",
+        "settings.yaml:14: auth.saml.groups needs auth.saml.attributes.groups: the attribute that holds them",
+        "settings.yaml:15: auth.saml.groups['CN=Sales']: id 'sales!' must match [A-Za-z][A-Za-z0-9_-]*",
+        "settings.yaml:16: auth.saml.idp_initiated must be true or false, found 'sometimes'",
+    ]
+    assert current_site().settings.saml is None
+
+
+def test_saml_idp_given_by_hand_needs_entity_id_and_certificate(site_dir):
+    site_dir.write(
+        "settings.yaml",
+        "auth:\n  saml:\n    idp:\n      sso_url: http://10.0.0.1/sso\n",
+    )
+    assert problems() == [
+        "settings.yaml:4: auth.saml.idp.sso_url must be an https:// URL (http:// only for 127.0.0.1 or localhost), found 'http://10.0.0.1/sso'",
+        "settings.yaml:4: auth.saml.idp with sso_url needs entity_id too",
+        "settings.yaml:4: auth.saml.idp with sso_url needs its certificate: x509cert or x509cert_file",
+    ]
+
+
+def test_saml_needs_an_idp(site_dir):
+    site_dir.write("settings.yaml", "auth:\n  saml:\n    name: SSO\n")
+    assert problems() == [
+        "settings.yaml:2: auth.saml needs `idp`: metadata_url, metadata_file, or entity_id + sso_url + x509cert",
+        "settings.yaml:2: auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url",
+    ]
