@@ -10,6 +10,8 @@
   every login, sign-up and social login, so allauth's own setting does not matter);
 - a social provider shows on the login page when `auth.providers` lists it and its keys are
   set in the environment;
+- SAML single sign-on appears when `auth.saml` is set (accounts/saml.py builds its app);
+  its logins refresh the user's mapped groups, and refused responses are audited;
 - a user with a second factor enters a code before the login counts (`SecondFactorStage`);
 - failed passwords count against the limit HTTP Basic shares (accounts/passwords.py), keyed
   by account whatever the Host header, and by the client address through trusted proxies.
@@ -25,13 +27,14 @@ from allauth.account.stages import EmailVerificationStage, LoginStage
 from allauth.account.utils import user_username
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.providers.base.constants import AuthError
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from blocks.site.loader import current_site
 
-from . import audit, names, network, otp, passwords
+from . import audit, names, network, otp, passwords, saml
 from .mail import MailNotSent
 
 logger = logging.getLogger("accounts")
@@ -121,6 +124,13 @@ class AccountAdapter(DefaultAccountAdapter):
             raise MailNotSent(f"could not send {template_prefix} to {email}") from exc
 
 
+# allauth refuses two SAML answers without a reason: a response to no request of ours
+# (IdP-initiated, refused unless `auth.saml.idp_initiated`) and a lost ACS session.
+_UNEXPLAINED = {
+    AuthError.UNKNOWN: "response refused: unsolicited (IdP-initiated), or its ACS session was lost"
+}
+
+
 class ProviderNotEnabled(Http404, SocialApp.DoesNotExist):
     """A provider that settings.yaml does not list, or that has no keys: its routes answer 404."""
 
@@ -136,11 +146,57 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def list_apps(self, request, provider=None, client_id=None):
         listed = set(site_settings().providers)
-        return [
+        apps = [
             app
             for app in super().list_apps(request, provider=provider, client_id=client_id)
             if app.provider in listed and provider_has_keys(app)
         ]
+        # SAML: the one app of settings.yaml `auth.saml` (stored SocialApps are ignored).
+        if provider in (None, saml.PROVIDER):
+            app = saml.app_for(site_settings().saml)
+            if app is not None and client_id in (None, app.client_id):
+                apps.append(app)
+        return apps
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        if sociallogin.account.provider == saml.PROVIDER:
+            return site_settings().saml is not None and site_settings().saml.signup
+        return super().is_open_for_signup(request, sociallogin)
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        # A known SAML user: the groups of this assertion, before the login stages ask
+        # `auth.otp.required_for` about them. A new one gets them in save_user.
+        if sociallogin.account.provider == saml.PROVIDER and sociallogin.is_existing:
+            self._sync_saml_groups(request, sociallogin)
+        super().pre_social_login(request, sociallogin)
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form=form)
+        if sociallogin.account.provider == saml.PROVIDER:
+            self._sync_saml_groups(request, sociallogin)
+        return user
+
+    def _sync_saml_groups(self, request, sociallogin) -> None:
+        config = site_settings().saml
+        if config is not None:
+            saml.sync_groups(
+                sociallogin.user, sociallogin.account.extra_data, config, request=request
+            )
+
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ):
+        if getattr(provider, "id", None) == saml.PROVIDER:
+            context = extra_context or {}
+            reason = context.get("saml_last_error_reason") or ", ".join(
+                context.get("saml_errors") or ()
+            )
+            saml.record_refusal(
+                request, reason or _UNEXPLAINED.get(error, f"response refused ({error})")
+            )
+        return super().on_authentication_error(
+            request, provider, error=error, exception=exception, extra_context=extra_context
+        )
 
 
 class SiteEmailVerificationStage(EmailVerificationStage):

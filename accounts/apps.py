@@ -18,6 +18,7 @@ class AccountsConfig(AppConfig):
         from . import checks as account_checks
 
         checks.register(account_checks.provider_keys)
+        checks.register(account_checks.saml_config)
         checks.register(account_checks.wiring)
 
 

@@ -1,4 +1,4 @@
-"""System checks of accounts: social providers without keys (site), and our Django wiring.
+"""System checks of accounts: social providers without keys and SAML files (site), our wiring.
 
 Provider warnings are Warnings (a site whose provider has no keys is still served, without
 that provider); wiring mistakes are Errors with the line to fix.
@@ -12,6 +12,8 @@ from django.core import checks
 
 from blocks.site.loader import current_site, site_dir
 from blocks.site.spec import Problem
+
+from . import saml
 
 SETTINGS_FILE = "settings.yaml"
 
@@ -40,6 +42,26 @@ def missing_provider_keys() -> list[Problem]:
                 )
             )
     return found
+
+
+def saml_problems() -> tuple[list[Problem], list[Problem]]:
+    """(problems of the site folder, warnings about the environment) for `auth.saml`.
+
+    settings.yaml:12: auth.saml.idp.metadata_file: cannot read idp.xml: No such file or directory
+    """
+    config = current_site().settings.saml
+    return (
+        [Problem(SETTINGS_FILE, line, text) for line, text in saml.file_problems(config)],
+        [Problem(SETTINGS_FILE, line, text) for line, text in saml.environment_problems(config)],
+    )
+
+
+def saml_config(app_configs=None, **kwargs):
+    files, environment = saml_problems()
+    return [
+        checks.Warning(str(problem), id="accounts.W002", obj="auth.saml")
+        for problem in files + environment
+    ]
 
 
 def _providers_line() -> int:

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.facebook",
     "allauth.socialaccount.providers.microsoft",
+    # SAML 2.0 single sign-on, turned on by settings.yaml `auth.saml` (accounts/saml.py).
+    "allauth.socialaccount.providers.saml",
     "accounts",
     "records",
     "records.ownership",  # row-level security: owner table and shares (issue 6)
@@ -229,6 +231,27 @@ SOCIALACCOUNT_PROVIDERS = {
         "TENANT": env.str("MICROSOFT_TENANT", default="common"),
     },
 }
+
+
+def pem_from_env(name: str) -> str:
+    """A PEM key or certificate: the variable NAME itself, or the file named by NAME_FILE."""
+    value = env.str(name, default="", multiline=True)
+    path = env.str(f"{name}_FILE", default="")
+    if value and path:
+        raise ImproperlyConfigured(f"set {name} or {name}_FILE, not both")
+    if path:
+        try:
+            return Path(path).read_text(encoding="ascii").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {exc}") from exc
+    return value.strip()
+
+
+# SAML (settings.yaml `auth.saml`, docs/accounts.md): the service provider's own key and
+# certificate, optional. With both, requests to the IdP are signed and the SP metadata carries
+# the certificate (for the IdP to check them, or to encrypt assertions to the site).
+SAML_SP_PRIVATE_KEY = pem_from_env("SAML_SP_PRIVATE_KEY")
+SAML_SP_X509CERT = pem_from_env("SAML_SP_X509CERT")
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
