@@ -12,7 +12,8 @@
   set in the environment;
 - SAML single sign-on appears when `auth.saml` is set (accounts/saml.py builds its app);
   its logins refresh the user's mapped groups, and refused responses are audited;
-- a user with a second factor enters a code before the login counts (`SecondFactorStage`);
+- a user with a second factor enters a code before the login counts (`SecondFactorStage`),
+  unless the login was made by a method `auth.otp.trusted_methods` names (accounts/otp.py);
 - failed passwords count against the limit HTTP Basic shares (accounts/passwords.py), keyed
   by account whatever the Host header, and by the client address through trusted proxies.
 """
@@ -28,6 +29,7 @@ from allauth.account.utils import user_username
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base.constants import AuthError
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -49,6 +51,15 @@ def site_settings():
 def provider_has_keys(app) -> bool:
     """A SocialApp is usable only with both its client id and its secret."""
     return bool(app.client_id) and bool(app.secret)
+
+
+def login_method_of(signal_kwargs: dict | None, backend: str | None) -> str:
+    """How an allauth login was made: "saml", another provider's id, or the method of the
+    authentication backend that accepted the password (accounts.otp)."""
+    sociallogin = (signal_kwargs or {}).get("sociallogin")
+    if sociallogin is not None:
+        return sociallogin.account.provider
+    return otp.method_of_backend(backend)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -81,6 +92,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         return site_settings().signup
+
+    def post_login(self, request, user, **kwargs):
+        # After django.contrib.auth.login: the session keeps how it signed in (accounts.otp).
+        method = login_method_of(
+            kwargs.get("signal_kwargs"), request.session.get(BACKEND_SESSION_KEY)
+        )
+        otp.record_login_method(request, method)
+        logger.info("user %s signed in (%s)", user.get_username(), method)
+        return super().post_login(request, user, **kwargs)
 
     def get_login_stages(self) -> list[str]:
         stages = [
@@ -222,6 +242,10 @@ class SecondFactorStage(LoginStage):
     def handle(self):
         user = self.login.user
         if user is None or not otp.has_device(user):
+            return None, True
+        method = login_method_of(self.login.signal_kwargs, getattr(user, "backend", None))
+        if otp.method_is_trusted(method):
+            # settings.yaml counts this way of signing in as strong (auth.otp.trusted_methods).
             return None, True
         self.state["required"] = True
         return HttpResponseRedirect(reverse(self.urlname)), True

@@ -9,6 +9,7 @@ from django.test import Client
 
 from accounts.models import SecurityEvent
 
+from .conftest import PASSWORD, code_for
 from .saml_idp import IdentityProvider
 
 pytestmark = pytest.mark.django_db
@@ -297,6 +298,120 @@ def test_saml_button_on_the_login_page(saml_site, client):
 def test_no_saml_without_auth_saml(site_dir, client):
     assert client.get(SP_METADATA).status_code == 404
     assert client.post(SP_LOGIN).status_code == 404
+
+
+# --- the second factor after SAML -------------------------------------------------------------
+
+REQUIRED = "otp: {required_for: [sales]}"
+TRUSTED = "otp: {required_for: [sales], trusted_methods: [saml]}"
+
+
+@pytest.fixture
+def saml_user_with_device(saml_site, idp, client, with_totp):
+    """alice, made by a first SAML login, with a confirmed TOTP device; signed out."""
+    login_through_idp(client, idp)
+    user = get_user_model().objects.get(username="alice")
+    client.post("/accounts/logout/")
+    device, _ = with_totp(user)
+    return user, device
+
+
+def test_a_required_user_enters_a_code_after_saml(saml_site, idp, client, saml_user_with_device):
+    user, device = saml_user_with_device
+    saml_site.configure(otp=REQUIRED)
+    response = login_through_idp(client, idp)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/login/"
+    assert signed_in_user(client) is None
+    response = client.post("/accounts/2fa/login/", {"code": code_for(device)})
+    assert response.status_code == 302
+    assert signed_in_user(client) == user
+    assert client.get("/").status_code == 200
+
+
+def test_a_trusted_saml_login_needs_no_code(saml_site, idp, client, saml_user_with_device):
+    user, _ = saml_user_with_device
+    saml_site.configure(otp=TRUSTED)
+    response = login_through_idp(client, idp)
+    assert response["Location"] == "/after/"
+    assert signed_in_user(client) == user
+    assert client.get("/").status_code == 200
+    assert client.session["accounts_login_method"] == "saml"
+
+
+def test_a_trusted_saml_session_counts_as_verified(saml_site, idp, client, saml_user_with_device):
+    user, _ = saml_user_with_device
+    user.is_staff = True
+    user.save()
+    saml_site.configure(otp=TRUSTED)
+    login_through_idp(client, idp)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_untrusting_saml_asks_open_sessions_for_a_code(
+    saml_site, idp, client, saml_user_with_device
+):
+    saml_site.configure(otp=TRUSTED)
+    login_through_idp(client, idp)
+    assert client.get("/").status_code == 200
+    saml_site.configure(otp=REQUIRED)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/verify/")
+
+
+def test_a_required_user_without_a_device_sets_one_up_after_saml(saml_site, idp, client):
+    saml_site.configure(otp=REQUIRED)
+    login_through_idp(client, idp)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/")
+
+
+def test_a_trusted_saml_login_needs_no_device(saml_site, idp, client):
+    saml_site.configure(otp=TRUSTED)
+    login_through_idp(client, idp)
+    assert client.get("/").status_code == 200
+
+
+def test_a_password_login_is_never_trusted_as_saml(site_dir, client, user_factory, with_totp):
+    user = user_factory("bob", groups=["sales"])
+    with_totp(user)
+    site_dir.write("settings.yaml", "auth:\n  " + TRUSTED + "\n")
+    response = client.post("/accounts/login/", {"login": "bob", "password": PASSWORD})
+    assert response["Location"] == "/accounts/2fa/login/"
+    assert signed_in_user(client) is None
+
+
+def test_a_backend_registered_as_a_method_is_trusted_as_that_method(site_dir, rf):
+    from accounts import otp
+
+    site_dir.write("settings.yaml", "auth:\n  otp: {trusted_methods: [ldap]}\n")
+    otp.register_backend_method("example.LDAPBackend", "ldap")
+    try:
+        assert otp.method_of_backend("example.LDAPBackend") == "ldap"
+        assert otp.method_of_backend("django.contrib.auth.backends.ModelBackend") == "password"
+        assert otp.method_is_trusted("ldap")
+        assert not otp.method_is_trusted("saml")
+        assert not otp.method_is_trusted("password")
+        with pytest.raises(ValueError, match="unknown login method 'password'"):
+            otp.register_backend_method("example.Other", "password")
+    finally:
+        otp._backend_methods.pop("example.LDAPBackend", None)
+
+
+def test_each_login_forgets_the_method_of_the_one_before(rf, user_factory):
+    from django.contrib.auth import login
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts import otp
+
+    request = rf.get("/")
+    request.session = SessionStore()
+    request.user = user_factory("bob")
+    otp.record_login_method(request, "saml")
+    login(request, request.user, backend="django.contrib.auth.backends.ModelBackend")
+    assert otp.login_method(request) is None
 
 
 # --- other ways to name the IdP, the SP's own key, check_site ---------------------------------
