@@ -166,9 +166,32 @@ def test_a_taken_name_is_not_given_to_a_saml_user(saml_site, idp, client, user_f
         client, idp, uid="other-alice", attributes=alice() | {"mail": ["al@corp.example.com"]}
     )
     user = signed_in_user(client)
-    assert user is not None and user.username != "alice"
-    assert user.username.lower() != "alice"
+    assert user is not None and user.username.casefold() != "alice"
     assert SecurityEvent.objects.filter(kind="name_refused", username="alice").exists()
+
+
+def test_a_verified_address_signs_in_the_user_who_has_it(saml_site, idp, client, user_factory):
+    from allauth.account.models import EmailAddress
+
+    carol = user_factory("carol", email="carol@example.com")
+    EmailAddress.objects.create(user=carol, email="carol@example.com", verified=True, primary=True)
+    login_through_idp(
+        client, idp, uid="carol-uid", attributes=alice(name="carol") | {"uid": ["cq"]}
+    )
+    assert signed_in_user(client) == carol
+    assert SocialAccount.objects.get(uid="carol-uid").user == carol
+
+
+def test_an_unverified_address_signs_in_nobody_else(saml_site, idp, client, user_factory):
+    from allauth.account.models import EmailAddress
+
+    carol = user_factory("carol", email="carol@example.com")
+    EmailAddress.objects.create(user=carol, email="carol@example.com", verified=True, primary=True)
+    unverified = alice(name="carol") | {"uid": ["cq"], "emailVerified": ["false"]}
+    response = login_through_idp(client, idp, uid="carol-uid", attributes=unverified)
+    assert signed_in_user(client) != carol
+    assert not SocialAccount.objects.filter(user=carol).exists()
+    assert response.status_code in (200, 302)
 
 
 def test_a_group_name_is_not_given_to_a_saml_user(saml_site, idp, client):
@@ -483,3 +506,47 @@ def test_check_site_warns_of_an_sp_key_without_its_certificate(saml_site, settin
         "or neither; requests to the IdP are not signed",
         "The site folder has no problems.",
     ]
+
+
+@pytest.fixture
+def metadata_server(idp):
+    """The IdP's metadata over HTTP on 127.0.0.1 (a port of its own), as an IdP publishes it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = idp.metadata().encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200 if self.path == "/metadata" else 404)
+            self.send_header("Content-Type", "application/samlmetadata+xml")
+            self.end_headers()
+            if self.path == "/metadata":
+                self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/metadata"
+    server.shutdown()
+    server.server_close()
+
+
+def test_idp_metadata_fetched_from_its_url(saml_site, idp, client, metadata_server):
+    saml_site.write(
+        "settings.yaml",
+        SETTINGS.format(otp="").replace(
+            "      metadata_file: saml/idp.xml", f"      metadata_url: {metadata_server}"
+        ),
+    )
+    from blocks.site.loader import current_site
+
+    assert current_site().settings.saml.idp_metadata_url == metadata_server
+    assert current_site().settings.saml.idp_metadata_file == ""
+    login_through_idp(client, idp)
+    user = signed_in_user(client)
+    assert user.username == "alice"
+    assert list(user.groups.values_list("name", flat=True)) == ["sales"]
