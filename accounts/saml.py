@@ -208,7 +208,7 @@ def sync_groups(user, attributes: dict, saml: SamlSettings, *, request=None) -> 
     """Set the user's mapped groups to those the assertion names (see the module docstring)."""
     wanted = groups_from(attributes, saml)
     managed = saml.managed_groups
-    current = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
+    current = set(user.groups.values_list("name", flat=True)) & managed
     added = [group for name in sorted(wanted - current) if (group := _group(name, request))]
     removed = sorted(current - wanted)
     if added:
