@@ -22,6 +22,20 @@ INDEX_TYPES = ("field", "text")
 RIGHTS = ("reader", "author", "editor", "manager")
 EMAIL_VERIFICATION = ("mandatory", "optional", "none")
 PROVIDERS = ("google", "facebook", "microsoft")
+# How directory groups are found (`auth.ldap.group_search.type`), as django-auth-ldap's group
+# types: `active_directory_in_chain` asks Active Directory for nested groups in one search
+# (LDAP_MATCHING_RULE_IN_CHAIN).
+LDAP_GROUP_TYPES = (
+    "group_of_names",
+    "nested_group_of_names",
+    "group_of_unique_names",
+    "posix",
+    "active_directory",
+    "nested_active_directory",
+    "active_directory_in_chain",
+)
+# Ways of signing in that `auth.otp.trusted_methods` may name.
+LOGIN_METHODS = ("ldap", "certificate", "saml")
 
 
 def is_valid_id(value: object) -> bool:
@@ -164,12 +178,44 @@ class Page:
 
 
 @dataclass(frozen=True)
+class LdapSettings:
+    """`auth.ldap`: sign-in against an LDAP directory or Active Directory (accounts/ldap.py).
+
+    The bind DN and password are not here: they come from the environment.
+    """
+
+    server: str
+    user_search_base: str
+    user_filter: str
+    start_tls: bool = False
+    username_attribute: str = ""  # the Django user name; "" keeps the name typed at login
+    attributes: tuple[tuple[str, str], ...] = ()  # (user field, directory attribute)
+    group_search_base: str = ""
+    group_filter: str = "(objectClass=*)"
+    group_type: str = "group_of_names"
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (directory group DN, Django groups)
+    require_group: str = ""
+    deny_group: str = ""
+
+
+@dataclass(frozen=True)
+class CertificateSettings:
+    """`auth.certificates`: a client certificate verified by the TLS proxy names a user."""
+
+    email: bool = False  # the subject's emailAddress names the user whose address it is
+    subject_pattern: str = ""  # a regex the whole subject DN matches, group `username`
+
+
+@dataclass(frozen=True)
 class SiteSettings:
     title: str = "Site"
     signup: bool = True
     email_verification: str = "optional"
     providers: tuple[str, ...] = ()
     otp_required_for: tuple[str, ...] = ()
+    otp_trusted_methods: tuple[str, ...] = ()
+    ldap: LdapSettings | None = None
+    certificates: CertificateSettings | None = None
     user_managers: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
 
