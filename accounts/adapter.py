@@ -167,5 +167,7 @@ class SecondFactorStage(LoginStage):
         user = self.login.user
         if user is None or not otp.has_device(user):
             return None, True
+        if otp.login_method_trusted(otp.login_method_of_user(user)):
+            return None, True  # settings.yaml auth.otp.trusted_methods
         self.state["required"] = True
         return HttpResponseRedirect(reverse(self.urlname)), True

@@ -1,6 +1,6 @@
 """App configs: `accounts` itself, and the admin whose default site asks for a second factor.
 
-`ready()` only wires up (system checks); nothing here touches the database.
+`ready()` only wires up (system checks, signal receivers); nothing here touches the database.
 """
 
 from django.apps import AppConfig
@@ -16,6 +16,7 @@ class AccountsConfig(AppConfig):
         from django.core import checks
 
         from . import checks as account_checks
+        from . import ldap  # noqa: F401  its signal receivers: errors logged, the login method
 
         checks.register(account_checks.provider_keys)
         checks.register(account_checks.wiring)

@@ -91,6 +91,38 @@ def must_set_up_device(user) -> bool:
     return not has_device(user) and must_have_device(user, current_site().settings.otp_required_for)
 
 
+# The way the session signed in ("ldap", "certificate", ...), kept in the session by the code
+# that signed it in; `auth.otp.trusted_methods` may let it stand for the second factor.
+LOGIN_METHOD_SESSION_KEY = "accounts_login_method"
+
+
+def record_login_method(request, method: str) -> None:
+    """Remember in the session how it signed in (after `login()`, which makes a new session)."""
+    request.session[LOGIN_METHOD_SESSION_KEY] = method
+
+
+def login_method_of(request) -> str:
+    session = getattr(request, "session", None)
+    return session.get(LOGIN_METHOD_SESSION_KEY, "") if session is not None else ""
+
+
+# The login method of a user that `authenticate()` returned, by the backend that vouched for it.
+BACKEND_METHODS = {
+    "accounts.ldap.SiteLDAPBackend": "ldap",
+    "accounts.certificates.CertificateBackend": "certificate",
+}
+
+
+def login_method_of_user(user) -> str:
+    return BACKEND_METHODS.get(getattr(user, "backend", "") or "", "")
+
+
+def login_method_trusted(method: str) -> bool:
+    """Does settings.yaml `auth.otp.trusted_methods` let this way of signing in stand for the
+    second factor? `login_method_trusted("certificate")` with `trusted_methods: [certificate]`."""
+    return bool(method) and method in current_site().settings.otp_trusted_methods
+
+
 def key_text(device: TOTPDevice) -> str:
     return b32encode(device.bin_key).decode("ascii").rstrip("=")
 
