@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # settings.yaml `auth.certificates`: a client certificate verified by a trusted TLS proxy.
+    "accounts.certificates.CertificateMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -166,6 +168,8 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
     # settings.yaml `auth.ldap` (accounts/ldap.py); answers None while that is not set.
     "accounts.ldap.SiteLDAPBackend",
+    # A client certificate verified by the TLS proxy (accounts/certificates.py).
+    "accounts.certificates.CertificateBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # LDAP / Active Directory (docs/accounts.md): the account that searches the directory (empty:
