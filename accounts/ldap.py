@@ -168,8 +168,9 @@ class SiteLDAPBackend(ldap_backend.LDAPBackend):
         return super().authenticate(request, username=login, password=password)
 
     def get_user(self, user_id):
-        User = get_user_model()
-        return User._default_manager.filter(pk=user_id).first()
+        # As ModelBackend: a session of a user made inactive since ends.
+        user = get_user_model()._default_manager.filter(pk=user_id).first()
+        return user if user is not None and user.is_active else None
 
     def get_group_permissions(self, user, obj=None):
         # Permissions come from the Django groups the mapping sets, through ModelBackend.

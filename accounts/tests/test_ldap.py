@@ -280,3 +280,12 @@ def test_a_directory_that_does_not_answer_is_a_failed_login(ldap_site, settings)
     ldap_site.write("settings.yaml", ldap_yaml().replace(URL, "ldap://127.0.0.1:9"))
     assert login(Client(), "alice", PASSWORDS["alice"]).status_code == 200
     assert SecurityEvent.objects.filter(kind="login_failed", username="alice").count() == 1
+
+
+def test_a_directory_user_made_inactive_here_is_signed_out_and_refused(ldap_site):
+    client = Client()
+    login(client, "alice", PASSWORDS["alice"])
+    get_user_model().objects.filter(username="alice").update(is_active=False)
+    assert client.get("/accounts/email/").status_code == 302  # the session ended
+    response = Client().get("/api/v1/notes/records", **basic("alice", PASSWORDS["alice"]))
+    assert response.status_code == 401
