@@ -219,11 +219,18 @@ class SiteLDAPBackend(ldap_backend.LDAPBackend):
         return values[0]
 
     def authenticate_ldap_user(self, ldap_user, password):
-        with transaction.atomic():
-            user = super().authenticate_ldap_user(ldap_user, password)
-            if user is not None:
-                DirectoryAccount.objects.update_or_create(user=user, defaults={"dn": ldap_user.dn})
-                self.map_groups(user, ldap_user)
+        try:
+            with transaction.atomic():
+                user = super().authenticate_ldap_user(ldap_user, password)
+                if user is not None:
+                    DirectoryAccount.objects.update_or_create(
+                        user=user, defaults={"dn": ldap_user.dn}
+                    )
+                    self.map_groups(user, ldap_user)
+        except ldap.LDAPError as exc:
+            # The groups could not be read: no login with groups out of date (nothing is kept).
+            logger.error("LDAP error while reading the groups of %s: %s", ldap_user.dn, exc)
+            return None
         return user
 
     def map_groups(self, user, ldap_user) -> None:

@@ -550,13 +550,14 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
     for key in ("groups", "require_group", "deny_group"):
         if key in keys and not has_group_search:
             doc.problem(keys[key][0], f"auth.ldap.{key} needs auth.ldap.group_search")
-    if "groups" in keys:
+    # Without group_search, groups, require_group and deny_group mean nothing (said above).
+    if "groups" in keys and has_group_search:
         mapped = doc.mapping(keys["groups"][1], "auth.ldap.groups", None)
         values["groups"] = tuple(
             (dn, doc.ids(value, f"auth.ldap.groups '{dn}'")) for dn, (_, value) in mapped.items()
         )
     for key in ("require_group", "deny_group"):
-        if key in keys:
+        if key in keys and has_group_search:
             values[key] = doc.string(keys[key][1], f"auth.ldap.{key}").strip()
     return LdapSettings(**values) if ok else None
 

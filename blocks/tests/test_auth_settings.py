@@ -120,3 +120,23 @@ def test_a_user_filter_without_the_user_and_groups_without_a_group_search(site_d
         "settings.yaml:6: auth.ldap.require_group needs auth.ldap.group_search",
         "settings.yaml:7: auth.certificates needs email: true or subject_pattern (a regex with (?P<username>...))",
     ]
+
+
+def test_groups_without_a_group_search_are_left_out(site_dir):
+    site_dir.write(
+        "settings.yaml",
+        """
+        auth:
+          ldap:
+            server: ldap://dc1
+            user_search: {base: "OU=Staff", filter: "(uid=%(user)s)"}
+            groups: {"CN=IT": admins}
+            deny_group: CN=Leavers
+        """,
+    )
+    assert problems() == [
+        "settings.yaml:5: auth.ldap.groups needs auth.ldap.group_search",
+        "settings.yaml:6: auth.ldap.deny_group needs auth.ldap.group_search",
+    ]
+    ldap = current_site().settings.ldap
+    assert (ldap.groups, ldap.deny_group) == ((), "")
