@@ -299,3 +299,10 @@ def test_parse_dn_reads_nginx_subjects():
     assert parse_dn(r"CN=J\C3\BCrgen+UID=jm,O=X") == [("CN", "Jürgen"), ("UID", "jm"), ("O", "X")]
     assert subject_email("CN=a,E=a@example.com") == "a@example.com"
     assert subject_email("CN=a,O=b") == ""
+
+
+def test_a_certificate_user_with_a_device_enters_a_code(cert_site, people, nginx, pki, with_totp):
+    with_totp(people["ann"])
+    status, headers, _ = fetch(nginx, "/", cert="ann", folder=pki)
+    assert status == 302
+    assert headers["Location"].startswith("/accounts/2fa/verify/")

@@ -289,3 +289,19 @@ def test_a_directory_user_made_inactive_here_is_signed_out_and_refused(ldap_site
     assert client.get("/accounts/email/").status_code == 302  # the session ended
     response = Client().get("/api/v1/notes/records", **basic("alice", PASSWORDS["alice"]))
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(("trusted", "location"), [("[]", "/accounts/2fa/login/"), ("[ldap]", "/")])
+def test_a_directory_user_with_a_device_enters_a_code_unless_ldap_is_trusted(
+    ldap_site, with_totp, trusted, location
+):
+    login(Client(), "alice", PASSWORDS["alice"])  # the first login makes the account
+    with_totp(get_user_model().objects.get(username="alice"))
+    ldap_site.write(
+        "settings.yaml",
+        ldap_yaml().replace("auth:\n", f"auth:\n  otp:\n    trusted_methods: {trusted}\n"),
+    )
+    client = Client()
+    response = login(client, "alice", PASSWORDS["alice"])
+    assert response["Location"] == location
+    assert ("_auth_user_id" in client.session) is (location == "/")
