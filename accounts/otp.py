@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import qrcode
 import qrcode.image.svg
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.core.cache import cache
 from django.db import transaction
 from django_otp import devices_for_user
@@ -101,11 +102,6 @@ def record_login_method(request, method: str) -> None:
     request.session[LOGIN_METHOD_SESSION_KEY] = method
 
 
-def login_method_of(request) -> str:
-    session = getattr(request, "session", None)
-    return session.get(LOGIN_METHOD_SESSION_KEY, "") if session is not None else ""
-
-
 # The login method of a user that `authenticate()` returned, by the backend that vouched for it.
 BACKEND_METHODS = {
     "accounts.ldap.SiteLDAPBackend": "ldap",
@@ -115,6 +111,23 @@ BACKEND_METHODS = {
 
 def login_method_of_user(user) -> str:
     return BACKEND_METHODS.get(getattr(user, "backend", "") or "", "")
+
+
+def login_method_of(request) -> str:
+    """How the request's session signed in, as recorded; "" when not recorded.
+
+    A method that belongs to a backend counts only while the session is still that backend's
+    (Django keeps it as `_auth_user_backend`): a later login of the same user by password,
+    which keeps the session's data, does not inherit a trusted method.
+    """
+    session = getattr(request, "session", None)
+    if session is None:
+        return ""
+    method = session.get(LOGIN_METHOD_SESSION_KEY, "")
+    backends = [path for path, name in BACKEND_METHODS.items() if name == method]
+    if backends and session.get(BACKEND_SESSION_KEY) not in backends:
+        return ""
+    return method
 
 
 def login_method_trusted(method: str) -> bool:
