@@ -32,15 +32,6 @@ def visible_block(c: Call, block_id: str) -> BlockSpec:
     return block
 
 
-def element_json(element) -> dict:
-    found = {"type": element.type, "label": element.label}
-    if element.is_input:
-        found["mode"] = element.mode
-        if element.index_type:
-            found["index_type"] = element.index_type
-    return found
-
-
 def block_info(request, app_id, block_id):
     c = call_for(request, app_id)
     block = visible_block(c, block_id)
@@ -48,7 +39,9 @@ def block_info(request, app_id, block_id):
         {
             "id": block.id,
             "title": block.title,
-            "elements": {element.id: element_json(element) for element in block.elements},
+            "elements": {
+                element.id: element.definition.as_json(element) for element in block.elements
+            },
         }
     )
 
@@ -59,7 +52,7 @@ def element_call(request, app_id, block_id, element_id):
     element = block.element(element_id)
     if element is None:
         raise NotFound(f"no element '{element_id}' in block '{block.key}'")
-    if element.type == "ACTION" and request.method != "POST":
+    if element.is_action and request.method != "POST":
         raise MethodNotAllowed(request.method, ["POST"])
     if request.method == "POST" and request.content_type == "application/json":
         body = read_json(request, default={})
@@ -71,7 +64,7 @@ def element_call(request, app_id, block_id, element_id):
         raise code.BlockCodeError(block.problems[0])
     ctx = BlockContext(request=request, site=c.site, block=block)
     hook = block.function("on_display")
-    if hook is not None and element.type != "ACTION":
+    if hook is not None and not element.is_action:
         run(ctx, hook, "on_display")
     value = element_value(ctx, element)
     try:

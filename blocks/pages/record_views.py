@@ -128,9 +128,9 @@ def record_post(request, site, app, block, handle: RecordHandle, record, fixed=(
                 return refused(request, app.id, record.record_id, acl.Verdict.FORBID, exc.message)
             target = store.run_on_save(app=app, block=block, record=saved, request=request)
             return go(request, target or handle.html_url)
-        element = next((e for e in block.elements if e.type == "ACTION" and e.id in post), None)
+        element = next((e for e in block.actions if e.id in post), None)
         if element is None:
-            names = ", ".join(e.id for e in block.elements if e.type == "ACTION") or "none"
+            names = ", ".join(e.id for e in block.actions) or "none"
             return HttpResponseBadRequest(
                 f"The form names no action of block {block.key}; its actions: {names}.",
                 content_type="text/plain",
