@@ -21,9 +21,10 @@ from blocks.pages.render import FormState, error_box, render_block
 from blocks.site import acl, code
 from blocks.site.spec import BlockSpec, Element
 from records import store
+from records.errors import RecordError
 
 from .context import RecordHandle
-from .responses import deny, go, respond_block
+from .responses import deny, failed, go, respond_block
 
 INTEGER = re.compile(r"[+-]?\d{1,18}\Z")
 
@@ -114,5 +115,7 @@ def submit_record_form(request, site, block: BlockSpec):
         target = store.run_on_save(app=app, block=block, record=record, request=request)
     except code.BlockCodeError as exc:
         return code_failed(request, block, exc, app.debug)
+    except RecordError as exc:  # e.g. no free record id left
+        return failed(request, exc)
     handle = RecordHandle(app=app, record=record, request=request)
     return go(request, target or handle.html_url)

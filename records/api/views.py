@@ -2,7 +2,8 @@
 
 Each route is a table of method handlers wrapped by `endpoint()`, which answers 405 for other
 methods, authenticates (api/auth.py), checks CSRF for cookie-authenticated writes and turns
-every `ApiError` into `{"error": ...}`. Permission questions go to the core (blocks/site/acl.py)
+every `ApiError`, and every domain error of the services (records/errors.py, mapped by
+`errors.api_error`), into `{"error": ...}`. Permission questions go to the core (blocks/site/acl.py)
 through `deny()`; reads go through records/selectors.py and writes through records/store.py.
 """
 
@@ -29,6 +30,7 @@ from blocks.site.loader import current_site
 from blocks.site.spec import AppSpec, Site
 
 from .. import selectors, store
+from ..errors import InvalidInput, RecordError, RecordExists
 from ..models import Record
 from ..ownership import sharing
 from . import auth
@@ -36,12 +38,12 @@ from .errors import (
     ApiError,
     BadRequest,
     BlockFailed,
-    Conflict,
     Forbidden,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     Unauthorized,
+    api_error,
     error_response,
 )
 
@@ -71,8 +73,8 @@ def endpoint(**handlers):
             auth.authenticate(request)
             auth.check_csrf(request)
             return handler(request, **kwargs)
-        except ApiError as exc:
-            return error_response(exc)
+        except (ApiError, RecordError) as exc:
+            return error_response(api_error(exc))
         except code.BlockCodeError as exc:
             app = current_site().apps.get(kwargs.get("app_id", ""))
             detail = f": {exc.problem}" if app is not None and app.debug else ""
@@ -94,16 +96,17 @@ def refusals_audited(handler):
     def audited(request, **kwargs):
         try:
             return handler(request, **kwargs)
-        except ApiError as exc:
-            if exc.status in REFUSALS:
+        except (ApiError, RecordError) as exc:
+            error = api_error(exc)
+            if error.status in REFUSALS:
                 audit.record(
                     audit.Kind.ACCESS_REFUSED,
                     request=request,
                     target=f"{kwargs.get('app_id', '')}/{kwargs.get('record_id', '*')}",
-                    status=exc.status,
-                    detail=f"{request.method}: {exc.message}",
+                    status=error.status,
+                    detail=f"{request.method}: {error.message}",
                 )
-            raise
+            raise error from None
 
     return audited
 
@@ -405,7 +408,7 @@ def records_create(request, app_id):
     for index, value in enumerate(body):
         try:
             items, record_id = client_items(c.app, value)
-        except BadRequest as exc:
+        except (BadRequest, InvalidInput) as exc:
             raise BadRequest(f"record {index}: {exc.message}") from None
         if record_id is not None:
             if record_id in seen:
@@ -416,8 +419,8 @@ def records_create(request, app_id):
         for index, (items, record_id) in enumerate(checked):
             try:
                 store.record_create(app=c.app, items=items, record_id=record_id, user=c.user)
-            except Conflict as exc:
-                raise Conflict(f"record {index}: {exc.message}") from None
+            except RecordExists as exc:
+                raise RecordExists(f"record {index}: {exc.message}") from None
     return JsonResponse({"success": "created", "total": len(checked)}, status=201)
 
 

@@ -4,7 +4,9 @@ import json
 
 import pytest
 
+from accounts.models import SecurityEvent
 from blocks.site.loader import current_site
+from records import store
 from records.models import Record
 
 pytestmark = pytest.mark.django_db
@@ -266,3 +268,41 @@ def test_api_writes_do_not_run_block_formulas(order, api):
     assert response.status_code == 200
     assert Record.objects.get().items["total"] == 10.0
     assert calls() == []
+
+
+# --- the edit race: the record deleted between the route's read and the save -----------------
+
+
+@pytest.fixture
+def deleted_meanwhile(monkeypatch):
+    """`store.record_save` as another request's delete leaves it: the row gone before the lock."""
+    save = store.record_save
+
+    def save_after_a_delete(*, record, **kwargs):
+        Record.objects.filter(pk=record.pk).delete()
+        return save(record=record, **kwargs)
+
+    monkeypatch.setattr(store, "record_save", save_after_a_delete)
+
+
+def test_a_record_deleted_while_saved_on_its_edit_page_is_a_404_page(order, api, deleted_meanwhile):
+    response = api("author").post("/apps/sales/records/my-order/edit/", {**FORM, "price": "9"})
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert not Record.objects.exists()
+    assert calls() == []  # neither a formula nor on_save ran
+    event = SecurityEvent.objects.values_list("kind", "target", "status", "detail").get()
+    assert event == (
+        "access_refused",
+        "sales/my-order",
+        404,
+        "POST /apps/sales/records/my-order/edit/: no record 'my-order' in app 'sales'",
+    )
+
+
+def test_a_record_deleted_while_saved_through_the_api_is_a_json_404(order, api, deleted_meanwhile):
+    response = api("author").patch(
+        "/api/v1/sales/record/my-order", json.dumps({"price": 9}), content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert response.json() == {"error": "no record 'my-order' in app 'sales'"}
