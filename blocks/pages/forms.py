@@ -14,17 +14,17 @@ from django.http import HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.identity import who_for
 from accounts.redirects import safe_next
 from blocks.pages.context import BlockContext
 from blocks.pages.render import FormState, error_box, render_block
-from blocks.site import acl, code
+from blocks.site import code
 from blocks.site.spec import BlockSpec, Element
+from records import access as gate
 from records import store
 from records.errors import RecordError
 
 from .context import RecordHandle
-from .responses import deny, failed, go, respond_block
+from .responses import failed, go, respond_block
 
 INTEGER = re.compile(r"[+-]?\d{1,18}\Z")
 
@@ -98,9 +98,10 @@ def submit_record_form(request, site, block: BlockSpec):
             content_type="text/plain",
         )
     app = site.apps[block.app_id]
-    verdict = acl.access_for(app.acl, who_for(request.user)).can("create")
-    if verdict is not acl.Verdict.ALLOW:
-        return deny(request, verdict)
+    try:
+        gate.require(app, gate.access_to(app, request.user), "create")
+    except RecordError as exc:
+        return failed(request, exc)
     values, items, errors = read_form(block, request.POST)
     if errors:
         ctx = BlockContext(request=request, site=site, block=block)

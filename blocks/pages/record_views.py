@@ -1,9 +1,9 @@
 """The record routes (contract §3): `/apps/<app>/records/<id>/` and `.../edit/`.
 
-The same permission core as the JSON API decides; where the API answers 401 these routes
-redirect to the login page with `?next=`, 403 and 404 stay (blocks.pages.responses.deny). Every refusal,
-and every error of the records services, goes through `refused()`, which writes the refusals to
-the audit trail first.
+The same gate as the JSON API decides (records/access.py); where the API answers 401 these
+routes redirect to the login page with `?next=`, 403 and 404 stay (blocks.pages.responses.deny).
+Every refusal, and every error of the records services, goes through `refused()`, which writes
+the refusals to the audit trail first.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from types import SimpleNamespace
 from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 
 from accounts import audit
-from accounts.identity import who_for
 from accounts.redirects import safe_next
 from blocks.pages.context import BlockContext
 from blocks.pages.render import FormState, block_url, element_value, render_block
 from blocks.site import acl, code
 from blocks.site.loader import current_site
+from records import access as gate
 from records import selectors, store
 from records.errors import Denied, OwnerItemLocked, RecordError, RecordNotFound
 
@@ -68,7 +68,7 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
     site = current_site()
     app = site.apps.get(app_id)
     if app is None:
-        return refused(request, app_id, record_id, Denied(acl.Verdict.HIDE, ""))
+        return refused(request, app_id, record_id, Denied(acl.Verdict.HIDE, f"no app '{app_id}'"))
     if not selectors.is_valid_record_id(record_id):
         return HttpResponseBadRequest(
             f"Invalid record id: a record id is {selectors.RECORD_ID_RULE}.",
@@ -76,27 +76,20 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
         )
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    who = who_for(request.user)
-    access = acl.access_for(app.acl, who)
+    access = gate.access_to(app, request.user)
     action = "edit" if edit and request.method != "POST" else None
     action = action or record_action(request, None)
-    record = selectors.record_get(app.id, record_id)
-    facts = selectors.facts_for(record, access) if record is not None else None
-    verdict = access.can(action)
-    # Without the app-level right a share on this record may still allow the action; anyone
-    # else gets the app-level refusal whether the record exists or not (nothing revealed).
-    if verdict is not acl.Verdict.ALLOW and (facts is None or not access.can(action, facts)):
-        return refused(request, app.id, record_id, Denied(verdict, ""))
-    if record is None:
-        return refused(request, app.id, record_id, Denied(acl.Verdict.HIDE, ""))
-    verdict = access.can(action, facts)
-    if verdict is not acl.Verdict.ALLOW:
-        return refused(request, app.id, record_id, Denied(verdict, ""))
+    try:
+        granted = gate.record_for(app, access, record_id, action)
+    except Denied as exc:
+        return refused(request, app.id, record_id, exc)
+    record, facts = granted.record, granted.facts
     block = app.blocks.get(record.block_id)
     if block is not None:
-        verdict = acl.can_see(block.view_permission, who)
+        verdict = acl.can_see(block.view_permission, access.who)
         if verdict is not acl.Verdict.ALLOW:
-            return refused(request, app.id, record_id, Denied(verdict, ""))
+            denied = gate.denial(verdict, f"see block '{block.key}'")
+            return refused(request, app.id, record_id, denied)
     handle = RecordHandle(app=app, record=record, request=request)
     if block is None:
         if edit or request.method == "POST":
