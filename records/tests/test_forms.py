@@ -306,3 +306,23 @@ def test_a_record_deleted_while_saved_through_the_api_is_a_json_404(order, api, 
     )
     assert response.status_code == 404
     assert response.json() == {"error": "no record 'my-order' in app 'sales'"}
+
+
+def test_an_owner_item_a_formula_overfills_is_a_400_not_a_500(records_site, api):
+    from .conftest import SALES_ACL
+
+    records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [team]\n")
+    records_site.write(
+        "apps/sales/blocks/crowd.yaml",
+        "elements:\n  note: TEXT\n  team: {type: TEXT, mode: COMPUTED_ON_SAVE}\n",
+    )
+    records_site.write(
+        "apps/sales/blocks/crowd.py",
+        "def team(context):\n    return [f'u{n}' for n in range(101)]\n",
+    )
+    response = api("author").post("/apps/sales/blocks/crowd/", {"_save": "1", "note": "n"})
+    assert (response.status_code, response.content.decode()) == (
+        400,
+        "item 'team': an owner item holds at most 100 values, found 101",
+    )
+    assert not Record.objects.exists()
