@@ -12,8 +12,9 @@ from accounts.identity import who_for
 from blocks.site import code
 from blocks.site.acl import Verdict, can_see
 from blocks.site.spec import BlockSpec
+from records import access as gate
 from records import store
-from records.api.errors import BadRequest, Forbidden, MethodNotAllowed, NotFound, Unauthorized
+from records.api.errors import BadRequest, MethodNotAllowed, NotFound
 from records.api.views import Call, call_for, endpoint, json_type, read_json
 
 from .context import BlockContext
@@ -25,10 +26,8 @@ def visible_block(c: Call, block_id: str) -> BlockSpec:
     if block is None:
         raise NotFound(f"no block '{block_id}' in app '{c.app.id}'")
     verdict = can_see(block.view_permission, who_for(c.request.user))
-    if verdict is Verdict.LOGIN:
-        raise Unauthorized(f"authentication required to see block '{block.key}'")
     if verdict is not Verdict.ALLOW:
-        raise Forbidden(f"you may not see block '{block.key}'")
+        raise gate.denial(verdict, f"see block '{block.key}'")  # a 401 or 403 (errors.deny)
     return block
 
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from django.http import HttpResponseBadRequest
 
-from accounts.identity import who_for
 from accounts.redirects import safe_next
 from blocks.pages.context import BlockContext
 from blocks.pages.render import FormState, error_box, render_block
-from blocks.site import acl, code
+from blocks.site import code
 from blocks.site.spec import BlockSpec
+from records import access as gate
 from records import store
+from records.errors import RecordError
 
 from .context import RecordHandle
-from .responses import deny, go, respond_block
+from .responses import failed, go, respond_block
 
 
 def read_form(block: BlockSpec, post) -> tuple[dict, dict, dict]:
@@ -46,9 +47,10 @@ def submit_record_form(request, site, block: BlockSpec):
             content_type="text/plain",
         )
     app = site.apps[block.app_id]
-    verdict = acl.access_for(app.acl, who_for(request.user)).can("create")
-    if verdict is not acl.Verdict.ALLOW:
-        return deny(request, verdict)
+    try:
+        gate.require(app, gate.access_to(app, request.user), "create")
+    except RecordError as exc:
+        return failed(request, exc)
     values, items, errors = read_form(block, request.POST)
     if errors:
         ctx = BlockContext(request=request, site=site, block=block)
@@ -63,5 +65,7 @@ def submit_record_form(request, site, block: BlockSpec):
         target = store.run_on_save(app=app, block=block, record=record, request=request)
     except code.BlockCodeError as exc:
         return code_failed(request, block, exc, app.debug)
+    except RecordError as exc:  # e.g. no free record id left
+        return failed(request, exc)
     handle = RecordHandle(app=app, record=record, request=request)
     return go(request, target or handle.html_url)

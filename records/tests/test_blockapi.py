@@ -144,7 +144,7 @@ def test_create_record_refuses_bad_ids_at_the_callers_line(runner, api, records_
     )
     html = api("reader").post("/apps/sales/blocks/runner/", {"run": "1"}).content.decode()
     assert (
-        "apps/sales/blocks/runner.py:2: error in run(): BadRequest: invalid record id &#x27;a b&#x27;"
+        "apps/sales/blocks/runner.py:2: error in run(): InvalidRecordId: invalid record id &#x27;a b&#x27;"
         in html
     )
     assert not Record.objects.exists()

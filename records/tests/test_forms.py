@@ -4,7 +4,9 @@ import json
 
 import pytest
 
+from accounts.models import SecurityEvent
 from blocks.site.loader import current_site
+from records import store
 from records.models import Record
 
 pytestmark = pytest.mark.django_db
@@ -266,3 +268,61 @@ def test_api_writes_do_not_run_block_formulas(order, api):
     assert response.status_code == 200
     assert Record.objects.get().items["total"] == 10.0
     assert calls() == []
+
+
+# --- the edit race: the record deleted between the route's read and the save -----------------
+
+
+@pytest.fixture
+def deleted_meanwhile(monkeypatch):
+    """`store.record_save` as another request's delete leaves it: the row gone before the lock."""
+    save = store.record_save
+
+    def save_after_a_delete(*, record, **kwargs):
+        Record.objects.filter(pk=record.pk).delete()
+        return save(record=record, **kwargs)
+
+    monkeypatch.setattr(store, "record_save", save_after_a_delete)
+
+
+def test_a_record_deleted_while_saved_on_its_edit_page_is_a_404_page(order, api, deleted_meanwhile):
+    response = api("author").post("/apps/sales/records/my-order/edit/", {**FORM, "price": "9"})
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert not Record.objects.exists()
+    assert calls() == []  # neither a formula nor on_save ran
+    event = SecurityEvent.objects.values_list("kind", "target", "status", "detail").get()
+    assert event == (
+        "access_refused",
+        "sales/my-order",
+        404,
+        "POST /apps/sales/records/my-order/edit/: no record 'my-order' in app 'sales'",
+    )
+
+
+def test_a_record_deleted_while_saved_through_the_api_is_a_json_404(order, api, deleted_meanwhile):
+    response = api("author").patch(
+        "/api/v1/sales/record/my-order", json.dumps({"price": 9}), content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert response.json() == {"error": "no record 'my-order' in app 'sales'"}
+
+
+def test_an_owner_item_a_formula_overfills_is_a_400_not_a_500(records_site, api):
+    from .conftest import SALES_ACL
+
+    records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [team]\n")
+    records_site.write(
+        "apps/sales/blocks/crowd.yaml",
+        "elements:\n  note: TEXT\n  team: {type: TEXT, mode: COMPUTED_ON_SAVE}\n",
+    )
+    records_site.write(
+        "apps/sales/blocks/crowd.py",
+        "def team(context):\n    return [f'u{n}' for n in range(101)]\n",
+    )
+    response = api("author").post("/apps/sales/blocks/crowd/", {"_save": "1", "note": "n"})
+    assert (response.status_code, response.content.decode()) == (
+        400,
+        "item 'team': an owner item holds at most 100 values, found 101",
+    )
+    assert not Record.objects.exists()
