@@ -98,9 +98,3 @@ def api_client(db):
     (session) as `who`, a user or a username; `api_client(basic="ann")`, `basic=("ann", "wrong")`
     or `bearer=raw` for credentials on every request; `api_client()` anonymous."""
     return new_client
-
-
-@pytest.fixture
-def client_for(api_client):
-    """client_for(user) -> a test client signed in as that user (None: anonymous)."""
-    return api_client
