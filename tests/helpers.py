@@ -126,3 +126,8 @@ def code_for(device, ahead: int = 0) -> str:
 def login(client, login_name, password=PASSWORD, **extra):
     """Post the login form (the first step; a user with a second factor is then asked a code)."""
     return client.post("/accounts/login/", {"login": login_name, "password": password, **extra})
+
+
+def messages_of(response) -> list[str]:
+    """The texts of the messages (django.contrib.messages) a rendered response shows."""
+    return [str(message) for message in response.context["messages"]] if response.context else []

@@ -285,8 +285,12 @@ def deleted_meanwhile(monkeypatch):
     monkeypatch.setattr(store, "record_save", save_after_a_delete)
 
 
-def test_a_record_deleted_while_saved_on_its_edit_page_is_a_404_page(order, api, deleted_meanwhile):
-    response = api("author").post("/apps/sales/records/my-order/edit/", {**FORM, "price": "9"})
+def test_a_record_deleted_while_saved_on_its_edit_page_is_a_404_page(
+    order, api_client, deleted_meanwhile
+):
+    response = api_client("author").post(
+        "/apps/sales/records/my-order/edit/", {**FORM, "price": "9"}
+    )
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
     assert not Record.objects.exists()
@@ -300,15 +304,17 @@ def test_a_record_deleted_while_saved_on_its_edit_page_is_a_404_page(order, api,
     )
 
 
-def test_a_record_deleted_while_saved_through_the_api_is_a_json_404(order, api, deleted_meanwhile):
-    response = api("author").patch(
+def test_a_record_deleted_while_saved_through_the_api_is_a_json_404(
+    order, api_client, deleted_meanwhile
+):
+    response = api_client("author").patch(
         "/api/v1/sales/record/my-order", json.dumps({"price": 9}), content_type="application/json"
     )
     assert response.status_code == 404
     assert response.json() == {"error": "no record 'my-order' in app 'sales'"}
 
 
-def test_an_owner_item_a_formula_overfills_is_a_400_not_a_500(records_site, api):
+def test_an_owner_item_a_formula_overfills_is_a_400_not_a_500(records_site, api_client):
     from .conftest import SALES_ACL
 
     records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [team]\n")
@@ -320,7 +326,7 @@ def test_an_owner_item_a_formula_overfills_is_a_400_not_a_500(records_site, api)
         "apps/sales/blocks/crowd.py",
         "def team(context):\n    return [f'u{n}' for n in range(101)]\n",
     )
-    response = api("author").post("/apps/sales/blocks/crowd/", {"_save": "1", "note": "n"})
+    response = api_client("author").post("/apps/sales/blocks/crowd/", {"_save": "1", "note": "n"})
     assert (response.status_code, response.content.decode()) == (
         400,
         "item 'team': an owner item holds at most 100 values, found 101",
