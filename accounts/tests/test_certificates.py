@@ -20,6 +20,7 @@ import pytest
 
 from accounts.certificates import parse_dn, subject_email
 from accounts.models import SecurityEvent
+from tests.helpers import add_totp
 
 NGINX = os.environ.get("NGINX_BIN", "")
 PROXY_ADDRESS = "127.0.0.2"
@@ -301,8 +302,8 @@ def test_parse_dn_reads_nginx_subjects():
     assert subject_email("CN=a,O=b") == ""
 
 
-def test_a_certificate_user_with_a_device_enters_a_code(cert_site, people, nginx, pki, with_totp):
-    with_totp(people["ann"])
+def test_a_certificate_user_with_a_device_enters_a_code(cert_site, people, nginx, pki):
+    add_totp(people["ann"])
     status, headers, _ = fetch(nginx, "/", cert="ann", folder=pki)
     assert status == 302
     assert headers["Location"].startswith("/accounts/2fa/verify/")

@@ -16,8 +16,7 @@ from django.test import Client
 
 from accounts import otp
 from accounts.models import DirectoryAccount, SecurityEvent
-
-from .conftest import login
+from tests.helpers import add_totp, login
 
 URL = os.environ.get("LDAP_TEST_URL", "")
 SUFFIX = os.environ.get("LDAP_TEST_SUFFIX", "dc=example,dc=com")
@@ -293,10 +292,10 @@ def test_a_directory_user_made_inactive_here_is_signed_out_and_refused(ldap_site
 
 @pytest.mark.parametrize(("trusted", "location"), [("[]", "/accounts/2fa/login/"), ("[ldap]", "/")])
 def test_a_directory_user_with_a_device_enters_a_code_unless_ldap_is_trusted(
-    ldap_site, with_totp, trusted, location
+    ldap_site, trusted, location
 ):
     login(Client(), "alice", PASSWORDS["alice"])  # the first login makes the account
-    with_totp(get_user_model().objects.get(username="alice"))
+    add_totp(get_user_model().objects.get(username="alice"))
     ldap_site.write(
         "settings.yaml",
         ldap_yaml().replace("auth:\n", f"auth:\n  otp:\n    trusted_methods: {trusted}\n"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import os
 import re
 import threading
@@ -23,12 +24,11 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from . import code, layout
+from .elements import TYPES, input_type_names
 from .spec import (
-    ELEMENT_TYPES,
     EMAIL_VERIFICATION,
     ID_RULE,
     INDEX_TYPES,
-    INPUT_TYPES,
     LDAP_GROUP_TYPES,
     LOGIN_METHODS,
     MODES,
@@ -285,7 +285,7 @@ def build_block(
         py_path=py_rel if py_rel in files else None,
     )
     problems.extend(missing_functions(block, files, py_rel))
-    return BlockSpec(**{**block.__dict__, "problems": tuple(problems[start:])})
+    return dataclasses.replace(block, problems=tuple(problems[start:]))
 
 
 def missing_functions(block: BlockSpec, files, py_rel: str) -> list[Problem]:
@@ -750,13 +750,13 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
     else:
         keys = doc.mapping(node, what, ("type", "label", "mode", "index_type"))
     if "type" not in keys:
-        doc.problem(node, f"{what} has no type; allowed: {', '.join(ELEMENT_TYPES)}")
+        doc.problem(node, f"{what} has no type; allowed: {', '.join(TYPES)}")
         return None
     type_node = keys["type"][1]
     element_type = doc.value(type_node)
-    if element_type not in ELEMENT_TYPES:
+    if not isinstance(element_type, str) or element_type not in TYPES:
         doc.problem(
-            type_node, f"{what}: unknown type {element_type!r}; allowed: {', '.join(ELEMENT_TYPES)}"
+            type_node, f"{what}: unknown type {element_type!r}; allowed: {', '.join(TYPES)}"
         )
         return None
     label = (
@@ -769,12 +769,12 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
         mode = doc.choice(keys["mode"][1], f"{what} mode", MODES, "EDITABLE")
     if "index_type" in keys:
         index_type = doc.choice(keys["index_type"][1], f"{what} index_type", INDEX_TYPES, None)
-    if element_type not in INPUT_TYPES:
+    if not TYPES[element_type].is_input:
         for key in ("mode", "index_type"):
             if key in keys:
                 doc.problem(
                     keys[key][0],
-                    f"{what}: {key} applies only to {', '.join(sorted(INPUT_TYPES))} elements",
+                    f"{what}: {key} applies only to {', '.join(input_type_names())} elements",
                 )
         mode, index_type = "EDITABLE", None
     return Element(

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from django import forms
+from django.utils.functional import cached_property
+
+from .elements import ElementType, element_type
+
 ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 ID_RULE = "[A-Za-z][A-Za-z0-9_-]*"
 
-ELEMENT_TYPES = ("BASIC", "ACTION", "TEXT", "NUMBER", "DATETIME")
-INPUT_TYPES = frozenset({"TEXT", "NUMBER", "DATETIME"})
 MODES = ("EDITABLE", "COMPUTED_ON_SAVE", "COMPUTED_ON_CREATION")
 INDEX_TYPES = ("field", "text")
 RIGHTS = ("reader", "author", "editor", "manager")
@@ -70,16 +73,26 @@ class Problem:
 
 @dataclass(frozen=True)
 class Element:
+    """One element of a block; `definition` is its type's (blocks.site.elements), resolved once."""
+
     id: str
     type: str
     label: str
     mode: str = "EDITABLE"
     index_type: str | None = None
     line: int = 1
+    definition: ElementType = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "definition", element_type(self.type))
 
     @property
     def is_input(self) -> bool:
-        return self.type in INPUT_TYPES
+        return self.definition.is_input
+
+    @property
+    def is_action(self) -> bool:
+        return self.definition.is_action
 
     @property
     def is_computed(self) -> bool:
@@ -87,7 +100,11 @@ class Element:
 
     @property
     def needs_function(self) -> bool:
-        return self.type in ("BASIC", "ACTION") or self.is_computed
+        return self.definition.needs_function or self.is_computed
+
+    def display(self, value) -> str:
+        """The value in read mode, as text."""
+        return self.definition.display(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,6 +136,17 @@ class BlockSpec:
     @property
     def inputs(self) -> tuple[Element, ...]:
         return tuple(element for element in self.elements if element.is_input)
+
+    @property
+    def actions(self) -> tuple[Element, ...]:
+        return tuple(element for element in self.elements if element.is_action)
+
+    @cached_property
+    def form_class(self) -> type[forms.Form]:
+        """The block's form: a field per editable input, from its type's definition (computed
+        elements are not fields). Built on first use, once per file version of the block."""
+        fields = {e.id: e.definition.form_field(e) for e in self.inputs if not e.is_computed}
+        return type(f"BlockForm_{self.app_id}_{self.id}", (forms.Form,), fields)
 
     def element(self, element_id: str) -> Element | None:
         return next((e for e in self.elements if e.id == element_id), None)
