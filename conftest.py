@@ -1,10 +1,14 @@
-"""Fixtures shared by every test: a site folder of the test's own, and users."""
+"""Fixtures shared by every test: a site folder of the test's own, users, API clients.
+
+Plain helpers (assert_error, ids, code_for, login, basic, bearer) live in tests/helpers.py."""
 
 import os
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import BACKUP_CODES, PASSWORD, add_totp, new_client
 
 
 class SiteFolder:
@@ -62,9 +66,23 @@ def site_dir(tmp_path, settings):
 
 @pytest.fixture
 def user_factory(db, django_user_model):
+    """user_factory("ann", groups=["sales"], with_totp=True) -> a saved user.
+
+    With `with_totp`, the user has a confirmed TOTP device, `user.totp_device` (compute codes with
+    `tests.helpers.code_for`), and backup codes, `user.backup_codes` (`backup_codes=` to choose).
+    """
     from django.contrib.auth.models import Group
 
-    def make(username="user", *, groups=(), email=None, password="pw-for-tests-1", superuser=False):
+    def make(
+        username="user",
+        *,
+        groups=(),
+        email=None,
+        password=PASSWORD,
+        superuser=False,
+        with_totp=False,
+        backup_codes=BACKUP_CODES,
+    ):
         user = django_user_model.objects.create_user(
             username=username,
             email=email if email is not None else f"{username}@example.com",
@@ -74,20 +92,16 @@ def user_factory(db, django_user_model):
         )
         for name in groups:
             user.groups.add(Group.objects.get_or_create(name=name)[0])
+        if with_totp:
+            user.totp_device, user.backup_codes = add_totp(user, backup_codes)
         return user
 
     return make
 
 
 @pytest.fixture
-def client_for(client, user_factory):
-    """client_for(user) -> a test client signed in as that user (None: anonymous)."""
-    from django.test import Client
-
-    def make(user=None):
-        new = Client()
-        if user is not None:
-            new.force_login(user)
-        return new
-
-    return make
+def api_client(db):
+    """api_client(who) -> a test client with JSON helpers (`tests.helpers.ApiClient`): signed in
+    (session) as `who`, a user or a username; `api_client(basic="ann")`, `basic=("ann", "wrong")`
+    or `bearer=raw` for credentials on every request; `api_client()` anonymous."""
+    return new_client

@@ -29,7 +29,6 @@ from allauth.account.utils import user_username
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base.constants import AuthError
-from django.contrib.auth import BACKEND_SESSION_KEY
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -53,13 +52,14 @@ def provider_has_keys(app) -> bool:
     return bool(app.client_id) and bool(app.secret)
 
 
-def login_method_of(signal_kwargs: dict | None, backend: str | None) -> str:
-    """How an allauth login was made: "saml", another provider's id, or the method of the
-    authentication backend that accepted the password (accounts.otp)."""
+def login_method_of(signal_kwargs: dict | None, user) -> str:
+    """How an allauth login is made, for `auth.otp.trusted_methods`: the provider of a social
+    login ("saml", "google", ...), else the method of the backend that accepted the password
+    ("ldap": accounts.otp.BACKEND_METHODS), else ""."""
     sociallogin = (signal_kwargs or {}).get("sociallogin")
     if sociallogin is not None:
         return sociallogin.account.provider
-    return otp.method_of_backend(backend)
+    return otp.login_method_of_user(user)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -94,12 +94,19 @@ class AccountAdapter(DefaultAccountAdapter):
         return site_settings().signup
 
     def post_login(self, request, user, **kwargs):
-        # After django.contrib.auth.login: the session keeps how it signed in (accounts.otp).
-        method = login_method_of(
-            kwargs.get("signal_kwargs"), request.session.get(BACKEND_SESSION_KEY)
+        # After django.contrib.auth.login: a social login (SAML) records its method in the
+        # session; a password login keeps the method its backend recorded (LDAP) or none, so a
+        # session never inherits an earlier login's method (accounts.otp).
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is not None:
+            otp.record_login_method(request, sociallogin.account.provider)
+        elif otp.login_method_of(request) not in otp.BACKEND_METHODS.values():
+            otp.forget_login_method(request)
+        logger.info(
+            "user %s signed in (%s)",
+            user.get_username(),
+            otp.login_method_of(request) or "password",
         )
-        otp.record_login_method(request, method)
-        logger.info("user %s signed in (%s)", user.get_username(), method)
         return super().post_login(request, user, **kwargs)
 
     def get_login_stages(self) -> list[str]:
@@ -243,9 +250,7 @@ class SecondFactorStage(LoginStage):
         user = self.login.user
         if user is None or not otp.has_device(user):
             return None, True
-        method = login_method_of(self.login.signal_kwargs, getattr(user, "backend", None))
-        if otp.method_is_trusted(method):
-            # settings.yaml counts this way of signing in as strong (auth.otp.trusted_methods).
-            return None, True
+        if otp.login_method_trusted(login_method_of(self.login.signal_kwargs, user)):
+            return None, True  # settings.yaml auth.otp.trusted_methods
         self.state["required"] = True
         return HttpResponseRedirect(reverse(self.urlname)), True

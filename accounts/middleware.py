@@ -5,14 +5,11 @@ After django-otp's OTPMiddleware has set `user.is_verified()`:
   elsewhere before the device was set up) enters a code first;
 - a principal of `auth.otp.required_for` without a device sets one up first.
 Until then HTML requests go to the second-factor pages, and the JSON API treats the session
-as anonymous. Logout and static files stay reachable; of the second-factor pages, a session
+as anonymous. A session that signed in by a method `auth.otp.trusted_methods` lists (LDAP, a
+client certificate, SAML: `accounts_login_method` in the session) passes as it is. Logout and static files stay reachable; of the second-factor pages, a session
 whose user has a device reaches only the code pages (verify, login step): the device page,
 new backup codes and removal need a verified session, or backup codes made there would pass
 the very check they belong to.
-
-A session signed in by a method that settings.yaml `auth.otp.trusted_methods` names (SAML, a
-client certificate, LDAP: accounts.otp) is neither: it counts as verified, for the admin,
-`who_for` and block code alike, while the method stays in that list.
 """
 
 from __future__ import annotations
@@ -36,21 +33,17 @@ def _anonymous() -> AnonymousUser:
     return user
 
 
-def _verified() -> bool:
-    return True
-
-
 class SecondFactorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not user.is_verified():
-            if otp.login_method_is_trusted(request):
-                # A way of signing in that settings.yaml counts as strong stands for the code.
-                user.is_verified = _verified
-                return self.get_response(request)
+        if (
+            user.is_authenticated
+            and not user.is_verified()
+            and not otp.login_method_trusted(otp.login_method_of(request))
+        ):
             target = self.pending(user)
             if target is not None:
                 if request.path.startswith("/api/"):

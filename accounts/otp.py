@@ -5,12 +5,6 @@ codes, check a code (with a cache-based limit on wrong codes, per user and per c
 through the trusted proxies of accounts/network.py), remove the device. Each wrong code and
 each refusal is written to the audit trail. Whether a principal must have a second factor is
 asked of `blocks.site.acl` through `who_for`.
-
-The trust rule (`auth.otp.trusted_methods`, docs/security.md) lives here too: a login made by
-a method the site names as strong (`saml`, `certificate`, `ldap`) needs no code, and the
-session counts as verified, for as long as settings.yaml names that method. How a session
-signed in is kept in the session (`record_login_method`); every other module asks
-`login_method_is_trusted(request)` or, before the login, `method_is_trusted(method)`.
 """
 
 from __future__ import annotations
@@ -23,6 +17,7 @@ from dataclasses import dataclass
 
 import qrcode
 import qrcode.image.svg
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.core.cache import cache
 from django.db import transaction
 from django_otp import devices_for_user
@@ -31,7 +26,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from blocks.site.acl import names_any
 from blocks.site.loader import current_site
-from blocks.site.spec import TRUSTABLE_METHODS
 
 from . import audit
 from .identity import who_for
@@ -98,63 +92,53 @@ def must_set_up_device(user) -> bool:
     return not has_device(user) and must_have_device(user, current_site().settings.otp_required_for)
 
 
-# --- how the session signed in: the trust rule -------------------------------------------------
-
+# The way the session signed in ("ldap", "certificate", ...), kept in the session by the code
+# that signed it in; `auth.otp.trusted_methods` may let it stand for the second factor.
 LOGIN_METHOD_SESSION_KEY = "accounts_login_method"
-BY_PASSWORD = "password"  # noqa: S105 - a method name, not a secret
-
-# Authentication backends whose logins are made by a trustable method, for logins through
-# the login form (`user.backend` names the backend that accepted the password), e.g.
-# `register_backend_method("accounts.ldap.LDAPBackend", "ldap")` from an AppConfig.ready().
-_backend_methods: dict[str, str] = {}
-
-
-def register_backend_method(backend: str, method: str) -> None:
-    """Logins accepted by the authentication backend `backend` (a dotted path) count as `method`."""
-    if method not in TRUSTABLE_METHODS:
-        raise ValueError(
-            f"unknown login method '{method}'; methods: {', '.join(TRUSTABLE_METHODS)}"
-        )
-    _backend_methods[backend] = method
-
-
-def method_of_backend(backend: str | None) -> str:
-    """The login method of a login accepted by `backend`: a registered one, else "password"."""
-    return _backend_methods.get(backend or "", BY_PASSWORD)
-
-
-def method_is_trusted(method: str | None) -> bool:
-    """Does settings.yaml `auth.otp.trusted_methods` name `method` as strong?
-
-    Asked on each request, so removing a method from the list takes effect at once: sessions
-    it signed in are asked for a code (or a device set-up) on their next request.
-    """
-    return method in current_site().settings.otp_trusted_methods
 
 
 def record_login_method(request, method: str) -> None:
-    """Say how the session's user just signed in (call it after `django.contrib.auth.login`).
-
-    Every login first forgets the method of the one before (`forget_login_method`, connected
-    to `user_logged_in`), so a method is never carried over to a later login by password.
-    """
+    """Remember in the session how it signed in (after `login()`, which makes a new session)."""
     request.session[LOGIN_METHOD_SESSION_KEY] = method
 
 
-def forget_login_method(sender, request, user, **kwargs) -> None:
-    if request is not None and hasattr(request, "session"):
-        request.session.pop(LOGIN_METHOD_SESSION_KEY, None)
+# The login method of a user that `authenticate()` returned, by the backend that vouched for it.
+BACKEND_METHODS = {
+    "accounts.ldap.SiteLDAPBackend": "ldap",
+    "accounts.certificates.CertificateBackend": "certificate",
+}
 
 
-def login_method(request) -> str | None:
+def login_method_of_user(user) -> str:
+    return BACKEND_METHODS.get(getattr(user, "backend", "") or "", "")
+
+
+def login_method_of(request) -> str:
+    """How the request's session signed in, as recorded; "" when not recorded.
+
+    A method that belongs to a backend counts only while the session is still that backend's
+    (Django keeps it as `_auth_user_backend`): a later login of the same user by password,
+    which keeps the session's data, does not inherit a trusted method.
+    """
     session = getattr(request, "session", None)
-    return session.get(LOGIN_METHOD_SESSION_KEY) if session is not None else None
+    if session is None:
+        return ""
+    method = session.get(LOGIN_METHOD_SESSION_KEY, "")
+    backends = [path for path, name in BACKEND_METHODS.items() if name == method]
+    if backends and session.get(BACKEND_SESSION_KEY) not in backends:
+        return ""
+    return method
 
 
-def login_method_is_trusted(request, method: str | None = None) -> bool:
-    """Was this session signed in by a method the site trusts as strong (or, given `method`,
-    is a login by it trusted)? Then it needs no second-factor code and counts as verified."""
-    return method_is_trusted(method if method is not None else login_method(request))
+def forget_login_method(request) -> None:
+    """The session signed in again by a way that records no method: it keeps none."""
+    request.session.pop(LOGIN_METHOD_SESSION_KEY, None)
+
+
+def login_method_trusted(method: str) -> bool:
+    """Does settings.yaml `auth.otp.trusted_methods` let this way of signing in stand for the
+    second factor? `login_method_trusted("certificate")` with `trusted_methods: [certificate]`."""
+    return bool(method) and method in current_site().settings.otp_trusted_methods
 
 
 def key_text(device: TOTPDevice) -> str:

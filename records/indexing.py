@@ -6,10 +6,11 @@ the foreign key's cascade. `app_refresh()` re-reads the app's declared indexes a
 every record of the app (`POST /api/v1/<app>/refresh`, `manage.py refresh_app`).
 
 Rules (docs/architecture.md, "What writes the entries"), for each field index and each value of
-the item (a list gives each element): a number (not a boolean) -> `value_number`; a string ->
-`value_text` (up to 1,000 characters), and also `value_date` for a DATETIME element when it is an
-ISO 8601 date or date-time (no offset: UTC), `value_number` for a NUMBER element when it is a
-numeric string (form posts). For each text index: one `IndexText` row holding the words of the
+the item (a list gives each element): the columns its element type's definition gives
+(`blocks.site.elements`, `ElementType.index_values`): a number (not a boolean) -> `value_number`;
+a string -> `value_text` (up to 1,000 characters), and also `value_date` for a DATETIME element
+when it is an ISO 8601 date or date-time (no offset: UTC), `value_number` for a NUMBER element
+when it is a numeric string (form posts). For each text index: one `IndexText` row holding the words of the
 value (`records.query.words_of`). Values of other shapes are not entered: the record then simply
 fails every comparison on that index.
 
@@ -18,25 +19,19 @@ Imports models and the pure query module; nothing from the API, the blocks or th
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
 
 from django.db import transaction
 
 from blocks.site.spec import AppSpec
 
 from .models import IndexEntry, IndexText, Record
-from .query import FIELD, TEXT, IndexSpec, words_of
+from .query import FIELD, ID_INDEX, TEXT, IndexSpec, words_of
 
-MAX_TEXT_VALUE = 1000  # IndexEntry.value_text's max_length
 # The words of one text index of one record: far beyond prose, and well under PostgreSQL's 1 MB
 # tsvector limit (a longer body would make to_tsvector fail the write).
 MAX_TEXT_BODY = 200_000
 REFRESH_BATCH = 1000
-
-_NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*\Z")
 
 
 def index_specs(app: AppSpec) -> dict[str, IndexSpec]:
@@ -47,7 +42,7 @@ def index_specs(app: AppSpec) -> dict[str, IndexSpec]:
     {'id': IndexSpec(id='id', kind='field', value_type='TEXT'),
      'price': IndexSpec(id='price', kind='field', value_type='NUMBER')}
     """
-    specs = {"id": IndexSpec("id", FIELD, "TEXT")}
+    specs = {"id": ID_INDEX}
     for block in app.blocks.values():
         for element in block.elements:
             if element.index_type in (FIELD, TEXT) and element.id not in specs:
@@ -73,34 +68,12 @@ def index_rows(
                 )
             continue
         for one in value if isinstance(value, list) else [value]:
-            typed = field_value(one, spec.value_type)
+            typed = spec.element_type.index_values(one)
             if typed is not None:
                 entries.append(
                     IndexEntry(record_id=record_pk, app_id=app_id, index=spec.id, **typed)
                 )
     return entries, texts
-
-
-def field_value(value: object, value_type: str | None) -> dict | None:
-    """The typed columns of one value of a field index, or None when it is not entered."""
-    vtype = (value_type or "").upper()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = _finite(value)
-        return {"value_number": number} if number is not None else None
-    if not isinstance(value, str) or "\x00" in value:
-        return None
-    found: dict = {}
-    if len(value) <= MAX_TEXT_VALUE:
-        found["value_text"] = value
-    if vtype == "DATETIME":
-        moment = parse_instant(value)
-        if moment is not None:
-            found["value_date"] = moment
-    elif vtype == "NUMBER" and _NUMERIC.match(value):
-        number = _finite(float(value))
-        if number is not None:
-            found["value_number"] = number
-    return found or None
 
 
 def text_body(value: object) -> str:
@@ -117,32 +90,6 @@ def text_body(value: object) -> str:
     if len(body) > MAX_TEXT_BODY:
         body = body[: MAX_TEXT_BODY + 1].rsplit(" ", 1)[0]
     return body
-
-
-def parse_instant(text: str) -> datetime | None:
-    """An ISO 8601 date (its midnight) or date-time as an aware instant; no offset means UTC."""
-    text = text.strip()
-    if not text or len(text) > 40:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def _finite(value: int | float) -> float | None:
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 # --- writes -------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@
 and typed values only. Anything outside the language raises `QueryError`, whose message names the
 construct; the API answers it with 400. `records/query_sql.py` turns the tree into a Django `Q`.
 
-This module is pure Python: it imports nothing from Django or the ORM, so it can be tested
-exhaustively without a database and reused by anything that needs to check a query.
+This module imports nothing from the ORM (only the element types' definitions, which say how an
+index of each type compares), so it can be tested exhaustively without a database and reused by
+anything that needs to check a query.
 
 The language:
     price >= 10 and price < 20          comparisons: == != < <= > >=, a name and a value
@@ -18,7 +19,8 @@ The language:
 Values are string and number literals (a leading minus sign is allowed). Names are index ids;
 `id` is always one.
 
-Typing rule (decided by the index's element type, see `IndexSpec.value_type`):
+Typing rule (decided by the index's element type, `IndexSpec.element_type`, whose definition in
+blocks.site.elements gives the column a literal compares with):
 - NUMBER: the value must be a number; it compares numerically.
 - DATETIME: the value must be an ISO 8601 string: a date (`'2024-05-01'`) or a date and time
   (`'2024-05-01T13:30'`, `'...Z'`, `'...+02:00'`). Values compare as instants; a time without an
@@ -43,6 +45,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Literal
 
+from blocks.site.elements import Column, ElementType, element_type
+
 # Limits: a query is typed by a person or built by a program; these are far beyond either and
 # keep parsing cheap (ast.parse is linear in the text, our checks linear in the tree).
 MAX_QUERY_LENGTH = 10_000
@@ -53,7 +57,6 @@ MAX_ANY_VALUES = 1_000
 MAX_WORDS = 32
 MAX_EXACT_INT = 2**53  # JSON numbers are doubles: beyond this, integers are no longer exact
 
-Column = Literal["text", "number", "date"]
 Op = Literal["==", "<", "<=", ">", ">="]
 Value = str | int | float | datetime
 
@@ -77,6 +80,11 @@ class IndexSpec:
     id: str
     kind: Literal["field", "text"] = FIELD
     value_type: str | None = None
+
+    @property
+    def element_type(self) -> ElementType:
+        """The definition of `value_type` (blocks.site.elements); untyped when unknown."""
+        return element_type(self.value_type)
 
 
 ID_INDEX = IndexSpec("id", FIELD, "TEXT")
@@ -487,29 +495,18 @@ class _Checker:
             )
 
     def typed_compare(self, spec: IndexSpec, op: Op, value: str | int | float) -> Node:
-        """Apply the typing rule of the module docstring."""
-        vtype = (spec.value_type or "").upper()
-        is_number = isinstance(value, int | float)
-        if vtype == "NUMBER":
-            if not is_number:
-                raise QueryError(
-                    f"{spec.id} is a NUMBER index: compare it with a number, not {_quote(value)}"
-                )
-            return Compare(spec.id, "number", op, value)
-        if vtype == "DATETIME":
-            if is_number:
-                raise QueryError(
-                    f"{spec.id} is a DATETIME index: compare it with an ISO 8601 date "
-                    f"such as '2024-05-01' or '2024-05-01T13:30:00Z', not {value!r}"
-                )
+        """Apply the typing rule of the module docstring: the index's element type picks the
+        column (`ElementType.query_column`)."""
+        kind = spec.element_type
+        try:
+            column = kind.query_column(value)
+        except ValueError as exc:
+            raise QueryError(
+                f"{spec.id} is a {kind.name} index: {exc}, not {_quote(value)}"
+            ) from None
+        if column == "date":
             return self.date_compare(spec, op, value)
-        if vtype == "TEXT":
-            if is_number:
-                raise QueryError(
-                    f"{spec.id} is a TEXT index: compare it with a string, not {value!r}"
-                )
-            return Compare(spec.id, "text", op, value)
-        return Compare(spec.id, "number" if is_number else "text", op, value)
+        return Compare(spec.id, column, op, value)
 
     def date_compare(self, spec: IndexSpec, op: Op, value: str) -> Node:
         moment, whole_day = _parse_iso(value, self.default_tz)

@@ -93,9 +93,7 @@ def order_by_index(
     if spec.id == "id":
         keys: list[Any] = [F(tables.record_id_field)]
     else:
-        columns = {"NUMBER": ["number"], "DATETIME": ["date"], "TEXT": ["text"]}.get(
-            (spec.value_type or "").upper(), ["number", "text"]
-        )
+        columns = spec.element_type.sort_columns
         keys = [_first_value(spec.id, column, app_id, tables) for column in columns]
     ordered = [key.desc(nulls_last=True) if reverse else key.asc(nulls_last=True) for key in keys]
     ordered.append("-pk" if reverse else "pk")

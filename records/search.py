@@ -3,8 +3,8 @@
 `records.selectors.records_page()` is the one caller: it combines `search_q()` with the app
 filter and the visitor's row-level filter (`readable_q`), so the JSON API's search, the record
 list and `context.app.search()` share one path. A `QueryError` (a query outside the language,
-an unknown index, a value of the wrong type, sorting on no field index) becomes a 400 naming
-the problem; nothing in a query is evaluated, and its values reach the database as parameters.
+an unknown index, a value of the wrong type, sorting on no field index) becomes a `BadQuery`
+(records/errors.py: a 400 for the API) naming the problem; nothing in a query is evaluated, and its values reach the database as parameters.
 """
 
 from __future__ import annotations
@@ -15,18 +15,13 @@ from django.db.models import Q
 
 from blocks.site.spec import AppSpec
 
-from .api.errors import BadRequest
+from .errors import BadQuery
 from .indexing import index_specs
 from .models import IndexEntry, IndexText
 from .query import QueryError, check_sort_index, parse_query
 from .query_sql import IndexTables, order_by_index, to_q
 
 TABLES = IndexTables(entry_model=IndexEntry, text_model=IndexText)
-
-
-class BadQuery(BadRequest, QueryError):
-    """A query or sort index outside the language: a 400 for the API, and a `QueryError` (a
-    `ValueError`) that block code calling `context.app.search()` can catch."""
 
 
 def search_q(app: AppSpec, query: str | None) -> Q:

@@ -19,7 +19,7 @@ from django.db.models.functions import Cast
 from blocks.site.acl import Access, RecordFacts, owner_values
 from blocks.site.spec import AppSpec
 
-from .api.errors import BadRequest
+from .errors import InvalidRecordId
 from .models import Record
 from .ownership import owners
 from .ownership.sharing import shared_with
@@ -46,7 +46,7 @@ def check_record_id(value: object) -> str:
         shown = value if isinstance(value, str) else repr(value)
         if isinstance(shown, str) and len(shown) > 60:
             shown = shown[:60] + "…"
-        raise BadRequest(f"invalid record id '{shown}': a record id is {RECORD_ID_RULE}")
+        raise InvalidRecordId(f"invalid record id '{shown}': a record id is {RECORD_ID_RULE}")
     return value
 
 

@@ -8,10 +8,12 @@ live in one place:
   element functions, in declaration order, each seeing the values before it;
 - `record_id(context)` names a record created through a block; a taken id gets `-1`, `-2`...;
 - `on_delete(context)` runs before every delete of a record saved with a block that has it;
-- `If-Match` is checked against the row locked for the write (412 when stale);
-- an owner item holds at most `MAX_OWNER_VALUES` values (400), and the owner items a visitor
-  may not change (`acl.Access.fixed_owner_items`) are compared under that lock (403).
-Errors of site code come back as `blocks.site.code.BlockCodeError` naming `path:line`.
+- `If-Match` is checked against the row locked for the write (`StaleRecord` when stale);
+- an owner item holds at most `MAX_OWNER_VALUES` values (`InvalidItems`), and the owner items a
+  visitor may not change (`acl.Access.fixed_owner_items`) are compared under that lock
+  (`OwnerItemLocked`).
+Refusals are the domain errors of records/errors.py (each surface maps them to its answer);
+errors of site code come back as `blocks.site.code.BlockCodeError` naming `path:line`.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from blocks.site import acl, code
 from blocks.site.spec import AppSpec, BlockSpec, Problem
 
 from . import hooks, indexing
-from .api.errors import BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed
+from .errors import InvalidItems, OwnerItemLocked, RecordExists, RecordNotFound, StaleRecord
 from .models import Record
 from .ownership import owners
 from .selectors import RECORD_ID_RULE, app_records, check_record_id, is_valid_record_id
@@ -76,7 +78,7 @@ def free_record_id(app_id: str, wanted: str) -> str:
         candidate = f"{wanted}-{n}"
         if candidate not in taken:
             return check_record_id(candidate)
-    raise Conflict(f"no free record id for '{wanted}' in app '{app_id}'")
+    raise RecordExists(f"no free record id for '{wanted}' in app '{app_id}'")
 
 
 def matches(etag: str, if_match: str | None) -> bool:
@@ -89,18 +91,18 @@ def matches(etag: str, if_match: str | None) -> bool:
 
 def check_if_match(record: Record, if_match: str | None) -> None:
     if not matches(record.etag, if_match):
-        raise PreconditionFailed(
+        raise StaleRecord(
             f"record '{record.record_id}' has changed: If-Match {if_match} but its ETag is "
             f"{record.etag}; read it again"
         )
 
 
 def check_owner_items(app: AppSpec, items: dict) -> None:
-    """400 when an owner item (`row_owners`) holds more than `MAX_OWNER_VALUES` values."""
+    """`InvalidItems` when an owner item (`row_owners`) holds more than `MAX_OWNER_VALUES` values."""
     for name in app.acl.row_owners if app.acl is not None else ():
         value = items.get(name)
         if isinstance(value, list) and len(value) > MAX_OWNER_VALUES:
-            raise BadRequest(
+            raise InvalidItems(
                 f"item '{name}': an owner item holds at most {MAX_OWNER_VALUES} values, "
                 f"found {len(value)}"
             )
@@ -176,7 +178,7 @@ def record_create(
     request=None,
     suffix: bool = False,
 ) -> Record:
-    """Create a record. A taken `record_id` is a 409, unless `suffix` (then `id-1`, `id-2`...).
+    """Create a record. A taken `record_id` is `RecordExists`, unless `suffix` (then `id-1`, `id-2`...).
 
     Through a `block`: its `record_id` hook names the record when no id is given, its
     formulas fill the computed elements, and `block` is stamped.
@@ -206,7 +208,7 @@ def record_create(
         for _ in range(3):
             chosen = free_record_id(app.id, record_id) if suffix else record_id
             if not suffix and app_records(app.id).filter(record_id=chosen).exists():
-                raise Conflict(f"record '{chosen}' exists already in app '{app.id}'")
+                raise RecordExists(f"record '{chosen}' exists already in app '{app.id}'")
             try:
                 with transaction.atomic():
                     record = Record.objects.create(
@@ -221,8 +223,10 @@ def record_create(
                     return record
             except IntegrityError:
                 if not suffix:
-                    raise Conflict(f"record '{chosen}' exists already in app '{app.id}'") from None
-        raise Conflict(f"record '{record_id}' exists already in app '{app.id}'")
+                    raise RecordExists(
+                        f"record '{chosen}' exists already in app '{app.id}'"
+                    ) from None
+        raise RecordExists(f"record '{record_id}' exists already in app '{app.id}'")
 
 
 def record_save(
@@ -239,17 +243,18 @@ def record_save(
 
     Through a `block`: its COMPUTED_ON_SAVE formulas run on the merged items and `block` is
     stamped. `fixed`: the owner items the caller may not change (`Access.fixed_owner_items`),
-    checked against the locked row: sending one with another value is a 403 naming it.
-    Returns the record as saved, with its new version.
+    checked against the locked row: sending one with another value is `OwnerItemLocked` naming
+    it. A record deleted meanwhile is `RecordNotFound`. Returns the record as saved, with its
+    new version.
     """
     with transaction.atomic():
         locked = Record.objects.select_for_update().filter(pk=record.pk).first()
         if locked is None:
-            raise NotFound(f"no record '{record.record_id}' in app '{app.id}'")
+            raise RecordNotFound(f"no record '{record.record_id}' in app '{app.id}'")
         check_if_match(locked, if_match)
         refused = acl.changed_owner_item(locked.items, items, fixed)
         if refused is not None:
-            raise Forbidden(f"an edit share may not change the owner item '{refused}'")
+            raise OwnerItemLocked(f"an edit share may not change the owner item '{refused}'")
         merged = {**locked.items, **items}
         if block is not None:
             ctx = block_context(

@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # settings.yaml `auth.certificates`: a client certificate verified by a trusted TLS proxy.
+    "accounts.certificates.CertificateMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -166,8 +168,19 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    # settings.yaml `auth.ldap` (accounts/ldap.py); answers None while that is not set.
+    "accounts.ldap.SiteLDAPBackend",
+    # A client certificate verified by the TLS proxy (accounts/certificates.py).
+    "accounts.certificates.CertificateBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# LDAP / Active Directory (docs/accounts.md): the account that searches the directory (empty:
+# an anonymous search), the CA that signed the directory's TLS certificate (StartTLS, ldaps://;
+# empty: the system's), and how long the directory may take to answer, in seconds.
+LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+LDAP_CA_FILE = env.str("LDAP_CA_FILE", default="")
+LDAP_TIMEOUT = env.int("LDAP_TIMEOUT", default=10)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

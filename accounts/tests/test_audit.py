@@ -70,9 +70,9 @@ def test_an_event_keeps_the_name_when_the_user_is_deleted(user_factory):
     assert (event.user, event.username) == (None, "bob")
 
 
-def test_the_admin_lists_and_filters_events_read_only(user_factory, with_totp):
-    root = user_factory("root", superuser=True)
-    device, _ = with_totp(root)
+def test_the_admin_lists_and_filters_events_read_only(user_factory):
+    root = user_factory("root", superuser=True, with_totp=True)
+    device = root.totp_device
     audit.record(audit.Kind.LOGIN_FAILED, username="mallory")
     audit.record(audit.Kind.SHARE_GRANTED, username="alice", target="events/r1")
     client = Client()

@@ -4,16 +4,13 @@ A user "has a second factor" when the login asks them for a code: a confirmed TO
 Backup codes alone (left after the device was removed by an administrator, say) are not one.
 """
 
-import base64
-
 import pytest
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import otp
-
-from .conftest import PASSWORD, login
+from tests.helpers import basic, login
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +26,6 @@ def api_site(site_dir):
     site_dir.write("apps/notes/settings.yaml", "acl:\n  rights:\n    reader: [authenticated]\n")
     site_dir.write("apps/notes/blocks/note.yaml", "elements:\n  text: TEXT\n")
     return site_dir
-
-
-def basic(username):
-    token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
-    return {"HTTP_AUTHORIZATION": f"Basic {token}"}
 
 
 def backup_codes_only(user):

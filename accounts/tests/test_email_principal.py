@@ -43,40 +43,40 @@ def test_an_address_typed_at_signup_counts_only_once_verified(boss_site):
     assert client.get("/boss/").status_code == 200
 
 
-def test_someone_elses_unverified_address_is_no_principal(boss_site, user_factory, client_for):
+def test_someone_elses_unverified_address_is_no_principal(boss_site, user_factory, api_client):
     user = user_factory("mallory", email="newbie@example.com")
     EmailAddress.objects.create(user=user, email="newbie@example.com", verified=False)
-    assert client_for(user).get("/boss/").status_code == 403
+    assert api_client(user).get("/boss/").status_code == 403
     assert who_for(user).email == ""
 
 
-def test_an_address_set_by_the_orm_or_an_administrator_counts(boss_site, user_factory, client_for):
+def test_an_address_set_by_the_orm_or_an_administrator_counts(boss_site, user_factory, api_client):
     user = user_factory("newbie", email="NewBie@example.com")  # no EmailAddress row
-    assert client_for(user).get("/boss/").status_code == 200
+    assert api_client(user).get("/boss/").status_code == 200
 
 
-def test_a_verified_address_counts(boss_site, user_factory, client_for):
+def test_a_verified_address_counts(boss_site, user_factory, api_client):
     user = user_factory("nina", email="newbie@example.com")
     EmailAddress.objects.create(user=user, email="newbie@example.com", verified=True, primary=True)
-    assert client_for(user).get("/boss/").status_code == 200
+    assert api_client(user).get("/boss/").status_code == 200
 
 
-def test_another_users_verified_row_does_not_lend_the_address(boss_site, user_factory, client_for):
+def test_another_users_verified_row_does_not_lend_the_address(boss_site, user_factory, api_client):
     owner = user_factory("owner", email="newbie@example.com")
     EmailAddress.objects.create(user=owner, email="newbie@example.com", verified=True)
     other = user_factory("other", email="newbie@example.com")
-    assert client_for(other).get("/boss/").status_code == 403
-    assert client_for(owner).get("/boss/").status_code == 200
+    assert api_client(other).get("/boss/").status_code == 403
+    assert api_client(owner).get("/boss/").status_code == 200
 
 
 def test_someone_elses_unverified_copy_takes_nothing_from_the_holder(
-    boss_site, user_factory, client_for
+    boss_site, user_factory, api_client
 ):
     holder = user_factory("newbie", email="newbie@example.com")  # set by an administrator
     mallory = user_factory("mallory", email="mallory@example.com")
     EmailAddress.objects.create(user=mallory, email="NEWBIE@example.com", verified=False)
-    assert client_for(holder).get("/boss/").status_code == 200
-    assert client_for(mallory).get("/boss/").status_code == 403
+    assert api_client(holder).get("/boss/").status_code == 200
+    assert api_client(mallory).get("/boss/").status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from .conftest import code_for, login
+from tests.helpers import add_totp, code_for, login
 
 pytestmark = pytest.mark.django_db
 
@@ -108,11 +108,11 @@ def test_required_for_session_is_anonymous_to_the_api(required_site, user_factor
     assert not seen["user"].is_authenticated
 
 
-def test_session_signed_in_before_the_device_was_set_up_must_enter_a_code(user_factory, with_totp):
+def test_session_signed_in_before_the_device_was_set_up_must_enter_a_code(user_factory):
     user = user_factory("fin")
     client = Client()
     login(client, "fin")  # no device yet
-    device, _ = with_totp(user)  # set up in another browser
+    device, _ = add_totp(user)  # set up in another browser
     response = client.get("/accounts/email/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/verify/?next=%2Faccounts%2Femail%2F"
@@ -130,11 +130,11 @@ def test_session_signed_in_before_the_device_was_set_up_must_enter_a_code(user_f
     assert client.get("/accounts/email/").status_code == 200
 
 
-def test_verify_refuses_an_outside_next(user_factory, with_totp):
+def test_verify_refuses_an_outside_next(user_factory):
     user = user_factory("gil")
     client = Client()
     login(client, "gil")
-    device, _ = with_totp(user)
+    device, _ = add_totp(user)
     ok = client.post(
         "/accounts/2fa/verify/", {"code": code_for(device), "next": "https://evil.example/"}
     )
@@ -162,9 +162,9 @@ def test_admin_sends_visitors_to_the_site_login(client):
     assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
 
 
-def test_admin_lets_verified_staff_in(user_factory, with_totp):
-    user = user_factory("root", superuser=True)
-    device, _ = with_totp(user)
+def test_admin_lets_verified_staff_in(user_factory):
+    user = user_factory("root", superuser=True, with_totp=True)
+    device = user.totp_device
     client = Client()
     login(client, "root")
     assert client.get("/admin/").status_code == 302  # login step pending: anonymous
@@ -174,12 +174,10 @@ def test_admin_lets_verified_staff_in(user_factory, with_totp):
     assert "Site administration" in response.content.decode()
 
 
-def test_admin_refuses_forced_sessions_without_the_device_in_the_session(
-    user_factory, with_totp, client_for
-):
-    user = user_factory("root", superuser=True)
-    device, _ = with_totp(user)
-    client = client_for(user)
+def test_admin_refuses_forced_sessions_without_the_device_in_the_session(user_factory, api_client):
+    user = user_factory("root", superuser=True, with_totp=True)
+    device = user.totp_device
+    client = api_client(user)
     assert client.get("/admin/").status_code == 302
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
@@ -190,10 +188,10 @@ def test_admin_refuses_forced_sessions_without_the_device_in_the_session(
 # --- a page reachable only after the second factor -----------------------------------------
 
 
-def test_page_for_a_group_is_reachable_only_after_the_code(site_dir, user_factory, with_totp):
+def test_page_for_a_group_is_reachable_only_after_the_code(site_dir, user_factory):
     site_dir.write("pages/finance.yaml", PAGE)
-    user = user_factory("ivy", groups=["finance"])
-    device, _ = with_totp(user)
+    user = user_factory("ivy", groups=["finance"], with_totp=True)
+    device = user.totp_device
     client = Client()
     login(client, "ivy")
     before = client.get("/finance/")
@@ -205,12 +203,12 @@ def test_page_for_a_group_is_reachable_only_after_the_code(site_dir, user_factor
     assert after.context["user"].is_verified()
 
 
-def test_page_for_a_group_stays_closed_to_others(site_dir, user_factory, client_for):
+def test_page_for_a_group_stays_closed_to_others(site_dir, user_factory, api_client):
     site_dir.write("pages/finance.yaml", PAGE)
-    assert client_for(user_factory("jo")).get("/finance/").status_code == 403
+    assert api_client(user_factory("jo")).get("/finance/").status_code == 403
 
 
-def test_context_user_is_verified_after_the_code(site_dir, user_factory, with_totp):
+def test_context_user_is_verified_after_the_code(site_dir, user_factory):
     site_dir.write(
         "apps/who/blocks/me.yaml",
         """
@@ -227,8 +225,8 @@ def test_context_user_is_verified_after_the_code(site_dir, user_factory, with_to
         """,
     )
     site_dir.write("pages/me.yaml", "blocks: [who/me]\nview_permission: [authenticated]\n")
-    user = user_factory("kim", groups=["finance"])
-    device, _ = with_totp(user)
+    user = user_factory("kim", groups=["finance"], with_totp=True)
+    device = user.totp_device
     client = Client()
     login(client, "kim")
     client.post("/accounts/2fa/login/", {"code": code_for(device)})
@@ -243,12 +241,12 @@ def test_context_user_is_verified_after_the_code(site_dir, user_factory, with_to
 
 
 @pytest.fixture
-def unverified(user_factory, with_totp, client_for, site_dir):
+def unverified(user_factory, api_client, site_dir):
     """A session signed in before the user's device existed: it must enter a code first."""
     site_dir.write("pages/index.yaml", "title: Home\n")
     user = user_factory("pat")
-    client = client_for(user)
-    device, backup = with_totp(user)
+    client = api_client(user)
+    device, backup = add_totp(user)
     home = client.get("/")
     assert home["Location"] == "/accounts/2fa/verify/?next=%2F"
     return client, user, device, backup
@@ -330,11 +328,10 @@ def verified_client(user, device):
     return client
 
 
-def test_admin_login_form_is_never_shown_to_a_verified_non_staff_user(user_factory, with_totp):
-    staff = user_factory("root", superuser=True)
-    with_totp(staff)
-    plain = user_factory("nat")
-    device, _ = with_totp(plain)
+def test_admin_login_form_is_never_shown_to_a_verified_non_staff_user(user_factory):
+    user_factory("root", superuser=True, with_totp=True)
+    plain = user_factory("nat", with_totp=True)
+    device = plain.totp_device
     client = verified_client(plain, device)
     assert client.get("/admin/login/?next=/admin/").status_code == 403
     posted = client.post(
@@ -353,9 +350,9 @@ def test_admin_login_never_authenticates_an_anonymous_post(user_factory):
     assert "_auth_user_id" not in client.session
 
 
-def test_admin_login_sends_verified_staff_on(user_factory, with_totp):
-    staff = user_factory("root", superuser=True)
-    device, _ = with_totp(staff)
+def test_admin_login_sends_verified_staff_on(user_factory):
+    staff = user_factory("root", superuser=True, with_totp=True)
+    device = staff.totp_device
     client = verified_client(staff, device)
     response = client.get("/admin/login/?next=/admin/auth/")
     assert response.status_code == 302

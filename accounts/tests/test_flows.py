@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client, override_settings
 
-from .conftest import PASSWORD, login
+from tests.helpers import PASSWORD, code_for, login
 
 pytestmark = pytest.mark.django_db
 
@@ -206,11 +206,10 @@ def test_remember_me_ticked_keeps_the_session(user_factory):
     )
 
 
-def test_remember_me_survives_the_second_factor(user_factory, with_totp):
-    from .conftest import code_for
+def test_remember_me_survives_the_second_factor(user_factory):
 
-    user = user_factory("sol")
-    device, _ = with_totp(user)
+    user = user_factory("sol", with_totp=True)
+    device = user.totp_device
     client = Client()
     login(client, "sol", remember="on")
     client.post("/accounts/2fa/login/", {"code": code_for(device)})

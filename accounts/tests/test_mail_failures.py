@@ -11,8 +11,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.mail import MAIL_NOT_SENT
-
-from .conftest import PASSWORD, messages_of
+from tests.helpers import PASSWORD, messages_of
 
 pytestmark = pytest.mark.django_db
 

@@ -146,9 +146,9 @@ def test_a_provider_user_name_is_stored_normalised(named_site, rf):
         ("Gardener@example.com", "gardener2"),
     ],
 )
-def test_invite_never_makes_a_taken_name(named_site, user_factory, client_for, email, made):
+def test_invite_never_makes_a_taken_name(named_site, user_factory, api_client, email, made):
     manager = user_factory("lena", groups=["leads"])
-    response = client_for(manager).post("/accounts/invite/", {"email": email, "groups": ["leads"]})
+    response = api_client(manager).post("/accounts/invite/", {"email": email, "groups": ["leads"]})
     assert response.status_code == 302
     invited = get_user_model().objects.get(email=names.normalize(email).lower())
     assert invited.username == made

@@ -16,8 +16,7 @@ from django.test import Client
 
 from accounts import passwords
 from accounts.models import SecurityEvent
-
-from .conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 
 pytestmark = pytest.mark.django_db
 
@@ -198,11 +197,10 @@ def test_account_key_names_the_account_alone(user_factory):
 
 
 @pytest.fixture(params=["device", "required_for"])
-def factor_user(request, api_site, user_factory, with_totp):
+def factor_user(request, api_site, user_factory):
     """A user who has a second factor, or whom `auth.otp.required_for` names (no device yet)."""
     if request.param == "device":
-        user = user_factory("fay")
-        with_totp(user)
+        user = user_factory("fay", with_totp=True)
     else:
         user = user_factory("fay", groups=["finance"])
     return user

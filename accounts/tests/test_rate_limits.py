@@ -7,8 +7,7 @@ from django.test import Client
 
 from accounts import otp
 from accounts.models import SecurityEvent
-
-from .conftest import code_for, login
+from tests.helpers import add_totp, code_for, login
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +45,9 @@ def test_other_accounts_are_not_blocked_by_one_account_s_failures(user_factory):
     assert login(client, "una")["Location"] == "/"
 
 
-def test_wrong_codes_at_the_login_step_are_limited(user_factory, with_totp, caplog):
-    user = user_factory("vic")
-    device, _ = with_totp(user)
+def test_wrong_codes_at_the_login_step_are_limited(user_factory, caplog):
+    user = user_factory("vic", with_totp=True)
+    device = user.totp_device
     client = Client()
     login(client, "vic")
     caplog.set_level(logging.INFO, logger="accounts")
@@ -68,11 +67,11 @@ def test_wrong_codes_at_the_login_step_are_limited(user_factory, with_totp, capl
     )
 
 
-def test_the_code_limit_is_per_user_and_expires(user_factory, with_totp, monkeypatch):
-    user = user_factory("wes")
-    device, _ = with_totp(user)
-    other = user_factory("xia")
-    other_device, _ = with_totp(other)
+def test_the_code_limit_is_per_user_and_expires(user_factory, monkeypatch):
+    user = user_factory("wes", with_totp=True)
+    device = user.totp_device
+    other = user_factory("xia", with_totp=True)
+    other_device = other.totp_device
     client = Client()
     login(client, "wes")
     for _ in range(otp.MAX_WRONG_CODES):
@@ -88,9 +87,9 @@ def test_the_code_limit_is_per_user_and_expires(user_factory, with_totp, monkeyp
     assert ok.status_code == 302
 
 
-def test_wrong_codes_at_set_up_count_too(user_factory, client_for):
+def test_wrong_codes_at_set_up_count_too(user_factory, api_client):
     user = user_factory("yan")
-    client = client_for(user)
+    client = api_client(user)
     client.get("/accounts/2fa/")
     for _ in range(otp.MAX_WRONG_CODES):
         client.post("/accounts/2fa/", {"code": "00000a"})
@@ -107,11 +106,11 @@ def test_wrong_codes_at_set_up_count_too(user_factory, client_for):
     assert sorted(details) == ["refused: too many wrong codes"] + ["wrong code (set-up)"] * 5
 
 
-def test_wrong_codes_from_one_address_are_limited_across_users(user_factory, with_totp):
+def test_wrong_codes_from_one_address_are_limited_across_users(user_factory):
     client = Client(REMOTE_ADDR="10.9.9.9")
     users = [user_factory(f"u{n}") for n in range(5)]
     for user in users:
-        with_totp(user)
+        add_totp(user)
     for user in users[:4]:
         login(client, user.username)
         for _ in range(otp.MAX_WRONG_CODES):
@@ -123,9 +122,7 @@ def test_wrong_codes_from_one_address_are_limited_across_users(user_factory, wit
     assert blocked.context["form"].errors["code"][0].startswith("Too many wrong codes. Wait ")
 
 
-def test_parallel_wrong_codes_cannot_pass_the_limit(
-    user_factory, with_totp, client_for, monkeypatch
-):
+def test_parallel_wrong_codes_cannot_pass_the_limit(user_factory, api_client, monkeypatch):
     """Requests that overlap each reserve an attempt before their code is checked.
 
     The patched check sends the other requests while the first is still being checked, as
@@ -133,9 +130,9 @@ def test_parallel_wrong_codes_cannot_pass_the_limit(
     """
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    user = user_factory("zed")
-    device, _ = with_totp(user)
-    clients = [client_for(user) for _ in range(otp.MAX_WRONG_CODES * 2)]
+    user = user_factory("zed", with_totp=True)
+    device = user.totp_device
+    clients = [api_client(user) for _ in range(otp.MAX_WRONG_CODES * 2)]
     checked, answers, waiting = [], [], iter(clients[1:])
 
     def slow_wrong(self, token):
@@ -156,12 +153,12 @@ def test_parallel_wrong_codes_cannot_pass_the_limit(
     assert blocked.context["form"].errors["code"][0].startswith("Too many wrong codes. Wait ")
 
 
-def test_a_right_code_gives_back_its_reservation(user_factory, with_totp, client_for):
+def test_a_right_code_gives_back_its_reservation(user_factory, api_client):
     """A right code does not count against the user or the address."""
     users = [user_factory(f"r{n}") for n in range(otp.MAX_WRONG_CODES_PER_ADDRESS + 2)]
     for user in users:
-        device, _ = with_totp(user)
-        client = client_for(user)
+        device, _ = add_totp(user)
+        client = api_client(user)
         assert client.post("/accounts/2fa/verify/", {"code": code_for(device)}).status_code == 302
 
 
@@ -175,13 +172,11 @@ def via_proxy(client_ip: str) -> Client:
     return Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=client_ip)
 
 
-def test_wrong_codes_through_a_proxy_do_not_lock_out_other_clients(
-    settings, user_factory, with_totp
-):
+def test_wrong_codes_through_a_proxy_do_not_lock_out_other_clients(settings, user_factory):
     settings.TRUSTED_PROXIES = [PROXY]
     users = [user_factory(f"p{n}") for n in range(5)]
     for user in users:
-        with_totp(user)
+        add_totp(user)
     attacker = via_proxy("203.0.113.66")
     for user in users[:4]:
         login(attacker, user.username)
@@ -203,13 +198,11 @@ def test_wrong_codes_through_a_proxy_do_not_lock_out_other_clients(
     assert not events.exclude(address="203.0.113.66").exists()
 
 
-def test_without_trusted_proxies_a_forwarded_header_buys_no_new_address(
-    settings, user_factory, with_totp
-):
+def test_without_trusted_proxies_a_forwarded_header_buys_no_new_address(settings, user_factory):
     settings.TRUSTED_PROXIES = []
     users = [user_factory(f"q{n}") for n in range(5)]
     for user in users:
-        with_totp(user)
+        add_totp(user)
     for n, user in enumerate(users[:4]):
         client = Client(REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
         login(client, user.username)

@@ -82,7 +82,7 @@ def test_social_signup_never_generates_a_group_name(open_site, monkeypatch):
     assert user.username.casefold() != "admins"
 
 
-def test_invite_never_makes_a_user_named_like_a_group(open_site, user_factory, client_for):
+def test_invite_never_makes_a_user_named_like_a_group(open_site, user_factory, api_client):
     open_site.write(
         "settings.yaml",
         """
@@ -93,7 +93,7 @@ def test_invite_never_makes_a_user_named_like_a_group(open_site, user_factory, c
         """,
     )
     manager = user_factory("lena", groups=["leads"])
-    response = client_for(manager).post(
+    response = api_client(manager).post(
         "/accounts/invite/", {"email": "Admins@example.com", "groups": ["leads"]}
     )
     assert response.status_code == 302

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import SecurityEvent
+from tests.helpers import PASSWORD, add_totp, code_for
 
-from .conftest import PASSWORD, code_for
 from .saml_idp import IdentityProvider
 
 pytestmark = pytest.mark.django_db
@@ -330,12 +330,12 @@ TRUSTED = "otp: {required_for: [sales], trusted_methods: [saml]}"
 
 
 @pytest.fixture
-def saml_user_with_device(saml_site, idp, client, with_totp):
+def saml_user_with_device(saml_site, idp, client):
     """alice, made by a first SAML login, with a confirmed TOTP device; signed out."""
     login_through_idp(client, idp)
     user = get_user_model().objects.get(username="alice")
     client.post("/accounts/logout/")
-    device, _ = with_totp(user)
+    device, _ = add_totp(user)
     return user, device
 
 
@@ -362,13 +362,16 @@ def test_a_trusted_saml_login_needs_no_code(saml_site, idp, client, saml_user_wi
     assert client.session["accounts_login_method"] == "saml"
 
 
-def test_a_trusted_saml_session_counts_as_verified(saml_site, idp, client, saml_user_with_device):
+def test_the_admin_still_wants_a_verified_second_factor(
+    saml_site, idp, client, saml_user_with_device
+):
     user, _ = saml_user_with_device
     user.is_staff = True
     user.save()
     saml_site.configure(otp=TRUSTED)
     login_through_idp(client, idp)
-    assert client.get("/admin/").status_code == 200
+    assert client.get("/").status_code == 200
+    assert client.get("/admin/").status_code == 302
 
 
 def test_untrusting_saml_asks_open_sessions_for_a_code(
@@ -397,44 +400,37 @@ def test_a_trusted_saml_login_needs_no_device(saml_site, idp, client):
     assert client.get("/").status_code == 200
 
 
-def test_a_password_login_is_never_trusted_as_saml(site_dir, client, user_factory, with_totp):
+def test_a_password_login_is_never_trusted_as_saml(site_dir, client, user_factory):
     user = user_factory("bob", groups=["sales"])
-    with_totp(user)
+    add_totp(user)
     site_dir.write("settings.yaml", "auth:\n  " + TRUSTED + "\n")
     response = client.post("/accounts/login/", {"login": "bob", "password": PASSWORD})
     assert response["Location"] == "/accounts/2fa/login/"
     assert signed_in_user(client) is None
 
 
-def test_a_backend_registered_as_a_method_is_trusted_as_that_method(site_dir, rf):
-    from accounts import otp
-
-    site_dir.write("settings.yaml", "auth:\n  otp: {trusted_methods: [ldap]}\n")
-    otp.register_backend_method("example.LDAPBackend", "ldap")
-    try:
-        assert otp.method_of_backend("example.LDAPBackend") == "ldap"
-        assert otp.method_of_backend("django.contrib.auth.backends.ModelBackend") == "password"
-        assert otp.method_is_trusted("ldap")
-        assert not otp.method_is_trusted("saml")
-        assert not otp.method_is_trusted("password")
-        with pytest.raises(ValueError, match="unknown login method 'password'"):
-            otp.register_backend_method("example.Other", "password")
-    finally:
-        otp._backend_methods.pop("example.LDAPBackend", None)
-
-
-def test_each_login_forgets_the_method_of_the_one_before(rf, user_factory):
-    from django.contrib.auth import login
+def test_a_later_password_login_forgets_the_saml_method(rf, user_factory):
+    from django.contrib.messages.storage.fallback import FallbackStorage
     from django.contrib.sessions.backends.db import SessionStore
 
     from accounts import otp
+    from accounts.adapter import AccountAdapter
 
     request = rf.get("/")
     request.session = SessionStore()
-    request.user = user_factory("bob")
+    request._messages = FallbackStorage(request)
+    request.user = user = user_factory("bob")
     otp.record_login_method(request, "saml")
-    login(request, request.user, backend="django.contrib.auth.backends.ModelBackend")
-    assert otp.login_method(request) is None
+    AccountAdapter(request).post_login(
+        request,
+        user,
+        email_verification="none",
+        signal_kwargs=None,
+        email=None,
+        signup=False,
+        redirect_url=None,
+    )
+    assert otp.login_method_of(request) == ""
 
 
 # --- other ways to name the IdP, the SP's own key, check_site ---------------------------------

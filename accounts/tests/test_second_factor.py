@@ -7,7 +7,7 @@ from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .conftest import code_for, login
+from tests.helpers import code_for, login
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +19,9 @@ def signed_in_as(client) -> str | None:
     return response.context["user"].get_username()
 
 
-def test_set_up_shows_key_and_qr_and_confirms_with_a_code(user_factory, client_for):
+def test_set_up_shows_key_and_qr_and_confirms_with_a_code(user_factory, api_client):
     user = user_factory("ann")
-    client = client_for(user)
+    client = api_client(user)
     page = client.get("/accounts/2fa/")
     assert page.status_code == 200
     device = TOTPDevice.objects.get(user=user, confirmed=False)
@@ -63,10 +63,10 @@ def test_set_up_shows_key_and_qr_and_confirms_with_a_code(user_factory, client_f
 
 
 def test_the_setup_url_names_the_site_as_issuer_and_holds_the_key(
-    user_factory, client_for, site_dir
+    user_factory, api_client, site_dir
 ):
     site_dir.write("settings.yaml", "title: 'Acme: Portal'\n")
-    client = client_for(user_factory("ann"))
+    client = api_client(user_factory("ann"))
     page = client.get("/accounts/2fa/")
     url = urlsplit(page.context["otpauth_url"])
     query = parse_qs(url.query)
@@ -77,9 +77,9 @@ def test_the_setup_url_names_the_site_as_issuer_and_holds_the_key(
     assert (query["digits"], query["period"]) == (["6"], ["30"])
 
 
-def test_login_asks_for_the_totp_code_before_signing_in(user_factory, with_totp):
-    user = user_factory("bob")
-    device, _ = with_totp(user)
+def test_login_asks_for_the_totp_code_before_signing_in(user_factory):
+    user = user_factory("bob", with_totp=True)
+    device = user.totp_device
     client = Client()
     first = login(client, "bob")
     assert first.status_code == 302
@@ -103,9 +103,10 @@ def test_login_asks_for_the_totp_code_before_signing_in(user_factory, with_totp)
     assert client.get("/accounts/email/").context["user"].is_verified()
 
 
-def test_login_by_email_with_a_backup_code_which_works_once(user_factory, with_totp):
-    user = user_factory("cy", email="cy@example.org")
-    with_totp(user, codes=("abcdefgh01", "abcdefgh02"))
+def test_login_by_email_with_a_backup_code_which_works_once(user_factory):
+    user = user_factory(
+        "cy", email="cy@example.org", with_totp=True, backup_codes=("abcdefgh01", "abcdefgh02")
+    )
     client = Client()
     assert login(client, "CY@example.org")["Location"] == "/accounts/2fa/login/"
     done = client.post("/accounts/2fa/login/", {"code": "abcdefgh01"})
@@ -125,9 +126,9 @@ def test_login_by_email_with_a_backup_code_which_works_once(user_factory, with_t
     assert signed_in_as(other) is None
 
 
-def test_a_totp_code_is_accepted_once(user_factory, with_totp):
-    user = user_factory("dee")
-    device, _ = with_totp(user)
+def test_a_totp_code_is_accepted_once(user_factory):
+    user = user_factory("dee", with_totp=True)
+    device = user.totp_device
     code = code_for(device)
     one, two = Client(), Client()
     login(one, "dee")
@@ -144,8 +145,8 @@ def test_the_login_step_needs_a_password_first(client):
     assert response["Location"] == "/accounts/login/"
 
 
-def test_cancel_the_login_step(user_factory, with_totp):
-    with_totp(user_factory("eve"))
+def test_cancel_the_login_step(user_factory):
+    user_factory("eve", with_totp=True)
     client = Client()
     login(client, "eve")
     cancelled = client.post("/accounts/2fa/login/", {"cancel": "1"})
@@ -164,9 +165,9 @@ def test_user_without_device_signs_in_with_password_alone(user_factory):
     assert not client.get("/accounts/email/").context["user"].is_verified()
 
 
-def test_regenerate_backup_codes(user_factory, with_totp):
-    user = user_factory("gus")
-    device, old = with_totp(user)
+def test_regenerate_backup_codes(user_factory):
+    user = user_factory("gus", with_totp=True)
+    device, old = user.totp_device, user.backup_codes
     client = Client()
     login(client, "gus")
     client.post("/accounts/2fa/login/", {"code": code_for(device)})
@@ -180,9 +181,9 @@ def test_regenerate_backup_codes(user_factory, with_totp):
     assert not tokens & set(old)
 
 
-def test_remove_device_needs_a_code(user_factory, with_totp):
-    user = user_factory("hal")
-    device, _ = with_totp(user)
+def test_remove_device_needs_a_code(user_factory):
+    user = user_factory("hal", with_totp=True)
+    device = user.totp_device
     client = Client()
     login(client, "hal")
     client.post("/accounts/2fa/login/", {"code": code_for(device)})

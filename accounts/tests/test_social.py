@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
-from .conftest import code_for
+from tests.helpers import code_for
 
 pytestmark = pytest.mark.django_db
 
@@ -219,10 +219,10 @@ def test_unverified_provider_email_does_not_take_over_an_account(
 
 
 def test_social_login_of_a_user_with_a_device_asks_for_the_code(
-    social_site, user_factory, with_totp, monkeypatch
+    social_site, user_factory, monkeypatch
 ):
-    user = user_factory("gina", email="gina@example.com")
-    device, _ = with_totp(user)
+    user = user_factory("gina", email="gina@example.com", with_totp=True)
+    device = user.totp_device
     client = Client()
     callback, _ = sign_in_with(
         client, "google", monkeypatch, profile("google", "g-79", "gina@example.com")
@@ -276,8 +276,8 @@ def test_email_sign_in_to_an_unverified_local_address_wipes_its_password(
     assert SocialAccount.objects.filter(user=user).exists()
 
 
-def test_account_page_nav(social_site, user_factory, client_for):
-    client = client_for(user_factory("nav"))
+def test_account_page_nav(social_site, user_factory, api_client):
+    client = api_client(user_factory("nav"))
     html = client.get("/accounts/email/").content.decode()
     for href, label in [
         ("/accounts/email/", "E-mail"),

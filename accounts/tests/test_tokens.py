@@ -9,9 +9,9 @@ from accounts.models import ApiToken
 pytestmark = pytest.mark.django_db
 
 
-def test_create_shows_the_token_once_and_lists_it(user_factory, client_for):
+def test_create_shows_the_token_once_and_lists_it(user_factory, api_client):
     user = user_factory("tia")
-    client = client_for(user)
+    client = api_client(user)
     assert "You have no API tokens." in client.get("/accounts/tokens/").content.decode()
     created = client.post("/accounts/tokens/", {"name": "CI job"})
     assert created.status_code == 200
@@ -27,20 +27,20 @@ def test_create_shows_the_token_once_and_lists_it(user_factory, client_for):
     assert raw[:10] in listed
 
 
-def test_revoke(user_factory, client_for):
+def test_revoke(user_factory, api_client):
     user = user_factory("uma")
     token, raw = tokens.create_token(user, name="old")
-    client = client_for(user)
+    client = api_client(user)
     response = client.post(f"/accounts/tokens/{token.pk}/revoke/", follow=True)
     assert "Token revoked." in response.content.decode()
     assert not ApiToken.objects.filter(pk=token.pk).exists()
     assert tokens.user_for_token(raw) is None
 
 
-def test_nobody_revokes_another_user_s_token(user_factory, client_for):
+def test_nobody_revokes_another_user_s_token(user_factory, api_client):
     owner = user_factory("vera")
     token, raw = tokens.create_token(owner)
-    response = client_for(user_factory("walt")).post(f"/accounts/tokens/{token.pk}/revoke/")
+    response = api_client(user_factory("walt")).post(f"/accounts/tokens/{token.pk}/revoke/")
     assert response.status_code == 404
     assert tokens.user_for_token(raw) == owner
 
@@ -51,21 +51,21 @@ def test_tokens_page_needs_a_login():
     assert response["Location"] == "/accounts/login/?next=/accounts/tokens/"
 
 
-def test_revoke_is_post_only(user_factory, client_for):
+def test_revoke_is_post_only(user_factory, api_client):
     user = user_factory("xena")
     token, _ = tokens.create_token(user)
-    assert client_for(user).get(f"/accounts/tokens/{token.pk}/revoke/").status_code == 405
+    assert api_client(user).get(f"/accounts/tokens/{token.pk}/revoke/").status_code == 405
     assert ApiToken.objects.filter(pk=token.pk).exists()
 
 
 # --- the audit trail ---------------------------------------------------------------------------
 
 
-def test_made_and_revoked_tokens_are_in_the_audit_trail(user_factory, client_for):
+def test_made_and_revoked_tokens_are_in_the_audit_trail(user_factory, api_client):
     from accounts.models import SecurityEvent
 
     user = user_factory("yara")
-    client = client_for(user)
+    client = api_client(user)
     client.defaults["REMOTE_ADDR"] = "198.51.100.9"
     client.post("/accounts/tokens/", {"name": "CI job"})
     token = ApiToken.objects.get(user=user)

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 
-from .conftest import login
+from tests.helpers import login
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +30,9 @@ def managed_site(site_dir):
     return site_dir
 
 
-def test_manager_invites_a_user_into_their_own_groups(managed_site, user_factory, client_for):
+def test_manager_invites_a_user_into_their_own_groups(managed_site, user_factory, api_client):
     manager = user_factory("lena", groups=["leads", "sales"])
-    client = client_for(manager)
+    client = api_client(manager)
     page = client.get("/accounts/invite/")
     assert page.status_code == 200
     assert [value for value, _ in page.context["form"].fields["groups"].choices] == [
@@ -61,9 +61,9 @@ def test_manager_invites_a_user_into_their_own_groups(managed_site, user_factory
     assert login(Client(), "new.person@example.com", NEW_PASSWORD)["Location"] == "/"
 
 
-def test_manager_cannot_hand_out_a_group_they_are_not_in(managed_site, user_factory, client_for):
+def test_manager_cannot_hand_out_a_group_they_are_not_in(managed_site, user_factory, api_client):
     manager = user_factory("lena", groups=["leads", "sales"])
-    response = client_for(manager).post(
+    response = api_client(manager).post(
         "/accounts/invite/", {"email": "x@example.com", "groups": ["finance"]}
     )
     assert response.status_code == 200
@@ -93,10 +93,10 @@ def test_the_service_refuses_foreign_groups_too(managed_site, user_factory, rf):
     )
 
 
-def test_invite_cannot_touch_an_existing_account(managed_site, user_factory, client_for):
+def test_invite_cannot_touch_an_existing_account(managed_site, user_factory, api_client):
     manager = user_factory("lena", groups=["leads", "sales"])
     other = user_factory("olaf", email="olaf@example.com")
-    client = client_for(manager)
+    client = api_client(manager)
     for email in ("olaf@example.com", "LENA@example.com"):
         response = client.post("/accounts/invite/", {"email": email, "groups": ["sales"]})
         assert response.context["form"].errors["__all__"] == [
@@ -106,8 +106,8 @@ def test_invite_cannot_touch_an_existing_account(managed_site, user_factory, cli
     assert sorted(manager.groups.values_list("name", flat=True)) == ["leads", "sales"]
 
 
-def test_non_managers_cannot_invite(managed_site, user_factory, client_for):
-    client = client_for(user_factory("sam", groups=["sales"]))
+def test_non_managers_cannot_invite(managed_site, user_factory, api_client):
+    client = api_client(user_factory("sam", groups=["sales"]))
     assert client.get("/accounts/invite/").status_code == 403
     assert (
         client.post(
@@ -119,26 +119,26 @@ def test_non_managers_cannot_invite(managed_site, user_factory, client_for):
     assert Client().get("/accounts/invite/").status_code == 302  # anonymous: the login page
 
 
-def test_invite_link_in_the_nav_only_for_managers(managed_site, user_factory, client_for):
+def test_invite_link_in_the_nav_only_for_managers(managed_site, user_factory, api_client):
     assert (
         "Invite users"
-        in client_for(user_factory("lena", groups=["leads"]))
+        in api_client(user_factory("lena", groups=["leads"]))
         .get("/accounts/email/")
         .content.decode()
     )
     assert (
         "Invite users"
-        not in client_for(user_factory("sam", groups=["sales"]))
+        not in api_client(user_factory("sam", groups=["sales"]))
         .get("/accounts/email/")
         .content.decode()
     )
 
 
 def test_nobody_raises_their_own_groups_through_the_account_pages(
-    managed_site, user_factory, client_for
+    managed_site, user_factory, api_client
 ):
     user = user_factory("sam", groups=["sales"])
-    client = client_for(user)
+    client = api_client(user)
     for path in ("/accounts/email/", "/accounts/tokens/", "/accounts/2fa/", "/accounts/invite/"):
         client.post(path, {"groups": ["leads", "finance"], "is_staff": "on"})
     user.refresh_from_db()

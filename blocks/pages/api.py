@@ -12,8 +12,9 @@ from accounts.identity import who_for
 from blocks.site import code
 from blocks.site.acl import Verdict, can_see
 from blocks.site.spec import BlockSpec
+from records import access as gate
 from records import store
-from records.api.errors import BadRequest, Forbidden, MethodNotAllowed, NotFound, Unauthorized
+from records.api.errors import BadRequest, MethodNotAllowed, NotFound
 from records.api.views import Call, call_for, endpoint, json_type, read_json
 
 from .context import BlockContext
@@ -25,20 +26,9 @@ def visible_block(c: Call, block_id: str) -> BlockSpec:
     if block is None:
         raise NotFound(f"no block '{block_id}' in app '{c.app.id}'")
     verdict = can_see(block.view_permission, who_for(c.request.user))
-    if verdict is Verdict.LOGIN:
-        raise Unauthorized(f"authentication required to see block '{block.key}'")
     if verdict is not Verdict.ALLOW:
-        raise Forbidden(f"you may not see block '{block.key}'")
+        raise gate.denial(verdict, f"see block '{block.key}'")  # a 401 or 403 (errors.deny)
     return block
-
-
-def element_json(element) -> dict:
-    found = {"type": element.type, "label": element.label}
-    if element.is_input:
-        found["mode"] = element.mode
-        if element.index_type:
-            found["index_type"] = element.index_type
-    return found
 
 
 def block_info(request, app_id, block_id):
@@ -48,7 +38,9 @@ def block_info(request, app_id, block_id):
         {
             "id": block.id,
             "title": block.title,
-            "elements": {element.id: element_json(element) for element in block.elements},
+            "elements": {
+                element.id: element.definition.as_json(element) for element in block.elements
+            },
         }
     )
 
@@ -59,7 +51,7 @@ def element_call(request, app_id, block_id, element_id):
     element = block.element(element_id)
     if element is None:
         raise NotFound(f"no element '{element_id}' in block '{block.key}'")
-    if element.type == "ACTION" and request.method != "POST":
+    if element.is_action and request.method != "POST":
         raise MethodNotAllowed(request.method, ["POST"])
     if request.method == "POST" and request.content_type == "application/json":
         body = read_json(request, default={})
@@ -71,7 +63,7 @@ def element_call(request, app_id, block_id, element_id):
         raise code.BlockCodeError(block.problems[0])
     ctx = BlockContext(request=request, site=c.site, block=block)
     hook = block.function("on_display")
-    if hook is not None and element.type != "ACTION":
+    if hook is not None and not element.is_action:
         run(ctx, hook, "on_display")
     value = element_value(ctx, element)
     try:

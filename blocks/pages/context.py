@@ -23,6 +23,7 @@ from blocks.site import acl as acl_core
 from blocks.site.acl import Verdict
 from blocks.site.loader import current_site
 from blocks.site.spec import AppSpec
+from records import access as gate
 from records import selectors, store
 from records.api.views import api_path
 from records.models import Record
@@ -85,7 +86,7 @@ class AppContext:
 
     @cached_property
     def access(self) -> acl_core.Access:
-        return acl_core.access_for(self._app.acl, who_for(getattr(self._request, "user", None)))
+        return gate.access_to(self._app, getattr(self._request, "user", None))
 
     @cached_property
     def acl(self) -> AclContext:

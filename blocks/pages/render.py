@@ -12,11 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.forms.utils import flatatt
 from django.middleware.csrf import get_token
 from django.template import Context
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -27,8 +26,6 @@ from blocks.site.spec import BlockSpec, Element, Problem
 
 if TYPE_CHECKING:  # render takes a context; the context module renders records with this one
     from .context import BlockContext
-
-INPUT_WIDGETS = {"TEXT": "text", "NUMBER": "number", "DATETIME": "datetime-local"}
 
 
 @dataclass
@@ -99,20 +96,20 @@ def element_value(ctx: BlockContext, element: Element):
 
 
 def render_element(ctx: BlockContext, element: Element, edit: bool, form: FormState):
-    if element.type == "BASIC":
-        return element_value(ctx, element)
-    if element.type == "ACTION":
+    if element.is_action:
         return format_html(
             '<button type="submit" class="action" name="{}" value="1">{}</button>',
             element.id,
             element.label,
         )
+    if not element.is_input:
+        return element_value(ctx, element)
     value = input_value(ctx, element, form)
     if not edit or element.is_computed:
         return format_html(
             '<span class="value" data-element="{}">{}</span>',
             element.id,
-            display_value(element, value),
+            element.display(value),
         )
     return widget(ctx.block, element, value, form.errors.get(element.id))
 
@@ -125,19 +122,14 @@ def input_value(ctx: BlockContext, element: Element, form: FormState):
     return element_value(ctx, element)
 
 
-def display_value(element: Element, value) -> str:
-    if value is None:
-        return ""
-    if element.type == "DATETIME" and isinstance(value, str):
-        moment = parse_datetime(value)
-        if moment is not None:
-            if timezone.is_aware(moment):
-                moment = timezone.localtime(moment)
-            return moment.strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
-
 def widget(block: BlockSpec, element: Element, value, error: str | None) -> SafeString:
+    """The input of the block form's field for `element`, holding `value`, with its error.
+
+    Written out here rather than by Django's widget templates so the markup stays what the
+    site's layouts and scripts know (the value attribute always present, ids `f-<app>-<block>-
+    <element>`); the field's widget gives the input type, its attributes and the shown value.
+    """
+    field_widget = block.form_class.base_fields[element.id].widget
     field_id = f"f-{block.app_id}-{block.id}-{element.id}"
     error_html = (
         format_html(
@@ -152,23 +144,14 @@ def widget(block: BlockSpec, element: Element, value, error: str | None) -> Safe
         " has-error" if error else "",
         field_id,
         element.label,
-        INPUT_WIDGETS[element.type],
+        field_widget.input_type,
         element.id,
         field_id,
-        widget_value(element, value),
-        SafeString(' step="any"') if element.type == "NUMBER" else "",
+        field_widget.format_value(value) or "",
+        flatatt(field_widget.attrs),
         format_html(' aria-invalid="true" aria-describedby="{}-error"', field_id) if error else "",
         error_html,
     )
-
-
-def widget_value(element: Element, value) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    if element.type == "DATETIME" and len(text) >= 16 and "T" in text:
-        return text[:16]  # datetime-local shows minutes; the stored value keeps its zone
-    return text
 
 
 def builtin_actions(ctx: BlockContext, edit: bool) -> dict:
@@ -195,12 +178,12 @@ def default_layout(block: BlockSpec, variables: dict, edit: bool) -> SafeString:
     parts = []
     for element in block.elements:
         value = variables[element.id]
-        if element.type == "BASIC":
+        if element.is_action:
+            parts.append(value)
+        elif not element.is_input:
             parts.append(
                 format_html('<div class="element" data-element="{}">{}</div>', element.id, value)
             )
-        elif element.type == "ACTION":
-            parts.append(value)
         elif edit and not element.is_computed:
             parts.append(format_html('<div class="element">{}</div>', value))
         elif edit and not has_record:

@@ -1,4 +1,5 @@
-"""HTML answers shared by the page layer's routes: the one place a refusal becomes a response."""
+"""HTML answers shared by the page layer's routes: the one place a refusal (`deny`), or an error
+of the records layer (`failed`), becomes a response."""
 
 from __future__ import annotations
 
@@ -9,6 +10,14 @@ from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect
 
 from blocks.site.acl import Verdict
+from records.errors import (
+    Denied,
+    OwnerItemLocked,
+    RecordError,
+    RecordExists,
+    RecordNotFound,
+    StaleRecord,
+)
 
 
 def deny(request, verdict: Verdict):
@@ -23,6 +32,20 @@ def deny(request, verdict: Verdict):
     if verdict is Verdict.FORBID:
         raise PermissionDenied("You may not see this.")
     raise Http404
+
+
+def failed(request, exc: RecordError):
+    """The one place an HTML route turns an error of the records layer into a response: the
+    gate's refusal as `deny` answers it, a record gone (deleted meanwhile) the 404 page, an
+    owner item locked the 403 page with its message, any other a plain-text 409, 412 or 400."""
+    if isinstance(exc, Denied):
+        return deny(request, exc.verdict)
+    if isinstance(exc, RecordNotFound):
+        raise Http404(exc.message)
+    if isinstance(exc, OwnerItemLocked):
+        raise PermissionDenied(exc.message)
+    status = 409 if isinstance(exc, RecordExists) else 412 if isinstance(exc, StaleRecord) else 400
+    return HttpResponse(exc.message, status=status, content_type="text/plain")
 
 
 def respond_block(request, block, html, *, status: int = 200):

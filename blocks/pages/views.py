@@ -79,9 +79,9 @@ def show_block(request, site, block):
 def submit_block(request, site, block):
     if "_save" in request.POST or "_delete" in request.POST:
         return submit_record_form(request, site, block)
-    action = next((e for e in block.elements if e.type == "ACTION" and e.id in request.POST), None)
+    action = next((e for e in block.actions if e.id in request.POST), None)
     if action is None:
-        names = ", ".join(e.id for e in block.elements if e.type == "ACTION") or "none"
+        names = ", ".join(e.id for e in block.actions) or "none"
         return HttpResponseBadRequest(
             f"The form names no action of block {block.key}; its actions: {names}.",
             content_type="text/plain",
@@ -116,7 +116,7 @@ def element_view(request, app_id: str, block_id: str, element_id: str):
         raise Http404(f"no element '{element_id}' in block '{block.key}'")
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    if element.type == "ACTION":
+    if element.is_action:
         if request.method == "POST":
             return run_action(request, site, block, element)
         # A GET never changes anything: it offers the action's button instead.

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,22 +25,24 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from . import code, layout
+from .elements import TYPES, input_type_names
 from .spec import (
-    ELEMENT_TYPES,
     EMAIL_VERIFICATION,
     ID_RULE,
     INDEX_TYPES,
-    INPUT_TYPES,
+    LDAP_GROUP_TYPES,
+    LOGIN_METHODS,
     MODES,
     PROVIDERS,
     RIGHTS,
     SAML_FIELDS,
-    TRUSTABLE_METHODS,
     AclSpec,
     AppSpec,
     BlockRef,
     BlockSpec,
+    CertificateSettings,
     Element,
+    LdapSettings,
     Page,
     Problem,
     SamlSettings,
@@ -285,7 +289,7 @@ def build_block(
         py_path=py_rel if py_rel in files else None,
     )
     problems.extend(missing_functions(block, files, py_rel))
-    return BlockSpec(**{**block.__dict__, "problems": tuple(problems[start:])})
+    return dataclasses.replace(block, problems=tuple(problems[start:]))
 
 
 def missing_functions(block: BlockSpec, files, py_rel: str) -> list[Problem]:
@@ -366,7 +370,16 @@ def parse_site_settings(path: Path, rel: str):
     auth = doc.mapping(
         keys["auth"][1] if "auth" in keys else None,
         "auth",
-        ("signup", "email_verification", "providers", "otp", "user_managers", "saml"),
+        (
+            "signup",
+            "email_verification",
+            "providers",
+            "otp",
+            "user_managers",
+            "ldap",
+            "certificates",
+            "saml",
+        ),
     )
     if "signup" in auth:
         values["signup"] = doc.boolean(auth["signup"][1], "auth.signup", True)
@@ -400,16 +413,193 @@ def parse_site_settings(path: Path, rel: str):
         node = otp["trusted_methods"][1]
         methods = doc.ids(node, "auth.otp.trusted_methods")
         for name in methods:
-            if name not in TRUSTABLE_METHODS:
+            if name not in LOGIN_METHODS:
                 doc.problem(
-                    node,
-                    f"auth.otp.trusted_methods: unknown method '{name}'; "
-                    f"allowed: {', '.join(TRUSTABLE_METHODS)}",
+                    node, f"unknown login method '{name}'; allowed: {', '.join(LOGIN_METHODS)}"
                 )
-        values["otp_trusted_methods"] = tuple(name for name in methods if name in TRUSTABLE_METHODS)
+        values["otp_trusted_methods"] = tuple(name for name in methods if name in LOGIN_METHODS)
+    if "ldap" in auth:
+        values["ldap"] = _parse_ldap(doc, auth["ldap"][1])
+    if "certificates" in auth:
+        values["certificates"] = _parse_certificates(doc, auth["certificates"][1])
     if "saml" in auth:
         values["saml"] = parse_saml(doc, auth["saml"][0], auth["saml"][1])
     return SiteSettings(**values), doc.problems
+
+
+LDAP_USER_FIELDS = ("first_name", "last_name", "email")
+
+
+def _ldap_filter(doc: YamlFile, node, what: str, *, needs_user: bool) -> str:
+    """An LDAP search filter: in parentheses, balanced, and with `%(user)s` where one is needed."""
+    text = doc.string(node, what).strip()
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if not (text.startswith("(") and text.endswith(")")) or depth != 0:
+        doc.problem(node, f"{what} must be an LDAP filter in parentheses, found '{text}'")
+        return ""
+    try:
+        text % {"user": "x"}
+    except (KeyError, ValueError, TypeError):
+        doc.problem(
+            node,
+            f"{what}: '%' may only appear as %(user)s (write %% for a percent sign), found '{text}'",
+        )
+        return ""
+    if needs_user and "%(user)s" not in text:
+        doc.problem(node, f"{what} must contain %(user)s (the name typed at login), found '{text}'")
+        return ""
+    return text
+
+
+def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
+    """`auth.ldap` -> LdapSettings, or None (and problems) when it cannot work."""
+    keys = doc.mapping(
+        node,
+        "auth.ldap",
+        (
+            "server",
+            "start_tls",
+            "user_search",
+            "username_attribute",
+            "attributes",
+            "group_search",
+            "groups",
+            "require_group",
+            "deny_group",
+        ),
+    )
+    if not keys:
+        if node is not None and isinstance(node, yaml.MappingNode):
+            doc.problem(node, "auth.ldap needs server and user_search")
+        return None
+    ok = True
+    values: dict[str, Any] = {}
+    if "server" not in keys:
+        doc.problem(node, "auth.ldap needs server (ldap://host or ldaps://host)")
+        ok = False
+    else:
+        server = doc.string(keys["server"][1], "auth.ldap.server").strip()
+        uris = server.split()
+        if not uris or not all(uri.startswith(("ldap://", "ldaps://")) for uri in uris):
+            doc.problem(
+                keys["server"][1],
+                f"auth.ldap.server must be ldap://host[:port] or ldaps://host[:port], found '{server}'",
+            )
+            ok = False
+        values["server"] = server
+    if "start_tls" in keys:
+        values["start_tls"] = doc.boolean(keys["start_tls"][1], "auth.ldap.start_tls", False)
+        if values["start_tls"] and values.get("server", "").startswith("ldaps://"):
+            doc.problem(
+                keys["start_tls"][1],
+                "auth.ldap.start_tls is for ldap:// servers; ldaps:// is encrypted already",
+            )
+    search = doc.mapping(
+        keys["user_search"][1] if "user_search" in keys else None,
+        "auth.ldap.user_search",
+        ("base", "filter"),
+    )
+    if "base" not in search or "filter" not in search:
+        doc.problem(
+            keys["user_search"][1] if "user_search" in keys else node,
+            "auth.ldap.user_search needs base (a DN) and filter (e.g. '(uid=%(user)s)')",
+        )
+        ok = False
+    else:
+        values["user_search_base"] = doc.string(search["base"][1], "auth.ldap.user_search.base")
+        values["user_filter"] = _ldap_filter(
+            doc, search["filter"][1], "auth.ldap.user_search.filter", needs_user=True
+        )
+        ok = ok and bool(values["user_filter"])
+    if "username_attribute" in keys:
+        values["username_attribute"] = doc.string(
+            keys["username_attribute"][1], "auth.ldap.username_attribute"
+        ).strip()
+    if "attributes" in keys:
+        attributes = doc.mapping(keys["attributes"][1], "auth.ldap.attributes", LDAP_USER_FIELDS)
+        values["attributes"] = tuple(
+            (name, doc.string(value, f"auth.ldap.attributes.{name}"))
+            for name, (_, value) in attributes.items()
+        )
+    has_group_search = "group_search" in keys
+    if has_group_search:
+        group_search = doc.mapping(
+            keys["group_search"][1], "auth.ldap.group_search", ("base", "filter", "type")
+        )
+        if "base" not in group_search:
+            doc.problem(keys["group_search"][1], "auth.ldap.group_search needs base (a DN)")
+            ok = False
+        else:
+            values["group_search_base"] = doc.string(
+                group_search["base"][1], "auth.ldap.group_search.base"
+            )
+        if "filter" in group_search:
+            values["group_filter"] = (
+                _ldap_filter(
+                    doc,
+                    group_search["filter"][1],
+                    "auth.ldap.group_search.filter",
+                    needs_user=False,
+                )
+                or "(objectClass=*)"
+            )
+        if "type" in group_search:
+            values["group_type"] = doc.choice(
+                group_search["type"][1],
+                "auth.ldap.group_search.type",
+                LDAP_GROUP_TYPES,
+                "group_of_names",
+            )
+    for key in ("groups", "require_group", "deny_group"):
+        if key in keys and not has_group_search:
+            doc.problem(keys[key][0], f"auth.ldap.{key} needs auth.ldap.group_search")
+    # Without group_search, groups, require_group and deny_group mean nothing (said above).
+    if "groups" in keys and has_group_search:
+        mapped = doc.mapping(keys["groups"][1], "auth.ldap.groups", None)
+        values["groups"] = tuple(
+            (dn, doc.ids(value, f"auth.ldap.groups '{dn}'")) for dn, (_, value) in mapped.items()
+        )
+    for key in ("require_group", "deny_group"):
+        if key in keys and has_group_search:
+            values[key] = doc.string(keys[key][1], f"auth.ldap.{key}").strip()
+    return LdapSettings(**values) if ok else None
+
+
+def _parse_certificates(doc: YamlFile, node) -> CertificateSettings | None:
+    """`auth.certificates` -> CertificateSettings: how a verified certificate names a user."""
+    keys = doc.mapping(node, "auth.certificates", ("email", "subject_pattern"))
+    values: dict[str, Any] = {}
+    if "email" in keys:
+        values["email"] = doc.boolean(keys["email"][1], "auth.certificates.email", False)
+    if "subject_pattern" in keys:
+        value_node = keys["subject_pattern"][1]
+        pattern = doc.string(value_node, "auth.certificates.subject_pattern")
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            doc.problem(value_node, f"auth.certificates.subject_pattern is not a regex: {exc}")
+        else:
+            if "username" not in compiled.groupindex:
+                doc.problem(
+                    value_node,
+                    "auth.certificates.subject_pattern needs a group (?P<username>...) "
+                    f"naming the user, found '{pattern}'",
+                )
+            else:
+                values["subject_pattern"] = pattern
+    if not values.get("email") and not values.get("subject_pattern"):
+        if "subject_pattern" in keys:
+            return None  # its problem is said above
+        doc.problem(
+            node,
+            "auth.certificates needs email: true or subject_pattern (a regex with (?P<username>...))",
+        )
+        return None
+    return CertificateSettings(**values)
 
 
 SAML_KEYS = ("slug", "name", "idp", "sp", "attributes", "groups", "idp_initiated", "signup")
@@ -684,13 +874,13 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
     else:
         keys = doc.mapping(node, what, ("type", "label", "mode", "index_type"))
     if "type" not in keys:
-        doc.problem(node, f"{what} has no type; allowed: {', '.join(ELEMENT_TYPES)}")
+        doc.problem(node, f"{what} has no type; allowed: {', '.join(TYPES)}")
         return None
     type_node = keys["type"][1]
     element_type = doc.value(type_node)
-    if element_type not in ELEMENT_TYPES:
+    if not isinstance(element_type, str) or element_type not in TYPES:
         doc.problem(
-            type_node, f"{what}: unknown type {element_type!r}; allowed: {', '.join(ELEMENT_TYPES)}"
+            type_node, f"{what}: unknown type {element_type!r}; allowed: {', '.join(TYPES)}"
         )
         return None
     label = (
@@ -703,12 +893,12 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
         mode = doc.choice(keys["mode"][1], f"{what} mode", MODES, "EDITABLE")
     if "index_type" in keys:
         index_type = doc.choice(keys["index_type"][1], f"{what} index_type", INDEX_TYPES, None)
-    if element_type not in INPUT_TYPES:
+    if not TYPES[element_type].is_input:
         for key in ("mode", "index_type"):
             if key in keys:
                 doc.problem(
                     keys[key][0],
-                    f"{what}: {key} applies only to {', '.join(sorted(INPUT_TYPES))} elements",
+                    f"{what}: {key} applies only to {', '.join(input_type_names())} elements",
                 )
         mode, index_type = "EDITABLE", None
     return Element(

@@ -12,19 +12,33 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from django import forms
+from django.utils.functional import cached_property
+
+from .elements import ElementType, element_type
+
 ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 ID_RULE = "[A-Za-z][A-Za-z0-9_-]*"
 
-ELEMENT_TYPES = ("BASIC", "ACTION", "TEXT", "NUMBER", "DATETIME")
-INPUT_TYPES = frozenset({"TEXT", "NUMBER", "DATETIME"})
 MODES = ("EDITABLE", "COMPUTED_ON_SAVE", "COMPUTED_ON_CREATION")
 INDEX_TYPES = ("field", "text")
 RIGHTS = ("reader", "author", "editor", "manager")
 EMAIL_VERIFICATION = ("mandatory", "optional", "none")
 PROVIDERS = ("google", "facebook", "microsoft")
-# Ways of signing in that `auth.otp.trusted_methods` may name as strong: such a login needs no
-# second-factor code (accounts/otp.py holds the rule).
-TRUSTABLE_METHODS = ("saml", "certificate", "ldap")
+# How directory groups are found (`auth.ldap.group_search.type`), as django-auth-ldap's group
+# types: `active_directory_in_chain` asks Active Directory for nested groups in one search
+# (LDAP_MATCHING_RULE_IN_CHAIN).
+LDAP_GROUP_TYPES = (
+    "group_of_names",
+    "nested_group_of_names",
+    "group_of_unique_names",
+    "posix",
+    "active_directory",
+    "nested_active_directory",
+    "active_directory_in_chain",
+)
+# Ways of signing in that `auth.otp.trusted_methods` may name.
+LOGIN_METHODS = ("ldap", "certificate", "saml")
 # What `auth.saml.attributes` may map: allauth's SAML fields, and the groups (accounts/saml.py).
 SAML_FIELDS = ("uid", "username", "email", "email_verified", "first_name", "last_name", "groups")
 
@@ -61,16 +75,26 @@ class Problem:
 
 @dataclass(frozen=True)
 class Element:
+    """One element of a block; `definition` is its type's (blocks.site.elements), resolved once."""
+
     id: str
     type: str
     label: str
     mode: str = "EDITABLE"
     index_type: str | None = None
     line: int = 1
+    definition: ElementType = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "definition", element_type(self.type))
 
     @property
     def is_input(self) -> bool:
-        return self.type in INPUT_TYPES
+        return self.definition.is_input
+
+    @property
+    def is_action(self) -> bool:
+        return self.definition.is_action
 
     @property
     def is_computed(self) -> bool:
@@ -78,7 +102,11 @@ class Element:
 
     @property
     def needs_function(self) -> bool:
-        return self.type in ("BASIC", "ACTION") or self.is_computed
+        return self.definition.needs_function or self.is_computed
+
+    def display(self, value) -> str:
+        """The value in read mode, as text."""
+        return self.definition.display(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,6 +138,17 @@ class BlockSpec:
     @property
     def inputs(self) -> tuple[Element, ...]:
         return tuple(element for element in self.elements if element.is_input)
+
+    @property
+    def actions(self) -> tuple[Element, ...]:
+        return tuple(element for element in self.elements if element.is_action)
+
+    @cached_property
+    def form_class(self) -> type[forms.Form]:
+        """The block's form: a field per editable input, from its type's definition (computed
+        elements are not fields). Built on first use, once per file version of the block."""
+        fields = {e.id: e.definition.form_field(e) for e in self.inputs if not e.is_computed}
+        return type(f"BlockForm_{self.app_id}_{self.id}", (forms.Form,), fields)
 
     def element(self, element_id: str) -> Element | None:
         return next((e for e in self.elements if e.id == element_id), None)
@@ -169,6 +208,35 @@ class Page:
 
 
 @dataclass(frozen=True)
+class LdapSettings:
+    """`auth.ldap`: sign-in against an LDAP directory or Active Directory (accounts/ldap.py).
+
+    The bind DN and password are not here: they come from the environment.
+    """
+
+    server: str
+    user_search_base: str
+    user_filter: str
+    start_tls: bool = False
+    username_attribute: str = ""  # the Django user name; "" keeps the name typed at login
+    attributes: tuple[tuple[str, str], ...] = ()  # (user field, directory attribute)
+    group_search_base: str = ""
+    group_filter: str = "(objectClass=*)"
+    group_type: str = "group_of_names"
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (directory group DN, Django groups)
+    require_group: str = ""
+    deny_group: str = ""
+
+
+@dataclass(frozen=True)
+class CertificateSettings:
+    """`auth.certificates`: a client certificate verified by the TLS proxy names a user."""
+
+    email: bool = False  # the subject's emailAddress names the user whose address it is
+    subject_pattern: str = ""  # a regex the whole subject DN matches, group `username`
+
+
+@dataclass(frozen=True)
 class SamlSettings:
     """`auth.saml`: one SAML 2.0 identity provider (IdP) this site is a service provider for.
 
@@ -208,6 +276,8 @@ class SiteSettings:
     providers: tuple[str, ...] = ()
     otp_required_for: tuple[str, ...] = ()
     otp_trusted_methods: tuple[str, ...] = ()
+    ldap: LdapSettings | None = None
+    certificates: CertificateSettings | None = None
     saml: SamlSettings | None = None
     user_managers: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()

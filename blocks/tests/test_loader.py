@@ -367,7 +367,7 @@ def test_bad_saml_settings_are_named_by_line(site_dir):
         """,
     )
     assert problems() == [
-        "settings.yaml:3: auth.otp.trusted_methods: unknown method 'password'; allowed: saml, certificate, ldap",
+        "settings.yaml:3: unknown login method 'password'; allowed: ldap, certificate, saml",
         "settings.yaml:5: auth.saml.slug: 'my corp' must match [A-Za-z][A-Za-z0-9_-]*",
         "settings.yaml:7: auth.saml.idp.metadata_url must be an https:// URL (http:// only for 127.0.0.1 or localhost), found 'http://idp.example.com/metadata'",
         "settings.yaml:7: auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url; found metadata_url, metadata_file, sso_url",

@@ -20,6 +20,7 @@ def people(user_factory):
         "bob": user_factory("bob", email="bob@example.com"),
         "carol": user_factory("carol", email="carol@example.com", groups=["PurchaseDepartment"]),
         "root": user_factory("root", superuser=True),
+        "anonymous": None,  # api_client(None): a visitor not signed in
     }
 
 
@@ -45,24 +46,20 @@ def guarded(site_dir):
     return write
 
 
-def as_client(client_for, people, name):
-    return client_for(None if name == "anonymous" else people[name])
-
-
 @pytest.mark.parametrize("principal", PRINCIPALS)
-def test_page_allowed(client_for, people, guarded, principal):
+def test_page_allowed(api_client, people, guarded, principal):
     guarded(principal)
     allowed, _ = PRINCIPALS[principal]
-    response = as_client(client_for, people, allowed).get("/private/")
+    response = api_client(people[allowed]).get("/private/")
     assert response.status_code == 200
     assert "open value" in response.content.decode()
 
 
 @pytest.mark.parametrize("principal", [p for p, (_, denied) in PRINCIPALS.items() if denied])
-def test_page_denied_signed_in_is_403(client_for, people, guarded, principal):
+def test_page_denied_signed_in_is_403(api_client, people, guarded, principal):
     guarded(principal)
     _, denied = PRINCIPALS[principal]
-    assert as_client(client_for, people, denied).get("/private/").status_code == 403
+    assert api_client(people[denied]).get("/private/").status_code == 403
 
 
 @pytest.mark.parametrize("principal", [p for p in PRINCIPALS if p != "'*'"])
@@ -76,15 +73,15 @@ def test_page_denied_anonymous_redirects_to_login_with_next(client, guarded, pri
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
-def test_block_on_page_shown_or_left_out(client_for, people, guarded, principal):
+def test_block_on_page_shown_or_left_out(api_client, people, guarded, principal):
     guarded(principal)
     allowed, denied = PRINCIPALS[principal]
-    shown = as_client(client_for, people, allowed).get("/").content.decode()
+    shown = api_client(people[allowed]).get("/").content.decode()
     assert "secret value" in shown
     for visitor in ["anonymous", denied] if principal != "'*'" else []:
         if visitor is None:
             continue
-        response = as_client(client_for, people, visitor).get("/")
+        response = api_client(people[visitor]).get("/")
         html = response.content.decode()
         assert response.status_code == 200
         assert "open value" in html
@@ -93,50 +90,44 @@ def test_block_on_page_shown_or_left_out(client_for, people, guarded, principal)
 
 @pytest.mark.parametrize("principal", [p for p, (_, denied) in PRINCIPALS.items() if denied])
 @pytest.mark.parametrize("url", ["/apps/demo/blocks/secret/", "/apps/demo/blocks/secret/x/"])
-def test_block_alone_and_element_call(client, client_for, people, guarded, principal, url):
+def test_block_alone_and_element_call(client, api_client, people, guarded, principal, url):
     guarded(principal)
     allowed, denied = PRINCIPALS[principal]
-    ok = as_client(client_for, people, allowed).get(url)
+    ok = api_client(people[allowed]).get(url)
     assert ok.status_code == 200 and "secret value" in ok.content.decode()
-    assert as_client(client_for, people, denied).get(url).status_code == 403
+    assert api_client(people[denied]).get(url).status_code == 403
     anonymous = client.get(url)
     assert (anonymous.status_code, anonymous["Location"]) == (302, f"/accounts/login/?next={url}")
 
 
 @pytest.mark.parametrize("principal", [p for p, (_, denied) in PRINCIPALS.items() if denied])
-def test_actions_of_a_hidden_block_do_not_run(client, client_for, people, guarded, principal):
+def test_actions_of_a_hidden_block_do_not_run(client, api_client, people, guarded, principal):
     guarded(principal)
     _, denied = PRINCIPALS[principal]
+    assert api_client(people[denied]).post("/apps/demo/blocks/secret/go/").status_code == 403
     assert (
-        as_client(client_for, people, denied).post("/apps/demo/blocks/secret/go/").status_code
-        == 403
-    )
-    assert (
-        as_client(client_for, people, denied)
-        .post("/apps/demo/blocks/secret/", {"go": "1"})
-        .status_code
-        == 403
+        api_client(people[denied]).post("/apps/demo/blocks/secret/", {"go": "1"}).status_code == 403
     )
     assert client.post("/apps/demo/blocks/secret/", {"go": "1"})["Location"].startswith(
         "/accounts/login/"
     )
 
 
-def test_superuser_passes_every_view_permission(client_for, people, guarded):
+def test_superuser_passes_every_view_permission(api_client, people, guarded):
     guarded("nobody-at-all")
-    root = client_for(people["root"])
+    root = api_client(people["root"])
     assert root.get("/private/").status_code == 200
     assert "secret value" in root.get("/").content.decode()
 
 
-def test_view_permission_as_one_string(client_for, people, site_dir, guarded):
+def test_view_permission_as_one_string(api_client, people, site_dir, guarded):
     guarded("x")
     site_dir.write("pages/private.yaml", "view_permission: 'nobody, bob'\nblocks: [demo/open]\n")
-    assert client_for(people["bob"]).get("/private/").status_code == 200
-    assert client_for(people["carol"]).get("/private/").status_code == 403
+    assert api_client(people["bob"]).get("/private/").status_code == 200
+    assert api_client(people["carol"]).get("/private/").status_code == 403
 
 
-def test_navigation_lists_only_pages_the_visitor_may_open(client, client_for, people, guarded):
+def test_navigation_lists_only_pages_the_visitor_may_open(client, api_client, people, guarded):
     guarded("bob")
     assert 'href="/private/"' not in client.get("/").content.decode()
-    assert 'href="/private/"' in client_for(people["bob"]).get("/").content.decode()
+    assert 'href="/private/"' in api_client(people["bob"]).get("/").content.decode()

@@ -349,10 +349,10 @@ def test_a_hidden_block_with_broken_yaml_stays_hidden(client, demo):
     assert client.get("/apps/demo/blocks/secret/")["Location"].startswith("/accounts/login/")
 
 
-def test_a_hidden_block_does_not_reveal_its_element_names(client, demo, user_factory, client_for):
+def test_a_hidden_block_does_not_reveal_its_element_names(client, demo, user_factory, api_client):
     demo.write("apps/demo/blocks/secret.yaml", "view_permission: [admins]\nelements:\n  x: BASIC\n")
     demo.write("apps/demo/blocks/secret.py", "def x(context):\n    return 1\n")
-    stranger = client_for(user_factory("stranger"))
+    stranger = api_client(user_factory("stranger"))
     assert stranger.get("/apps/demo/blocks/secret/x/").status_code == 403
     assert stranger.get("/apps/demo/blocks/secret/nope/").status_code == 403
     assert client.get("/apps/demo/blocks/secret/nope/").status_code == 302

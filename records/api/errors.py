@@ -1,8 +1,9 @@
 """API errors: one class hierarchy, one handler, and the one place the error shape is built.
 
-Views and services `raise NotFound(f"no record '{rid}' in app '{app.id}'")`; `api_view`
-turns any `ApiError` into `{"error": "<message>"}` with its status. Anything a client sends
-that is wrong is a 4xx; a 500 is our bug.
+Views `raise NotFound(f"no block '{bid}' in app '{app.id}'")`; services raise the domain errors
+of records/errors.py, which `api_error()` maps to these (a refusal of the access gate through
+`deny()`); `records.api.views.endpoint` turns either into `{"error": "<message>"}` with its
+status. Anything a client sends that is wrong is a 4xx; a 500 is our bug.
 """
 
 from __future__ import annotations
@@ -11,6 +12,16 @@ from django.db.utils import InterfaceError, OperationalError
 from django.http import JsonResponse
 
 from blocks.site.acl import Verdict
+
+from ..errors import (
+    Denied,
+    InvalidInput,
+    OwnerItemLocked,
+    RecordError,
+    RecordExists,
+    RecordNotFound,
+    StaleRecord,
+)
 
 # A locked SQLite file past its busy timeout, a PostgreSQL server restarting or out of reach:
 # the client may retry (ServiceUnavailable).
@@ -105,12 +116,33 @@ def error_response(exc: ApiError) -> JsonResponse:
     return response
 
 
-def deny(verdict: Verdict, what: str = "this") -> None:
-    """The one place the API turns a refusal of the permission core into an error."""
-    if verdict is Verdict.ALLOW:
-        return
-    if verdict is Verdict.LOGIN:
-        raise Unauthorized(f"authentication required to {what}")
-    if verdict is Verdict.FORBID:
-        raise Forbidden(f"you may not {what}")
-    raise NotFound("not found")
+def deny(denied: Denied) -> ApiError:
+    """The one place the API turns a refusal of the permission core into an error: LOGIN is
+    a 401 (with `WWW-Authenticate`), FORBID a 403, HIDE a 404; the message is the gate's."""
+    if denied.verdict is Verdict.LOGIN:
+        return Unauthorized(denied.message)
+    if denied.verdict is Verdict.FORBID:
+        return Forbidden(denied.message)
+    return NotFound(denied.message)
+
+
+# domain error (records/errors.py) -> the API's error of the same meaning
+DOMAIN_ERRORS: dict[type[RecordError], type[ApiError]] = {
+    InvalidInput: BadRequest,
+    OwnerItemLocked: Forbidden,
+    RecordNotFound: NotFound,
+    RecordExists: Conflict,
+    StaleRecord: PreconditionFailed,
+}
+
+
+def api_error(exc: ApiError | RecordError) -> ApiError:
+    """The API's error for `exc`: an `ApiError` as it is, a domain error mapped (same message)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, Denied):
+        return deny(exc)
+    for kind, error in DOMAIN_ERRORS.items():
+        if isinstance(exc, kind):
+            return error(exc.message)
+    raise TypeError(f"no API error for {type(exc).__name__}") from exc  # our bug

@@ -2,8 +2,10 @@
 
 Each route is a table of method handlers wrapped by `endpoint()`, which answers 405 for other
 methods, authenticates (api/auth.py), checks CSRF for cookie-authenticated writes and turns
-every `ApiError` into `{"error": ...}`. Permission questions go to the core (blocks/site/acl.py)
-through `deny()`; reads go through records/selectors.py and writes through records/store.py.
+every `ApiError`, and every domain error of the services (records/errors.py, mapped by
+`errors.api_error`), into `{"error": ...}`. Permission questions go to the gate
+(records/access.py), whose refusal becomes an answer in `errors.deny()`; reads go through
+records/selectors.py and writes through records/store.py.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import audit
-from accounts.identity import who_for
 from blocks.site import code
-from blocks.site.acl import Access, Verdict, access_for
+from blocks.site.acl import Access
 from blocks.site.loader import current_site
 from blocks.site.spec import AppSpec, Site
 
+from .. import access as gate
 from .. import selectors, store
+from ..errors import InvalidInput, RecordError, RecordExists
 from ..models import Record
 from ..ownership import sharing
 from . import auth
@@ -38,13 +41,11 @@ from .errors import (
     ApiError,
     BadRequest,
     BlockFailed,
-    Conflict,
-    Forbidden,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
-    Unauthorized,
+    api_error,
     error_response,
 )
 
@@ -76,8 +77,8 @@ def endpoint(**handlers):
             auth.authenticate(request)
             auth.check_csrf(request)
             return handler(request, **kwargs)
-        except ApiError as exc:
-            return error_response(exc)
+        except (ApiError, RecordError) as exc:
+            return error_response(api_error(exc))
         except code.BlockCodeError as exc:
             app = current_site().apps.get(kwargs.get("app_id", ""))
             detail = f": {exc.problem}" if app is not None and app.debug else ""
@@ -104,23 +105,26 @@ def refusals_audited(handler):
     def audited(request, **kwargs):
         try:
             return handler(request, **kwargs)
-        except ApiError as exc:
-            if exc.status in REFUSALS:
+        except (ApiError, RecordError) as exc:
+            error = api_error(exc)
+            if error.status in REFUSALS:
                 audit.record(
                     audit.Kind.ACCESS_REFUSED,
                     request=request,
                     target=f"{kwargs.get('app_id', '')}/{kwargs.get('record_id', '*')}",
-                    status=exc.status,
-                    detail=f"{request.method}: {exc.message}",
+                    status=error.status,
+                    detail=f"{request.method}: {error.message}",
                 )
-            raise
+            raise error from None
 
     return audited
 
 
 @dataclass
 class Call:
-    """One API request: the site, the app and the visitor's access in it."""
+    """One API request: the site, the app and the visitor's access in it. Permission
+    questions go to the gate (records/access.py); its `Denied` becomes a 401, 403 or 404
+    through `errors.deny` (endpoint, refusals_audited)."""
 
     request: object
     site: Site
@@ -128,42 +132,15 @@ class Call:
 
     @cached_property
     def access(self) -> Access:
-        return access_for(self.app.acl, who_for(self.request.user))
+        return gate.access_to(self.app, self.request.user)
 
-    def require(self, action: str, record: Record | None = None) -> None:
-        """Refuse unless the visitor may do `action` (in the app, or on `record`)."""
-        facts = selectors.facts_for(record, self.access) if record is not None else None
-        verdict = self.access.can(action, facts)
-        if verdict is Verdict.ALLOW:
-            return
-        if verdict is Verdict.LOGIN:
-            raise Unauthorized(
-                f"authentication required to {action} records of app '{self.app.id}'"
-            )
-        if verdict is Verdict.FORBID:
-            raise Forbidden(f"you may not {action} records of app '{self.app.id}'")
-        raise NotFound(self.no_record(record.record_id if record is not None else ""))
+    def require(self, action: str) -> None:
+        """Refuse unless the visitor may do `action` in the app as a whole."""
+        gate.require(self.app, self.access, action)
 
-    def no_record(self, record_id: str) -> str:
-        return f"no record '{record_id}' in app '{self.app.id}'"
-
-    def record(self, record_id: str, action: str) -> Record:
-        """The record, after checking the app-level right, its existence, then the record.
-
-        Without the app-level right a share on this record may still allow `action`; anyone
-        else gets the app-level refusal whether the record exists or not (nothing revealed).
-        """
-        record = selectors.record_get(self.app.id, record_id)
-        if self.access.can(action) is not Verdict.ALLOW:
-            if record is None or not self.access.can(
-                action, selectors.facts_for(record, self.access)
-            ):
-                self.require(action)
-            return record
-        if record is None:
-            raise NotFound(self.no_record(record_id))
-        self.require(action, record)
-        return record
+    def record(self, record_id: str, action: str) -> gate.Granted:
+        """The record, if the visitor may do `action` to it (the gate's order)."""
+        return gate.record_for(self.app, self.access, record_id, action)
 
     def path(self, record_id: str) -> str:
         return self.request.build_absolute_uri(api_path(self.app.id, record_id))
@@ -415,7 +392,7 @@ def records_create(request, app_id):
     for index, value in enumerate(body):
         try:
             items, record_id = client_items(c.app, value)
-        except BadRequest as exc:
+        except (BadRequest, InvalidInput) as exc:
             raise BadRequest(f"record {index}: {exc.message}") from None
         if record_id is not None:
             if record_id in seen:
@@ -426,8 +403,8 @@ def records_create(request, app_id):
         for index, (items, record_id) in enumerate(checked):
             try:
                 store.record_create(app=c.app, items=items, record_id=record_id, user=c.user)
-            except Conflict as exc:
-                raise Conflict(f"record {index}: {exc.message}") from None
+            except RecordExists as exc:
+                raise RecordExists(f"record {index}: {exc.message}") from None
     return JsonResponse({"success": "created", "total": len(checked)}, status=201)
 
 
@@ -446,7 +423,7 @@ def records_delete(request, app_id):
 def record_read(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
-    record = c.record(record_id, "view")
+    record = c.record(record_id, "view").record
     response = JsonResponse({"id": record.record_id, **record.items})
     response["ETag"] = record.etag
     return response
@@ -465,14 +442,14 @@ def record_put(request, app_id, record_id):
 def record_update(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
-    record = c.record(record_id, "edit")
+    granted = c.record(record_id, "edit")
     items, _ = client_items(c.app, read_json(request), record_id)
     saved = store.record_save(
         app=c.app,
-        record=record,
+        record=granted.record,
         items=items,
         if_match=if_match(request),
-        fixed=c.access.fixed_owner_items(selectors.facts_for(record, c.access)),
+        fixed=c.access.fixed_owner_items(granted.facts),
     )
     response = JsonResponse({"success": "updated"})
     response["ETag"] = saved.etag
@@ -483,7 +460,7 @@ def record_update(request, app_id, record_id):
 def record_delete(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
-    record = c.record(record_id, "delete")
+    record = c.record(record_id, "delete").record
     store.record_delete(app=c.app, record=record, request=request, if_match=if_match(request))
     return JsonResponse({"success": "deleted"})
 
@@ -493,7 +470,7 @@ def record_share(request, app_id, record_id):
     """POST grants, DELETE revokes `{"principal", "permissions"}` on one record (contract §5)."""
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
-    record = c.record(record_id, "share")
+    record = c.record(record_id, "share").record
     principal, permissions = sharing.parse_share(read_json(request))
     if request.method == "DELETE":
         sharing.record_unshare(

@@ -22,7 +22,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts import audit
 from accounts.identity import users_named_by_email
 from blocks.site import acl
-from records.api.errors import BadRequest
+from records.errors import BadShare
 from records.models import Record
 
 from .models import RecordGroupShare, RecordUserShare
@@ -59,26 +59,26 @@ def _shown(value) -> str:
 def parse_share(body) -> tuple[str, tuple[str, ...]]:
     """A share body `{"principal": "...", "permissions": [...]}` -> (principal, permissions)."""
     if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object with principal, permissions")
+        raise BadShare("the body must be a JSON object with principal, permissions")
     unknown = sorted(set(body) - set(SHARE_KEYS))
     if unknown:
-        raise BadRequest(f"unknown key '{unknown[0]}' in a share; keys: {', '.join(SHARE_KEYS)}")
+        raise BadShare(f"unknown key '{unknown[0]}' in a share; keys: {', '.join(SHARE_KEYS)}")
     principal = body.get("principal")
     if not isinstance(principal, str) or not principal.strip():
-        raise BadRequest(
+        raise BadShare(
             "principal must be a user name, a user's e-mail or a group name, "
             f"found {_shown(principal) if 'principal' in body else 'nothing'}"
         )
     permissions = body.get("permissions")
     allowed = ", ".join(acl.SHARE_PERMISSIONS)
     if not isinstance(permissions, list) or not permissions:
-        raise BadRequest(
+        raise BadShare(
             f"permissions must be a non-empty list of {allowed}, "
             f"found {_shown(permissions) if 'permissions' in body else 'nothing'}"
         )
     for permission in permissions:
         if permission not in acl.SHARE_PERMISSIONS:
-            raise BadRequest(f"unknown permission {_shown(permission)}; permissions: {allowed}")
+            raise BadShare(f"unknown permission {_shown(permission)}; permissions: {allowed}")
     return principal, tuple(dict.fromkeys(permissions))
 
 
@@ -87,7 +87,7 @@ def find_principal(principal: str):
 
     A name that is both a user's and a group's names the user. An e-mail names the user whose
     address it is for sure (accounts.identity's rule, as for owner values): verified, or set
-    by an administrator; an address somebody merely typed names nobody. Raises BadRequest for
+    by an administrator; an address somebody merely typed names nobody. Raises BadShare for
     a name that names nobody (or an e-mail that several users hold).
     """
     User = get_user_model()
@@ -96,7 +96,7 @@ def find_principal(principal: str):
         if len(users) == 1:
             return users[0]
         if users:
-            raise BadRequest(f"several users have the e-mail '{principal}': share by user name")
+            raise BadShare(f"several users have the e-mail '{principal}': share by user name")
     else:
         user = User.objects.filter(**{User.USERNAME_FIELD: principal}).first()
         if user is not None:
@@ -104,7 +104,7 @@ def find_principal(principal: str):
         group = Group.objects.filter(name=principal).first()
         if group is not None:
             return group
-    raise BadRequest(
+    raise BadShare(
         f"no user or group '{principal}': a share names a user, a user's e-mail or a group"
     )
 

@@ -1,9 +1,6 @@
 """Fixtures of the records tests: a site with apps of every kind of ACL, users of every right."""
 
-import base64
-
 import pytest
-from django.test import Client
 
 SALES_ACL = """
 title: Sales
@@ -78,9 +75,6 @@ def records_site(site_dir):
     return site_dir
 
 
-PASSWORD = "pw-for-tests-1"
-
-
 @pytest.fixture
 def users(user_factory):
     """One user per right in app `sales`, a second author, a stranger and a superuser."""
@@ -96,25 +90,9 @@ def users(user_factory):
 
 
 @pytest.fixture
-def api(users):
-    """api("author") -> a test client signed in (session) as that user; api(None) anonymous."""
-
-    def make(who=None, *, enforce_csrf=False):
-        client = Client(enforce_csrf_checks=enforce_csrf)
-        if who is not None:
-            client.force_login(users[who])
-        return client
-
-    return make
-
-
-def basic(username, password=PASSWORD) -> dict:
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"HTTP_AUTHORIZATION": f"Basic {token}"}
-
-
-def bearer(token) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+def api_client(api_client, users):
+    """The root api_client, with `users` made first: api_client("author") signs in as one."""
+    return api_client
 
 
 @pytest.fixture

@@ -39,8 +39,8 @@ def test_admin_token_list_never_shows_the_hash(staff_client, users):
     assert token.key_hash not in html and raw not in html
 
 
-def test_admin_refuses_non_staff(client_for, users, records_site):
-    response = client_for(users["editor"]).get("/admin/records/record/")
+def test_admin_refuses_non_staff(api_client, users, records_site):
+    response = api_client(users["editor"]).get("/admin/records/record/")
     assert response.status_code == 302
 
 

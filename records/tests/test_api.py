@@ -1,29 +1,17 @@
 """Status codes, bodies, pagination, ETags and bulk writes of the JSON API (contract §4)."""
 
-import json
-
 import pytest
 from django.test import override_settings
 
 from records.models import Record
+from tests.helpers import assert_error, basic, ids
 
 pytestmark = pytest.mark.django_db
 
 
-def send(client, method, path, body=None, *, raw=None, **extra):
-    data = raw if raw is not None else (json.dumps(body) if body is not None else "")
-    return client.generic(method, path, data, content_type="application/json", **extra)
-
-
-def error(response, status, message):
-    assert response.status_code == status, response.content
-    assert response.json() == {"error": message}
-    assert response["Content-Type"] == "application/json"
-
-
 @pytest.fixture
-def editor(api, records_site):
-    return api("editor")
+def editor(api_client, records_site):
+    return api_client("editor")
 
 
 @pytest.fixture
@@ -39,22 +27,22 @@ def snapshot():
 
 
 def test_unknown_app_block_element_record_route(editor, r1):
-    error(editor.get("/api/v1/nope/records"), 404, "no app 'nope'")
-    error(editor.get("/api/v1/nope"), 404, "no app 'nope'")
-    error(editor.get("/api/v1/sales/record/zz"), 404, "no record 'zz' in app 'sales'")
-    error(editor.get("/api/v1/sales/blocks/zz"), 404, "no block 'zz' in app 'sales'")
-    error(
+    assert_error(editor.get("/api/v1/nope/records"), 404, "no app 'nope'")
+    assert_error(editor.get("/api/v1/nope"), 404, "no app 'nope'")
+    assert_error(editor.get("/api/v1/sales/record/zz"), 404, "no record 'zz' in app 'sales'")
+    assert_error(editor.get("/api/v1/sales/blocks/zz"), 404, "no block 'zz' in app 'sales'")
+    assert_error(
         editor.get("/api/v1/sales/blocks/order/zz"), 404, "no element 'zz' in block 'sales/order'"
     )
-    error(
+    assert_error(
         editor.get("/api/v1/sales/whatever/else"), 404, "no API route /api/v1/sales/whatever/else"
     )
 
 
-def test_unknown_record_for_anonymous_is_401_not_404(api, r1):
+def test_unknown_record_for_anonymous_is_401_not_404(api_client, r1):
     # Existence is not revealed to a visitor who may not read the app at all.
-    error(
-        api().get("/api/v1/sales/record/zz"),
+    assert_error(
+        api_client().get("/api/v1/sales/record/zz"),
         401,
         "authentication required to view records of app 'sales'",
     )
@@ -72,23 +60,23 @@ def test_unknown_record_for_anonymous_is_401_not_404(api, r1):
     ],
 )
 def test_method_not_allowed(editor, r1, method, path, allow):
-    response = send(editor, method, path)
-    error(response, 405, f"method {method} not allowed here; allowed: {allow}")
+    response = editor.send(method, path)
+    assert_error(response, 405, f"method {method} not allowed here; allowed: {allow}")
     assert response["Allow"] == allow
 
 
-def test_action_element_runs_only_on_post(api, records_site):
+def test_action_element_runs_only_on_post(api_client, records_site):
     records_site.write("apps/public/blocks/like.yaml", "elements:\n  like: ACTION\n")
     records_site.write(
         "apps/public/blocks/like.py",
         "N = []\ndef like(context):\n    N.append(1)\n    return len(N)\n",
     )
-    error(
-        api().get("/api/v1/public/blocks/like/like"),
+    assert_error(
+        api_client().get("/api/v1/public/blocks/like/like"),
         405,
         "method GET not allowed here; allowed: POST",
     )
-    assert api().post("/api/v1/public/blocks/like/like").json() == 1
+    assert api_client().post("/api/v1/public/blocks/like/like").json() == 1
 
 
 ID_RULE = "a record id is 1 to 200 characters of letters, digits and -_.~:@, at least one a letter or digit"
@@ -106,14 +94,14 @@ ID_RULE = "a record id is 1 to 200 characters of letters, digits and -_.~:@, at 
 )
 def test_bad_record_id_in_url_is_400(editor, r1, bad, shown):
     for method in ("GET", "PUT", "PATCH", "DELETE"):
-        response = send(editor, method, f"/api/v1/sales/record/{bad}", {})
-        error(response, 400, f"invalid record id '{shown}': {ID_RULE}")
+        response = editor.send(method, f"/api/v1/sales/record/{bad}", {})
+        assert_error(response, 400, f"invalid record id '{shown}': {ID_RULE}")
     assert Record.objects.count() == 1
 
 
 def test_record_id_edges_accepted(editor):
     for good in ("a", "x" * 200, "a-_.~:@b", "9"):
-        assert send(editor, "PUT", f"/api/v1/sales/record/{good}", {}).status_code == 201
+        assert editor.send("PUT", f"/api/v1/sales/record/{good}", {}).status_code == 201
     assert Record.objects.count() == 4
 
 
@@ -128,29 +116,29 @@ def test_record_id_edges_accepted(editor):
     ],
 )
 def test_bad_items_in_body_are_400(editor, body, message):
-    error(send(editor, "POST", "/api/v1/sales", body), 400, message)
+    assert_error(editor.send("POST", "/api/v1/sales", body), 400, message)
     assert Record.objects.count() == 0
 
 
 def test_body_id_must_match_the_record(editor, r1):
-    error(
-        send(editor, "PATCH", "/api/v1/sales/record/r1", {"id": "r2", "x": 1}),
+    assert_error(
+        editor.send("PATCH", "/api/v1/sales/record/r1", {"id": "r2", "x": 1}),
         400,
         "the body's id 'r2' is not the record's id 'r1'",
     )
-    error(
-        send(editor, "PUT", "/api/v1/sales/record/new", {"id": "other"}),
+    assert_error(
+        editor.send("PUT", "/api/v1/sales/record/new", {"id": "other"}),
         400,
         "the body's id 'other' is not the record's id 'new'",
     )
-    assert send(editor, "PATCH", "/api/v1/sales/record/r1", {"id": "r1", "x": 1}).status_code == 200
+    assert editor.send("PATCH", "/api/v1/sales/record/r1", {"id": "r1", "x": 1}).status_code == 200
     assert Record.objects.get(record_id="r1").items == {"title": "one", "_author": "author", "x": 1}
 
 
-def test_author_stamp_cannot_be_moved(api, r1):
-    client = api("author")
-    error(
-        send(client, "PATCH", "/api/v1/sales/record/r1", {"_author": "author2"}),
+def test_author_stamp_cannot_be_moved(api_client, r1):
+    client = api_client("author")
+    assert_error(
+        client.send("PATCH", "/api/v1/sales/record/r1", {"_author": "author2"}),
         400,
         "item '_author': item names starting with '_' are the server's",
     )
@@ -162,23 +150,25 @@ def test_author_stamp_cannot_be_moved(api, r1):
 
 def test_put_on_existing_id_is_409(editor, r1):
     before = snapshot()
-    error(
-        send(editor, "PUT", "/api/v1/sales/record/r1", {"title": "x"}),
+    assert_error(
+        editor.send("PUT", "/api/v1/sales/record/r1", {"title": "x"}),
         409,
         "record 'r1' exists already in app 'sales'",
     )
-    error(
-        send(editor, "POST", "/api/v1/sales", {"id": "r1"}),
+    assert_error(
+        editor.send("POST", "/api/v1/sales", {"id": "r1"}),
         409,
         "record 'r1' exists already in app 'sales'",
     )
     assert snapshot() == before
 
 
-def test_same_id_in_two_apps(editor, api, r1):
-    assert send(api("root"), "PUT", "/api/v1/public/record/r1", {"text": "t"}).status_code == 201
+def test_same_id_in_two_apps(editor, api_client, r1):
+    assert (
+        api_client("root").send("PUT", "/api/v1/public/record/r1", {"text": "t"}).status_code == 201
+    )
     assert editor.get("/api/v1/sales/record/r1").json()["title"] == "one"
-    assert api().get("/api/v1/public/record/r1").json() == {
+    assert api_client().get("/api/v1/public/record/r1").json() == {
         "id": "r1",
         "text": "t",
         "_author": "root",
@@ -221,7 +211,7 @@ MALFORMED = [
 )
 def test_malformed_bodies_are_400_and_write_nothing(editor, r1, raw, message, method, path):
     before = snapshot()
-    error(send(editor, method, path, raw=raw), 400, message)
+    assert_error(editor.send(method, path, raw=raw), 400, message)
     assert snapshot() == before
 
 
@@ -303,16 +293,18 @@ def test_malformed_bodies_are_400_and_write_nothing(editor, r1, raw, message, me
 def test_wrong_shapes_are_400(editor, r1, method, path, body, message):
     before = snapshot()
     raw = b"" if body is None else None
-    error(send(editor, method, path, body, raw=raw), 400, message)
+    assert_error(editor.send(method, path, body, raw=raw), 400, message)
     assert snapshot() == before
 
 
 def test_huge_body_is_413_and_writes_nothing(editor, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = {"text": "x" * 2000}
-    error(send(editor, "POST", "/api/v1/sales", body), 413, "the body is larger than 1000 bytes")
-    error(
-        send(editor, "POST", "/api/v1/sales/records", [body]),
+    assert_error(
+        editor.send("POST", "/api/v1/sales", body), 413, "the body is larger than 1000 bytes"
+    )
+    assert_error(
+        editor.send("POST", "/api/v1/sales/records", [body]),
         413,
         "the body is larger than 1000 bytes",
     )
@@ -321,7 +313,7 @@ def test_huge_body_is_413_and_writes_nothing(editor, settings):
 
 def test_unicode_items_round_trip(editor):
     body = {"title": "Zoë 😀 ünïcode", "nested": {"list": [1, 2.5, None, True, "é"]}}
-    assert send(editor, "PUT", "/api/v1/sales/record/u", body).status_code == 201
+    assert editor.send("PUT", "/api/v1/sales/record/u", body).status_code == 201
     assert editor.get("/api/v1/sales/record/u").json() == {"id": "u", **body, "_author": "editor"}
 
 
@@ -330,8 +322,8 @@ def test_unicode_items_round_trip(editor):
 
 def test_bulk_is_all_or_nothing_on_conflict(editor, r1):
     body = [{"id": "a"}, {"id": "b"}, {"id": "r1"}]
-    error(
-        send(editor, "POST", "/api/v1/sales/records", body),
+    assert_error(
+        editor.send("POST", "/api/v1/sales/records", body),
         409,
         "record 2: record 'r1' exists already in app 'sales'",
     )
@@ -340,8 +332,8 @@ def test_bulk_is_all_or_nothing_on_conflict(editor, r1):
 
 def test_bulk_is_all_or_nothing_on_bad_item(editor):
     body = [{"id": "a"}, {"id": "b", "_x": 1}]
-    error(
-        send(editor, "POST", "/api/v1/sales/records", body),
+    assert_error(
+        editor.send("POST", "/api/v1/sales/records", body),
         400,
         "record 1: item '_x': item names starting with '_' are the server's",
     )
@@ -349,8 +341,8 @@ def test_bulk_is_all_or_nothing_on_bad_item(editor):
 
 
 def test_bulk_duplicate_ids_in_body(editor):
-    error(
-        send(editor, "POST", "/api/v1/sales/records", [{"id": "a"}, {"id": "a"}]),
+    assert_error(
+        editor.send("POST", "/api/v1/sales/records", [{"id": "a"}, {"id": "a"}]),
         400,
         "record 1: id 'a' appears twice in the list",
     )
@@ -358,7 +350,7 @@ def test_bulk_duplicate_ids_in_body(editor):
 
 
 def test_bulk_empty_list(editor):
-    assert send(editor, "POST", "/api/v1/sales/records", []).json() == {
+    assert editor.send("POST", "/api/v1/sales/records", []).json() == {
         "success": "created",
         "total": 0,
     }
@@ -370,32 +362,32 @@ def test_bulk_empty_list(editor):
 def test_stale_if_match_is_412_and_changes_nothing(editor, r1):
     etag = editor.get("/api/v1/sales/record/r1")["ETag"]
     assert (
-        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 1}, HTTP_IF_MATCH=etag).status_code
+        editor.send("PATCH", "/api/v1/sales/record/r1", {"a": 1}, HTTP_IF_MATCH=etag).status_code
         == 200
     )
     fresh = editor.get("/api/v1/sales/record/r1")["ETag"]
     assert fresh != etag
     message = f"record 'r1' has changed: If-Match {etag} but its ETag is {fresh}; read it again"
-    error(
-        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 2}, HTTP_IF_MATCH=etag), 412, message
+    assert_error(
+        editor.send("PATCH", "/api/v1/sales/record/r1", {"a": 2}, HTTP_IF_MATCH=etag), 412, message
     )
-    error(
-        send(editor, "POST", "/api/v1/sales/record/r1", {"a": 2}, HTTP_IF_MATCH=etag), 412, message
+    assert_error(
+        editor.send("POST", "/api/v1/sales/record/r1", {"a": 2}, HTTP_IF_MATCH=etag), 412, message
     )
-    error(editor.delete("/api/v1/sales/record/r1", HTTP_IF_MATCH=etag), 412, message)
+    assert_error(editor.delete("/api/v1/sales/record/r1", HTTP_IF_MATCH=etag), 412, message)
     assert Record.objects.get(record_id="r1").items["a"] == 1
     assert editor.delete("/api/v1/sales/record/r1", HTTP_IF_MATCH=fresh).status_code == 200
 
 
 def test_if_match_star_and_lists(editor, r1):
     assert (
-        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 1}, HTTP_IF_MATCH="*").status_code
+        editor.send("PATCH", "/api/v1/sales/record/r1", {"a": 1}, HTTP_IF_MATCH="*").status_code
         == 200
     )
     etag = editor.get("/api/v1/sales/record/r1")["ETag"]
     assert (
-        send(
-            editor, "PATCH", "/api/v1/sales/record/r1", {"a": 2}, HTTP_IF_MATCH=f'"x", W/{etag}'
+        editor.send(
+            "PATCH", "/api/v1/sales/record/r1", {"a": 2}, HTTP_IF_MATCH=f'"x", W/{etag}'
         ).status_code
         == 200
     )
@@ -406,11 +398,7 @@ def test_if_match_star_and_lists(editor, r1):
 
 @pytest.fixture
 def many(editor):
-    send(editor, "POST", "/api/v1/sales/records", [{"id": f"r{n:03}", "n": n} for n in range(25)])
-
-
-def ids(response):
-    return [r["id"] for r in response.json()]
+    editor.send("POST", "/api/v1/sales/records", [{"id": f"r{n:03}", "n": n} for n in range(25)])
 
 
 def test_default_limit_and_next_link(editor, many, settings):
@@ -428,11 +416,11 @@ def test_default_limit_and_next_link(editor, many, settings):
 def test_huge_offset_is_past_the_end(editor, many):
     assert ids(editor.get("/api/v1/sales/records?offset=" + "9" * 5000)) == []
     assert ids(editor.get("/api/v1/sales/records?offset=99999999999999999999")) == []
-    assert ids(send(editor, "POST", "/api/v1/sales/search", {"offset": 10**30})) == []
+    assert ids(editor.send("POST", "/api/v1/sales/search", {"offset": 10**30})) == []
 
 
 def test_broken_utf8_in_url_is_400(editor):
-    error(editor.get("/api/v1/sales/record/%FF"), 400, f"invalid record id '%FF': {ID_RULE}")
+    assert_error(editor.get("/api/v1/sales/record/%FF"), 400, f"invalid record id '%FF': {ID_RULE}")
 
 
 def test_exact_last_page_has_no_link(editor, many):
@@ -444,7 +432,7 @@ def test_exact_last_page_has_no_link(editor, many):
 
 
 def test_limit_default_is_100_and_caps_at_1000(editor):
-    send(editor, "POST", "/api/v1/sales/records", [{"n": n} for n in range(1001)])
+    editor.send("POST", "/api/v1/sales/records", [{"n": n} for n in range(1001)])
     response = editor.get("/api/v1/sales/records")
     assert len(response.json()) == 100
     assert (
@@ -474,25 +462,24 @@ def test_limit_default_is_100_and_caps_at_1000(editor):
     ],
 )
 def test_bad_paging_is_400(editor, query, message):
-    error(editor.get(f"/api/v1/sales/records?{query}"), 400, message)
+    assert_error(editor.get(f"/api/v1/sales/records?{query}"), 400, message)
 
 
 def test_search_limit_offset_sort(editor, many):
     body = {"query": "", "sort_index": "id", "reverse": True, "limit": 3, "offset": 1}
-    assert ids(send(editor, "POST", "/api/v1/sales/search", body)) == ["r023", "r022", "r021"]
-    assert len(send(editor, "POST", "/api/v1/sales/search", raw=b"").json()) == 25
+    assert ids(editor.send("POST", "/api/v1/sales/search", body)) == ["r023", "r022", "r021"]
+    assert len(editor.send("POST", "/api/v1/sales/search", raw=b"").json()) == 25
 
 
 def test_search_sorts_on_a_field_index(editor):
-    send(
-        editor,
+    editor.send(
         "POST",
         "/api/v1/sales/records",
         [{"id": "a", "price": 30}, {"id": "b", "price": 4}, {"id": "c", "price": 100}],
     )
     body = {"sort_index": "price"}
-    assert ids(send(editor, "POST", "/api/v1/sales/search", body)) == ["b", "a", "c"]
-    assert ids(send(editor, "POST", "/api/v1/sales/search", {**body, "reverse": True})) == [
+    assert ids(editor.send("POST", "/api/v1/sales/search", body)) == ["b", "a", "c"]
+    assert ids(editor.send("POST", "/api/v1/sales/search", {**body, "reverse": True})) == [
         "c",
         "a",
         "b",
@@ -506,38 +493,39 @@ def csrf_of(client):
     return client.get("/api/v1/sales")["X-CSRF-Token"]
 
 
-def test_session_write_without_csrf_token_is_403(api, records_site):
-    client = api("editor", enforce_csrf=True)
+def test_session_write_without_csrf_token_is_403(api_client, records_site):
+    client = api_client("editor", enforce_csrf=True)
     client.get("/api/v1/sales")  # sets the CSRF cookie
-    response = send(client, "POST", "/api/v1/sales", {"id": "x"})
-    error(response, 403, "CSRF check failed: CSRF token missing; send the X-CSRF-Token header")
-    response = send(client, "POST", "/api/v1/sales", {"id": "x"}, HTTP_X_CSRF_TOKEN="wrong" * 8)
+    response = client.send("POST", "/api/v1/sales", {"id": "x"})
+    assert_error(
+        response, 403, "CSRF check failed: CSRF token missing; send the X-CSRF-Token header"
+    )
+    response = client.send("POST", "/api/v1/sales", {"id": "x"}, HTTP_X_CSRF_TOKEN="wrong" * 8)
     assert response.status_code == 403
     assert Record.objects.count() == 0
 
 
 @pytest.mark.parametrize("header", ["HTTP_X_CSRF_TOKEN", "HTTP_X_CSRFTOKEN"])
-def test_session_write_with_csrf_token_succeeds(api, records_site, header):
-    client = api("editor", enforce_csrf=True)
+def test_session_write_with_csrf_token_succeeds(api_client, records_site, header):
+    client = api_client("editor", enforce_csrf=True)
     token = csrf_of(client)
-    response = send(client, "POST", "/api/v1/sales", {"id": "x"}, **{header: token})
+    response = client.send("POST", "/api/v1/sales", {"id": "x"}, **{header: token})
     assert response.status_code == 201
     response = client.delete("/api/v1/sales/record/x", **{header: token})
     assert response.json() == {"success": "deleted"}
 
 
-def test_reads_need_no_csrf_token(api, r1):
-    client = api("editor", enforce_csrf=True)
+def test_reads_need_no_csrf_token(api_client, r1):
+    client = api_client("editor", enforce_csrf=True)
     assert client.get("/api/v1/sales/record/r1").status_code == 200
 
 
-def test_basic_and_anonymous_writes_need_no_csrf_token(api, users, r1):
-    from .conftest import basic
+def test_basic_and_anonymous_writes_need_no_csrf_token(api_client, users, r1):
 
-    client = api(None, enforce_csrf=True)
-    assert send(client, "POST", "/api/v1/sales", {"id": "b"}, **basic("editor")).status_code == 201
+    client = api_client(None, enforce_csrf=True)
+    assert client.send("POST", "/api/v1/sales", {"id": "b"}, **basic("editor")).status_code == 201
     # anonymous: no session to ride on, so the answer is about rights, not CSRF
-    response = send(client, "POST", "/api/v1/public", {"x": 1})
+    response = client.send("POST", "/api/v1/public", {"x": 1})
     assert response.status_code == 401
     assert response.json() == {"error": "authentication required to create records of app 'public'"}
 
@@ -545,9 +533,9 @@ def test_basic_and_anonymous_writes_need_no_csrf_token(api, users, r1):
 def test_a_deleted_and_re_created_id_does_not_match_an_old_tag(editor, r1):
     etag = editor.get("/api/v1/sales/record/r1")["ETag"]
     assert editor.delete("/api/v1/sales/record/r1").status_code == 200
-    assert send(editor, "PUT", "/api/v1/sales/record/r1", {}).status_code == 201
-    error(
-        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 1}, HTTP_IF_MATCH=etag),
+    assert editor.send("PUT", "/api/v1/sales/record/r1", {}).status_code == 201
+    assert_error(
+        editor.send("PATCH", "/api/v1/sales/record/r1", {"a": 1}, HTTP_IF_MATCH=etag),
         412,
         f"record 'r1' has changed: If-Match {etag} but its ETag is "
         f"{editor.get('/api/v1/sales/record/r1')['ETag']}; read it again",
@@ -559,7 +547,7 @@ def test_an_etag_is_opaque(editor, r1, make_record):
     version (how often the record was written): a keyed HMAC (contract §7, issue 10)."""
     make_record("public", "elsewhere")
     for _ in range(3):
-        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 1})
+        editor.send("PATCH", "/api/v1/sales/record/r1", {"a": 1})
     record = Record.objects.get(app_id="sales", record_id="r1")
     etag = editor.get("/api/v1/sales/record/r1")["ETag"]
     assert (record.version, len(etag)) == (4, 26)
@@ -568,9 +556,9 @@ def test_an_etag_is_opaque(editor, r1, make_record):
     assert record.etag == etag
     with override_settings(SECRET_KEY="another-secret-key-for-this-test-only"):
         assert record.etag != etag  # keyed: not an encoding a client could undo
-    send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 2})
-    error(
-        send(editor, "PATCH", "/api/v1/sales/record/r1", {"a": 3}, HTTP_IF_MATCH=etag),
+    editor.send("PATCH", "/api/v1/sales/record/r1", {"a": 2})
+    assert_error(
+        editor.send("PATCH", "/api/v1/sales/record/r1", {"a": 3}, HTTP_IF_MATCH=etag),
         412,
         f"record 'r1' has changed: If-Match {etag} but its ETag is "
         f"{editor.get('/api/v1/sales/record/r1')['ETag']}; read it again",
@@ -586,8 +574,8 @@ def test_a_bulk_create_of_more_than_10000_records_is_400_and_writes_nothing(edit
 
     assert MAX_BULK_RECORDS == 10_000
     raw = "[" + ",".join(["{}"] * 10_001) + "]"  # 30 KB: the attack of issue 10 was 20,000
-    error(
-        send(editor, "POST", "/api/v1/sales/records", raw=raw),
+    assert_error(
+        editor.send("POST", "/api/v1/sales/records", raw=raw),
         400,
         "a bulk create takes at most 10000 records, found 10001: send them in several requests",
     )
@@ -598,10 +586,10 @@ def test_a_bulk_create_takes_up_to_the_limit(editor, monkeypatch):
     from records.api import views
 
     monkeypatch.setattr(views, "MAX_BULK_RECORDS", 3)
-    response = send(editor, "POST", "/api/v1/sales/records", [{}, {}, {}])
+    response = editor.send("POST", "/api/v1/sales/records", [{}, {}, {}])
     assert (response.status_code, response.json()) == (201, {"success": "created", "total": 3})
-    error(
-        send(editor, "POST", "/api/v1/sales/records", [{}] * 4),
+    assert_error(
+        editor.send("POST", "/api/v1/sales/records", [{}] * 4),
         400,
         "a bulk create takes at most 3 records, found 4: send them in several requests",
     )
@@ -628,19 +616,19 @@ def test_an_owner_item_holds_at_most_100_values(editor, owned_sales, r1):
         ("PATCH", "/api/v1/sales/record/r1", {"team": too_many}),
         ("POST", "/api/v1/sales/record/r1", {"salesman": "bob", "team": too_many}),
     ):
-        error(send(editor, method, path, body), 400, message)
-    error(
-        send(editor, "POST", "/api/v1/sales/records", [{"id": "a"}, {"team": too_many}]),
+        assert_error(editor.send(method, path, body), 400, message)
+    assert_error(
+        editor.send("POST", "/api/v1/sales/records", [{"id": "a"}, {"team": too_many}]),
         400,
         f"record 1: {message}",
     )
     assert (snapshot(), RecordOwner.objects.count()) == (before, owners)
     # at the limit: accepted, one owner row per value
-    response = send(editor, "PATCH", "/api/v1/sales/record/r1", {"team": too_many[:100]})
+    response = editor.send("PATCH", "/api/v1/sales/record/r1", {"team": too_many[:100]})
     assert response.status_code == 200
     assert RecordOwner.objects.filter(record__record_id="r1", item="team").count() == 100
     # an item outside `row_owners` is free
-    assert send(editor, "PATCH", "/api/v1/sales/record/r1", {"tags": too_many}).status_code == 200
+    assert editor.send("PATCH", "/api/v1/sales/record/r1", {"tags": too_many}).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -661,9 +649,9 @@ def test_a_clients_block_item_must_name_a_block_of_the_app(editor, r1, value, fo
         ("PUT", "/api/v1/sales/record/new", {"block": value}),
         ("PATCH", "/api/v1/sales/record/r1", {"block": value}),
     ):
-        error(send(editor, method, path, body), 400, message)
-    error(
-        send(editor, "POST", "/api/v1/sales/records", [{}, {"block": value}]),
+        assert_error(editor.send(method, path, body), 400, message)
+    assert_error(
+        editor.send("POST", "/api/v1/sales/records", [{}, {"block": value}]),
         400,
         f"record 1: {message}",
     )
@@ -671,7 +659,7 @@ def test_a_clients_block_item_must_name_a_block_of_the_app(editor, r1, value, fo
 
 
 def test_a_block_item_naming_a_block_is_stored_and_mirrored(editor, r1):
-    assert send(editor, "PUT", "/api/v1/sales/record/o", {"block": "order"}).status_code == 201
-    assert send(editor, "PATCH", "/api/v1/sales/record/r1", {"block": "order"}).status_code == 200
+    assert editor.send("PUT", "/api/v1/sales/record/o", {"block": "order"}).status_code == 201
+    assert editor.send("PATCH", "/api/v1/sales/record/r1", {"block": "order"}).status_code == 200
     stamped = Record.objects.filter(record_id__in=["o", "r1"])
     assert sorted((r.items["block"], r.block_id) for r in stamped) == [("order", "order")] * 2

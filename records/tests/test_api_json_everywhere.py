@@ -6,16 +6,11 @@ from django.db.utils import InterfaceError, OperationalError
 from django.test import Client
 
 from records import store
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
 BUSY = "the database is busy or unavailable; try again shortly"
-
-
-def error(response, status, message):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/json"
-    assert response.json() == {"error": message}
 
 
 @pytest.mark.parametrize(
@@ -24,18 +19,18 @@ def error(response, status, message):
 )
 def test_a_path_under_api_matching_no_route_is_a_json_404(records_site, path):
     response = Client().get(path)
-    error(response, 404, f"no API route {response.wsgi_request.path}")
+    assert_error(response, 404, f"no API route {response.wsgi_request.path}")
 
 
-def test_a_newline_in_a_record_id_is_a_json_400(api, records_site):
-    response = api("editor").get("/api/v1/sales/record/a%0Ab")
+def test_a_newline_in_a_record_id_is_a_json_400(api_client, records_site):
+    response = api_client("editor").get("/api/v1/sales/record/a%0Ab")
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/json"
     assert "a\nb" in response.json()["error"]
 
 
-def test_a_newline_in_an_app_id_is_a_json_404(api, records_site):
-    error(api("editor").get("/api/v1/sa%0Ales/records"), 404, "no app 'sa\nles'")
+def test_a_newline_in_an_app_id_is_a_json_404(api_client, records_site):
+    assert_error(api_client("editor").get("/api/v1/sa%0Ales/records"), 404, "no app 'sa\nles'")
 
 
 def test_a_page_path_outside_the_api_keeps_the_html_404(records_site):
@@ -48,14 +43,16 @@ def test_a_page_path_outside_the_api_keeps_the_html_404(records_site):
     "failure", [OperationalError("database is locked"), InterfaceError("connection already closed")]
 )
 def test_a_database_failure_in_an_api_write_is_a_503_with_retry_after(
-    api, records_site, monkeypatch, failure
+    api_client, records_site, monkeypatch, failure
 ):
     def fails(**kwargs):
         raise failure
 
     monkeypatch.setattr(store, "record_create", fails)
-    response = api("editor").post("/api/v1/sales", {"title": "x"}, content_type="application/json")
-    error(response, 503, BUSY)
+    response = api_client("editor").post(
+        "/api/v1/sales", {"title": "x"}, content_type="application/json"
+    )
+    assert_error(response, 503, BUSY)
     assert response["Retry-After"] == "2"
 
 
@@ -69,7 +66,7 @@ def test_a_database_failure_before_the_api_view_is_a_json_503(records_site, monk
     monkeypatch.setattr(middleware, "ensure_groups", fails)
     client = Client(raise_request_exception=False)
     response = client.get("/api/v1/sales/records")
-    error(response, 503, BUSY)
+    assert_error(response, 503, BUSY)
     assert response["Retry-After"] == "2"
     page = client.get("/")
     assert page.status_code == 503
@@ -86,4 +83,4 @@ def test_an_unexpected_error_under_api_is_a_json_500(records_site, monkeypatch):
     monkeypatch.setattr(middleware, "_synced", {})
     monkeypatch.setattr(middleware, "ensure_groups", fails)
     client = Client(raise_request_exception=False)
-    error(client.get("/api/v1/sales/records"), 500, "internal server error")
+    assert_error(client.get("/api/v1/sales/records"), 500, "internal server error")

@@ -1,7 +1,5 @@
 """Every row of the API table (contract §4) for every right (contract §5), through the client."""
 
-import json
-
 import pytest
 
 from records.models import Record
@@ -9,11 +7,6 @@ from records.models import Record
 pytestmark = pytest.mark.django_db
 
 WHO = ("anon", "reader", "author", "author2", "editor", "manager", "stranger", "root")
-
-
-def send(client, method, path, body=None, **extra):
-    data = json.dumps(body) if body is not None else ""
-    return client.generic(method, path, data, content_type="application/json", **extra)
 
 
 @pytest.fixture
@@ -25,8 +18,8 @@ def seeded(make_record, users):
     make_record("public", "p1", {"text": "hi"})
 
 
-def client_of(api, who):
-    return api(None if who == "anon" else who)
+def client_of(api_client, who):
+    return api_client(None if who == "anon" else who)
 
 
 def expect(response, status, action, app="sales"):
@@ -56,8 +49,8 @@ MANAGERS = ("manager", "root")
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(200, allow=READ).items())
-def test_list_records(api, seeded, who, status):
-    response = client_of(api, who).get("/api/v1/sales/records")
+def test_list_records(api_client, seeded, who, status):
+    response = client_of(api_client, who).get("/api/v1/sales/records")
     expect(response, status, "view")
     if status == 200:
         assert response.json() == [
@@ -75,8 +68,8 @@ def test_list_records(api, seeded, who, status):
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(200, allow=READ).items())
-def test_get_record(api, seeded, who, status):
-    response = client_of(api, who).get("/api/v1/sales/record/r1")
+def test_get_record(api_client, seeded, who, status):
+    response = client_of(api_client, who).get("/api/v1/sales/record/r1")
     expect(response, status, "view")
     if status == 200:
         assert response.json() == {"id": "r1", "title": "one", "price": 1, "_author": "author"}
@@ -85,8 +78,8 @@ def test_get_record(api, seeded, who, status):
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(201, allow=CREATE).items())
-def test_create_record_on_app(api, seeded, who, status):
-    response = send(client_of(api, who), "POST", "/api/v1/sales", {"id": "new", "title": "n"})
+def test_create_record_on_app(api_client, seeded, who, status):
+    response = client_of(api_client, who).send("POST", "/api/v1/sales", {"id": "new", "title": "n"})
     expect(response, status, "create")
     if status == 201:
         assert response.json() == {
@@ -102,8 +95,8 @@ def test_create_record_on_app(api, seeded, who, status):
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(201, allow=CREATE).items())
-def test_put_record(api, seeded, who, status):
-    response = send(client_of(api, who), "PUT", "/api/v1/sales/record/put-1", {"title": "p"})
+def test_put_record(api_client, seeded, who, status):
+    response = client_of(api_client, who).send("PUT", "/api/v1/sales/record/put-1", {"title": "p"})
     expect(response, status, "create")
     assert Record.objects.filter(record_id="put-1").exists() == (status == 201)
     if status == 201:
@@ -111,9 +104,9 @@ def test_put_record(api, seeded, who, status):
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(201, allow=CREATE).items())
-def test_bulk_create(api, seeded, who, status):
+def test_bulk_create(api_client, seeded, who, status):
     body = [{"id": "b1", "title": "x"}, {"title": "no id"}]
-    response = send(client_of(api, who), "POST", "/api/v1/sales/records", body)
+    response = client_of(api_client, who).send("POST", "/api/v1/sales/records", body)
     expect(response, status, "create")
     if status == 201:
         assert response.json() == {"success": "created", "total": 2}
@@ -121,8 +114,8 @@ def test_bulk_create(api, seeded, who, status):
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(200, allow=EDIT_OWN).items())
-def test_patch_record(api, seeded, who, status):
-    response = send(client_of(api, who), "PATCH", "/api/v1/sales/record/r1", {"price": 5})
+def test_patch_record(api_client, seeded, who, status):
+    response = client_of(api_client, who).send("PATCH", "/api/v1/sales/record/r1", {"price": 5})
     expect(response, status, "edit")
     record = Record.objects.get(app_id="sales", record_id="r1")
     if status == 200:
@@ -135,22 +128,22 @@ def test_patch_record(api, seeded, who, status):
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(200, allow=EDIT_OWN).items())
-def test_post_to_record_updates(api, seeded, who, status):
-    response = send(client_of(api, who), "POST", "/api/v1/sales/record/r1/", {"price": 7})
+def test_post_to_record_updates(api_client, seeded, who, status):
+    response = client_of(api_client, who).send("POST", "/api/v1/sales/record/r1/", {"price": 7})
     expect(response, status, "edit")
     assert Record.objects.get(record_id="r1").items["price"] == (7 if status == 200 else 1)
 
 
-def test_author_may_not_edit_or_delete_others_record(api, seeded):
-    client = api("author")
-    expect(send(client, "PATCH", "/api/v1/sales/record/r2", {"price": 9}), 403, "edit")
+def test_author_may_not_edit_or_delete_others_record(api_client, seeded):
+    client = api_client("author")
+    expect(client.send("PATCH", "/api/v1/sales/record/r2", {"price": 9}), 403, "edit")
     expect(client.delete("/api/v1/sales/record/r2"), 403, "delete")
     assert Record.objects.get(record_id="r2").items["price"] == 2
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(200, allow=EDIT_OWN).items())
-def test_delete_record(api, seeded, who, status):
-    response = client_of(api, who).delete("/api/v1/sales/record/r1")
+def test_delete_record(api_client, seeded, who, status):
+    response = client_of(api_client, who).delete("/api/v1/sales/record/r1")
     expect(response, status, "delete")
     if status == 200:
         assert response.json() == {"success": "deleted"}
@@ -158,8 +151,8 @@ def test_delete_record(api, seeded, who, status):
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(200, allow=EDITORS).items())
-def test_delete_all_records(api, seeded, who, status):
-    response = client_of(api, who).delete("/api/v1/sales/records")
+def test_delete_all_records(api_client, seeded, who, status):
+    response = client_of(api_client, who).delete("/api/v1/sales/records")
     expect(response, status, "delete_all")
     if status == 200:
         assert response.json() == {"success": "deleted"}
@@ -168,16 +161,16 @@ def test_delete_all_records(api, seeded, who, status):
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(200, allow=READ).items())
-def test_search(api, seeded, who, status):
-    response = send(client_of(api, who), "POST", "/api/v1/sales/search", {"query": ""})
+def test_search(api_client, seeded, who, status):
+    response = client_of(api_client, who).send("POST", "/api/v1/sales/search", {"query": ""})
     expect(response, status, "view")
     if status == 200:
         assert [r["id"] for r in response.json()] == ["r1", "r2"]
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(200, allow=MANAGERS).items())
-def test_refresh(api, seeded, who, status):
-    response = client_of(api, who).post("/api/v1/sales/refresh")
+def test_refresh(api_client, seeded, who, status):
+    response = client_of(api_client, who).post("/api/v1/sales/refresh")
     expect(response, status, "manage")
     if status == 200:
         assert response.json() == {
@@ -187,8 +180,8 @@ def test_refresh(api, seeded, who, status):
 
 
 @pytest.mark.parametrize("who", WHO)
-def test_app_description_needs_nothing(api, seeded, who):
-    response = client_of(api, who).get("/api/v1/sales")
+def test_app_description_needs_nothing(api_client, seeded, who):
+    response = client_of(api_client, who).get("/api/v1/sales")
     assert response.status_code == 200
     body = response.json()
     expected = {
@@ -230,8 +223,10 @@ NO_ACL_ROWS = [
 
 @pytest.mark.parametrize(("method", "path", "body", "action"), NO_ACL_ROWS)
 @pytest.mark.parametrize(("who", "status"), [("anon", 401), ("editor", 403), ("stranger", 403)])
-def test_no_acl_refuses_everyone_but_managers(api, seeded, method, path, body, action, who, status):
-    response = send(client_of(api, who), method, path, body)
+def test_no_acl_refuses_everyone_but_managers(
+    api_client, seeded, method, path, body, action, who, status
+):
+    response = client_of(api_client, who).send(method, path, body)
     expect(response, status, action, app="open")
     assert list(Record.objects.filter(app_id="open").values_list("record_id", "items")) == [
         ("o1", {"name": "x"})
@@ -239,41 +234,39 @@ def test_no_acl_refuses_everyone_but_managers(api, seeded, method, path, body, a
 
 
 @pytest.mark.parametrize(("method", "path", "body", "action"), NO_ACL_ROWS)
-def test_no_acl_superuser_is_manager(api, seeded, method, path, body, action):
-    response = send(api("root"), method, path, body)
+def test_no_acl_superuser_is_manager(api_client, seeded, method, path, body, action):
+    response = api_client("root").send(method, path, body)
     assert response.status_code in (200, 201), response.content
 
 
 # --- public app: reader '*', author authenticated ---------------------------------------------
 
 
-def test_public_app_anonymous_reads_but_may_not_write(api, seeded):
-    anon = api()
+def test_public_app_anonymous_reads_but_may_not_write(api_client, seeded):
+    anon = api_client()
     assert anon.get("/api/v1/public/record/p1").json() == {"id": "p1", "text": "hi"}
     assert [r["id"] for r in anon.get("/api/v1/public/records").json()] == ["p1"]
-    expect(send(anon, "POST", "/api/v1/public", {"text": "x"}), 401, "create", app="public")
-    expect(
-        send(anon, "PATCH", "/api/v1/public/record/p1", {"text": "x"}), 401, "edit", app="public"
-    )
+    expect(anon.send("POST", "/api/v1/public", {"text": "x"}), 401, "create", app="public")
+    expect(anon.send("PATCH", "/api/v1/public/record/p1", {"text": "x"}), 401, "edit", app="public")
 
 
-def test_public_app_signed_in_user_creates_and_edits_own(api, seeded):
-    client = api("stranger")
-    created = send(client, "POST", "/api/v1/public", {"text": "mine"}).json()
+def test_public_app_signed_in_user_creates_and_edits_own(api_client, seeded):
+    client = api_client("stranger")
+    created = client.send("POST", "/api/v1/public", {"text": "mine"}).json()
     assert (
-        send(client, "PATCH", f"/api/v1/public/record/{created['id']}", {"text": "x"}).status_code
+        client.send("PATCH", f"/api/v1/public/record/{created['id']}", {"text": "x"}).status_code
         == 200
     )
     expect(
-        send(client, "PATCH", "/api/v1/public/record/p1", {"text": "x"}), 403, "edit", app="public"
+        client.send("PATCH", "/api/v1/public/record/p1", {"text": "x"}), 403, "edit", app="public"
     )
 
 
 # --- blocks through the API -------------------------------------------------------------------
 
 
-def test_block_description(api, seeded):
-    response = api().get("/api/v1/sales/blocks/order")
+def test_block_description(api_client, seeded):
+    response = api_client().get("/api/v1/sales/blocks/order")
     assert response.json() == {
         "id": "order",
         "title": "Order",
@@ -307,12 +300,12 @@ def test_block_description(api, seeded):
         ("root", 200, None),
     ],
 )
-def test_block_view_permission(api, seeded, who, status, error):
+def test_block_view_permission(api_client, seeded, who, status, error):
     for path in ("/api/v1/sales/blocks/secret", "/api/v1/sales/blocks/secret/code"):
-        response = client_of(api, who).get(path)
+        response = client_of(api_client, who).get(path)
         assert response.status_code == status
         if error:
             assert response.json() == {"error": error}
     if status == 200:
-        assert client_of(api, who).get("/api/v1/sales/blocks/secret/code/").json() == 42
-        assert client_of(api, who).post("/api/v1/sales/blocks/secret/code").json() == 42
+        assert client_of(api_client, who).get("/api/v1/sales/blocks/secret/code/").json() == 42
+        assert client_of(api_client, who).post("/api/v1/sales/blocks/secret/code").json() == 42

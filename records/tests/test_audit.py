@@ -1,18 +1,11 @@
 """Security events of records in the audit trail (issue 10): shares granted and revoked, and
 each 401/403/404 a record route of the API or of the HTML answers (who, what, from where)."""
 
-import json
-
 import pytest
 
 from accounts.models import SecurityEvent
 
 pytestmark = pytest.mark.django_db
-
-
-def send(client, method, path, body=None):
-    data = json.dumps(body) if body is not None else ""
-    return client.generic(method, path, data, content_type="application/json")
 
 
 def events():
@@ -29,12 +22,12 @@ def mine(make_record, users, settings):
     return make_record("sales", "mine", {"title": "a"}, author=users["author"])
 
 
-def test_shares_granted_and_revoked_are_recorded(api, mine):
-    author = api("author")
+def test_shares_granted_and_revoked_are_recorded(api_client, mine):
+    author = api_client("author")
     body = {"principal": "stranger", "permissions": ["view", "edit"]}
-    assert send(author, "POST", "/api/v1/sales/record/mine/share", body).status_code == 200
+    assert author.send("POST", "/api/v1/sales/record/mine/share", body).status_code == 200
     body = {"principal": "stranger", "permissions": ["edit"]}
-    assert send(author, "DELETE", "/api/v1/sales/record/mine/share", body).status_code == 200
+    assert author.send("DELETE", "/api/v1/sales/record/mine/share", body).status_code == 200
     assert events() == [
         ("share_granted", "author", "127.0.0.1", "sales/mine", None, "stranger: view, edit"),
         ("share_revoked", "author", "127.0.0.1", "sales/mine", None, "stranger: edit"),
@@ -42,9 +35,12 @@ def test_shares_granted_and_revoked_are_recorded(api, mine):
     assert SecurityEvent.objects.filter(user__username="author").count() == 2
 
 
-def test_a_share_refused_is_recorded_and_grants_nothing(api, mine):
+def test_a_share_refused_is_recorded_and_grants_nothing(api_client, mine):
     body = {"principal": "stranger", "permissions": ["view"]}
-    assert send(api("author2"), "POST", "/api/v1/sales/record/mine/share", body).status_code == 403
+    assert (
+        api_client("author2").send("POST", "/api/v1/sales/record/mine/share", body).status_code
+        == 403
+    )
     assert events() == [
         (
             "access_refused",
@@ -103,16 +99,18 @@ def test_a_share_refused_is_recorded_and_grants_nothing(api, mine):
         ("editor", "POST", "/api/v1/nope/search", 404, "nope/*", "POST: no app 'nope'"),
     ],
 )
-def test_api_refusals_on_records_are_recorded(api, mine, who, method, path, status, target, detail):
-    response = send(api(who), method, path, {"title": "x"} if method != "GET" else None)
+def test_api_refusals_on_records_are_recorded(
+    api_client, mine, who, method, path, status, target, detail
+):
+    response = api_client(who).send(method, path, {"title": "x"} if method != "GET" else None)
     assert response.status_code == status
     assert events() == [("access_refused", who or "", "127.0.0.1", target, status, detail)]
 
 
-def test_answers_that_are_no_refusals_are_not_recorded(api, mine):
-    editor = api("editor")
+def test_answers_that_are_no_refusals_are_not_recorded(api_client, mine):
+    editor = api_client("editor")
     assert editor.get("/api/v1/sales/record/mine").status_code == 200
-    assert send(editor, "PATCH", "/api/v1/sales/record/mine", {"_x": 1}).status_code == 400
+    assert editor.send("PATCH", "/api/v1/sales/record/mine", {"_x": 1}).status_code == 400
     assert editor.get("/api/v1/sales/blocks/nope").status_code == 404  # not a record route
     assert editor.get("/apps/sales/records/mine/").status_code == 200
     assert events() == []
@@ -128,14 +126,14 @@ def test_answers_that_are_no_refusals_are_not_recorded(api, mine):
         ("editor", "/apps/nope/records/mine/", 404),
     ],
 )
-def test_html_refusals_on_records_are_recorded(api, mine, who, path, status):
-    response = api(who).get(path)
+def test_html_refusals_on_records_are_recorded(api_client, mine, who, path, status):
+    response = api_client(who).get(path)
     assert response.status_code == (302 if status == 401 else status)
     target = "/".join(path.split("/")[2:5:2])
     assert events() == [("access_refused", who or "", "127.0.0.1", target, status, f"GET {path}")]
 
 
-def test_an_owner_item_refused_on_the_form_is_recorded(api, mine, records_site, users):
+def test_an_owner_item_refused_on_the_form_is_recorded(api_client, mine, records_site, users):
     from blocks.site.loader import current_site
     from records import store
 
@@ -148,8 +146,10 @@ def test_an_owner_item_refused_on_the_form_is_recorded(api, mine, records_site, 
         app=app, items={}, record_id="d", user=users["author"], block=app.blocks["deal"]
     )
     body = {"principal": "reader", "permissions": ["view", "edit"]}
-    assert send(api("author"), "POST", "/api/v1/sales/record/d/share", body).status_code == 200
-    response = api("reader").post(
+    assert (
+        api_client("author").send("POST", "/api/v1/sales/record/d/share", body).status_code == 200
+    )
+    response = api_client("reader").post(
         "/apps/sales/records/d/edit/", {"_save": "1", "salesman": "reader"}
     )
     assert response.status_code == 403

@@ -1,6 +1,5 @@
 """API authentication: session, HTTP Basic, Bearer tokens; token services and commands."""
 
-import json
 from io import StringIO
 
 import pytest
@@ -10,46 +9,33 @@ from django.test import Client
 from accounts import tokens
 from accounts.models import ApiToken
 from records.models import Record
-
-from .conftest import PASSWORD, basic, bearer
+from tests.helpers import PASSWORD, assert_error, basic, new_client
 
 pytestmark = pytest.mark.django_db
 
-WWW = 'Basic realm="api", Bearer realm="api"'
 # One answer for every refused Basic password, right or wrong (contract section 7).
 BASIC_REFUSED = (
     "invalid user name or password; a user with a second factor must use an API token (Bearer)"
 )
 
 
-def error(response, status, message):
-    assert response.status_code == status, response.content
-    assert response.json() == {"error": message}
-    if status == 401:
-        assert response["WWW-Authenticate"] == WWW
-
-
-def post(path, body, **extra):
-    return Client().post(path, json.dumps(body), content_type="application/json", **extra)
-
-
 # --- Basic ------------------------------------------------------------------------------------
 
 
 def test_basic_reads_and_writes(records_site, users):
-    response = post("/api/v1/sales", {"id": "b1"}, **basic("author"))
+    response = new_client(basic="author").post_json("/api/v1/sales", {"id": "b1"})
     assert response.status_code == 201
     assert Record.objects.get(record_id="b1").items == {"_author": "author"}
-    assert Client().get("/api/v1/sales/record/b1", **basic("reader")).status_code == 200
+    assert new_client(basic="reader").get("/api/v1/sales/record/b1").status_code == 200
 
 
 def test_basic_by_email(records_site, users):
-    assert Client().get("/api/v1/sales/records", **basic("reader@example.com")).status_code == 200
+    assert new_client(basic="reader@example.com").get("/api/v1/sales/records").status_code == 200
 
 
 def test_basic_rights_still_apply(records_site, users):
-    error(
-        post("/api/v1/sales", {}, **basic("reader")),
+    assert_error(
+        new_client(basic="reader").post_json("/api/v1/sales", {}),
         403,
         "you may not create records of app 'sales'",
     )
@@ -70,34 +56,34 @@ def test_basic_rights_still_apply(records_site, users):
 def test_bad_credentials_are_401_even_where_anonymous_may_read(
     records_site, users, header, message
 ):
-    error(Client().get("/api/v1/public/records", HTTP_AUTHORIZATION=header), 401, message)
+    assert_error(Client().get("/api/v1/public/records", HTTP_AUTHORIZATION=header), 401, message)
 
 
 def test_basic_refused_for_user_with_otp_device(records_site, users):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice.objects.create(user=users["reader"], name="phone", confirmed=True)
-    error(
-        Client().get("/api/v1/sales/records", **basic("reader")),
+    assert_error(
+        new_client(basic="reader").get("/api/v1/sales/records"),
         401,
         BASIC_REFUSED,
     )
-    assert Client().get("/api/v1/sales/records", **basic("author")).status_code == 200
+    assert new_client(basic="author").get("/api/v1/sales/records").status_code == 200
 
 
 def test_basic_refused_for_user_who_must_have_a_second_factor(records_site, users):
     records_site.write("settings.yaml", "title: T\nauth:\n  otp:\n    required_for: [readers]\n")
-    error(
-        Client().get("/api/v1/sales/records", **basic("reader")),
+    assert_error(
+        new_client(basic="reader").get("/api/v1/sales/records"),
         401,
         BASIC_REFUSED,
     )
-    assert Client().get("/api/v1/sales/records", **basic("editor")).status_code == 200
+    assert new_client(basic="editor").get("/api/v1/sales/records").status_code == 200
 
 
-def test_authorization_header_wins_over_session(records_site, users, client_for):
-    client = client_for(users["editor"])
-    error(
+def test_authorization_header_wins_over_session(records_site, users, api_client):
+    client = api_client(users["editor"])
+    assert_error(
         client.get("/api/v1/sales/records", **basic("editor", "wrong")),
         401,
         BASIC_REFUSED,
@@ -113,7 +99,7 @@ def test_bearer_token_works_and_is_stored_hashed(records_site, users):
     assert raw not in (token.key_hash, token.prefix) and token.prefix == raw[:10]
     assert ApiToken.objects.filter(key_hash=tokens.hash_token(raw)).count() == 1
     assert token.last_used is None
-    response = post("/api/v1/sales", {"id": "t1"}, **bearer(raw))
+    response = new_client(bearer=raw).post_json("/api/v1/sales", {"id": "t1"})
     assert response.status_code == 201
     assert Record.objects.get(record_id="t1").items == {"_author": "author"}
     token.refresh_from_db()
@@ -125,7 +111,7 @@ def test_bearer_for_otp_user_is_fine(records_site, users):
 
     TOTPDevice.objects.create(user=users["reader"], name="phone", confirmed=True)
     _, raw = tokens.create_token(users["reader"])
-    assert Client().get("/api/v1/sales/records", **bearer(raw)).status_code == 200
+    assert new_client(bearer=raw).get("/api/v1/sales/records").status_code == 200
 
 
 @pytest.fixture
@@ -140,14 +126,14 @@ def test_bearer_of_a_user_who_must_set_up_a_second_factor_is_401(readers_need_a_
 
     _, raw = tokens.create_token(users["reader"])
     for path in ("/api/v1/sales/records", "/api/v1/public/records", "/api/v1/sales"):
-        error(
-            Client().get(path, **bearer(raw), REMOTE_ADDR="198.51.100.4"),
+        assert_error(
+            new_client(bearer=raw).get(path, REMOTE_ADDR="198.51.100.4"),
             401,
             "API token refused: this user must set up a second factor first (/accounts/2fa/)",
         )
     assert Record.objects.count() == 0
-    error(
-        post("/api/v1/public", {"id": "x"}, **bearer(raw)),
+    assert_error(
+        new_client(bearer=raw).post_json("/api/v1/public", {"id": "x"}),
         401,
         "API token refused: this user must set up a second factor first (/accounts/2fa/)",
     )
@@ -163,13 +149,13 @@ def test_bearer_once_the_factor_is_set_up(readers_need_a_factor, users, device):
 
     _, raw = tokens.create_token(users["reader"])
     TOTPDevice.objects.create(user=users["reader"], name="app", confirmed=device == "confirmed")
-    status = Client().get("/api/v1/sales/records", **bearer(raw)).status_code
+    status = new_client(bearer=raw).get("/api/v1/sales/records").status_code
     assert status == (200 if device == "confirmed" else 401)
 
 
 def test_bearer_of_users_not_named_by_required_for_is_fine(readers_need_a_factor, users):
     _, raw = tokens.create_token(users["editor"])
-    assert Client().get("/api/v1/sales/records", **bearer(raw)).status_code == 200
+    assert new_client(bearer=raw).get("/api/v1/sales/records").status_code == 200
 
 
 def test_refused_tokens_are_in_the_audit_trail(records_site, users):
@@ -177,8 +163,8 @@ def test_refused_tokens_are_in_the_audit_trail(records_site, users):
 
     token, raw = tokens.create_token(users["reader"])
     tokens.revoke_token(users["reader"], token.pk)
-    Client().get("/api/v1/sales/records", **bearer(raw))
-    Client().get("/api/v1/sales/records", **bearer("not-a-token"))
+    new_client(bearer=raw).get("/api/v1/sales/records")
+    new_client(bearer="not-a-token").get("/api/v1/sales/records")
     refused = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.TOKEN_REFUSED).order_by("id")
     assert [(e.target, e.detail) for e in refused] == [
         (raw[:10], "invalid or revoked API token"),
@@ -189,12 +175,14 @@ def test_refused_tokens_are_in_the_audit_trail(records_site, users):
 def test_revoked_token_is_refused(records_site, users):
     token, raw = tokens.create_token(users["reader"])
     _, other = tokens.create_token(users["reader"], name="second")
-    assert Client().get("/api/v1/sales/records", **bearer(raw)).status_code == 200
+    assert new_client(bearer=raw).get("/api/v1/sales/records").status_code == 200
     assert tokens.revoke_token(users["editor"], token.pk) is False  # not theirs
     assert tokens.revoke_token(users["reader"], token.pk) is True
     assert tokens.revoke_token(users["reader"], token.pk) is False
-    error(Client().get("/api/v1/sales/records", **bearer(raw)), 401, "invalid or revoked API token")
-    assert Client().get("/api/v1/sales/records", **bearer(other)).status_code == 200
+    assert_error(
+        new_client(bearer=raw).get("/api/v1/sales/records"), 401, "invalid or revoked API token"
+    )
+    assert new_client(bearer=other).get("/api/v1/sales/records").status_code == 200
     assert [t.name for t in tokens.list_tokens(users["reader"])] == ["second"]
 
 
@@ -202,7 +190,9 @@ def test_token_of_inactive_user_is_refused(records_site, users):
     _, raw = tokens.create_token(users["reader"])
     users["reader"].is_active = False
     users["reader"].save()
-    error(Client().get("/api/v1/sales/records", **bearer(raw)), 401, "invalid or revoked API token")
+    assert_error(
+        new_client(bearer=raw).get("/api/v1/sales/records"), 401, "invalid or revoked API token"
+    )
 
 
 def test_revoke_all(users):
@@ -216,8 +206,8 @@ def test_revoke_all(users):
 
 def test_bearer_write_needs_no_csrf(records_site, users):
     _, raw = tokens.create_token(users["editor"])
-    client = Client(enforce_csrf_checks=True)
-    response = client.post("/api/v1/sales", "{}", content_type="application/json", **bearer(raw))
+    client = new_client(bearer=raw, enforce_csrf=True)
+    response = client.post("/api/v1/sales", "{}", content_type="application/json")
     assert response.status_code == 201
 
 
@@ -230,11 +220,13 @@ def test_create_and_revoke_commands(records_site, users):
     raw = out.getvalue().strip().splitlines()[-1]
     assert raw.startswith("sbt_")
     assert ApiToken.objects.get(user=users["author"]).name == "laptop"
-    assert Client().get("/api/v1/sales/records", **bearer(raw)).status_code == 200
+    assert new_client(bearer=raw).get("/api/v1/sales/records").status_code == 200
     out = StringIO()
     call_command("revoke_api_tokens", "author", stdout=out)
     assert out.getvalue().strip() == "Revoked 1 API token of author."
-    error(Client().get("/api/v1/sales/records", **bearer(raw)), 401, "invalid or revoked API token")
+    assert_error(
+        new_client(bearer=raw).get("/api/v1/sales/records"), 401, "invalid or revoked API token"
+    )
 
 
 def test_commands_write_the_audit_trail(records_site, users):
@@ -263,4 +255,4 @@ def test_commands_name_unknown_users(db):
 
 def test_password_is_not_the_token(users):
     # A token is never derived from the password, and the password never works as a token.
-    error(Client().get("/api/v1/x", **bearer(PASSWORD)), 401, "invalid or revoked API token")
+    assert_error(new_client(bearer=PASSWORD).get("/api/v1/x"), 401, "invalid or revoked API token")

@@ -51,9 +51,9 @@ def out():
     return current_site().block("sales", "runner").code.OUT
 
 
-def test_record_api_of_block_code(runner, api):
+def test_record_api_of_block_code(runner, api_client):
     # block code is trusted: a reader's visit may create records through it
-    response = api("reader").post("/apps/sales/blocks/runner/", {"run": "1"})
+    response = api_client("reader").post("/apps/sales/blocks/runner/", {"run": "1"})
     assert response["Location"] == "/done/"
     found = out()
     assert found["ids"] == ["page", "page-1", "page-2"]
@@ -84,7 +84,7 @@ def test_record_api_of_block_code(runner, api):
     assert record.block_id == "order" and record.author.username == "reader"
 
 
-def test_readable_applies_the_visitors_rights(runner, api, make_record):
+def test_readable_applies_the_visitors_rights(runner, api_client, make_record):
     make_record("sales", "x")
     runner.write(
         "apps/sales/blocks/runner.py",
@@ -92,15 +92,15 @@ def test_readable_applies_the_visitors_rights(runner, api, make_record):
         "    OUT['s'] = [r.id for r in context.app.search('', secure=True)]\n"
         "    OUT['all'] = [r.id for r in context.app.records()]\n",
     )
-    api("stranger").post("/apps/sales/blocks/runner/", {"run": "1"})
+    api_client("stranger").post("/apps/sales/blocks/runner/", {"run": "1"})
     assert out() == {"r": [], "s": [], "all": ["x"]}
-    api().post("/apps/sales/blocks/runner/", {"run": "1"})
+    api_client().post("/apps/sales/blocks/runner/", {"run": "1"})
     assert out() == {"r": [], "s": [], "all": ["x"]}
-    api("reader").post("/apps/sales/blocks/runner/", {"run": "1"})
+    api_client("reader").post("/apps/sales/blocks/runner/", {"run": "1"})
     assert out() == {"r": ["x"], "s": ["x"], "all": ["x"]}
 
 
-def test_row_owners_limit_readable_and_single_records(records_site, api, users, make_record):
+def test_row_owners_limit_readable_and_single_records(records_site, api_client, users, make_record):
     records_site.write(
         "apps/team/settings.yaml",
         "acl:\n  rights:\n    reader: [authenticated]\n    author: [authenticated]\n    editor: [editors]\n"
@@ -109,17 +109,20 @@ def test_row_owners_limit_readable_and_single_records(records_site, api, users, 
     records_site.write("apps/team/blocks/t.yaml", "elements:\n  owner: TEXT\n")
     make_record("team", "mine", author=users["author"])
     make_record("team", "theirs", author=users["author2"])
-    client = api("author")
+    client = api_client("author")
     assert [r["id"] for r in client.get("/api/v1/team/records").json()] == ["mine"]
     assert client.get("/api/v1/team/record/theirs").json() == {
         "error": "no record 'theirs' in app 'team'"
     }
     assert client.get("/api/v1/team/record/theirs").status_code == 404
     assert client.delete("/api/v1/team/record/theirs").status_code == 404
-    assert [r["id"] for r in api("editor").get("/api/v1/team/records").json()] == ["mine", "theirs"]
+    assert [r["id"] for r in api_client("editor").get("/api/v1/team/records").json()] == [
+        "mine",
+        "theirs",
+    ]
 
 
-def test_unknown_attribute_of_context_app(runner, api, records_site):
+def test_unknown_attribute_of_context_app(runner, api_client, records_site):
     records_site.write(
         "apps/sales/settings.yaml",
         "debug: true\n" + (records_site.root / "apps/sales/settings.yaml").read_text(),
@@ -127,14 +130,14 @@ def test_unknown_attribute_of_context_app(runner, api, records_site):
     records_site.write(
         "apps/sales/blocks/runner.py", "def run(context):\n    context.app.nothing()\n"
     )
-    html = api("reader").post("/apps/sales/blocks/runner/", {"run": "1"}).content.decode()
+    html = api_client("reader").post("/apps/sales/blocks/runner/", {"run": "1"}).content.decode()
     assert (
         "apps/sales/blocks/runner.py:2: error in run(): AttributeError: context.app has no attribute &#x27;nothing&#x27;"
         in html
     )
 
 
-def test_create_record_refuses_bad_ids_at_the_callers_line(runner, api, records_site):
+def test_create_record_refuses_bad_ids_at_the_callers_line(runner, api_client, records_site):
     records_site.write(
         "apps/sales/settings.yaml",
         "debug: true\n" + (records_site.root / "apps/sales/settings.yaml").read_text(),
@@ -142,9 +145,9 @@ def test_create_record_refuses_bad_ids_at_the_callers_line(runner, api, records_
     records_site.write(
         "apps/sales/blocks/runner.py", "def run(context):\n    context.app.create_record('a b')\n"
     )
-    html = api("reader").post("/apps/sales/blocks/runner/", {"run": "1"}).content.decode()
+    html = api_client("reader").post("/apps/sales/blocks/runner/", {"run": "1"}).content.decode()
     assert (
-        "apps/sales/blocks/runner.py:2: error in run(): BadRequest: invalid record id &#x27;a b&#x27;"
+        "apps/sales/blocks/runner.py:2: error in run(): InvalidRecordId: invalid record id &#x27;a b&#x27;"
         in html
     )
     assert not Record.objects.exists()

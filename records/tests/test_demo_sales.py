@@ -19,18 +19,18 @@ def seeded(settings):
     call_command("seed_demo", stdout=io.StringIO())  # a second run changes nothing
 
 
-def dashboard(client_for, username):
-    html = client_for(get_user_model().objects.get(username=username)).get("/sales/")
+def dashboard(api_client, username):
+    html = api_client(get_user_model().objects.get(username=username)).get("/sales/")
     html = html.content.decode()
     customers = re.findall(r'<td><a href="/apps/sales/records/[^"]+/">([^<]+)</a></td>', html)
     total = re.search(r'<th class="num total">([^<]*)</th>', html).group(1)
     return customers, total
 
 
-def test_each_salesman_sees_and_totals_only_their_rows(seeded, client_for):
-    assert dashboard(client_for, "alice") == (["Acme", "Umbrella", "Hooli"], "3500")
-    assert dashboard(client_for, "bob") == (["Globex", "Initech", "Wonka"], "1400")
-    assert dashboard(client_for, "admin") == (
+def test_each_salesman_sees_and_totals_only_their_rows(seeded, api_client):
+    assert dashboard(api_client, "alice") == (["Acme", "Umbrella", "Hooli"], "3500")
+    assert dashboard(api_client, "bob") == (["Globex", "Initech", "Wonka"], "1400")
+    assert dashboard(api_client, "admin") == (
         ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Wonka"],
         "4900",
     )
@@ -41,13 +41,13 @@ def test_the_sales_page_needs_a_login(seeded, client):
     assert response.status_code == 302 and "next=/sales/" in response["Location"]
 
 
-def test_a_sale_recorded_by_bob_is_his_at_once(seeded, client_for):
-    bob = client_for(get_user_model().objects.get(username="bob"))
+def test_a_sale_recorded_by_bob_is_his_at_once(seeded, api_client):
+    bob = api_client(get_user_model().objects.get(username="bob"))
     response = bob.post(
         "/apps/sales/blocks/sale/", {"_save": "1", "customer": "Stark", "amount": "99"}
     )
     assert response.status_code == 302
-    assert dashboard(client_for, "bob") == (["Globex", "Initech", "Wonka", "Stark"], "1499")
-    assert dashboard(client_for, "alice")[1] == "3500"
-    hidden = client_for(get_user_model().objects.get(username="alice")).get(response["Location"])
+    assert dashboard(api_client, "bob") == (["Globex", "Initech", "Wonka", "Stark"], "1499")
+    assert dashboard(api_client, "alice")[1] == "3500"
+    hidden = api_client(get_user_model().objects.get(username="alice")).get(response["Location"])
     assert hidden.status_code == 404

@@ -67,65 +67,65 @@ def typed_at_signup(name="mallory", email="victim@example.com") -> Client:
     return client
 
 
-def test_a_share_to_an_address_typed_at_signup_reaches_nobody(shop, api):
+def test_a_share_to_an_address_typed_at_signup_reaches_nobody(shop, api_client):
     mallory = typed_at_signup()
-    response = share(api("author"), "victim@example.com")
+    response = share(api_client("author"), "victim@example.com")
     assert (response.status_code, response.json()) == (400, NOBODY)
     assert listed(mallory) == []
 
 
-def test_once_verified_the_address_takes_shares(shop, api):
+def test_once_verified_the_address_takes_shares(shop, api_client):
     """The twin: whoever opens the link holds the mailbox, and the address is theirs."""
     mallory = typed_at_signup()
     link = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", mail.outbox[0].body)
     mallory.post(link.group(1))
-    response = share(api("author"), "VICTIM@example.com")
+    response = share(api_client("author"), "VICTIM@example.com")
     assert response.status_code == 200, response.content
     assert listed(mallory) == ["deal", "mailed"]
 
 
 def test_an_unverified_copy_does_not_break_shares_to_an_address_an_admin_set(
-    shop, api, user_factory, client_for
+    shop, api_client, user_factory
 ):
     mallory = typed_at_signup()  # first, with the address
     victim = user_factory("victim", email="victim@example.com")  # set by an administrator
-    response = share(api("author"), "Victim@example.com")
+    response = share(api_client("author"), "Victim@example.com")
     assert response.status_code == 200, response.content
-    assert listed(client_for(victim)) == ["deal", "mailed"]
+    assert listed(api_client(victim)) == ["deal", "mailed"]
     assert listed(mallory) == []
 
 
 def test_an_address_added_by_another_user_takes_nothing_from_its_holder(
-    shop, api, user_factory, client_for
+    shop, api_client, user_factory
 ):
     victim = user_factory("victim", email="victim@example.com")  # set by an administrator
     mallory = user_factory("mallory", email="mallory@example.com")
-    added = client_for(mallory).post(
+    added = api_client(mallory).post(
         "/accounts/email/", {"email": "victim@example.com", "action_add": ""}
     )
     assert added.status_code == 302
-    response = share(api("author"), "victim@example.com")
+    response = share(api_client("author"), "victim@example.com")
     assert response.status_code == 200, response.content
     # the share and the owner value name the same user: the holder, not the copy
-    assert listed(client_for(victim)) == ["deal", "mailed"]
-    assert listed(client_for(mallory)) == []
+    assert listed(api_client(victim)) == ["deal", "mailed"]
+    assert listed(api_client(mallory)) == []
 
 
-def test_a_verified_holder_wins_over_an_address_set_beside_it(shop, api, user_factory, client_for):
+def test_a_verified_holder_wins_over_an_address_set_beside_it(shop, api_client, user_factory):
     from allauth.account.models import EmailAddress
 
     owner = user_factory("owner", email="victim@example.com")
     EmailAddress.objects.create(user=owner, email="victim@example.com", verified=True)
     user_factory("other", email="victim@example.com")  # no row: but the address is owner's
-    response = share(api("author"), "victim@example.com")
+    response = share(api_client("author"), "victim@example.com")
     assert response.status_code == 200, response.content
-    assert listed(client_for(owner)) == ["deal", "mailed"]
+    assert listed(api_client(owner)) == ["deal", "mailed"]
 
 
-def test_two_holders_an_admin_set_are_400(shop, api, user_factory):
+def test_two_holders_an_admin_set_are_400(shop, api_client, user_factory):
     user_factory("one", email="victim@example.com")
     user_factory("two", email="VICTIM@example.com")
-    response = share(api("author"), "victim@example.com")
+    response = share(api_client("author"), "victim@example.com")
     assert (response.status_code, response.json()) == (
         400,
         {"error": "several users have the e-mail 'victim@example.com': share by user name"},

@@ -4,7 +4,9 @@ import json
 
 import pytest
 
+from accounts.models import SecurityEvent
 from blocks.site.loader import current_site
+from records import store
 from records.models import Record
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +24,8 @@ def calls():
     return current_site().block("sales", "order").code.CALLS
 
 
-def test_form_end_to_end(records_site, api):
-    client = api("author")
+def test_form_end_to_end(records_site, api_client):
+    client = api_client("author")
     assert 'name="price"' in client.get("/").content.decode()
 
     # save: a new record, named by record_id(), formulas and on_save once each
@@ -95,9 +97,9 @@ def test_form_end_to_end(records_site, api):
     ],
 )
 def test_bad_input_re_renders_with_the_message_and_saves_nothing(
-    records_site, api, field, value, message
+    records_site, api_client, field, value, message
 ):
-    client = api("author")
+    client = api_client("author")
     response = client.post("/apps/sales/blocks/order/", {**FORM, field: value})
     assert response.status_code == 200
     html = response.content.decode()
@@ -111,8 +113,8 @@ def test_bad_input_re_renders_with_the_message_and_saves_nothing(
     assert calls() == []
 
 
-def test_bad_input_on_edit_changes_nothing(records_site, api):
-    client = api("author")
+def test_bad_input_on_edit_changes_nothing(records_site, api_client):
+    client = api_client("author")
     client.post("/apps/sales/blocks/order/", FORM)
     response = client.post("/apps/sales/records/my-order/edit/", {**FORM, "price": "x"})
     assert response.status_code == 200
@@ -120,8 +122,8 @@ def test_bad_input_on_edit_changes_nothing(records_site, api):
     assert Record.objects.get().items["price"] == 2.5
 
 
-def test_record_id_hook_suffixes_taken_ids(records_site, api):
-    client = api("author")
+def test_record_id_hook_suffixes_taken_ids(records_site, api_client):
+    client = api_client("author")
     locations = [client.post("/apps/sales/blocks/order/", FORM)["Location"] for _ in range(3)]
     assert locations == [
         "/apps/sales/records/my-order/",
@@ -130,19 +132,19 @@ def test_record_id_hook_suffixes_taken_ids(records_site, api):
     ]
 
 
-def test_on_save_redirect(records_site, api):
-    response = api("author").post("/apps/sales/blocks/order/", {**FORM, "title": "go away"})
+def test_on_save_redirect(records_site, api_client):
+    response = api_client("author").post("/apps/sales/blocks/order/", {**FORM, "title": "go away"})
     assert response["Location"] == "/elsewhere/"
     assert Record.objects.get().record_id == "go-away"
 
 
-def test_htmx_save_answers_a_client_redirect(records_site, api):
-    response = api("author").post("/apps/sales/blocks/order/", FORM, HTTP_HX_REQUEST="true")
+def test_htmx_save_answers_a_client_redirect(records_site, api_client):
+    response = api_client("author").post("/apps/sales/blocks/order/", FORM, HTTP_HX_REQUEST="true")
     assert response["HX-Redirect"] == "/apps/sales/records/my-order/"
 
 
-def test_edit_button_redirects_to_edit_route(records_site, api):
-    client = api("author")
+def test_edit_button_redirects_to_edit_route(records_site, api_client):
+    client = api_client("author")
     client.post("/apps/sales/blocks/order/", FORM)
     response = client.post("/apps/sales/records/my-order/", {"_edit": "1"})
     assert response["Location"] == "/apps/sales/records/my-order/edit/"
@@ -151,17 +153,17 @@ def test_edit_button_redirects_to_edit_route(records_site, api):
 # --- the same rights as the API -----------------------------------------------------------------
 
 
-def test_save_needs_create_right(records_site, api):
-    response = api().post("/apps/sales/blocks/order/", FORM)
+def test_save_needs_create_right(records_site, api_client):
+    response = api_client().post("/apps/sales/blocks/order/", FORM)
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/apps/sales/blocks/order/"
-    assert api("reader").post("/apps/sales/blocks/order/", FORM).status_code == 403
+    assert api_client("reader").post("/apps/sales/blocks/order/", FORM).status_code == 403
     assert not Record.objects.exists()
 
 
 @pytest.fixture
-def order(records_site, api):
-    api("author").post("/apps/sales/blocks/order/", FORM)
+def order(records_site, api_client):
+    api_client("author").post("/apps/sales/blocks/order/", FORM)
     del calls()[:]
     return Record.objects.get()
 
@@ -178,8 +180,8 @@ def order(records_site, api):
         ("manager", 200, 200),
     ],
 )
-def test_record_routes_follow_the_acl(api, order, who, view, edit):
-    client = api(None if who == "anon" else who)
+def test_record_routes_follow_the_acl(api_client, order, who, view, edit):
+    client = api_client(None if who == "anon" else who)
     response = client.get("/apps/sales/records/my-order/")
     assert response.status_code == view
     if view == 302:
@@ -204,65 +206,129 @@ def test_record_routes_follow_the_acl(api, order, who, view, edit):
         assert calls() == []
 
 
-def test_record_routes_404_and_400(api, order):
-    client = api("editor")
+def test_record_routes_404_and_400(api_client, order):
+    client = api_client("editor")
     assert client.get("/apps/sales/records/nope/").status_code == 404
     assert client.get("/apps/nope/records/my-order/").status_code == 404
     assert client.get("/apps/sales/records/a%20b/").status_code == 400
     assert client.get("/apps/sales/records/..../edit/").status_code == 400
 
 
-def test_record_in_app_without_acl(api, make_record):
+def test_record_in_app_without_acl(api_client, make_record):
     make_record("open", "o1", {"name": "x"})
-    assert api().get("/apps/open/records/o1/").status_code == 302
-    assert api("editor").get("/apps/open/records/o1/").status_code == 403
-    response = api("root").get("/apps/open/records/o1/")
+    assert api_client().get("/apps/open/records/o1/").status_code == 302
+    assert api_client("editor").get("/apps/open/records/o1/").status_code == 403
+    response = api_client("root").get("/apps/open/records/o1/")
     assert response.status_code == 200
     assert "<tr><th>name</th><td>x</td></tr>" in response.content.decode()
-    assert api("root").get("/apps/open/records/o1/edit/").status_code == 404
+    assert api_client("root").get("/apps/open/records/o1/edit/").status_code == 404
 
 
-def test_block_view_permission_guards_its_records(api, records_site):
+def test_block_view_permission_guards_its_records(api_client, records_site):
     records_site.write("apps/sales/blocks/secret.py", "def code(context):\n    return 42\n")
-    api("root").post("/apps/sales/blocks/secret/", {"_save": "1", "note": "n"})
+    api_client("root").post("/apps/sales/blocks/secret/", {"_save": "1", "note": "n"})
     record = Record.objects.get()
     assert record.block_id == "secret"
-    assert api("editor").get(f"/apps/sales/records/{record.record_id}/").status_code == 403
-    assert api("manager").get(f"/apps/sales/records/{record.record_id}/").status_code == 200
+    assert api_client("editor").get(f"/apps/sales/records/{record.record_id}/").status_code == 403
+    assert api_client("manager").get(f"/apps/sales/records/{record.record_id}/").status_code == 200
 
 
 # --- on_delete on every path ------------------------------------------------------------------
 
 
-def test_on_delete_runs_on_api_delete(order, api):
-    assert api("editor").delete("/api/v1/sales/record/my-order").status_code == 200
+def test_on_delete_runs_on_api_delete(order, api_client):
+    assert api_client("editor").delete("/api/v1/sales/record/my-order").status_code == 200
     assert calls() == [("on_delete", "my-order")]
 
 
-def test_on_delete_runs_on_api_delete_all(order, api):
-    api("author").post("/apps/sales/blocks/order/", {**FORM, "title": "second"})
+def test_on_delete_runs_on_api_delete_all(order, api_client):
+    api_client("author").post("/apps/sales/blocks/order/", {**FORM, "title": "second"})
     del calls()[:]
-    assert api("editor").delete("/api/v1/sales/records").status_code == 200
+    assert api_client("editor").delete("/api/v1/sales/records").status_code == 200
     assert sorted(calls()) == [("on_delete", "my-order"), ("on_delete", "second")]
     assert not Record.objects.exists()
 
 
-def test_on_delete_error_deletes_nothing(order, api, records_site):
+def test_on_delete_error_deletes_nothing(order, api_client, records_site):
     code = (records_site.root / "apps/sales/blocks/order.py").read_text()
     records_site.write(
         "apps/sales/blocks/order.py",
         code.replace('CALLS.append(("on_delete"', 'raise ValueError("kept")\n    (("on_delete"'),
     )
-    response = api("editor").delete("/api/v1/sales/record/my-order")
+    response = api_client("editor").delete("/api/v1/sales/record/my-order")
     assert response.status_code == 500
     assert response.json() == {"error": "the site's block code failed"}
     assert Record.objects.filter(pk=order.pk).exists()
 
 
-def test_api_writes_do_not_run_block_formulas(order, api):
-    response = api("editor").patch(
+def test_api_writes_do_not_run_block_formulas(order, api_client):
+    response = api_client("editor").patch(
         "/api/v1/sales/record/my-order", json.dumps({"price": 100}), content_type="application/json"
     )
     assert response.status_code == 200
     assert Record.objects.get().items["total"] == 10.0
     assert calls() == []
+
+
+# --- the edit race: the record deleted between the route's read and the save -----------------
+
+
+@pytest.fixture
+def deleted_meanwhile(monkeypatch):
+    """`store.record_save` as another request's delete leaves it: the row gone before the lock."""
+    save = store.record_save
+
+    def save_after_a_delete(*, record, **kwargs):
+        Record.objects.filter(pk=record.pk).delete()
+        return save(record=record, **kwargs)
+
+    monkeypatch.setattr(store, "record_save", save_after_a_delete)
+
+
+def test_a_record_deleted_while_saved_on_its_edit_page_is_a_404_page(
+    order, api_client, deleted_meanwhile
+):
+    response = api_client("author").post(
+        "/apps/sales/records/my-order/edit/", {**FORM, "price": "9"}
+    )
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert not Record.objects.exists()
+    assert calls() == []  # neither a formula nor on_save ran
+    event = SecurityEvent.objects.values_list("kind", "target", "status", "detail").get()
+    assert event == (
+        "access_refused",
+        "sales/my-order",
+        404,
+        "POST /apps/sales/records/my-order/edit/: no record 'my-order' in app 'sales'",
+    )
+
+
+def test_a_record_deleted_while_saved_through_the_api_is_a_json_404(
+    order, api_client, deleted_meanwhile
+):
+    response = api_client("author").patch(
+        "/api/v1/sales/record/my-order", json.dumps({"price": 9}), content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert response.json() == {"error": "no record 'my-order' in app 'sales'"}
+
+
+def test_an_owner_item_a_formula_overfills_is_a_400_not_a_500(records_site, api_client):
+    from .conftest import SALES_ACL
+
+    records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [team]\n")
+    records_site.write(
+        "apps/sales/blocks/crowd.yaml",
+        "elements:\n  note: TEXT\n  team: {type: TEXT, mode: COMPUTED_ON_SAVE}\n",
+    )
+    records_site.write(
+        "apps/sales/blocks/crowd.py",
+        "def team(context):\n    return [f'u{n}' for n in range(101)]\n",
+    )
+    response = api_client("author").post("/apps/sales/blocks/crowd/", {"_save": "1", "note": "n"})
+    assert (response.status_code, response.content.decode()) == (
+        400,
+        "item 'team': an owner item holds at most 100 values, found 101",
+    )
+    assert not Record.objects.exists()

@@ -21,7 +21,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +28,7 @@ from blocks.site.loader import current_site
 from records import store
 from records.models import Record
 from records.ownership import sharing
+from tests.helpers import new_client
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -230,18 +230,6 @@ def build(site_dir, world: World) -> list[str]:
     return ids
 
 
-def client_for(user: str | None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(get_user_model().objects.get(username=user))
-    return client
-
-
-def send(client, method, path, body=None):
-    data = json.dumps(body) if body is not None else ""
-    return client.generic(method, path, data, content_type="application/json")
-
-
 CSRF_TOKEN = re.compile(r'(?<=name="csrfmiddlewaretoken" value=")[^"]*')  # masked per response
 
 
@@ -283,14 +271,14 @@ def test_every_read_path_returns_exactly_what_the_rules_allow(crm_site, world):
     with transaction.atomic():
         ids = build(crm_site, world)
         for user in (None, *USERS):
-            client = client_for(user)
+            client = new_client(user)
             lvl = level(user, world)
             allowed = {ids[i] for i in range(len(ids)) if may(user, "view", i, world)}
             refusal = 401 if user is None else 403
 
             listed = client.get("/api/v1/crm/records?limit=1000")
-            searched = send(client, "POST", "/api/v1/crm/search", {"query": ""})
-            west = send(client, "POST", "/api/v1/crm/search", {"query": "region == 'west'"})
+            searched = client.send("POST", "/api/v1/crm/search", {"query": ""})
+            west = client.send("POST", "/api/v1/crm/search", {"query": "region == 'west'"})
             if lvl >= 1:
                 assert {r["id"] for r in listed.json()} == allowed, (user, listed.json())
                 assert {r["id"] for r in searched.json()} == allowed
@@ -301,7 +289,7 @@ def test_every_read_path_returns_exactly_what_the_rules_allow(crm_site, world):
                 }
                 for reverse in (False, True):
                     body = {"query": "", "sort_index": "region", "reverse": reverse}
-                    ordered = send(client, "POST", "/api/v1/crm/search", body)
+                    ordered = client.send("POST", "/api/v1/crm/search", body)
                     expected = in_order(ids, world, allowed, reverse)
                     assert [r["id"] for r in ordered.json()] == expected, (user, reverse)
                 body = {
@@ -310,7 +298,7 @@ def test_every_read_path_returns_exactly_what_the_rules_allow(crm_site, world):
                     "limit": 2,
                     "offset": 1,
                 }
-                paged = send(client, "POST", "/api/v1/crm/search", body)
+                paged = client.send("POST", "/api/v1/crm/search", body)
                 assert [r["id"] for r in paged.json()] == in_order(ids, world, allowed, False)[1:3]
             else:
                 assert (listed.status_code, searched.status_code) == (refusal, refusal)
@@ -345,7 +333,7 @@ def test_every_write_path_refuses_what_the_rules_do_not_allow(crm_site, world):
     with transaction.atomic():
         ids = build(crm_site, world)
         for user in (None, *USERS):
-            client = client_for(user)
+            client = new_client(user)
             missing_page = {
                 fields: answer(
                     client.post("/apps/crm/records/zz-missing/edit/", dict(fields)), "zz-missing"
@@ -380,7 +368,7 @@ def test_every_write_path_refuses_what_the_rules_do_not_allow(crm_site, world):
                     ("delete", "DELETE", None),
                 ):
                     with transaction.atomic():
-                        response = send(client, method, f"/api/v1/crm/record/{record_id}", body)
+                        response = client.send(method, f"/api/v1/crm/record/{record_id}", body)
                         if may(user, action, index, world):
                             assert response.status_code == 200, (user, action, response.content)
                         else:
@@ -396,7 +384,7 @@ def test_every_write_path_refuses_what_the_rules_do_not_allow(crm_site, world):
                 )
                 with transaction.atomic():
                     body = {"salesman": [user or "anyone", "x-new"]}  # always a change
-                    response = send(client, "PATCH", f"/api/v1/crm/record/{record_id}", body)
+                    response = client.send("PATCH", f"/api/v1/crm/record/{record_id}", body)
                     if may_own:
                         assert response.status_code == 200, (user, response.content)
                     else:
@@ -414,8 +402,7 @@ def test_every_write_path_refuses_what_the_rules_do_not_allow(crm_site, world):
                     lvl >= 3 or (lvl >= 2 and user is not None and rec["author"] == user)
                 )
                 with transaction.atomic():
-                    response = send(
-                        client,
+                    response = client.send(
                         "POST",
                         f"/api/v1/crm/record/{record_id}/share",
                         {"principal": "east", "permissions": ["view"]},

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from blocks.site.loader import current_site
 from records.models import IndexEntry, IndexText, Record
+from tests.helpers import assert_error, ids
 
 pytestmark = pytest.mark.django_db
 
@@ -75,34 +76,19 @@ def shop(records_site):
 
 
 @pytest.fixture
-def editor(api, shop):
-    return api("editor")
+def editor(api_client, shop):
+    return api_client("editor")
 
 
 @pytest.fixture
 def items(editor):
-    response = post(editor, "/api/v1/shop/records", ITEMS)
+    response = editor.post_json("/api/v1/shop/records", ITEMS)
     assert response.status_code == 201, response.content
     return ITEMS
 
 
-def post(client, path, body=None, **extra):
-    data = json.dumps(body) if body is not None else ""
-    return client.generic("POST", path, data, content_type="application/json", **extra)
-
-
 def search(client, body=None, path="/api/v1/shop/search"):
-    return post(client, path, body)
-
-
-def ids(response):
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()]
-
-
-def error(response, status, message):
-    assert response.status_code == status, response.content
-    assert response.json() == {"error": message}
+    return client.post_json(path, body)
 
 
 # --- every query form ---------------------------------------------------------------------------
@@ -255,14 +241,14 @@ def test_query_and_sort_together(editor, items):
     ],
 )
 def test_sorting_on_no_field_index_is_400(editor, items, sort_index, message):
-    error(search(editor, {"sort_index": sort_index}), 400, message)
+    assert_error(search(editor, {"sort_index": sort_index}), 400, message)
 
 
 # --- pagination of results ----------------------------------------------------------------------
 
 
 def test_pages_of_results_follow_the_link(editor):
-    post(editor, "/api/v1/shop/records", [{"id": f"p{n:02}", "price": n} for n in range(25)])
+    editor.post_json("/api/v1/shop/records", [{"id": f"p{n:02}", "price": n} for n in range(25)])
     body = {"query": "price >= 3", "sort_index": "price", "reverse": True, "limit": 10}
     first = search(editor, body)
     assert ids(first) == [f"p{n:02}" for n in range(24, 14, -1)]
@@ -276,7 +262,7 @@ def test_pages_of_results_follow_the_link(editor):
     assert ids(third) == ["p04", "p03"]
     assert "Link" not in third
     assert ids(search(editor, {**body, "offset": 22})) == []
-    error(
+    assert_error(
         search(editor, body, path="/api/v1/shop/search?offset=-3"),
         400,
         "offset must be a whole number >= 0, found '-3'",
@@ -353,7 +339,7 @@ def test_malformed_and_hostile_queries_are_400(
 ):
     monkeypatch.chdir(tmp_path)
     before = sorted(IndexEntry.objects.values_list("record_id", "index", "value_text"))
-    error(search(editor, {"query": query}), 400, message)
+    assert_error(search(editor, {"query": query}), 400, message)
     assert not (tmp_path / "pwned").exists()
     assert sorted(IndexEntry.objects.values_list("record_id", "index", "value_text")) == before
 
@@ -378,7 +364,9 @@ def test_fts_operators_are_words(editor, items):
     assert ids(search(editor, {"query": "'lor*' in title"})) == []
     assert ids(search(editor, {"query": "'title:lord' in title"})) == []
     assert ids(search(editor, {"query": "'lord & !jim' in title"})) == ["a"]
-    error(search(editor, {"query": "'...' in title"}), 400, "no words to search for in '...'")
+    assert_error(
+        search(editor, {"query": "'...' in title"}), 400, "no words to search for in '...'"
+    )
 
 
 # --- index maintenance: create, save, delete, reindex -------------------------------------------
@@ -413,13 +401,15 @@ def test_delete_removes_the_entries(editor, items):
 
 def test_a_refused_bulk_create_leaves_no_entries(editor, items):
     before = IndexEntry.objects.count(), IndexText.objects.count()
-    response = post(editor, "/api/v1/shop/records", [{"id": "new", "title": "fresh"}, {"id": "a"}])
+    response = editor.post_json(
+        "/api/v1/shop/records", [{"id": "new", "title": "fresh"}, {"id": "a"}]
+    )
     assert response.status_code == 409
     assert (IndexEntry.objects.count(), IndexText.objects.count()) == before
     assert ids(search(editor, {"query": "'fresh' in title"})) == []
 
 
-def test_block_code_search_and_reindex(shop, api, items):
+def test_block_code_search_and_reindex(shop, api_client, items):
     shop.write("apps/shop/blocks/runner.yaml", "elements:\n  run: ACTION\n")
     shop.write(
         "apps/shop/blocks/runner.py",
@@ -445,7 +435,7 @@ def test_block_code_search_and_reindex(shop, api, items):
             OUT["after"] = [r.id for r in app.search("price == 500")]
         """,
     )
-    api("reader").post("/apps/shop/blocks/runner/", {"run": "1"})
+    api_client("reader").post("/apps/shop/blocks/runner/", {"run": "1"})
     out = current_site().block("shop", "runner").code.OUT
     assert out == {
         "search": ["c", "b", "f"],
@@ -461,22 +451,22 @@ def test_block_code_search_and_reindex(shop, api, items):
 # --- the visitor's rights stay combined with the query ------------------------------------------
 
 
-def test_search_applies_row_level_security(api, shop, make_record, users):
+def test_search_applies_row_level_security(api_client, shop, make_record, users):
     make_record("shop", "mine", {"price": 1, "title": "lord"}, author=users["author"])
     make_record("shop", "theirs", {"price": 3, "title": "lord"}, author=users["author2"])
-    author = api("author")
+    author = api_client("author")
     assert ids(search(author, {"query": "price > 0"})) == ["mine"]
     assert ids(search(author, {"query": "'lord' in title"})) == ["mine"]
     assert ids(search(author, {"query": "price == 3"})) == []
-    assert ids(search(api("author2"), {"query": "price > 0"})) == ["theirs"]
-    assert ids(search(api("editor"), {"query": "price > 0"})) == ["mine", "theirs"]
-    error(
-        search(api(), {"query": "price > 0"}),
+    assert ids(search(api_client("author2"), {"query": "price > 0"})) == ["theirs"]
+    assert ids(search(api_client("editor"), {"query": "price > 0"})) == ["mine", "theirs"]
+    assert_error(
+        search(api_client(), {"query": "price > 0"}),
         401,
         "authentication required to view records of app 'shop'",
     )
-    error(
-        search(api("stranger"), {"query": "price > 0"}),
+    assert_error(
+        search(api_client("stranger"), {"query": "price > 0"}),
         403,
         "you may not view records of app 'shop'",
     )
@@ -485,8 +475,8 @@ def test_search_applies_row_level_security(api, shop, make_record, users):
 # --- refresh ------------------------------------------------------------------------------------
 
 
-def test_refresh_declares_new_indexes_and_drops_old_ones(shop, api, items):
-    manager = api("manager")
+def test_refresh_declares_new_indexes_and_drops_old_ones(shop, api_client, items):
+    manager = api_client("manager")
     shop.write(
         "apps/shop/blocks/item.yaml",
         ITEM_BLOCK.replace("note: TEXT", "note: {type: TEXT, index_type: text}").replace(
@@ -495,7 +485,7 @@ def test_refresh_declares_new_indexes_and_drops_old_ones(shop, api, items):
     )
     # declared, not yet indexed: the records written before say nothing
     assert ids(search(manager, {"query": "'lord' in note"})) == []
-    response = post(manager, "/api/v1/shop/refresh")
+    response = manager.post_json("/api/v1/shop/refresh")
     assert response.status_code == 200, response.content
     assert response.json() == {
         "success": "refresh",
@@ -503,7 +493,7 @@ def test_refresh_declares_new_indexes_and_drops_old_ones(shop, api, items):
     }
     assert ids(search(manager, {"query": "'lord' in note"})) == ["f"]
     assert not IndexEntry.objects.filter(app_id="shop", index="tag").exists()
-    error(
+    assert_error(
         search(manager, {"query": "tag == 'y'"}),
         400,
         "unknown index 'tag'; indexes of this app: due, id, name, note, price, title",
@@ -512,10 +502,10 @@ def test_refresh_declares_new_indexes_and_drops_old_ones(shop, api, items):
     assert ids(search(manager, {"query": "price > 10 and 'lord' in title"})) == ["c"]
 
 
-def test_refresh_other_apps_untouched(shop, api, items, make_record):
+def test_refresh_other_apps_untouched(shop, api_client, items, make_record):
     make_record("sales", "s1", {"title": "lord", "price": 3})
     before = sorted(IndexEntry.objects.filter(app_id="sales").values_list("index", "value_number"))
-    assert post(api("manager"), "/api/v1/shop/refresh").status_code == 200
+    assert api_client("manager").post_json("/api/v1/shop/refresh").status_code == 200
     after = sorted(IndexEntry.objects.filter(app_id="sales").values_list("index", "value_number"))
     assert after == before == [("price", 3.0)]
 
@@ -532,11 +522,11 @@ def test_refresh_other_apps_untouched(shop, api, items, make_record):
         ("root", 200, None),
     ],
 )
-def test_refresh_rights(api, items, who, status, message):
+def test_refresh_rights(api_client, items, who, status, message):
     IndexEntry.objects.filter(app_id="shop").delete()
-    response = post(api(who), "/api/v1/shop/refresh")
+    response = api_client(who).post_json("/api/v1/shop/refresh")
     if message is not None:
-        error(response, status, message)
+        assert_error(response, status, message)
         assert not IndexEntry.objects.filter(app_id="shop").exists()
     else:
         assert response.status_code == 200
@@ -544,8 +534,8 @@ def test_refresh_rights(api, items, who, status, message):
         assert IndexEntry.objects.filter(app_id="shop").count() == 16
 
 
-def test_refresh_unknown_app_is_404(api, shop):
-    error(post(api("root"), "/api/v1/nope/refresh"), 404, "no app 'nope'")
+def test_refresh_unknown_app_is_404(api_client, shop):
+    assert_error(api_client("root").post_json("/api/v1/nope/refresh"), 404, "no app 'nope'")
 
 
 def test_refresh_app_command(shop, items, settings):

@@ -1,6 +1,5 @@
 """Sharing and row-level security through the public surface (contract §4 `share`, §5)."""
 
-import json
 import re
 
 import pytest
@@ -40,8 +39,8 @@ def people(users, user_factory):
 
 
 @pytest.fixture
-def client_of(client_for, people):
-    return lambda who: client_for(people[who] if who else None)
+def client_of(api_client, people):
+    return lambda who: api_client(people[who] if who else None)
 
 
 @pytest.fixture
@@ -51,11 +50,6 @@ def rows(rls_site, make_record, people):
     make_record("sales", "by-role", {"team": ["east", "Closers"]})
     make_record("sales", "by-group", {"team": "readers"})
     make_record("sales", "nobody", {"salesman": "*", "team": ["authenticated"]})
-
-
-def send(client, method, path, body=None):
-    data = json.dumps(body) if body is not None else ""
-    return client.generic(method, path, data, content_type="application/json")
 
 
 def listed(client, app="sales"):
@@ -85,11 +79,11 @@ def rename(model_object, field: str, new: str, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["save", "update"])
 def test_a_renamed_user_keeps_their_shares_and_their_old_name_brings_none(
-    rows, make_record, client_of, client_for, people, user_factory, how
+    rows, make_record, client_of, api_client, people, user_factory, how
 ):
     make_record("sales", "named", {"salesman": "sam"})  # an owner value: site data, by name
     body = {"principal": "sam", "permissions": ["view"]}
-    assert send(client_of("author"), "POST", "/api/v1/sales/record/mine/share", body).json() == {
+    assert client_of("author").send("POST", "/api/v1/sales/record/mine/share", body).json() == {
         "success": "shared"
     }
     sam = client_of("sam")
@@ -97,7 +91,7 @@ def test_a_renamed_user_keeps_their_shares_and_their_old_name_brings_none(
     rename(people["sam"], "username", "samuel", how)
     # the share follows the user; the owner value "sam" names whoever is called sam
     assert agreeing(sam) == ["by-group", "by-mail", "mine"]
-    newcomer = client_for(user_factory("sam", groups=["readers"], email="new@example.com"))
+    newcomer = api_client(user_factory("sam", groups=["readers"], email="new@example.com"))
     assert agreeing(newcomer) == ["by-group", "named"]
     assert newcomer.get("/apps/sales/records/mine/").status_code == 404
 
@@ -109,7 +103,7 @@ def test_a_renamed_group_keeps_its_shares_and_its_old_name_brings_none(
     crew = Group.objects.create(name="crew")
     people["closer"].groups.add(crew)
     body = {"principal": "crew", "permissions": ["view"]}
-    assert send(client_of("editor"), "POST", "/api/v1/sales/record/nobody/share", body).json() == {
+    assert client_of("editor").send("POST", "/api/v1/sales/record/nobody/share", body).json() == {
         "success": "shared"
     }
     assert agreeing(client_of("closer")) == ["by-group", "by-role", "nobody"]
@@ -129,7 +123,7 @@ def test_each_visitor_lists_only_what_they_own(rows, client_of):
 
 def test_a_new_record_of_an_author_is_theirs_at_once(rows, client_of):
     client = client_of("author2")
-    response = send(client, "POST", "/api/v1/sales", {"title": "fresh", "id": "fresh"})
+    response = client.send("POST", "/api/v1/sales", {"title": "fresh", "id": "fresh"})
     assert response.status_code == 201
     assert listed(client) == ["fresh"]
     assert client.get("/api/v1/sales/record/fresh").json() == {
@@ -150,11 +144,9 @@ def test_a_hidden_record_answers_as_a_missing_one(rows, client_of):
 
 def test_owner_items_are_re_read_when_a_record_changes(rows, client_of, people):
     editor = client_of("editor")
-    assert (
-        send(editor, "PATCH", "/api/v1/sales/record/mine", {"team": "closers"}).status_code == 200
-    )
+    assert editor.send("PATCH", "/api/v1/sales/record/mine", {"team": "closers"}).status_code == 200
     assert listed(client_of("closer")) == ["by-group", "by-role", "mine"]
-    assert send(editor, "PATCH", "/api/v1/sales/record/mine", {"team": []}).status_code == 200
+    assert editor.send("PATCH", "/api/v1/sales/record/mine", {"team": []}).status_code == 200
     assert listed(client_of("closer")) == ["by-group", "by-role"]
 
 
@@ -162,14 +154,14 @@ def test_share_and_unshare_by_the_author(rows, client_of):
     author, sam = client_of("author"), client_of("sam")
     path = "/api/v1/sales/record/mine/share"
     body = {"principal": "SAM@example.com", "permissions": ["view", "edit"]}
-    response = send(author, "POST", path, body)
+    response = author.send("POST", path, body)
     assert (response.status_code, response.json()) == (200, {"success": "shared"})
     assert listed(sam) == ["by-group", "by-mail", "mine"]
-    assert send(sam, "PATCH", "/api/v1/sales/record/mine", {"title": "b"}).status_code == 200
-    response = send(sam, "DELETE", "/api/v1/sales/record/mine")
+    assert sam.send("PATCH", "/api/v1/sales/record/mine", {"title": "b"}).status_code == 200
+    response = sam.send("DELETE", "/api/v1/sales/record/mine")
     assert response.status_code == 403
     assert response.json() == {"error": "you may not delete records of app 'sales'"}
-    response = send(author, "DELETE", path, {"principal": "sam", "permissions": ["view"]})
+    response = author.send("DELETE", path, {"principal": "sam", "permissions": ["view"]})
     assert (response.status_code, response.json()) == (200, {"success": "unshared"})
     assert listed(sam) == ["by-group", "by-mail"]
     assert sam.get("/api/v1/sales/record/mine").status_code == 404
@@ -188,7 +180,7 @@ def test_a_share_gives_a_non_reader_that_record_only(rows, client_of, people):
         {"error": "you may not view records of app 'sales'"},
     )
     body = {"principal": "guests", "permissions": ["view"]}
-    assert send(client_of("editor"), "POST", "/api/v1/sales/record/mine/share", body).json() == {
+    assert client_of("editor").send("POST", "/api/v1/sales/record/mine/share", body).json() == {
         "success": "shared"
     }
     assert RecordGroupShare.objects.count() == 1
@@ -204,7 +196,7 @@ def test_a_share_gives_a_non_reader_that_record_only(rows, client_of, people):
             403,
             {"error": "you may not view records of app 'sales'"},
         )
-    response = send(outsider, "PATCH", "/api/v1/sales/record/mine", {"title": "x"})
+    response = outsider.send("PATCH", "/api/v1/sales/record/mine", {"title": "x"})
     assert (response.status_code, response.json()) == (
         403,
         {"error": "you may not edit records of app 'sales'"},
@@ -224,7 +216,7 @@ def test_a_share_gives_a_non_reader_that_record_only(rows, client_of, people):
 )
 def test_who_may_not_share(rows, client_of, who, record, status, error):
     body = {"principal": "sam", "permissions": ["view"]}
-    response = send(client_of(who), "POST", f"/api/v1/sales/record/{record}/share", body)
+    response = client_of(who).send("POST", f"/api/v1/sales/record/{record}/share", body)
     assert (response.status_code, response.json()) == (status, {"error": error})
     assert not RecordUserShare.objects.exists()
 
@@ -277,7 +269,7 @@ def test_who_may_not_share(rows, client_of, who, record, status, error):
 )
 def test_bad_shares_are_400(rows, client_of, body, error):
     for method in ("POST", "DELETE"):
-        response = send(client_of("editor"), method, "/api/v1/sales/record/mine/share", body)
+        response = client_of("editor").send(method, "/api/v1/sales/record/mine/share", body)
         assert (response.status_code, response.json()) == (400, {"error": error})
     assert not RecordUserShare.objects.exists()
 
@@ -300,13 +292,13 @@ def test_a_change_of_row_owners_holds_on_the_next_request(rows, rls_site, client
     assert listed(client_of("closer")) == []  # an item taken out stops granting at once
     assert client_of("closer").get("/api/v1/sales/record/by-role").status_code == 404
     body = {"id": "later", "team": "closers"}
-    assert send(client_of("editor"), "POST", "/api/v1/sales", body).status_code == 201
+    assert client_of("editor").send("POST", "/api/v1/sales", body).status_code == 201
     rls_site.write("apps/sales/settings.yaml", RLS_ACL)
     # an item put back counts for every record at once, saved before the change or after
     assert listed(client_of("closer")) == ["by-group", "by-role", "later"]
     assert client_of("closer").get("/api/v1/sales/record/later").status_code == 200
     assert OwnedApp.objects.get(app_id="sales").row_owners == "salesman team"
-    response = send(client_of("manager"), "POST", "/api/v1/sales/refresh")
+    response = client_of("manager").send("POST", "/api/v1/sales/refresh")
     assert response.status_code == 200
     assert listed(client_of("closer")) == ["by-group", "by-role", "later"]
 
@@ -344,18 +336,18 @@ def test_row_owners_are_checked_once_per_site_object_and_a_change_on_the_next_re
     assert OwnedApp.objects.get(app_id="sales").row_owners == "salesman team"
 
 
-def test_admin_shows_and_edits_a_records_object_permissions(rows, client, people, client_of):
+def test_admin_shows_and_edits_a_records_object_permissions(rows, api_client, people, client_of):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from records.models import Record
 
     device = TOTPDevice.objects.create(user=people["root"], name="phone", confirmed=True)
-    client.force_login(people["root"])
+    client = api_client(people["root"])
     session = client.session
     session["otp_device_id"] = device.persistent_id
     session.save()
     body = {"principal": "sam", "permissions": ["view"]}
-    assert send(client, "POST", "/api/v1/sales/record/mine/share", body).status_code == 200
+    assert client.send("POST", "/api/v1/sales/record/mine/share", body).status_code == 200
     record = Record.objects.get(record_id="mine")
     page = client.get(f"/admin/records/record/{record.pk}/change/").content.decode()
     assert f"/admin/records/record/{record.pk}/permissions/" in page  # guardian's button
@@ -392,7 +384,7 @@ def test_an_edit_share_may_not_take_the_record_over(rows, client_of):
     kept the row after the share was revoked."""
     author, sam = client_of("author"), client_of("sam")
     share = {"principal": "sam", "permissions": ["view", "edit"]}
-    assert send(author, "POST", "/api/v1/sales/record/mine/share", share).status_code == 200
+    assert author.send("POST", "/api/v1/sales/record/mine/share", share).status_code == 200
     before = snapshot("mine")
     for method in ("PATCH", "POST"):
         for body, item in (
@@ -400,21 +392,21 @@ def test_an_edit_share_may_not_take_the_record_over(rows, client_of):
             ({"title": "b", "team": ["readers"]}, "team"),
             ({"salesman": ["sam", "author"]}, "salesman"),
         ):
-            response = send(sam, method, "/api/v1/sales/record/mine", body)
+            response = sam.send(method, "/api/v1/sales/record/mine", body)
             assert (response.status_code, response.json()) == (
                 403,
                 {"error": f"an edit share may not change the owner item '{item}'"},
             )
     assert snapshot("mine") == before
     # the other items are his to change, and an owner item's current value may be sent back
-    response = send(sam, "PATCH", "/api/v1/sales/record/mine", {"title": "b", "salesman": None})
+    response = sam.send("PATCH", "/api/v1/sales/record/mine", {"title": "b", "salesman": None})
     assert response.status_code == 200
     # revoked: nothing is left, as for any record he does not own
-    assert send(author, "DELETE", "/api/v1/sales/record/mine/share", share).status_code == 200
+    assert author.send("DELETE", "/api/v1/sales/record/mine/share", share).status_code == 200
     assert listed(sam) == ["by-group", "by-mail"]
     assert sam.get("/api/v1/sales/record/mine").status_code == 404
     for method, body, action in (("PATCH", {"title": "c"}, "edit"), ("DELETE", None, "delete")):
-        response = send(sam, method, "/api/v1/sales/record/mine", body)  # a reader: the app's 403
+        response = sam.send(method, "/api/v1/sales/record/mine", body)  # a reader: the app's 403
         assert (response.status_code, response.json()) == (
             403,
             {"error": f"you may not {action} records of app 'sales'"},
@@ -425,11 +417,11 @@ def test_an_edit_share_may_not_take_the_record_over(rows, client_of):
 
 def test_those_who_own_a_record_may_hand_it_on(rows, client_of, make_record, people):
     make_record("sales", "theirs", {"title": "t"}, author=people["author2"])
-    response = send(
-        client_of("author2"), "PATCH", "/api/v1/sales/record/theirs", {"salesman": "sam"}
+    response = client_of("author2").send(
+        "PATCH", "/api/v1/sales/record/theirs", {"salesman": "sam"}
     )
     assert response.status_code == 200  # an author who owns it
-    response = send(client_of("editor"), "PATCH", "/api/v1/sales/record/by-mail", {"team": "x"})
+    response = client_of("editor").send("PATCH", "/api/v1/sales/record/by-mail", {"team": "x"})
     assert response.status_code == 200  # an editor
 
 
@@ -450,7 +442,7 @@ def test_an_edit_share_may_not_take_the_record_over_through_its_form(rls_site, c
         block=app.blocks["deal"],
     )
     share = {"principal": "outsider", "permissions": ["view", "edit"]}  # no right in the app
-    assert send(client_of("author"), "POST", "/api/v1/sales/record/deal/share", share).json() == {
+    assert client_of("author").send("POST", "/api/v1/sales/record/deal/share", share).json() == {
         "success": "shared"
     }
     outsider, before = client_of("outsider"), snapshot("deal")
@@ -468,7 +460,7 @@ def test_a_demoted_author_may_no_longer_share(rows, rls_site, client_of, still_r
     themselves (edit, delete) and with a user with no right in the app, and both PATCHed it."""
     author = client_of("author")
     early = {"principal": "sam", "permissions": ["view"]}
-    assert send(author, "POST", "/api/v1/sales/record/mine/share", early).status_code == 200
+    assert author.send("POST", "/api/v1/sales/record/mine/share", early).status_code == 200
     # settings.yaml edited: the group `authors` now holds the reader right only, or none
     readers = "reader: [readers, authors]" if still_reader else "reader: [readers]"
     rls_site.write(
@@ -479,14 +471,14 @@ def test_a_demoted_author_may_no_longer_share(rows, rls_site, client_of, still_r
     for principal in ("author", "outsider", "sam"):
         body = {"principal": principal, "permissions": ["view", "edit", "delete"]}
         for method in ("POST", "DELETE"):
-            response = send(author, method, "/api/v1/sales/record/mine/share", body)
+            response = author.send(method, "/api/v1/sales/record/mine/share", body)
             assert (response.status_code, response.json()) == (
                 403,
                 {"error": "you may not share records of app 'sales'"},
             )
     assert list(RecordUserShare.objects.values_list("pk", flat=True)) == shares
     for who in ("author", "outsider"):
-        response = send(client_of(who), "PATCH", "/api/v1/sales/record/mine", {"title": "x"})
+        response = client_of(who).send("PATCH", "/api/v1/sales/record/mine", {"title": "x"})
         assert response.status_code in (403, 404)
     # the share made while they held the right stays
     assert client_of("sam").get("/api/v1/sales/record/mine").status_code == 200

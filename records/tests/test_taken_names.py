@@ -6,8 +6,6 @@ PATCH; rename a user into such a name in the admin. Each is now refused with "Th
 taken.", and nobody who signs up reads a row they did not read before.
 """
 
-import json
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -16,6 +14,7 @@ from django.test import Client
 from accounts.models import SecurityEvent
 from accounts.tests.test_flows import signup
 from records.ownership.models import RecordOwner
+from tests.helpers import ApiClient, new_client
 
 pytestmark = pytest.mark.django_db
 
@@ -47,19 +46,14 @@ def rows(rls_site, make_record, users):
     make_record("sales", "customer-zoe", {"title": "d", "customer": "zoe"})  # not an owner item
 
 
-def send(client, method, path, body=None):
-    data = json.dumps(body) if body is not None else ""
-    return client.generic(method, path, data, content_type="application/json")
-
-
 def listed(client):
     response = client.get("/api/v1/sales/records")
     found = response.json() if response.status_code == 200 else []
     return response.status_code, sorted(r["id"] for r in found)
 
 
-def refused(name: str) -> Client:
-    client = Client()
+def refused(name: str) -> ApiClient:
+    client = new_client()
     response = signup(client, username=name, email="attacker@example.com")
     assert response.status_code == 200, (name, response.get("Location"))
     assert response.context["form"].errors["username"] == [TAKEN]
@@ -72,7 +66,7 @@ def assert_reads_nothing(client):
     for rid in ("for-closers", "for-nobody", "for-wide"):
         assert client.get(f"/api/v1/sales/record/{rid}").status_code == 401
         assert (
-            send(client, "PATCH", f"/api/v1/sales/record/{rid}", {"title": "mine"}).status_code
+            client.send("PATCH", f"/api/v1/sales/record/{rid}", {"title": "mine"}).status_code
             == 401
         )
 
@@ -82,11 +76,11 @@ def test_signup_as_a_role_of_an_app_with_row_owners_is_refused(rows, name):
     assert_reads_nothing(refused(name))
 
 
-def test_a_member_of_the_role_reads_and_patches_the_row(rows, user_factory, client_for):
+def test_a_member_of_the_role_reads_and_patches_the_row(rows, user_factory, api_client):
     """The twin: the row is there for those the role names."""
-    closer = client_for(user_factory("carl", groups=["closers"]))
+    closer = api_client(user_factory("carl", groups=["closers"]))
     assert listed(closer) == (200, ["for-closers"])
-    response = send(closer, "PATCH", "/api/v1/sales/record/for-closers", {"title": "closed"})
+    response = closer.send("PATCH", "/api/v1/sales/record/for-closers", {"title": "closed"})
     assert response.status_code == 200
 
 
@@ -98,17 +92,17 @@ def test_signup_as_an_owner_value_is_refused(rows, name):
 
 
 def test_signup_with_a_free_name_sees_nothing_it_did_not_see(rows):
-    client = Client()
+    client = new_client()
     assert signup(client, username="somebody", email="somebody@example.com").status_code == 302
     assert listed(client) == (200, [])
     assert (
-        send(client, "PATCH", "/api/v1/sales/record/for-nobody", {"title": "x"}).status_code == 404
+        client.send("PATCH", "/api/v1/sales/record/for-nobody", {"title": "x"}).status_code == 404
     )
 
 
-def test_a_deleted_users_name_cannot_be_signed_up_again(rows, user_factory, client_for):
+def test_a_deleted_users_name_cannot_be_signed_up_again(rows, user_factory, api_client):
     carol = user_factory("carol")
-    made = send(client_for(carol), "POST", "/api/v1/sales", {"title": "carol's"})
+    made = api_client(carol).send("POST", "/api/v1/sales", {"title": "carol's"})
     assert made.status_code == 201, made.content
     rid = made.json()["id"]
     carol.delete()
@@ -212,11 +206,11 @@ def test_admin_refuses_renaming_a_user_into_a_name_records_carry(
 
 
 def test_admin_may_create_a_group_named_in_owner_items(
-    rows, staff_client, user_factory, client_for
+    rows, staff_client, user_factory, api_client
 ):
     """A team named in records before its group exists: creating the group gives it the rows."""
     response = staff_client.post("/admin/auth/group/add/", {"name": "nobody"})
     assert response.status_code == 302
     member = user_factory("nina")
     member.groups.add(Group.objects.get(name="nobody"))
-    assert listed(client_for(member)) == (200, ["for-nobody"])
+    assert listed(api_client(member)) == (200, ["for-nobody"])

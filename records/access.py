@@ -1,0 +1,83 @@
+"""The gate of record access (contract §5): may this visitor do X to record Y of app Z?
+
+The JSON API (records/api/views.py) and the record routes (blocks/pages/record_views.py) both
+ask here, and each turns the one denial, `records.errors.Denied`, into its answer in one
+helper (records.api.errors.deny, blocks.pages.responses.failed). The decisions are the
+permission core's (blocks.site.acl); this module asks its questions in the contract's order
+and fetches what they need. Imports: the site model, accounts, records; never the API or pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accounts.identity import who_for
+from blocks.site.acl import Access, RecordFacts, Verdict, access_for
+from blocks.site.spec import AppSpec
+
+from . import selectors
+from .errors import Denied
+from .models import Record
+
+
+def access_to(app: AppSpec, user) -> Access:
+    """The visitor's rights and roles in `app`: the one place they are assembled."""
+    return access_for(app.acl, who_for(user))
+
+
+def denial(verdict: Verdict, what: str, hidden: str = "not found") -> Denied:
+    """The refusal of `verdict`, worded for what was asked:
+    >>> denial(Verdict.FORBID, "view records of app 'sales'").message
+    "you may not view records of app 'sales'"
+    LOGIN says "authentication required to ...", HIDE says `hidden` (nothing revealed)."""
+    if verdict is Verdict.LOGIN:
+        return Denied(verdict, f"authentication required to {what}")
+    if verdict is Verdict.FORBID:
+        return Denied(verdict, f"you may not {what}")
+    return Denied(verdict, hidden)
+
+
+def no_record(app: AppSpec, record_id: str) -> str:
+    return f"no record '{record_id}' in app '{app.id}'"
+
+
+def refused(app: AppSpec, action: str, verdict: Verdict, record_id: str = "") -> Denied:
+    return denial(verdict, f"{action} records of app '{app.id}'", no_record(app, record_id))
+
+
+def require(app: AppSpec, access: Access, action: str) -> None:
+    """Raise `Denied` unless the visitor may do `action` in the app as a whole (list, create,
+    delete all, manage)."""
+    verdict = access.can(action)
+    if verdict is not Verdict.ALLOW:
+        raise refused(app, action, verdict)
+
+
+@dataclass(frozen=True)
+class Granted:
+    """A record the visitor may act on, with the facts the permission core decided on."""
+
+    record: Record
+    facts: RecordFacts
+
+
+def record_for(app: AppSpec, access: Access, record_id: str, action: str) -> Granted:
+    """The record `record_id` of `app` if the visitor may do `action` to it; else `Denied`.
+
+    The contract's order: the app-level right, then a share on this record, then existence,
+    then the record itself. Without the app-level right only a share on an existing record
+    lets the visitor on; anyone else gets the app-level refusal (401/403) whether the record
+    exists or not, so its existence is not revealed. With the right, a missing record is a
+    404, and one they may not read a 404 too (HIDE).
+    """
+    record = selectors.record_get(app.id, record_id)
+    facts = selectors.facts_for(record, access) if record is not None else None
+    in_app = access.can(action)
+    if in_app is not Verdict.ALLOW and (facts is None or not access.can(action, facts)):
+        raise refused(app, action, in_app)
+    if record is None:
+        raise refused(app, action, Verdict.HIDE, record_id)
+    verdict = access.can(action, facts)
+    if verdict is not Verdict.ALLOW:
+        raise refused(app, action, verdict, record_id)
+    return Granted(record, facts)

@@ -1,0 +1,70 @@
+"""Domain errors of the records layer: what a service refuses, in words, with no HTTP in them.
+
+Services (selectors, store, search, ownership.sharing) and the access gate (records/access.py)
+raise these; each surface maps them to its answers in one place: the JSON API in
+records/api/errors.py (`api_error`), the HTML routes in blocks/pages/responses.py (`failed`).
+The message is the visitor's: the API sends it as `{"error": message}`. Block code sees them
+too (`context.app.create_record("a b")`), so the invalid-input ones are `ValueError`s.
+
+Imports: the site model and records/query.py only.
+"""
+
+from __future__ import annotations
+
+from blocks.site.acl import Verdict
+
+from .query import QueryError
+
+
+class RecordError(Exception):
+    """A service refused; `message` says why, for the visitor."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Denied(RecordError):
+    """The permission core refused: `verdict` is LOGIN (401, or the login page), FORBID (403)
+    or HIDE (404, existence not revealed). Raised by the gate, records/access.py."""
+
+    def __init__(self, verdict: Verdict, message: str):
+        super().__init__(message)
+        self.verdict = verdict
+
+
+class RecordNotFound(RecordError, LookupError):
+    """No such record (deleted meanwhile, for a write): 404."""
+
+
+class RecordExists(RecordError):
+    """The record id is taken (or no free one is left): 409."""
+
+
+class StaleRecord(RecordError):
+    """`If-Match` names a version other than the stored one: 412, nothing changed."""
+
+
+class OwnerItemLocked(RecordError):
+    """An edit share may not change an owner item (`Access.fixed_owner_items`): 403."""
+
+
+class InvalidInput(RecordError, ValueError):
+    """Something the visitor sent is wrong, whatever asked: 400."""
+
+
+class InvalidRecordId(InvalidInput):
+    """Not a record id (records.selectors.RECORD_ID_RULE)."""
+
+
+class InvalidItems(InvalidInput):
+    """Items a record may not hold: an owner item over its size limit."""
+
+
+class BadShare(InvalidInput):
+    """A share body of the wrong shape, or one naming nobody."""
+
+
+class BadQuery(InvalidInput, QueryError):
+    """A query or sort index outside the language (records/search.py); a `QueryError` too,
+    which block code calling `context.app.search()` may catch."""
