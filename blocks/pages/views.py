@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.staticfiles import finders
 from django.http import (
+    FileResponse,
     Http404,
     HttpResponse,
     HttpResponseBadRequest,
@@ -24,7 +26,14 @@ from blocks.site.spec import Problem
 
 from .context import BlockContext
 from .forms import submit_record_form
-from .render import block_url, element_value, error_box, missing_block_box, render_block, run
+from .render import (
+    block_url,
+    element_value,
+    error_box,
+    missing_block_box,
+    render_block,
+    run,
+)
 from .responses import deny, respond_block
 
 
@@ -48,6 +57,17 @@ def page_view(request, path: str = ""):
             ctx = BlockContext(request=request, site=site, block=block, page=page)
             html.append(render_block(ctx, next_url=request.get_full_path()))
     return render(request, "page.html", {"page": page, "blocks": html})
+
+
+def favicon(request):
+    """/favicon.ico: the site's own (SITE_DIR/static/favicon.ico or .svg), else the project's."""
+    for name, content_type in (("favicon.ico", "image/x-icon"), ("favicon.svg", "image/svg+xml")):
+        found = finders.find(name)
+        if found:
+            response = FileResponse(open(found, "rb"), content_type=content_type)
+            response["Cache-Control"] = "max-age=86400"
+            return response
+    raise Http404("no favicon")
 
 
 def visible_block(request, app_id: str, block_id: str):
