@@ -33,6 +33,7 @@ from .render import (
     missing_block_box,
     render_block,
     run,
+    shows_problems,
 )
 from .responses import deny, respond_block
 
@@ -43,6 +44,9 @@ def page_view(request, path: str = ""):
     url_path = "/" + path
     page = site.page_at(url_path)
     if page is None:
+        broken = site.broken_page_at(url_path)
+        if broken:
+            return broken_page(request, broken)
         raise Http404(f"no page at {url_path}")
     who = who_for(request.user)
     verdict = can_see(page.view_permission, who)
@@ -52,11 +56,22 @@ def page_view(request, path: str = ""):
     for ref in page.blocks:
         block = site.block(ref.app_id, ref.block_id)
         if block is None:
-            html.append(missing_block_box(ref.app_id, ref.block_id))
+            problems = site.problems_at(page.yaml_path, ref.line)
+            html.append(missing_block_box(ref.app_id, ref.block_id, problems))
         elif can_see(block.view_permission, who):
             ctx = BlockContext(request=request, site=site, block=block, page=page)
             html.append(render_block(ctx, next_url=request.get_full_path()))
     return render(request, "page.html", {"page": page, "blocks": html})
+
+
+def broken_page(request, problems):
+    """A page whose file cannot be read: a 500 naming the file (its `path:line` problems in
+    development), instead of a 404 that would send the builder looking for a typo in the URL."""
+    context = {
+        "yaml_path": problems[0].path,
+        "problems": problems if shows_problems() else (),
+    }
+    return render(request, "page_broken.html", context, status=500)
 
 
 def favicon(request):
