@@ -182,21 +182,29 @@ def verify(request):
 ACCOUNT_PAGE = "on the account page"  # how a token was made or revoked, for the audit trail
 
 
+SHOWN_ONCE_SESSION_KEY = "accounts_new_token"
+
+
 @never_cache
 @login_required
 def api_tokens(request):
+    """The token list and the form for a new one. A created token answers with a redirect
+    (POST/redirect/GET: a reload makes no second token); the GET after it shows the new token
+    once, from the session, which forgets it as it is shown."""
     form = TokenForm(request.POST or None)
-    new_token = None
     if request.method == "POST" and form.is_valid():
         _, new_token = tokens.create_token(
             request.user, name=form.cleaned_data["name"], request=request, via=ACCOUNT_PAGE
         )
+        request.session[SHOWN_ONCE_SESSION_KEY] = new_token
         messages.success(request, "Token created. Copy it now: it is shown only once.")
-        form = TokenForm()
+        return redirect("accounts_tokens")
     context = {
         "tokens": list(tokens.list_tokens(request.user)),
         "form": form,
-        "new_token": new_token,
+        "new_token": request.session.pop(SHOWN_ONCE_SESSION_KEY, None)
+        if request.method == "GET"
+        else None,
     }
     return render(request, "accounts/tokens.html", context)
 
