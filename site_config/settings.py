@@ -306,12 +306,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-# The project's own files (the favicon), and the site's SITE_DIR/static/ before them: served by
-# WhiteNoise from the source folders in development, from STATIC_ROOT after collectstatic.
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The site's SITE_DIR/static/ before the apps' own static/ folders (blocks/static/blocks/ holds
+# the default favicon): served by WhiteNoise from the source folders in development, from
+# STATIC_ROOT after collectstatic.
 STATICFILES_FINDERS = [
     "blocks.site.assets.SiteStaticFinder",
-    "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
 ]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")

@@ -18,5 +18,5 @@ def site(request):
         "site_css": site_static_url("site.css"),
         "favicon_url": site_static_url("favicon.svg")
         or site_static_url("favicon.ico")
-        or static("favicon.svg"),
+        or static("blocks/favicon.svg"),
     }

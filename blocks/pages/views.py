@@ -21,6 +21,7 @@ from accounts.identity import who_for
 from accounts.redirects import safe_next
 from blocks.site import code
 from blocks.site.acl import can_see
+from blocks.site.assets import site_static_file
 from blocks.site.loader import current_site
 from blocks.site.spec import Problem
 
@@ -74,10 +75,17 @@ def broken_page(request, problems):
     return render(request, "page_broken.html", context, status=500)
 
 
+PROJECT_FAVICON = "blocks/favicon.svg"
+
+
 def favicon(request):
     """/favicon.ico: the site's own (SITE_DIR/static/favicon.ico or .svg), else the project's."""
-    for name, content_type in (("favicon.ico", "image/x-icon"), ("favicon.svg", "image/svg+xml")):
-        found = finders.find(name)
+    for name, content_type in (
+        ("favicon.ico", "image/x-icon"),
+        ("favicon.svg", "image/svg+xml"),
+        (PROJECT_FAVICON, "image/svg+xml"),
+    ):
+        found = site_static_file(name) if name != PROJECT_FAVICON else finders.find(name)
         if found:
             response = FileResponse(open(found, "rb"), content_type=content_type)
             response["Cache-Control"] = "max-age=86400"

@@ -65,6 +65,11 @@ class SiteStaticFinder(BaseFinder):
             yield path, storage
 
 
+def site_static_file(name: str) -> str | None:
+    """The path of `SITE_DIR/static/<name>` when the site ships that file, else None."""
+    return SiteStaticFinder().find(name) or None
+
+
 def site_static_url(name: str) -> str | None:
     """The URL of `SITE_DIR/static/<name>` when the site ships that file, else None.
 

@@ -82,7 +82,7 @@ def test_collectstatic_copies_the_sites_static_files(site, tmp_path, settings):
     site.write("static/site.css", "body { color: teal; }\n")
     call_command("collectstatic", "--noinput", verbosity=0)
     assert (tmp_path / "collected" / "site.css").read_text() == "body { color: teal; }\n"
-    assert (tmp_path / "collected" / "favicon.svg").is_file()
+    assert (tmp_path / "collected" / "blocks" / "favicon.svg").is_file()
 
 
 # --- the favicon -----------------------------------------------------------------------------
@@ -103,4 +103,10 @@ def test_favicon_ico_answers_the_sites_own_icon(client, site):
 
 
 def test_every_page_links_the_icon(client, site):
+    assert '<link rel="icon" href="/static/blocks/favicon.svg">' in client.get("/").content.decode()
+
+
+def test_the_sites_svg_icon_is_linked_instead(client, site):
+    site.write("static/favicon.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>")
     assert '<link rel="icon" href="/static/favicon.svg">' in client.get("/").content.decode()
+    assert client.get("/favicon.ico")["Content-Type"] == "image/svg+xml"
