@@ -14,6 +14,7 @@ import contextvars
 import dataclasses
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,7 +225,8 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
         if page is not None:
             pages[page.name] = page
         else:
-            broken_pages.setdefault(default_page_path(rel), tuple(problems[start:]))
+            where = broken_page_path(Path(files[rel][0]), rel)
+            broken_pages.setdefault(where, tuple(problems[start:]))
     problems.extend(page_problems(pages, apps))
     problems.sort(key=lambda problem: (problem.path, problem.line))
     return Site(
@@ -234,6 +236,22 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
         problems=tuple(problems),
         broken_pages=broken_pages,
     )
+
+
+PATH_LINE = re.compile(r"""^path:\s*['"]?(/[^'"\s#]*)""", re.MULTILINE)
+
+
+def broken_page_path(path: Path, rel: str) -> str:
+    """Where a page file that cannot be parsed would be served: its `path:` line when one can
+    still be read from the text, else the default for its file name."""
+    try:
+        match = PATH_LINE.search(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        match = None
+    if match is None:
+        return default_page_path(rel)
+    found = match.group(1)
+    return found if found.endswith("/") else found + "/"
 
 
 def default_page_path(rel: str) -> str:

@@ -88,6 +88,13 @@ def test_a_broken_page_file_breaks_only_its_own_path(client, site):
     assert client.get("/nothing-here/").status_code == 404
 
 
+def test_a_broken_page_file_with_its_own_path_answers_there(client, site):
+    site.write("pages/reports.yaml", "path: /r/\ntitle: [\n")
+    assert client.get("/r/").status_code == 500
+    assert "<code>pages/reports.yaml</code>" in client.get("/r/").content.decode()
+    assert client.get("/reports/").status_code == 404
+
+
 def test_a_page_file_with_a_bad_key_still_serves_the_page(client, site):
     site.write("pages/index.yaml", "title: Home\ncolour: red\nblocks: [demo/hello]\n")
     response = client.get("/")
