@@ -18,5 +18,15 @@ def site(request):
         "site_css": site_static_url("site.css"),
         "favicon_url": site_static_url("favicon.svg")
         or site_static_url("favicon.ico")
-        or static("blocks/favicon.svg"),
+        or project_favicon_url(),
     }
+
+
+def project_favicon_url() -> str:
+    """The project's icon under its hashed static name; before `collectstatic` has made the
+    production manifest, /favicon.ico (which serves the same file) rather than a 500 on every
+    page."""
+    try:
+        return static("blocks/favicon.svg")
+    except ValueError:
+        return "/favicon.ico"

@@ -110,3 +110,16 @@ def test_the_sites_svg_icon_is_linked_instead(client, site):
     site.write("static/favicon.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>")
     assert '<link rel="icon" href="/static/favicon.svg">' in client.get("/").content.decode()
     assert client.get("/favicon.ico")["Content-Type"] == "image/svg+xml"
+
+
+def test_pages_render_before_collectstatic_with_the_production_storage(
+    client, site, settings, tmp_path
+):
+    settings.STATIC_ROOT = tmp_path / "not-collected"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '<link rel="icon" href="/favicon.ico">' in response.content.decode()
