@@ -117,12 +117,22 @@ MIDDLEWARE = [
 ROOT_URLCONF = "site_config.urls"
 WSGI_APPLICATION = "site_config.wsgi.application"
 
+# The site's own templates (SITE_DIR/templates/) come first: a site may replace base.html and
+# the account pages (blocks/site/assets.py). In development every request reads the files, so
+# an edit shows on the next one; in production they are compiled once (Django's cached loader).
+TEMPLATE_LOADERS = [
+    "blocks.site.assets.SiteTemplateLoader",
+    "django.template.loaders.filesystem.Loader",
+    "django.template.loaders.app_directories.Loader",
+]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            "loaders": TEMPLATE_LOADERS
+            if DEBUG
+            else [("django.template.loaders.cached.Loader", TEMPLATE_LOADERS)],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -332,6 +342,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The site's SITE_DIR/static/ before the apps' own static/ folders (blocks/static/blocks/ holds
+# the default favicon): served by WhiteNoise from the source folders in development, from
+# STATIC_ROOT after collectstatic.
+STATICFILES_FINDERS = [
+    "blocks.site.assets.SiteStaticFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

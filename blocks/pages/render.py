@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.forms.utils import flatatt
 from django.middleware.csrf import get_token
 from django.template import Context
@@ -244,16 +245,25 @@ def json_for_script(value) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def shows_problems(app_debug: bool = False) -> bool:
+    """Are `path:line` details shown to every visitor? With the app's `debug: true`, and
+    whenever the server runs in development (DEBUG, as under `make run`): the builder sees them
+    where they look. In production, without the app's flag, visitors see the box alone."""
+    return bool(app_debug or settings.DEBUG)
+
+
 def error_box(block: BlockSpec, problems, debug: bool) -> SafeString:
-    return broken_box(block.app_id, block.id, problems if debug else ())
+    return broken_box(block.app_id, block.id, problems if shows_problems(debug) else ())
 
 
-def missing_block_box(app_id: str, block_id: str) -> SafeString:
-    return broken_box(app_id, block_id, ())
+def missing_block_box(app_id: str, block_id: str, problems=()) -> SafeString:
+    """The box of a page's block that does not exist; `problems` (the page's line naming it)
+    in development."""
+    return broken_box(app_id, block_id, problems if shows_problems() else ())
 
 
 def broken_box(app_id: str, block_id: str, problems) -> SafeString:
-    """The box a block that cannot be shown leaves in its place; `problems` only in debug mode."""
+    """The box a block that cannot be shown leaves in its place, with `problems` if given."""
     details = ""
     if problems:
         details = format_html(

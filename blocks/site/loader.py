@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import logging
 import os
 import re
 import threading
@@ -59,6 +60,8 @@ RESERVED_PREFIXES = ("/apps/", "/api/", "/accounts/", "/admin/", "/static/")
 
 Stamp = tuple[int, int]
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class _Cache:
@@ -92,8 +95,10 @@ def current_site() -> Site:
         with _lock:
             built = _cache.built
             if built is None or built[0] != signature:
+                previous = _cache.built
                 built = (signature, build_site(root, files))
                 _cache.built = built
+                report_problems(previous[1] if previous else None, built[1])
     site = built[1]
     if memo is not None:
         memo.site = site
@@ -118,6 +123,19 @@ def one_site_per_request():
         yield
     finally:
         _request_memo.reset(token)
+
+
+def report_problems(previous: Site | None, site: Site) -> None:
+    """Print every problem to the server's log when the site is (re)built: the terminal of
+    `make run` shows what `check_site` would, once per change of the folder, not per request."""
+    if site.problems:
+        logger.warning(
+            "the site folder has %d problem(s):\n%s",
+            len(site.problems),
+            "\n".join(f"  {problem}" for problem in site.problems),
+        )
+    elif previous is not None and previous.problems:
+        logger.info("the site folder has no problems left")
 
 
 def reset_cache(**kwargs) -> None:
@@ -208,13 +226,46 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
         apps[app_id] = build_app(app_id, files, load, problems)
     apps = {app_id: app for app_id, app in apps.items() if app is not None}
     pages = {}
+    broken_pages: dict[str, tuple[Problem, ...]] = {}
     for rel in sorted(rel for rel in files if rel.startswith("pages/")):
+        start = len(problems)
         page = load(rel, parse_page)
         if page is not None:
             pages[page.name] = page
+        else:
+            where = broken_page_path(Path(files[rel][0]), rel)
+            broken_pages.setdefault(where, tuple(problems[start:]))
     problems.extend(page_problems(pages, apps))
     problems.sort(key=lambda problem: (problem.path, problem.line))
-    return Site(settings=site_settings, pages=pages, apps=apps, problems=tuple(problems))
+    return Site(
+        settings=site_settings,
+        pages=pages,
+        apps=apps,
+        problems=tuple(problems),
+        broken_pages=broken_pages,
+    )
+
+
+PATH_LINE = re.compile(r"""^path:\s*['"]?(/[^'"\s#]*)""", re.MULTILINE)
+
+
+def broken_page_path(path: Path, rel: str) -> str:
+    """Where a page file that cannot be parsed would be served: its `path:` line when one can
+    still be read from the text, else the default for its file name."""
+    try:
+        match = PATH_LINE.search(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        match = None
+    if match is None:
+        return default_page_path(rel)
+    found = match.group(1)
+    return found if found.endswith("/") else found + "/"
+
+
+def default_page_path(rel: str) -> str:
+    """pages/index.yaml -> /, pages/<name>.yaml -> /<name>/ (a page without `path:`)."""
+    name = rel[len("pages/") : -len(".yaml")]
+    return "/" if name == "index" else f"/{name}/"
 
 
 def build_app(app_id: str, files, load, problems: list[Problem]) -> AppSpec | None:

@@ -289,6 +289,9 @@ class Site:
     pages: dict[str, Page]
     apps: dict[str, AppSpec]
     problems: tuple[Problem, ...] = ()
+    # A page file that could not be read: its URL path (from the file name, as a page without
+    # `path:` gets) -> its problems, so that the path answers an error page, not a 404.
+    broken_pages: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
     pages_by_path: dict[str, Page] = field(init=False)
 
     def __post_init__(self):
@@ -299,6 +302,14 @@ class Site:
 
     def page_at(self, path: str) -> Page | None:
         return self.pages_by_path.get(path)
+
+    def broken_page_at(self, path: str) -> tuple[Problem, ...]:
+        """The problems of the unreadable page file that would answer `path`, or ()."""
+        return () if path in self.pages_by_path else self.broken_pages.get(path, ())
+
+    def problems_at(self, path: str, line: int) -> tuple[Problem, ...]:
+        """The problems reported at `path:line` (a page's line naming a block, say)."""
+        return tuple(p for p in self.problems if p.path == path and p.line == line)
 
     def block(self, app_id: str, block_id: str) -> BlockSpec | None:
         app = self.apps.get(app_id)
