@@ -247,7 +247,12 @@ def check_basic(request, login: str, password: str):
     user = authenticate(request, username=login, password=password)
     # allauth's backend may stash a user with a right password but inactive; nothing here wants it.
     AuthenticationBackend.unstash_authenticated_user()
-    if any(found is not None and otp.needs_second_factor(found) for found in (*accounts, user)):
+    # Whose factor: the user the password is right for; with a wrong one, any account the
+    # login names (the answer is the same either way, the audit trail tells them apart). Not
+    # every holder of an address when the password is right: one who added someone else's
+    # address would otherwise shut its holder out of Basic by it.
+    named = [user] if user is not None else accounts
+    if any(otp.needs_second_factor(found) for found in named):
         right = "right" if user is not None else "wrong"
         record_failure(
             request,

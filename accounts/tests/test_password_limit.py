@@ -19,7 +19,7 @@ from django.test import Client
 
 from accounts import passwords
 from accounts.models import SecurityEvent
-from tests.helpers import PASSWORD, login
+from tests.helpers import PASSWORD, add_totp, login
 
 pytestmark = pytest.mark.django_db
 
@@ -302,6 +302,17 @@ def test_form_failures_through_a_shared_address_lock_its_holder(carol_and_eve):
     assert refused.context["form"].errors["__all__"] == [TOO_MANY_LOGINS]
     assert client.session.get("_auth_user_id") is None
     assert_429(basic("carol9", **address(21)))
+
+
+def test_a_second_factor_of_whoever_added_the_address_does_not_shut_its_holder_out(
+    carol_and_eve,
+):
+    carol, eve = carol_and_eve
+    eve.set_password("eve-s-own-pw-2")
+    eve.save()
+    add_totp(eve)
+    assert basic("carol9@corp.example", **address(1)).status_code == 200
+    assert basic("carol9@corp.example", "wrong", **address(2)).json() == BASIC_REFUSED
 
 
 def test_a_right_password_is_refused_when_its_user_s_own_count_is_used_up(
