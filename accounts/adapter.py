@@ -15,7 +15,8 @@
 - a user with a second factor enters a code before the login counts (`SecondFactorStage`),
   unless the login was made by a method `auth.otp.trusted_methods` names (accounts/otp.py);
 - failed passwords count against the limit HTTP Basic shares (accounts/passwords.py), keyed
-  by account whatever the Host header, and by the client address through trusted proxies.
+  by every account the login names whatever the Host header, and by the client address
+  through trusted proxies; a right password is refused while its own account is locked.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ import logging
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.auth_backends import AuthenticationBackend
 from allauth.account.stages import EmailVerificationStage, LoginStage
 from allauth.account.utils import user_username
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base.constants import AuthError
+from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -120,23 +123,44 @@ class AccountAdapter(DefaultAccountAdapter):
 
     # The password limit (accounts/passwords.py), shared with HTTP Basic.
 
-    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
-        # allauth's key starts with the current site's domain: without the sites framework,
-        # the Host header with its port. Ours names the account alone.
-        return passwords.account_key(passwords.login_of(credentials))
-
     def pre_authenticate(self, request, **credentials) -> None:
         login = passwords.login_of(credentials)
-        # allauth's own would skip the limit for a GET; ours is the one Basic uses.
-        self._login_failed_rl_usage = passwords.reserve(request, passwords.account_key(login))
+        # allauth's own would skip the limit for a GET, and key it by the Host header and the
+        # login as typed; ours counts against every account the login names, as Basic does.
+        self._login_failed_rl_usage = passwords.reserve(request, passwords.account_keys(login))
         if not self._login_failed_rl_usage:
             passwords.record_refusal(request, login, kind=audit.Kind.LOGIN_REFUSED)
             raise self.validation_error("too_many_login_attempts")
+
+    def authenticate(self, request, **credentials):
+        """allauth's (65.21: `pre_authenticate`, the backends, the stash of an inactive user),
+        with one more step: a right password is refused while the account it authenticated
+        has no attempt left, whatever name reached it."""
+        self.pre_authenticate(request, **credentials)
+        AuthenticationBackend.unstash_authenticated_user()
+        user = authenticate(request, **credentials)
+        user = user or AuthenticationBackend.unstash_authenticated_user()
+        attempt = self._login_failed_rl_usage
+        if user is None:
+            self.authentication_failed(request, **credentials)
+            return None
+        if not passwords.own_count_left(attempt, user):
+            login = passwords.login_of(credentials)
+            passwords.record_refusal(request, login, kind=audit.Kind.LOGIN_REFUSED)
+            raise self.validation_error("too_many_login_attempts")
+        attempt.give_back()
+        return user
 
     def authentication_failed(self, request, **credentials) -> None:
         passwords.record_failure(
             request, passwords.login_of(credentials), kind=audit.Kind.LOGIN_FAILED
         )
+
+    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+        # allauth calls this after a password reset for each address of the user, to forget
+        # their failures; an address may log in other users too (one added it unverified),
+        # whose counts must stay. `passwords.clear_after_reset` clears the user's own.
+        pass
 
     def get_client_ip(self, request) -> str:
         # Every limit of allauth keyed by address: through the proxies the site trusts.

@@ -9,6 +9,8 @@ live in one place:
 - `record_id(context)` names a record created through a block; a taken id gets `-1`, `-2`...;
 - `on_delete(context)` runs before every delete of a record saved with a block that has it;
 - `If-Match` is checked against the row locked for the write (`StaleRecord` when stale);
+- a record's block is set at create: a save may not change it (`InvalidItems`, but for block
+  code, which is trusted);
 - an owner item holds at most `MAX_OWNER_VALUES` values (`InvalidItems`), and the owner items a
   visitor may not change (`acl.Access.fixed_owner_items`) are compared under that lock
   (`OwnerItemLocked`).
@@ -106,6 +108,21 @@ def check_owner_items(app: AppSpec, items: dict) -> None:
                 f"item '{name}': an owner item holds at most {MAX_OWNER_VALUES} values, "
                 f"found {len(value)}"
             )
+
+
+def check_block_kept(record: Record, items: dict, block: BlockSpec | None) -> None:
+    """`InvalidItems` (400) when a save would change the record's block (the `block` item, or
+    the block saved through): it is set once, at create. The block decides which form and
+    view_permission apply to the record and which `on_delete` runs: an editor or an
+    edit-share holder who could move it would skip them. Sending the same value back is no
+    change."""
+    wanted = [items["block"]] if "block" in items else []
+    wanted += [block.id] if block is not None else []
+    if any(value != record.block_id for value in wanted):
+        created = f"through block '{record.block_id}'" if record.block_id else "without a block"
+        raise InvalidItems(
+            f"the block item cannot change: record '{record.record_id}' was created {created}"
+        )
 
 
 def block_stamp(items: dict) -> str:
@@ -238,20 +255,25 @@ def record_save(
     request=None,
     if_match: str | None = None,
     fixed: tuple[str, ...] = (),
+    keep_block: bool = True,
 ) -> Record:
     """Merge `items` into the record (a name present replaces its value) and save it.
 
     Through a `block`: its COMPUTED_ON_SAVE formulas run on the merged items and `block` is
     stamped. `fixed`: the owner items the caller may not change (`Access.fixed_owner_items`),
     checked against the locked row: sending one with another value is `OwnerItemLocked` naming
-    it. A record deleted meanwhile is `RecordNotFound`. Returns the record as saved, with its
-    new version.
+    it. `keep_block`: the record's block is the one it was created through
+    (`check_block_kept`); only block code (trusted, `record.save(block_id=...)`) passes False
+    to move it. A record deleted meanwhile is `RecordNotFound`. Returns the record as saved,
+    with its new version.
     """
     with transaction.atomic():
         locked = Record.objects.select_for_update().filter(pk=record.pk).first()
         if locked is None:
             raise RecordNotFound(f"no record '{record.record_id}' in app '{app.id}'")
         check_if_match(locked, if_match)
+        if keep_block:
+            check_block_kept(locked, items, block)
         refused = acl.changed_owner_item(locked.items, items, fixed)
         if refused is not None:
             raise OwnerItemLocked(f"an edit share may not change the owner item '{refused}'")

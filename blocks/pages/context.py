@@ -279,8 +279,14 @@ class RecordHandle:
                 raise LookupError(
                     f"no block '{block_id}' in app '{self._app.id}'; blocks: {', '.join(sorted(self._app.blocks))}"
                 )
+        # Block code is trusted: it may move a record to another block (clients may not).
         self._record = store.record_save(
-            app=self._app, record=self._record, items=changes, block=block, request=self._request
+            app=self._app,
+            record=self._record,
+            items=changes,
+            block=block,
+            request=self._request,
+            keep_block=False,
         )
         self._items = dict(self._record.items)
         return self

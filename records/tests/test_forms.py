@@ -8,6 +8,7 @@ from accounts.models import SecurityEvent
 from blocks.site.loader import current_site
 from records import store
 from records.models import Record
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -332,3 +333,72 @@ def test_an_owner_item_a_formula_overfills_is_a_400_not_a_500(records_site, api_
         "item 'team': an owner item holds at most 100 values, found 101",
     )
     assert not Record.objects.exists()
+
+
+# --- a record's block is set when it is created (issue 10 follow-up, F4) -----------------------
+
+MOVED = "the block item cannot change: record 'my-order' was created through block 'order'"
+
+
+@pytest.fixture
+def sharer(order, api_client):
+    """`reader` holds a view+edit share on my-order."""
+    shared = api_client("editor").send(
+        "POST",
+        "/api/v1/sales/record/my-order/share",
+        {"principal": "reader", "permissions": ["view", "edit"]},
+    )
+    assert shared.status_code == 200, shared.content
+    return api_client("reader")
+
+
+@pytest.mark.parametrize("who", ["editor", "author", "sharer"])
+@pytest.mark.parametrize("method", ["PATCH", "POST"])
+def test_an_update_cannot_move_a_record_to_another_block_to_skip_on_delete(
+    order, api_client, sharer, who, method
+):
+    client = sharer if who == "sharer" else api_client(who)
+    response = client.send(method, "/api/v1/sales/record/my-order", {"block": "secret"})
+    assert_error(response, 400, MOVED)
+    order.refresh_from_db()
+    assert (order.block_id, order.items["block"], order.version) == ("order", "order", 1)
+    # so deleting it still runs the on_delete of the block it was created through
+    assert api_client("editor").delete("/api/v1/sales/record/my-order").status_code == 200
+    assert calls() == [("on_delete", "my-order")]
+
+
+def test_an_update_may_send_the_record_s_own_block_back(order, api_client):
+    body = {"block": "order", "price": 3}
+    response = api_client("editor").send("PATCH", "/api/v1/sales/record/my-order", body)
+    assert response.status_code == 200, response.content
+    order.refresh_from_db()
+    assert (order.block_id, order.items["price"]) == ("order", 3)
+
+
+def test_a_record_created_without_a_block_cannot_be_given_one(records_site, api_client):
+    editor = api_client("editor")
+    assert editor.send("PUT", "/api/v1/sales/record/plain", {"title": "x"}).status_code == 201
+    assert_error(
+        editor.send("PATCH", "/api/v1/sales/record/plain", {"block": "order"}),
+        400,
+        "the block item cannot change: record 'plain' was created without a block",
+    )
+    assert Record.objects.get(record_id="plain").block_id == ""
+
+
+def test_a_client_names_the_block_of_a_record_it_creates(records_site, api_client):
+    editor = api_client("editor")
+    assert editor.send("PUT", "/api/v1/sales/record/x", {"block": "secret"}).status_code == 201
+    assert editor.send("POST", "/api/v1/sales", {"id": "y", "block": "order"}).status_code == 201
+    blocks = dict(Record.objects.values_list("record_id", "block_id"))
+    assert blocks == {"x": "secret", "y": "order"}
+
+
+def test_the_edit_form_keeps_the_record_s_block(order, api_client, sharer):
+    for client in (api_client("author"), sharer):
+        response = client.post(
+            "/apps/sales/records/my-order/edit/", {**FORM, "block": "secret", "price": "3"}
+        )
+        assert response.status_code == 302, response.content
+    order.refresh_from_db()
+    assert (order.block_id, order.items["block"], order.items["price"]) == ("order", "order", 3)
