@@ -164,6 +164,7 @@ class Input(ElementType):
 
     is_input = True
     field_class: ClassVar[type[forms.Field]] = forms.CharField
+    takes_lists: ClassVar[bool] = True  # an item may hold a list of such values
 
     def form_field(self, element: Element) -> forms.Field:
         return self.with_rules(element, self.field_class(label=element.label, required=False))
@@ -192,8 +193,19 @@ class Input(ElementType):
         return value
 
     def check(self, element: Element, value: object) -> str | None:
-        if self.is_empty(value):
+        if self.is_empty(value) or value == []:
             return "required: a value is required" if element.required else None
+        if isinstance(value, list) and self.takes_lists:
+            # Several values (tags): each one is checked, and indexed (records.indexing).
+            for each in value:
+                problem = (
+                    "type: a list holds values, not lists"
+                    if isinstance(each, list)
+                    else self.check(element, each)
+                )
+                if problem is not None:
+                    return problem
+            return None
         try:
             parsed = self.parse(element, value)
         except ValueError as exc:
@@ -372,6 +384,9 @@ class DateTime(Input):
                 moment = parse_datetime(value.strip())
             except ValueError:
                 moment = None
+        day = parse_day(value.strip()) if moment is None and isinstance(value, str) else None
+        if day is not None:  # a day alone is its midnight
+            moment = datetime(day.year, day.month, day.day)
         if moment is None:
             raise ValueError(
                 f"DATETIME takes an ISO 8601 date and time such as '2026-07-01T18:00', "
@@ -477,6 +492,7 @@ class Boolean(Input):
 
     name = "BOOLEAN"
     json_type = {"type": "boolean"}
+    takes_lists = False
     sort_columns = ("text",)
 
     def form_field(self, element: Element) -> forms.Field:
@@ -649,6 +665,7 @@ class File(Input):
 
     name = "FILE"
     field_class = forms.FileField
+    takes_lists = False
     json_type = {
         "type": "object",
         "properties": {
