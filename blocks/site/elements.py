@@ -177,6 +177,13 @@ class Input(ElementType):
                 raise ValidationError(problem[0].upper() + problem[1:] + ".", code="rule")
 
         field.validators.append(validator)
+        # The same rules as the browser's own checks, where HTML has them.
+        attrs = {
+            "maxlength": element.max_length,
+            "pattern": element.pattern,
+            **({"min": element.min, "max": element.max} if self.name in ("NUMBER", "DATE") else {}),
+        }
+        field.widget.attrs.update({k: str(v) for k, v in attrs.items() if v is not None})
         if element.required:
             field.required = True
             field.error_messages["required"] = "Required: enter a value."
