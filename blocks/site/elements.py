@@ -249,6 +249,11 @@ class Input(ElementType):
         found["mode"] = element.mode
         if element.index_type:
             found["index_type"] = element.index_type
+        # The validation keys the YAML gives, as it gives them (defaults left out).
+        for key in ("required", "min", "max", "max_length", "pattern", "choices", "app"):
+            value = getattr(element, key)
+            if value not in (None, False, ()):
+                found[key] = list(value) if isinstance(value, tuple) else value
         return found
 
 

@@ -155,6 +155,20 @@ def test_display_uses_the_current_time_zone(settings):
             {"type_": "DATETIME", "index_type": "field"},
             {"type": "DATETIME", "label": "X", "mode": "EDITABLE", "index_type": "field"},
         ),
+        (
+            {"type_": "CHOICE", "required": True, "choices": ("a", "b")},
+            {
+                "type": "CHOICE",
+                "label": "X",
+                "mode": "EDITABLE",
+                "required": True,
+                "choices": ["a", "b"],
+            },
+        ),
+        (
+            {"type_": "NUMBER", "min": 1, "max": 9},
+            {"type": "NUMBER", "label": "X", "mode": "EDITABLE", "min": 1, "max": 9},
+        ),
     ],
 )
 def test_json_form(options, as_json):
