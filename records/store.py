@@ -11,6 +11,7 @@ live in one place:
 - `If-Match` is checked against the row locked for the write (`StaleRecord` when stale);
 - a record's block is set at create: a save may not change it (`InvalidItems`, but for block
   code, which is trusted);
+- every item written fits its element's type and rules (records/validation.py, `InvalidItems`);
 - an owner item holds at most `MAX_OWNER_VALUES` values (`InvalidItems`), and the owner items a
   visitor may not change (`acl.Access.fixed_owner_items`) are compared under that lock
   (`OwnerItemLocked`).
@@ -32,7 +33,7 @@ from django.utils import timezone
 from blocks.site import acl, code
 from blocks.site.spec import AppSpec, BlockSpec, Problem
 
-from . import hooks, indexing
+from . import hooks, indexing, validation
 from .errors import InvalidItems, OwnerItemLocked, RecordExists, RecordNotFound, StaleRecord
 from .models import Record
 from .ownership import owners
@@ -194,12 +195,15 @@ def record_create(
     block: BlockSpec | None = None,
     request=None,
     suffix: bool = False,
+    uploads: tuple[str, ...] = (),
 ) -> Record:
     """Create a record. A taken `record_id` is `RecordExists`, unless `suffix` (then `id-1`, `id-2`...).
 
     Through a `block`: its `record_id` hook names the record when no id is given, its
-    formulas fill the computed elements, and `block` is stamped.
+    formulas fill the computed elements, and `block` is stamped. The items are checked first
+    (`validation.check_items`; `uploads`: storage paths of files uploaded with them).
     """
+    validation.check_items(app=app, items=items, block=block, creating=True, uploads=uploads)
     items = dict(items)
     if block is not None:
         ctx = block_context(
@@ -256,6 +260,7 @@ def record_save(
     if_match: str | None = None,
     fixed: tuple[str, ...] = (),
     keep_block: bool = True,
+    uploads: tuple[str, ...] = (),
 ) -> Record:
     """Merge `items` into the record (a name present replaces its value) and save it.
 
@@ -277,6 +282,9 @@ def record_save(
         refused = acl.changed_owner_item(locked.items, items, fixed)
         if refused is not None:
             raise OwnerItemLocked(f"an edit share may not change the owner item '{refused}'")
+        validation.check_items(
+            app=app, items=items, block=block, current=locked.items, uploads=uploads
+        )
         merged = {**locked.items, **items}
         if block is not None:
             ctx = block_context(

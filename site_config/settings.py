@@ -350,6 +350,9 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
 ]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
+# Uploads of FILE elements (Django's default storage). Never served as static files: only the
+# record route files/<element>/ serves one, to those who may read its record.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or BASE_DIR / "uploads")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed (gzip, brotli when installed) and cache-busted names (base.a1b2c3.css), served

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import datetime
 import logging
 import os
 import re
@@ -26,7 +27,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from . import code, layout
-from .elements import TYPES, input_type_names
+from .elements import TYPES, input_type_names, parse_day, parse_instant
 from .spec import (
     EMAIL_VERIFICATION,
     ID_RULE,
@@ -54,6 +55,20 @@ from .spec import (
 )
 from .yamlcheck import YamlFile, kind_of, line_of
 
+ELEMENT_KEYS = (
+    "type",
+    "label",
+    "mode",
+    "index_type",
+    "required",
+    "min",
+    "max",
+    "max_length",
+    "pattern",
+    "choices",
+    "app",
+)
+ELEMENT_RULE_KEYS = ("required", "min", "max", "max_length", "pattern", "choices", "app")
 HOOKS = ("on_display", "on_save", "on_delete", "record_id")
 RESERVED_ELEMENT_IDS = frozenset({"actions", "id", "block", *HOOKS})
 RESERVED_PREFIXES = ("/apps/", "/api/", "/accounts/", "/admin/", "/static/")
@@ -236,6 +251,7 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
             where = broken_page_path(Path(files[rel][0]), rel)
             broken_pages.setdefault(where, tuple(problems[start:]))
     problems.extend(page_problems(pages, apps))
+    problems.extend(element_problems(apps))
     problems.sort(key=lambda problem: (problem.path, problem.line))
     return Site(
         settings=site_settings,
@@ -332,6 +348,7 @@ def build_block(
         id=block_id,
         yaml_path=yaml_rel,
         title=definition["title"],
+        title_element=definition["title_element"],
         target=definition["target"],
         view_permission=definition["view_permission"],
         elements=definition["elements"],
@@ -358,6 +375,36 @@ def missing_functions(block: BlockSpec, files, py_rel: str) -> list[Problem]:
                     f"needs a function '{element.id}(context)' in {where}",
                 )
             )
+    return found
+
+
+def element_problems(apps: dict[str, AppSpec]) -> list[Problem]:
+    """Across blocks: an element id with two types in one app (items are checked against the
+    app's elements), a REFERENCE naming an app that does not exist."""
+    found = []
+    for app in apps.values():
+        first: dict[str, tuple[str, BlockSpec]] = {}
+        for block in app.blocks.values():
+            for element in block.inputs:
+                seen = first.setdefault(element.id, (element.type, block))
+                if seen[0] != element.type:
+                    found.append(
+                        Problem(
+                            block.yaml_path,
+                            element.line,
+                            f"element '{element.id}' is {element.type} here but {seen[0]} in "
+                            f"{seen[1].yaml_path}; one element id has one type in an app",
+                        )
+                    )
+                if element.app is not None and element.app not in apps:
+                    found.append(
+                        Problem(
+                            block.yaml_path,
+                            element.line,
+                            f"element '{element.id}': app '{element.app}' does not exist; "
+                            f"apps: {', '.join(sorted(apps))}",
+                        )
+                    )
     return found
 
 
@@ -879,8 +926,11 @@ def parse_block(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
         return None, doc.problems
-    keys = doc.mapping(doc.root, "block", ("elements", "target", "title", "view_permission"))
+    keys = doc.mapping(
+        doc.root, "block", ("elements", "target", "title", "title_element", "view_permission")
+    )
     definition: dict[str, Any] = {
+        "title_element": None,
         "title": "",
         "target": None,
         "view_permission": ("*",),
@@ -896,6 +946,17 @@ def parse_block(path: Path, rel: str):
         )
     if "elements" in keys:
         definition["elements"] = parse_elements(doc, keys["elements"][1])
+    if "title_element" in keys:
+        wanted = doc.value(keys["title_element"][1])
+        inputs = [e.id for e in definition["elements"] if e.is_input]
+        if wanted in inputs:
+            definition["title_element"] = wanted
+        else:
+            doc.problem(
+                keys["title_element"][1],
+                f"title_element {wanted!r} names no input element of the block; "
+                f"inputs: {', '.join(inputs) or 'none'}",
+            )
     return definition, doc.problems
 
 
@@ -923,7 +984,7 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
     if isinstance(node, yaml.ScalarNode):
         keys = {"type": (key_node, node)}
     else:
-        keys = doc.mapping(node, what, ("type", "label", "mode", "index_type"))
+        keys = doc.mapping(node, what, ELEMENT_KEYS)
     if "type" not in keys:
         doc.problem(node, f"{what} has no type; allowed: {', '.join(TYPES)}")
         return None
@@ -952,6 +1013,107 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
                     f"{what}: {key} applies only to {', '.join(input_type_names())} elements",
                 )
         mode, index_type = "EDITABLE", None
+    rules = parse_rules(doc, what, element_type, keys)
     return Element(
-        id=element_id, type=element_type, label=label, mode=mode, index_type=index_type, line=line
+        id=element_id,
+        type=element_type,
+        label=label,
+        mode=mode,
+        index_type=index_type,
+        line=line,
+        **rules,
     )
+
+
+def types_with(rule: str) -> str:
+    if rule == "required":
+        return ", ".join(input_type_names())
+    if rule == "app":
+        return "REFERENCE"
+    return ", ".join(name for name, definition in TYPES.items() if rule in definition.rules)
+
+
+def parse_rules(doc: YamlFile, what: str, type_name: str, keys) -> dict:
+    """The validation keys of an element (contract §2), each checked against its type."""
+    definition = TYPES[type_name]
+    found: dict[str, Any] = {}
+    for key in ELEMENT_RULE_KEYS:
+        if key not in keys:
+            continue
+        key_node, value_node = keys[key]
+        applies = (
+            key in definition.rules
+            or (key == "required" and definition.is_input)
+            or (key == "app" and type_name == "REFERENCE")
+        )
+        if not applies:
+            doc.problem(key_node, f"{what}: {key} applies only to {types_with(key)} elements")
+            continue
+        value = parse_rule(doc, what, type_name, key, value_node)
+        if value is not None:
+            found[key] = value
+    if type_name == "CHOICE" and not found.get("choices"):
+        doc.problem(keys.get("choices", keys["type"])[1], f"{what}: a CHOICE needs choices: [..]")
+    if "min" in found and "max" in found:
+        low, high = (bound_of(type_name, found[k]) for k in ("min", "max"))
+        if low is not None and high is not None and low > high:
+            doc.problem(keys["max"][1], f"{what}: max {found['max']} is below min {found['min']}")
+    return found
+
+
+def bound_of(type_name: str, value):
+    if type_name == "NUMBER":
+        return value
+    return parse_day(value) if type_name == "DATE" else parse_instant(value)
+
+
+def parse_rule(doc: YamlFile, what: str, type_name: str, key: str, node):
+    value = doc.value(node)
+    where = f"{what} {key}"
+    if key == "required":
+        return doc.boolean(node, where, False)
+    if key == "app":
+        if not is_valid_id(value):
+            doc.problem(node, f"{where} must be an app id matching {ID_RULE}, found {value!r}")
+            return None
+        return value
+    if key in ("min", "max"):
+        if type_name == "NUMBER":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                doc.problem(node, f"{where} must be a number, found {value!r}")
+                return None
+            return value
+        if isinstance(value, datetime.date):  # YAML reads 2026-07-01 as a date
+            value = value.isoformat()
+        text = value if isinstance(value, str) else ""
+        ok = parse_day(text) if type_name == "DATE" else parse_instant(text)
+        if ok is None:
+            example = "2026-07-01" if type_name == "DATE" else "2026-07-01T18:00"
+            doc.problem(
+                node, f"{where} must be a {type_name.lower()} such as {example}, found {value!r}"
+            )
+            return None
+        return text
+    if key == "max_length":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            doc.problem(node, f"{where} must be a whole number of at least 1, found {value!r}")
+            return None
+        return value
+    if key == "pattern":
+        if not isinstance(value, str):
+            doc.problem(node, f"{where} must be a regular expression (a string), found {value!r}")
+            return None
+        try:
+            re.compile(value)
+        except re.error as exc:
+            doc.problem(node, f"{where} is not a regular expression: {exc}")
+            return None
+        return value
+    # choices
+    if not isinstance(value, list) or not value or not all(isinstance(c, str) and c for c in value):
+        doc.problem(node, f"{where} must be a list of strings, found {value!r}")
+        return None
+    if len(set(value)) != len(value):
+        doc.problem(node, f"{where} lists a choice twice")
+        return None
+    return tuple(value)

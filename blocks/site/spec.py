@@ -83,6 +83,14 @@ class Element:
     mode: str = "EDITABLE"
     index_type: str | None = None
     line: int = 1
+    # Validation keys (contract §2), checked by the loader against the type's `rules`.
+    required: bool = False
+    min: int | float | str | None = None
+    max: int | float | str | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    choices: tuple[str, ...] = ()
+    app: str | None = None  # REFERENCE: the app of the records it names (None: this one)
     definition: ElementType = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -108,6 +116,14 @@ class Element:
         """The value in read mode, as text."""
         return self.definition.display(value)
 
+    def json_schema(self) -> dict:
+        """The JSON Schema of one present value (elements.ElementType.json_schema)."""
+        return self.definition.json_schema(self)
+
+    def check(self, value) -> str | None:
+        """What is wrong with `value` as this element's item, naming the rule, or None."""
+        return self.definition.check(self, value)
+
 
 @dataclass(frozen=True, eq=False)
 class BlockSpec:
@@ -118,6 +134,7 @@ class BlockSpec:
     target: str | None = None
     view_permission: tuple[str, ...] = ("*",)
     elements: tuple[Element, ...] = ()
+    title_element: str | None = None  # the input whose value heads a record's page
     layout: Any = None  # a compiled django.template.Template, or None for the default layout
     code: ModuleType | None = None
     py_path: str | None = None
@@ -149,6 +166,17 @@ class BlockSpec:
         elements are not fields). Built on first use, once per file version of the block."""
         fields = {e.id: e.definition.form_field(e) for e in self.inputs if not e.is_computed}
         return type(f"BlockForm_{self.app_id}_{self.id}", (forms.Form,), fields)
+
+    @property
+    def heading_element(self) -> Element | None:
+        """The input naming a record on its page: `title_element`, else the first TEXT."""
+        if self.title_element is not None:
+            return self.element(self.title_element)
+        return next((e for e in self.inputs if e.type == "TEXT"), None)
+
+    @property
+    def has_files(self) -> bool:
+        return any(e.type == "FILE" and not e.is_computed for e in self.inputs)
 
     def element(self, element_id: str) -> Element | None:
         return next((e for e in self.elements if e.id == element_id), None)

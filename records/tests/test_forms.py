@@ -75,10 +75,17 @@ def test_form_end_to_end(records_site, api_client):
     assert record.items["total"] == 12 and record.items["number"] == "N-1" and record.version == 2
     assert calls() == [("total", "my-order"), ("on_save", "my-order")]
 
-    # delete: on_delete once, then gone
+    # delete: first a confirmation, which deletes nothing
     del calls()[:]
     response = client.post("/apps/sales/records/my-order/edit/", {"_delete": "1"})
-    assert response.status_code == 302 and response["Location"] == "/apps/sales/blocks/order/"
+    assert response.status_code == 200 and calls() == [] and Record.objects.exists()
+    assert 'name="_confirm"' in response.content.decode()
+    # confirmed: on_delete once, then gone, back on the page holding the block, with a message
+    response = client.post(
+        "/apps/sales/records/my-order/edit/", {"_delete": "1", "_confirm": "1"}, follow=True
+    )
+    assert response.redirect_chain == [("/", 302)]
+    assert "Deleted “My Order”." in response.content.decode()
     assert calls() == [("on_delete", "my-order")]
     assert not Record.objects.exists()
     assert client.get("/apps/sales/records/my-order/").status_code == 404
@@ -102,7 +109,7 @@ def test_bad_input_re_renders_with_the_message_and_saves_nothing(
 ):
     client = api_client("author")
     response = client.post("/apps/sales/blocks/order/", {**FORM, field: value})
-    assert response.status_code == 200
+    assert response.status_code == 400  # the form again, its message beside the field
     html = response.content.decode()
     assert (
         f'<span class="field-error" id="f-sales-order-{field}-error" role="alert">{message}</span>'
@@ -118,7 +125,7 @@ def test_bad_input_on_edit_changes_nothing(records_site, api_client):
     client = api_client("author")
     client.post("/apps/sales/blocks/order/", FORM)
     response = client.post("/apps/sales/records/my-order/edit/", {**FORM, "price": "x"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter a number, not &#x27;x&#x27;." in response.content.decode()
     assert Record.objects.get().items["price"] == 2.5
 
@@ -191,9 +198,9 @@ def test_record_routes_follow_the_acl(api_client, order, who, view, edit):
     assert client.post(
         "/apps/sales/records/my-order/edit/", {**FORM, "price": "9"}
     ).status_code == (302 if edit in (200, 302) else 403)
-    assert client.post("/apps/sales/records/my-order/edit/", {"_delete": "1"}).status_code == (
-        302 if edit in (200, 302) else 403
-    )
+    assert client.post(
+        "/apps/sales/records/my-order/edit/", {"_delete": "1", "_confirm": "1"}
+    ).status_code == (302 if edit in (200, 302) else 403)
     survived = Record.objects.filter(pk=order.pk).first()
     if edit == 200:
         assert survived is None  # saved, then deleted
