@@ -54,9 +54,13 @@ def app_records(app_id: str) -> QuerySet[Record]:
     return Record.objects.filter(app_id=app_id)
 
 
-def record_get(app_id: str, record_id: str) -> Record | None:
+def record_get(app_id: str, record_id: str, *, lock: bool = False) -> Record | None:
+    """One record, or None. `lock`: `SELECT ... FOR UPDATE`, inside the caller's transaction."""
     # (app_id, record_id) is unique: no ORDER BY needed (compiling one costs more than the query).
-    found = list(app_records(app_id).filter(record_id=record_id).order_by()[:1])
+    records = app_records(app_id).filter(record_id=record_id).order_by()
+    if lock:
+        records = records.select_for_update()
+    found = list(records[:1])
     return found[0] if found else None
 
 
@@ -64,13 +68,14 @@ def record_exists(app_id: str, record_id: str) -> bool:
     return app_records(app_id).filter(record_id=record_id).exists()
 
 
-def facts_for(record: Record, access: Access) -> RecordFacts:
-    """What the permission core needs to know of one record, for this visitor."""
+def facts_for(record: Record, access: Access, *, shares: bool = True) -> RecordFacts:
+    """What the permission core needs to know of one record, for this visitor; `shares`
+    False: without reading its shares (one query), as if there were none."""
     author = record.items.get("_author")
     return RecordFacts(
         author=author if isinstance(author, str) else None,
         owner_values=owner_values(record.items, access.row_owners),
-        shared=shared_with(record, access.who),
+        shared=shared_with(record, access.who) if shares else frozenset(),
     )
 
 

@@ -24,7 +24,6 @@ import json
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from blocks.site import acl, code
@@ -238,6 +237,7 @@ def record_save(
     request=None,
     if_match: str | None = None,
     fixed: tuple[str, ...] = (),
+    locked: bool = False,
 ) -> Record:
     """Merge `items` into the record (a name present replaces its value) and save it.
 
@@ -245,38 +245,54 @@ def record_save(
     stamped. `fixed`: the owner items the caller may not change (`Access.fixed_owner_items`),
     checked against the locked row: sending one with another value is `OwnerItemLocked` naming
     it. A record deleted meanwhile is `RecordNotFound`. Returns the record as saved, with its
-    new version.
+    new version. `locked`: the caller read `record` with `SELECT ... FOR UPDATE` in the
+    transaction this runs in (access.record_for(..., lock=True)), so it is not read again.
+
+    Statements: the lock (unless `locked`), one UPDATE of the record, and only the index and
+    owner rows whose values changed (records.indexing.record_reindex_changed,
+    owners.record_owners_resync): a PATCH of one indexed item is one more UPDATE.
     """
-    with transaction.atomic():
-        locked = Record.objects.select_for_update().filter(pk=record.pk).first()
-        if locked is None:
+    # `locked`: the caller's transaction is ours (an error rolls all of it back): no savepoint.
+    with transaction.atomic(savepoint=not locked):
+        if locked:
+            current = record
+        else:
+            current = Record.objects.select_for_update().filter(pk=record.pk).first()
+        if current is None:
             raise RecordNotFound(f"no record '{record.record_id}' in app '{app.id}'")
-        check_if_match(locked, if_match)
-        refused = acl.changed_owner_item(locked.items, items, fixed)
+        check_if_match(current, if_match)
+        refused = acl.changed_owner_item(current.items, items, fixed)
         if refused is not None:
             raise OwnerItemLocked(f"an edit share may not change the owner item '{refused}'")
-        merged = {**locked.items, **items}
+        before = current.items
+        merged = {**before, **items}
         if block is not None:
             ctx = block_context(
                 app=app,
                 block=block,
                 request=request,
-                record=locked,
+                record=current,
                 items=merged,
             )
             run_formulas(ctx, block, merged, creating=False)
             merged["block"] = block.id
         check_owner_items(app, merged)
-        Record.objects.filter(pk=locked.pk).update(
-            items=merged,
-            block_id=block_stamp(merged),
-            version=F("version") + 1,
-            modified=timezone.now(),
+        # Under the row lock the version cannot move: the new one is known without re-reading.
+        current.items = merged
+        current.block_id = block_stamp(merged)
+        current.version += 1
+        current.modified = timezone.now()
+        written = Record.objects.filter(pk=current.pk).update(
+            items=current.items,
+            block_id=current.block_id,
+            version=current.version,
+            modified=current.modified,
         )
-        locked.refresh_from_db()
-        indexing.record_index(app=app, record=locked)
-        owners.record_owners_sync(app=app, record=locked)
-    return locked
+        if not written:  # deleted before the caller's lock was taken
+            raise RecordNotFound(f"no record '{record.record_id}' in app '{app.id}'")
+        indexing.record_reindex_changed(app=app, record=current, before=before)
+        owners.record_owners_resync(app=app, record=current, before=before)
+    return current
 
 
 def run_on_delete(*, app: AppSpec | None, record: Record, request=None) -> None:

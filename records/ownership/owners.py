@@ -70,9 +70,22 @@ def name_in_records(folded: str) -> str | None:
 def record_owners_sync(*, app: AppSpec, record: Record) -> None:
     """Rewrite a record's author and owner-item rows from its items (called by records.store)."""
     row_owners = app.acl.row_owners if app.acl is not None else ()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         RecordOwner.objects.filter(record=record).delete()
         RecordOwner.objects.bulk_create(owner_rows(record, row_owners))
+
+
+def record_owners_resync(*, app: AppSpec, record: Record, before: dict) -> None:
+    """After a save: rewrite the record's owner rows only if its keys changed from those of
+    `before` (the items its rows were written for); otherwise no statement. A change of
+    `row_owners` itself is caught by `ensure_current`, which rebuilds the app's rows."""
+    row_owners = app.acl.row_owners if app.acl is not None else ()
+    old = {(r.item, r.principal) for r in owner_rows(Record(items=before), row_owners)}
+    new_rows = owner_rows(record, row_owners)
+    if old == {(r.item, r.principal) for r in new_rows}:
+        return
+    RecordOwner.objects.filter(record=record).delete()
+    RecordOwner.objects.bulk_create(new_rows)
 
 
 def signature(app: AppSpec) -> str:
