@@ -108,6 +108,21 @@ def record_index(
         IndexText.objects.bulk_create(texts)
 
 
+def records_index_new(*, app: AppSpec, records: Iterable[Record]) -> None:
+    """The index rows of records just created (a bulk create): INSERTs only, nothing to delete."""
+    specs = index_specs(app)
+    entries: list[IndexEntry] = []
+    texts: list[IndexText] = []
+    for record in records:
+        more_entries, more_texts = index_rows(
+            specs, app_id=app.id, record_pk=record.pk, items=record.items
+        )
+        entries.extend(more_entries)
+        texts.extend(more_texts)
+    IndexEntry.objects.bulk_create(entries, batch_size=REFRESH_BATCH)
+    IndexText.objects.bulk_create(texts, batch_size=REFRESH_BATCH)
+
+
 def _by_index(rows, fields: tuple[str, ...]) -> dict[str, list[tuple]]:
     found: dict[str, list[tuple]] = {}
     for row in rows:

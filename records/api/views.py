@@ -400,12 +400,13 @@ def records_create(request, app_id):
                 raise BadRequest(f"record {index}: id '{record_id}' appears twice in the list")
             seen.add(record_id)
         checked.append((items, record_id))
-    with transaction.atomic():  # all or nothing
-        for index, (items, record_id) in enumerate(checked):
-            try:
-                store.record_create(app=c.app, items=items, record_id=record_id, user=c.user)
-            except RecordExists as exc:
-                raise RecordExists(f"record {index}: {exc.message}") from None
+    try:  # all or nothing
+        store.records_create_many(app=c.app, rows=checked, user=c.user)
+    except RecordExists as exc:
+        position = getattr(exc, "position", None)
+        if position is None:
+            raise
+        raise RecordExists(f"record {position}: {exc.message}") from None
     return JsonResponse({"success": "created", "total": len(checked)}, status=201)
 
 

@@ -75,6 +75,13 @@ def record_owners_sync(*, app: AppSpec, record: Record) -> None:
         RecordOwner.objects.bulk_create(owner_rows(record, row_owners))
 
 
+def records_owners_new(*, app: AppSpec, records) -> None:
+    """The owner rows of records just created (a bulk create): INSERTs only."""
+    row_owners = app.acl.row_owners if app.acl is not None else ()
+    rows = [row for record in records for row in owner_rows(record, row_owners)]
+    RecordOwner.objects.bulk_create(rows, batch_size=2000)
+
+
 def record_owners_resync(*, app: AppSpec, record: Record, before: dict) -> None:
     """After a save: rewrite the record's owner rows only if its keys changed from those of
     `before` (the items its rows were written for); otherwise no statement. A change of
