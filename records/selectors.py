@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Subquery, TextField
-from django.db.models.functions import Cast
+from django.db.models import Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Cast, Coalesce
 
 from blocks.site.acl import Access, RecordFacts, owner_values
 from blocks.site.spec import AppSpec
@@ -23,7 +23,7 @@ from .errors import InvalidPaging, InvalidRecordId
 from .models import Record
 from .ownership import owners
 from .ownership.sharing import shared_with
-from .search import search_ordering, search_q
+from .search import search_filters, search_ordering, search_q
 
 RECORD_ID_PATTERN = re.compile(r"[A-Za-z0-9\-_.~:@]{1,200}\Z")
 RECORD_ID_RULE = "1 to 200 characters of letters, digits and -_.~:@, at least one a letter or digit"
@@ -108,6 +108,39 @@ class Page:
 
 
 DEFERRED_OFFSET = 1000  # from this offset on, a page is found by its keys first
+WALK_MAX = 2000  # offset + limit up to which a query may walk the records in page order
+WALK_WINDOW = 4  # records walked per record wanted, before the plan falls back to IN
+
+
+def _walk(records: QuerySet, probing: Q, reverse: bool, offset: int, limit: int, rows: bool):
+    """A broad query's page, found by walking the records in page order and probing the index
+    rows of each (`EXISTS`), within the next `WALK_WINDOW * (offset + limit + 1)` records;
+    None when that window holds less than a full page (then `IN` builds the match set).
+
+    Why: `pk IN (matches)` builds the whole match set first, its cost grows with the matches
+    (SQLite: `total > 5` on 94% of 100,000 records, 69 ms); the walk stops after one page
+    (1-2 ms), whatever the app's size, when at least one record in WALK_WINDOW matches. A
+    narrow query costs one short walk more (a few hundred index probes) before `IN`.
+    """
+    wanted = offset + limit + 1
+    window = wanted * WALK_WINDOW
+    # The last record of the window (NULL when fewer remain: then the walk is unbounded).
+    edge = Subquery(records.values("pk")[window - 1 : window])
+    bounded = (
+        records.filter(pk__gte=Coalesce(edge, Value(0)))
+        if reverse
+        else records.filter(pk__lte=Coalesce(edge, Value(MAX_PK)))
+    )
+    walked = bounded.filter(probing)
+    if rows:
+        walked = walked.annotate(items_json=Cast("items", TextField())).values_list(
+            "record_id", "items_json"
+        )
+    found = list(walked[offset:wanted])
+    return found if len(found) == limit + 1 else None
+
+
+MAX_PK = 2**63 - 1
 
 
 def records_page(
@@ -139,14 +172,24 @@ def records_page(
         # First: SQLite drives the rows from the first `pk IN (...)`, and a visitor's own
         # rows are usually far fewer than a query's matches (bench/rls.py).
         records = records.filter(readable_q(access))
-    records = records.filter(query_filter(app, query))
+    matching, probing = search_filters(app, query)
     if after is not None:
         if sort_index is not None:
             raise InvalidPaging("after pages in creation order: use offset with sort_index")
         cursor = Subquery(app_records(app.id).filter(record_id=after).order_by().values("pk")[:1])
         records = records.filter(pk__lt=cursor) if reverse else records.filter(pk__gt=cursor)
     order = ordering_for(app, sort_index, reverse)
-    records = records.order_by(*order)
+    if (
+        probing is not None
+        and sort_index is None
+        and limit is not None
+        and (access is None or access.row_filter is None)
+        and offset + limit + 1 <= WALK_MAX
+    ):
+        found = _walk(records.order_by(*order), probing, reverse, offset, limit, rows)
+        if found is not None:
+            return Page(found[:limit], True)
+    records = records.filter(matching).order_by(*order)
     if limit is not None and offset >= DEFERRED_OFFSET:
         # A deferred join: the keys of the page first (an index-only walk over the skipped
         # rows), then only those rows read; otherwise every skipped row's items are read and
