@@ -189,6 +189,11 @@ def records_page(
         found = _walk(records.order_by(*order), probing, reverse, offset, limit, rows)
         if found is not None:
             return Page(found[:limit], True)
+    if probing is not None and access is not None and access.row_filter is not None:
+        # A reader under row-level security: their own rows (the owner index, usually few)
+        # drive the plan, and each is probed for the query (EXISTS), where IN would build the
+        # query's whole match set first (40 ms for `total > 5` at 100,000 records).
+        matching = probing
     records = records.filter(matching).order_by(*order)
     if limit is not None and offset >= DEFERRED_OFFSET:
         # A deferred join: the keys of the page first (an index-only walk over the skipped
