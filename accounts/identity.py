@@ -2,29 +2,104 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.db import connections, router
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from blocks.site.acl import ANONYMOUS, Who
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a request needs to know of its signed-in user, read in one query (`identity_for`):
+    their principals for the permission core, and whether they have a confirmed TOTP device
+    (for the second-factor middleware and the Bearer check, accounts/otp.py)."""
+
+    who: Who
+    has_device: bool
 
 
 def who_for(user) -> Who:
     """The visitor's principals, read once per request and kept on the user object."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS
-    cached = getattr(user, "_site_who", None)
+    return identity_for(user).who
+
+
+def identity_for(user) -> Identity:
+    """The signed-in `user`'s groups, e-mail principal and device, in one query, kept on the user
+    object (a new one each request): the request's budget (records/tests/test_query_budget.py)
+    has room for one query about the visitor, whatever asks (middleware, Bearer check, gate).
+
+    Only the second-factor middleware and the API's Bearer check read `has_device` from here, at
+    the start of a request; anything that changes devices asks `otp.has_device()`, which always
+    reads the table.
+    """
+    cached = getattr(user, "_site_identity", None)
     if cached is not None:
         return cached
+    groups, email_rows, has_device = [], [], False
+    with connections[router.db_for_read(EmailAddress)].cursor() as cursor:
+        sql, params = _identity_sql(cursor.db, user.pk, user.email or "")
+        cursor.execute(sql, params)
+        for kind, name, mine, verified in cursor.fetchall():
+            if kind == "g":
+                groups.append(name)
+            elif kind == "e":
+                email_rows.append((user.pk if mine else None, bool(verified)))
+            else:
+                has_device = True
+    email = user.email or ""
     is_verified = getattr(user, "is_verified", None)
     who = Who(
         username=user.get_username(),
-        email=principal_email(user),
-        groups=frozenset(user.groups.values_list("name", flat=True)),
+        email=email if email and email_counts(user.pk, email_rows) else "",
+        groups=frozenset(groups),
         is_superuser=user.is_superuser,
         is_verified=bool(is_verified()) if callable(is_verified) else False,
     )
-    user._site_who = who
-    return who
+    user._site_identity = found = Identity(who=who, has_device=has_device)
+    return found
+
+
+NO_FLAG = "CAST(NULL AS integer)"
+
+
+def _identity_sql(connection, user_id, email: str) -> tuple[str, list]:
+    """`UNION ALL` of the user's group names ('g'), allauth's rows for their address ('e':
+    is it this user's, is it verified) and their confirmed TOTP devices ('d').
+
+    Our own table and column names; every value is a parameter. The address compares as
+    Django's `iexact` does on each engine (LIKE on SQLite, UPPER() = UPPER() on PostgreSQL).
+    """
+    User = get_user_model()
+    membership = User.groups.through._meta
+    group, address, device = (
+        User.groups.field.related_model._meta,
+        EmailAddress._meta,
+        TOTPDevice._meta,
+    )
+    sql = (
+        # Typed NULLs: PostgreSQL resolves the column types of a UNION pair by pair.
+        f"SELECT 'g', g.name, {NO_FLAG}, {NO_FLAG} FROM {group.db_table} g "  # noqa: S608 - names, no input
+        f"INNER JOIN {membership.db_table} m ON g.id = m.group_id WHERE m.user_id = %s "
+        f"UNION ALL SELECT 'd', NULL, {NO_FLAG}, {NO_FLAG} FROM {device.db_table} "
+        "WHERE user_id = %s AND confirmed = %s"
+    )
+    params: list = [user_id, user_id, True]
+    if email:
+        lhs = connection.ops.lookup_cast("iexact", "CharField") % "email"
+        match = f"{lhs} {connection.operators['iexact'] % '%s'}"
+        value = connection.ops.prep_for_iexact_query(email)
+        sql += (
+            " UNION ALL SELECT 'e', NULL, CASE WHEN user_id = %s THEN 1 ELSE 0 END, "  # noqa: S608
+            f"CASE WHEN verified THEN 1 ELSE 0 END FROM {address.db_table} WHERE {match}"
+        )
+        params += [user_id, value]
+    return sql, params
 
 
 def principal_email(user) -> str:

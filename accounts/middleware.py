@@ -24,6 +24,7 @@ from django.urls import reverse
 from blocks.site.loader import current_site
 
 from . import otp
+from .identity import identity_for
 
 
 def _anonymous() -> AnonymousUser:
@@ -57,8 +58,10 @@ class SecondFactorMiddleware:
         """The URL name of what the user must do first, or None."""
         # Asked on every request of an unverified session, on purpose: a device confirmed in
         # another browser must stop this session on its next request, and a per-session cache
-        # of "no device" could not be invalidated from there. It is one indexed EXISTS.
-        if otp.has_device(user):
+        # of "no device" could not be invalidated from there. It costs no query of its own:
+        # the device is read with the user's groups and e-mail (identity_for), which the
+        # request needs anyway.
+        if identity_for(user).has_device:
             return "accounts_2fa_verify"
         if otp.must_have_device(user, current_site().settings.otp_required_for):
             return "accounts_2fa"

@@ -28,7 +28,7 @@ from blocks.site.acl import names_any
 from blocks.site.loader import current_site
 
 from . import audit
-from .identity import who_for
+from .identity import identity_for, who_for
 from .network import client_address
 
 logger = logging.getLogger("accounts")
@@ -88,8 +88,13 @@ def needs_second_factor(user) -> bool:
 
 def must_set_up_device(user) -> bool:
     """Named by `auth.otp.required_for` and without a confirmed device: nothing but the set-up
-    is open to this user (the middleware for sessions, the API for tokens)."""
-    return not has_device(user) and must_have_device(user, current_site().settings.otp_required_for)
+    is open to this user (the middleware for sessions, the API for tokens).
+
+    Asked at the start of a request: the device is read with the user's groups in the one
+    query of `identity_for`, not by a query of its own."""
+    return not identity_for(user).has_device and must_have_device(
+        user, current_site().settings.otp_required_for
+    )
 
 
 # The way the session signed in ("ldap", "certificate", ...), kept in the session by the code

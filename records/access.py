@@ -61,7 +61,9 @@ class Granted:
     facts: RecordFacts
 
 
-def record_for(app: AppSpec, access: Access, record_id: str, action: str) -> Granted:
+def record_for(
+    app: AppSpec, access: Access, record_id: str, action: str, *, lock: bool = False
+) -> Granted:
     """The record `record_id` of `app` if the visitor may do `action` to it; else `Denied`.
 
     The contract's order: the app-level right, then a share on this record, then existence,
@@ -69,9 +71,18 @@ def record_for(app: AppSpec, access: Access, record_id: str, action: str) -> Gra
     lets the visitor on; anyone else gets the app-level refusal (401/403) whether the record
     exists or not, so its existence is not revealed. With the right, a missing record is a
     404, and one they may not read a 404 too (HIDE).
+
+    Shares only ever add permissions, so they are read (one query) only when the visitor may
+    not do `action` without them; otherwise `facts.shared` stays empty. `lock`: the record is
+    read with `SELECT ... FOR UPDATE` (inside the caller's transaction), for a write that
+    follows (store.record_save(..., locked=True)).
     """
-    record = selectors.record_get(app.id, record_id)
-    facts = selectors.facts_for(record, access) if record is not None else None
+    record = selectors.record_get(app.id, record_id, lock=lock)
+    facts = None
+    if record is not None:
+        facts = selectors.facts_for(record, access, shares=False)
+        if access.can(action, facts) is not Verdict.ALLOW:
+            facts = selectors.facts_for(record, access)
     in_app = access.can(action)
     if in_app is not Verdict.ALLOW and (facts is None or not access.can(action, facts)):
         raise refused(app, action, in_app)

@@ -57,6 +57,10 @@ class InvalidRecordId(InvalidInput):
     """Not a record id (records.selectors.RECORD_ID_RULE)."""
 
 
+class InvalidPaging(InvalidInput):
+    """`after` with a `sort_index`, or naming no record the visitor may read."""
+
+
 class InvalidItems(InvalidInput):
     """Items a record may not hold: an owner item over its size limit, or items that do not fit
     their elements (records/validation.py). `problems`: item name -> its problem, naming the

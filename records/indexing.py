@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from blocks.site.spec import AppSpec
 
@@ -50,12 +50,13 @@ def index_specs(app: AppSpec) -> dict[str, IndexSpec]:
     return specs
 
 
-def index_rows(
-    specs: dict[str, IndexSpec], *, app_id: str, record_pk: int, items: dict
-) -> tuple[list[IndexEntry], list[IndexText]]:
-    """The unsaved index rows of one record's `items` under `specs`."""
-    entries: list[IndexEntry] = []
-    texts: list[IndexText] = []
+def index_values(
+    specs: dict[str, IndexSpec], items: dict
+) -> tuple[list[tuple[str, dict]], list[tuple[str, str]]]:
+    """The index rows of one record's `items` under `specs`, as data: (index, typed columns)
+    of each field index entry, (index, body) of each text index."""
+    entries: list[tuple[str, dict]] = []
+    texts: list[tuple[str, str]] = []
     for spec in specs.values():
         if spec.id == "id" or spec.id not in items:
             continue  # `id` is compared on Record.record_id itself
@@ -63,17 +64,24 @@ def index_rows(
         if spec.kind == TEXT:
             body = text_body(value)
             if body:
-                texts.append(
-                    IndexText(record_id=record_pk, app_id=app_id, index=spec.id, body=body)
-                )
+                texts.append((spec.id, body))
             continue
         for one in value if isinstance(value, list) else [value]:
             typed = spec.element_type.index_values(one)
             if typed is not None:
-                entries.append(
-                    IndexEntry(record_id=record_pk, app_id=app_id, index=spec.id, **typed)
-                )
+                entries.append((spec.id, typed))
     return entries, texts
+
+
+def index_rows(
+    specs: dict[str, IndexSpec], *, app_id: str, record_pk: int, items: dict
+) -> tuple[list[IndexEntry], list[IndexText]]:
+    """The unsaved index rows of one record's `items` under `specs`."""
+    entries, texts = index_values(specs, items)
+    return (
+        [IndexEntry(record_id=record_pk, app_id=app_id, index=i, **typed) for i, typed in entries],
+        [IndexText(record_id=record_pk, app_id=app_id, index=i, body=body) for i, body in texts],
+    )
 
 
 def text_body(value: object) -> str:
@@ -101,11 +109,100 @@ def record_index(
     """Replace the record's index rows with those of its current items (one transaction)."""
     specs = specs if specs is not None else index_specs(app)
     entries, texts = index_rows(specs, app_id=app.id, record_pk=record.pk, items=record.items)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         IndexEntry.objects.filter(record_id=record.pk).delete()
         IndexText.objects.filter(record_id=record.pk).delete()
         IndexEntry.objects.bulk_create(entries)
         IndexText.objects.bulk_create(texts)
+
+
+def records_index_new(*, app: AppSpec, records: Iterable[Record]) -> None:
+    """The index rows of records just created (a bulk create): INSERTs only, nothing to
+    delete, written as plain rows (`insert_rows`): building a model per index row cost more
+    than the database's work (bench/api.py)."""
+    specs = index_specs(app)
+    entries: list[tuple] = []
+    texts: list[tuple] = []
+    date_field = IndexEntry._meta.get_field("value_date")
+    connection = connections[router.db_for_write(IndexEntry)]
+    for record in records:
+        more_entries, more_texts = index_values(specs, record.items)
+        for index, typed in more_entries:
+            date = typed.get("value_date")
+            if date is not None:
+                date = date_field.get_db_prep_save(date, connection)
+            entries.append(
+                (record.pk, app.id, index, typed.get("value_text"), typed.get("value_number"), date)
+            )
+        texts.extend((record.pk, app.id, index, body) for index, body in more_texts)
+    insert_rows(IndexEntry, ENTRY_COLUMNS, entries)
+    insert_rows(IndexText, TEXT_COLUMNS, texts)
+
+
+ENTRY_COLUMNS = ("record_id", "app_id", "index", "value_text", "value_number", "value_date")
+TEXT_COLUMNS = ("record_id", "app_id", "index", "body")
+
+
+def insert_rows(model, columns: tuple[str, ...], rows: list[tuple], batch: int = 5000) -> None:
+    """INSERT plain rows (values ready for the database) into `model`'s table, `executemany`
+    in batches: no model instance per row. Columns are our own names."""
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    with connection.cursor() as cursor:
+        for low in range(0, len(rows), batch):
+            cursor.executemany(sql, rows[low : low + batch])
+
+
+def _by_index(rows, fields: tuple[str, ...]) -> dict[str, list[tuple]]:
+    found: dict[str, list[tuple]] = {}
+    for row in rows:
+        found.setdefault(row.index, []).append(tuple(getattr(row, f) for f in fields))
+    return found
+
+
+ENTRY_VALUES = ("value_text", "value_number", "value_date")
+TEXT_VALUES = ("body",)
+
+
+def record_reindex_changed(
+    *, app: AppSpec, record: Record, before: dict, specs: dict[str, IndexSpec] | None = None
+) -> None:
+    """After a save: rewrite only the index rows of the indexes whose values changed from
+    `before` (the items the record's rows were written for) to `record.items`.
+
+    The rows of a record are always those of its items under the declared indexes (every
+    write and `refresh` keep them so), so what changed is known without reading them. One
+    changed index holding one value before and after is one UPDATE (an INSERT if the row was
+    missing, as after a declaration that no refresh followed yet); anything else is one DELETE
+    of the changed indexes' rows and one INSERT of their new ones, per table. Nothing changed:
+    no statement. Runs inside the caller's transaction (records.store).
+    """
+    specs = specs if specs is not None else index_specs(app)
+    old_entries, old_texts = index_rows(specs, app_id=app.id, record_pk=record.pk, items=before)
+    new_entries, new_texts = index_rows(
+        specs, app_id=app.id, record_pk=record.pk, items=record.items
+    )
+    for model, fields, old, new in (
+        (IndexEntry, ENTRY_VALUES, old_entries, new_entries),
+        (IndexText, TEXT_VALUES, old_texts, new_texts),
+    ):
+        was, now = _by_index(old, fields), _by_index(new, fields)
+        changed = sorted(i for i in was.keys() | now.keys() if was.get(i) != now.get(i))
+        if not changed:
+            continue
+        rows = model.objects.filter(record_id=record.pk)
+        if len(changed) == 1 and len(was.get(changed[0], ())) == 1 == len(now.get(changed[0], ())):
+            values = dict(zip(fields, now[changed[0]][0], strict=True))
+            if rows.filter(index=changed[0]).update(**values) == 1:
+                continue
+        rows.filter(index__in=changed).delete()
+        model.objects.bulk_create([row for row in new if row.index in changed])
 
 
 def app_refresh(

@@ -38,7 +38,7 @@ from functools import reduce
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Model, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Model, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 
 from .query import (
@@ -69,16 +69,34 @@ class IndexTables:
     record_id_field: str = "record_id"
 
 
-def to_q(node: Node, *, app_id: str, tables: IndexTables, vendor: str | None = None) -> Q:
+def to_q(
+    node: Node,
+    *,
+    app_id: str,
+    tables: IndexTables,
+    vendor: str | None = None,
+    probe: bool = False,
+) -> Q | None:
     """A `Q` on `Record` matching the records of `app_id` that satisfy `node`.
 
     The caller filters on `app_id` itself (and on what the user may read); this Q only adds the
     query's condition. Each condition on an index is `pk IN (entries of that index in range)`:
     on both engines that starts from the (app_id, index, value) index instead of scanning the
     records, and `not` is `NOT IN` of the same set, so records without the item match a `not`.
+
+    `probe`: each condition on a field index is instead `EXISTS (entries of this record in
+    range)`, checked per record: the plan for a broad query walked in page order, which stops
+    after one page where `IN` first builds the whole match set (selectors.records_page
+    chooses). Returns None when no condition would be probed (only `id` and text ones).
     """
     vendor = vendor or connection.vendor
-    return _Translator(app_id, tables, vendor).q(node)
+    translator = _Translator(app_id, tables, vendor, probe=probe)
+    q = translator.q(node)
+    return None if probe and not translator.probed else q
+
+
+def is_match_all(node: Node) -> bool:
+    return isinstance(node, MatchAll)
 
 
 def order_by_index(
@@ -109,10 +127,20 @@ def _first_value(index: str, column: str, app_id: str, tables: IndexTables) -> S
 
 
 class _Translator:
-    def __init__(self, app_id: str, tables: IndexTables, vendor: str):
+    def __init__(self, app_id: str, tables: IndexTables, vendor: str, probe: bool = False):
         self.app_id = app_id
         self.tables = tables
         self.vendor = vendor
+        self.probe = probe
+        self.probed = False  # did a condition become an EXISTS probe?
+
+    def among(self, rows, *, probe: bool = True) -> Q:
+        """The records among `rows` (index rows): `pk IN (their record ids)`, or with `probe`
+        `EXISTS (those of this record)`."""
+        if self.probe and probe:
+            self.probed = True
+            return Q(Exists(rows.filter(record_id=OuterRef("pk")).values("pk")))
+        return Q(pk__in=rows.values("record_id"))
 
     def q(self, node: Node) -> Q:
         if isinstance(node, MatchAll):
@@ -178,7 +206,7 @@ class _Translator:
             index=index,
             **{f"{name}__{op}": value for op, value in lookups.items()},
         )
-        return Q(pk__in=entries.values("record_id"))
+        return self.among(entries)
 
     def text(self, node: TextMatch) -> Q:
         model = self.tables.text_model
@@ -194,14 +222,15 @@ class _Translator:
             # only table of this subquery.
             document = RawSQL('"document"', [], output_field=SearchVectorField())  # noqa: S611 (our column)
             rows = rows.alias(document=document).filter(document=query)
-            return Q(pk__in=rows.values("record_id"))
+            return self.among(rows)
         if self.vendor == "sqlite":
             fts = connection.ops.quote_name(f"{model._meta.db_table}_fts")
             # Each word is letters and digits only (words_of); quoting makes it an FTS5 string
             # token, never an operator. The MATCH text is a bound parameter.
             match = " ".join(f'"{word}"' for word in node.words)
             in_fts = RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", [match])  # noqa: S608, S611 (our table)
-            return Q(pk__in=rows.filter(pk__in=in_fts).values("record_id"))
+            # Never probed: SQLite runs the MATCH again for every record an EXISTS probes.
+            return self.among(rows.filter(pk__in=in_fts), probe=False)
         raise NotImplementedError(f"text indexes need PostgreSQL or SQLite, not {self.vendor}")
 
 

@@ -19,12 +19,12 @@ from .errors import BadQuery
 from .indexing import index_specs
 from .models import IndexEntry, IndexText
 from .query import QueryError, check_sort_index, parse_query
-from .query_sql import IndexTables, order_by_index, to_q
+from .query_sql import IndexTables, is_match_all, order_by_index, to_q
 
 TABLES = IndexTables(entry_model=IndexEntry, text_model=IndexText)
 
 
-def search_q(app: AppSpec, query: str | None) -> Q:
+def search_q(app: AppSpec, query: str | None, *, probe: bool = False) -> Q:
     """The records of `app` matching `query` as a Q on Record; empty or None: every record.
 
     >>> search_q(app, "price >= 10 and 'lord jim' in title")   # app: price field, title text
@@ -34,7 +34,23 @@ def search_q(app: AppSpec, query: str | None) -> Q:
         tree = parse_query(query, index_specs(app))
     except QueryError as exc:
         raise BadQuery(exc.message) from None
-    return to_q(tree, app_id=app.id, tables=TABLES)
+    return to_q(tree, app_id=app.id, tables=TABLES, probe=probe)
+
+
+def search_filters(app: AppSpec, query: str | None) -> tuple[Q, Q | None]:
+    """The query parsed once, as two plans of the same filter: `pk IN (...)` per condition,
+    and `EXISTS (...)` per condition to walk records in page order (None for an empty query,
+    which needs neither). See `selectors.records_page` for which runs when."""
+    try:
+        tree = parse_query(query, index_specs(app))
+    except QueryError as exc:
+        raise BadQuery(exc.message) from None
+    if is_match_all(tree):
+        return Q(), None
+    return (
+        to_q(tree, app_id=app.id, tables=TABLES),
+        to_q(tree, app_id=app.id, tables=TABLES, probe=True),
+    )
 
 
 def search_ordering(app: AppSpec, sort_index: str | None, reverse: bool = False) -> list[Any]:

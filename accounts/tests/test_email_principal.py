@@ -107,7 +107,7 @@ def test_users_named_by_email_follow_the_same_rule(boss_site, user_factory):
 
 def test_who_for_reads_the_address_in_one_query(user_factory, django_assert_num_queries):
     user = user_factory("quinn")
-    with django_assert_num_queries(2):  # the groups, the address
+    with django_assert_num_queries(1):  # the groups, the address and the device, together
         who = who_for(user)
     assert who.email == "quinn@example.com"
     with django_assert_num_queries(0):

@@ -51,7 +51,7 @@ from .errors import (
 
 logger = logging.getLogger("records.api")
 
-SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset")
+SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset", "after")
 MAX_BULK_RECORDS = 10_000  # records per bulk create (contract §7 "Size and load")
 MAX_OFFSET = 2**62  # offset + limit must still fit a 64-bit SQL integer
 
@@ -138,9 +138,10 @@ class Call:
         """Refuse unless the visitor may do `action` in the app as a whole."""
         gate.require(self.app, self.access, action)
 
-    def record(self, record_id: str, action: str) -> gate.Granted:
-        """The record, if the visitor may do `action` to it (the gate's order)."""
-        return gate.record_for(self.app, self.access, record_id, action)
+    def record(self, record_id: str, action: str, *, lock: bool = False) -> gate.Granted:
+        """The record, if the visitor may do `action` to it (the gate's order); `lock`: read
+        for the write that follows, in the caller's transaction."""
+        return gate.record_for(self.app, self.access, record_id, action, lock=lock)
 
     def path(self, record_id: str) -> str:
         return self.request.build_absolute_uri(api_path(self.app.id, record_id))
@@ -294,6 +295,16 @@ def paging(source: dict) -> tuple[int, int]:
     return limit, offset
 
 
+def after_of(source: dict) -> str | None:
+    """`after=<record id>`: keyset paging (selectors.records_page); None when absent."""
+    after = source.get("after")
+    if after is None:
+        return None
+    if not isinstance(after, str):
+        raise BadRequest(f"after must be a record id, found {json_type(after)}")
+    return selectors.check_record_id(after)
+
+
 def listing(c: Call, rows: list[tuple[str, str]]) -> HttpResponse:
     """`[{"id", "path", "items"}]` with each record's items spliced in as stored (JSON text),
     `"id"` first among them, as `GET record/<id>` answers (contract §4)."""
@@ -374,16 +385,27 @@ def records_list(request, app_id):
     c = call_for(request, app_id)
     c.require("view")
     limit, offset = paging(request.GET)
-    page = selectors.records_page(c.app, access=c.access, limit=limit, offset=offset, rows=True)
-    return paged(request, listing(c, page.records), page, limit, offset)
+    after = after_of(request.GET)
+    page = selectors.records_page(
+        c.app, access=c.access, limit=limit, offset=offset, after=after, rows=True
+    )
+    return paged(request, listing(c, page.records), page, limit, keyset=True)
 
 
-def paged(request, response: HttpResponse, page, limit: int, offset: int) -> HttpResponse:
-    """Add `Link: <this path?limit=..&offset=..>; rel="next"` while more records remain."""
+def paged(
+    request, response: HttpResponse, page, limit: int, *, offset: int = 0, keyset: bool = False
+) -> HttpResponse:
+    """Add `Link: <this path?limit=..&after=..>; rel="next"` while more records remain.
+
+    `keyset` (the page is in creation order): the next page starts after this page's last
+    record (`after=<id>`), so it costs what the first one did however deep; otherwise (a
+    search sorted on an index) `offset=` the next one."""
     if page.has_more:
-        next_url = request.build_absolute_uri(
-            f"{request.path}?{urlencode({'limit': limit, 'offset': offset + limit})}"
-        )
+        if keyset:
+            query = {"limit": limit, "after": page.records[-1][0]}
+        else:
+            query = {"limit": limit, "offset": offset + limit}
+        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
         response["Link"] = f'<{next_url}>; rel="next"'
     return response
 
@@ -411,14 +433,13 @@ def records_create(request, app_id):
                 raise BadRequest(f"record {index}: id '{record_id}' appears twice in the list")
             seen.add(record_id)
         checked.append((items, record_id))
-    with transaction.atomic():  # all or nothing
-        for index, (items, record_id) in enumerate(checked):
-            try:
-                store.record_create(app=c.app, items=items, record_id=record_id, user=c.user)
-            except RecordExists as exc:
-                raise RecordExists(f"record {index}: {exc.message}") from None
-            except InvalidInput as exc:
-                raise BadRequest(f"record {index}: {exc.message}") from None
+    try:  # all or nothing
+        store.records_create_many(app=c.app, rows=checked, user=c.user)
+    except (RecordExists, InvalidInput) as exc:
+        position = getattr(exc, "position", None)
+        if position is None:
+            raise
+        raise type(exc)(f"record {position}: {exc.message}") from None
     return JsonResponse({"success": "created", "total": len(checked)}, status=201)
 
 
@@ -456,15 +477,19 @@ def record_put(request, app_id, record_id):
 def record_update(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
-    granted = c.record(record_id, "edit")
-    items, _ = client_items(c.app, read_json(request), record_id)
-    saved = store.record_save(
-        app=c.app,
-        record=granted.record,
-        items=items,
-        if_match=if_match(request),
-        fixed=c.access.fixed_owner_items(granted.facts),
-    )
+    body = read_json(request)
+    with transaction.atomic():
+        # The record is read once, locked, and written as read: no second SELECT, no re-read.
+        granted = c.record(record_id, "edit", lock=True)
+        items, _ = client_items(c.app, body, record_id)
+        saved = store.record_save(
+            app=c.app,
+            record=granted.record,
+            items=items,
+            if_match=if_match(request),
+            fixed=c.access.fixed_owner_items(granted.facts),
+            locked=True,
+        )
     response = JsonResponse({"success": "updated"})
     response["ETag"] = saved.etag
     return response
@@ -517,22 +542,30 @@ def search(request, app_id):
             raise BadRequest(f"{key} must be a string, found {json_type(body[key])}")
     if not isinstance(body.get("reverse", False), bool):
         raise BadRequest(f"reverse must be true or false, found {json_type(body['reverse'])}")
-    # The next page's Link carries ?limit=&offset= in the URL: a client re-sends the same body
-    # to it, and the URL's paging wins over the body's.
-    limit, offset = paging(
-        {**body, **{k: request.GET[k] for k in ("limit", "offset") if k in request.GET}}
-    )
+    # The next page's Link carries ?limit=&after= (or &offset=) in the URL: a client re-sends
+    # the same body to it, and the URL's paging wins over the body's.
+    source = dict(body)
+    if "after" in request.GET or "offset" in request.GET:  # where to start: all from the URL
+        source["after"], source["offset"] = request.GET.get("after"), request.GET.get("offset")
+    if "limit" in request.GET:
+        source["limit"] = request.GET["limit"]
+    limit, offset = paging(source)
+    after = after_of(source)
+    sort_index = body.get("sort_index")
     page = selectors.records_page(
         c.app,
         access=c.access,
         query=body.get("query"),
-        sort_index=body.get("sort_index"),
+        sort_index=sort_index,
         reverse=body.get("reverse", False),
         limit=limit,
         offset=offset,
+        after=after,
         rows=True,
     )
-    return paged(request, listing(c, page.records), page, limit, offset)
+    return paged(
+        request, listing(c, page.records), page, limit, offset=offset, keyset=sort_index is None
+    )
 
 
 def refresh(request, app_id):

@@ -24,24 +24,30 @@ from accounts.names import fold
 from blocks.site import acl
 from blocks.site.loader import current_site
 from blocks.site.spec import AppSpec
+from records.indexing import insert_rows
 from records.models import Record
 
 from .models import OwnedApp, RecordGroupShare, RecordOwner, RecordUserShare
 
 
-def owner_rows(record: Record, row_owners: tuple[str, ...]) -> list[RecordOwner]:
-    """The rows of a record's author and owner items."""
-    author = record.items.get(acl.AUTHOR_ITEM)
+def owner_keys(items: dict, row_owners: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(item, owner key) of a record's author and owner items."""
+    author = items.get(acl.AUTHOR_ITEM)
     rows = {}
     if isinstance(author, str):
         for key in acl.record_owner_keys(author):
             rows[(acl.AUTHOR_ITEM, key)] = None
     for item in row_owners:
-        for key in acl.record_owner_keys(None, acl.owner_values(record.items, (item,))):
+        for key in acl.record_owner_keys(None, acl.owner_values(items, (item,))):
             rows[(item, key)] = None
+    return list(rows)
+
+
+def owner_rows(record: Record, row_owners: tuple[str, ...]) -> list[RecordOwner]:
+    """The rows of a record's author and owner items."""
     return [
         RecordOwner(record=record, item=item, principal=key, name=key_name(key))
-        for item, key in rows
+        for item, key in owner_keys(record.items, row_owners)
     ]
 
 
@@ -70,9 +76,33 @@ def name_in_records(folded: str) -> str | None:
 def record_owners_sync(*, app: AppSpec, record: Record) -> None:
     """Rewrite a record's author and owner-item rows from its items (called by records.store)."""
     row_owners = app.acl.row_owners if app.acl is not None else ()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         RecordOwner.objects.filter(record=record).delete()
         RecordOwner.objects.bulk_create(owner_rows(record, row_owners))
+
+
+def records_owners_new(*, app: AppSpec, records) -> None:
+    """The owner rows of records just created (a bulk create): INSERTs of plain rows only."""
+    row_owners = app.acl.row_owners if app.acl is not None else ()
+    rows = [
+        (record.pk, item, key, key_name(key))
+        for record in records
+        for item, key in owner_keys(record.items, row_owners)
+    ]
+    insert_rows(RecordOwner, ("record_id", "item", "principal", "name"), rows)
+
+
+def record_owners_resync(*, app: AppSpec, record: Record, before: dict) -> None:
+    """After a save: rewrite the record's owner rows only if its keys changed from those of
+    `before` (the items its rows were written for); otherwise no statement. A change of
+    `row_owners` itself is caught by `ensure_current`, which rebuilds the app's rows."""
+    row_owners = app.acl.row_owners if app.acl is not None else ()
+    old = set(owner_keys(before, row_owners))
+    new_rows = owner_rows(record, row_owners)
+    if old == {(r.item, r.principal) for r in new_rows}:
+        return
+    RecordOwner.objects.filter(record=record).delete()
+    RecordOwner.objects.bulk_create(new_rows)
 
 
 def signature(app: AppSpec) -> str:

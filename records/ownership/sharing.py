@@ -37,16 +37,15 @@ def shared_with(record: Record, who: acl.Who) -> frozenset[str]:
     """The share permissions (view, edit, delete) granted on `record` to `who` or a group of theirs."""
     if not who.is_authenticated:
         return frozenset()
-    codenames = set(
-        RecordUserShare.objects.filter(
-            content_object=record, user__username=who.username
-        ).values_list("permission__codename", flat=True)
-    )
-    if who.groups:
-        codenames.update(
+    codenames = RecordUserShare.objects.filter(
+        content_object=record, user__username=who.username
+    ).values_list("permission__codename", flat=True)
+    if who.groups:  # one query: the user's shares and their groups' shares
+        codenames = codenames.union(
             RecordGroupShare.objects.filter(
                 content_object=record, group__name__in=who.groups
-            ).values_list("permission__codename", flat=True)
+            ).values_list("permission__codename", flat=True),
+            all=True,
         )
     return frozenset(PERMISSIONS[c] for c in codenames if c in PERMISSIONS)
 

@@ -249,13 +249,13 @@ def test_malformed_bodies_are_400_and_write_nothing(editor, r1, raw, message, me
             "POST",
             "/api/v1/sales/search",
             [],
-            "the body must be a JSON object with query, sort_index, reverse, limit, offset, found a list",
+            "the body must be a JSON object with query, sort_index, reverse, limit, offset, after, found a list",
         ),
         (
             "POST",
             "/api/v1/sales/search",
             {"q": 1},
-            "unknown key 'q' in a search; keys: query, sort_index, reverse, limit, offset",
+            "unknown key 'q' in a search; keys: query, sort_index, reverse, limit, offset, after",
         ),
         ("POST", "/api/v1/sales/search", {"query": 1}, "query must be a string, found a number"),
         (
@@ -406,11 +406,56 @@ def test_default_limit_and_next_link(editor, many, settings):
     assert ids(response) == [f"r{n:03}" for n in range(10)]
     assert (
         response["Link"]
-        == '<http://testserver/api/v1/sales/records?limit=10&offset=10>; rel="next"'
+        == '<http://testserver/api/v1/sales/records?limit=10&after=r009>; rel="next"'
     )
     response = editor.get("/api/v1/sales/records/?limit=10&offset=20")
     assert ids(response) == [f"r{n:03}" for n in range(20, 25)]
     assert "Link" not in response
+
+
+def test_keyset_pages_follow_the_link_to_the_end(editor, many):
+    """`after=<id>`: the records after that one, in creation order (issue 12)."""
+    seen, path = [], "/api/v1/sales/records?limit=10"
+    while path:
+        response = editor.get(path)
+        seen += ids(response)
+        link = response.get("Link")
+        path = link[1 : link.index(">")] if link else None
+    assert seen == [f"r{n:03}" for n in range(25)]
+    assert ids(editor.get("/api/v1/sales/records?after=r020&offset=2")) == ["r023", "r024"]
+    assert ids(editor.get("/api/v1/sales/records?after=r024")) == []
+
+
+def test_keyset_after_a_deleted_or_unknown_record_is_400(editor, many):
+    assert editor.delete("/api/v1/sales/record/r024").status_code == 200
+    for after in ("r024", "nope"):
+        assert_error(
+            editor.get(f"/api/v1/sales/records?after={after}"),
+            400,
+            f"after: no record '{after}' in app 'sales' to page after; start again",
+        )
+    assert_error(
+        editor.get("/api/v1/sales/records?after=a%20b"), 400, f"invalid record id 'a b': {ID_RULE}"
+    )
+
+
+def test_keyset_search_in_creation_order(editor, many):
+    body = {"query": "id >= 'r003'", "limit": 10}
+    first = editor.post_json("/api/v1/sales/search", body)
+    assert ids(first) == [f"r{n:03}" for n in range(3, 13)]
+    link = first["Link"]
+    assert link == '<http://testserver/api/v1/sales/search?limit=10&after=r012>; rel="next"'
+    second = editor.post_json(link[1 : link.index(">")], body)
+    assert ids(second) == [f"r{n:03}" for n in range(13, 23)]
+    backwards = editor.post_json(
+        "/api/v1/sales/search", {"query": "id < 'r005'", "reverse": True, "after": "r003"}
+    )
+    assert ids(backwards) == ["r002", "r001", "r000"]
+    assert_error(
+        editor.post_json("/api/v1/sales/search", {"sort_index": "id", "after": "r003"}),
+        400,
+        "after pages in creation order: use offset with sort_index",
+    )
 
 
 def test_huge_offset_is_past_the_end(editor, many):
@@ -437,13 +482,13 @@ def test_limit_default_is_100_and_caps_at_1000(editor):
     assert len(response.json()) == 100
     assert (
         response["Link"]
-        == '<http://testserver/api/v1/sales/records?limit=100&offset=100>; rel="next"'
+        == f'<http://testserver/api/v1/sales/records?limit=100&after={ids(response)[-1]}>; rel="next"'
     )
     response = editor.get("/api/v1/sales/records?limit=5000")
     assert len(response.json()) == 1000
     assert (
         response["Link"]
-        == '<http://testserver/api/v1/sales/records?limit=1000&offset=1000>; rel="next"'
+        == f'<http://testserver/api/v1/sales/records?limit=1000&after={ids(response)[-1]}>; rel="next"'
     )
 
 
@@ -669,3 +714,17 @@ def test_a_block_item_naming_a_block_is_stored_and_mirrored(editor, r1):
     )
     stamped = {r.record_id: (r.items.get("block"), r.block_id) for r in Record.objects.all()}
     assert stamped == {"o": ("order", "order"), "r1": (None, "")}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sales/records", "/api/v1/sales/records?after=r002"])
+def test_a_deep_offset_finds_its_page_by_keys_first_with_the_same_answer(
+    editor, many, monkeypatch, path
+):
+    from records import selectors
+
+    join = "&" if "?" in path else "?"
+    pages = [ids(editor.get(f"{path}{join}limit=4&offset={o}")) for o in (0, 3, 19, 30)]
+    monkeypatch.setattr(selectors, "DEFERRED_OFFSET", 1)
+    assert [ids(editor.get(f"{path}{join}limit=4&offset={o}")) for o in (0, 3, 19, 30)] == pages
+    sorted_body = {"sort_index": "id", "reverse": True, "limit": 3, "offset": 5}
+    assert ids(editor.post_json("/api/v1/sales/search", sorted_body)) == ["r019", "r018", "r017"]

@@ -569,3 +569,38 @@ def test_refresh_app_command_unknown_app(shop):
     with pytest.raises(CommandError) as caught:
         call_command("refresh_app", "nope", stdout=StringIO(), stderr=StringIO())
     assert str(caught.value) == "no app 'nope' in the site; apps: open, public, sales, shop"
+
+
+# --- plans: a broad query walks the records in page order (issue 12) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"query": "price >= 3"},
+        {"query": "price >= 3", "reverse": True},
+        {"query": "price >= 3", "offset": 4},
+        {"query": "price >= 3", "after": "p05"},
+        {"query": "price >= 3", "after": "p20", "reverse": True},
+        {"query": "not (price == 7) and price < 20"},
+        {"query": "price > 100 or price < 2"},
+        {"query": "price >= 3 and 'lot' in title"},
+        {"query": "price >= 12"},  # matches start past the walked window: IN answers
+    ],
+)
+@pytest.mark.parametrize("window", [1, 4, 100])
+def test_a_walked_page_is_the_page_in_would_give(editor, monkeypatch, body, window):
+    from records import selectors
+
+    editor.post_json(
+        "/api/v1/shop/records",
+        [{"id": f"p{n:02}", "price": n, "title": "lot" if n % 3 else "other"} for n in range(25)],
+    )
+    body = {**body, "limit": 5}
+    monkeypatch.setattr(selectors, "WALK_MAX", 0)  # never walk: IN
+    expected = search(editor, body)
+    monkeypatch.setattr(selectors, "WALK_MAX", 2000)
+    monkeypatch.setattr(selectors, "WALK_WINDOW", window)
+    walked = search(editor, body)
+    assert ids(walked) == ids(expected)
+    assert walked.get("Link") == expected.get("Link")
