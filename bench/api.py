@@ -97,7 +97,7 @@ def plain_records(request):
     base = request.build_absolute_uri("/api/v1/sales/record/")
     return JsonResponse(
         [
-            {"id": rid, "path": base + rid, "items": items}
+            {"id": rid, "path": base + rid, "items": {"id": rid, **items}}
             for rid, items in rows[offset : offset + limit]
         ],
         safe=False,
