@@ -353,6 +353,8 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles
 # Uploads of FILE elements (Django's default storage). Never served as static files: only the
 # record route files/<element>/ serves one, to those who may read its record.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or BASE_DIR / "uploads")
+# The largest file a FILE element takes (the proxy in front should allow at least this much).
+MAX_UPLOAD_BYTES = int(env.float("MAX_UPLOAD_MB", default=10) * 2**20)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed (gzip, brotli when installed) and cache-busted names (base.a1b2c3.css), served

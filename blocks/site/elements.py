@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
@@ -689,6 +690,11 @@ class File(Input):
         "readOnly": True,
     }
 
+    def form_field(self, element: Element) -> forms.Field:
+        field = super().form_field(element)
+        field.validators.append(upload_within_limit)
+        return field
+
     def parse(self, element: Element, value: object):
         if not (isinstance(value, dict) and set(value) == set(FILE_KEYS)):
             raise ValueError(
@@ -704,6 +710,15 @@ class File(Input):
 
     def index_values(self, value: object) -> dict | None:
         return super().index_values(value.get("name")) if isinstance(value, dict) else None
+
+
+def upload_within_limit(upload) -> None:
+    """An upload holds at most `settings.MAX_UPLOAD_BYTES` (the environment's MAX_UPLOAD_MB)."""
+    limit = settings.MAX_UPLOAD_BYTES
+    if upload is not None and getattr(upload, "size", 0) > limit:
+        raise ValidationError(
+            f"The file is larger than the limit of {limit / 2**20:g} MB.", code="max_upload"
+        )
 
 
 # A record id (contract §2); the same rule as records.selectors.RECORD_ID_RULE.

@@ -168,6 +168,23 @@ def test_a_file_is_uploaded_and_read_back_only_by_a_reader(api_client, user_fact
     assert response.status_code == 400
 
 
+def test_a_file_over_the_upload_limit_is_refused_beside_its_field(
+    api_client, user_factory, site_dir, settings
+):
+    settings.MAX_UPLOAD_BYTES = 2**20
+    site_dir.write("apps/vault/settings.yaml", "acl:\n  rights:\n    author: [authenticated]\n")
+    site_dir.write("apps/vault/blocks/doc.yaml", "elements:\n  name: TEXT\n  scan: FILE\n")
+    ann = api_client(user_factory("ann"))
+    big = SimpleUploadedFile("big.bin", b"x" * (2**20 + 1), "application/octet-stream")
+    response = ann.post("/apps/vault/blocks/doc/", {"_save": "1", "name": "Big", "scan": big})
+    assert response.status_code == 400
+    assert "The file is larger than the limit of 1 MB." in response.content.decode()
+    assert not Record.objects.exists()
+    small = SimpleUploadedFile("small.bin", b"x" * 2**20, "application/octet-stream")
+    response = ann.post("/apps/vault/blocks/doc/", {"_save": "1", "name": "Ok", "scan": small})
+    assert response.status_code == 302
+
+
 def test_a_reference_is_a_link_only_for_those_who_may_read_its_target(
     client, api_client, user_factory
 ):
