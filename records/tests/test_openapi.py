@@ -252,3 +252,23 @@ def test_fields_asks_for_some_items(api_client, record):
         "price": 12,
     }
     assert reader.get("/api/v1/shop/record/r1?fields=").json() == {"id": "r1"}
+
+
+def test_the_docs_page_uses_swagger_ui_from_the_pinned_package(client, site_dir):
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-index="/api/v1/"' in html
+    sources = re.findall(r'(?:src|href)="/static/([^"]+)"', html)
+    assert sources == [
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css",
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-standalone-preset.js",
+        "records/api-docs.js",
+    ]
+    assert all(finders.find(path) for path in sources)
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', html)  # nothing from another host
