@@ -10,6 +10,7 @@
         urls: urls,
         presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
         layout: "StandaloneLayout",
+        validatorUrl: null, // no badge fetched from another host
       });
     });
 })();
