@@ -191,6 +191,7 @@ def test_the_index_lists_the_apps_the_caller_may_read(api_client, shop, site_dir
         "docs": "http://testserver/api/docs/",
     }
     assert [app["id"] for app in listed("reader")["apps"]] == ["open", "shop"]
+    assert api_client().get("/api/v1").json() == listed(None)  # without the slash too
 
 
 # --- shares listed, If-None-Match, ?fields= -------------------------------------------------
