@@ -2,10 +2,14 @@
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 PORT   ?= 8000
+# The directory server and the TLS proxy of the LDAP and certificate tests.
+SERVERS := scripts/slapd.sh scripts/nginx.sh
 
 .PHONY: run test test-sqlite test-postgres install browser lint bench
 
 $(VENV)/.installed: requirements.txt
+	scripts/debian.sh libldap2-dev libsasl2-dev gcc python3-dev  # python-ldap builds against them
+	scripts/saml.sh  # xmlsec1 for the SAML tests; what pip needs to build `xmlsec` if it must
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
@@ -32,20 +36,22 @@ run: install .env
 # set-up that tests/deploy serves with gunicorn under load). scripts/postgres.sh uses the server
 # named by a postgres:// DATABASE_URL, or installs and starts a throwaway one (and removes it
 # afterwards); scripts/redis.sh does the same for REDIS_URL.
+# scripts/slapd.sh starts a throwaway OpenLDAP server and scripts/nginx.sh brings nginx and
+# openssl, for the LDAP and client-certificate tests (accounts/tests), in both passes.
 # Both passes always run; the exit status is non-zero if either failed. PYTEST_ARGS passes options.
 test: install browser
 	@status=0; \
 	echo "== pytest on SQLite"; \
-	env -u DATABASE_URL -u REDIS_URL $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
+	env -u DATABASE_URL -u REDIS_URL $(SERVERS) $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
 	echo "== pytest on PostgreSQL"; \
-	scripts/postgres.sh scripts/redis.sh $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
+	scripts/postgres.sh scripts/redis.sh $(SERVERS) $(PYTHON) -m pytest $(PYTEST_ARGS) || status=1; \
 	exit $$status
 
 test-sqlite: install browser
-	env -u DATABASE_URL -u REDIS_URL $(PYTHON) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL $(SERVERS) $(PYTHON) -m pytest $(PYTEST_ARGS)
 
 test-postgres: install browser
-	scripts/postgres.sh scripts/redis.sh $(PYTHON) -m pytest $(PYTEST_ARGS)
+	scripts/postgres.sh scripts/redis.sh $(SERVERS) $(PYTHON) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

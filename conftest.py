@@ -54,6 +54,12 @@ def static_files_without_collectstatic(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def uploads_in_tmp(tmp_path, settings):
+    """FILE elements' uploads go to the test's own folder, never the repository's uploads/."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+
+
 @pytest.fixture
 def site_dir(tmp_path, settings):
     folder = tmp_path / "site"

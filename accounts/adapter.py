@@ -10,9 +10,13 @@
   every login, sign-up and social login, so allauth's own setting does not matter);
 - a social provider shows on the login page when `auth.providers` lists it and its keys are
   set in the environment;
-- a user with a second factor enters a code before the login counts (`SecondFactorStage`);
+- SAML single sign-on appears when `auth.saml` is set (accounts/saml.py builds its app);
+  its logins refresh the user's mapped groups, and refused responses are audited;
+- a user with a second factor enters a code before the login counts (`SecondFactorStage`),
+  unless the login was made by a method `auth.otp.trusted_methods` names (accounts/otp.py);
 - failed passwords count against the limit HTTP Basic shares (accounts/passwords.py), keyed
-  by account whatever the Host header, and by the client address through trusted proxies.
+  by every account the login names whatever the Host header, and by the client address
+  through trusted proxies; a right password is refused while its own account is locked.
 """
 
 from __future__ import annotations
@@ -21,17 +25,20 @@ import logging
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.auth_backends import AuthenticationBackend
 from allauth.account.stages import EmailVerificationStage, LoginStage
 from allauth.account.utils import user_username
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.providers.base.constants import AuthError
+from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from blocks.site.loader import current_site
 
-from . import audit, names, network, otp, passwords
+from . import audit, names, network, otp, passwords, saml
 from .mail import MailNotSent
 
 logger = logging.getLogger("accounts")
@@ -46,6 +53,16 @@ def site_settings():
 def provider_has_keys(app) -> bool:
     """A SocialApp is usable only with both its client id and its secret."""
     return bool(app.client_id) and bool(app.secret)
+
+
+def login_method_of(signal_kwargs: dict | None, user) -> str:
+    """How an allauth login is made, for `auth.otp.trusted_methods`: the provider of a social
+    login ("saml", "google", ...), else the method of the backend that accepted the password
+    ("ldap": accounts.otp.BACKEND_METHODS), else ""."""
+    sociallogin = (signal_kwargs or {}).get("sociallogin")
+    if sociallogin is not None:
+        return sociallogin.account.provider
+    return otp.login_method_of_user(user)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -79,6 +96,22 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return site_settings().signup
 
+    def post_login(self, request, user, **kwargs):
+        # After django.contrib.auth.login: a social login (SAML) records its method in the
+        # session; a password login keeps the method its backend recorded (LDAP) or none, so a
+        # session never inherits an earlier login's method (accounts.otp).
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is not None:
+            otp.record_login_method(request, sociallogin.account.provider)
+        elif otp.login_method_of(request) not in otp.BACKEND_METHODS.values():
+            otp.forget_login_method(request)
+        logger.info(
+            "user %s signed in (%s)",
+            user.get_username(),
+            otp.login_method_of(request) or "password",
+        )
+        return super().post_login(request, user, **kwargs)
+
     def get_login_stages(self) -> list[str]:
         stages = [
             "accounts.adapter.SiteEmailVerificationStage"
@@ -90,23 +123,44 @@ class AccountAdapter(DefaultAccountAdapter):
 
     # The password limit (accounts/passwords.py), shared with HTTP Basic.
 
-    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
-        # allauth's key starts with the current site's domain: without the sites framework,
-        # the Host header with its port. Ours names the account alone.
-        return passwords.account_key(passwords.login_of(credentials))
-
     def pre_authenticate(self, request, **credentials) -> None:
         login = passwords.login_of(credentials)
-        # allauth's own would skip the limit for a GET; ours is the one Basic uses.
-        self._login_failed_rl_usage = passwords.reserve(request, passwords.account_key(login))
+        # allauth's own would skip the limit for a GET, and key it by the Host header and the
+        # login as typed; ours counts against every account the login names, as Basic does.
+        self._login_failed_rl_usage = passwords.reserve(request, passwords.account_keys(login))
         if not self._login_failed_rl_usage:
             passwords.record_refusal(request, login, kind=audit.Kind.LOGIN_REFUSED)
             raise self.validation_error("too_many_login_attempts")
+
+    def authenticate(self, request, **credentials):
+        """allauth's (65.21: `pre_authenticate`, the backends, the stash of an inactive user),
+        with one more step: a right password is refused while the account it authenticated
+        has no attempt left, whatever name reached it."""
+        self.pre_authenticate(request, **credentials)
+        AuthenticationBackend.unstash_authenticated_user()
+        user = authenticate(request, **credentials)
+        user = user or AuthenticationBackend.unstash_authenticated_user()
+        attempt = self._login_failed_rl_usage
+        if user is None:
+            self.authentication_failed(request, **credentials)
+            return None
+        if not passwords.own_count_left(attempt, user):
+            login = passwords.login_of(credentials)
+            passwords.record_refusal(request, login, kind=audit.Kind.LOGIN_REFUSED)
+            raise self.validation_error("too_many_login_attempts")
+        attempt.give_back()
+        return user
 
     def authentication_failed(self, request, **credentials) -> None:
         passwords.record_failure(
             request, passwords.login_of(credentials), kind=audit.Kind.LOGIN_FAILED
         )
+
+    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+        # allauth calls this after a password reset for each address of the user, to forget
+        # their failures; an address may log in other users too (one added it unverified),
+        # whose counts must stay. `passwords.clear_after_reset` clears the user's own.
+        pass
 
     def get_client_ip(self, request) -> str:
         # Every limit of allauth keyed by address: through the proxies the site trusts.
@@ -119,6 +173,13 @@ class AccountAdapter(DefaultAccountAdapter):
         except OSError as exc:  # smtplib.SMTPException, refused or timed-out connections
             logger.error("could not send %s to %s", template_prefix, email, exc_info=True)
             raise MailNotSent(f"could not send {template_prefix} to {email}") from exc
+
+
+# allauth refuses two SAML answers without a reason: a response to no request of ours
+# (IdP-initiated, refused unless `auth.saml.idp_initiated`) and a lost ACS session.
+_UNEXPLAINED = {
+    AuthError.UNKNOWN: "response refused: unsolicited (IdP-initiated), or its ACS session was lost"
+}
 
 
 class ProviderNotEnabled(Http404, SocialApp.DoesNotExist):
@@ -136,11 +197,57 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def list_apps(self, request, provider=None, client_id=None):
         listed = set(site_settings().providers)
-        return [
+        apps = [
             app
             for app in super().list_apps(request, provider=provider, client_id=client_id)
             if app.provider in listed and provider_has_keys(app)
         ]
+        # SAML: the one app of settings.yaml `auth.saml` (stored SocialApps are ignored).
+        if provider in (None, saml.PROVIDER):
+            app = saml.app_for(site_settings().saml)
+            if app is not None and client_id in (None, app.client_id):
+                apps.append(app)
+        return apps
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        if sociallogin.account.provider == saml.PROVIDER:
+            return site_settings().saml is not None and site_settings().saml.signup
+        return super().is_open_for_signup(request, sociallogin)
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        # A known SAML user: the groups of this assertion, before the login stages ask
+        # `auth.otp.required_for` about them. A new one gets them in save_user.
+        if sociallogin.account.provider == saml.PROVIDER and sociallogin.is_existing:
+            self._sync_saml_groups(request, sociallogin)
+        super().pre_social_login(request, sociallogin)
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form=form)
+        if sociallogin.account.provider == saml.PROVIDER:
+            self._sync_saml_groups(request, sociallogin)
+        return user
+
+    def _sync_saml_groups(self, request, sociallogin) -> None:
+        config = site_settings().saml
+        if config is not None:
+            saml.sync_groups(
+                sociallogin.user, sociallogin.account.extra_data, config, request=request
+            )
+
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ):
+        if getattr(provider, "id", None) == saml.PROVIDER:
+            context = extra_context or {}
+            reason = context.get("saml_last_error_reason") or ", ".join(
+                context.get("saml_errors") or ()
+            )
+            saml.record_refusal(
+                request, reason or _UNEXPLAINED.get(error, f"response refused ({error})")
+            )
+        return super().on_authentication_error(
+            request, provider, error=error, exception=exception, extra_context=extra_context
+        )
 
 
 class SiteEmailVerificationStage(EmailVerificationStage):
@@ -167,5 +274,7 @@ class SecondFactorStage(LoginStage):
         user = self.login.user
         if user is None or not otp.has_device(user):
             return None, True
+        if otp.login_method_trusted(login_method_of(self.login.signal_kwargs, user)):
+            return None, True  # settings.yaml auth.otp.trusted_methods
         self.state["required"] = True
         return HttpResponseRedirect(reverse(self.urlname)), True

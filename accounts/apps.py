@@ -1,6 +1,6 @@
 """App configs: `accounts` itself, and the admin whose default site asks for a second factor.
 
-`ready()` only wires up (system checks); nothing here touches the database.
+`ready()` only wires up (system checks, signal receivers); nothing here touches the database.
 """
 
 from django.apps import AppConfig
@@ -13,12 +13,19 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from allauth.account.signals import password_reset
         from django.core import checks
 
         from . import checks as account_checks
+        from . import (
+            ldap,  # noqa: F401  its signal receivers: errors logged, the login method
+            passwords,
+        )
 
         checks.register(account_checks.provider_keys)
+        checks.register(account_checks.saml_config)
         checks.register(account_checks.wiring)
+        password_reset.connect(passwords.clear_after_reset, dispatch_uid="accounts.passwords")
 
 
 class SiteAdminConfig(admin_apps.AdminConfig):

@@ -1,4 +1,5 @@
-"""System checks of accounts: social providers without keys (site), and our Django wiring.
+"""System checks of accounts: social providers without keys, sign-in methods without their
+environment and SAML files (site), and our Django wiring.
 
 Provider warnings are Warnings (a site whose provider has no keys is still served, without
 that provider); wiring mistakes are Errors with the line to fix.
@@ -12,6 +13,8 @@ from django.core import checks
 
 from blocks.site.loader import current_site, site_dir
 from blocks.site.spec import Problem
+
+from . import saml
 
 SETTINGS_FILE = "settings.yaml"
 
@@ -42,16 +45,69 @@ def missing_provider_keys() -> list[Problem]:
     return found
 
 
+def saml_problems() -> tuple[list[Problem], list[Problem]]:
+    """(problems of the site folder, warnings about the environment) for `auth.saml`.
+
+    settings.yaml:12: auth.saml.idp.metadata_file: cannot read idp.xml: No such file or directory
+    """
+    config = current_site().settings.saml
+    return (
+        [Problem(SETTINGS_FILE, line, text) for line, text in saml.file_problems(config)],
+        [Problem(SETTINGS_FILE, line, text) for line, text in saml.environment_problems(config)],
+    )
+
+
+def saml_config(app_configs=None, **kwargs):
+    files, environment = saml_problems()
+    return [
+        checks.Warning(str(problem), id="accounts.W002", obj="auth.saml")
+        for problem in files + environment
+    ]
+
+
+def missing_sign_in_environment() -> list[Problem]:
+    """Sign-in methods of settings.yaml that the environment leaves half set up.
+
+    settings.yaml:9: auth.certificates: TRUSTED_PROXIES is empty, so no proxy's certificate headers are believed and nobody signs in by certificate
+    """
+    site_settings = current_site().settings
+    found = []
+    if site_settings.ldap is not None and not settings.LDAP_BIND_DN:
+        found.append(
+            Problem(
+                SETTINGS_FILE,
+                _auth_line("ldap"),
+                "auth.ldap: LDAP_BIND_DN is not set, so the directory is searched anonymously "
+                "(Active Directory refuses that): set LDAP_BIND_DN and LDAP_BIND_PASSWORD",
+            )
+        )
+    if site_settings.certificates is not None and not settings.TRUSTED_PROXIES:
+        found.append(
+            Problem(
+                SETTINGS_FILE,
+                _auth_line("certificates"),
+                "auth.certificates: TRUSTED_PROXIES is empty, so no proxy's certificate headers "
+                "are believed and nobody signs in by certificate",
+            )
+        )
+    return found
+
+
 def _providers_line() -> int:
     """The line of `auth.providers` in settings.yaml (1 when it cannot be found)."""
+    return _auth_line("providers")
+
+
+def _auth_line(key: str) -> int:
+    """The line of `auth.<key>` in settings.yaml (1 when it cannot be found)."""
     try:
         text = (site_dir() / SETTINGS_FILE).read_text(encoding="utf-8")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return 1
     auth = _entry(root, "auth")
-    providers = _entry(auth[1], "providers") if auth else None
-    return providers[0].start_mark.line + 1 if providers else 1
+    entry = _entry(auth[1], key) if auth else None
+    return entry[0].start_mark.line + 1 if entry else 1
 
 
 def _entry(node, name: str):
@@ -67,6 +123,9 @@ def provider_keys(app_configs=None, **kwargs):
     return [
         checks.Warning(str(problem), id="accounts.W001", obj="SOCIALACCOUNT_PROVIDERS")
         for problem in missing_provider_keys()
+    ] + [
+        checks.Warning(str(problem), id="accounts.W002", obj="settings.yaml auth")
+        for problem in missing_sign_in_environment()
     ]
 
 
@@ -91,6 +150,17 @@ def wiring(app_configs=None, **kwargs):
                 id="accounts.E002",
             )
         )
+    certificates = "accounts.certificates.CertificateMiddleware"
+    if certificates in middleware and otp_mw in middleware:
+        if middleware.index(certificates) > middleware.index(otp_mw):
+            errors.append(
+                checks.Error(
+                    f"'{certificates}' must come before '{otp_mw}' in MIDDLEWARE.",
+                    hint=f"Put '{certificates}' right after AuthenticationMiddleware, so that the "
+                    "second factor applies to the user a certificate signs in.",
+                    id="accounts.E005",
+                )
+            )
     if getattr(settings, "ACCOUNT_ADAPTER", "") != "accounts.adapter.AccountAdapter":
         errors.append(
             checks.Error(

@@ -5,7 +5,8 @@ After django-otp's OTPMiddleware has set `user.is_verified()`:
   elsewhere before the device was set up) enters a code first;
 - a principal of `auth.otp.required_for` without a device sets one up first.
 Until then HTML requests go to the second-factor pages, and the JSON API treats the session
-as anonymous. Logout and static files stay reachable; of the second-factor pages, a session
+as anonymous. A session that signed in by a method `auth.otp.trusted_methods` lists (LDAP, a
+client certificate, SAML: `accounts_login_method` in the session) passes as it is. Logout and static files stay reachable; of the second-factor pages, a session
 whose user has a device reaches only the code pages (verify, login step): the device page,
 new backup codes and removal need a verified session, or backup codes made there would pass
 the very check they belong to.
@@ -38,7 +39,11 @@ class SecondFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not user.is_verified():
+        if (
+            user.is_authenticated
+            and not user.is_verified()
+            and not otp.login_method_trusted(otp.login_method_of(request))
+        ):
             target = self.pending(user)
             if target is not None:
                 if request.path.startswith("/api/"):

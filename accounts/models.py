@@ -67,3 +67,24 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name or 'unnamed'}) of {self.user}"
+
+
+class DirectoryAccount(models.Model):
+    """A user made by (or linked to) the LDAP directory (accounts/ldap.py).
+
+    A directory login signs in as the local user of the same name only when this link says the
+    directory made that user: a local account (signed up with a password, or made by an
+    administrator) is never taken over by a directory entry that happens to share its name.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="directory_account",
+    )
+    dn = models.CharField("distinguished name", max_length=1000)
+    last_login = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.dn

@@ -75,10 +75,18 @@ def unregister(key: str) -> None:
     _sources.pop(key, None)
 
 
+def folded_rows(queryset: QuerySet, field: str, name: str) -> list:
+    """The rows whose `field` folds as `name` does. One query: the database compares ASCII
+    case (`iexact`), and rows holding anything else are compared here after folding (few:
+    names are mostly ASCII), since a database's own case rules are not Unicode's case folding."""
+    folded = fold(name)
+    plain = Q(**{f"{field}__regex": r"^[ -~]*$"})
+    rows = queryset.filter(Q(**{f"{field}__iexact": folded}) | ~plain)
+    return [row for row in rows if fold(getattr(row, field) or "") == folded]
+
+
 def _matching(queryset: QuerySet, field: str, folded: str) -> bool:
-    """Does a row's `field` fold to `folded`? One query: the database compares ASCII case
-    (`iexact`), and rows holding anything else are compared here after folding (few: names
-    are mostly ASCII), since a database's own case rules are not Unicode's case folding."""
+    """Does a row's `field` fold to `folded`? (`folded_rows`, reading only the field.)"""
     plain = Q(**{f"{field}__regex": r"^[ -~]*$"})
     rows = queryset.filter(Q(**{f"{field}__iexact": folded}) | ~plain)
     return any(fold(name) == folded for name in rows.values_list(field, flat=True))

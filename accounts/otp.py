@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import qrcode
 import qrcode.image.svg
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.core.cache import cache
 from django.db import transaction
 from django_otp import devices_for_user
@@ -89,6 +90,55 @@ def must_set_up_device(user) -> bool:
     """Named by `auth.otp.required_for` and without a confirmed device: nothing but the set-up
     is open to this user (the middleware for sessions, the API for tokens)."""
     return not has_device(user) and must_have_device(user, current_site().settings.otp_required_for)
+
+
+# The way the session signed in ("ldap", "certificate", ...), kept in the session by the code
+# that signed it in; `auth.otp.trusted_methods` may let it stand for the second factor.
+LOGIN_METHOD_SESSION_KEY = "accounts_login_method"
+
+
+def record_login_method(request, method: str) -> None:
+    """Remember in the session how it signed in (after `login()`, which makes a new session)."""
+    request.session[LOGIN_METHOD_SESSION_KEY] = method
+
+
+# The login method of a user that `authenticate()` returned, by the backend that vouched for it.
+BACKEND_METHODS = {
+    "accounts.ldap.SiteLDAPBackend": "ldap",
+    "accounts.certificates.CertificateBackend": "certificate",
+}
+
+
+def login_method_of_user(user) -> str:
+    return BACKEND_METHODS.get(getattr(user, "backend", "") or "", "")
+
+
+def login_method_of(request) -> str:
+    """How the request's session signed in, as recorded; "" when not recorded.
+
+    A method that belongs to a backend counts only while the session is still that backend's
+    (Django keeps it as `_auth_user_backend`): a later login of the same user by password,
+    which keeps the session's data, does not inherit a trusted method.
+    """
+    session = getattr(request, "session", None)
+    if session is None:
+        return ""
+    method = session.get(LOGIN_METHOD_SESSION_KEY, "")
+    backends = [path for path, name in BACKEND_METHODS.items() if name == method]
+    if backends and session.get(BACKEND_SESSION_KEY) not in backends:
+        return ""
+    return method
+
+
+def forget_login_method(request) -> None:
+    """The session signed in again by a way that records no method: it keeps none."""
+    request.session.pop(LOGIN_METHOD_SESSION_KEY, None)
+
+
+def login_method_trusted(method: str) -> bool:
+    """Does settings.yaml `auth.otp.trusted_methods` let this way of signing in stand for the
+    second factor? `login_method_trusted("certificate")` with `trusted_methods: [certificate]`."""
+    return bool(method) and method in current_site().settings.otp_trusted_methods
 
 
 def key_text(device: TOTPDevice) -> str:

@@ -7,8 +7,14 @@ back, a wrong one keeps it, so within the window an account (or an address) that
 its attempts is refused before its password is looked at: the right one included.
 
 - The login form reaches this module through `AccountAdapter` (`pre_authenticate`,
-  `authentication_failed`, `_get_login_attempts_cache_key`, `get_client_ip`).
+  `authenticate`, `authentication_failed`, `get_client_ip`), and a password reset clears
+  the user's own count (`clear_after_reset`, allauth's `password_reset` signal).
 - HTTP Basic (records/api/auth.py) calls `check_basic`.
+- A check counts against every account the login could log in (`accounts_named`: the user
+  name in any case or width, every holder of an e-mail address, verified or not), so no
+  name of an account reaches it past its limit, and no user who adds someone's address to
+  their own account draws the failures through it away from its holder. A right password
+  is refused, too, while the account it authenticated has no attempt left.
 - The per-account key names the account, never the Host header: allauth's own key starts
   with the current site's domain, which without the sites framework is the request's host
   and port, so each new port would have started a new count.
@@ -28,16 +34,15 @@ from __future__ import annotations
 import logging
 import math
 import time
-import unicodedata
 
 from allauth.account.auth_backends import AuthenticationBackend
-from allauth.account.utils import filter_users_by_email
+from allauth.account.models import EmailAddress
 from allauth.core.internal import ratelimit
 from django.contrib.auth import authenticate, get_user_model
 from django.core.cache import cache
-from django.db.models import Q
+from django.utils.module_loading import import_string
 
-from . import audit, otp
+from . import audit, names, otp
 from .network import client_address
 
 logger = logging.getLogger("accounts")
@@ -66,58 +71,147 @@ def login_of(credentials: dict) -> str:
     return credentials.get("email") or credentials.get("username") or ""
 
 
-def find_account(login: str):
-    """The user a login names (user name in any case, or e-mail address), or None."""
+def accounts_named(login: str) -> list:
+    """Every user a login could log in, by user name or e-mail address, lowest id first.
+
+    Wider than what allauth's backend would try, never narrower: the user name in any case
+    or width (NFKC, case-folded), and every user holding the address, as allauth has it
+    (verified or not: its backend logs in by an unverified address when nobody has it
+    verified) or in the user's `email` field.
+    """
     login = login.strip()
     if not login:
-        return None
+        return []
     User = get_user_model()
-    field = User.USERNAME_FIELD
-    normalised = unicodedata.normalize("NFKC", login)
-    by_name = (
-        User.objects.filter(Q(**{field: login}) | Q(**{f"{field}__iexact": normalised}))
-        .order_by("pk")
-        .first()
-    )
-    if "@" not in login:
-        return by_name
-    by_email = sorted(filter_users_by_email(login), key=lambda user: user.pk)
-    # allauth's backend tries the e-mail address first, then the user name.
-    return by_email[0] if by_email else by_name
+    found = {
+        user.pk: user
+        for user in names.folded_rows(User._default_manager.all(), User.USERNAME_FIELD, login)
+    }
+    if "@" in login:
+        for address in names.folded_rows(
+            EmailAddress.objects.select_related("user"), "email", login
+        ):
+            found.setdefault(address.user.pk, address.user)
+        email_field = User.get_email_field_name()
+        for user in names.folded_rows(User._default_manager.all(), email_field, login):
+            found.setdefault(user.pk, user)
+    return [found[pk] for pk in sorted(found)]
 
 
-def account_key(login: str) -> str:
-    """The key of the per-account limit: `user:<pk>`, or the folded login for no account.
+def account_keys(login: str, accounts: list | None = None) -> list[str]:
+    """The keys of the per-account limit that a check of `login` counts against.
 
-    Every way of naming one account (user name in any case, e-mail address) shares one key,
-    and nothing of the request (host, port) is part of it:
-    `account_key("Tom") == account_key("tom@example.com") == "user:7"`.
+    `user:<pk>` of every account the login could log in (`accounts_named`, unless given),
+    or the folded login when it names nobody; nothing of the request (host, port) is part
+    of them: `account_keys("Tom") == account_keys("tom@example.com") == ["user:7"]`. An
+    address that two users hold names both: a failure through it counts against each.
     """
-    return _key(find_account(login), login)
+    if accounts is None:
+        accounts = accounts_named(login)
+    if accounts:
+        return [user_key(user) for user in accounts]
+    return ["login:" + names.fold(login.strip())]
 
 
-def _key(account, login: str) -> str:
-    if account is not None:
-        return f"user:{account.pk}"
-    return "login:" + unicodedata.normalize("NFKC", login.strip()).casefold()
+def user_key(user) -> str:
+    return f"user:{user.pk}"
 
 
-def reserve(request, key: str) -> ratelimit.RateLimitUsage | None:
-    """Take one attempt for the account `key` and for the address; None when either is used up."""
-    return ratelimit.consume(request, app=APP, action=ACTION, key=key, limit_get=True)
+def _configs() -> tuple[dict, dict]:
+    """The `login_failed` rates (ACCOUNT_RATE_LIMITS), split: (per address, per account)."""
+    rates = import_string(f"{APP}.app_settings.RATE_LIMITS").get(ACTION) or ""
+    parts = [part.strip() for part in rates.split(",") if part.strip()]
+    per_key = [part for part in parts if ratelimit.parse_rate(part).per == "key"]
+    per_address = [part for part in parts if part not in per_key]
+    return {ACTION: ",".join(per_address)}, {ACTION: ",".join(per_key)}
 
 
-def retry_after(request, key: str) -> int:
-    """Seconds until the account `key` and the address may try again (at least 1)."""
+class Attempt:
+    """One password check's share of the limits: one attempt of the address, one of each
+    account it names (`keys`)."""
+
+    def __init__(self, request, keys: list[str]):
+        self.request = request
+        self.keys: list[str] = []
+        self.address: ratelimit.RateLimitUsage | None = None
+        self.accounts: list[ratelimit.RateLimitUsage] = []
+        self._wanted = list(keys)
+
+    def _take(self, config: dict, key: str | None) -> ratelimit.RateLimitUsage | None:
+        return ratelimit.consume(
+            self.request, app=APP, action=ACTION, config=config, key=key, limit_get=True
+        )
+
+    def take(self) -> bool:
+        """Take the address's attempt, then each account's; False when any is used up.
+
+        A refused check keeps the address's attempt (it counts against the address, as
+        allauth's does) and gives back the accounts' it took: it checked no password.
+        """
+        per_address, per_account = _configs()
+        self.address = self._take(per_address, None)
+        if self.address is None:
+            return False
+        return all(self.take_account(key, per_account) for key in self._wanted)
+
+    def take_account(self, key: str, config: dict | None = None) -> bool:
+        if key in self.keys:
+            return True
+        usage = self._take(config or _configs()[1], key)
+        if usage is None:
+            self.give_back(address=False)
+            return False
+        self.keys.append(key)
+        self.accounts.append(usage)
+        return True
+
+    def give_back(self, *, address: bool = True) -> None:
+        """A right password gives its attempts back (not the failures before it)."""
+        for usage in [*self.accounts, *([self.address] if address and self.address else [])]:
+            usage.rollback()
+        self.accounts = []
+
+
+def reserve(request, keys: list[str]) -> Attempt | None:
+    """Take one attempt for the address and for every account key; None when any is used up."""
+    attempt = Attempt(request, keys)
+    return attempt if attempt.take() else None
+
+
+def own_count_left(attempt: Attempt, user) -> bool:
+    """Before a right password counts: has the user it authenticated an attempt left?
+
+    The user is among the accounts the login named, unless a backend accepted a name the
+    lookup does not tie to them; then their own count is taken too (and given back with
+    the rest when it lets the check through).
+    """
+    return attempt.take_account(user_key(user))
+
+
+def retry_after(request, keys: list[str]) -> int:
+    """Seconds until the accounts `keys` and the address may all try again (at least 1)."""
     now = time.time()
     wait = 0.0
     for rate in ratelimit.get_rates(app=APP, action=ACTION):
-        cache_key = ratelimit.get_cache_key(request, app=APP, action=ACTION, rate=rate, key=key)
-        _, history = ratelimit.apply_rate(list(cache.get(cache_key, [])), now, rate, dry_run=True)
-        if len(history) >= rate.amount:
-            # Newest first: a slot frees when the oldest attempt that still counts expires.
-            wait = max(wait, history[rate.amount - 1] + rate.duration - now)
+        for key in keys if rate.per == "key" else [None]:
+            cache_key = ratelimit.get_cache_key(request, app=APP, action=ACTION, rate=rate, key=key)
+            _, history = ratelimit.apply_rate(
+                list(cache.get(cache_key, [])), now, rate, dry_run=True
+            )
+            if len(history) >= rate.amount:
+                # Newest first: a slot frees when the oldest attempt that still counts expires.
+                wait = max(wait, history[rate.amount - 1] + rate.duration - now)
     return max(1, math.ceil(wait))
+
+
+def clear_after_reset(sender, request, user, **kwargs) -> None:
+    """allauth's `password_reset` signal: forget the failures counted against `user`.
+
+    Only theirs: an address they hold that also logs in someone else (one of them added it
+    unverified) leaves that other account's count as it is. Connected in accounts/apps.py.
+    """
+    per_account = _configs()[1]
+    ratelimit.clear(request, app=APP, action=ACTION, config=per_account, key=user_key(user))
 
 
 def record_failure(request, login: str, *, kind: audit.Kind, detail: str = "") -> None:
@@ -143,17 +237,22 @@ def check_basic(request, login: str, password: str):
     factor, right password or not. Such a user's attempt counts as a failure either way:
     had a right password given its attempt back, the count would tell it apart.
     """
-    account = find_account(login)
-    key = _key(account, login)
-    usage = reserve(request, key)
-    if usage is None:
+    accounts = accounts_named(login)
+    keys = account_keys(login, accounts)
+    attempt = reserve(request, keys)
+    if attempt is None:
         record_refusal(request, login, kind=audit.Kind.BASIC_REFUSED)
-        raise TooManyFailures(retry_after(request, key))
+        raise TooManyFailures(retry_after(request, keys))
     # The password is checked (and hashed) for everyone, so the time taken tells nothing either.
     user = authenticate(request, username=login, password=password)
     # allauth's backend may stash a user with a right password but inactive; nothing here wants it.
     AuthenticationBackend.unstash_authenticated_user()
-    if any(found is not None and otp.needs_second_factor(found) for found in (account, user)):
+    # Whose factor: the user the password is right for; with a wrong one, any account the
+    # login names (the answer is the same either way, the audit trail tells them apart). Not
+    # every holder of an address when the password is right: one who added someone else's
+    # address would otherwise shut its holder out of Basic by it.
+    named = [user] if user is not None else accounts
+    if any(otp.needs_second_factor(found) for found in named):
         right = "right" if user is not None else "wrong"
         record_failure(
             request,
@@ -167,5 +266,8 @@ def check_basic(request, login: str, password: str):
             request, login, kind=audit.Kind.BASIC_FAILED, detail="wrong user name or password"
         )
         raise PasswordRefused
-    usage.rollback()
+    if not own_count_left(attempt, user):
+        record_refusal(request, login, kind=audit.Kind.BASIC_REFUSED)
+        raise TooManyFailures(retry_after(request, [*keys, user_key(user)]))
+    attempt.give_back()
     return user

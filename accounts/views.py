@@ -13,8 +13,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 
@@ -91,7 +93,7 @@ def two_factor(request):
         else:
             otp_login(request, device)
             messages.success(request, "Your second factor is set up.")
-            return render_backup_codes(request, codes)
+            return show_backup_codes_once(request, codes)
     context = {
         "form": form,
         "key": setup.key,
@@ -101,12 +103,17 @@ def two_factor(request):
     return render(request, "accounts/2fa_setup.html", context)
 
 
-def render_backup_codes(request, codes: list[str]):
-    # Shown once, in this answer alone: otp_static keeps them to check codes, no page shows
-    # them again.
-    return render(
-        request, "accounts/backup_codes.html", {"codes": codes, "next": next_url(request, "")}
-    )
+BACKUP_CODES_SESSION_KEY = "accounts_new_backup_codes"
+
+
+def show_backup_codes_once(request, codes: list[str]):
+    """POST/redirect/GET: the codes wait in the session for the GET after the redirect, which
+    shows them once and forgets them (otp_static keeps them to check codes; no page shows them
+    again), so a reload neither makes new codes nor shows these again."""
+    request.session[BACKUP_CODES_SESSION_KEY] = codes
+    url = reverse("accounts_2fa_backup_codes")
+    target = next_url(request, "")
+    return redirect(f"{url}?{urlencode({'next': target})}" if target else url)
 
 
 @never_cache
@@ -121,17 +128,25 @@ def qr_code(request):
 
 @never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def backup_codes(request):
-    """Replace the backup codes with new ones, shown once."""
+    """POST: replace the backup codes with new ones; GET (after the redirect): show new codes
+    once. A GET with none waiting goes back to the second-factor page."""
     if otp.confirmed_totp(request.user) is None:
         messages.error(request, "Set up a second factor first.")
         return redirect("accounts_2fa")
     if not request.user.is_verified():
         return redirect("accounts_2fa_verify")
+    if request.method == "GET":
+        codes = request.session.pop(BACKUP_CODES_SESSION_KEY, None)
+        if not codes:
+            return redirect("accounts_2fa")
+        return render(
+            request, "accounts/backup_codes.html", {"codes": codes, "next": next_url(request, "")}
+        )
     codes = otp.regenerate_backup_codes(request.user)
     messages.success(request, "New backup codes made; the old ones no longer work.")
-    return render_backup_codes(request, codes)
+    return show_backup_codes_once(request, codes)
 
 
 @never_cache
@@ -182,21 +197,29 @@ def verify(request):
 ACCOUNT_PAGE = "on the account page"  # how a token was made or revoked, for the audit trail
 
 
+SHOWN_ONCE_SESSION_KEY = "accounts_new_token"
+
+
 @never_cache
 @login_required
 def api_tokens(request):
+    """The token list and the form for a new one. A created token answers with a redirect
+    (POST/redirect/GET: a reload makes no second token); the GET after it shows the new token
+    once, from the session, which forgets it as it is shown."""
     form = TokenForm(request.POST or None)
-    new_token = None
     if request.method == "POST" and form.is_valid():
         _, new_token = tokens.create_token(
             request.user, name=form.cleaned_data["name"], request=request, via=ACCOUNT_PAGE
         )
+        request.session[SHOWN_ONCE_SESSION_KEY] = new_token
         messages.success(request, "Token created. Copy it now: it is shown only once.")
-        form = TokenForm()
+        return redirect("accounts_tokens")
     context = {
         "tokens": list(tokens.list_tokens(request.user)),
         "form": form,
-        "new_token": new_token,
+        "new_token": request.session.pop(SHOWN_ONCE_SESSION_KEY, None)
+        if request.method == "GET"
+        else None,
     }
     return render(request, "accounts/tokens.html", context)
 

@@ -58,7 +58,13 @@ class InvalidRecordId(InvalidInput):
 
 
 class InvalidItems(InvalidInput):
-    """Items a record may not hold: an owner item over its size limit."""
+    """Items a record may not hold: an owner item over its size limit, or items that do not fit
+    their elements (records/validation.py). `problems`: item name -> its problem, naming the
+    rule, for a form to show beside each field."""
+
+    def __init__(self, message: str, problems: dict[str, str] | None = None):
+        super().__init__(message)
+        self.problems = problems or {}
 
 
 class BadShare(InvalidInput):

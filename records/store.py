@@ -9,6 +9,9 @@ live in one place:
 - `record_id(context)` names a record created through a block; a taken id gets `-1`, `-2`...;
 - `on_delete(context)` runs before every delete of a record saved with a block that has it;
 - `If-Match` is checked against the row locked for the write (`StaleRecord` when stale);
+- a record's block is set at create: a save may not change it (`InvalidItems`, but for block
+  code, which is trusted);
+- every item written fits its element's type and rules (records/validation.py, `InvalidItems`);
 - an owner item holds at most `MAX_OWNER_VALUES` values (`InvalidItems`), and the owner items a
   visitor may not change (`acl.Access.fixed_owner_items`) are compared under that lock
   (`OwnerItemLocked`).
@@ -30,7 +33,7 @@ from django.utils import timezone
 from blocks.site import acl, code
 from blocks.site.spec import AppSpec, BlockSpec, Problem
 
-from . import hooks, indexing
+from . import hooks, indexing, validation
 from .errors import InvalidItems, OwnerItemLocked, RecordExists, RecordNotFound, StaleRecord
 from .models import Record
 from .ownership import owners
@@ -108,6 +111,21 @@ def check_owner_items(app: AppSpec, items: dict) -> None:
             )
 
 
+def check_block_kept(record: Record, items: dict, block: BlockSpec | None) -> None:
+    """`InvalidItems` (400) when a save would change the record's block (the `block` item, or
+    the block saved through): it is set once, at create. The block decides which form and
+    view_permission apply to the record and which `on_delete` runs: an editor or an
+    edit-share holder who could move it would skip them. Sending the same value back is no
+    change."""
+    wanted = [items["block"]] if "block" in items else []
+    wanted += [block.id] if block is not None else []
+    if any(value != record.block_id for value in wanted):
+        created = f"through block '{record.block_id}'" if record.block_id else "without a block"
+        raise InvalidItems(
+            f"the block item cannot change: record '{record.record_id}' was created {created}"
+        )
+
+
 def block_stamp(items: dict) -> str:
     """The `block_id` column mirrors the `block` item (checked against the app's blocks
     where a client sends it: records.api.views.client_items)."""
@@ -177,12 +195,15 @@ def record_create(
     block: BlockSpec | None = None,
     request=None,
     suffix: bool = False,
+    uploads: tuple[str, ...] = (),
 ) -> Record:
     """Create a record. A taken `record_id` is `RecordExists`, unless `suffix` (then `id-1`, `id-2`...).
 
     Through a `block`: its `record_id` hook names the record when no id is given, its
-    formulas fill the computed elements, and `block` is stamped.
+    formulas fill the computed elements, and `block` is stamped. The items are checked first
+    (`validation.check_items`; `uploads`: storage paths of files uploaded with them).
     """
+    validation.check_items(app=app, items=items, block=block, creating=True, uploads=uploads)
     items = dict(items)
     if block is not None:
         ctx = block_context(
@@ -238,23 +259,32 @@ def record_save(
     request=None,
     if_match: str | None = None,
     fixed: tuple[str, ...] = (),
+    keep_block: bool = True,
+    uploads: tuple[str, ...] = (),
 ) -> Record:
     """Merge `items` into the record (a name present replaces its value) and save it.
 
     Through a `block`: its COMPUTED_ON_SAVE formulas run on the merged items and `block` is
     stamped. `fixed`: the owner items the caller may not change (`Access.fixed_owner_items`),
     checked against the locked row: sending one with another value is `OwnerItemLocked` naming
-    it. A record deleted meanwhile is `RecordNotFound`. Returns the record as saved, with its
-    new version.
+    it. `keep_block`: the record's block is the one it was created through
+    (`check_block_kept`); only block code (trusted, `record.save(block_id=...)`) passes False
+    to move it. A record deleted meanwhile is `RecordNotFound`. Returns the record as saved,
+    with its new version.
     """
     with transaction.atomic():
         locked = Record.objects.select_for_update().filter(pk=record.pk).first()
         if locked is None:
             raise RecordNotFound(f"no record '{record.record_id}' in app '{app.id}'")
         check_if_match(locked, if_match)
+        if keep_block:
+            check_block_kept(locked, items, block)
         refused = acl.changed_owner_item(locked.items, items, fixed)
         if refused is not None:
             raise OwnerItemLocked(f"an edit share may not change the owner item '{refused}'")
+        validation.check_items(
+            app=app, items=items, block=block, current=locked.items, uploads=uploads
+        )
         merged = {**locked.items, **items}
         if block is not None:
             ctx = block_context(

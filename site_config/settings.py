@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.facebook",
     "allauth.socialaccount.providers.microsoft",
+    # SAML 2.0 single sign-on, turned on by settings.yaml `auth.saml` (accounts/saml.py).
+    "allauth.socialaccount.providers.saml",
     "accounts",
     "records",
     "records.ownership",  # row-level security: owner table and shares (issue 6)
@@ -103,6 +105,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # settings.yaml `auth.certificates`: a client certificate verified by a trusted TLS proxy.
+    "accounts.certificates.CertificateMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -115,12 +119,22 @@ MIDDLEWARE = [
 ROOT_URLCONF = "site_config.urls"
 WSGI_APPLICATION = "site_config.wsgi.application"
 
+# The site's own templates (SITE_DIR/templates/) come first: a site may replace base.html and
+# the account pages (blocks/site/assets.py). In development every request reads the files, so
+# an edit shows on the next one; in production they are compiled once (Django's cached loader).
+TEMPLATE_LOADERS = [
+    "blocks.site.assets.SiteTemplateLoader",
+    "django.template.loaders.filesystem.Loader",
+    "django.template.loaders.app_directories.Loader",
+]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            "loaders": TEMPLATE_LOADERS
+            if DEBUG
+            else [("django.template.loaders.cached.Loader", TEMPLATE_LOADERS)],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -166,8 +180,19 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    # settings.yaml `auth.ldap` (accounts/ldap.py); answers None while that is not set.
+    "accounts.ldap.SiteLDAPBackend",
+    # A client certificate verified by the TLS proxy (accounts/certificates.py).
+    "accounts.certificates.CertificateBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# LDAP / Active Directory (docs/accounts.md): the account that searches the directory (empty:
+# an anonymous search), the CA that signed the directory's TLS certificate (StartTLS, ldaps://;
+# empty: the system's), and how long the directory may take to answer, in seconds.
+LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+LDAP_CA_FILE = env.str("LDAP_CA_FILE", default="")
+LDAP_TIMEOUT = env.int("LDAP_TIMEOUT", default=10)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -231,6 +256,27 @@ SOCIALACCOUNT_PROVIDERS = {
         "TENANT": env.str("MICROSOFT_TENANT", default="common"),
     },
 }
+
+
+def pem_from_env(name: str) -> str:
+    """A PEM key or certificate: the variable NAME itself, or the file named by NAME_FILE."""
+    value = env.str(name, default="", multiline=True)
+    path = env.str(f"{name}_FILE", default="")
+    if value and path:
+        raise ImproperlyConfigured(f"set {name} or {name}_FILE, not both")
+    if path:
+        try:
+            return Path(path).read_text(encoding="ascii").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {exc}") from exc
+    return value.strip()
+
+
+# SAML (settings.yaml `auth.saml`, docs/accounts.md): the service provider's own key and
+# certificate, optional. With both, requests to the IdP are signed and the SP metadata carries
+# the certificate (for the IdP to check them, or to encrypt assertions to the site).
+SAML_SP_PRIVATE_KEY = pem_from_env("SAML_SP_PRIVATE_KEY")
+SAML_SP_X509CERT = pem_from_env("SAML_SP_X509CERT")
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
@@ -298,7 +344,17 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The site's SITE_DIR/static/ before the apps' own static/ folders (blocks/static/blocks/ holds
+# the default favicon): served by WhiteNoise from the source folders in development, from
+# STATIC_ROOT after collectstatic.
+STATICFILES_FINDERS = [
+    "blocks.site.assets.SiteStaticFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
+# Uploads of FILE elements (Django's default storage). Never served as static files: only the
+# record route files/<element>/ serves one, to those who may read its record.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or BASE_DIR / "uploads")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed (gzip, brotli when installed) and cache-busted names (base.a1b2c3.css), served

@@ -8,6 +8,7 @@ from records.api import views as api_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("favicon.ico", block_views.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1", api_discovery.index_view),  # the index without its slash, as every API path

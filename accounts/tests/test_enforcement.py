@@ -55,8 +55,8 @@ def test_required_for_lets_the_principal_in_after_set_up(required_site, user_fac
     login(client, "ada")
     client.get("/accounts/2fa/?next=/")
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    done = client.post("/accounts/2fa/", {"code": code_for(device), "next": "/"})
-    assert done.status_code == 200
+    done = client.post("/accounts/2fa/", {"code": code_for(device), "next": "/"}, follow=True)
+    assert done.redirect_chain == [("/accounts/2fa/backup-codes/?next=%2F", 302)]
     assert done.context["next"] == "/"
     assert client.get("/").status_code == 200
     assert client.get("/accounts/email/").status_code == 200
@@ -317,7 +317,7 @@ def test_an_unverified_session_can_still_log_out_and_enter_a_code(unverified):
     assert ok["Location"] == "/"
     # Verified now: the device page and backup codes open.
     assert client.get("/accounts/2fa/").status_code == 200
-    assert client.post("/accounts/2fa/backup-codes/").status_code == 200
+    assert client.post("/accounts/2fa/backup-codes/").status_code == 302  # then GET shows them
     assert client.post("/accounts/logout/").status_code == 302
 
 

@@ -9,14 +9,17 @@ Each test is an attack over HTTP, as the issue reproduced it.
 
 import base64
 import logging
+import re
 import time
 
 import pytest
+from django.core import mail
+from django.core.cache import cache
 from django.test import Client
 
 from accounts import passwords
 from accounts.models import SecurityEvent
-from tests.helpers import PASSWORD, login
+from tests.helpers import PASSWORD, add_totp, login
 
 pytestmark = pytest.mark.django_db
 
@@ -187,10 +190,10 @@ def test_the_form_s_account_limit_does_not_depend_on_the_host_header(api_site, u
 
 def test_account_key_names_the_account_alone(user_factory):
     tom = user_factory("tom", email="tom@example.com")
-    assert {passwords.account_key(name) for name in ("tom", "TOM", "tom@example.com")} == {
-        f"user:{tom.pk}"
-    }
-    assert passwords.account_key("Ｇhost") == "login:ghost"
+    assert {
+        tuple(passwords.account_keys(name)) for name in ("tom", "TOM", "ｔｏｍ", "tom@example.com")
+    } == {(f"user:{tom.pk}",)}
+    assert passwords.account_keys("Ｇhost") == ["login:ghost"]
 
 
 # --- a second factor: the same 401, right password or wrong ------------------------------------
@@ -240,3 +243,107 @@ def test_the_audit_trail_tells_the_administrator_when_the_password_was_right(fac
         "HTTP Basic for a user with a second factor (the password was right)",
         "HTTP Basic for a user with a second factor (the password was wrong)",
     ]
+
+
+# --- every name that reaches an account shares its limit (issue 10 follow-up, F1) -------------
+
+
+@pytest.fixture
+def carol_and_eve(api_site, user_factory, api_client):
+    """eve2 (the lower id) adds carol9's address, which an administrator set, to her account."""
+    eve = user_factory("eve2", email="eve2@example.com")
+    carol = user_factory("carol9", email="carol9@corp.example")
+    added = api_client(eve).post(
+        "/accounts/email/", {"email": "carol9@corp.example", "action_add": ""}
+    )
+    assert added.status_code == 302
+    assert eve.pk < carol.pk
+    cache.clear()
+    return carol, eve
+
+
+def test_a_locked_account_is_refused_through_an_address_another_user_added(carol_and_eve):
+    for n in range(LIMIT):
+        assert basic("carol9", "wrong", **address(n)).status_code == 401
+    for n, name in enumerate(
+        ["carol9", "CAROL9", "ｃａｒｏｌ９", "carol9@corp.example", "Carol9@Corp.Example"]
+    ):
+        assert_429(basic(name, **address(20 + n)))
+
+
+def test_failures_through_a_shared_address_count_against_every_account_it_reaches(
+    carol_and_eve,
+):
+    for n in range(LIMIT):
+        assert basic("carol9@corp.example", "wrong", **address(n)).status_code == 401
+    # Not a second set of 5 guesses charged to eve2 alone: carol9 is locked, and eve2 too.
+    assert_429(basic("carol9", **address(20)))
+    assert_429(basic("eve2", **address(21)))
+    assert_429(basic("carol9@corp.example", **address(22)))
+
+
+def test_the_form_refuses_a_locked_account_through_an_address_another_user_added(
+    carol_and_eve,
+):
+    for n in range(LIMIT):
+        login(Client(**address(n)), "carol9", "wrong")
+    for n, name in enumerate(["carol9@corp.example", "CAROL9"]):
+        client = Client(**address(20 + n))
+        refused = login(client, name)
+        assert refused.context["form"].errors["__all__"] == [TOO_MANY_LOGINS]
+        assert client.session.get("_auth_user_id") is None
+
+
+def test_form_failures_through_a_shared_address_lock_its_holder(carol_and_eve):
+    for n in range(LIMIT):
+        login(Client(**address(n)), "carol9@corp.example", "wrong")
+    client = Client(**address(20))
+    refused = login(client, "carol9")
+    assert refused.context["form"].errors["__all__"] == [TOO_MANY_LOGINS]
+    assert client.session.get("_auth_user_id") is None
+    assert_429(basic("carol9", **address(21)))
+
+
+def test_a_second_factor_of_whoever_added_the_address_does_not_shut_its_holder_out(
+    carol_and_eve,
+):
+    carol, eve = carol_and_eve
+    eve.set_password("eve-s-own-pw-2")
+    eve.save()
+    add_totp(eve)
+    assert basic("carol9@corp.example", **address(1)).status_code == 200
+    assert basic("carol9@corp.example", "wrong", **address(2)).json() == BASIC_REFUSED
+
+
+def test_a_right_password_is_refused_when_its_user_s_own_count_is_used_up(
+    carol_and_eve, monkeypatch
+):
+    """Whatever the name looked up, the user the password authenticated is checked too."""
+    for n in range(LIMIT):
+        basic("carol9", "wrong", **address(n))
+    # A name the lookup does not tie to carol9 (as a backend of another kind might accept).
+    monkeypatch.setattr(passwords, "accounts_named", lambda login: [])
+    assert_429(basic("carol9", **address(20)))
+    client = Client(**address(21))
+    refused = login(client, "carol9")
+    assert refused.context["form"].errors["__all__"] == [TOO_MANY_LOGINS]
+    assert client.session.get("_auth_user_id") is None
+
+
+def test_a_password_reset_clears_only_its_own_account_s_count(carol_and_eve):
+    """eve2 resets her own password: carol9's address among hers unlocks nobody else."""
+    for n in range(LIMIT):
+        basic("carol9@corp.example", "wrong", **address(n))
+    client = Client(**address(20))
+    client.post("/accounts/password/reset/", {"email": "eve2@example.com"})
+    link = re.search(
+        r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body
+    ).group(1)
+    form_page = client.get(link, follow=True)
+    action = form_page.redirect_chain[-1][0] if form_page.redirect_chain else link
+    new = "a-new-pw-for-eve-2"
+    done = client.post(action, {"password1": new, "password2": new})
+    assert done["Location"] == "/accounts/password/reset/key/done/"
+    assert basic("eve2", new, **address(21)).status_code == 200
+    assert_429(basic("carol9", **address(22)))
+    assert_429(basic("carol9@corp.example", **address(23)))

@@ -40,8 +40,8 @@ def test_set_up_shows_key_and_qr_and_confirms_with_a_code(user_factory, api_clie
     ]
     assert not TOTPDevice.objects.get(pk=device.pk).confirmed
 
-    done = client.post("/accounts/2fa/", {"code": code_for(device)})
-    assert done.status_code == 200
+    done = client.post("/accounts/2fa/", {"code": code_for(device)}, follow=True)
+    assert done.redirect_chain == [("/accounts/2fa/backup-codes/", 302)]  # POST/redirect/GET
     codes = done.context["codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
     for code in codes:
@@ -171,14 +171,32 @@ def test_regenerate_backup_codes(user_factory):
     client = Client()
     login(client, "gus")
     client.post("/accounts/2fa/login/", {"code": code_for(device)})
-    response = client.post("/accounts/2fa/backup-codes/")
-    assert response.status_code == 200
+    response = client.post("/accounts/2fa/backup-codes/", follow=True)
+    assert response.redirect_chain == [("/accounts/2fa/backup-codes/", 302)]
     new = response.context["codes"]
     assert len(new) == 10
     assert "New backup codes made; the old ones no longer work." in response.content.decode()
     tokens = set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
     assert tokens == set(new)
     assert not tokens & set(old)
+
+
+def test_new_backup_codes_are_shown_once_and_a_reload_makes_none(user_factory):
+    user = user_factory("ivy", with_totp=True)
+    client = Client()
+    login(client, "ivy")
+    client.post("/accounts/2fa/login/", {"code": code_for(user.totp_device)})
+    made = client.post("/accounts/2fa/backup-codes/", {"next": "/members/"})
+    assert made.status_code == 302
+    assert made["Location"] == "/accounts/2fa/backup-codes/?next=%2Fmembers%2F"
+    shown = client.get(made["Location"])
+    codes = shown.context["codes"]
+    assert shown.context["next"] == "/members/"
+    reloaded = client.get(made["Location"])
+    assert reloaded.status_code == 302 and reloaded["Location"] == "/accounts/2fa/"
+    assert set(
+        StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
+    ) == set(codes)
 
 
 def test_remove_device_needs_a_code(user_factory):

@@ -14,10 +14,12 @@ def test_create_shows_the_token_once_and_lists_it(user_factory, api_client):
     client = api_client(user)
     assert "You have no API tokens." in client.get("/accounts/tokens/").content.decode()
     created = client.post("/accounts/tokens/", {"name": "CI job"})
-    assert created.status_code == 200
-    assert "no-store" in created["Cache-Control"]
-    raw = created.context["new_token"]
-    html = created.content.decode()
+    assert created.status_code == 302  # POST/redirect/GET: a reload makes no second token
+    assert created["Location"] == "/accounts/tokens/"
+    shown = client.get("/accounts/tokens/")
+    assert "no-store" in shown["Cache-Control"]
+    raw = shown.context["new_token"]
+    html = shown.content.decode()
     assert "Token created. Copy it now: it is shown only once." in html
     assert raw in html
     assert tokens.user_for_token(raw) == user
@@ -25,6 +27,25 @@ def test_create_shows_the_token_once_and_lists_it(user_factory, api_client):
     assert "CI job" in listed
     assert raw not in listed
     assert raw[:10] in listed
+
+
+def test_a_reload_after_creating_makes_no_second_token(user_factory, api_client):
+    user = user_factory("tom")
+    client = api_client(user)
+    response = client.post("/accounts/tokens/", {"name": "once"}, follow=True)
+    assert response.redirect_chain == [("/accounts/tokens/", 302)]
+    assert response.context["new_token"]
+    reloaded = client.get("/accounts/tokens/")  # the browser's reload repeats the GET
+    assert reloaded.context["new_token"] is None
+    assert ApiToken.objects.filter(user=user).count() == 1
+
+
+def test_an_invalid_token_form_answers_with_its_errors(user_factory, api_client):
+    client = api_client(user_factory("ted"))
+    response = client.post("/accounts/tokens/", {"name": "x" * 500})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not ApiToken.objects.exists()
 
 
 def test_revoke(user_factory, api_client):

@@ -256,6 +256,15 @@ class RecordHandle:
     def etag(self) -> str | None:
         return self._record.etag if self._record is not None else None
 
+    def allows(self, action: str) -> bool:
+        """May the visitor do `action` ("edit", "delete") to this record? The gate's answer,
+        for showing only the buttons that will work."""
+        if self._record is None:
+            return False
+        access = gate.access_to(self._app, getattr(self._request, "user", None))
+        facts = selectors.facts_for(self._record, access)
+        return access.can(action, facts) is Verdict.ALLOW
+
     # writes
     def save(self, items: dict | None = None, block_id: str | None = None) -> RecordHandle:
         """Save the record: `items` merged into it (or the changes made with `record[...] = `).
@@ -279,8 +288,14 @@ class RecordHandle:
                 raise LookupError(
                     f"no block '{block_id}' in app '{self._app.id}'; blocks: {', '.join(sorted(self._app.blocks))}"
                 )
+        # Block code is trusted: it may move a record to another block (clients may not).
         self._record = store.record_save(
-            app=self._app, record=self._record, items=changes, block=block, request=self._request
+            app=self._app,
+            record=self._record,
+            items=changes,
+            block=block,
+            request=self._request,
+            keep_block=False,
         )
         self._items = dict(self._record.items)
         return self
@@ -305,11 +320,20 @@ class RecordHandle:
         return render_block(ctx, edit=edit, action_url=action)
 
 
+SERVER_ITEMS = ("_author", "block")
+
+
 def items_table(items: dict):
-    """A record with no block to show it: its items as a table (escaped)."""
+    """A record with no block to show it: its items as a table (escaped), without the server's
+    items (`_author`, `block`, any `_` name)."""
+    shown = sorted(
+        (name, value)
+        for name, value in items.items()
+        if name not in SERVER_ITEMS and not name.startswith("_")
+    )
     return format_html(
         '<table class="record-items">{}</table>',
-        format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", sorted(items.items())),
+        format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", shown),
     )
 
 

@@ -8,7 +8,11 @@ number or date re-renders the form with the message beside the field, and nothin
 
 from __future__ import annotations
 
+import uuid
+
+from django.core.files.storage import default_storage
 from django.http import HttpResponseBadRequest
+from django.utils.text import get_valid_filename
 
 from accounts.redirects import safe_next
 from blocks.pages.context import BlockContext
@@ -17,22 +21,72 @@ from blocks.site import code
 from blocks.site.spec import BlockSpec
 from records import access as gate
 from records import store
-from records.errors import RecordError
+from records.errors import InvalidItems, RecordError
 
 from .context import RecordHandle
 from .responses import failed, go, respond_block
 
 
-def read_form(block: BlockSpec, post) -> tuple[dict, dict, dict]:
+def read_form(block: BlockSpec, post, files=None) -> tuple[dict, dict, dict]:
     """(raw values to show again, cleaned items, first error by element id) of the block form's
-    fields that `post` holds: a field the post does not send is left as the record has it."""
-    form = block.form_class(post)
+    fields that `post` holds: a field the post does not send is left as the record has it (a
+    BOOLEAN's checkbox always sends, through the hidden input before it; a FILE sends when a
+    file is chosen)."""
+    files = files or {}
+    form = block.form_class(post, files)
     form.is_valid()
-    sent = [name for name in form.fields if name in post]
-    values = {name: post.get(name, "") for name in sent}
+    uploads = {e.id for e in block.inputs if e.type == "FILE"}
+    # A FILE is sent only when a file was chosen: an empty file input keeps the stored one.
+    sent = [
+        name
+        for name in form.fields
+        if (files.get(name) if name in uploads else name in post or name in files)
+    ]
+    values = {name: post.get(name, "") for name in sent if name not in files}
     items = {name: form.cleaned_data[name] for name in sent if name in form.cleaned_data}
     errors = {name: form.errors[name][0] for name in sent if name in form.errors}
     return values, items, errors
+
+
+def store_uploads(block: BlockSpec, items: dict) -> tuple[str, ...]:
+    """Each uploaded file of `items` into Django's storage, replaced by the FILE item that names
+    it; returns the storage paths written (records.validation accepts those alone)."""
+    paths = []
+    for element in block.inputs:
+        upload = items.get(element.id)
+        if element.type != "FILE" or not hasattr(upload, "read"):
+            continue
+        name = get_valid_filename(upload.name) or "file"
+        path = default_storage.save(f"{block.app_id}/{uuid.uuid4().hex}/{name}", upload)
+        items[element.id] = {
+            "name": name,
+            "path": path,
+            "size": upload.size,
+            "content_type": upload.content_type or "application/octet-stream",
+        }
+        paths.append(path)
+    return tuple(paths)
+
+
+def drop_uploads(paths: tuple[str, ...]) -> None:
+    """Files stored for a write that was refused: nothing refers to them."""
+    for path in paths:
+        default_storage.delete(path)
+
+
+def sentence(problem: str) -> str:
+    """A problem of records.validation as the form shows it: "Min: at least 1, found 0."."""
+    return problem[0].upper() + problem[1:] + "."
+
+
+def refused_items(request, ctx, exc: InvalidItems, values: dict, action_url=None, next_url=None):
+    """The form again, each item's problem beside its field (the store refused the items)."""
+    errors = {name: sentence(problem) for name, problem in exc.problems.items()}
+    html = render_block(
+        ctx, edit=True, form=FormState(values, errors), action_url=action_url, next_url=next_url
+    )
+    # htmx swaps only a 2xx answer into the block: the form with its messages is one.
+    return respond_block(request, ctx.block, html, status=200 if request.htmx else 400)
 
 
 def code_failed(request, block: BlockSpec, exc: code.BlockCodeError, debug: bool):
@@ -51,21 +105,32 @@ def submit_record_form(request, site, block: BlockSpec):
         gate.require(app, gate.access_to(app, request.user), "create")
     except RecordError as exc:
         return failed(request, exc)
-    values, items, errors = read_form(block, request.POST)
+    values, items, errors = read_form(block, request.POST, request.FILES)
+    ctx = BlockContext(request=request, site=site, block=block)
     if errors:
-        ctx = BlockContext(request=request, site=site, block=block)
         html = render_block(
             ctx, edit=True, form=FormState(values, errors), next_url=safe_next(request)
         )
-        return respond_block(request, block, html)
+        return respond_block(request, block, html, status=200 if request.htmx else 400)
+    uploads = store_uploads(block, items)
     try:
         record = store.record_create(
-            app=app, items=items, user=request.user, block=block, request=request
+            app=app, items=items, user=request.user, block=block, request=request, uploads=uploads
         )
+    except InvalidItems as exc:
+        drop_uploads(uploads)
+        if not exc.problems:  # not about a field (an owner item a formula overfilled)
+            return failed(request, exc)
+        return refused_items(request, ctx, exc, values, next_url=safe_next(request))
+    except code.BlockCodeError as exc:
+        drop_uploads(uploads)
+        return code_failed(request, block, exc, app.debug)
+    except RecordError as exc:  # e.g. no free record id left
+        drop_uploads(uploads)
+        return failed(request, exc)
+    try:
         target = store.run_on_save(app=app, block=block, record=record, request=request)
     except code.BlockCodeError as exc:
         return code_failed(request, block, exc, app.debug)
-    except RecordError as exc:  # e.g. no free record id left
-        return failed(request, exc)
     handle = RecordHandle(app=app, record=record, request=request)
     return go(request, target or handle.html_url)

@@ -1,4 +1,5 @@
-"""The record routes (HTML): `/apps/<app>/records/<id>/` and `/apps/<app>/records/<id>/edit/`."""
+"""The record routes (HTML): `/apps/<app>/records/<id>/` and `/apps/<app>/records/<id>/edit/`,
+and a FILE item's upload at `/apps/<app>/records/<id>/files/<element>/`."""
 
 from django.urls import re_path
 
@@ -7,6 +8,11 @@ from . import record_views as views
 app_name = "records"
 
 urlpatterns = [
+    re_path(
+        r"^apps/(?P<app_id>[^/]+)/records/(?P<record_id>[^/]+)/files/(?P<element_id>[^/]+)/$",
+        views.record_file,
+        name="file",
+    ),
     re_path(
         r"^apps/(?P<app_id>[^/]+)/records/(?P<record_id>[^/]+)/edit/$",
         views.record_view,

@@ -8,9 +8,10 @@ the refusals to the audit trail first.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.shortcuts import render
 
 from accounts import audit
 from accounts.redirects import safe_next
@@ -20,11 +21,23 @@ from blocks.site import acl, code
 from blocks.site.loader import current_site
 from records import access as gate
 from records import selectors, store
-from records.errors import Denied, OwnerItemLocked, RecordError, RecordNotFound
+from records.errors import (
+    Denied,
+    InvalidItems,
+    OwnerItemLocked,
+    RecordError,
+    RecordNotFound,
+    StaleRecord,
+)
 
 from .context import RecordHandle, items_table
-from .forms import code_failed, read_form
+from .forms import code_failed, drop_uploads, read_form, sentence, store_uploads
 from .responses import failed, go, respond_block
+
+STALE = (
+    "This record was changed since you opened it, so your changes were not saved. "
+    "The form now shows the saved version: make your changes again."
+)
 
 STATUS = {acl.Verdict.LOGIN: 401, acl.Verdict.FORBID: 403, acl.Verdict.HIDE: 404}
 
@@ -91,40 +104,95 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
             denied = gate.denial(verdict, f"see block '{block.key}'")
             return refused(request, app.id, record_id, denied)
     handle = RecordHandle(app=app, record=record, request=request)
+    page = RecordPage(request, site, app, block, handle)
     if block is None:
         if edit or request.method == "POST":
             raise Http404(f"record '{record_id}' was not saved through a block, so it has no form")
-        title = SimpleNamespace(title=f"{app.title}: {record.record_id}", key=app.id)
-        return respond_block(request, title, items_table(record.items))
+        return page.respond(items_table(record.items))
     if request.method == "POST":
         fixed = access.fixed_owner_items(facts)
-        return record_post(request, site, app, block, handle, record, fixed)
+        return record_post(request, page, record, fixed)
     ctx = BlockContext(request=request, site=site, block=block, record=handle)
-    html = render_block(ctx, edit=edit, action_url=request.path)
-    return respond_block(request, block, html)
+    html = render_block(ctx, edit=edit, action_url=request.path, show_title=False)
+    return page.respond(html, editing=edit)
 
 
-def record_post(request, site, app, block, handle: RecordHandle, record, fixed=()):
+def holding_page(site, block, who):
+    """The first page (in navigation order) that holds `block` and that the visitor may open."""
+    for candidate in site.navigation:
+        if any(ref.key == block.key for ref in candidate.blocks):
+            if acl.can_see(candidate.view_permission, who) is acl.Verdict.ALLOW:
+                return candidate
+    return None
+
+
+class RecordPage:
+    """The chrome of a record route: a heading (the block's title element, else the record's
+    id), a link back to the page holding the block, the confirmation of a delete."""
+
+    def __init__(self, request, site, app, block, handle: RecordHandle):
+        self.request, self.site, self.app, self.block, self.handle = (
+            request,
+            site,
+            app,
+            block,
+            handle,
+        )
+
+    @property
+    def heading(self) -> str:
+        element = self.block.heading_element if self.block is not None else None
+        value = self.handle.get(element.id) if element is not None else None
+        return element.display(value) if value not in (None, "") else self.handle.id
+
+    @property
+    def back(self) -> tuple[str, str]:
+        """(url, title) of the page holding the block; the block alone when no page does."""
+        if self.block is None:
+            return "/", "Home"
+        who = gate.access_to(self.app, self.request.user).who
+        page = holding_page(self.site, self.block, who)
+        if page is not None:
+            return page.path, page.title
+        return block_url(self.block), self.block.title or self.block.key
+
+    def respond(self, html, *, editing=False, status=200, **extra):
+        if self.request.htmx and not extra.get("confirm_delete"):
+            return respond_block(self.request, self.block, html, status=status)
+        back_url, back_title = self.back
+        heading = self.heading
+        return render(
+            self.request,
+            "record.html",
+            {
+                "heading": f"Edit: {heading}" if editing else heading,
+                "html": html,
+                "back_url": back_url,
+                "back_title": back_title,
+                "action_url": self.request.path,
+                "cancel_url": self.handle.html_url,
+                **extra,
+            },
+            status=status,
+        )
+
+
+def record_post(request, page: RecordPage, record, fixed=()):
+    site, app, block, handle = page.site, page.app, page.block, page.handle
     post = request.POST
     if "_edit" in post:
         return go(request, handle.html_url + "edit/")
     try:
         if "_delete" in post:
+            if "_confirm" not in post:
+                return page.respond("", confirm_delete=True)
+            heading = page.heading
+            back_url, _ = page.back
             store.record_delete(app=app, record=record, request=request)
-            return go(request, safe_next(request) or block_url(block))
+            messages.success(request, f"Deleted “{heading}”.")
+            return go(request, safe_next(request) or back_url)
         if "_save" in post:
-            values, items, errors = read_form(block, post)
-            if errors:
-                ctx = BlockContext(request=request, site=site, block=block, record=handle)
-                html = render_block(
-                    ctx, edit=True, form=FormState(values, errors), action_url=request.path
-                )
-                return respond_block(request, block, html)
-            saved = store.record_save(
-                app=app, record=record, items=items, block=block, request=request, fixed=fixed
-            )
-            target = store.run_on_save(app=app, block=block, record=saved, request=request)
-            return go(request, target or handle.html_url)
+            return record_save(request, page, record, fixed)
         element = next((e for e in block.actions if e.id in post), None)
         if element is None:
             names = ", ".join(e.id for e in block.actions) or "none"
@@ -139,3 +207,92 @@ def record_post(request, site, app, block, handle: RecordHandle, record, fixed=(
     except RecordError as exc:  # e.g. an owner item locked, or the record deleted meanwhile
         return refused(request, app.id, record.record_id, exc)
     return go(request, target if isinstance(target, str) and target else request.path)
+
+
+def record_save(request, page: RecordPage, record, fixed):
+    """`_save` on the edit page: the form's version (`_etag`) must still be the record's."""
+    site, app, block, handle = page.site, page.app, page.block, page.handle
+    values, items, errors = read_form(block, request.POST, request.FILES)
+    ctx = BlockContext(request=request, site=site, block=block, record=handle)
+    if errors:
+        html = render_block(
+            ctx,
+            edit=True,
+            form=FormState(values, errors),
+            action_url=request.path,
+            show_title=False,
+        )
+        return page.respond(html, editing=True, status=200 if request.htmx else 400)
+    uploads = store_uploads(block, items)
+    try:
+        saved = store.record_save(
+            app=app,
+            record=record,
+            items=items,
+            block=block,
+            request=request,
+            fixed=fixed,
+            if_match=request.POST.get("_etag") or None,
+            uploads=uploads,
+        )
+    except StaleRecord:
+        drop_uploads(uploads)
+        fresh = selectors.record_get(app.id, record.record_id)
+        if fresh is None:
+            raise Http404(f"record '{record.record_id}' was deleted meanwhile") from None
+        handle = RecordHandle(app=app, record=fresh, request=request)
+        ctx = BlockContext(request=request, site=site, block=block, record=handle)
+        html = render_block(ctx, edit=True, action_url=request.path, show_title=False)
+        return page.respond(html, editing=True, status=409, stale=STALE)
+    except InvalidItems as exc:
+        drop_uploads(uploads)
+        if not exc.problems:  # not about a field (an owner item a formula overfilled)
+            raise
+        errors = {name: sentence(problem) for name, problem in exc.problems.items()}
+        html = render_block(
+            ctx,
+            edit=True,
+            form=FormState(values, errors),
+            action_url=request.path,
+            show_title=False,
+        )
+        return page.respond(html, editing=True, status=200 if request.htmx else 400)
+    except RecordError:
+        drop_uploads(uploads)
+        raise
+    target = store.run_on_save(app=app, block=block, record=saved, request=request)
+    return go(request, target or handle.html_url)
+
+
+def record_file(request, app_id: str, record_id: str, element_id: str):
+    """`GET /apps/<app>/records/<id>/files/<element>/`: a FILE item's upload, to those who may
+    read the record (the same gate as the record page; 404 for anyone who may not)."""
+    site = current_site()
+    app = site.apps.get(app_id)
+    if app is None or not selectors.is_valid_record_id(record_id):
+        raise Http404("no such file")
+    try:
+        granted = gate.record_for(app, gate.access_to(app, request.user), record_id, "view")
+    except Denied as exc:
+        return refused(request, app_id, record_id, exc)
+    value = granted.record.items.get(element_id)
+    block = app.blocks.get(granted.record.block_id)
+    if block is not None:
+        verdict = acl.can_see(block.view_permission, gate.access_to(app, request.user).who)
+        if verdict is not acl.Verdict.ALLOW:
+            return refused(request, app_id, record_id, gate.denial(verdict, "see this file"))
+    if not (isinstance(value, dict) and isinstance(value.get("path"), str)):
+        raise Http404(f"record '{record_id}' holds no file '{element_id}'")
+    try:
+        handle = default_storage.open(value["path"], "rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("the file is gone") from None
+    # An attachment, never shown inline: an uploaded .html or .svg cannot run on this site.
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=str(value.get("name") or "file"),
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -20,8 +20,10 @@ from records.errors import (
 )
 
 
-def deny(request, verdict: Verdict):
-    """The one place an HTML route turns a refusal into a response."""
+def deny(request, verdict: Verdict, reason: str = ""):
+    """The one place an HTML route turns a refusal into a response.
+
+    `reason`: for a 403, what the page says was refused (as the API's message says it)."""
     if verdict is Verdict.LOGIN:
         if request.htmx:
             # A background post would follow the redirect and swap the login page into the block.
@@ -30,6 +32,8 @@ def deny(request, verdict: Verdict):
             )
         return redirect_to_login(request.get_full_path())
     if verdict is Verdict.FORBID:
+        if reason:
+            return render(request, "403.html", {"reason": reason}, status=403)
         raise PermissionDenied("You may not see this.")
     raise Http404
 
@@ -43,7 +47,7 @@ def failed(request, exc: RecordError):
     if isinstance(exc, RecordNotFound):
         raise Http404(exc.message)
     if isinstance(exc, OwnerItemLocked):
-        raise PermissionDenied(exc.message)
+        return deny(request, Verdict.FORBID, exc.message)
     status = 409 if isinstance(exc, RecordExists) else 412 if isinstance(exc, StaleRecord) else 400
     return HttpResponse(exc.message, status=status, content_type="text/plain")
 

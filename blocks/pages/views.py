@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.staticfiles import finders
 from django.http import (
+    FileResponse,
     Http404,
     HttpResponse,
     HttpResponseBadRequest,
@@ -19,12 +21,21 @@ from accounts.identity import who_for
 from accounts.redirects import safe_next
 from blocks.site import code
 from blocks.site.acl import can_see
+from blocks.site.assets import site_static_file
 from blocks.site.loader import current_site
 from blocks.site.spec import Problem
 
 from .context import BlockContext
 from .forms import submit_record_form
-from .render import block_url, element_value, error_box, missing_block_box, render_block, run
+from .render import (
+    block_url,
+    element_value,
+    error_box,
+    missing_block_box,
+    render_block,
+    run,
+    shows_problems,
+)
 from .responses import deny, respond_block
 
 
@@ -34,6 +45,9 @@ def page_view(request, path: str = ""):
     url_path = "/" + path
     page = site.page_at(url_path)
     if page is None:
+        broken = site.broken_page_at(url_path)
+        if broken:
+            return broken_page(request, broken)
         raise Http404(f"no page at {url_path}")
     who = who_for(request.user)
     verdict = can_see(page.view_permission, who)
@@ -43,11 +57,40 @@ def page_view(request, path: str = ""):
     for ref in page.blocks:
         block = site.block(ref.app_id, ref.block_id)
         if block is None:
-            html.append(missing_block_box(ref.app_id, ref.block_id))
+            problems = site.problems_at(page.yaml_path, ref.line)
+            html.append(missing_block_box(ref.app_id, ref.block_id, problems))
         elif can_see(block.view_permission, who):
             ctx = BlockContext(request=request, site=site, block=block, page=page)
             html.append(render_block(ctx, next_url=request.get_full_path()))
     return render(request, "page.html", {"page": page, "blocks": html})
+
+
+def broken_page(request, problems):
+    """A page whose file cannot be read: a 500 naming the file (its `path:line` problems in
+    development), instead of a 404 that would send the builder looking for a typo in the URL."""
+    context = {
+        "yaml_path": problems[0].path,
+        "problems": problems if shows_problems() else (),
+    }
+    return render(request, "page_broken.html", context, status=500)
+
+
+PROJECT_FAVICON = "blocks/favicon.svg"
+
+
+def favicon(request):
+    """/favicon.ico: the site's own (SITE_DIR/static/favicon.ico or .svg), else the project's."""
+    for name, content_type in (
+        ("favicon.ico", "image/x-icon"),
+        ("favicon.svg", "image/svg+xml"),
+        (PROJECT_FAVICON, "image/svg+xml"),
+    ):
+        found = site_static_file(name) if name != PROJECT_FAVICON else finders.find(name)
+        if found:
+            response = FileResponse(open(found, "rb"), content_type=content_type)
+            response["Cache-Control"] = "max-age=86400"
+            return response
+    raise Http404("no favicon")
 
 
 def visible_block(request, app_id: str, block_id: str):

@@ -310,16 +310,35 @@ class AclRules:
     row_owners: tuple[str, ...] = ()
 
 
+EMPTY = object()  # an owner item that names nobody: absent, None, "" or []
+
+
+def _owner_value(value):
+    return EMPTY if value is None or value == "" or value == [] else value
+
+
 def changed_owner_item(before: Mapping, items: Mapping, fixed: Iterable[str]) -> str | None:
     """The first of the `fixed` items that writing `items` over `before` would change.
 
     Sending an owner item's current value again (a form re-posting every field) is no change.
+    Empty values name nobody and are all alike: an absent item, None, "" and [] (the form
+    posts "" for an item the record lacks).
 
     >>> changed_owner_item({"salesman": "eve"}, {"salesman": "eve", "note": 1}, ("salesman",))
     >>> changed_owner_item({"salesman": "eve"}, {"salesman": "sam"}, ("salesman",))
     'salesman'
+    >>> changed_owner_item({}, {"salesman": "", "team": []}, ("salesman", "team"))
+    >>> changed_owner_item({"team": "east"}, {"team": ""}, ("team",))
+    'team'
     """
-    return next((name for name in fixed if name in items and items[name] != before.get(name)), None)
+    return next(
+        (
+            name
+            for name in fixed
+            if name in items and _owner_value(items[name]) != _owner_value(before.get(name))
+        ),
+        None,
+    )
 
 
 def access_for(acl: AclRules | None, who: Who) -> Access:

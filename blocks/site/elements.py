@@ -12,6 +12,9 @@ Each concern has its own method:
 - `index_values(value)`: the `IndexEntry` columns of one value of a field index (records.indexing)
 - `query_column(value)`: the column a search compares a literal with (records.query), and
   `sort_columns`, those a sort on the index reads (records.query_sql)
+- `json_schema(element)`: the JSON Schema of one value of the element (the OpenAPI document)
+- `check(element, value)`: the problem of a stored value (its type, then the element's rules:
+  `required`, `min`, `max`, `max_length`, `pattern`, `choices`), or None (records.validation)
 
 Adding a type is one subclass decorated with `@register`; the loader accepts every registered
 name. This module is part of the site model (the bottom layer): it imports Django's forms and
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -62,6 +66,10 @@ def input_type_names() -> list[str]:
     return sorted(name for name, definition in TYPES.items() if definition.is_input)
 
 
+# The validation keys of the YAML, and the types each applies to (`required` to every input).
+RULES = ("required", "min", "max", "max_length", "pattern", "choices")
+
+
 class ElementType:
     """The base definition, also the behaviour of a value whose type is not declared (`UNTYPED`):
     shown as text, indexed by its own JSON type, compared by the literal's own type."""
@@ -71,6 +79,8 @@ class ElementType:
     is_action: ClassVar[bool] = False  # a button that runs its function
     needs_function: ClassVar[bool] = False  # its function must exist in the block's .py
     sort_columns: ClassVar[tuple[Column, ...]] = ("number", "text")
+    rules: ClassVar[tuple[str, ...]] = ()  # validation keys the YAML may give (besides `required`)
+    json_type: ClassVar[dict] = {}  # the JSON Schema of a value, before the element's rules
 
     def __repr__(self) -> str:
         return f"<element type {self.name or '(untyped)'}>"
@@ -107,6 +117,20 @@ class ElementType:
         compare with) when the type does not take such a value."""
         return "number" if isinstance(value, int | float) else "text"
 
+    def json_schema(self, element: Element) -> dict:
+        """The JSON Schema of one value of `element` (a present value: `required` and `null`
+        for an input that is not required are the caller's, as an object schema says them).
+
+        >>> Element("seats", "NUMBER", "Seats", min=1).definition.json_schema(...)
+        {'type': 'number', 'minimum': 1}
+        """
+        return dict(self.json_type)
+
+    def check(self, element: Element, value: object) -> str | None:
+        """What is wrong with `value` as a stored item of `element`, or None. Only inputs are
+        checked; see `Input.check`."""
+        return None
+
 
 UNTYPED = ElementType()
 
@@ -129,19 +153,107 @@ class Action(ElementType):
 
 
 class Input(ElementType):
-    """An input field: a form field, saved as an item of the record."""
+    """An input field: a form field, saved as an item of the record.
+
+    A value is checked in two steps, each a message naming the rule: `parse` (its type: what
+    JSON value the type stores) and the element's rules (`check_rules`). An empty value (None,
+    or "" for text) is allowed unless the element is `required`. The form field cleans what a
+    browser posts into the stored value, then runs the same `check` (a validator), so a form
+    and the API refuse the same values with the same words.
+    """
 
     is_input = True
     field_class: ClassVar[type[forms.Field]] = forms.CharField
+    takes_lists: ClassVar[bool] = True  # an item may hold a list of such values
 
     def form_field(self, element: Element) -> forms.Field:
-        return self.field_class(label=element.label, required=False)
+        return self.with_rules(element, self.field_class(label=element.label, required=False))
+
+    def with_rules(self, element: Element, field: forms.Field) -> forms.Field:
+        def validator(value):
+            problem = self.check(element, value)
+            # The field's own cleaning says what a wrong type is, in the words of a form.
+            if problem is not None and not problem.startswith("type:"):
+                raise ValidationError(problem[0].upper() + problem[1:] + ".", code="rule")
+
+        field.validators.append(validator)
+        # The same rules as the browser's own checks, where HTML has them.
+        attrs = {
+            "maxlength": element.max_length,
+            "pattern": element.pattern,
+            **({"min": element.min, "max": element.max} if self.name in ("NUMBER", "DATE") else {}),
+        }
+        field.widget.attrs.update({k: str(v) for k, v in attrs.items() if v is not None})
+        if element.required:
+            field.required = True
+            field.error_messages["required"] = "Required: enter a value."
+        return field
+
+    def is_empty(self, value: object) -> bool:
+        return value is None or value == ""
+
+    def parse(self, element: Element, value: object):
+        """The value as the type understands it (for the rules), or ValueError saying what the
+        type takes. The base takes any string."""
+        if not isinstance(value, str):
+            raise ValueError(f"{self.name} takes a string, found {json_kind(value)}")
+        return value
+
+    def check(self, element: Element, value: object) -> str | None:
+        if self.is_empty(value) or value == []:
+            return "required: a value is required" if element.required else None
+        if isinstance(value, list) and self.takes_lists:
+            # Several values (tags): each one is checked, and indexed (records.indexing).
+            for each in value:
+                problem = (
+                    "type: a list holds values, not lists"
+                    if isinstance(each, list)
+                    else self.check(element, each)
+                )
+                if problem is not None:
+                    return problem
+            return None
+        try:
+            parsed = self.parse(element, value)
+        except ValueError as exc:
+            return f"type: {exc}"
+        return self.check_rules(element, parsed)
+
+    def check_rules(self, element: Element, parsed) -> str | None:
+        if element.min is not None and parsed < self.bound(element.min):
+            return f"min: at least {element.min}, found {shown(parsed)}"
+        if element.max is not None and parsed > self.bound(element.max):
+            return f"max: at most {element.max}, found {shown(parsed)}"
+        if element.max_length is not None and len(parsed) > element.max_length:
+            return f"max_length: at most {element.max_length} characters, found {len(parsed)}"
+        if element.pattern is not None and not re.fullmatch(element.pattern, parsed):
+            return f"pattern: must match {element.pattern}"
+        if element.choices and parsed not in element.choices:
+            return f"choices: one of {', '.join(element.choices)}, found {shown(parsed)}"
+        return None
+
+    def bound(self, limit):
+        """A `min`/`max` as the parsed values compare with it."""
+        return limit
+
+    def json_schema(self, element: Element) -> dict:
+        schema = dict(self.json_type)
+        if element.max_length is not None:
+            schema["maxLength"] = element.max_length
+        if element.pattern is not None:
+            schema["pattern"] = f"^(?:{element.pattern})$"  # the rule matches the whole value
+        return schema
 
     def as_json(self, element: Element) -> dict:
         found = super().as_json(element)
         found["mode"] = element.mode
         if element.index_type:
             found["index_type"] = element.index_type
+        # The validation keys the YAML gives, as it gives them (defaults left out).
+        for key in ("required", "min", "max", "max_length", "pattern", "choices", "app"):
+            value = getattr(element, key)
+            if value not in (None, False, ()):
+                found[key] = list(value) if isinstance(value, tuple) else value
         return found
 
 
@@ -149,10 +261,16 @@ class Input(ElementType):
 class Text(Input):
     name = "TEXT"
     sort_columns = ("text",)
+    rules = ("max_length", "pattern")
+    json_type = {"type": "string"}
+    widget_class: ClassVar[type[forms.Widget]] = forms.TextInput
 
     def form_field(self, element: Element) -> forms.Field:
         # Typed text is kept as typed: no strip, and an empty field is "" (not None).
-        return forms.CharField(label=element.label, required=False, strip=False)
+        field = forms.CharField(
+            label=element.label, required=False, strip=False, widget=self.widget_class
+        )
+        return self.with_rules(element, field)
 
     def query_column(self, value: str | int | float) -> Column:
         if not isinstance(value, str):
@@ -199,6 +317,21 @@ class Number(Input):
     name = "NUMBER"
     field_class = NumberField
     sort_columns = ("number",)
+    rules = ("min", "max")
+    json_type = {"type": "number"}
+
+    def parse(self, element: Element, value: object):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"NUMBER takes a number, found {json_kind(value)}")
+        return value
+
+    def json_schema(self, element: Element) -> dict:
+        schema = dict(self.json_type)
+        if element.min is not None:
+            schema["minimum"] = element.min
+        if element.max is not None:
+            schema["maximum"] = element.max
+        return schema
 
     def string_index_values(self, text: str) -> dict:
         number = finite(float(text)) if NUMERIC.match(text) else None  # a form post's string
@@ -253,6 +386,31 @@ class DateTime(Input):
     name = "DATETIME"
     field_class = DateTimeField
     sort_columns = ("date",)
+    rules = ("min", "max")
+    json_type = {"type": "string", "format": "date-time"}
+
+    def parse(self, element: Element, value: object):
+        moment = None
+        if isinstance(value, str):
+            try:
+                moment = parse_datetime(value.strip())
+            except ValueError:
+                moment = None
+        day = parse_day(value.strip()) if moment is None and isinstance(value, str) else None
+        if day is not None:  # a day alone is its midnight
+            moment = datetime(day.year, day.month, day.day)
+        if moment is None:
+            raise ValueError(
+                f"DATETIME takes an ISO 8601 date and time such as '2026-07-01T18:00', "
+                f"found {json_kind(value)}"
+            )
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+    def bound(self, limit):
+        return parse_instant(str(limit))
+
+    def json_schema(self, element: Element) -> dict:
+        return with_format_bounds(dict(self.json_type), element)
 
     def display(self, value: object) -> str:
         try:
@@ -301,3 +459,278 @@ def finite(value: int | float) -> float | None:
     except OverflowError:
         return None
     return number if math.isfinite(number) else None
+
+
+def json_kind(value: object) -> str:
+    """A JSON value's kind, with the value when short: "a string 'many'", "a list"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"a number {value}"
+    if isinstance(value, str):
+        return f"a string {value!r}" if len(value) <= 40 else "a long string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def shown(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def with_format_bounds(schema: dict, element: Element) -> dict:
+    """`min`/`max` of a date as `formatMinimum`/`formatMaximum` (the JSON Schema vocabulary
+    for bounds on formatted strings)."""
+    if element.min is not None:
+        schema["formatMinimum"] = str(element.min)
+    if element.max is not None:
+        schema["formatMaximum"] = str(element.max)
+    return schema
+
+
+@register
+class Textarea(Text):
+    """Text over several lines."""
+
+    name = "TEXTAREA"
+    widget_class = forms.Textarea
+
+
+@register
+class Boolean(Input):
+    """A checkbox: true or false. `required: true` means it must be ticked."""
+
+    name = "BOOLEAN"
+    json_type = {"type": "boolean"}
+    takes_lists = False
+    sort_columns = ("text",)
+
+    def form_field(self, element: Element) -> forms.Field:
+        field = forms.BooleanField(label=element.label, required=False)
+        if element.required:
+            field.required = True
+            field.error_messages["required"] = "Required: tick the box."
+        return field
+
+    def is_empty(self, value: object) -> bool:
+        return value is None
+
+    def parse(self, element: Element, value: object):
+        if not isinstance(value, bool):
+            raise ValueError(f"BOOLEAN takes true or false, found {json_kind(value)}")
+        return value
+
+    def check_rules(self, element: Element, parsed) -> str | None:
+        if element.required and parsed is not True:
+            return "required: must be true"
+        return None
+
+    def display(self, value: object) -> str:
+        return {True: "Yes", False: "No"}.get(value, super().display(value))  # type: ignore[arg-type]
+
+    def index_values(self, value: object) -> dict | None:
+        if isinstance(value, bool):
+            return {"value_text": "true" if value else "false"}
+        return super().index_values(value)
+
+
+@register
+class Choice(Input):
+    """One of the element's `choices` (strings)."""
+
+    name = "CHOICE"
+    rules = ("choices",)
+    json_type = {"type": "string"}
+    sort_columns = ("text",)
+
+    def form_field(self, element: Element) -> forms.Field:
+        field = forms.ChoiceField(
+            label=element.label,
+            required=False,
+            choices=[("", "---------"), *((c, c) for c in element.choices)],
+        )
+        return self.with_rules(element, field)
+
+    def json_schema(self, element: Element) -> dict:
+        return {"type": "string", "enum": list(element.choices)}
+
+    def query_column(self, value: str | int | float) -> Column:
+        if not isinstance(value, str):
+            raise ValueError("compare it with a string")
+        return "text"
+
+
+@register
+class Email(Input):
+    name = "EMAIL"
+    rules = ("max_length",)
+    json_type = {"type": "string", "format": "email"}
+    field_class = forms.EmailField
+    sort_columns = ("text",)
+
+    def parse(self, element: Element, value: object):
+        text = super().parse(element, value)
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise ValueError(f"EMAIL takes an e-mail address, found {json_kind(value)}") from None
+        return text
+
+
+@register
+class Url(Input):
+    name = "URL"
+    rules = ("max_length",)
+    json_type = {"type": "string", "format": "uri"}
+    field_class = forms.URLField
+    sort_columns = ("text",)
+    validate = URLValidator(schemes=["http", "https"])
+
+    def form_field(self, element: Element) -> forms.Field:
+        field = forms.URLField(label=element.label, required=False, assume_scheme="https")
+        return self.with_rules(element, field)
+
+    def parse(self, element: Element, value: object):
+        text = super().parse(element, value)
+        try:
+            self.validate(text)
+        except ValidationError:
+            raise ValueError(
+                f"URL takes an http or https address, found {json_kind(value)}"
+            ) from None
+        return text
+
+
+class DateField(forms.Field):
+    """A day as the browser's date input sends it (YYYY-MM-DD), kept as that string."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD, not '%(value)s'."}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.widget.input_type = "date"
+
+    def to_python(self, value):
+        text = "" if value is None else str(value).strip()
+        if not text:
+            return None
+        if parse_day(text) is None:
+            raise ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": text}
+            )
+        return text
+
+
+def parse_day(text: str) -> date | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@register
+class Date(Input):
+    """A day, stored as `YYYY-MM-DD`; indexed and compared as that day's midnight (UTC)."""
+
+    name = "DATE"
+    field_class = DateField
+    sort_columns = ("date",)
+    rules = ("min", "max")
+    json_type = {"type": "string", "format": "date"}
+
+    def parse(self, element: Element, value: object):
+        day = parse_day(value) if isinstance(value, str) else None
+        if day is None:
+            raise ValueError(f"DATE takes a day as YYYY-MM-DD, found {json_kind(value)}")
+        return day
+
+    def bound(self, limit):
+        return parse_day(str(limit))
+
+    def json_schema(self, element: Element) -> dict:
+        return with_format_bounds(dict(self.json_type), element)
+
+    def string_index_values(self, text: str) -> dict:
+        moment = parse_instant(text)
+        return {"value_date": moment} if moment is not None else {}
+
+    def query_column(self, value: str | int | float) -> Column:
+        if not isinstance(value, str):
+            raise ValueError("compare it with a date such as '2024-05-01'")
+        return "date"
+
+
+# What a FILE item holds: where the storage keeps the upload, and what to tell a reader.
+FILE_KEYS = ("name", "path", "size", "content_type")
+
+
+@register
+class File(Input):
+    """An upload kept by Django's storage. The item is `{"name", "path", "size",
+    "content_type"}`; only an upload through the block form sets it (records.validation), and
+    it is served by the record route `files/<element>/`, to those who may read the record."""
+
+    name = "FILE"
+    field_class = forms.FileField
+    takes_lists = False
+    json_type = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "size": {"type": "integer"},
+            "content_type": {"type": "string"},
+            "path": {"type": "string"},
+        },
+        "readOnly": True,
+    }
+
+    def parse(self, element: Element, value: object):
+        if not (isinstance(value, dict) and set(value) == set(FILE_KEYS)):
+            raise ValueError(
+                f"FILE takes an upload through the block form, found {json_kind(value)}"
+            )
+        return value
+
+    def display(self, value: object) -> str:
+        return value.get("name", "") if isinstance(value, dict) else super().display(value)
+
+    def json_schema(self, element: Element) -> dict:
+        return {**self.json_type, "properties": dict(self.json_type["properties"])}
+
+    def index_values(self, value: object) -> dict | None:
+        return super().index_values(value.get("name")) if isinstance(value, dict) else None
+
+
+# A record id (contract §2); the same rule as records.selectors.RECORD_ID_RULE.
+RECORD_ID = r"(?=.*[A-Za-z0-9])[A-Za-z0-9\-_.~:@]{1,200}"
+
+
+@register
+class Reference(Input):
+    """The id of a record of this app, or of the element's `app`. Shown as a link to it when
+    the visitor may read it, hidden otherwise; records.validation checks that it exists."""
+
+    name = "REFERENCE"
+    json_type = {"type": "string", "pattern": f"^{RECORD_ID}$"}
+    sort_columns = ("text",)
+
+    def parse(self, element: Element, value: object):
+        if not (isinstance(value, str) and re.fullmatch(RECORD_ID, value)):
+            raise ValueError(f"REFERENCE takes a record id, found {json_kind(value)}")
+        return value
+
+    def json_schema(self, element: Element) -> dict:
+        schema = dict(self.json_type)
+        if element.app:
+            schema["description"] = f"the id of a record of app '{element.app}'"
+        return schema
+
+    def query_column(self, value: str | int | float) -> Column:
+        if not isinstance(value, str):
+            raise ValueError("compare it with a record id")
+        return "text"

@@ -12,43 +12,70 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import datetime
+import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from django.conf import settings
 from django.core.signals import setting_changed
 
 from . import code, layout
-from .elements import TYPES, input_type_names
+from .elements import TYPES, input_type_names, parse_day, parse_instant
 from .spec import (
     EMAIL_VERIFICATION,
     ID_RULE,
     INDEX_TYPES,
+    LDAP_GROUP_TYPES,
+    LOGIN_METHODS,
     MODES,
     PROVIDERS,
     RIGHTS,
+    SAML_FIELDS,
     AclSpec,
     AppSpec,
     BlockRef,
     BlockSpec,
+    CertificateSettings,
     Element,
+    LdapSettings,
     Page,
     Problem,
+    SamlSettings,
     Site,
     SiteSettings,
     is_valid_id,
+    parse_principals,
 )
-from .yamlcheck import YamlFile, line_of
+from .yamlcheck import YamlFile, kind_of, line_of
 
+ELEMENT_KEYS = (
+    "type",
+    "label",
+    "mode",
+    "index_type",
+    "required",
+    "min",
+    "max",
+    "max_length",
+    "pattern",
+    "choices",
+    "app",
+)
+ELEMENT_RULE_KEYS = ("required", "min", "max", "max_length", "pattern", "choices", "app")
 HOOKS = ("on_display", "on_save", "on_delete", "record_id")
 RESERVED_ELEMENT_IDS = frozenset({"actions", "id", "block", *HOOKS})
 RESERVED_PREFIXES = ("/apps/", "/api/", "/accounts/", "/admin/", "/static/")
 
 Stamp = tuple[int, int]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,8 +110,10 @@ def current_site() -> Site:
         with _lock:
             built = _cache.built
             if built is None or built[0] != signature:
+                previous = _cache.built
                 built = (signature, build_site(root, files))
                 _cache.built = built
+                report_problems(previous[1] if previous else None, built[1])
     site = built[1]
     if memo is not None:
         memo.site = site
@@ -109,6 +138,19 @@ def one_site_per_request():
         yield
     finally:
         _request_memo.reset(token)
+
+
+def report_problems(previous: Site | None, site: Site) -> None:
+    """Print every problem to the server's log when the site is (re)built: the terminal of
+    `make run` shows what `check_site` would, once per change of the folder, not per request."""
+    if site.problems:
+        logger.warning(
+            "the site folder has %d problem(s):\n%s",
+            len(site.problems),
+            "\n".join(f"  {problem}" for problem in site.problems),
+        )
+    elif previous is not None and previous.problems:
+        logger.info("the site folder has no problems left")
 
 
 def reset_cache(**kwargs) -> None:
@@ -199,13 +241,47 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
         apps[app_id] = build_app(app_id, files, load, problems)
     apps = {app_id: app for app_id, app in apps.items() if app is not None}
     pages = {}
+    broken_pages: dict[str, tuple[Problem, ...]] = {}
     for rel in sorted(rel for rel in files if rel.startswith("pages/")):
+        start = len(problems)
         page = load(rel, parse_page)
         if page is not None:
             pages[page.name] = page
+        else:
+            where = broken_page_path(Path(files[rel][0]), rel)
+            broken_pages.setdefault(where, tuple(problems[start:]))
     problems.extend(page_problems(pages, apps))
+    problems.extend(element_problems(apps))
     problems.sort(key=lambda problem: (problem.path, problem.line))
-    return Site(settings=site_settings, pages=pages, apps=apps, problems=tuple(problems))
+    return Site(
+        settings=site_settings,
+        pages=pages,
+        apps=apps,
+        problems=tuple(problems),
+        broken_pages=broken_pages,
+    )
+
+
+PATH_LINE = re.compile(r"""^path:\s*['"]?(/[^'"\s#]*)""", re.MULTILINE)
+
+
+def broken_page_path(path: Path, rel: str) -> str:
+    """Where a page file that cannot be parsed would be served: its `path:` line when one can
+    still be read from the text, else the default for its file name."""
+    try:
+        match = PATH_LINE.search(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        match = None
+    if match is None:
+        return default_page_path(rel)
+    found = match.group(1)
+    return found if found.endswith("/") else found + "/"
+
+
+def default_page_path(rel: str) -> str:
+    """pages/index.yaml -> /, pages/<name>.yaml -> /<name>/ (a page without `path:`)."""
+    name = rel[len("pages/") : -len(".yaml")]
+    return "/" if name == "index" else f"/{name}/"
 
 
 def build_app(app_id: str, files, load, problems: list[Problem]) -> AppSpec | None:
@@ -272,6 +348,7 @@ def build_block(
         id=block_id,
         yaml_path=yaml_rel,
         title=definition["title"],
+        title_element=definition["title_element"],
         target=definition["target"],
         view_permission=definition["view_permission"],
         elements=definition["elements"],
@@ -298,6 +375,36 @@ def missing_functions(block: BlockSpec, files, py_rel: str) -> list[Problem]:
                     f"needs a function '{element.id}(context)' in {where}",
                 )
             )
+    return found
+
+
+def element_problems(apps: dict[str, AppSpec]) -> list[Problem]:
+    """Across blocks: an element id with two types in one app (items are checked against the
+    app's elements), a REFERENCE naming an app that does not exist."""
+    found = []
+    for app in apps.values():
+        first: dict[str, tuple[str, BlockSpec]] = {}
+        for block in app.blocks.values():
+            for element in block.inputs:
+                seen = first.setdefault(element.id, (element.type, block))
+                if seen[0] != element.type:
+                    found.append(
+                        Problem(
+                            block.yaml_path,
+                            element.line,
+                            f"element '{element.id}' is {element.type} here but {seen[0]} in "
+                            f"{seen[1].yaml_path}; one element id has one type in an app",
+                        )
+                    )
+                if element.app is not None and element.app not in apps:
+                    found.append(
+                        Problem(
+                            block.yaml_path,
+                            element.line,
+                            f"element '{element.id}': app '{element.app}' does not exist; "
+                            f"apps: {', '.join(sorted(apps))}",
+                        )
+                    )
     return found
 
 
@@ -361,7 +468,16 @@ def parse_site_settings(path: Path, rel: str):
     auth = doc.mapping(
         keys["auth"][1] if "auth" in keys else None,
         "auth",
-        ("signup", "email_verification", "providers", "otp", "user_managers"),
+        (
+            "signup",
+            "email_verification",
+            "providers",
+            "otp",
+            "user_managers",
+            "ldap",
+            "certificates",
+            "saml",
+        ),
     )
     if "signup" in auth:
         values["signup"] = doc.boolean(auth["signup"][1], "auth.signup", True)
@@ -382,12 +498,323 @@ def parse_site_settings(path: Path, rel: str):
         values["user_managers"] = (
             doc.principals(auth["user_managers"][1], "auth.user_managers") or ()
         )
-    otp = doc.mapping(auth["otp"][1] if "otp" in auth else None, "auth.otp", ("required_for",))
+    otp = doc.mapping(
+        auth["otp"][1] if "otp" in auth else None,
+        "auth.otp",
+        ("required_for", "trusted_methods"),
+    )
     if "required_for" in otp:
         values["otp_required_for"] = (
             doc.principals(otp["required_for"][1], "auth.otp.required_for") or ()
         )
+    if "trusted_methods" in otp:
+        node = otp["trusted_methods"][1]
+        methods = doc.ids(node, "auth.otp.trusted_methods")
+        for name in methods:
+            if name not in LOGIN_METHODS:
+                doc.problem(
+                    node, f"unknown login method '{name}'; allowed: {', '.join(LOGIN_METHODS)}"
+                )
+        values["otp_trusted_methods"] = tuple(name for name in methods if name in LOGIN_METHODS)
+    if "ldap" in auth:
+        values["ldap"] = _parse_ldap(doc, auth["ldap"][1])
+    if "certificates" in auth:
+        values["certificates"] = _parse_certificates(doc, auth["certificates"][1])
+    if "saml" in auth:
+        values["saml"] = parse_saml(doc, auth["saml"][0], auth["saml"][1])
     return SiteSettings(**values), doc.problems
+
+
+LDAP_USER_FIELDS = ("first_name", "last_name", "email")
+
+
+def _ldap_filter(doc: YamlFile, node, what: str, *, needs_user: bool) -> str:
+    """An LDAP search filter: in parentheses, balanced, and with `%(user)s` where one is needed."""
+    text = doc.string(node, what).strip()
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if not (text.startswith("(") and text.endswith(")")) or depth != 0:
+        doc.problem(node, f"{what} must be an LDAP filter in parentheses, found '{text}'")
+        return ""
+    try:
+        text % {"user": "x"}
+    except (KeyError, ValueError, TypeError):
+        doc.problem(
+            node,
+            f"{what}: '%' may only appear as %(user)s (write %% for a percent sign), found '{text}'",
+        )
+        return ""
+    if needs_user and "%(user)s" not in text:
+        doc.problem(node, f"{what} must contain %(user)s (the name typed at login), found '{text}'")
+        return ""
+    return text
+
+
+def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
+    """`auth.ldap` -> LdapSettings, or None (and problems) when it cannot work."""
+    keys = doc.mapping(
+        node,
+        "auth.ldap",
+        (
+            "server",
+            "start_tls",
+            "user_search",
+            "username_attribute",
+            "attributes",
+            "group_search",
+            "groups",
+            "require_group",
+            "deny_group",
+        ),
+    )
+    if not keys:
+        if node is not None and isinstance(node, yaml.MappingNode):
+            doc.problem(node, "auth.ldap needs server and user_search")
+        return None
+    ok = True
+    values: dict[str, Any] = {}
+    if "server" not in keys:
+        doc.problem(node, "auth.ldap needs server (ldap://host or ldaps://host)")
+        ok = False
+    else:
+        server = doc.string(keys["server"][1], "auth.ldap.server").strip()
+        uris = server.split()
+        if not uris or not all(uri.startswith(("ldap://", "ldaps://")) for uri in uris):
+            doc.problem(
+                keys["server"][1],
+                f"auth.ldap.server must be ldap://host[:port] or ldaps://host[:port], found '{server}'",
+            )
+            ok = False
+        values["server"] = server
+    if "start_tls" in keys:
+        values["start_tls"] = doc.boolean(keys["start_tls"][1], "auth.ldap.start_tls", False)
+        if values["start_tls"] and values.get("server", "").startswith("ldaps://"):
+            doc.problem(
+                keys["start_tls"][1],
+                "auth.ldap.start_tls is for ldap:// servers; ldaps:// is encrypted already",
+            )
+    search = doc.mapping(
+        keys["user_search"][1] if "user_search" in keys else None,
+        "auth.ldap.user_search",
+        ("base", "filter"),
+    )
+    if "base" not in search or "filter" not in search:
+        doc.problem(
+            keys["user_search"][1] if "user_search" in keys else node,
+            "auth.ldap.user_search needs base (a DN) and filter (e.g. '(uid=%(user)s)')",
+        )
+        ok = False
+    else:
+        values["user_search_base"] = doc.string(search["base"][1], "auth.ldap.user_search.base")
+        values["user_filter"] = _ldap_filter(
+            doc, search["filter"][1], "auth.ldap.user_search.filter", needs_user=True
+        )
+        ok = ok and bool(values["user_filter"])
+    if "username_attribute" in keys:
+        values["username_attribute"] = doc.string(
+            keys["username_attribute"][1], "auth.ldap.username_attribute"
+        ).strip()
+    if "attributes" in keys:
+        attributes = doc.mapping(keys["attributes"][1], "auth.ldap.attributes", LDAP_USER_FIELDS)
+        values["attributes"] = tuple(
+            (name, doc.string(value, f"auth.ldap.attributes.{name}"))
+            for name, (_, value) in attributes.items()
+        )
+    has_group_search = "group_search" in keys
+    if has_group_search:
+        group_search = doc.mapping(
+            keys["group_search"][1], "auth.ldap.group_search", ("base", "filter", "type")
+        )
+        if "base" not in group_search:
+            doc.problem(keys["group_search"][1], "auth.ldap.group_search needs base (a DN)")
+            ok = False
+        else:
+            values["group_search_base"] = doc.string(
+                group_search["base"][1], "auth.ldap.group_search.base"
+            )
+        if "filter" in group_search:
+            values["group_filter"] = (
+                _ldap_filter(
+                    doc,
+                    group_search["filter"][1],
+                    "auth.ldap.group_search.filter",
+                    needs_user=False,
+                )
+                or "(objectClass=*)"
+            )
+        if "type" in group_search:
+            values["group_type"] = doc.choice(
+                group_search["type"][1],
+                "auth.ldap.group_search.type",
+                LDAP_GROUP_TYPES,
+                "group_of_names",
+            )
+    for key in ("groups", "require_group", "deny_group"):
+        if key in keys and not has_group_search:
+            doc.problem(keys[key][0], f"auth.ldap.{key} needs auth.ldap.group_search")
+    # Without group_search, groups, require_group and deny_group mean nothing (said above).
+    if "groups" in keys and has_group_search:
+        mapped = doc.mapping(keys["groups"][1], "auth.ldap.groups", None)
+        values["groups"] = tuple(
+            (dn, doc.ids(value, f"auth.ldap.groups '{dn}'")) for dn, (_, value) in mapped.items()
+        )
+    for key in ("require_group", "deny_group"):
+        if key in keys and has_group_search:
+            values[key] = doc.string(keys[key][1], f"auth.ldap.{key}").strip()
+    return LdapSettings(**values) if ok else None
+
+
+def _parse_certificates(doc: YamlFile, node) -> CertificateSettings | None:
+    """`auth.certificates` -> CertificateSettings: how a verified certificate names a user."""
+    keys = doc.mapping(node, "auth.certificates", ("email", "subject_pattern"))
+    values: dict[str, Any] = {}
+    if "email" in keys:
+        values["email"] = doc.boolean(keys["email"][1], "auth.certificates.email", False)
+    if "subject_pattern" in keys:
+        value_node = keys["subject_pattern"][1]
+        pattern = doc.string(value_node, "auth.certificates.subject_pattern")
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            doc.problem(value_node, f"auth.certificates.subject_pattern is not a regex: {exc}")
+        else:
+            if "username" not in compiled.groupindex:
+                doc.problem(
+                    value_node,
+                    "auth.certificates.subject_pattern needs a group (?P<username>...) "
+                    f"naming the user, found '{pattern}'",
+                )
+            else:
+                values["subject_pattern"] = pattern
+    if not values.get("email") and not values.get("subject_pattern"):
+        if "subject_pattern" in keys:
+            return None  # its problem is said above
+        doc.problem(
+            node,
+            "auth.certificates needs email: true or subject_pattern (a regex with (?P<username>...))",
+        )
+        return None
+    return CertificateSettings(**values)
+
+
+SAML_KEYS = ("slug", "name", "idp", "sp", "attributes", "groups", "idp_initiated", "signup")
+SAML_IDP_KEYS = (
+    "metadata_url",
+    "metadata_file",
+    "entity_id",
+    "sso_url",
+    "x509cert",
+    "x509cert_file",
+)
+
+
+def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
+    """`auth.saml` -> SamlSettings, or None (SAML stays off) when it cannot work as written."""
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+        doc.problem(key_node, "auth.saml must be a mapping with at least `idp`, found nothing")
+        return None
+    before = len(doc.problems)
+    keys = doc.mapping(node, "auth.saml", SAML_KEYS)
+    values: dict[str, Any] = {"lines": {"saml": line_of(key_node)}}
+    lines = values["lines"]
+    for name, (k, _) in keys.items():
+        lines[name] = line_of(k)
+    if "slug" in keys:
+        slug = doc.string(keys["slug"][1], "auth.saml.slug")
+        if not is_valid_id(slug):
+            doc.problem(keys["slug"][1], f"auth.saml.slug: '{slug}' must match {ID_RULE}")
+        values["slug"] = slug
+    if "name" in keys:
+        values["name"] = doc.string(keys["name"][1], "auth.saml.name") or "SSO"
+    for flag in ("idp_initiated", "signup"):
+        if flag in keys:
+            values[flag] = doc.boolean(keys[flag][1], f"auth.saml.{flag}", flag == "signup")
+    if "idp" not in keys:
+        doc.problem(
+            key_node,
+            "auth.saml needs `idp`: metadata_url, metadata_file, or entity_id + sso_url + x509cert",
+        )
+    idp = doc.mapping(keys["idp"][1] if "idp" in keys else None, "auth.saml.idp", SAML_IDP_KEYS)
+    for name, (k, v) in idp.items():
+        lines[f"idp.{name}"] = line_of(k)
+        values[f"idp_{name}"] = doc.string(v, f"auth.saml.idp.{name}").strip()
+    _check_saml_idp(doc, keys["idp"][1] if "idp" in keys else key_node, idp, values)
+    sp = doc.mapping(keys["sp"][1] if "sp" in keys else None, "auth.saml.sp", ("entity_id",))
+    if "entity_id" in sp:
+        values["sp_entity_id"] = doc.string(sp["entity_id"][1], "auth.saml.sp.entity_id").strip()
+    attributes = doc.mapping(
+        keys["attributes"][1] if "attributes" in keys else None, "auth.saml.attributes", SAML_FIELDS
+    )
+    values["attributes"] = {}
+    for name, (_, v) in attributes.items():
+        names = parse_principals(doc.value(v)) if not isinstance(v, yaml.MappingNode) else None
+        if not names:
+            doc.problem(
+                v,
+                f"auth.saml.attributes.{name} must be an attribute name or a list of them, "
+                f"found {kind_of(v)}",
+            )
+            continue
+        values["attributes"][name] = names
+    groups = doc.mapping(keys["groups"][1] if "groups" in keys else None, "auth.saml.groups", None)
+    values["groups"] = {}
+    if groups and "groups" not in values["attributes"]:
+        doc.problem(
+            keys["groups"][0],
+            "auth.saml.groups needs auth.saml.attributes.groups: the attribute that holds them",
+        )
+    for value, (_, v) in groups.items():
+        targets = doc.ids(v, f"auth.saml.groups['{value}']")
+        if targets:
+            values["groups"][value] = targets
+    if len(doc.problems) > before:
+        return None
+    return SamlSettings(**values)
+
+
+def _check_saml_idp(doc: YamlFile, node, idp: dict, values: dict) -> None:
+    """One way to know the IdP: metadata by URL, metadata in a file, or given by hand."""
+    for key in ("metadata_url", "sso_url"):
+        url = values.get(f"idp_{key}")
+        if url and not _secure_url(url):
+            doc.problem(
+                idp[key][1],
+                f"auth.saml.idp.{key} must be an https:// URL (http:// only for 127.0.0.1 or "
+                f"localhost), found '{url}'",
+            )
+    for key in ("metadata_file", "x509cert_file"):
+        path = values.get(f"idp_{key}")
+        if path and (path.startswith("/") or ".." in Path(path).parts):
+            doc.problem(
+                idp[key][1],
+                f"auth.saml.idp.{key} must be a path inside the site folder, found '{path}'",
+            )
+    given = [
+        key for key in ("metadata_url", "metadata_file", "sso_url") if values.get(f"idp_{key}")
+    ]
+    if len(given) != 1:
+        doc.problem(
+            node,
+            "auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url"
+            + (f"; found {', '.join(given)}" if given else ""),
+        )
+    elif values.get("idp_sso_url"):
+        if not values.get("idp_entity_id"):
+            doc.problem(node, "auth.saml.idp with sso_url needs entity_id too")
+        if bool(values.get("idp_x509cert")) == bool(values.get("idp_x509cert_file")):
+            doc.problem(
+                node, "auth.saml.idp with sso_url needs its certificate: x509cert or x509cert_file"
+            )
+
+
+def _secure_url(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def parse_page(path: Path, rel: str):
@@ -499,8 +926,11 @@ def parse_block(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
         return None, doc.problems
-    keys = doc.mapping(doc.root, "block", ("elements", "target", "title", "view_permission"))
+    keys = doc.mapping(
+        doc.root, "block", ("elements", "target", "title", "title_element", "view_permission")
+    )
     definition: dict[str, Any] = {
+        "title_element": None,
         "title": "",
         "target": None,
         "view_permission": ("*",),
@@ -516,6 +946,17 @@ def parse_block(path: Path, rel: str):
         )
     if "elements" in keys:
         definition["elements"] = parse_elements(doc, keys["elements"][1])
+    if "title_element" in keys:
+        wanted = doc.value(keys["title_element"][1])
+        inputs = [e.id for e in definition["elements"] if e.is_input]
+        if wanted in inputs:
+            definition["title_element"] = wanted
+        else:
+            doc.problem(
+                keys["title_element"][1],
+                f"title_element {wanted!r} names no input element of the block; "
+                f"inputs: {', '.join(inputs) or 'none'}",
+            )
     return definition, doc.problems
 
 
@@ -543,7 +984,7 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
     if isinstance(node, yaml.ScalarNode):
         keys = {"type": (key_node, node)}
     else:
-        keys = doc.mapping(node, what, ("type", "label", "mode", "index_type"))
+        keys = doc.mapping(node, what, ELEMENT_KEYS)
     if "type" not in keys:
         doc.problem(node, f"{what} has no type; allowed: {', '.join(TYPES)}")
         return None
@@ -572,6 +1013,107 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
                     f"{what}: {key} applies only to {', '.join(input_type_names())} elements",
                 )
         mode, index_type = "EDITABLE", None
+    rules = parse_rules(doc, what, element_type, keys)
     return Element(
-        id=element_id, type=element_type, label=label, mode=mode, index_type=index_type, line=line
+        id=element_id,
+        type=element_type,
+        label=label,
+        mode=mode,
+        index_type=index_type,
+        line=line,
+        **rules,
     )
+
+
+def types_with(rule: str) -> str:
+    if rule == "required":
+        return ", ".join(input_type_names())
+    if rule == "app":
+        return "REFERENCE"
+    return ", ".join(name for name, definition in TYPES.items() if rule in definition.rules)
+
+
+def parse_rules(doc: YamlFile, what: str, type_name: str, keys) -> dict:
+    """The validation keys of an element (contract §2), each checked against its type."""
+    definition = TYPES[type_name]
+    found: dict[str, Any] = {}
+    for key in ELEMENT_RULE_KEYS:
+        if key not in keys:
+            continue
+        key_node, value_node = keys[key]
+        applies = (
+            key in definition.rules
+            or (key == "required" and definition.is_input)
+            or (key == "app" and type_name == "REFERENCE")
+        )
+        if not applies:
+            doc.problem(key_node, f"{what}: {key} applies only to {types_with(key)} elements")
+            continue
+        value = parse_rule(doc, what, type_name, key, value_node)
+        if value is not None:
+            found[key] = value
+    if type_name == "CHOICE" and not found.get("choices"):
+        doc.problem(keys.get("choices", keys["type"])[1], f"{what}: a CHOICE needs choices: [..]")
+    if "min" in found and "max" in found:
+        low, high = (bound_of(type_name, found[k]) for k in ("min", "max"))
+        if low is not None and high is not None and low > high:
+            doc.problem(keys["max"][1], f"{what}: max {found['max']} is below min {found['min']}")
+    return found
+
+
+def bound_of(type_name: str, value):
+    if type_name == "NUMBER":
+        return value
+    return parse_day(value) if type_name == "DATE" else parse_instant(value)
+
+
+def parse_rule(doc: YamlFile, what: str, type_name: str, key: str, node):
+    value = doc.value(node)
+    where = f"{what} {key}"
+    if key == "required":
+        return doc.boolean(node, where, False)
+    if key == "app":
+        if not is_valid_id(value):
+            doc.problem(node, f"{where} must be an app id matching {ID_RULE}, found {value!r}")
+            return None
+        return value
+    if key in ("min", "max"):
+        if type_name == "NUMBER":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                doc.problem(node, f"{where} must be a number, found {value!r}")
+                return None
+            return value
+        if isinstance(value, datetime.date):  # YAML reads 2026-07-01 as a date
+            value = value.isoformat()
+        text = value if isinstance(value, str) else ""
+        ok = parse_day(text) if type_name == "DATE" else parse_instant(text)
+        if ok is None:
+            example = "2026-07-01" if type_name == "DATE" else "2026-07-01T18:00"
+            doc.problem(
+                node, f"{where} must be a {type_name.lower()} such as {example}, found {value!r}"
+            )
+            return None
+        return text
+    if key == "max_length":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            doc.problem(node, f"{where} must be a whole number of at least 1, found {value!r}")
+            return None
+        return value
+    if key == "pattern":
+        if not isinstance(value, str):
+            doc.problem(node, f"{where} must be a regular expression (a string), found {value!r}")
+            return None
+        try:
+            re.compile(value)
+        except re.error as exc:
+            doc.problem(node, f"{where} is not a regular expression: {exc}")
+            return None
+        return value
+    # choices
+    if not isinstance(value, list) or not value or not all(isinstance(c, str) and c for c in value):
+        doc.problem(node, f"{where} must be a list of strings, found {value!r}")
+        return None
+    if len(set(value)) != len(value):
+        doc.problem(node, f"{where} lists a choice twice")
+        return None
+    return tuple(value)

@@ -22,8 +22,34 @@ def element(type_, **options) -> Element:
 
 
 def test_registry_in_the_order_the_loader_lists_it():
-    assert list(TYPES) == ["BASIC", "ACTION", "TEXT", "NUMBER", "DATETIME"]
-    assert elements.input_type_names() == ["DATETIME", "NUMBER", "TEXT"]
+    assert list(TYPES) == [
+        "BASIC",
+        "ACTION",
+        "TEXT",
+        "NUMBER",
+        "DATETIME",
+        "TEXTAREA",
+        "BOOLEAN",
+        "CHOICE",
+        "EMAIL",
+        "URL",
+        "DATE",
+        "FILE",
+        "REFERENCE",
+    ]
+    assert elements.input_type_names() == [
+        "BOOLEAN",
+        "CHOICE",
+        "DATE",
+        "DATETIME",
+        "EMAIL",
+        "FILE",
+        "NUMBER",
+        "REFERENCE",
+        "TEXT",
+        "TEXTAREA",
+        "URL",
+    ]
     assert element_type("number") is TYPES["NUMBER"]
     assert element_type(None) is UNTYPED and element_type("NOPE") is UNTYPED
 
@@ -128,6 +154,20 @@ def test_display_uses_the_current_time_zone(settings):
         (
             {"type_": "DATETIME", "index_type": "field"},
             {"type": "DATETIME", "label": "X", "mode": "EDITABLE", "index_type": "field"},
+        ),
+        (
+            {"type_": "CHOICE", "required": True, "choices": ("a", "b")},
+            {
+                "type": "CHOICE",
+                "label": "X",
+                "mode": "EDITABLE",
+                "required": True,
+                "choices": ["a", "b"],
+            },
+        ),
+        (
+            {"type_": "NUMBER", "min": 1, "max": 9},
+            {"type": "NUMBER", "label": "X", "mode": "EDITABLE", "min": 1, "max": 9},
         ),
     ],
 )
@@ -255,3 +295,198 @@ def test_element_ids_that_are_form_attributes_are_still_fields():
     form = odd.form_class({"data": "1", "fields": "2", "clean": "3", "errors": "4"})
     assert form.is_valid()
     assert form.cleaned_data == {"data": "1", "fields": "2", "clean": "3", "errors": "4"}
+
+
+# (element options, the JSON Schema of one value)
+SCHEMAS = [
+    ({"type_": "BASIC"}, {}),
+    ({"type_": "TEXT"}, {"type": "string"}),
+    (
+        {"type_": "TEXT", "max_length": 20, "pattern": "[a-z]+"},
+        {"type": "string", "maxLength": 20, "pattern": "^(?:[a-z]+)$"},
+    ),
+    ({"type_": "TEXTAREA", "max_length": 500}, {"type": "string", "maxLength": 500}),
+    ({"type_": "NUMBER"}, {"type": "number"}),
+    ({"type_": "NUMBER", "min": 1, "max": 200}, {"type": "number", "minimum": 1, "maximum": 200}),
+    ({"type_": "DATETIME"}, {"type": "string", "format": "date-time"}),
+    (
+        {"type_": "DATE", "min": "2026-01-01"},
+        {"type": "string", "format": "date", "formatMinimum": "2026-01-01"},
+    ),
+    ({"type_": "BOOLEAN"}, {"type": "boolean"}),
+    (
+        {"type_": "CHOICE", "choices": ("talk", "party")},
+        {"type": "string", "enum": ["talk", "party"]},
+    ),
+    ({"type_": "EMAIL"}, {"type": "string", "format": "email"}),
+    ({"type_": "URL"}, {"type": "string", "format": "uri"}),
+    (
+        {"type_": "FILE"},
+        {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "size": {"type": "integer"},
+                "content_type": {"type": "string"},
+                "path": {"type": "string"},
+            },
+            "readOnly": True,
+        },
+    ),
+    (
+        {"type_": "REFERENCE", "app": "sales"},
+        {
+            "type": "string",
+            "pattern": "^(?=.*[A-Za-z0-9])[A-Za-z0-9\\-_.~:@]{1,200}$",
+            "description": "the id of a record of app 'sales'",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("options", "schema"), SCHEMAS)
+def test_json_schema(options, schema):
+    one = element(**options)
+    assert one.json_schema() == schema
+    assert one.json_schema() is not one.json_schema()  # a fresh dict: callers may add to it
+
+
+# (element options, a stored value, the problem or None)
+CHECKS = [
+    ({"type_": "NUMBER"}, "many", "type: NUMBER takes a number, found a string 'many'"),
+    ({"type_": "NUMBER"}, True, "type: NUMBER takes a number, found a boolean true"),
+    ({"type_": "NUMBER"}, None, None),
+    ({"type_": "NUMBER", "required": True}, None, "required: a value is required"),
+    ({"type_": "NUMBER", "min": 1}, 0, "min: at least 1, found 0"),
+    ({"type_": "NUMBER", "max": 10}, 10.5, "max: at most 10, found 10.5"),
+    ({"type_": "NUMBER", "min": 1, "max": 10}, 10, None),
+    (
+        {"type_": "DATETIME"},
+        "tomorrow",
+        "type: DATETIME takes an ISO 8601 date and time such as '2026-07-01T18:00', "
+        "found a string 'tomorrow'",
+    ),
+    ({"type_": "DATETIME", "min": "2026-01-01T00:00"}, "2026-01-01T10:00:00+00:00", None),
+    (
+        {"type_": "DATETIME", "max": "2026-01-01T00:00Z"},
+        "2026-01-02T00:00Z",
+        "max: at most 2026-01-01T00:00Z, found 2026-01-02T00:00:00+00:00",
+    ),
+    (
+        {"type_": "DATE"},
+        "2026-02-30",
+        "type: DATE takes a day as YYYY-MM-DD, found a string '2026-02-30'",
+    ),
+    (
+        {"type_": "DATE", "min": "2026-01-01"},
+        "2025-12-31",
+        "min: at least 2026-01-01, found 2025-12-31",
+    ),
+    ({"type_": "TEXT", "max_length": 3}, "abcd", "max_length: at most 3 characters, found 4"),
+    ({"type_": "TEXT", "pattern": "[a-z]+"}, "ab1", "pattern: must match [a-z]+"),
+    ({"type_": "TEXT", "required": True}, "", "required: a value is required"),
+    ({"type_": "TEXT"}, 5, "type: TEXT takes a string, found a number 5"),
+    ({"type_": "TEXTAREA"}, "two\nlines", None),
+    ({"type_": "BOOLEAN"}, "yes", "type: BOOLEAN takes true or false, found a string 'yes'"),
+    ({"type_": "BOOLEAN", "required": True}, False, "required: must be true"),
+    ({"type_": "CHOICE", "choices": ("a", "b")}, "c", "choices: one of a, b, found 'c'"),
+    ({"type_": "CHOICE", "choices": ("a", "b")}, "b", None),
+    (
+        {"type_": "EMAIL"},
+        "ann@example",
+        "type: EMAIL takes an e-mail address, found a string 'ann@example'",
+    ),
+    ({"type_": "EMAIL"}, "ann@example.com", None),
+    (
+        {"type_": "URL"},
+        "javascript:alert(1)",
+        "type: URL takes an http or https address, found a string 'javascript:alert(1)'",
+    ),
+    ({"type_": "URL"}, "https://example.com/a", None),
+    (
+        {"type_": "FILE"},
+        "/etc/passwd",
+        "type: FILE takes an upload through the block form, found a string '/etc/passwd'",
+    ),
+    ({"type_": "REFERENCE"}, "a b", "type: REFERENCE takes a record id, found a string 'a b'"),
+    ({"type_": "REFERENCE"}, "summer-party", None),
+    ({"type_": "BASIC"}, "anything", None),
+]
+
+
+@pytest.mark.parametrize(("options", "value", "problem"), CHECKS)
+def test_check(options, value, problem):
+    assert element(**options).check(value) == problem
+
+
+@pytest.mark.parametrize(
+    ("options", "posted", "cleaned"),
+    [
+        ({"type_": "NUMBER", "min": 1}, "0", ValidationError("Min: at least 1, found 0.")),
+        ({"type_": "NUMBER", "required": True}, "", ValidationError("Required: enter a value.")),
+        ({"type_": "TEXTAREA"}, "a\nb", "a\nb"),
+        ({"type_": "BOOLEAN"}, "1", True),
+        ({"type_": "BOOLEAN"}, "0", False),
+        ({"type_": "BOOLEAN", "required": True}, "0", ValidationError("Required: tick the box.")),
+        ({"type_": "CHOICE", "choices": ("a", "b")}, "b", "b"),
+        ({"type_": "CHOICE", "choices": ("a", "b")}, "", ""),
+        (
+            {"type_": "CHOICE", "choices": ("a", "b")},
+            "z",
+            ValidationError("Select a valid choice. z is not one of the available choices."),
+        ),
+        ({"type_": "EMAIL"}, "nope", ValidationError("Enter a valid email address.")),
+        ({"type_": "URL"}, "https://example.com", "https://example.com"),
+        ({"type_": "DATE"}, "2026-07-01", "2026-07-01"),
+        ({"type_": "DATE"}, "", None),
+        (
+            {"type_": "DATE"},
+            "01/07/2026",
+            ValidationError("Enter a date as YYYY-MM-DD, not '01/07/2026'."),
+        ),
+        (
+            {"type_": "DATE", "max": "2026-12-31"},
+            "2027-01-01",
+            ValidationError("Max: at most 2026-12-31, found 2027-01-01."),
+        ),
+        (
+            {"type_": "TEXT", "pattern": "[A-Z]{3}"},
+            "abc",
+            ValidationError("Pattern: must match [A-Z]{3}."),
+        ),
+    ],
+)
+def test_form_field_applies_the_rules(options, posted, cleaned):
+    one = element(**options)
+    field = one.definition.form_field(one)
+    if isinstance(cleaned, ValidationError):
+        with pytest.raises(ValidationError) as caught:
+            field.clean(posted)
+        assert caught.value.messages == cleaned.messages
+    else:
+        assert field.clean(posted) == cleaned
+
+
+def test_new_widgets():
+    form = block(
+        Element("notes", "TEXTAREA", "Notes"),
+        Element("open", "BOOLEAN", "Open"),
+        Element("kind", "CHOICE", "Kind", choices=("talk", "party")),
+        Element("mail", "EMAIL", "Mail"),
+        Element("site", "URL", "Site"),
+        Element("day", "DATE", "Day"),
+        Element("poster", "FILE", "Poster"),
+        Element("venue", "REFERENCE", "Venue"),
+    ).form_class
+    kinds = {name: type(field.widget).__name__ for name, field in form.base_fields.items()}
+    assert kinds == {
+        "notes": "Textarea",
+        "open": "CheckboxInput",
+        "kind": "Select",
+        "mail": "EmailInput",
+        "site": "URLInput",
+        "day": "DateInput",
+        "poster": "ClearableFileInput",
+        "venue": "TextInput",
+    }
+    assert form.base_fields["day"].widget.input_type == "date"

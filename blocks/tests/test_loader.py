@@ -38,7 +38,7 @@ def test_unknown_element_type(site_dir):
     site_dir.write("apps/demo/blocks/hello.py", "def message(context):\n    return 1\n")
     assert problems() == [
         "apps/demo/blocks/hello.yaml:3: element 'go': unknown type 'BUTTON'; "
-        "allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME"
+        "allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME, TEXTAREA, BOOLEAN, CHOICE, EMAIL, URL, DATE, FILE, REFERENCE"
     ]
 
 
@@ -48,8 +48,8 @@ def test_unknown_keys_in_block_element_and_page(site_dir):
     )
     site_dir.write("pages/index.yaml", "title: Home\nblock: [demo/hello]\n")
     assert problems() == [
-        "apps/demo/blocks/hello.yaml:1: unknown key 'titel' in block; allowed: elements, target, title, view_permission",
-        "apps/demo/blocks/hello.yaml:3: unknown key 'lable' in element 'name'; allowed: type, label, mode, index_type",
+        "apps/demo/blocks/hello.yaml:1: unknown key 'titel' in block; allowed: elements, target, title, title_element, view_permission",
+        "apps/demo/blocks/hello.yaml:3: unknown key 'lable' in element 'name'; allowed: type, label, mode, index_type, required, min, max, max_length, pattern, choices, app",
         "pages/index.yaml:2: unknown key 'block' in page; allowed: path, title, view_permission, blocks",
     ]
 
@@ -172,8 +172,8 @@ def test_every_problem_of_a_file_is_listed(site_dir):
     assert problems() == [
         "apps/demo/blocks/hello.yaml:1: title must be a string, found a list",
         "apps/demo/blocks/hello.yaml:2: target must be one of ajax; found 'modal'",
-        "apps/demo/blocks/hello.yaml:4: element 'a': unknown type 'NOPE'; allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME",
-        "apps/demo/blocks/hello.yaml:5: element 'b' has no type; allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME",
+        "apps/demo/blocks/hello.yaml:4: element 'a': unknown type 'NOPE'; allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME, TEXTAREA, BOOLEAN, CHOICE, EMAIL, URL, DATE, FILE, REFERENCE",
+        "apps/demo/blocks/hello.yaml:5: element 'b' has no type; allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME, TEXTAREA, BOOLEAN, CHOICE, EMAIL, URL, DATE, FILE, REFERENCE",
     ]
 
 
@@ -295,3 +295,189 @@ def test_a_warm_request_parses_nothing_and_scans_once(client, site_dir, monkeypa
     response = client.get("/")
     assert response.status_code == 200 and "hi" in response.content.decode()
     assert len(scans) == 1
+
+
+def test_saml_and_trusted_methods_are_read(site_dir):
+    site_dir.write(
+        "settings.yaml",
+        """
+        auth:
+          otp:
+            required_for: [admins]
+            trusted_methods: [saml, certificate]
+          saml:
+            slug: corp
+            name: Corp SSO
+            idp:
+              metadata_url: https://idp.example.com/metadata
+              entity_id: https://idp.example.com/
+            sp: {entity_id: https://site.example.com/sp}
+            attributes:
+              username: uid
+              email: [mail, "urn:oid:0.9.2342.19200300.100.1.3"]
+              groups: memberOf
+            groups:
+              "CN=Sales,DC=example,DC=com": [sales, staff]
+              admins: admins
+            idp_initiated: true
+        """,
+    )
+    assert problems() == []
+    settings = current_site().settings
+    assert settings.otp_trusted_methods == ("saml", "certificate")
+    saml = settings.saml
+    assert (saml.slug, saml.name, saml.idp_initiated, saml.signup) == (
+        "corp",
+        "Corp SSO",
+        True,
+        True,
+    )
+    assert saml.idp_metadata_url == "https://idp.example.com/metadata"
+    assert saml.idp_entity_id == "https://idp.example.com/"
+    assert saml.sp_entity_id == "https://site.example.com/sp"
+    assert saml.attributes == {
+        "username": ("uid",),
+        "email": ("mail", "urn:oid:0.9.2342.19200300.100.1.3"),
+        "groups": ("memberOf",),
+    }
+    assert saml.groups == {"CN=Sales,DC=example,DC=com": ("sales", "staff"), "admins": ("admins",)}
+    assert saml.managed_groups == {"sales", "staff", "admins"}
+
+
+def test_bad_saml_settings_are_named_by_line(site_dir):
+    site_dir.write(
+        "settings.yaml",
+        """
+        auth:
+          otp:
+            trusted_methods: [saml, password]
+          saml:
+            slug: "my corp"
+            idp:
+              metadata_url: http://idp.example.com/metadata
+              sso_url: https://idp.example.com/sso
+              metadata_file: ../idp.xml
+              wrong: 1
+            attributes:
+              login: uid
+              email: {a: b}
+            groups:
+              "CN=Sales": "sales!"
+            idp_initiated: sometimes
+        """,
+    )
+    assert problems() == [
+        "settings.yaml:3: unknown login method 'password'; allowed: ldap, certificate, saml",
+        "settings.yaml:5: auth.saml.slug: 'my corp' must match [A-Za-z][A-Za-z0-9_-]*",
+        "settings.yaml:7: auth.saml.idp.metadata_url must be an https:// URL (http:// only for 127.0.0.1 or localhost), found 'http://idp.example.com/metadata'",
+        "settings.yaml:7: auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url; found metadata_url, metadata_file, sso_url",
+        "settings.yaml:9: auth.saml.idp.metadata_file must be a path inside the site folder, found '../idp.xml'",
+        "settings.yaml:10: unknown key 'wrong' in auth.saml.idp; allowed: metadata_url, metadata_file, entity_id, sso_url, x509cert, x509cert_file",
+        "settings.yaml:12: unknown key 'login' in auth.saml.attributes; allowed: uid, username, email, email_verified, first_name, last_name, groups",
+        "settings.yaml:13: auth.saml.attributes.email must be an attribute name or a list of them, found a mapping",
+        "settings.yaml:14: auth.saml.groups needs auth.saml.attributes.groups: the attribute that holds them",
+        "settings.yaml:15: auth.saml.groups['CN=Sales']: id 'sales!' must match [A-Za-z][A-Za-z0-9_-]*",
+        "settings.yaml:16: auth.saml.idp_initiated must be true or false, found 'sometimes'",
+    ]
+    assert current_site().settings.saml is None
+
+
+def test_saml_idp_given_by_hand_needs_entity_id_and_certificate(site_dir):
+    site_dir.write(
+        "settings.yaml",
+        "auth:\n  saml:\n    idp:\n      sso_url: http://10.0.0.1/sso\n",
+    )
+    assert problems() == [
+        "settings.yaml:4: auth.saml.idp.sso_url must be an https:// URL (http:// only for 127.0.0.1 or localhost), found 'http://10.0.0.1/sso'",
+        "settings.yaml:4: auth.saml.idp with sso_url needs entity_id too",
+        "settings.yaml:4: auth.saml.idp with sso_url needs its certificate: x509cert or x509cert_file",
+    ]
+
+
+def test_saml_needs_an_idp(site_dir):
+    site_dir.write("settings.yaml", "auth:\n  saml:\n    name: SSO\n")
+    assert problems() == [
+        "settings.yaml:2: auth.saml needs `idp`: metadata_url, metadata_file, or entity_id + sso_url + x509cert",
+        "settings.yaml:2: auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url",
+    ]
+
+
+def test_validation_keys_are_checked_with_their_lines(site_dir):
+    site_dir.write(
+        "apps/events/blocks/event.yaml",
+        """
+        title_element: nope
+        elements:
+          name: {type: TEXT, required: yes please, max_length: 0, pattern: "[a-"}
+          seats: {type: NUMBER, min: 10, max: 2, pattern: x}
+          kind: {type: CHOICE}
+          size: {type: CHOICE, choices: [a, a]}
+          day: {type: DATE, min: tomorrow, max: 2026-12-31}
+          at: {type: DATETIME, max: 5}
+          venue: {type: REFERENCE, app: nowhere}
+          note: {type: BASIC, required: true}
+          link: {type: URL, choices: [x]}
+        """,
+    )
+    site_dir.write("apps/events/blocks/event.py", "def note(context):\n    return 1\n")
+    assert problems() == [
+        "apps/events/blocks/event.yaml:1: title_element 'nope' names no input element of the "
+        "block; inputs: name, seats, kind, size, day, at, venue, link",
+        "apps/events/blocks/event.yaml:3: element 'name' required must be true or false, "
+        "found 'yes please'",
+        "apps/events/blocks/event.yaml:3: element 'name' max_length must be a whole number of "
+        "at least 1, found 0",
+        "apps/events/blocks/event.yaml:3: element 'name' pattern is not a regular expression: "
+        "unterminated character set at position 0",
+        "apps/events/blocks/event.yaml:4: element 'seats': pattern applies only to TEXT, "
+        "TEXTAREA elements",
+        "apps/events/blocks/event.yaml:4: element 'seats': max 2 is below min 10",
+        "apps/events/blocks/event.yaml:5: element 'kind': a CHOICE needs choices: [..]",
+        "apps/events/blocks/event.yaml:6: element 'size' choices lists a choice twice",
+        "apps/events/blocks/event.yaml:6: element 'size': a CHOICE needs choices: [..]",
+        "apps/events/blocks/event.yaml:7: element 'day' min must be a date such as 2026-07-01, "
+        "found 'tomorrow'",
+        "apps/events/blocks/event.yaml:8: element 'at' max must be a datetime such as "
+        "2026-07-01T18:00, found 5",
+        "apps/events/blocks/event.yaml:9: element 'venue': app 'nowhere' does not exist; "
+        "apps: events",
+        "apps/events/blocks/event.yaml:10: element 'note': required applies only to BOOLEAN, "
+        "CHOICE, DATE, DATETIME, EMAIL, FILE, NUMBER, REFERENCE, TEXT, TEXTAREA, URL elements",
+        "apps/events/blocks/event.yaml:11: element 'link': choices applies only to CHOICE elements",
+    ]
+
+
+def test_one_element_id_has_one_type_in_an_app(site_dir):
+    site_dir.write("apps/events/blocks/a.yaml", "elements:\n  seats: NUMBER\n")
+    site_dir.write("apps/events/blocks/b.yaml", "elements:\n  seats: TEXT\n")
+    assert problems() == [
+        "apps/events/blocks/b.yaml:2: element 'seats' is TEXT here but NUMBER in "
+        "apps/events/blocks/a.yaml; one element id has one type in an app"
+    ]
+
+
+def test_rules_reach_the_element(site_dir):
+    site_dir.write(
+        "apps/events/blocks/event.yaml",
+        """
+        title_element: name
+        elements:
+          name: {type: TEXT, required: true, max_length: 80, pattern: "[A-Za-z ]+"}
+          seats: {type: NUMBER, min: 1, max: 500}
+          kind: {type: CHOICE, choices: [talk, party]}
+          day: {type: DATE, min: 2026-01-01}
+          venue: {type: REFERENCE, app: events}
+        """,
+    )
+    assert problems() == []
+    block = current_site().block("events", "event")
+    name, seats, kind, day, venue = block.elements
+    assert (name.required, name.max_length, name.pattern) == (True, 80, "[A-Za-z ]+")
+    assert (seats.min, seats.max, kind.choices, day.min, venue.app) == (
+        1,
+        500,
+        ("talk", "party"),
+        "2026-01-01",
+        "events",
+    )
+    assert block.heading_element is name

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.html import escape
 from django_htmx.middleware import HtmxDetails
 
 from blocks.pages.responses import failed
@@ -45,10 +46,14 @@ def test_a_record_gone_is_the_404_page(request_):
         failed(request_, RecordNotFound("no record 'r1' in app 'sales'"))
 
 
-def test_an_owner_item_locked_is_the_403_page_with_the_message(request_):
+def test_an_owner_item_locked_is_the_403_page_with_the_message(request_, site_dir):
+    from django.contrib.auth.models import AnonymousUser
+
+    request_.user = AnonymousUser()
     message = "an edit share may not change the owner item 'salesman'"
-    with pytest.raises(PermissionDenied, match=message):
-        failed(request_, OwnerItemLocked(message))
+    response = failed(request_, OwnerItemLocked(message))
+    assert response.status_code == 403
+    assert f'<p class="reason">{escape(message)}</p>' in response.content.decode()
 
 
 def test_the_gates_refusals_answer_as_deny_does(request_):

@@ -246,7 +246,7 @@ def test_page_naming_a_missing_block_shows_a_box(client, demo):
 def test_a_broken_page_file_breaks_only_that_page(client, demo):
     demo.write("pages/other.yaml", "title: [\n")
     assert client.get("/").status_code == 200
-    assert client.get("/other/").status_code == 404
+    assert client.get("/other/").status_code == 500  # named, not "no page" (test_debug_errors.py)
 
 
 def test_app_log_reaches_the_console_in_debug_mode(client, demo):

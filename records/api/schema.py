@@ -1,13 +1,11 @@
 """The JSON Schema of an app's records, from its elements' definitions (contract §4, issue 15).
 
-What a client should write: the API stores any JSON value today (a search skips a value of
-another type, contract §4), and an element retyped in the site folder leaves older values as
-they were, so the description types the request bodies with these schemas and describes the
-items of an answer without a type.
-
-An element type that knows its schema answers `json_schema(element)` (issue 14 adds it to the
-definitions in blocks/site/elements.py); until then the small table `FALLBACK` types the
-existing inputs. An item no input element names may hold any JSON value.
+What a client may write, as the server checks it (records/validation.py): each element's
+definition gives the schema of one value (`json_schema(element)`; a small fallback table types
+TEXT, NUMBER and DATETIME for a definition without one), a type that takes lists takes a list
+of such values, and an element that is not required takes an empty value. An item no input
+element names may hold any JSON value. Answers are described without a type: an element
+retyped in the site folder leaves the values stored before as they were.
 """
 
 from __future__ import annotations
@@ -25,7 +23,8 @@ FALLBACK = {
 
 
 def element_schema(element: Element) -> dict:
-    """The schema of one input element's value (null is always allowed: an empty field)."""
+    """The schema of one value of an input element: its definition's `json_schema`, else
+    the fallback table's."""
     own = getattr(element.definition, "json_schema", None)
     schema = (
         dict(own(element)) if callable(own) else dict(FALLBACK.get(element.definition.name, {}))
@@ -35,26 +34,38 @@ def element_schema(element: Element) -> dict:
     return schema
 
 
+def value_schemas(element: Element) -> list[dict]:
+    """What the server's check (`Input.check`, records/validation.py) takes for one item of
+    `element`: a value, a list of values where the type takes lists, and an empty value (null,
+    "", []) unless the element is required."""
+    schema = element_schema(element)
+    options = [schema]
+    if getattr(element.definition, "takes_lists", True):
+        many = {"type": "array", "items": schema}
+        if getattr(element, "required", False):
+            many["minItems"] = 1
+        options.append(many)
+    if not getattr(element, "required", False):
+        options += [{"type": "null"}, {"const": ""}]
+    return options
+
+
 def item_schemas(app: AppSpec) -> dict[str, dict]:
     """Item name -> its schema, for every input element of the app (records are the app's,
-    whichever block saved them): the element's value, a list of such values (an item may hold
-    several; a search matches any), or null. An owner item's list holds at most 100 values
-    (contract §5). Two inputs of one name with different schemas: either."""
+    whichever block saved them; two inputs of one name: either). An owner item (`row_owners`)
+    holds a string or a list of at most 100 strings, whatever its element (contract §5)."""
     found: dict[str, list[dict]] = {}
     for block in app.blocks.values():
         for element in block.inputs:
-            schema = element_schema(element)
-            if schema not in found.setdefault(element.id, []):
-                found[element.id].append(schema)
+            for schema in value_schemas(element):
+                if schema not in found.setdefault(element.id, []):
+                    found[element.id].append(schema)
     owners = set(app.acl.row_owners) if app.acl else set()
-    for name in owners - set(found):
-        found[name] = [{"type": "string"}]
-    schemas = {}
-    for name, options in sorted(found.items()):
-        if name == "id":
-            continue
-        many = {"type": "array", "items": options[0] if len(options) == 1 else {"anyOf": options}}
-        if name in owners:
-            many["maxItems"] = MAX_OWNER_VALUES
-        schemas[name] = {"anyOf": [*options, many, {"type": "null"}]}
-    return schemas
+    for name in owners:
+        found[name] = [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "maxItems": MAX_OWNER_VALUES},
+            {"type": "null"},
+        ]
+    found.pop("id", None)
+    return {name: {"anyOf": options} for name, options in sorted(found.items())}

@@ -295,13 +295,25 @@ def paging(source: dict) -> tuple[int, int]:
 
 
 def listing(c: Call, rows: list[tuple[str, str]]) -> HttpResponse:
-    """`[{"id", "path", "items"}]` with each record's items spliced in as stored (JSON text)."""
+    """`[{"id", "path", "items"}]` with each record's items spliced in as stored (JSON text),
+    `"id"` first among them, as `GET record/<id>` answers (contract §4)."""
     base = c.path("")
     body = ",".join(
-        f'{{"id": {json.dumps(record_id)}, "path": {json.dumps(base + record_id)}, "items": {items}}}'
+        f'{{"id": {json.dumps(record_id)}, "path": {json.dumps(base + record_id)}, '
+        f'"items": {with_id(record_id, items)}}}'
         for record_id, items in rows
     )
     return HttpResponse(f"[{body}]", content_type="application/json")
+
+
+def with_id(record_id: str, items: str) -> str:
+    """A record's items (a JSON object's text) with `"id"` spliced in first.
+
+    >>> with_id("a", '{"x": 1}')
+    '{"id": "a", "x": 1}'
+    """
+    inner = items.strip()[1:-1].strip()
+    return "{" + f'"id": {json.dumps(record_id)}' + (f", {inner}" if inner else "") + "}"
 
 
 def created(c: Call, record: Record) -> JsonResponse:
@@ -405,6 +417,8 @@ def records_create(request, app_id):
                 store.record_create(app=c.app, items=items, record_id=record_id, user=c.user)
             except RecordExists as exc:
                 raise RecordExists(f"record {index}: {exc.message}") from None
+            except InvalidInput as exc:
+                raise BadRequest(f"record {index}: {exc.message}") from None
     return JsonResponse({"success": "created", "total": len(checked)}, status=201)
 
 

@@ -106,3 +106,55 @@ def make_record(records_site):
         return store.record_create(app=app, items=items or {}, record_id=record_id, user=author)
 
     return make
+
+
+EVENTS_ACL = """
+title: Events
+acl:
+  rights:
+    reader: ['*']
+    author: [authenticated]
+    editor: [admins]
+"""
+
+EVENT_BLOCK = """
+title: Add an event
+elements:
+  title: {type: TEXT, label: Title, required: true, max_length: 80}
+  kind: {type: CHOICE, label: Kind, choices: [talk, workshop, party]}
+  day: {type: DATE, label: Day, min: 2020-01-01}
+  starts: {type: DATETIME, label: Starts at}
+  seats: {type: NUMBER, label: Seats, min: 1, max: 500}
+  notes: {type: TEXTAREA, label: Notes, max_length: 2000}
+  public: {type: BOOLEAN, label: Public}
+  contact: {type: EMAIL, label: Contact}
+  website: {type: URL, label: Website}
+  code: {type: TEXT, label: Code, pattern: "[A-Z]{3}"}
+  poster: {type: FILE, label: Poster}
+  venue: {type: REFERENCE, label: Venue, app: places}
+  follows: {type: REFERENCE, label: Follows}
+  headline: {type: TEXT, label: Headline, mode: COMPUTED_ON_SAVE}
+"""
+
+EVENT_CODE = """
+def headline(context):
+    # reads the record: must never run to show an empty form
+    return f"{context.record.get('title')} ({context.record.get('seats') or 0} seats)"
+"""
+
+
+@pytest.fixture
+def events_site(site_dir):
+    """app events (reader '*', author authenticated, editor admins) with an input of every
+    type; app places (readable by its editors only) for REFERENCE; a page /events/ holding the
+    form."""
+    site_dir.write("apps/events/settings.yaml", EVENTS_ACL)
+    site_dir.write("apps/events/blocks/event.yaml", EVENT_BLOCK)
+    site_dir.write("apps/events/blocks/event.py", EVENT_CODE)
+    site_dir.write(
+        "apps/places/settings.yaml",
+        "acl:\n  rights:\n    reader: [admins]\n    author: [admins]\n    editor: [admins]\n",
+    )
+    site_dir.write("apps/places/blocks/place.yaml", "elements:\n  name: TEXT\n")
+    site_dir.write("pages/events.yaml", "path: /events/\ntitle: Events\nblocks: [events/event]\n")
+    return site_dir

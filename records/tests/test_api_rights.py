@@ -57,14 +57,17 @@ def test_list_records(api_client, seeded, who, status):
             {
                 "id": "r1",
                 "path": "http://testserver/api/v1/sales/record/r1",
-                "items": {"title": "one", "price": 1, "_author": "author"},
+                "items": {"id": "r1", "title": "one", "price": 1, "_author": "author"},
             },
             {
                 "id": "r2",
                 "path": "http://testserver/api/v1/sales/record/r2",
-                "items": {"title": "two", "price": 2, "_author": "author2"},
+                "items": {"id": "r2", "title": "two", "price": 2, "_author": "author2"},
             },
         ]
+        # The list's items are what GET record/<id> answers (contract §4).
+        one = client_of(api_client, who).get("/api/v1/sales/record/r1").json()
+        assert response.json()[0]["items"] == one
 
 
 @pytest.mark.parametrize(("who", "status"), statuses(200, allow=READ).items())

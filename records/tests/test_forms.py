@@ -8,6 +8,7 @@ from accounts.models import SecurityEvent
 from blocks.site.loader import current_site
 from records import store
 from records.models import Record
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -74,10 +75,17 @@ def test_form_end_to_end(records_site, api_client):
     assert record.items["total"] == 12 and record.items["number"] == "N-1" and record.version == 2
     assert calls() == [("total", "my-order"), ("on_save", "my-order")]
 
-    # delete: on_delete once, then gone
+    # delete: first a confirmation, which deletes nothing
     del calls()[:]
     response = client.post("/apps/sales/records/my-order/edit/", {"_delete": "1"})
-    assert response.status_code == 302 and response["Location"] == "/apps/sales/blocks/order/"
+    assert response.status_code == 200 and calls() == [] and Record.objects.exists()
+    assert 'name="_confirm"' in response.content.decode()
+    # confirmed: on_delete once, then gone, back on the page holding the block, with a message
+    response = client.post(
+        "/apps/sales/records/my-order/edit/", {"_delete": "1", "_confirm": "1"}, follow=True
+    )
+    assert response.redirect_chain == [("/", 302)]
+    assert "Deleted “My Order”." in response.content.decode()
     assert calls() == [("on_delete", "my-order")]
     assert not Record.objects.exists()
     assert client.get("/apps/sales/records/my-order/").status_code == 404
@@ -101,7 +109,7 @@ def test_bad_input_re_renders_with_the_message_and_saves_nothing(
 ):
     client = api_client("author")
     response = client.post("/apps/sales/blocks/order/", {**FORM, field: value})
-    assert response.status_code == 200
+    assert response.status_code == 400  # the form again, its message beside the field
     html = response.content.decode()
     assert (
         f'<span class="field-error" id="f-sales-order-{field}-error" role="alert">{message}</span>'
@@ -117,7 +125,7 @@ def test_bad_input_on_edit_changes_nothing(records_site, api_client):
     client = api_client("author")
     client.post("/apps/sales/blocks/order/", FORM)
     response = client.post("/apps/sales/records/my-order/edit/", {**FORM, "price": "x"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter a number, not &#x27;x&#x27;." in response.content.decode()
     assert Record.objects.get().items["price"] == 2.5
 
@@ -190,9 +198,9 @@ def test_record_routes_follow_the_acl(api_client, order, who, view, edit):
     assert client.post(
         "/apps/sales/records/my-order/edit/", {**FORM, "price": "9"}
     ).status_code == (302 if edit in (200, 302) else 403)
-    assert client.post("/apps/sales/records/my-order/edit/", {"_delete": "1"}).status_code == (
-        302 if edit in (200, 302) else 403
-    )
+    assert client.post(
+        "/apps/sales/records/my-order/edit/", {"_delete": "1", "_confirm": "1"}
+    ).status_code == (302 if edit in (200, 302) else 403)
     survived = Record.objects.filter(pk=order.pk).first()
     if edit == 200:
         assert survived is None  # saved, then deleted
@@ -332,3 +340,72 @@ def test_an_owner_item_a_formula_overfills_is_a_400_not_a_500(records_site, api_
         "item 'team': an owner item holds at most 100 values, found 101",
     )
     assert not Record.objects.exists()
+
+
+# --- a record's block is set when it is created (issue 10 follow-up, F4) -----------------------
+
+MOVED = "the block item cannot change: record 'my-order' was created through block 'order'"
+
+
+@pytest.fixture
+def sharer(order, api_client):
+    """`reader` holds a view+edit share on my-order."""
+    shared = api_client("editor").send(
+        "POST",
+        "/api/v1/sales/record/my-order/share",
+        {"principal": "reader", "permissions": ["view", "edit"]},
+    )
+    assert shared.status_code == 200, shared.content
+    return api_client("reader")
+
+
+@pytest.mark.parametrize("who", ["editor", "author", "sharer"])
+@pytest.mark.parametrize("method", ["PATCH", "POST"])
+def test_an_update_cannot_move_a_record_to_another_block_to_skip_on_delete(
+    order, api_client, sharer, who, method
+):
+    client = sharer if who == "sharer" else api_client(who)
+    response = client.send(method, "/api/v1/sales/record/my-order", {"block": "secret"})
+    assert_error(response, 400, MOVED)
+    order.refresh_from_db()
+    assert (order.block_id, order.items["block"], order.version) == ("order", "order", 1)
+    # so deleting it still runs the on_delete of the block it was created through
+    assert api_client("editor").delete("/api/v1/sales/record/my-order").status_code == 200
+    assert calls() == [("on_delete", "my-order")]
+
+
+def test_an_update_may_send_the_record_s_own_block_back(order, api_client):
+    body = {"block": "order", "price": 3}
+    response = api_client("editor").send("PATCH", "/api/v1/sales/record/my-order", body)
+    assert response.status_code == 200, response.content
+    order.refresh_from_db()
+    assert (order.block_id, order.items["price"]) == ("order", 3)
+
+
+def test_a_record_created_without_a_block_cannot_be_given_one(records_site, api_client):
+    editor = api_client("editor")
+    assert editor.send("PUT", "/api/v1/sales/record/plain", {"title": "x"}).status_code == 201
+    assert_error(
+        editor.send("PATCH", "/api/v1/sales/record/plain", {"block": "order"}),
+        400,
+        "the block item cannot change: record 'plain' was created without a block",
+    )
+    assert Record.objects.get(record_id="plain").block_id == ""
+
+
+def test_a_client_names_the_block_of_a_record_it_creates(records_site, api_client):
+    editor = api_client("editor")
+    assert editor.send("PUT", "/api/v1/sales/record/x", {"block": "secret"}).status_code == 201
+    assert editor.send("POST", "/api/v1/sales", {"id": "y", "block": "order"}).status_code == 201
+    blocks = dict(Record.objects.values_list("record_id", "block_id"))
+    assert blocks == {"x": "secret", "y": "order"}
+
+
+def test_the_edit_form_keeps_the_record_s_block(order, api_client, sharer):
+    for client in (api_client("author"), sharer):
+        response = client.post(
+            "/apps/sales/records/my-order/edit/", {**FORM, "block": "secret", "price": "3"}
+        )
+        assert response.status_code == 302, response.content
+    order.refresh_from_db()
+    assert (order.block_id, order.items["block"], order.items["price"]) == ("order", "order", 3)

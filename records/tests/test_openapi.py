@@ -47,13 +47,17 @@ def test_record_schema_is_typed_from_the_elements(settings):
     events = current_site().apps["events"]
     document = openapi.describe(events, KINDS["author"], "http://x/api/v1")
     items = document["components"]["schemas"]["RecordInput"]["properties"]
-    assert items["seats"]["anyOf"][0] == {"type": "number", "title": "Seats"}
-    assert items["starts"]["anyOf"][0] == {
-        "type": "string",
-        "format": "date-time",
-        "title": "Starts at",
-    }
-    assert items["title"]["anyOf"][0] == {"type": "string", "title": "Title"}
+    seats = {"type": "number", "minimum": 1, "maximum": 500, "title": "Seats"}
+    assert items["seats"]["anyOf"] == [
+        seats,
+        {"type": "array", "items": seats},
+        {"type": "null"},
+        {"const": ""},
+    ]
+    assert items["starts"]["anyOf"][0]["format"] == "date-time"
+    assert items["kind"]["anyOf"][0]["enum"] == ["talk", "workshop", "party"]
+    title = {"type": "string", "maxLength": 80, "title": "Title"}
+    assert items["title"]["anyOf"] == [title, {"type": "array", "items": title, "minItems": 1}]
     assert items["block"] == {"enum": ["event", "upcoming"]}
 
 
@@ -273,3 +277,32 @@ def test_the_docs_page_uses_swagger_ui_from_the_pinned_package(client, site_dir)
     ]
     assert all(finders.find(path) for path in sources)
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html)  # nothing from another host
+
+
+def test_empty_and_listed_values_of_file_and_reference_items_are_checked_not_crashed(
+    api_client, site_dir, users
+):
+    """Found by Schemathesis: `"poster": []` (an empty FILE item) answered 500."""
+    site_dir.write(
+        "apps/shop/settings.yaml", "acl:\n  rights:\n    reader: ['*']\n    author: [authors]\n"
+    )
+    site_dir.write(
+        "apps/shop/blocks/item.yaml",
+        "elements:\n  poster: {type: FILE}\n  other: {type: REFERENCE}\n",
+    )
+    author = api_client("author")
+    assert author.post_json("/api/v1/shop", {"id": "a", "poster": []}).status_code == 201
+    assert author.post_json("/api/v1/shop", {"id": "b", "other": ["a"]}).status_code == 201
+    assert_error(  # a path that is not even a string: refused, not a 500
+        author.post_json(
+            "/api/v1/shop",
+            {"poster": {"name": "", "size": 0, "content_type": "", "path": {}}},
+        ),
+        400,
+        "item 'poster': FILE: a file is set only by an upload through the block form",
+    )
+    assert_error(
+        author.post_json("/api/v1/shop", {"id": "c", "other": ["a", "nope"]}),
+        400,
+        "item 'other': REFERENCE: no record 'nope' in app 'shop'",
+    )

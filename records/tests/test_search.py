@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from blocks.site.loader import current_site
+from records import validation
 from records.models import IndexEntry, IndexText, Record
 from tests.helpers import assert_error, ids
 
@@ -81,7 +82,10 @@ def editor(api_client, shop):
 
 
 @pytest.fixture
-def items(editor):
+def items(editor, monkeypatch):
+    # Records "d" and "f" hold what their elements now refuse ("n/a", "12" as a price): data
+    # written before the rules (or by an older version of the site). Search must cope with it.
+    monkeypatch.setattr(validation, "check_items", lambda **kwargs: None)
     response = editor.post_json("/api/v1/shop/records", ITEMS)
     assert response.status_code == 201, response.content
     return ITEMS
@@ -178,6 +182,7 @@ def test_answer_is_a_list_like_records(editor, items):
             "id": "b",
             "path": "http://testserver/api/v1/shop/record/b",
             "items": {
+                "id": "b",
                 "_author": "editor",
                 "name": "beta",
                 "title": "Heart of Darkness",

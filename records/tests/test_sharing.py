@@ -482,3 +482,92 @@ def test_a_demoted_author_may_no_longer_share(rows, rls_site, client_of, still_r
         assert response.status_code in (403, 404)
     # the share made while they held the right stays
     assert client_of("sam").get("/api/v1/sales/record/mine").status_code == 200
+
+
+# --- an empty owner item names nobody: sending it empty is no change (issue 10 follow-up, F5) --
+
+DEAL_WITH_TEAM = "elements:\n  title: TEXT\n  salesman: TEXT\n  team: TEXT\n"
+
+
+@pytest.fixture
+def bare_deal(rls_site, client_of, people):
+    """A deal saved through its block with no owner item at all, shared view+edit with outsider."""
+    from blocks.site.loader import current_site
+    from records import store
+
+    rls_site.write("apps/sales/blocks/deal.yaml", DEAL_WITH_TEAM)
+    app = current_site().apps["sales"]
+    store.record_create(
+        app=app,
+        items={"title": "a"},
+        record_id="deal",
+        user=people["author"],
+        block=app.blocks["deal"],
+    )
+    share = {"principal": "outsider", "permissions": ["view", "edit"]}
+    assert client_of("author").send("POST", "/api/v1/sales/record/deal/share", share).json() == {
+        "success": "shared"
+    }
+    return client_of("outsider")
+
+
+def items_of(record_id):
+    from records.models import Record
+
+    return Record.objects.get(record_id=record_id).items
+
+
+def test_an_edit_share_saves_the_form_of_a_record_without_owner_items(bare_deal):
+    page = bare_deal.get("/apps/sales/records/deal/edit/")
+    assert page.status_code == 200
+    # the form posts every field, the absent owner items as ""
+    response = bare_deal.post(
+        "/apps/sales/records/deal/edit/", {"_save": "1", "title": "b", "salesman": "", "team": ""}
+    )
+    assert response.status_code == 302, response.content
+    items = items_of("deal")
+    assert items["title"] == "b"
+    assert [items.get("salesman"), items.get("team")] in ([None, None], ["", ""])
+    # saved again: still nobody's, still no change
+    again = {"_save": "1", "title": "c", "salesman": "", "team": ""}
+    assert bare_deal.post("/apps/sales/records/deal/edit/", again).status_code == 302
+    assert items_of("deal")["title"] == "c"
+
+
+@pytest.mark.parametrize("empty", [None, "", []])
+def test_an_empty_owner_item_is_no_change_over_the_api(bare_deal, empty):
+    response = bare_deal.send("PATCH", "/api/v1/sales/record/deal", {"salesman": empty})
+    assert response.status_code == 200, response.content
+    for other in (None, "", []):  # whatever empty value is stored now, any other is the same
+        body = {"title": f"t{other!r}", "salesman": other, "team": other}
+        response = bare_deal.send("PATCH", "/api/v1/sales/record/deal", body)
+        assert response.status_code == 200, response.content
+
+
+def test_an_edit_share_may_not_fill_or_empty_an_owner_item(bare_deal, client_of):
+    for body, item in (({"salesman": "outsider"}, "salesman"), ({"team": ["guests"]}, "team")):
+        response = bare_deal.send("PATCH", "/api/v1/sales/record/deal", body)
+        assert (response.status_code, response.json()) == (
+            403,
+            {"error": f"an edit share may not change the owner item '{item}'"},
+        )
+    # the author gives it an owner; emptying it is a change too
+    assert (
+        client_of("author").send("PATCH", "/api/v1/sales/record/deal", {"team": "east"}).status_code
+        == 200
+    )
+    for empty in (None, "", []):
+        response = bare_deal.send("PATCH", "/api/v1/sales/record/deal", {"team": empty})
+        assert response.status_code == 403
+    assert items_of("deal")["team"] == "east"
+
+
+def test_the_edit_page_s_refusal_names_the_owner_item(bare_deal):
+    import html
+
+    form = {"_save": "1", "title": "b", "salesman": "outsider", "team": ""}
+    response = bare_deal.post("/apps/sales/records/deal/edit/", form)
+    assert response.status_code == 403
+    text = html.unescape(response.content.decode())
+    assert "an edit share may not change the owner item 'salesman'" in text
+    assert items_of("deal") == {"title": "a", "block": "deal", "_author": "author"}

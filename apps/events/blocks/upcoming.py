@@ -5,6 +5,7 @@ def events(context):
             {
                 "url": record.html_url,
                 "title": record.get("title") or record.id,
+                "kind": record.get("kind"),
                 "starts": (record.get("starts") or "")[:16].replace("T", " "),
                 "seats": record.get("seats"),
             }

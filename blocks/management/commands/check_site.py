@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts.checks import missing_provider_keys
+from accounts.checks import missing_provider_keys, missing_sign_in_environment, saml_problems
 from blocks.site.loader import current_site
 
 
@@ -10,11 +10,16 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def handle(self, *args, **options):
-        problems = current_site().problems
+        saml_files, saml_environment = saml_problems()
+        problems = [*current_site().problems, *saml_files]
         for problem in problems:
             self.stdout.write(str(problem))
         # Providers without keys are the environment's, not the folder's: warned, exit status kept.
-        for warning in missing_provider_keys():
+        for warning in [
+            *missing_provider_keys(),
+            *missing_sign_in_environment(),
+            *saml_environment,
+        ]:
             self.stderr.write(f"warning: {warning}")
         if problems:
             self.stderr.write(f"{len(problems)} problem(s) in the site folder.")
