@@ -41,8 +41,17 @@ def no_record(app: AppSpec, record_id: str) -> str:
     return f"no record '{record_id}' in app '{app.id}'"
 
 
+# An action as a refusal names it: words, never the core's identifiers (`delete_all`).
+ACTION_WORDS = {"delete_all": "delete all"}
+
+
 def refused(app: AppSpec, action: str, verdict: Verdict, record_id: str = "") -> Denied:
-    return denial(verdict, f"{action} records of app '{app.id}'", no_record(app, record_id))
+    """The refusal of `action`, in words:
+    >>> refused(AppSpec("rating", "Ratings"), "delete_all", Verdict.FORBID).message
+    "you may not delete all records of app 'rating'"
+    """
+    words = ACTION_WORDS.get(action, action)
+    return denial(verdict, f"{words} records of app '{app.id}'", no_record(app, record_id))
 
 
 def require(app: AppSpec, access: Access, action: str) -> None:

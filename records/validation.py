@@ -79,8 +79,10 @@ def check_items(
                 problems[name] = "an owner item holds a string or a list of strings"
             continue
         problem = element.check(value)
-        if problem is None and value not in (None, ""):
-            problem = extra_problem(app, element, value, current, uploaded)
+        # A list holds several values (Input.check took each): each one is looked up too.
+        for each in value if isinstance(value, list) else [value]:
+            if problem is None and each not in (None, ""):
+                problem = extra_problem(app, element, each, current, uploaded)
         if problem is not None:
             problems[name] = problem
     if creating and block is not None:
@@ -101,6 +103,7 @@ def extra_problem(app: AppSpec, element: Element, value, current, uploaded) -> s
             return f"REFERENCE: no record '{value}' in app '{target}'"
     if element.type == "FILE":
         unchanged = current is not None and current.get(element.id) == value
-        if not unchanged and value.get("path") not in uploaded:
+        path = value.get("path")
+        if not unchanged and not (isinstance(path, str) and path in uploaded):
             return "FILE: a file is set only by an upload through the block form"
     return None

@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "records",
     "records.ownership",  # row-level security: owner table and shares (issue 6)
     "blocks",
+    # Swagger UI's files, served by /api/docs/ from the pinned package (never a CDN).
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [

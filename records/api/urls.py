@@ -3,12 +3,14 @@ JSON 404 for anything else. The whole URLconf is assembled by blocks.pages.api_u
 
 from django.urls import re_path
 
-from . import views
+from . import discovery, views
 
 APP = r"^(?P<app_id>[^/]+)"
 
 urlpatterns = [
+    re_path(r"^$", discovery.index_view, name="index"),
     re_path(APP + r"/?$", views.app_view, name="app"),
+    re_path(APP + r"/openapi\.json$", discovery.description_view, name="openapi"),
     re_path(APP + r"/records/?$", views.records_view, name="records"),
     re_path(APP + r"/record/(?P<record_id>[^/]+)/share/?$", views.share_view, name="share"),
     # `[\s\S]+?`: an id holding a slash (%2F) or a newline (%0A) still reaches the view, which

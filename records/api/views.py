@@ -459,9 +459,27 @@ def record_read(request, app_id, record_id):
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
     record = c.record(record_id, "view").record
-    response = JsonResponse({"id": record.record_id, **record.items})
+    if if_none_match(request, record.etag):
+        response = HttpResponse(status=304)
+    else:
+        response = JsonResponse({"id": record.record_id, **only(record.items, request.GET)})
     response["ETag"] = record.etag
     return response
+
+
+def if_none_match(request, etag: str) -> bool:
+    """Does the request's `If-None-Match` name this ETag (or `*`)? Then the client's copy is
+    current: 304."""
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    return header is not None and store.matches(etag, header)
+
+
+def only(items: dict, query) -> dict:
+    """`?fields=a,b`: only the items named (those the record has); without it, every item."""
+    if "fields" not in query:
+        return items
+    names = {name.strip() for name in query["fields"].split(",")}
+    return {name: value for name, value in items.items() if name in names}
 
 
 @refusals_audited
@@ -506,10 +524,13 @@ def record_delete(request, app_id, record_id):
 
 @refusals_audited
 def record_share(request, app_id, record_id):
-    """POST grants, DELETE revokes `{"principal", "permissions"}` on one record (contract §5)."""
+    """POST grants, DELETE revokes `{"principal", "permissions"}` on one record (contract §5);
+    GET lists the record's shares."""
     c = call_for(request, app_id)
     selectors.check_record_id(record_id)
     record = c.record(record_id, "share").record
+    if request.method == "GET":
+        return JsonResponse(sharing.shares_of(record), safe=False)
     principal, permissions = sharing.parse_share(read_json(request))
     if request.method == "DELETE":
         sharing.record_unshare(
@@ -585,6 +606,6 @@ records_view = endpoint(GET=records_list, POST=records_create, DELETE=records_de
 record_view = endpoint(
     GET=record_read, PUT=record_put, POST=record_update, PATCH=record_update, DELETE=record_delete
 )
-share_view = endpoint(POST=record_share, DELETE=record_share)
+share_view = endpoint(GET=record_share, POST=record_share, DELETE=record_share)
 search_view = endpoint(POST=search)
 refresh_view = endpoint(POST=refresh)

@@ -50,6 +50,39 @@ def shared_with(record: Record, who: acl.Who) -> frozenset[str]:
     return frozenset(PERMISSIONS[c] for c in codenames if c in PERMISSIONS)
 
 
+def shares_of(record: Record) -> list[dict]:
+    """The record's shares, `[{"principal", "kind": "user" | "group", "permissions"}]`, by
+    kind then principal; permissions in the order view, edit, delete."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for kind, rows in (
+        (
+            "user",
+            RecordUserShare.objects.filter(content_object=record).values_list(
+                "user__username", "permission__codename"
+            ),
+        ),
+        (
+            "group",
+            RecordGroupShare.objects.filter(content_object=record).values_list(
+                "group__name", "permission__codename"
+            ),
+        ),
+    ):
+        for principal, codename in rows:
+            if codename in PERMISSIONS:
+                found.setdefault((kind, principal), set()).add(PERMISSIONS[codename])
+    return [
+        {
+            "principal": principal,
+            "kind": kind,
+            "permissions": [p for p in acl.SHARE_PERMISSIONS if p in permissions],
+        }
+        for (kind, principal), permissions in sorted(
+            found.items(), key=lambda row: (row[0][0] != "user", row[0][1])
+        )
+    ]
+
+
 def _shown(value) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= 60 else text[:60] + "…"

@@ -15,7 +15,7 @@ BUSY = "the database is busy or unavailable; try again shortly"
 
 @pytest.mark.parametrize(
     "path",
-    ["/api", "/api/", "/api/v2/sales", "/api/nothing/here/", "/api/v1", "/api/v1/", "/api/a%0Ab"],
+    ["/api", "/api/", "/api/v2/sales", "/api/nothing/here/", "/api/a%0Ab"],
 )
 def test_a_path_under_api_matching_no_route_is_a_json_404(records_site, path):
     response = Client().get(path)

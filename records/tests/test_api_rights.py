@@ -156,7 +156,7 @@ def test_delete_record(api_client, seeded, who, status):
 @pytest.mark.parametrize(("who", "status"), statuses(200, allow=EDITORS).items())
 def test_delete_all_records(api_client, seeded, who, status):
     response = client_of(api_client, who).delete("/api/v1/sales/records")
-    expect(response, status, "delete_all")
+    expect(response, status, "delete all")
     if status == 200:
         assert response.json() == {"success": "deleted"}
     assert Record.objects.filter(app_id="sales").count() == (0 if status == 200 else 2)
@@ -213,7 +213,7 @@ def test_app_description_needs_nothing(api_client, seeded, who):
 NO_ACL_ROWS = [
     ("GET", "/api/v1/open/records", None, "view"),
     ("POST", "/api/v1/open/records", [{"name": "y"}], "create"),
-    ("DELETE", "/api/v1/open/records", None, "delete_all"),
+    ("DELETE", "/api/v1/open/records", None, "delete all"),
     ("GET", "/api/v1/open/record/o1", None, "view"),
     ("PUT", "/api/v1/open/record/o2", {"name": "y"}, "create"),
     ("PATCH", "/api/v1/open/record/o1", {"name": "y"}, "edit"),
