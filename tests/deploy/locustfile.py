@@ -104,7 +104,7 @@ class Writer(HttpUser):
     @task(1)
     def create_several(self):
         batch = [
-            {"id": f"bulk-{uuid.uuid4().hex[:12]}", "title": "Bulk event", "seats": n}
+            {"id": f"bulk-{uuid.uuid4().hex[:12]}", "title": "Bulk event", "seats": n + 1}
             for n in range(5)
         ]
         with self.client.post(

@@ -44,7 +44,7 @@ def post_events(server, token, thread: int) -> list[tuple[int, str]]:
     for n in range(RECORDS_PER_THREAD):
         response = server.post(
             "/api/v1/events",
-            json={"title": f"event {thread}-{n}", "seats": n},
+            json={"title": f"event {thread}-{n}", "seats": n + 1},  # seats: min 1
             headers={"Authorization": f"Bearer {token}"},
         )
         answers.append((response.status_code, response.headers.get("Content-Type", "")))
