@@ -16,6 +16,8 @@ PREFIX="site-redis"
 TMPROOT="${TMPDIR:-/tmp}"
 
 log() { echo "redis.sh: $*" >&2; }
+# shellcheck source=scripts/throwaway.sh
+. "$(cd "$(dirname "$0")" && pwd)/throwaway.sh"
 
 if [ "$#" -eq 0 ]; then
     echo "usage: scripts/redis.sh COMMAND [ARGS...]" >&2
@@ -58,48 +60,8 @@ if [ -z "$SERVER" ]; then
     fi
 fi
 
-# Clean up after runs that were killed before their trap could run.
-for old in "$TMPROOT/$PREFIX".*; do
-    [ -d "$old" ] || continue
-    owner_pid="$(cat "$old/owner.pid" 2>/dev/null || echo)"
-    if [ -n "$owner_pid" ] && kill -0 "$owner_pid" 2>/dev/null; then
-        continue # a run in progress
-    fi
-    if [ -z "$owner_pid" ] && [ -n "$(find "$old" -maxdepth 0 -mmin -10)" ]; then
-        continue # a run that is still writing its owner.pid
-    fi
-    log "removing a server left by an earlier run: $old"
-    server_pid="$(cat "$old/redis.pid" 2>/dev/null || echo)"
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$old"
-done
-
-WORK="$(mktemp -d "$TMPROOT/$PREFIX.XXXXXX")"
-echo "$$" >"$WORK/owner.pid"
-chmod 700 "$WORK"
-SERVER_PID=""
-
-cleanup() {
-    local status=$?
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-    return "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
+remove_stale_runs
+make_workdir
 
 # Wait for PONG on the port (no redis-cli needed).
 answers() {
@@ -118,7 +80,7 @@ for _attempt in 1 2 3 4 5; do
     "$SERVER" --bind 127.0.0.1 --port "$PORT" --dir "$WORK" --save "" --appendonly no \
         --daemonize no --logfile "$WORK/server.log" &
     SERVER_PID=$!
-    echo "$SERVER_PID" >"$WORK/redis.pid"
+    echo "$SERVER_PID" >"$WORK/server.pid"
     for _wait in $(seq 50); do
         if answers "$PORT"; then
             started=1

@@ -20,6 +20,8 @@ TMPROOT="${TMPDIR:-/tmp}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 log() { echo "slapd.sh: $*" >&2; }
+# shellcheck source=scripts/throwaway.sh
+. "$HERE/throwaway.sh"
 
 if [ "$#" -eq 0 ]; then
     echo "usage: scripts/slapd.sh COMMAND [ARGS...]" >&2
@@ -35,40 +37,8 @@ fi
 SLAPD="$(command -v slapd || echo /usr/sbin/slapd)"
 [ -x "$SLAPD" ] || { log "no slapd program found after installing slapd"; exit 1; }
 
-for old in "$TMPROOT/$PREFIX".*; do
-    [ -d "$old" ] || continue
-    owner_pid="$(cat "$old/owner.pid" 2>/dev/null || echo)"
-    if [ -n "$owner_pid" ] && kill -0 "$owner_pid" 2>/dev/null; then
-        continue # a run in progress
-    fi
-    if [ -z "$owner_pid" ] && [ -n "$(find "$old" -maxdepth 0 -mmin -10)" ]; then
-        continue # a run that is still writing its owner.pid
-    fi
-    log "removing a server left by an earlier run: $old"
-    server_pid="$(cat "$old/server.pid" 2>/dev/null || echo)"
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$old"
-done
-
-WORK="$(mktemp -d "$TMPROOT/$PREFIX.XXXXXX")"
-echo "$$" >"$WORK/owner.pid"
-chmod 700 "$WORK"
-SERVER_PID=""
-
-cleanup() {
-    local status=$?
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-    return "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+remove_stale_runs
+make_workdir
 
 # A test CA and a server certificate for 127.0.0.1, for StartTLS.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=site test LDAP CA" \
@@ -101,13 +71,6 @@ rootdn "$ROOT_DN"
 rootpw $ROOT_PASSWORD
 directory $WORK/db
 CONF
-
-free_port() {
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
 
 started=""
 for _attempt in 1 2 3 4 5; do

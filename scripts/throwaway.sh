@@ -1,0 +1,55 @@
+# Shared by the scripts that start a throwaway server for the tests (redis.sh, slapd.sh):
+# sourced, not run. The caller sets PREFIX (the folder name's prefix) and TMPROOT first.
+#
+#   remove_stale_runs   folders of runs killed before their trap ran: stop their server
+#                       (its pid in server.pid) and remove them; runs in progress are kept
+#   make_workdir        WORK: a new private folder, removed with the server (SERVER_PID) on
+#                       any exit by a trap
+#   free_port           a free TCP port on 127.0.0.1
+
+remove_stale_runs() {
+    local old owner_pid server_pid
+    for old in "$TMPROOT/$PREFIX".*; do
+        [ -d "$old" ] || continue
+        owner_pid="$(cat "$old/owner.pid" 2>/dev/null || echo)"
+        if [ -n "$owner_pid" ] && kill -0 "$owner_pid" 2>/dev/null; then
+            continue # a run in progress
+        fi
+        if [ -z "$owner_pid" ] && [ -n "$(find "$old" -maxdepth 0 -mmin -10)" ]; then
+            continue # a run that is still writing its owner.pid
+        fi
+        log "removing a server left by an earlier run: $old"
+        server_pid="$(cat "$old/server.pid" 2>/dev/null || echo)"
+        if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+            kill "$server_pid" 2>/dev/null || true
+        fi
+        rm -rf "$old"
+    done
+}
+
+cleanup() {
+    local status=$?
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+    return "$status"
+}
+
+make_workdir() {
+    WORK="$(mktemp -d "$TMPROOT/$PREFIX.XXXXXX")"
+    echo "$$" >"$WORK/owner.pid"
+    chmod 700 "$WORK"
+    SERVER_PID=""
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
