@@ -23,6 +23,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +53,7 @@ RESTART_DATABASE_AT = 30
 DATABASE_DOWN_SECONDS = 4
 GRACE_SECONDS = 1  # requests in flight as the database stops or comes back
 CONTENDED = ("contended-1", "contended-2", "contended-3")
+WORKERS = 3
 LIMITED_USER, LIMITED_PASSWORD = "carol", "carol-right-password-1"
 WRONG_PASSWORD = "The username and/or password you specified are not correct."
 TOO_MANY = "Too many failed login attempts. Wait a few minutes and try again."
@@ -173,7 +175,7 @@ def deployment(tmp_path, deploy_database, redis_url, site_copy, strong_key):
     }
     access_log = tmp_path / "access.log"
     access = ("--access-logfile", str(access_log), "--access-logformat", '%(p)s %(s)s "%(r)s"')
-    with gunicorn(env, tmp_path / "gunicorn.log", workers=3, extra_args=access) as server:
+    with gunicorn(env, tmp_path / "gunicorn.log", workers=WORKERS, extra_args=access) as server:
         yield Deployment(server, env, site_copy, access_log, tokens)
 
 
@@ -388,10 +390,18 @@ def check_login_limit_across_workers(deployment: Deployment) -> dict:
     assert [message for message, _ in failures] == [WRONG_PASSWORD] * 5
     last_worker = failures[-1][1]
     refused = []
-    for _ in range(12):  # new connections until one lands on another worker
-        refused.append(login_attempt(deployment, "wrong-password"))
-        if refused[-1][1] != last_worker:
-            break
+    held: list[socket.socket] = []
+    try:
+        for _ in range(30):  # new connections until one lands on another worker
+            refused.append(login_attempt(deployment, "wrong-password"))
+            if refused[-1][1] != last_worker:
+                break
+            # An idle worker may win every accept: keep it busy with a request left unfinished.
+            if len(held) < WORKERS - 1:
+                held.append(hold_a_worker(deployment))
+    finally:
+        for connection in held:
+            connection.close()
     assert refused[-1][1] != last_worker, f"every attempt landed on worker {last_worker}"
     assert {message for message, _ in refused} == {html_escaped(TOO_MANY)}
     right = login_attempt(deployment, LIMITED_PASSWORD)
@@ -416,6 +426,16 @@ def basic_attempt(deployment: Deployment, password: str) -> tuple[int, str, int]
         timeout=30,
     )
     return response.status_code, response.headers.get("Retry-After", ""), pid_of(deployment, probe)
+
+
+def hold_a_worker(deployment: Deployment) -> socket.socket:
+    """A connection whose request never ends: the sync worker that accepts it waits on it (well
+    within gunicorn's timeout) until the connection is closed, so others take the next ones."""
+    host, port = deployment.server.url.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)), timeout=5)
+    connection.sendall(b"GET /health/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    time.sleep(0.2)  # let a worker accept it
+    return connection
 
 
 def html_escaped(text: str) -> str:
