@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import start_django  # noqa: E402
+from bench.common import settle_database, start_django  # noqa: E402
 
 SITE = {
     "settings.yaml": "title: Bench\ngroups: [editors]\n",
@@ -149,13 +149,6 @@ def bulk_numbers(editor) -> float:
     return BATCH / spent
 
 
-def analyze() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-
-
 def rate(send, requests, seconds: float) -> float:
     for request in requests[:20]:  # warm up: site cache, connections, imports
         response = send(request)
@@ -207,7 +200,7 @@ def run(args) -> int:
     engine = connection.vendor
     load_rate = load(editor, args.records)
     numbers_rate = bulk_numbers(editor)
-    analyze()
+    settle_database(("records_record", "ownership_recordowner", "records_indexentry"))
     print(f"engine: {engine}; {args.records:,} records in app sales, {USERS} owners")
     print(f"bulk create (POST /records, lists of {BATCH:,}): {load_rate:,.0f} records/s")
     print(
