@@ -59,6 +59,32 @@ class Record(models.Model):
         return f'"{mac.hexdigest()[:24]}"'
 
 
+SPAN_BITS = 10  # a span is 1,024 consecutive primary keys
+
+
+class RecordSpan(models.Model):
+    """How many records of an app have a primary key in one span (`pk >> SPAN_BITS`).
+
+    Kept by the database itself: triggers on `records_record` (migration 0004) count every
+    insert, delete and move, whatever wrote it (the store, a bulk create, the admin, a
+    cascade, SQL by hand). Read by `selectors.records_page` to find where a deep offset's
+    page begins without walking every record before it: a few hundred rows summed in place of
+    50,000 index entries stepped over.
+    """
+
+    app_id = models.CharField(max_length=100)
+    span = models.BigIntegerField()
+    count = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["app_id", "span"], name="record_span_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app_id}: {self.count} records from pk {self.span << SPAN_BITS}"
+
+
 class IndexEntry(models.Model):
     """One value of one field index of one record (contract §4 `index_type: field`).
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Cast, Coalesce
 
@@ -20,7 +21,7 @@ from blocks.site.acl import Access, RecordFacts, owner_values
 from blocks.site.spec import AppSpec
 
 from .errors import InvalidPaging, InvalidRecordId
-from .models import Record
+from .models import SPAN_BITS, Record, RecordSpan
 from .ownership import owners
 from .ownership.sharing import shared_with
 from .search import search_filters, search_ordering, search_q
@@ -143,6 +144,31 @@ def _walk(records: QuerySet, probing: Q, reverse: bool, offset: int, limit: int,
 MAX_PK = 2**63 - 1
 
 
+def span_start(app_id: str, offset: int, reverse: bool) -> tuple[int, int] | None:
+    """Where the app's record at `offset` (in creation order, or the reverse) lies: the
+    primary key its span starts at (forward; for `reverse`, the one after the span ends) and
+    how many of the app's records, from there on, come before it. None: past the last record.
+
+    The spans (records.models.RecordSpan, counted by triggers) are summed in page order
+    until the one holding the offset; the page then steps over at most one span's records.
+    """
+    order = "DESC" if reverse else "ASC"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Plain SQL: a window sum, and cheaper to run than an ORM query is to compile.
+            f"SELECT span, before FROM (SELECT span, count, SUM(count) OVER "  # noqa: S608 - ours
+            f"(ORDER BY span {order}) - count AS before FROM {RecordSpan._meta.db_table} "
+            "WHERE app_id = %s) AS spans WHERE before <= %s AND %s < before + count",
+            (app_id, offset, offset),
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    span, before = found
+    first = span + 1 if reverse else span
+    return first << SPAN_BITS, offset - before
+
+
 def records_page(
     app: AppSpec,
     *,
@@ -178,6 +204,22 @@ def records_page(
             raise InvalidPaging("after pages in creation order: use offset with sort_index")
         cursor = Subquery(app_records(app.id).filter(record_id=after).order_by().values("pk")[:1])
         records = records.filter(pk__lt=cursor) if reverse else records.filter(pk__gt=cursor)
+    if (
+        limit is not None
+        and offset >= DEFERRED_OFFSET
+        and after is None
+        and sort_index is None
+        and probing is None
+        and (access is None or access.row_filter is None)
+    ):
+        # Every record of the app in creation order: the span counts say where the page
+        # begins (bench/api.py: offset 50,000 at 100,000 records, 1.2 ms of stepping over
+        # index entries on SQLite, 4.4 ms on PostgreSQL, against a few hundred rows summed).
+        start = span_start(app.id, offset, reverse)
+        if start is None:
+            return Page([], False)
+        bound, offset = start
+        records = records.filter(pk__lt=bound) if reverse else records.filter(pk__gte=bound)
     order = ordering_for(app, sort_index, reverse)
     if (
         probing is not None
