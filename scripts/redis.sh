@@ -74,30 +74,12 @@ except OSError:
     sys.exit(1)' "$1"
 }
 
-started=""
-for _attempt in 1 2 3 4 5; do
-    PORT="$(free_port)"
-    "$SERVER" --bind 127.0.0.1 --port "$PORT" --dir "$WORK" --save "" --appendonly no \
-        --daemonize no --logfile "$WORK/server.log" &
-    SERVER_PID=$!
-    echo "$SERVER_PID" >"$WORK/server.pid"
-    for _wait in $(seq 50); do
-        if answers "$PORT"; then
-            started=1
-            break 2
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-done
-if [ -z "$started" ]; then
-    log "the server did not start; its log:"
-    cat "$WORK/server.log" >&2 || true
-    exit 1
-fi
+run_redis() {
+    exec "$SERVER" --bind 127.0.0.1 --port "$PORT" --dir "$WORK" --save "" --appendonly no \
+        --daemonize no --logfile "$WORK/server.log"
+}
+redis_answers() { answers "$PORT"; }
+start_server run_redis redis_answers
 
 export REDIS_URL="redis://127.0.0.1:$PORT/0"
 log "Redis $("$SERVER" --version | awk '{print $3}') on 127.0.0.1:$PORT ($WORK)"

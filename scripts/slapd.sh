@@ -72,30 +72,12 @@ rootpw $ROOT_PASSWORD
 directory $WORK/db
 CONF
 
-started=""
-for _attempt in 1 2 3 4 5; do
-    PORT="$(free_port)"
-    # -d 0: stay in the foreground (so $! is the server's pid), printing nothing.
-    "$SLAPD" -f "$WORK/slapd.conf" -h "ldap://127.0.0.1:$PORT/" -d 0 >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    echo "$SERVER_PID" >"$WORK/server.pid"
-    for _wait in $(seq 50); do
-        if ldapsearch -x -H "ldap://127.0.0.1:$PORT/" -b "" -s base >/dev/null 2>&1; then
-            started=1
-            break 2
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-done
-if [ -z "$started" ]; then
-    log "the server did not start; its log:"
-    cat "$WORK/server.log" >&2 || true
-    exit 1
-fi
+run_slapd() {
+    # -d 0: stay in the foreground (so the pid is the server's), printing nothing.
+    exec "$SLAPD" -f "$WORK/slapd.conf" -h "ldap://127.0.0.1:$PORT/" -d 0 >"$WORK/server.log" 2>&1
+}
+slapd_answers() { ldapsearch -x -H "ldap://127.0.0.1:$PORT/" -b "" -s base >/dev/null 2>&1; }
+start_server run_slapd slapd_answers
 
 # The suffix's entry, so that the tests can add under it.
 ldapadd -x -H "ldap://127.0.0.1:$PORT/" -D "$ROOT_DN" -w "$ROOT_PASSWORD" >/dev/null <<LDIF

@@ -6,6 +6,11 @@
 #   make_workdir        WORK: a new private folder, removed with the server (SERVER_PID) on
 #                       any exit by a trap
 #   free_port           a free TCP port on 127.0.0.1
+#   start_server RUN ANSWERS
+#                       PORT: a free port; RUN (a function that execs the server on $PORT,
+#                       logging to $WORK/server.log) in the background as SERVER_PID, until
+#                       ANSWERS (a function) says it serves; five ports tried, 5 s each, then
+#                       the server's log and exit 1
 
 remove_stale_runs() {
     local old owner_pid server_pid
@@ -52,4 +57,27 @@ free_port() {
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
+}
+
+start_server() {
+    local run="$1" answers="$2" _attempt _wait
+    for _attempt in 1 2 3 4 5; do
+        PORT="$(free_port)" # another process may take it first: then the next one
+        "$run" &
+        SERVER_PID=$!
+        echo "$SERVER_PID" >"$WORK/server.pid"
+        for _wait in $(seq 50); do
+            if "$answers"; then
+                return 0
+            fi
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    done
+    log "the server did not start; its log:"
+    cat "$WORK/server.log" >&2 || true
+    exit 1
 }
