@@ -14,6 +14,7 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import HealthCheck, Phase, settings
 
 PASSWORD = "pw-for-tests-1"
 WWW_AUTHENTICATE = 'Basic realm="api", Bearer realm="api"'
@@ -131,3 +132,16 @@ def login(client, login_name, password=PASSWORD, **extra):
 def messages_of(response) -> list[str]:
     """The texts of the messages (django.contrib.messages) a rendered response shows."""
     return [str(message) for message in response.context["messages"]] if response.context else []
+
+
+def site_property(max_examples: int) -> settings:
+    """Hypothesis settings of a property test whose examples each build a site's records and
+    users in the test database: no deadline, no example database, no shrinking (an example
+    costs seconds), and function-scoped fixtures allowed (the site is rebuilt per example)."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )

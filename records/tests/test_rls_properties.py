@@ -21,14 +21,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from blocks.site.loader import current_site
 from records import store
 from records.models import Record
 from records.ownership import sharing
-from tests.helpers import new_client
+from tests.helpers import new_client, site_property
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -261,13 +261,7 @@ def in_order(ids, world, allowed, reverse: bool) -> list[str]:
 SAVE = (("_save", "1"), ("note", "changed"))
 DELETE = (("_delete", "1"), ("_confirm", "1"))  # the confirmed step of a delete
 
-PROPERTY = settings(
-    max_examples=20,
-    deadline=None,
-    database=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY = site_property(max_examples=20)
 
 
 @PROPERTY

@@ -22,13 +22,14 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.tests.test_flows import signup
 from blocks.site.loader import current_site
 from records import store
 from records.ownership import sharing
+from tests.helpers import site_property
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -203,13 +204,7 @@ def readable(client: Client, ids: list[str]) -> set[str]:
     return found
 
 
-PROPERTY = settings(
-    max_examples=30,
-    deadline=None,
-    database=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY = site_property(max_examples=30)
 
 
 @PROPERTY
