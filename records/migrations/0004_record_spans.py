@@ -40,11 +40,18 @@ POSTGRESQL = [
     END $$""",
     """CREATE TRIGGER records_span_insert AFTER INSERT ON records_record
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION records_span_added()""",
+    # One UPDATE per span, in the order the insert takes them: two deletes (or a delete and a
+    # bulk create) lock the spans they share in the same order, and so never deadlock.
     """CREATE FUNCTION records_span_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        gone record;
     BEGIN
-        UPDATE records_recordspan AS s SET count = s.count - d.n
-        FROM (SELECT app_id, id >> 10 AS span, count(*) AS n FROM removed GROUP BY 1, 2) AS d
-        WHERE s.app_id = d.app_id AND s.span = d.span;
+        FOR gone IN
+            SELECT app_id, id >> 10 AS span, count(*) AS n FROM removed GROUP BY 1, 2 ORDER BY 1, 2
+        LOOP
+            UPDATE records_recordspan SET count = count - gone.n
+            WHERE app_id = gone.app_id AND span = gone.span;
+        END LOOP;
         RETURN NULL;
     END $$""",
     """CREATE TRIGGER records_span_delete AFTER DELETE ON records_record
