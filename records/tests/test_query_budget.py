@@ -25,6 +25,8 @@ GET /records?limit=100 (a list page) and POST /search: at most 5
   index conditions as sub-selects); 5 for a reader under row-level security: the check that
   the app's owner rows were built for its current `row_owners` (owners.ensure_current), once
   per process and site version in production (its cache fills on commit, so tests pay it).
+  A page at an offset of 1,000 or more of every record (an editor's list): 4 the span sum
+  that says where it starts (selectors.span_start), 5 the page (test_record_spans.py).
 PATCH /record/<id> with a session: at most 8
   1-3 as above; 4 SAVEPOINT (the transaction); 5 the record, `SELECT ... FOR UPDATE`, read
   once for the gate and the write; 6 the UPDATE of the record (its new version is known under
