@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 
@@ -224,9 +224,16 @@ def api_tokens(request):
     return render(request, "accounts/tokens.html", context)
 
 
+@never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def revoke_api_token(request, token_id: int):
+    """GET: the question, naming the token (programs using it will stop); POST: revoked."""
+    if request.method == "GET":
+        token = tokens.list_tokens(request.user).filter(pk=token_id).first()
+        if token is None:
+            raise Http404("no such token")
+        return render(request, "accounts/token_revoke.html", {"token": token})
     if not tokens.revoke_token(request.user, token_id, request=request, via=ACCOUNT_PAGE):
         raise Http404("no such token")
     messages.success(request, "Token revoked.")

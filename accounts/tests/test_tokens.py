@@ -72,11 +72,26 @@ def test_tokens_page_needs_a_login():
     assert response["Location"] == "/accounts/login/?next=/accounts/tokens/"
 
 
-def test_revoke_is_post_only(user_factory, api_client):
+def test_revoke_asks_first_and_the_question_revokes_nothing(user_factory, api_client):
     user = user_factory("xena")
-    token, _ = tokens.create_token(user)
-    assert api_client(user).get(f"/accounts/tokens/{token.pk}/revoke/").status_code == 405
-    assert ApiToken.objects.filter(pk=token.pk).exists()
+    token, raw = tokens.create_token(user, name="nightly export")
+    client = api_client(user)
+    listed = client.get("/accounts/tokens/").content.decode()
+    assert f'<form method="get" action="/accounts/tokens/{token.pk}/revoke/">' in listed
+    question = client.get(f"/accounts/tokens/{token.pk}/revoke/")
+    html = question.content.decode()
+    assert question.status_code == 200
+    assert "Revoke <strong>nightly export</strong>" in html
+    assert f'action="/accounts/tokens/{token.pk}/revoke/">' in html
+    assert 'href="/accounts/tokens/">Cancel</a>' in html
+    assert tokens.user_for_token(raw) == user
+
+
+def test_nobody_sees_the_question_for_another_user_s_token(user_factory, api_client):
+    token, _ = tokens.create_token(user_factory("yves"), name="private name")
+    response = api_client(user_factory("zoe")).get(f"/accounts/tokens/{token.pk}/revoke/")
+    assert response.status_code == 404
+    assert "private name" not in response.content.decode()
 
 
 # --- the audit trail ---------------------------------------------------------------------------

@@ -76,6 +76,18 @@ def test_no_sideways_scrolling_at_390px_for_a_member(phone, alice, log_in, path)
     assert width <= inner, f"{path} scrolls sideways at 390 px: {width} > {inner}"
 
 
+def test_revoking_a_token_asks_first_and_fits_a_phone(phone, alice, log_in):
+    log_in(phone, "alice", PASSWORD)
+    phone.goto("/accounts/tokens/")
+    phone.get_by_role("button", name="Revoke").click()
+    expect(phone.get_by_role("heading", name="Revoke a token")).to_be_visible()
+    width, inner = sideways(phone)
+    assert width <= inner, f"the question scrolls sideways at 390 px: {width} > {inner}"
+    phone.get_by_role("button", name="Revoke").click()
+    expect(phone.get_by_text("Token revoked.")).to_be_visible()
+    expect(phone.get_by_text("You have no API tokens.")).to_be_visible()
+
+
 # --- the ajax script -------------------------------------------------------------------------
 
 
