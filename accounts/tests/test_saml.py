@@ -1,5 +1,9 @@
 """SAML single sign-on against a real IdP (pysaml2, signing with xmlsec1): SP -> IdP -> ACS."""
 
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
@@ -504,21 +508,14 @@ def test_check_site_warns_of_an_sp_key_without_its_certificate(saml_site, settin
     ]
 
 
-@pytest.fixture
-def metadata_server(idp):
-    """The IdP's metadata over HTTP on 127.0.0.1 (a port of its own), as an IdP publishes it."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    body = idp.metadata().encode()
+@contextmanager
+def http_server(answer):
+    """A real HTTP server on 127.0.0.1 (a port of its own) whose GET handler calls
+    `answer(handler)`; yields the URL of its /metadata."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's name
-            self.send_response(200 if self.path == "/metadata" else 404)
-            self.send_header("Content-Type", "application/samlmetadata+xml")
-            self.end_headers()
-            if self.path == "/metadata":
-                self.wfile.write(body)
+            answer(self)
 
         def log_message(self, *args):
             pass
@@ -526,18 +523,44 @@ def metadata_server(idp):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/metadata"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/metadata"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def send(handler, status: int, body: bytes, content_type="application/samlmetadata+xml"):
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+@pytest.fixture
+def metadata_server(idp):
+    """The IdP's metadata over HTTP, as an IdP publishes it."""
+    body = idp.metadata().encode()
+
+    def answer(handler):
+        if handler.path == "/metadata":
+            send(handler, 200, body)
+        else:
+            send(handler, 404, b"")
+
+    with http_server(answer) as url:
+        yield url
+
+
+def with_metadata_url(url: str, entity_id: str = "") -> str:
+    """SETTINGS with the IdP's metadata at `url` instead of in a file."""
+    idp = f"      metadata_url: {url}" + (f"\n      entity_id: {entity_id}" if entity_id else "")
+    return SETTINGS.format(otp="").replace("      metadata_file: saml/idp.xml", idp)
 
 
 def test_idp_metadata_fetched_from_its_url(saml_site, idp, client, metadata_server):
-    saml_site.write(
-        "settings.yaml",
-        SETTINGS.format(otp="").replace(
-            "      metadata_file: saml/idp.xml", f"      metadata_url: {metadata_server}"
-        ),
-    )
+    saml_site.write("settings.yaml", with_metadata_url(metadata_server))
     from blocks.site.loader import current_site
 
     assert current_site().settings.saml.idp_metadata_url == metadata_server
