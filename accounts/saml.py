@@ -11,6 +11,11 @@ validity window), assertions must be signed by the IdP's certificate, no depreca
 algorithms, and IdP-initiated logins (a response answering no request of ours) are refused
 unless `auth.saml.idp_initiated` is true.
 
+An IdP given by `metadata_url` is fetched by allauth when a SAML route needs it (and kept in
+Django's cache for 4 hours). `fetch_remote_metadata` fetches it first: when it cannot be had
+(the server down, an HTTP error, a body that is not metadata naming a usable IdP), the route
+answers 503 (accounts/views.py) and the log says why; the other sign-in methods go on.
+
 Groups: the values of the assertion's groups attribute (`auth.saml.attributes.groups`) are
 mapped through `auth.saml.groups` to Django groups on every SAML login (`sync_groups`): the user
 is put in the mapped groups the assertion names and taken out of the other mapped groups;
@@ -22,7 +27,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import redis
 from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.providers.saml.utils import fetch_metadata_url_config
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -36,10 +43,15 @@ from . import audit, names
 logger = logging.getLogger("accounts")
 
 PROVIDER = "saml"
+RETRY_AFTER = 60  # seconds, for the 503 of an IdP that cannot be reached
 
 
 class SamlConfigError(Exception):
     """`auth.saml` names something that cannot be read (a file, metadata): SAML stays off."""
+
+
+class IdpUnreachable(Exception):
+    """The IdP's metadata URL cannot be fetched, or names no IdP we can use: sign-in waits."""
 
 
 def security(saml: SamlSettings) -> dict:
@@ -85,21 +97,56 @@ def _read_metadata_file(path: Path, entity_id: str) -> dict:
             raise SamlConfigError(f"{path.name} is not SAML metadata: {exc}") from exc
         idp = parsed.get("idp") or {}
         _metadata_cache[path] = (stamp, idp)
+    return _usable_idp(idp, path.name, entity_id)
+
+
+def _usable_idp(idp: dict, source: str, entity_id: str) -> dict:
+    """allauth's `idp` settings from parsed metadata, which must name an IdP we can use."""
     sso = idp.get("singleSignOnService", {}).get("url")
     cert = idp.get("x509cert") or next(iter(idp.get("x509certMulti", {}).get("signing", [])), None)
     if not idp.get("entityId") or not sso or not cert:
         raise SamlConfigError(
-            f"{path.name} has no IdP with an HTTP-Redirect sign-on URL and a signing certificate"
+            f"{source} has no IdP with an HTTP-Redirect sign-on URL and a signing certificate"
             + (f" for entity '{entity_id}'" if entity_id else "")
         )
     return {"entity_id": idp["entityId"], "sso_url": sso, "x509cert": cert}
 
 
+def fetch_remote_metadata(saml: SamlSettings) -> None:
+    """Fetch the metadata of `idp.metadata_url` into allauth's cache, where its views find it
+    (nothing to do when it is there already or the IdP is not given by URL).
+
+    Raises IdpUnreachable, after logging one line, when the metadata cannot be had."""
+    if not saml.idp_metadata_url:
+        return
+    try:
+        parsed = fetch_metadata_url_config(idp_config(saml))
+        _usable_idp(parsed.get("idp") or {}, "the metadata", saml.idp_entity_id)
+    except redis.exceptions.RedisError:
+        raise  # the cache, not the IdP: site_config/errors.py answers it
+    except Exception as exc:  # noqa: BLE001 - urllib's errors and timeouts, python3-saml's bare Exception
+        logger.error(
+            "SAML IdP '%s' unavailable: cannot use its metadata at %s: %s",
+            saml.name,
+            saml.idp_metadata_url,
+            _one_line(exc),
+        )
+        raise IdpUnreachable(saml.name) from exc
+
+
+def _one_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
 def idp_config(saml: SamlSettings) -> dict:
     """allauth's `idp` settings, from metadata (URL or file) or as settings.yaml gives them."""
     if saml.idp_metadata_url:
-        # allauth fetches it (and caches it for 4 hours in Django's cache).
-        return {"metadata_url": saml.idp_metadata_url, "entity_id": saml.idp_entity_id or None}
+        # allauth fetches it (and caches it for 4 hours in Django's cache): fetch_remote_metadata.
+        return {
+            "metadata_url": saml.idp_metadata_url,
+            "entity_id": saml.idp_entity_id or None,
+            "metadata_request_timeout": settings.SAML_METADATA_TIMEOUT,
+        }
     if saml.idp_metadata_file:
         return _read_metadata_file(_site_file(saml.idp_metadata_file), saml.idp_entity_id)
     cert = saml.idp_x509cert

@@ -18,4 +18,9 @@ urlpatterns = [
     path("signup/", views.signup, name="account_signup"),
     path("password/reset/", views.password_reset, name="account_reset_password"),
     path("email/", views.email, name="account_email"),
+    # allauth's SAML routes that read the IdP's metadata: a 503 when it cannot be fetched.
+    path("saml/<str:organization_slug>/login/", views.saml_login),
+    path("saml/<str:organization_slug>/acs/finish/", views.saml_finish_acs),
+    path("saml/<str:organization_slug>/sls/", views.saml_sls),
+    path("saml/<str:organization_slug>/metadata/", views.saml_metadata),
 ]

@@ -5,8 +5,11 @@ Views parse the request and pick the template; the rules are in otp.py and invit
 
 from __future__ import annotations
 
+from functools import wraps
+
 from allauth.account import views as allauth_views
 from allauth.account.stages import LoginStageController
+from allauth.socialaccount.providers.saml import views as saml_views
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,7 +26,7 @@ from django_otp import login as otp_login
 from accounts import tokens
 from blocks.site.loader import current_site
 
-from . import invites, otp
+from . import invites, otp, saml
 from .adapter import SecondFactorStage
 from .forms import CodeForm, InviteForm, SetupCodeForm, TokenForm
 from .identity import who_for
@@ -292,3 +295,43 @@ class EmailView(MailOrNothingMixin, allauth_views.EmailView):
 signup = SignupView.as_view()
 password_reset = PasswordResetView.as_view()
 email = EmailView.as_view()
+
+
+# --- allauth's SAML routes that need the IdP's metadata (accounts/saml.py) ---------------------
+
+
+def saml_unavailable(request, name: str, *, page: bool) -> HttpResponse:
+    """503: the IdP cannot be reached; what went wrong is in the log, not here."""
+    if page:
+        response = render(request, "accounts/saml_unavailable.html", {"name": name}, status=503)
+    else:
+        response = HttpResponse(
+            f"{name}: the company's sign-in service cannot be reached right now. "
+            "Please try again later.\n",
+            content_type="text/plain; charset=utf-8",
+            status=503,
+        )
+    response["Retry-After"] = str(saml.RETRY_AFTER)
+    return response
+
+
+def with_idp_metadata(view, *, page: bool = True):
+    """allauth's SAML `view`, once the IdP's metadata is at hand; else a 503 (`page`: HTML)."""
+
+    @wraps(view)
+    def checked(request, organization_slug):
+        config = current_site().settings.saml
+        if config is not None and config.slug == organization_slug:
+            try:
+                saml.fetch_remote_metadata(config)
+            except saml.IdpUnreachable:
+                return saml_unavailable(request, config.name, page=page)
+        return view(request, organization_slug=organization_slug)
+
+    return checked
+
+
+saml_login = with_idp_metadata(saml_views.login)
+saml_finish_acs = with_idp_metadata(saml_views.finish_acs)
+saml_sls = with_idp_metadata(saml_views.sls)
+saml_metadata = with_idp_metadata(saml_views.metadata, page=False)

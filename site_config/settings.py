@@ -277,6 +277,8 @@ def pem_from_env(name: str) -> str:
 # the certificate (for the IdP to check them, or to encrypt assertions to the site).
 SAML_SP_PRIVATE_KEY = pem_from_env("SAML_SP_PRIVATE_KEY")
 SAML_SP_X509CERT = pem_from_env("SAML_SP_X509CERT")
+# Seconds the IdP's `metadata_url` may take to answer; past it, SAML sign-in answers 503.
+SAML_METADATA_TIMEOUT = env.float("SAML_METADATA_TIMEOUT", default=5)
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",

@@ -1,5 +1,12 @@
 """SAML single sign-on against a real IdP (pysaml2, signing with xmlsec1): SP -> IdP -> ACS."""
 
+import copy
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
@@ -504,21 +511,14 @@ def test_check_site_warns_of_an_sp_key_without_its_certificate(saml_site, settin
     ]
 
 
-@pytest.fixture
-def metadata_server(idp):
-    """The IdP's metadata over HTTP on 127.0.0.1 (a port of its own), as an IdP publishes it."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    body = idp.metadata().encode()
+@contextmanager
+def http_server(answer):
+    """A real HTTP server on 127.0.0.1 (a port of its own) whose GET handler calls
+    `answer(handler)`; yields the URL of its /metadata."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's name
-            self.send_response(200 if self.path == "/metadata" else 404)
-            self.send_header("Content-Type", "application/samlmetadata+xml")
-            self.end_headers()
-            if self.path == "/metadata":
-                self.wfile.write(body)
+            answer(self)
 
         def log_message(self, *args):
             pass
@@ -526,18 +526,44 @@ def metadata_server(idp):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/metadata"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/metadata"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def send(handler, status: int, body: bytes, content_type="application/samlmetadata+xml"):
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+@pytest.fixture
+def metadata_server(idp):
+    """The IdP's metadata over HTTP, as an IdP publishes it."""
+    body = idp.metadata().encode()
+
+    def answer(handler):
+        if handler.path == "/metadata":
+            send(handler, 200, body)
+        else:
+            send(handler, 404, b"")
+
+    with http_server(answer) as url:
+        yield url
+
+
+def with_metadata_url(url: str, entity_id: str = "") -> str:
+    """SETTINGS with the IdP's metadata at `url` instead of in a file."""
+    idp = f"      metadata_url: {url}" + (f"\n      entity_id: {entity_id}" if entity_id else "")
+    return SETTINGS.format(otp="").replace("      metadata_file: saml/idp.xml", idp)
 
 
 def test_idp_metadata_fetched_from_its_url(saml_site, idp, client, metadata_server):
-    saml_site.write(
-        "settings.yaml",
-        SETTINGS.format(otp="").replace(
-            "      metadata_file: saml/idp.xml", f"      metadata_url: {metadata_server}"
-        ),
-    )
+    saml_site.write("settings.yaml", with_metadata_url(metadata_server))
     from blocks.site.loader import current_site
 
     assert current_site().settings.saml.idp_metadata_url == metadata_server
@@ -546,3 +572,155 @@ def test_idp_metadata_fetched_from_its_url(saml_site, idp, client, metadata_serv
     user = signed_in_user(client)
     assert user.username == "alice"
     assert list(user.groups.values_list("name", flat=True)) == ["sales"]
+
+
+# --- an IdP whose metadata URL cannot be used -------------------------------------------------
+
+SLS = "/accounts/saml/sso/sls/"
+UNAVAILABLE = "cannot be reached right now"
+
+
+def closed_port_url() -> str:
+    """A URL on a port of 127.0.0.1 that nothing listens on: the connection is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/metadata"
+
+
+@contextmanager
+def failing_metadata(kind: str, idp_metadata: str):
+    """The URL of metadata that cannot be used, in the way `kind` names."""
+    if kind == "refused":
+        yield closed_port_url()
+        return
+    answered = threading.Event()  # set at the end: the hanging handler lets go
+    answers = {
+        "http_500": lambda h: send(h, 500, b"Internal Server Error", "text/plain"),
+        "not_xml": lambda h: send(h, 200, b"\x00\xff{ not xml"),
+        "html": lambda h: send(h, 200, b"<html><body>Down for maintenance</body></html>"),
+        "timeout": lambda h: answered.wait(10),
+        "another_idp": lambda h: send(h, 200, idp_metadata.encode()),
+    }
+    with http_server(answers[kind]) as url:
+        try:
+            yield url
+        finally:
+            answered.set()
+
+
+FAILURES = ["refused", "http_500", "not_xml", "html", "timeout", "another_idp"]
+
+
+@pytest.fixture
+def unreachable_idp(request, site_dir, idp, settings):
+    """A site whose IdP metadata URL fails (connection refused unless the test names a
+    failure of FAILURES by `indirect` parametrization); yields the URL."""
+    kind = getattr(request, "param", "refused")
+    settings.SAML_METADATA_TIMEOUT = 0.5
+    with failing_metadata(kind, idp.metadata()) as url:
+        # "another_idp": metadata that names no IdP with the entity id settings.yaml asks for.
+        entity_id = "https://other-idp.example.com/" if kind == "another_idp" else ""
+        site_dir.write("settings.yaml", with_metadata_url(url, entity_id))
+        yield url
+
+
+def finish_acs(client):
+    """The IdP's answer posted to the ACS, then allauth's finishing step that reads it."""
+    posted = client.post(ACS, {"SAMLResponse": "PHNhbWxwOlJlc3BvbnNlLz4=", "RelayState": ""})
+    assert posted.status_code == 302
+    return client.get(posted["Location"])
+
+
+SAML_ROUTES = {
+    "login_page": lambda client: client.get(SP_LOGIN, {"process": "login"}),
+    "login": lambda client: client.post(SP_LOGIN, {"next": "/after/"}),
+    "acs": finish_acs,
+    "single_logout": lambda client: client.get(SLS, {"SAMLRequest": "x"}),
+    "sp_metadata": lambda client: client.get(SP_METADATA),
+}
+
+
+def assert_unavailable(response, url, *, html=True):
+    """503 with Retry-After, saying the sign-in service cannot be reached; nothing of the URL
+    or of the error."""
+    assert response.status_code == 503, response.content[:500]
+    assert int(response["Retry-After"]) > 0
+    assert response["Content-Type"].startswith("text/html" if html else "text/plain")
+    body = response.content.decode()
+    assert UNAVAILABLE in body and "try again later" in body
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    assert "127.0.0.1" not in body and f":{port}" not in body
+    said = body[body.index("<main") : body.index("</main>")] if html else body
+    for word in ("metadata", "Errno", "refused", "timed out", "HTTP", "IdP XML"):
+        assert word not in said, word
+
+
+@pytest.mark.parametrize("route", SAML_ROUTES)
+def test_every_saml_route_answers_503_while_the_idp_is_unreachable(unreachable_idp, client, route):
+    assert_unavailable(SAML_ROUTES[route](client), unreachable_idp, html=route != "sp_metadata")
+
+
+@pytest.mark.parametrize("unreachable_idp", FAILURES, indirect=True)
+def test_each_way_the_metadata_fails_answers_503(unreachable_idp, client):
+    assert_unavailable(client.post(SP_LOGIN, {"next": "/after/"}), unreachable_idp)
+    assert signed_in_user(client) is None
+
+
+@pytest.mark.parametrize("unreachable_idp", ["timeout"], indirect=True)
+def test_the_metadata_fetch_gives_up_after_saml_metadata_timeout(unreachable_idp, client):
+    started = time.monotonic()
+    assert_unavailable(client.post(SP_LOGIN), unreachable_idp)
+    assert time.monotonic() - started < 3  # SAML_METADATA_TIMEOUT is 0.5 s here
+
+
+def test_the_log_names_the_idp_the_url_and_the_error(unreachable_idp, client, caplog):
+    client.post(SP_LOGIN)
+    ours = [record for record in caplog.records if record.name == "accounts"]
+    assert len(ours) == 1, [record.getMessage() for record in ours]
+    message = ours[0].getMessage()
+    assert ours[0].levelname == "ERROR" and ours[0].exc_info is None
+    assert "\n" not in message
+    assert "Company SSO" in message and unreachable_idp in message
+    assert "Connection refused" in message
+
+
+def test_password_login_and_other_providers_work_while_the_idp_is_unreachable(
+    unreachable_idp, site_dir, client, settings, user_factory
+):
+    providers = copy.deepcopy(settings.SOCIALACCOUNT_PROVIDERS)
+    providers["google"]["APP"] = {"client_id": "g-id", "secret": "g-secret"}
+    settings.SOCIALACCOUNT_PROVIDERS = providers
+    site_dir.write(
+        "settings.yaml",
+        with_metadata_url(unreachable_idp).replace("auth:\n", "auth:\n  providers: [google]\n"),
+    )
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'name="password"' in body
+    assert 'href="/accounts/google/login/?process=login"' in body
+    assert "Company SSO" in body
+    user = user_factory("bob")
+    response = client.post("/accounts/login/", {"login": "bob", "password": PASSWORD})
+    assert response.status_code == 302
+    assert signed_in_user(client) == user
+
+
+def test_saml_works_again_once_the_metadata_can_be_fetched(site_dir, idp, client):
+    metadata = idp.metadata().encode()
+    up = threading.Event()
+
+    def answer(handler):
+        if up.is_set():
+            send(handler, 200, metadata)
+        else:
+            send(handler, 503, b"", "text/plain")
+
+    with http_server(answer) as url:
+        site_dir.write("settings.yaml", with_metadata_url(url))
+        assert_unavailable(client.post(SP_LOGIN), url)
+        up.set()
+        response = client.post(SP_LOGIN, {"next": "/after/"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://idp.test/sso/redirect?SAMLRequest=")
