@@ -24,6 +24,7 @@ groups the map never gives (set in the admin, by an invitation) are left alone.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.saml.utils import fetch_metadata_url_config
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
@@ -44,6 +46,9 @@ logger = logging.getLogger("accounts")
 
 PROVIDER = "saml"
 RETRY_AFTER = 60  # seconds, for the 503 of an IdP that cannot be reached
+# After a failed fetch the IdP counts as unreachable this long without another try: while it
+# hangs, each SAML request would otherwise hold a worker for SAML_METADATA_TIMEOUT.
+UNREACHABLE_SECONDS = RETRY_AFTER
 
 
 class SamlConfigError(Exception):
@@ -119,6 +124,11 @@ def fetch_remote_metadata(saml: SamlSettings) -> None:
     Raises IdpUnreachable, after logging one line, when the metadata cannot be had."""
     if not saml.idp_metadata_url:
         return
+    failed_key = (
+        "accounts.saml.unreachable:" + hashlib.sha256(saml.idp_metadata_url.encode()).hexdigest()
+    )
+    if cache.get(failed_key):
+        raise IdpUnreachable(saml.name)  # logged when it failed
     try:
         parsed = fetch_metadata_url_config(idp_config(saml))
         _usable_idp(parsed.get("idp") or {}, "the metadata", saml.idp_entity_id)
@@ -126,11 +136,14 @@ def fetch_remote_metadata(saml: SamlSettings) -> None:
         raise  # the cache, not the IdP: site_config/errors.py answers it
     except Exception as exc:  # noqa: BLE001 - urllib's errors and timeouts, python3-saml's bare Exception
         logger.error(
-            "SAML IdP '%s' unavailable: cannot use its metadata at %s: %s",
+            "SAML IdP '%s' unavailable: cannot use its metadata at %s: %s "
+            "(not tried again for %d s)",
             saml.name,
             saml.idp_metadata_url,
             _one_line(exc),
+            UNREACHABLE_SECONDS,
         )
+        cache.set(failed_key, True, UNREACHABLE_SECONDS)
         raise IdpUnreachable(saml.name) from exc
 
 
