@@ -9,11 +9,14 @@ minute of one kind from one source are written, the rest are counted in the cach
 the login limits use), and the next event of that kind and source in a later minute first
 writes one row saying how many were left out (`suppressed`). With the cache out of reach every
 event is written: an outage neither hides events nor turns a refusal into an error.
+
+Old rows go with `manage.py prune_security_events` (`prune`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import redis
@@ -188,3 +191,12 @@ def _write_flood(kind: Kind, user, address: str, minute: int, suppressed: int) -
         detail=f"{suppressed} more like it from {source} in the minute from "
         f"{start:%Y-%m-%d %H:%M} were not written (at most {cap} a minute are)",
     )
+
+
+def prune(before: datetime, batch_size: int) -> Iterator[int]:
+    """Delete the events written before `before`, oldest first, `batch_size` rows per
+    statement (each its own transaction, so no lock is held long); yields each batch's count."""
+    old = SecurityEvent.objects.filter(at__lt=before).order_by("at")
+    while batch := list(old.values_list("pk", flat=True)[:batch_size]):
+        deleted, _ = SecurityEvent.objects.filter(pk__in=batch).delete()
+        yield deleted

@@ -1,7 +1,13 @@
-"""The audit trail: events written with the client's address, listed and filtered in the admin."""
+"""The audit trail: events written with the client's address, listed and filtered in the admin;
+floods capped, old rows pruned (manage.py prune_security_events)."""
+
+from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.test import Client, RequestFactory
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts import audit
@@ -96,7 +102,7 @@ def test_the_admin_lists_and_filters_events_read_only(user_factory):
     assert client.get("/admin/accounts/securityevent/add/").status_code == 403
 
 
-# --- the cap --------------------------------------------------------------------------------
+# --- the cap and the retention --------------------------------------------------------------
 
 
 def test_a_flood_of_wrong_passwords_from_one_address_is_capped(settings, clock):
@@ -129,3 +135,56 @@ def test_a_change_of_access_is_written_however_many(settings, user_factory, cloc
     for n in range(5):
         audit.record(audit.Kind.TOKEN_CREATED, request=request, target=f"token t{n}")
     assert SecurityEvent.objects.filter(kind="token_created").count() == 5
+
+
+def aged(days: float) -> SecurityEvent:
+    event = SecurityEvent.objects.create(kind=audit.Kind.LOGIN_FAILED, username=f"{days}d")
+    SecurityEvent.objects.filter(pk=event.pk).update(at=timezone.now() - timedelta(days=days))
+    return event
+
+
+def prune(*args) -> str:
+    out = StringIO()
+    call_command("prune_security_events", *args, stdout=out)
+    return out.getvalue()
+
+
+def kept() -> list[str]:
+    return sorted(SecurityEvent.objects.values_list("username", flat=True))
+
+
+def test_prune_deletes_only_the_rows_older_than_the_cut_and_says_how_many():
+    for days in (400, 120, 91, 89, 1, 0):
+        aged(days)
+    output = prune("--days", "90")
+    assert kept() == ["0d", "1d", "89d"]
+    assert output.splitlines()[-1].startswith("Deleted 3 security events older than 90 days")
+
+
+def test_prune_works_in_batches_and_prints_its_progress():
+    for days in (100, 101, 102, 103, 104):
+        aged(days)
+    output = prune("--days", "90", "--batch-size", "2")
+    assert output.splitlines() == [
+        "deleted 2 (2 so far)",
+        "deleted 2 (4 so far)",
+        "deleted 1 (5 so far)",
+        output.splitlines()[-1],
+    ]
+    assert output.splitlines()[-1].startswith("Deleted 5 security events older than 90 days")
+    assert kept() == []
+
+
+def test_prune_keeps_the_days_the_setting_says_by_default(settings):
+    settings.SECURITY_EVENTS_KEEP_DAYS = 30
+    for days in (31, 29):
+        aged(days)
+    assert prune().splitlines()[-1].startswith("Deleted 1 security event older than 30 days")
+    assert kept() == ["29d"]
+
+
+def test_prune_refuses_a_negative_age():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--days"):
+        prune("--days", "-1")
