@@ -111,3 +111,30 @@ def api_client(db):
     (session) as `who`, a user or a username; `api_client(basic="ann")`, `basic=("ann", "wrong")`
     or `bearer=raw` for credentials on every request; `api_client()` anonymous."""
     return new_client
+
+
+class Clock:
+    """The time Django reads (`django.utils.timezone.now`), stopped until `move()` turns it."""
+
+    def __init__(self, start):
+        self.now = start
+
+    def move(self, **delta) -> None:
+        """`clock.move(minutes=1)`: whatever the arguments of `timedelta` say."""
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Django's clock stopped at 2026-03-02 12:00:05 UTC; rows written take its time.
+
+    Only `timezone.now` stops: allauth's rate limits (`time.time`) keep real time."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    stopped = Clock(datetime(2026, 3, 2, 12, 0, 5, tzinfo=UTC))
+    monkeypatch.setattr(timezone, "now", lambda: stopped.now)
+    return stopped

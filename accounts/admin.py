@@ -1,5 +1,5 @@
 """The admin pages of accounts: the audit trail (read-only, filterable by kind, date, user and
-address), and users and groups whose names are checked like a sign-up's (accounts.names)."""
+address; a flood's row says how many events it stands for), and users and groups whose names are checked like a sign-up's (accounts.names)."""
 
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
@@ -13,11 +13,16 @@ from .models import ApiToken, SecurityEvent
 
 @admin.register(SecurityEvent)
 class SecurityEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "kind", "username", "address", "target", "status")
+    list_display = ("at", "kind", "username", "address", "target", "status", "not_written")
     list_filter = ("kind", "status", "at")
     search_fields = ("username", "address", "target", "detail")
     date_hierarchy = "at"
     list_per_page = 100
+
+    @admin.display(description="suppressed", ordering="suppressed")
+    def not_written(self, event) -> str:
+        """The events a flood's row stands for (accounts.audit); blank on every other row."""
+        return f"{event.suppressed:,} more" if event.suppressed else ""
 
     def has_add_permission(self, request) -> bool:
         return False

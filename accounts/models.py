@@ -32,6 +32,10 @@ class SecurityEvent(models.Model):
     target = models.CharField(max_length=300, blank=True, help_text="what was asked for")
     status = models.PositiveSmallIntegerField(null=True, blank=True)
     detail = models.TextField(blank=True)
+    # Non-zero on the one row that stands for a flood (accounts/audit.py).
+    suppressed = models.PositiveIntegerField(
+        default=0, help_text="events like this one that were not written: over the cap"
+    )
 
     class Meta:
         ordering = ("-at", "-id")

@@ -177,6 +177,12 @@ if REDIS_URL:
 # request from one of them may name the client in X-Forwarded-For (accounts/network.py).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
+# The audit trail (accounts/audit.py): at most this many rows a minute of one kind of refusal
+# from one source (a user, else a client address), the rest counted in the cache and written
+# as one row; 0 writes every event. `manage.py prune_security_events` keeps this many days.
+SECURITY_EVENTS_PER_MINUTE = env.int("SECURITY_EVENTS_PER_MINUTE", default=30)
+SECURITY_EVENTS_KEEP_DAYS = env.int("SECURITY_EVENTS_KEEP_DAYS", default=90)
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

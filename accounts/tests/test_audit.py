@@ -1,12 +1,19 @@
-"""The audit trail: events written with the client's address, listed and filtered in the admin."""
+"""The audit trail: events written with the client's address, listed and filtered in the admin;
+floods capped, old rows pruned (manage.py prune_security_events)."""
+
+from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.test import Client, RequestFactory
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts import audit
 from accounts.models import SecurityEvent
 from accounts.network import client_address
+from tests.helpers import login
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +82,9 @@ def test_the_admin_lists_and_filters_events_read_only(user_factory):
     device = root.totp_device
     audit.record(audit.Kind.LOGIN_FAILED, username="mallory")
     audit.record(audit.Kind.SHARE_GRANTED, username="alice", target="events/r1")
+    SecurityEvent.objects.create(
+        kind=audit.Kind.LOGIN_FAILED, address="203.0.113.9", suppressed=1412
+    )
     client = Client()
     client.force_login(root)
     session = client.session
@@ -85,7 +95,96 @@ def test_the_admin_lists_and_filters_events_read_only(user_factory):
     assert listed.status_code == 200
     page = listed.content.decode()
     assert "mallory" in page and "events/r1" not in page
-    event = SecurityEvent.objects.get(kind="login_failed")
+    assert "1,412 more" in page
+    event = SecurityEvent.objects.get(kind="login_failed", username="mallory")
     change = client.post(f"/admin/accounts/securityevent/{event.pk}/change/", {"username": "x"})
     assert change.status_code == 403
     assert client.get("/admin/accounts/securityevent/add/").status_code == 403
+
+
+# --- the cap and the retention --------------------------------------------------------------
+
+
+def test_a_flood_of_wrong_passwords_from_one_address_is_capped(settings, clock):
+    """10 failures a minute from an address, then every attempt is refused unchecked
+    (`login_refused`) until allauth's own limit of 30 logins a minute answers 429 (no event);
+    each kind is written up to the cap and counted beyond it on its own."""
+    settings.TRUSTED_PROXIES = []
+    settings.SECURITY_EVENTS_PER_MINUTE = 4
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    for n in range(25):
+        assert login(client, f"guess-{n}", "wrong").status_code == 200
+    written = SecurityEvent.objects.filter(address="203.0.113.9")
+    assert (written.filter(kind="login_failed").count(), written.count()) == (4, 8)
+
+    clock.move(minutes=1)
+    login(client, "one-more", "wrong")  # refused still: allauth's minute is the real one
+    summary = SecurityEvent.objects.get(suppressed__gt=0)
+    assert (summary.kind, summary.address, summary.suppressed) == (
+        "login_refused",
+        "203.0.113.9",
+        15 - 4,
+    )
+
+
+def test_a_change_of_access_is_written_however_many(settings, user_factory, clock):
+    settings.SECURITY_EVENTS_PER_MINUTE = 2
+    alice = user_factory("alice")
+    request = request_from("203.0.113.9")
+    request.user = alice
+    for n in range(5):
+        audit.record(audit.Kind.TOKEN_CREATED, request=request, target=f"token t{n}")
+    assert SecurityEvent.objects.filter(kind="token_created").count() == 5
+
+
+def aged(days: float) -> SecurityEvent:
+    event = SecurityEvent.objects.create(kind=audit.Kind.LOGIN_FAILED, username=f"{days}d")
+    SecurityEvent.objects.filter(pk=event.pk).update(at=timezone.now() - timedelta(days=days))
+    return event
+
+
+def prune(*args) -> str:
+    out = StringIO()
+    call_command("prune_security_events", *args, stdout=out)
+    return out.getvalue()
+
+
+def kept() -> list[str]:
+    return sorted(SecurityEvent.objects.values_list("username", flat=True))
+
+
+def test_prune_deletes_only_the_rows_older_than_the_cut_and_says_how_many():
+    for days in (400, 120, 91, 89, 1, 0):
+        aged(days)
+    output = prune("--days", "90")
+    assert kept() == ["0d", "1d", "89d"]
+    assert output.splitlines()[-1].startswith("Deleted 3 security events older than 90 days")
+
+
+def test_prune_works_in_batches_and_prints_its_progress():
+    for days in (100, 101, 102, 103, 104):
+        aged(days)
+    output = prune("--days", "90", "--batch-size", "2")
+    assert output.splitlines() == [
+        "deleted 2 (2 so far)",
+        "deleted 2 (4 so far)",
+        "deleted 1 (5 so far)",
+        output.splitlines()[-1],
+    ]
+    assert output.splitlines()[-1].startswith("Deleted 5 security events older than 90 days")
+    assert kept() == []
+
+
+def test_prune_keeps_the_days_the_setting_says_by_default(settings):
+    settings.SECURITY_EVENTS_KEEP_DAYS = 30
+    for days in (31, 29):
+        aged(days)
+    assert prune().splitlines()[-1].startswith("Deleted 1 security event older than 30 days")
+    assert kept() == ["29d"]
+
+
+def test_prune_refuses_a_negative_age():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--days"):
+        prune("--days", "-1")

@@ -183,3 +183,140 @@ def test_shares_set_in_the_admin_are_recorded(client, users, mine):
         ("share_revoked", "root", "sales/mine", None, "guests: edit (in the admin)"),
         ("share_granted", "root", "sales/mine", None, "reader: delete (in the admin)"),
     ]
+
+
+# --- the cap: a flood of refusals from one source writes a bounded number of rows ---------------
+
+
+def misses(client, count: int, start: int = 0) -> None:
+    """`count` anonymous guesses at records of app `public` (anyone may read it): each a 404."""
+    for n in range(start, start + count):
+        assert client.get(f"/api/v1/public/record/guess-{n}").status_code == 404
+
+
+def refused_from(address: str) -> int:
+    return SecurityEvent.objects.filter(kind="access_refused", address=address).count()
+
+
+@pytest.fixture
+def cap(settings):
+    settings.TRUSTED_PROXIES = []
+    return settings.SECURITY_EVENTS_PER_MINUTE
+
+
+def test_a_flood_of_404s_writes_the_cap_then_one_row_counting_the_rest(
+    api_client, records_site, cap, clock
+):
+    client = api_client()
+    misses(client, 200)
+    assert SecurityEvent.objects.count() == cap
+    assert SecurityEvent.objects.filter(suppressed__gt=0).count() == 0
+
+    clock.move(minutes=1)  # the next minute's first event writes the count, then itself
+    misses(client, 1, start=200)
+    summary, event = SecurityEvent.objects.order_by("-id")[:2][::-1]
+    assert (summary.kind, summary.address, summary.username, summary.suppressed) == (
+        "access_refused",
+        "127.0.0.1",
+        "",
+        200 - cap,
+    )
+    assert summary.detail == (
+        f"{200 - cap} more like it from 127.0.0.1 in the minute from 2026-03-02 12:00 "
+        f"were not written (at most {cap} a minute are)"
+    )
+    assert (event.target, event.suppressed) == ("public/guess-200", 0)
+    assert SecurityEvent.objects.count() == cap + 2
+
+
+def test_the_count_waits_for_the_next_event_however_late(api_client, records_site, cap, clock):
+    client = api_client()
+    misses(client, cap + 7)
+    clock.move(hours=5)
+    misses(client, 1, start=1000)
+    assert list(SecurityEvent.objects.filter(suppressed__gt=0).values_list("suppressed")) == [(7,)]
+    assert SecurityEvent.objects.count() == cap + 2
+
+
+def test_a_flood_of_three_minutes_writes_the_cap_each_minute_and_one_row_for_each_rest(
+    api_client, records_site, cap, clock, settings
+):
+    settings.SECURITY_EVENTS_PER_MINUTE = 4
+    client = api_client()
+    for minute in range(3):
+        misses(client, 10, start=10 * minute)
+        clock.move(minutes=1)
+    counts = SecurityEvent.objects.filter(suppressed__gt=0).values_list("suppressed", flat=True)
+    assert list(counts) == [6, 6]  # the third minute's waits for the next event
+    assert SecurityEvent.objects.count() == 3 * 4 + 2
+
+
+def test_a_flood_from_one_address_leaves_another_alone(api_client, records_site, cap, clock):
+    misses(api_client(REMOTE_ADDR="203.0.113.9"), 200)
+    misses(api_client(REMOTE_ADDR="198.51.100.7"), 5, start=500)
+    assert (refused_from("203.0.113.9"), refused_from("198.51.100.7")) == (cap, 5)
+
+
+def test_behind_a_trusted_proxy_each_client_has_a_cap_of_its_own(
+    api_client, records_site, cap, clock, settings
+):
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    proxied = {"REMOTE_ADDR": "10.0.0.5"}
+    misses(api_client(**proxied, HTTP_X_FORWARDED_FOR="203.0.113.9"), 200)
+    misses(api_client(**proxied, HTTP_X_FORWARDED_FOR="198.51.100.7"), 5, start=500)
+    assert (refused_from("203.0.113.9"), refused_from("198.51.100.7")) == (cap, 5)
+
+
+def test_a_forged_forwarded_header_does_not_escape_the_cap(api_client, records_site, cap, clock):
+    client = api_client(REMOTE_ADDR="203.0.113.9")
+    for n in range(cap + 20):
+        forged = {"HTTP_X_FORWARDED_FOR": f"198.51.100.{n % 250}"}
+        assert client.get(f"/api/v1/public/record/guess-{n}", **forged).status_code == 404
+    assert SecurityEvent.objects.count() == refused_from("203.0.113.9") == cap
+
+
+def test_a_signed_in_users_events_are_written_during_a_flood_from_their_address(
+    api_client, mine, cap, clock
+):
+    misses(api_client(), 200)  # anonymous, from 127.0.0.1 like every test client
+    author = api_client("author")
+    body = {"principal": "stranger", "permissions": ["view"]}
+    assert author.send("POST", "/api/v1/sales/record/mine/share", body).status_code == 200
+    assert author.get("/api/v1/sales/record/no-such").status_code == 404
+    assert events()[cap:] == [
+        ("share_granted", "author", "127.0.0.1", "sales/mine", None, "stranger: view"),
+        (
+            "access_refused",
+            "author",
+            "127.0.0.1",
+            "sales/no-such",
+            404,
+            "GET: no record 'no-such' in app 'sales'",
+        ),
+    ]
+
+
+def test_changes_of_access_are_never_capped(api_client, mine, cap, clock):
+    author = api_client("author")
+    for n in range(cap + 5):
+        body = {"principal": "stranger", "permissions": ["view" if n % 2 else "edit"]}
+        assert author.send("POST", "/api/v1/sales/record/mine/share", body).status_code == 200
+    assert SecurityEvent.objects.filter(kind="share_granted").count() == cap + 5
+
+
+def test_a_flood_of_html_refusals_is_capped_too(api_client, mine, cap, clock):
+    client = api_client()
+    for n in range(cap + 10):
+        assert client.get(f"/apps/sales/records/guess-{n}/").status_code == 302  # to log in
+    assert refused_from("127.0.0.1") == cap
+
+
+def test_with_the_cache_down_every_event_is_still_written(api_client, records_site, cap, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+    misses(api_client(), cap + 3)
+    assert refused_from("127.0.0.1") == cap + 3
