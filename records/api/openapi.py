@@ -104,6 +104,12 @@ PAGING = [
         "schema": {"type": "integer", "minimum": 0},
     },
 ]
+FIELDS = {
+    "name": "fields",
+    "in": "query",
+    "description": "item names separated by commas: only these items (and id)",
+    "schema": {"type": "string"},
+}
 LINK = {
     "Link": {
         "description": '`<next page URL>; rel="next"` while more records remain',
@@ -185,7 +191,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             "reader",
             {"200": answer("a page of records", ref("Listing"), LINK), **errors("400")},
             operationId="listRecords",
-            parameters=PAGING,
+            parameters=[*PAGING, FIELDS],
         )
     if author:
         records["post"] = operation(
@@ -239,12 +245,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             },
             operationId="getRecord",
             parameters=[
-                {
-                    "name": "fields",
-                    "in": "query",
-                    "description": "item names separated by commas: only these items (and id)",
-                    "schema": {"type": "string"},
-                },
+                FIELDS,
                 {
                     "name": "If-None-Match",
                     "in": "header",
@@ -314,7 +315,10 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
                 "reader",
                 {"200": answer("a page of records", ref("Listing"), LINK), **errors("400", "413")},
                 operationId="search",
-                parameters=PAGING,
+                parameters=[
+                    *PAGING,
+                    {**FIELDS, "description": f"{FIELDS['description']}; wins over the body's"},
+                ],
                 requestBody=body(ref("Search"), required=False),
             )
         }
@@ -539,6 +543,11 @@ def schemas(app: AppSpec, *, manager: bool) -> dict:
                 "reverse": {"type": "boolean"},
                 "limit": {"type": "integer", "minimum": 1},
                 "offset": {"type": "integer", "minimum": 0},
+                "fields": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "item names: only these items (and id)",
+                },
             },
             "additionalProperties": False,
         },

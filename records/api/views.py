@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from functools import cached_property, wraps
+from functools import cached_property, partial, wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -51,7 +51,7 @@ from .errors import (
 
 logger = logging.getLogger("records.api")
 
-SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset", "after")
+SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset", "after", "fields")
 MAX_BULK_RECORDS = 10_000  # records per bulk create (contract §7 "Size and load")
 MAX_OFFSET = 2**62  # offset + limit must still fit a 64-bit SQL integer
 
@@ -305,13 +305,15 @@ def after_of(source: dict) -> str | None:
     return selectors.check_record_id(after)
 
 
-def listing(c: Call, rows: list[tuple[str, str]]) -> HttpResponse:
+def listing(c: Call, rows: list[tuple[str, str]], fields: set[str] | None) -> HttpResponse:
     """`[{"id", "path", "items"}]` with each record's items spliced in as stored (JSON text),
-    `"id"` first among them, as `GET record/<id>` answers (contract §4)."""
+    `"id"` first among them, as `GET record/<id>` answers (contract §4); with `fields`, only
+    those items, as `GET record/<id>?fields=` answers."""
     base = c.path("")
+    items_of = with_id if fields is None else partial(with_id_only, fields=fields)
     body = ",".join(
         f'{{"id": {json.dumps(record_id)}, "path": {json.dumps(base + record_id)}, '
-        f'"items": {with_id(record_id, items)}}}'
+        f'"items": {items_of(record_id, items)}}}'
         for record_id, items in rows
     )
     return HttpResponse(f"[{body}]", content_type="application/json")
@@ -325,6 +327,15 @@ def with_id(record_id: str, items: str) -> str:
     """
     inner = items.strip()[1:-1].strip()
     return "{" + f'"id": {json.dumps(record_id)}' + (f", {inner}" if inner else "") + "}"
+
+
+def with_id_only(record_id: str, items: str, fields: set[str]) -> str:
+    """A record's items (a JSON object's text), only those named in `fields`, `"id"` first.
+
+    >>> with_id_only("a", '{"x": 1, "y": 2}', {"y", "z"})
+    '{"id": "a", "y": 2}'
+    """
+    return json.dumps({"id": record_id, **only(json.loads(items), fields)})
 
 
 def created(c: Call, record: Record) -> JsonResponse:
@@ -386,10 +397,11 @@ def records_list(request, app_id):
     c.require("view")
     limit, offset = paging(request.GET)
     after = after_of(request.GET)
+    fields = fields_of(request.GET)
     page = selectors.records_page(
         c.app, access=c.access, limit=limit, offset=offset, after=after, rows=True
     )
-    return paged(request, listing(c, page.records), page, limit, keyset=True)
+    return paged(request, listing(c, page.records, fields), page, limit, keyset=True)
 
 
 def paged(
@@ -399,13 +411,16 @@ def paged(
 
     `keyset` (the page is in creation order): the next page starts after this page's last
     record (`after=<id>`), so it costs what the first one did however deep; otherwise (a
-    search sorted on an index) `offset=` the next one."""
+    search sorted on an index) `offset=` the next one. The URL's `fields` go along: the next
+    page has the same shape."""
     if page.has_more:
         if keyset:
             query = {"limit": limit, "after": page.records[-1][0]}
         else:
             query = {"limit": limit, "offset": offset + limit}
-        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+        if "fields" in request.GET:
+            query["fields"] = request.GET["fields"]
+        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query, safe=',')}")
         response["Link"] = f'<{next_url}>; rel="next"'
     return response
 
@@ -462,7 +477,8 @@ def record_read(request, app_id, record_id):
     if if_none_match(request, record.etag):
         response = HttpResponse(status=304)
     else:
-        response = JsonResponse({"id": record.record_id, **only(record.items, request.GET)})
+        fields = fields_of(request.GET)
+        response = JsonResponse({"id": record.record_id, **only(record.items, fields)})
     response["ETag"] = record.etag
     return response
 
@@ -474,12 +490,22 @@ def if_none_match(request, etag: str) -> bool:
     return header is not None and store.matches(etag, header)
 
 
-def only(items: dict, query) -> dict:
-    """`?fields=a,b`: only the items named (those the record has); without it, every item."""
+def fields_of(query) -> set[str] | None:
+    """`?fields=a,b`: the item names asked for; None without it (every item)."""
     if "fields" not in query:
+        return None
+    return item_names(query["fields"].split(","))
+
+
+def item_names(names: list[str]) -> set[str]:
+    return {name.strip() for name in names}
+
+
+def only(items: dict, fields: set[str] | None) -> dict:
+    """Only the items named in `fields` (those the record has); every item for None."""
+    if fields is None:
         return items
-    names = {name.strip() for name in query["fields"].split(",")}
-    return {name: value for name, value in items.items() if name in names}
+    return {name: value for name, value in items.items() if name in fields}
 
 
 @refusals_audited
@@ -563,6 +589,7 @@ def search(request, app_id):
             raise BadRequest(f"{key} must be a string, found {json_type(body[key])}")
     if not isinstance(body.get("reverse", False), bool):
         raise BadRequest(f"reverse must be true or false, found {json_type(body['reverse'])}")
+    fields = search_fields(request, body)
     # The next page's Link carries ?limit=&after= (or &offset=) in the URL: a client re-sends
     # the same body to it, and the URL's paging wins over the body's.
     source = dict(body)
@@ -585,8 +612,35 @@ def search(request, app_id):
         rows=True,
     )
     return paged(
-        request, listing(c, page.records), page, limit, offset=offset, keyset=sort_index is None
+        request,
+        listing(c, page.records, fields),
+        page,
+        limit,
+        offset=offset,
+        keyset=sort_index is None,
     )
+
+
+def search_fields(request, body: dict) -> set[str] | None:
+    """The body's `"fields"` or the URL's `?fields=`, which wins, as the URL's paging does: a
+    Link carries the URL's on."""
+    fields = body_fields(body)
+    return fields_of(request.GET) if "fields" in request.GET else fields
+
+
+def body_fields(body: dict) -> set[str] | None:
+    """A search body's `"fields": ["a", "b"]`, as `?fields=a,b`; None when absent."""
+    if "fields" not in body:
+        return None
+    fields = body["fields"]
+    if not isinstance(fields, list):
+        raise BadRequest(f"fields must be a list of strings, found {json_type(fields)}")
+    for name in fields:
+        if not isinstance(name, str):
+            raise BadRequest(
+                f"fields must be a list of strings, found a list holding {json_type(name)}"
+            )
+    return item_names(fields)
 
 
 def refresh(request, app_id):

@@ -249,13 +249,13 @@ def test_malformed_bodies_are_400_and_write_nothing(editor, r1, raw, message, me
             "POST",
             "/api/v1/sales/search",
             [],
-            "the body must be a JSON object with query, sort_index, reverse, limit, offset, after, found a list",
+            "the body must be a JSON object with query, sort_index, reverse, limit, offset, after, fields, found a list",
         ),
         (
             "POST",
             "/api/v1/sales/search",
             {"q": 1},
-            "unknown key 'q' in a search; keys: query, sort_index, reverse, limit, offset, after",
+            "unknown key 'q' in a search; keys: query, sort_index, reverse, limit, offset, after, fields",
         ),
         ("POST", "/api/v1/sales/search", {"query": 1}, "query must be a string, found a number"),
         (

@@ -1,5 +1,5 @@
 """Issue 15: the API described per app and cut to the caller; discovery; shares listed;
-If-None-Match and ?fields= on a record read."""
+If-None-Match and ?fields= on a record read (and on a list and a search)."""
 
 import pytest
 from openapi_spec_validator import validate
@@ -257,6 +257,21 @@ def test_fields_asks_for_some_items(api_client, record):
         "price": 12,
     }
     assert reader.get("/api/v1/shop/record/r1?fields=").json() == {"id": "r1"}
+
+
+def test_fields_is_described_on_a_read_a_list_and_a_search(api_client, shop):
+    document = describe_as(api_client, "reader")
+    for path, method in (
+        ("/shop/record/{record_id}", "get"),
+        ("/shop/records", "get"),
+        ("/shop/search", "post"),
+    ):
+        parameters = document["paths"][path][method]["parameters"]
+        assert [(p["name"], p["in"]) for p in parameters if p["name"] == "fields"] == [
+            ("fields", "query")
+        ]
+    search = document["components"]["schemas"]["Search"]["properties"]
+    assert search["fields"]["type"] == "array"
 
 
 def test_the_docs_page_uses_swagger_ui_from_the_pinned_package(client, site_dir):
