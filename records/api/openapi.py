@@ -103,6 +103,13 @@ PAGING = [
         "description": "records to skip",
         "schema": {"type": "integer", "minimum": 0},
     },
+    {
+        "name": "after",
+        "in": "query",
+        "description": "keyset paging: the records after the one with this id, in creation "
+        "order (not with sort_index); the next page's Link uses it",
+        "schema": {"type": "string"},
+    },
 ]
 FIELDS = {
     "name": "fields",
@@ -543,6 +550,10 @@ def schemas(app: AppSpec, *, manager: bool) -> dict:
                 "reverse": {"type": "boolean"},
                 "limit": {"type": "integer", "minimum": 1},
                 "offset": {"type": "integer", "minimum": 0},
+                "after": {
+                    "type": "string",
+                    "description": "keyset paging: the records after the one with this id",
+                },
                 "fields": {
                     "type": "array",
                     "items": {"type": "string"},

@@ -321,3 +321,12 @@ def test_empty_and_listed_values_of_file_and_reference_items_are_checked_not_cra
         400,
         "item 'other': REFERENCE: no record 'nope' in app 'shop'",
     )
+
+
+def test_keyset_paging_is_described_on_a_list_and_a_search(api_client, shop):
+    document = describe_as(api_client, "reader")
+    for path, method in (("/shop/records", "get"), ("/shop/search", "post")):
+        names = [p["name"] for p in document["paths"][path][method]["parameters"]]
+        assert {"limit", "offset", "after"} <= set(names), (path, names)
+    search = document["components"]["schemas"]["Search"]["properties"]
+    assert search["after"]["type"] == "string"
