@@ -75,6 +75,27 @@ def records_site(site_dir):
     return site_dir
 
 
+OWNED_ACL = """
+acl:
+  rights:
+    reader: [readers]
+    author: [authors]
+    editor: [editors]
+  row_owners: [salesman]
+"""
+
+
+@pytest.fixture
+def owned_app(records_site):
+    """App `owned`: the rights of `sales`, under row-level security by `salesman`; one block,
+    `sale`, with a field index `amount`."""
+    records_site.write("apps/owned/settings.yaml", OWNED_ACL)
+    records_site.write(
+        "apps/owned/blocks/sale.yaml", "elements:\n  amount: {type: NUMBER, index_type: field}\n"
+    )
+    return records_site
+
+
 @pytest.fixture
 def users(user_factory):
     """One user per right in app `sales`, a second author, a stranger and a superuser."""

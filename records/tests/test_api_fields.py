@@ -9,15 +9,6 @@ from tests.helpers import assert_error, ids
 
 pytestmark = pytest.mark.django_db
 
-OWNED_APP = """
-acl:
-  rights:
-    reader: [readers]
-    author: [authors]
-    editor: [editors]
-  row_owners: [salesman]
-"""
-
 # Each as the single read takes it: known names, spaces, unknown names (ignored), none at all,
 # the server's `_author`, `id` (always there anyway), and the listing's own keys.
 FIELDS = [
@@ -46,13 +37,9 @@ def many(editor, users):
 
 
 @pytest.fixture
-def owned(records_site, make_record, users, api_client):
+def owned(owned_app, make_record, users, api_client):
     """App `owned` under row-level security: the reader's sale, another's, and another's
     shared with the reader."""
-    records_site.write("apps/owned/settings.yaml", OWNED_APP)
-    records_site.write(
-        "apps/owned/blocks/sale.yaml", "elements:\n  amount: {type: NUMBER, index_type: field}\n"
-    )
     author = users["author"]
     make_record("owned", "mine", {"salesman": "reader", "amount": 1, "note": "a"}, author=author)
     make_record("owned", "theirs", {"salesman": "author", "amount": 2, "note": "b"}, author=author)

@@ -45,15 +45,6 @@ from django.test.utils import CaptureQueriesContext
 from accounts import tokens
 from tests.helpers import add_totp
 
-RLS_APP = """
-acl:
-  rights:
-    reader: [readers]
-    author: [authors]
-    editor: [editors]
-  row_owners: [salesman]
-"""
-
 
 @pytest.fixture
 def record(make_record, users):
@@ -64,11 +55,7 @@ def record(make_record, users):
 
 
 @pytest.fixture
-def rls_records(records_site, make_record, users):
-    records_site.write("apps/owned/settings.yaml", RLS_APP)
-    records_site.write(
-        "apps/owned/blocks/sale.yaml", "elements:\n  amount: {type: NUMBER, index_type: field}\n"
-    )
+def rls_records(owned_app, make_record, users):
     make_record("owned", "mine", {"salesman": "reader", "amount": 1})
     make_record("owned", "theirs", {"salesman": "author", "amount": 2})
 
