@@ -129,9 +129,17 @@ def fetch_remote_metadata(saml: SamlSettings) -> None:
     )
     if cache.get(failed_key):
         raise IdpUnreachable(saml.name)  # logged when it failed
+    config = idp_config(saml)
     try:
-        parsed = fetch_metadata_url_config(idp_config(saml))
-        _usable_idp(parsed.get("idp") or {}, "the metadata", saml.idp_entity_id)
+        parsed = fetch_metadata_url_config(config)
+        try:
+            _usable_idp(parsed.get("idp") or {}, "the metadata", saml.idp_entity_id)
+        except SamlConfigError:
+            # allauth kept what it fetched, usable or not, for 4 hours: forget it, so that the
+            # next try (after UNREACHABLE_SECONDS) fetches again. Its key, as
+            # allauth.socialaccount.providers.saml.utils.fetch_metadata_url_config makes it.
+            cache.delete(f"saml.metadata.{config['metadata_url']}.{config['entity_id']}")
+            raise
     except redis.exceptions.RedisError:
         raise  # the cache, not the IdP: site_config/errors.py answers it
     except Exception as exc:  # noqa: BLE001 - urllib's errors and timeouts, python3-saml's bare Exception

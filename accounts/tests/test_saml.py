@@ -1,6 +1,7 @@
 """SAML single sign-on against a real IdP (pysaml2, signing with xmlsec1): SP -> IdP -> ACS."""
 
 import copy
+import re
 import socket
 import threading
 import time
@@ -706,6 +707,27 @@ def test_password_login_and_other_providers_work_while_the_idp_is_unreachable(
     response = client.post("/accounts/login/", {"login": "bob", "password": PASSWORD})
     assert response.status_code == 302
     assert signed_in_user(client) == user
+
+
+def test_unusable_metadata_is_fetched_again_not_kept_for_hours(site_dir, idp, client, monkeypatch):
+    monkeypatch.setattr("accounts.saml.UNREACHABLE_SECONDS", 0)  # no failure memory here
+    good = idp.metadata()
+    without_certificate = re.sub(
+        r"<(\w+:)?KeyDescriptor\b.*?</(\w+:)?KeyDescriptor>",
+        "",
+        good,
+        flags=re.S,
+    )
+    assert without_certificate != good
+    served = [without_certificate.encode()]
+
+    with http_server(lambda handler: send(handler, 200, served[0])) as url:
+        site_dir.write("settings.yaml", with_metadata_url(url))
+        assert_unavailable(client.post(SP_LOGIN), url)
+        served[0] = good.encode()
+        response = client.post(SP_LOGIN, {"next": "/after/"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://idp.test/sso/redirect?SAMLRequest=")
 
 
 def test_saml_works_again_once_the_metadata_can_be_fetched(site_dir, idp, client):
