@@ -26,7 +26,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from .models import SecurityEvent
-from .network import client_address
+from .network import client_address, client_block
 
 Kind = SecurityEvent.Kind
 logger = logging.getLogger("accounts.audit")
@@ -128,7 +128,7 @@ def _source(kind: Kind, user, address: str) -> str | None:
         return None
     if user is not None:
         return f"user:{user.pk}"
-    return f"address:{address}" if address else None
+    return f"address:{client_block(address)}" if address else None
 
 
 def _within_cap(kind: Kind, user, address: str) -> bool:
@@ -179,7 +179,7 @@ def _take_flood(key: str) -> tuple[int, int] | None:
 
 def _write_flood(kind: Kind, user, address: str, minute: int, suppressed: int) -> None:
     username = user.get_username() if user is not None else ""
-    source = f"user {username}" if user is not None else address
+    source = f"user {username}" if user is not None else client_block(address)
     start = timezone.localtime(datetime.fromtimestamp(minute * MINUTE, tz=UTC))
     cap = settings.SECURITY_EVENTS_PER_MINUTE
     _write(

@@ -46,3 +46,12 @@ def client_address(request) -> str:
         if not is_trusted_proxy(hop):
             return hop if _parse(hop) is not None else UNKNOWN
     return hops[0] if hops else remote
+
+
+def client_block(address: str) -> str:
+    """What one client may hold: its IPv4 address, or the /64 network of its IPv6 address
+    (a host is usually given a whole /64 and may use any address in it)."""
+    parsed = _parse(address)
+    if parsed is None or parsed.version == 4:
+        return address
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))

@@ -267,6 +267,24 @@ def test_behind_a_trusted_proxy_each_client_has_a_cap_of_its_own(
     assert (refused_from("203.0.113.9"), refused_from("198.51.100.7")) == (cap, 5)
 
 
+def test_an_ipv6_client_is_capped_across_its_64_not_per_address(
+    api_client, records_site, cap, clock
+):
+    for n in range(cap + 20):  # a new address of the same /64 for each request
+        client = api_client(REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}")
+        assert client.get(f"/api/v1/public/record/guess-{n}").status_code == 404
+    other = api_client(REMOTE_ADDR="2001:db8:1:3::1")  # another /64: its own cap
+    assert other.get("/api/v1/public/record/guess-x").status_code == 404
+    rows = SecurityEvent.objects.filter(kind="access_refused")
+    assert rows.filter(address__startswith="2001:db8:1:2:").count() == cap
+    assert rows.filter(address="2001:db8:1:3::1").count() == 1
+    clock.move(minutes=1)
+    api_client(REMOTE_ADDR="2001:db8:1:2::ffff").get("/api/v1/public/record/guess-y")
+    summary = rows.get(suppressed__gt=0)
+    assert summary.suppressed == 20
+    assert "from 2001:db8:1:2::/64 in the minute" in summary.detail
+
+
 def test_a_forged_forwarded_header_does_not_escape_the_cap(api_client, records_site, cap, clock):
     client = api_client(REMOTE_ADDR="203.0.113.9")
     for n in range(cap + 20):
