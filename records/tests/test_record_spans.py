@@ -53,6 +53,20 @@ def test_span_counts_follow_every_way_a_record_is_written(editor, make_record):
     assert spans[("open", 10**6 >> SPAN_BITS)] == 1
 
 
+def test_span_counts_follow_a_whole_table_emptied(editor):
+    create(editor, "sales", 0, 1500)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE records_record CASCADE")
+    else:  # no TRUNCATE: a delete of every row, and its cascade
+        Record.objects.all().delete()
+    assert counted() == truth() == {}
+    create(editor, "sales", 0, 1100)
+    assert counted() == truth()
+    page = editor.get("/api/v1/sales/records?limit=3&offset=1050")
+    assert ids(page) == expected_ids("sales", 1050, 3)
+
+
 def expected_ids(app, offset, limit, reverse=False):
     order = "-pk" if reverse else "pk"
     rows = Record.objects.filter(app_id=app).order_by(order).values_list("record_id", flat=True)
