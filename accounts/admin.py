@@ -1,5 +1,6 @@
 """The admin pages of accounts: the audit trail (read-only, filterable by kind, date, user and
-address; a flood's row says how many events it stands for), and users and groups whose names are checked like a sign-up's (accounts.names)."""
+address; a flood's row says how many events it stands for), and users and groups whose names
+are checked like a sign-up's (accounts.names)."""
 
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin

@@ -629,8 +629,9 @@ def search_fields(request, body: dict) -> set[str] | None:
 
 
 def body_fields(body: dict) -> set[str] | None:
-    """A search body's `"fields": ["a", "b"]`, as `?fields=a,b`; None when absent."""
-    if "fields" not in body:
+    """A search body's `"fields": ["a", "b"]`, as `?fields=a,b`; None when absent or null
+    (as `query` and `sort_index` take null)."""
+    if body.get("fields") is None:
         return None
     fields = body["fields"]
     if not isinstance(fields, list):
