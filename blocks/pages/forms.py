@@ -79,14 +79,16 @@ def sentence(problem: str) -> str:
     return problem[0].upper() + problem[1:] + "."
 
 
-def refused_items(request, ctx, exc: InvalidItems, values: dict, action_url=None, next_url=None):
-    """The form again, each item's problem beside its field (the store refused the items)."""
-    errors = {name: sentence(problem) for name, problem in exc.problems.items()}
-    html = render_block(
-        ctx, edit=True, form=FormState(values, errors), action_url=action_url, next_url=next_url
-    )
+def item_errors(exc: InvalidItems) -> dict[str, str]:
+    """The store's refusal of items as the form shows it: each problem beside its field."""
+    return {name: sentence(problem) for name, problem in exc.problems.items()}
+
+
+def form_again(request, ctx, values: dict, errors: dict, **options) -> tuple[str, int]:
+    """The block's form again with its problems (`options`: render_block's), and its status."""
+    html = render_block(ctx, edit=True, form=FormState(values, errors), **options)
     # htmx swaps only a 2xx answer into the block: the form with its messages is one.
-    return respond_block(request, ctx.block, html, status=200 if request.htmx else 400)
+    return html, 200 if request.htmx else 400
 
 
 def code_failed(request, block: BlockSpec, exc: code.BlockCodeError, debug: bool):
@@ -108,10 +110,8 @@ def submit_record_form(request, site, block: BlockSpec):
     values, items, errors = read_form(block, request.POST, request.FILES)
     ctx = BlockContext(request=request, site=site, block=block)
     if errors:
-        html = render_block(
-            ctx, edit=True, form=FormState(values, errors), next_url=safe_next(request)
-        )
-        return respond_block(request, block, html, status=200 if request.htmx else 400)
+        html, status = form_again(request, ctx, values, errors, next_url=safe_next(request))
+        return respond_block(request, block, html, status=status)
     uploads = store_uploads(block, items)
     try:
         record = store.record_create(
@@ -121,7 +121,10 @@ def submit_record_form(request, site, block: BlockSpec):
         drop_uploads(uploads)
         if not exc.problems:  # not about a field (an owner item a formula overfilled)
             return failed(request, exc)
-        return refused_items(request, ctx, exc, values, next_url=safe_next(request))
+        html, status = form_again(
+            request, ctx, values, item_errors(exc), next_url=safe_next(request)
+        )
+        return respond_block(request, block, html, status=status)
     except code.BlockCodeError as exc:
         drop_uploads(uploads)
         return code_failed(request, block, exc, app.debug)

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from accounts import audit
 from accounts.redirects import safe_next
 from blocks.pages.context import BlockContext
-from blocks.pages.render import FormState, block_url, element_value, render_block
+from blocks.pages.render import block_url, element_value, render_block
 from blocks.site import acl, code
 from blocks.site.loader import current_site
 from records import access as gate
@@ -31,7 +31,7 @@ from records.errors import (
 )
 
 from .context import RecordHandle, items_table
-from .forms import code_failed, drop_uploads, read_form, sentence, store_uploads
+from .forms import code_failed, drop_uploads, form_again, item_errors, read_form, store_uploads
 from .responses import failed, go, respond_block
 
 STALE = (
@@ -214,15 +214,15 @@ def record_save(request, page: RecordPage, record, fixed):
     site, app, block, handle = page.site, page.app, page.block, page.handle
     values, items, errors = read_form(block, request.POST, request.FILES)
     ctx = BlockContext(request=request, site=site, block=block, record=handle)
-    if errors:
-        html = render_block(
-            ctx,
-            edit=True,
-            form=FormState(values, errors),
-            action_url=request.path,
-            show_title=False,
+
+    def refused(errors: dict):
+        html, status = form_again(
+            request, ctx, values, errors, action_url=request.path, show_title=False
         )
-        return page.respond(html, editing=True, status=200 if request.htmx else 400)
+        return page.respond(html, editing=True, status=status)
+
+    if errors:
+        return refused(errors)
     uploads = store_uploads(block, items)
     try:
         saved = store.record_save(
@@ -241,22 +241,14 @@ def record_save(request, page: RecordPage, record, fixed):
         if fresh is None:
             raise Http404(f"record '{record.record_id}' was deleted meanwhile") from None
         handle = RecordHandle(app=app, record=fresh, request=request)
-        ctx = BlockContext(request=request, site=site, block=block, record=handle)
-        html = render_block(ctx, edit=True, action_url=request.path, show_title=False)
+        fresh_ctx = BlockContext(request=request, site=site, block=block, record=handle)
+        html = render_block(fresh_ctx, edit=True, action_url=request.path, show_title=False)
         return page.respond(html, editing=True, status=409, stale=STALE)
     except InvalidItems as exc:
         drop_uploads(uploads)
         if not exc.problems:  # not about a field (an owner item a formula overfilled)
             raise
-        errors = {name: sentence(problem) for name, problem in exc.problems.items()}
-        html = render_block(
-            ctx,
-            edit=True,
-            form=FormState(values, errors),
-            action_url=request.path,
-            show_title=False,
-        )
-        return page.respond(html, editing=True, status=200 if request.htmx else 400)
+        return refused(item_errors(exc))
     except RecordError:
         drop_uploads(uploads)
         raise
