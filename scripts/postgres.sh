@@ -18,7 +18,11 @@ set -euo pipefail
 PREFIX="site-pg"
 TMPROOT="${TMPDIR:-/tmp}"
 
+HERE="$(cd "$(dirname "$0")" && pwd)"
+
 log() { echo "postgres.sh: $*" >&2; }
+# shellcheck source=scripts/throwaway.sh
+. "$HERE/throwaway.sh"
 
 if [ "$#" -eq 0 ]; then
     echo "usage: scripts/postgres.sh COMMAND [ARGS...]" >&2
@@ -49,26 +53,12 @@ find_bindir() {
     return 1
 }
 
-install_postgres() {
-    if [ "$(id -u)" -ne 0 ]; then
-        log "PostgreSQL is not installed and this is not root: run"
-        log "  sudo apt-get install postgresql"
-        log "or give a server with DATABASE_URL=postgres://user:password@host:port/name"
-        exit 1
-    fi
-    log "installing Debian's postgresql package"
-    export DEBIAN_FRONTEND=noninteractive
-    # The package lists of a fresh machine may be missing or stale: refresh them when the first
-    # attempt fails.
-    if ! apt-get install -y -qq --no-install-recommends postgresql >/dev/null; then
-        apt-get update -qq >/dev/null
-        apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-    fi
-}
-
 BINDIR="$(find_bindir || true)"
 if [ -z "$BINDIR" ]; then
-    install_postgres
+    "$HERE/debian.sh" postgresql || {
+        log "or give a server with DATABASE_URL=postgres://user:password@host:port/name"
+        exit 1
+    }
     BINDIR="$(find_bindir || true)"
     if [ -z "$BINDIR" ]; then
         log "apt-get installed postgresql but no initdb was found under /usr/lib/postgresql/*/bin"
@@ -85,40 +75,16 @@ else
     OWNER="$(id -un)"
 fi
 
-# Clean up after runs that were killed before their trap could run: their owner.pid names a
-# process that is gone.
-for old in "$TMPROOT/$PREFIX".*; do
-    [ -d "$old" ] || continue
-    owner_pid="$(cat "$old/owner.pid" 2>/dev/null || echo)"
-    if [ -n "$owner_pid" ] && kill -0 "$owner_pid" 2>/dev/null; then
-        continue # a run in progress
+# The server is pg_ctl's (it forks): stopped through its data folder, not a pid of ours.
+stop_server() {
+    if [ -f "$1/data/postmaster.pid" ]; then
+        as_owner "$BINDIR/pg_ctl" -D "$1/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
-    if [ -z "$owner_pid" ] && [ -n "$(find "$old" -maxdepth 0 -mmin -10)" ]; then
-        continue # a run that is still writing its owner.pid
-    fi
-    log "removing a cluster left by an earlier run: $old"
-    if [ -f "$old/data/postmaster.pid" ]; then
-        as_owner "$BINDIR/pg_ctl" -D "$old/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-    rm -rf "$old"
-done
-
-WORK="$(mktemp -d "$TMPROOT/$PREFIX.XXXXXX")"
-echo "$$" >"$WORK/owner.pid"
-chmod 700 "$WORK"
-chown "$OWNER" "$WORK"
-
-cleanup() {
-    local status=$?
-    if [ -f "$WORK/data/postmaster.pid" ]; then
-        as_owner "$BINDIR/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-    rm -rf "$WORK"
-    return "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+
+remove_stale_runs
+make_workdir
+chown "$OWNER" "$WORK"
 
 DB_USER="site"
 DB_NAME="postgres" # made by initdb; pytest-django creates test_postgres beside it
@@ -132,13 +98,6 @@ as_owner "$BINDIR/initdb" -D "$WORK/data" -U "$DB_USER" --pwfile="$WORK/pwfile" 
     exit 1
 }
 rm -f "$WORK/pwfile"
-
-free_port() {
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
 
 # A throwaway cluster: durability is not wanted, speed is. The Unix socket lives in the folder so
 # nothing under /var/run is needed.

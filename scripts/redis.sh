@@ -15,9 +15,11 @@ set -euo pipefail
 PREFIX="site-redis"
 TMPROOT="${TMPDIR:-/tmp}"
 
+HERE="$(cd "$(dirname "$0")" && pwd)"
+
 log() { echo "redis.sh: $*" >&2; }
 # shellcheck source=scripts/throwaway.sh
-. "$(cd "$(dirname "$0")" && pwd)/throwaway.sh"
+. "$HERE/throwaway.sh"
 
 if [ "$#" -eq 0 ]; then
     echo "usage: scripts/redis.sh COMMAND [ARGS...]" >&2
@@ -33,26 +35,12 @@ find_server() {
     command -v redis-server || { [ -x /usr/bin/redis-server ] && echo /usr/bin/redis-server; }
 }
 
-install_redis() {
-    if [ "$(id -u)" -ne 0 ]; then
-        log "Redis is not installed and this is not root: run"
-        log "  sudo apt-get install redis-server"
-        log "or give a server with REDIS_URL=redis://host:port/0"
-        exit 1
-    fi
-    log "installing Debian's redis-server package"
-    export DEBIAN_FRONTEND=noninteractive
-    # The package lists of a fresh machine may be missing or stale: refresh them when the first
-    # attempt fails.
-    if ! apt-get install -y -qq --no-install-recommends redis-server >/dev/null; then
-        apt-get update -qq >/dev/null
-        apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-    fi
-}
-
 SERVER="$(find_server || true)"
 if [ -z "$SERVER" ]; then
-    install_redis
+    "$HERE/debian.sh" redis-server || {
+        log "or give a server with REDIS_URL=redis://host:port/0"
+        exit 1
+    }
     SERVER="$(find_server || true)"
     if [ -z "$SERVER" ]; then
         log "apt-get installed redis-server but no redis-server program was found"

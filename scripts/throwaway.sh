@@ -1,10 +1,14 @@
-# Shared by the scripts that start a throwaway server for the tests (redis.sh, slapd.sh):
-# sourced, not run. The caller sets PREFIX (the folder name's prefix) and TMPROOT first.
+# Shared by the scripts that start a throwaway server for the tests (postgres.sh, redis.sh,
+# slapd.sh): sourced, not run. The caller sets PREFIX (the folder name's prefix) and TMPROOT
+# first.
 #
-#   remove_stale_runs   folders of runs killed before their trap ran: stop their server
-#                       (its pid in server.pid) and remove them; runs in progress are kept
-#   make_workdir        WORK: a new private folder, removed with the server (SERVER_PID) on
-#                       any exit by a trap
+#   stop_server DIR     stop the server of the run whose folder is DIR: by default the process
+#                       in DIR/server.pid; a script whose server is not one process of ours
+#                       (postgres.sh: pg_ctl) defines its own after sourcing this
+#   remove_stale_runs   folders of runs killed before their trap ran: stop their server and
+#                       remove them; runs in progress are kept
+#   make_workdir        WORK: a new private folder, removed with its server on any exit by a
+#                       trap
 #   free_port           a free TCP port on 127.0.0.1
 #   start_server RUN ANSWERS
 #                       PORT: a free port; RUN (a function that execs the server on $PORT,
@@ -12,8 +16,17 @@
 #                       ANSWERS (a function) says it serves; five ports tried, 5 s each, then
 #                       the server's log and exit 1
 
+stop_server() {
+    local pid
+    pid="$(cat "$1/server.pid" 2>/dev/null || echo)"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true # our own child: reaped; a stale run's: returns at once
+    fi
+}
+
 remove_stale_runs() {
-    local old owner_pid server_pid
+    local old owner_pid
     for old in "$TMPROOT/$PREFIX".*; do
         [ -d "$old" ] || continue
         owner_pid="$(cat "$old/owner.pid" 2>/dev/null || echo)"
@@ -24,20 +37,14 @@ remove_stale_runs() {
             continue # a run that is still writing its owner.pid
         fi
         log "removing a server left by an earlier run: $old"
-        server_pid="$(cat "$old/server.pid" 2>/dev/null || echo)"
-        if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-            kill "$server_pid" 2>/dev/null || true
-        fi
+        stop_server "$old"
         rm -rf "$old"
     done
 }
 
 cleanup() {
     local status=$?
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    stop_server "$WORK"
     rm -rf "$WORK"
     return "$status"
 }
@@ -46,7 +53,6 @@ make_workdir() {
     WORK="$(mktemp -d "$TMPROOT/$PREFIX.XXXXXX")"
     echo "$$" >"$WORK/owner.pid"
     chmod 700 "$WORK"
-    SERVER_PID=""
     trap cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
@@ -73,9 +79,8 @@ start_server() {
             kill -0 "$SERVER_PID" 2>/dev/null || break
             sleep 0.1
         done
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
+        stop_server "$WORK"
+        rm -f "$WORK/server.pid"
     done
     log "the server did not start; its log:"
     cat "$WORK/server.log" >&2 || true
