@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from blocks.site.loader import current_site
 from records.models import Record, Upload
 from tests.helpers import assert_error
 
@@ -235,3 +236,27 @@ def test_the_migration_gives_existing_files_their_rows(secret, api_client):
     }
     got = bob.get(file_url("vault", record.record_id, "scan"))
     assert got.status_code == 200 and content(got) == b"%PDF secret plan"
+
+
+def test_block_code_may_not_point_a_record_at_another_records_file(secret, file_site, api_client):
+    _, _, value = secret
+    file_site.write("apps/board/blocks/copier.yaml", "elements:\n  go: ACTION\n")
+    file_site.write(
+        "apps/board/blocks/copier.py",
+        f"OUT = []\nVALUE = {value!r}\n\n\n"
+        "def go(context):\n"
+        "    record = context.app.create_record('c')\n"
+        "    for item in ('poster', 'other'):\n"
+        "        try:\n"
+        "            record.save({item: VALUE})\n"
+        "        except ValueError as exc:\n"
+        "            OUT.append(str(exc))\n"
+        "    return '/done/'\n",
+    )
+    response = api_client().post("/apps/board/blocks/copier/", {"go": "1"})
+    assert response["Location"] == "/done/"
+    assert current_site().block("board", "copier").code.OUT == [
+        FILE_REFUSED.format("poster"),
+        FILE_REFUSED.format("other"),
+    ]
+    assert not any(value in r.items.values() for r in Record.objects.filter(app_id="board"))
