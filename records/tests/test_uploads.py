@@ -70,10 +70,19 @@ def secret(file_site, api_client, user_factory):
 
 
 def test_a_path_seen_once_cannot_be_written_into_a_public_record(secret, api_client, user_factory):
-    """The attack: ann once saw the path of bob's upload (a share since revoked, a record since
-    deleted) and writes it into a record of the public board, under a FILE element or any name."""
-    _, _, value = secret
+    """The attack: bob shares his upload with ann, who reads its path; bob revokes the share;
+    ann writes the path into a record of the public board, under a FILE element or any name,
+    for anonymous visitors to fetch. Every write is refused, naming the item."""
+    bob, record, _ = secret
     ann = api_client(user_factory("ann"))
+    share = f"/api/v1/vault/record/{record.record_id}/share"
+    assert bob.post_json(share, {"principal": "ann", "permissions": ["view"]}).status_code == 200
+    value = ann.get(f"/api/v1/vault/record/{record.record_id}").json()["scan"]
+    assert ann.get(file_url("vault", record.record_id, "scan")).status_code == 200
+    assert (
+        bob.send("DELETE", share, {"principal": "ann", "permissions": ["view"]}).status_code == 200
+    )
+    assert ann.get(file_url("vault", record.record_id, "scan")).status_code == 404
     for item in ("poster", "scan", "anything"):
         response = ann.post_json("/api/v1/board", {"title": "Look", item: value})
         assert_error(response, 400, FILE_REFUSED.format(item))
