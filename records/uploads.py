@@ -63,7 +63,8 @@ def stored_bytes(uploader) -> int:
 
 
 def megabytes(size: int) -> str:
-    return f"{size / 2**20:.1f}".removesuffix(".0")
+    """`size` bytes in MB, to two decimals at most: 200, 0.59, 1.5."""
+    return f"{size / 2**20:.2f}".rstrip("0").rstrip(".")
 
 
 def check_cap(uploader, files: dict) -> None:
@@ -72,14 +73,15 @@ def check_cap(uploader, files: dict) -> None:
     cap = settings.MAX_UPLOADS_BYTES_PER_USER
     held = stored_bytes(uploader)
     for name, upload in files.items():
-        held += upload.size
-        if held > cap:
+        if held + upload.size > cap:
             whose = "per user" if uploader else "for anonymous visitors together"
             problem = (
-                f"uploads are capped at {megabytes(cap)} MB {whose} "
-                f"(MAX_UPLOADS_MB_PER_USER); this file would make {megabytes(held)} MB"
+                f"uploads are capped at {megabytes(cap)} MB {whose} (MAX_UPLOADS_MB_PER_USER); "
+                f"{'yours' if uploader else 'theirs'} hold {megabytes(held)} MB and this file "
+                f"is {megabytes(upload.size)} MB"
             )
             raise InvalidItems(f"item '{name}': {problem}", problems={name: problem})
+        held += upload.size
 
 
 # --- writing --------------------------------------------------------------------------------

@@ -203,8 +203,8 @@ def test_uploads_are_capped_per_user(
     )
     assert response.status_code == 400
     assert (
-        "Uploads are capped at 1 MB per user (MAX_UPLOADS_MB_PER_USER); this file would make "
-        "1.2 MB." in response.content.decode()
+        "Uploads are capped at 1 MB per user (MAX_UPLOADS_MB_PER_USER); yours hold 0.59 MB and "
+        "this file is 0.59 MB." in response.content.decode()
     )
     assert stored(settings) == before and Record.objects.count() == 1
     # another user has an allowance of their own
@@ -269,3 +269,27 @@ def test_block_code_may_not_point_a_record_at_another_records_file(secret, file_
         FILE_REFUSED.format("other"),
     ]
     assert not any(value in r.items.values() for r in Record.objects.filter(app_id="board"))
+
+
+def test_a_refused_edit_leaves_no_new_file(secret, settings):
+    """A stale version, a rule broken, the cap: the file chosen on the edit page goes at once,
+    and the stored one stays served."""
+    bob, record, value = secret
+    before = stored(settings)
+    edit = f"/apps/vault/records/{record.record_id}/edit/"
+    stale = {"_save": "1", "name": "S", "scan": upload("new.pdf"), "_etag": '"old"'}
+    assert bob.post(edit, stale).status_code == 409
+    bad = {"_save": "1", "name": "S", "scan": upload("new.pdf"), "place": "nowhere"}
+    assert bob.post(edit, bad).status_code == 400
+    settings.MAX_UPLOADS_BYTES_PER_USER = 2**20
+    big = upload("new.pdf", b"x" * 2**20)
+    response = bob.post(edit, {"_save": "1", "name": "S", "scan": big})
+    assert response.status_code == 400
+    assert (
+        "Uploads are capped at 1 MB per user (MAX_UPLOADS_MB_PER_USER); yours hold 0 MB and "
+        "this file is 1 MB." in response.content.decode()
+    )
+    assert stored(settings) == before
+    assert list(Upload.objects.values_list("path", flat=True)) == [value["path"]]
+    got = bob.get(file_url("vault", record.record_id, "scan"))
+    assert got.status_code == 200 and content(got) == b"%PDF secret plan"
