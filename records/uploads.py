@@ -29,6 +29,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.text import get_valid_filename
 
+from blocks.site.elements import FILE_KEYS
+
 from .errors import InvalidItems
 from .models import Record, Upload
 
@@ -36,8 +38,13 @@ from .models import Record, Upload
 
 
 def is_file_value(value) -> bool:
-    """Does `value` look like a FILE item (a JSON object naming a storage `path`)?"""
-    return isinstance(value, dict) and isinstance(value.get("path"), str)
+    """Does `value` look like a FILE item: a JSON object naming a storage `path`, with no key
+    a FILE item lacks (`{"path": "/faq/", "label": "FAQ"}` is a link, not a file)?"""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("path"), str)
+        and set(value) <= set(FILE_KEYS)
+    )
 
 
 def file_values(value) -> list[dict]:

@@ -6,7 +6,7 @@ item), else the first one of that name in the app's blocks; an item naming no in
 free. The check is the element type's (`ElementType.check`: its type, then `required`, `min`,
 `max`, `max_length`, `pattern`, `choices`), plus what needs the database or the record:
 - a REFERENCE names a record that exists, in the element's `app` (default: the record's own);
-- a file-shaped value (a JSON object with a `path`, records.uploads), under any item name,
+- a file-shaped value (records.uploads.is_file_value), under any item name,
   is only a FILE item's fresh upload through the block form (`uploads`: the storage paths
   just written) or the value the item holds already: any other write must leave it as
   stored, or empty it, so a path seen elsewhere cannot be pointed at from another record;

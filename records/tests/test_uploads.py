@@ -93,7 +93,12 @@ def test_a_path_seen_once_cannot_be_written_into_a_public_record(secret, api_cli
     ann.send("PUT", "/api/v1/board/record/mine", {"title": "Mine"})
     response = ann.send("PATCH", "/api/v1/board/record/mine", {"notes": {**value, "name": "x"}})
     assert_error(response, 400, FILE_REFUSED.format("notes"))
+    response = ann.send("PATCH", "/api/v1/board/record/mine", {"notes": {"path": value["path"]}})
+    assert_error(response, 400, FILE_REFUSED.format("notes"))
+    link = {"path": "/faq/", "label": "FAQ"}  # a path with a key no file has: not a file
+    assert ann.send("PATCH", "/api/v1/board/record/mine", {"notes": link}).status_code == 200
     assert Record.objects.filter(app_id="board").count() == 1
+    assert Record.objects.get(app_id="board").items["notes"] == link
     assert not Upload.objects.filter(record__app_id="board").exists()
 
 
