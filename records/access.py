@@ -15,7 +15,7 @@ from accounts.identity import who_for
 from blocks.site.acl import Access, RecordFacts, Verdict, access_for
 from blocks.site.spec import AppSpec
 
-from . import selectors
+from . import selectors, uploads
 from .errors import Denied
 from .models import Record
 
@@ -101,3 +101,19 @@ def record_for(
     if verdict is not Verdict.ALLOW:
         raise refused(app, action, verdict, record_id)
     return Granted(record, facts)
+
+
+def file_for(app: AppSpec, access: Access, granted: Granted, item: str):
+    """The upload (`models.Upload`) of FILE item `item` of a record the visitor may view
+    (`granted`, from `record_for(..., "view")`), or None: the item is no FILE element of the
+    app, holds no file, or holds one that was not uploaded to this record and item (a value
+    copied from elsewhere). Callers answer None as a missing file, whatever the reason.
+
+    Field permissions, once they exist, decide here too: whether `access` may read `item` of
+    this record (today every item of a record the visitor may view is readable)."""
+    if not any(
+        (element := block.element(item)) is not None and element.type == "FILE"
+        for block in app.blocks.values()
+    ):
+        return None
+    return uploads.upload_of(granted.record, item)

@@ -135,3 +135,35 @@ class IndexText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app_id}/{self.index}: {self.body[:40]}"
+
+
+class Upload(models.Model):
+    """A file stored for one FILE item of one record: the proof that the file belongs there.
+
+    Written by `records.uploads` when a write that brought the upload is stored; the file route
+    serves a record's FILE item only when a row of this record and item holds the item's
+    `path` (a file-shaped value copied from elsewhere names no row of its record). Removed,
+    with its file, when the record is deleted or the item replaced or emptied
+    (`records.uploads.files_remove`). `size` sums into the uploader's share of
+    `MAX_UPLOADS_MB_PER_USER`; anonymous uploads (`uploader` None) share one allowance.
+    """
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="uploads")
+    item = models.CharField(max_length=100)
+    path = models.CharField(max_length=500, unique=True)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=200)
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="uploads",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["record", "item"], name="upload_record_item")]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}/{self.item}: {self.path}"

@@ -12,6 +12,8 @@ live in one place:
 - a record's block is set at create: a save may not change it (`InvalidItems`, but for block
   code, which is trusted);
 - every item written fits its element's type and rules (records/validation.py, `InvalidItems`);
+- the uploads a write brings get their rows (records/uploads.py), and the files a save
+  replaces or empties, or a delete leaves behind, are removed once it commits;
 - an owner item holds at most `MAX_OWNER_VALUES` values (`InvalidItems`), and the owner items a
   visitor may not change (`acl.Access.fixed_owner_items`) are compared under that lock
   (`OwnerItemLocked`).
@@ -44,6 +46,7 @@ from .errors import (
 from .models import Record
 from .ownership import owners
 from .selectors import RECORD_ID_RULE, app_records, check_record_id, is_valid_record_id
+from .uploads import files_remove_on_commit, record_files, uploads_attach, uploads_release
 
 MAX_SUFFIX_TRIES = 1000
 MAX_OWNER_VALUES = 100  # values of one owner item: each is a row of the owner table
@@ -247,6 +250,7 @@ def record_create(
                     )
                     indexing.record_index(app=app, record=record)
                     owners.record_owners_sync(app=app, record=record)
+                    uploads_attach(record=record, paths=uploads, uploader=user)
                     return record
             except IntegrityError:
                 if not suffix:
@@ -446,6 +450,9 @@ def record_save(
             raise RecordNotFound(f"no record '{record.record_id}' in app '{app.id}'")
         indexing.record_reindex_changed(app=app, record=current, before=before)
         owners.record_owners_resync(app=app, record=current, before=before)
+        uploader = getattr(request, "user", None)
+        uploads_attach(record=current, paths=uploads, uploader=uploader)
+        uploads_release(record=current, before=before)
     return current
 
 
@@ -476,7 +483,9 @@ def record_delete(
             return
         check_if_match(locked, if_match)
         run_on_delete(app=app, record=locked, request=request)
+        files = record_files([locked])
         locked.delete()
+        files_remove_on_commit(files)
 
 
 def record_delete_all(*, app: AppSpec, request=None) -> int:
@@ -485,7 +494,9 @@ def record_delete_all(*, app: AppSpec, request=None) -> int:
         hooked = [block_id for block_id, block in app.blocks.items() if block.function("on_delete")]
         for record in app_records(app.id).filter(block_id__in=hooked).iterator():
             run_on_delete(app=app, record=record, request=request)
+        files = record_files(app_records(app.id))
         deleted, _ = app_records(app.id).delete()
+        files_remove_on_commit(files)
     return deleted
 
 

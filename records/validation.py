@@ -6,8 +6,10 @@ item), else the first one of that name in the app's blocks; an item naming no in
 free. The check is the element type's (`ElementType.check`: its type, then `required`, `min`,
 `max`, `max_length`, `pattern`, `choices`), plus what needs the database or the record:
 - a REFERENCE names a record that exists, in the element's `app` (default: the record's own);
-- a FILE item is set only by an upload through the block form (`uploads`: the storage paths
-  just written); any other write must leave it as stored, or empty it;
+- a file-shaped value (records.uploads.is_file_value), under any item name,
+  is only a FILE item's fresh upload through the block form (`uploads`: the storage paths
+  just written) or the value the item holds already: any other write must leave it as
+  stored, or empty it, so a path seen elsewhere cannot be pointed at from another record;
 - on create through a block (or with a `block` item), the block's required inputs are present.
 Owner items (`row_owners`) hold a string or a list of strings, whatever their element's type.
 A refusal is `InvalidItems` naming every bad item and its rule; nothing is written.
@@ -23,6 +25,7 @@ from blocks.site.spec import AppSpec, BlockSpec, Element
 
 from .errors import InvalidItems
 from .models import Record
+from .uploads import file_values, is_file_value
 
 
 def element_for(app: AppSpec, block: BlockSpec | None, name: str) -> Element | None:
@@ -72,6 +75,10 @@ def check_items(
     problems: dict[str, str] = {}
     for name, value in items.items():
         element = element_for(app, block, name)
+        fresh = uploaded if element is not None and element.type == "FILE" else set()
+        if not file_value_kept(value, (current or {}).get(name), fresh):
+            problems[name] = FILE_PROBLEM
+            continue
         if element is None:
             continue
         if name in owner_items:
@@ -82,7 +89,7 @@ def check_items(
         # A list holds several values (Input.check took each): each one is looked up too.
         for each in value if isinstance(value, list) else [value]:
             if problem is None and each not in (None, ""):
-                problem = extra_problem(app, element, each, current, uploaded)
+                problem = extra_problem(app, element, each)
         if problem is not None:
             problems[name] = problem
     if creating and block is not None:
@@ -96,14 +103,21 @@ def check_items(
         )
 
 
-def extra_problem(app: AppSpec, element: Element, value, current, uploaded) -> str | None:
+FILE_PROBLEM = "FILE: a file is set only by an upload through the block form"
+
+
+def file_value_kept(value, current, uploaded: set[str]) -> bool:
+    """Is each file-shaped value of `value` the item's `current` one (or one of its list) or
+    a fresh upload of this request?"""
+    held = current if isinstance(current, list) else [current]
+    return all(each in held or each["path"] in uploaded for each in file_values(value))
+
+
+def extra_problem(app: AppSpec, element: Element, value) -> str | None:
     if element.type == "REFERENCE":
         target = element.app or app.id
         if not Record.objects.filter(app_id=target, record_id=value).exists():
             return f"REFERENCE: no record '{value}' in app '{target}'"
-    if element.type == "FILE":
-        unchanged = current is not None and current.get(element.id) == value
-        path = value.get("path")
-        if not unchanged and not (isinstance(path, str) and path in uploaded):
-            return "FILE: a file is set only by an upload through the block form"
+    if element.type == "FILE" and not is_file_value(value):
+        return FILE_PROBLEM
     return None

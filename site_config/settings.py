@@ -365,6 +365,8 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or BASE_DIR / "uploads")
 # The largest file a FILE element takes (the proxy in front should allow at least this much).
 MAX_UPLOAD_BYTES = int(env.float("MAX_UPLOAD_MB", default=10) * 2**20)
+# What one user's uploads may hold in all (anonymous visitors share one such allowance).
+MAX_UPLOADS_BYTES_PER_USER = int(env.float("MAX_UPLOADS_MB_PER_USER", default=200) * 2**20)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed (gzip, brotli when installed) and cache-busted names (base.a1b2c3.css), served

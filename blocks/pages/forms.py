@@ -8,11 +8,7 @@ number or date re-renders the form with the message beside the field, and nothin
 
 from __future__ import annotations
 
-import uuid
-
-from django.core.files.storage import default_storage
 from django.http import HttpResponseBadRequest
-from django.utils.text import get_valid_filename
 
 from accounts.redirects import safe_next
 from blocks.pages.context import BlockContext
@@ -20,7 +16,7 @@ from blocks.pages.render import FormState, error_box, render_block
 from blocks.site import code
 from blocks.site.spec import BlockSpec
 from records import access as gate
-from records import store
+from records import store, uploads
 from records.errors import InvalidItems, RecordError
 
 from .context import RecordHandle
@@ -48,30 +44,26 @@ def read_form(block: BlockSpec, post, files=None) -> tuple[dict, dict, dict]:
     return values, items, errors
 
 
-def store_uploads(block: BlockSpec, items: dict) -> tuple[str, ...]:
-    """Each uploaded file of `items` into Django's storage, replaced by the FILE item that names
-    it; returns the storage paths written (records.validation accepts those alone)."""
-    paths = []
-    for element in block.inputs:
-        upload = items.get(element.id)
-        if element.type != "FILE" or not hasattr(upload, "read"):
-            continue
-        name = get_valid_filename(upload.name) or "file"
-        path = default_storage.save(f"{block.app_id}/{uuid.uuid4().hex}/{name}", upload)
-        items[element.id] = {
-            "name": name,
-            "path": path,
-            "size": upload.size,
-            "content_type": upload.content_type or "application/octet-stream",
-        }
-        paths.append(path)
-    return tuple(paths)
+def store_uploads(block: BlockSpec, items: dict, user) -> tuple[str, ...]:
+    """Each uploaded file of `items` into storage (records.uploads, within `user`'s cap),
+    replaced by the FILE item that names it; returns the storage paths written (the store
+    accepts those alone, and ties each to its record). Over the cap: `InvalidItems`, nothing
+    written."""
+    files = {
+        element.id: items[element.id]
+        for element in block.inputs
+        if element.type == "FILE" and hasattr(items.get(element.id), "read")
+    }
+    if not files:
+        return ()
+    values, paths = uploads.uploads_store(app_id=block.app_id, files=files, uploader=user)
+    items.update(values)
+    return paths
 
 
 def drop_uploads(paths: tuple[str, ...]) -> None:
     """Files stored for a write that was refused: nothing refers to them."""
-    for path in paths:
-        default_storage.delete(path)
+    uploads.uploads_drop(paths)
 
 
 def sentence(problem: str) -> str:
@@ -112,13 +104,14 @@ def submit_record_form(request, site, block: BlockSpec):
     if errors:
         html, status = form_again(request, ctx, values, errors, next_url=safe_next(request))
         return respond_block(request, block, html, status=status)
-    uploads = store_uploads(block, items)
+    stored: tuple[str, ...] = ()  # refused over the cap: nothing was written
     try:
+        stored = store_uploads(block, items, request.user)
         record = store.record_create(
-            app=app, items=items, user=request.user, block=block, request=request, uploads=uploads
+            app=app, items=items, user=request.user, block=block, request=request, uploads=stored
         )
     except InvalidItems as exc:
-        drop_uploads(uploads)
+        drop_uploads(stored)
         if not exc.problems:  # not about a field (an owner item a formula overfilled)
             return failed(request, exc)
         html, status = form_again(
@@ -126,10 +119,10 @@ def submit_record_form(request, site, block: BlockSpec):
         )
         return respond_block(request, block, html, status=status)
     except code.BlockCodeError as exc:
-        drop_uploads(uploads)
+        drop_uploads(stored)
         return code_failed(request, block, exc, app.debug)
     except RecordError as exc:  # e.g. no free record id left
-        drop_uploads(uploads)
+        drop_uploads(stored)
         return failed(request, exc)
     try:
         target = store.run_on_save(app=app, block=block, record=record, request=request)

@@ -223,8 +223,9 @@ def record_save(request, page: RecordPage, record, fixed):
 
     if errors:
         return refused(errors)
-    uploads = store_uploads(block, items)
+    uploads: tuple[str, ...] = ()  # refused over the cap: nothing was written
     try:
+        uploads = store_uploads(block, items, request.user)
         saved = store.record_save(
             app=app,
             record=record,
@@ -256,29 +257,37 @@ def record_save(request, page: RecordPage, record, fixed):
     return go(request, target or handle.html_url)
 
 
+NO_FILE = "no such file"
+
+
 def record_file(request, app_id: str, record_id: str, element_id: str):
     """`GET /apps/<app>/records/<id>/files/<element>/`: a FILE item's upload, to those who may
-    read the record (the same gate as the record page; 404 for anyone who may not)."""
+    read the record (the same gate as the record page; 404 for anyone who may not). Only a
+    file uploaded to this record and FILE element is served (records.access.file_for); any
+    other value, an element that is no FILE, a file gone from storage all answer the same 404
+    as a file that never was."""
     site = current_site()
     app = site.apps.get(app_id)
     if app is None or not selectors.is_valid_record_id(record_id):
-        raise Http404("no such file")
+        raise Http404(NO_FILE)
+    access = gate.access_to(app, request.user)
     try:
-        granted = gate.record_for(app, gate.access_to(app, request.user), record_id, "view")
+        granted = gate.record_for(app, access, record_id, "view")
     except Denied as exc:
         return refused(request, app_id, record_id, exc)
-    value = granted.record.items.get(element_id)
     block = app.blocks.get(granted.record.block_id)
     if block is not None:
-        verdict = acl.can_see(block.view_permission, gate.access_to(app, request.user).who)
+        verdict = acl.can_see(block.view_permission, access.who)
         if verdict is not acl.Verdict.ALLOW:
             return refused(request, app_id, record_id, gate.denial(verdict, "see this file"))
-    if not (isinstance(value, dict) and isinstance(value.get("path"), str)):
-        raise Http404(f"record '{record_id}' holds no file '{element_id}'")
+    upload = gate.file_for(app, access, granted, element_id)
+    if upload is None:
+        raise Http404(NO_FILE)
     try:
-        handle = default_storage.open(value["path"], "rb")
+        handle = default_storage.open(upload.path, "rb")
     except (FileNotFoundError, OSError):
-        raise Http404("the file is gone") from None
+        raise Http404(NO_FILE) from None
+    value = granted.record.items[element_id]
     # An attachment, never shown inline: an uploaded .html or .svg cannot run on this site.
     response = FileResponse(
         handle,

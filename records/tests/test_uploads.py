@@ -1,0 +1,300 @@
+"""Uploads belong to the record and FILE item they were uploaded to, and go away with it
+(records/uploads.py), through the block forms, the JSON API and the file route."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+from django.apps import apps as django_apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from blocks.site.loader import current_site
+from records.models import Record, Upload
+from tests.helpers import assert_error
+
+FILE_REFUSED = "item '{}': FILE: a file is set only by an upload through the block form"
+
+
+@pytest.fixture
+def file_site(site_dir):
+    """`vault`: private (admins read, anyone signed in adds their own); `board`: public."""
+    site_dir.write(
+        "apps/vault/settings.yaml",
+        "acl:\n  rights:\n    reader: [admins]\n    author: [authenticated]\n"
+        "    editor: [admins]\n  row_owners: [owner]\n",
+    )
+    site_dir.write(
+        "apps/vault/blocks/doc.yaml",
+        "elements:\n  name: TEXT\n  scan: FILE\n  place: {type: REFERENCE, app: vault}\n",
+    )
+    site_dir.write(
+        "apps/board/settings.yaml",
+        "acl:\n  rights:\n    reader: ['*']\n    author: [authenticated]\n"
+        "    editor: [authenticated]\n",
+    )
+    site_dir.write("apps/board/blocks/note.yaml", "elements:\n  title: TEXT\n  poster: FILE\n")
+    return site_dir
+
+
+def upload(name="plan.pdf", body=b"%PDF secret plan"):
+    return SimpleUploadedFile(name, body, "application/pdf")
+
+
+def stored(settings) -> list[str]:
+    """Every file and folder under MEDIA_ROOT, relative to it."""
+    root = settings.MEDIA_ROOT
+    found = []
+    for folder, dirs, files in os.walk(root):
+        found += [os.path.relpath(os.path.join(folder, n), root) for n in dirs + files]
+    return sorted(found)
+
+
+def content(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def file_url(app, record_id, item):
+    return f"/apps/{app}/records/{record_id}/files/{item}/"
+
+
+@pytest.fixture
+def secret(file_site, api_client, user_factory):
+    """bob's upload into the vault, which ann may not read: (bob's client, record, FILE value)."""
+    bob = api_client(user_factory("bob"))
+    response = bob.post("/apps/vault/blocks/doc/", {"_save": "1", "name": "S", "scan": upload()})
+    assert response.status_code == 302
+    record = Record.objects.get(app_id="vault")
+    return bob, record, record.items["scan"]
+
+
+def test_a_path_seen_once_cannot_be_written_into_a_public_record(secret, api_client, user_factory):
+    """The attack: bob shares his upload with ann, who reads its path; bob revokes the share;
+    ann writes the path into a record of the public board, under a FILE element or any name,
+    for anonymous visitors to fetch. Every write is refused, naming the item."""
+    bob, record, _ = secret
+    ann = api_client(user_factory("ann"))
+    share = f"/api/v1/vault/record/{record.record_id}/share"
+    assert bob.post_json(share, {"principal": "ann", "permissions": ["view"]}).status_code == 200
+    value = ann.get(f"/api/v1/vault/record/{record.record_id}").json()["scan"]
+    assert ann.get(file_url("vault", record.record_id, "scan")).status_code == 200
+    assert (
+        bob.send("DELETE", share, {"principal": "ann", "permissions": ["view"]}).status_code == 200
+    )
+    assert ann.get(file_url("vault", record.record_id, "scan")).status_code == 404
+    for item in ("poster", "scan", "anything"):
+        response = ann.post_json("/api/v1/board", {"title": "Look", item: value})
+        assert_error(response, 400, FILE_REFUSED.format(item))
+        response = ann.send("PUT", "/api/v1/board/record/look", {item: value})
+        assert_error(response, 400, FILE_REFUSED.format(item))
+        response = ann.post_json("/api/v1/board/records", [{"title": "x"}, {item: [value]}])
+        assert_error(response, 400, "record 1: " + FILE_REFUSED.format(item))
+    ann.send("PUT", "/api/v1/board/record/mine", {"title": "Mine"})
+    response = ann.send("PATCH", "/api/v1/board/record/mine", {"notes": {**value, "name": "x"}})
+    assert_error(response, 400, FILE_REFUSED.format("notes"))
+    response = ann.send("PATCH", "/api/v1/board/record/mine", {"notes": {"path": value["path"]}})
+    assert_error(response, 400, FILE_REFUSED.format("notes"))
+    link = {"path": "/faq/", "label": "FAQ"}  # a path with a key no file has: not a file
+    assert ann.send("PATCH", "/api/v1/board/record/mine", {"notes": link}).status_code == 200
+    assert Record.objects.filter(app_id="board").count() == 1
+    assert Record.objects.get(app_id="board").items["notes"] == link
+    assert not Upload.objects.filter(record__app_id="board").exists()
+
+
+def test_a_copied_file_value_is_not_served_from_another_record(secret, api_client):
+    """Records written before the check (or by hand) that hold another record's file: the route
+    answers as for a file that never was, to anyone, while the owner's own route serves it."""
+    bob, record, value = secret
+    copy = Record.objects.create(
+        app_id="board", record_id="copy", items={"poster": value, "scan": value, "x": value}
+    )
+    anonymous = api_client()
+    for item in ("poster", "scan", "x", "title", "nothing"):
+        url = file_url("board", copy.record_id, item)
+        response = anonymous.get(url)
+        assert response.status_code == 404
+        never = file_url("board", "copy", "nothing")  # the page names its path
+        expected = anonymous.get(never).content.replace(never.encode(), b"?")
+        assert response.content.replace(url.encode(), b"?") == expected
+    got = bob.get(file_url("vault", record.record_id, "scan"))
+    assert got.status_code == 200 and content(got) == b"%PDF secret plan"
+    # the vault's own record, under a name that is no FILE element: the same 404
+    Record.objects.filter(pk=record.pk).update(items={**record.items, "other": value})
+    assert bob.get(file_url("vault", record.record_id, "other")).status_code == 404
+
+
+def test_a_file_of_one_record_is_not_served_from_another(file_site, api_client, user_factory):
+    ann, anonymous = api_client(user_factory("ann")), api_client()
+    for title in ("A", "B"):
+        post = {"_save": "1", "title": title, "poster": upload(f"{title}.pdf", title.encode())}
+        assert ann.post("/apps/board/blocks/note/", post).status_code == 302
+    a, b = Record.objects.filter(app_id="board").order_by("pk")
+    row = Upload.objects.get(record=a)
+    assert (row.item, row.size, row.content_type) == ("poster", 1, "application/pdf")
+    got = anonymous.get(file_url("board", a.record_id, "poster"))
+    assert got.status_code == 200 and content(got) == b"A"
+    Record.objects.filter(pk=b.pk).update(items={**b.items, "poster": a.items["poster"]})
+    assert anonymous.get(file_url("board", b.record_id, "poster")).status_code == 404
+
+
+def test_a_deleted_record_takes_its_files_with_it(
+    secret, settings, django_capture_on_commit_callbacks
+):
+    bob, record, value = secret
+    assert stored(settings) == sorted(["vault", os.path.dirname(value["path"]), value["path"]])
+    row = Upload.objects.get()
+    assert (row.record, row.item, row.uploader.username) == (record, "scan", "bob")
+    post = {"_delete": "1", "_confirm": "1"}
+    with django_capture_on_commit_callbacks(execute=True) as removals:
+        response = bob.post(f"/apps/vault/records/{record.record_id}/", post)
+    assert response.status_code == 302 and len(removals) == 1
+    assert stored(settings) == [] and not Upload.objects.exists()
+
+
+def test_a_replaced_or_emptied_file_is_removed(
+    secret, settings, api_client, user_factory, django_capture_on_commit_callbacks
+):
+    bob, record, first = secret
+    edit = f"/apps/vault/records/{record.record_id}/edit/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = bob.post(edit, {"_save": "1", "name": "S", "scan": upload("v2.pdf", b"two")})
+    assert response.status_code == 302
+    second = Record.objects.get().items["scan"]
+    assert second["path"] != first["path"]
+    assert stored(settings) == sorted(["vault", os.path.dirname(second["path"]), second["path"]])
+    assert list(Upload.objects.values_list("path", flat=True)) == [second["path"]]
+    boss = api_client(user_factory("boss", groups=["admins"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = boss.send("PATCH", f"/api/v1/vault/record/{record.record_id}", {"scan": None})
+    assert response.status_code == 200
+    assert stored(settings) == [] and not Upload.objects.exists()
+
+
+def test_deleting_every_record_removes_every_file(
+    secret, settings, api_client, user_factory, django_capture_on_commit_callbacks
+):
+    boss = api_client(user_factory("boss", groups=["admins"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert boss.delete("/api/v1/vault/records").status_code in (200, 204)
+    assert stored(settings) == [] and not Upload.objects.exists()
+
+
+def test_a_refused_write_leaves_no_file_nor_folder(file_site, api_client, user_factory, settings):
+    ann = api_client(user_factory("ann"))
+    post = {"_save": "1", "name": "S", "scan": upload(), "place": "nowhere"}
+    response = ann.post("/apps/vault/blocks/doc/", post)
+    assert response.status_code == 400
+    assert (
+        "REFERENCE: no record &#x27;nowhere&#x27; in app &#x27;vault&#x27;."
+        in response.content.decode()
+    )
+    assert stored(settings) == [] and not Upload.objects.exists()
+
+
+def test_uploads_are_capped_per_user(
+    file_site, api_client, user_factory, settings, django_capture_on_commit_callbacks
+):
+    settings.MAX_UPLOADS_BYTES_PER_USER = 2**20
+    ann, bob = api_client(user_factory("ann")), api_client(user_factory("bob"))
+    half = b"x" * (600 * 1024)
+    response = ann.post(
+        "/apps/vault/blocks/doc/", {"_save": "1", "name": "1", "scan": upload(body=half)}
+    )
+    assert response.status_code == 302
+    before = stored(settings)
+    response = ann.post(
+        "/apps/vault/blocks/doc/", {"_save": "1", "name": "2", "scan": upload(body=half)}
+    )
+    assert response.status_code == 400
+    assert (
+        "Uploads are capped at 1 MB per user (MAX_UPLOADS_MB_PER_USER); yours hold 0.59 MB and "
+        "this file is 0.59 MB." in response.content.decode()
+    )
+    assert stored(settings) == before and Record.objects.count() == 1
+    # another user has an allowance of their own
+    response = bob.post(
+        "/apps/vault/blocks/doc/", {"_save": "1", "name": "3", "scan": upload(body=half)}
+    )
+    assert response.status_code == 302
+    # a file removed frees its room: ann replaces hers
+    record = Record.objects.get(items__name="1")
+    edit = f"/apps/vault/records/{record.record_id}/edit/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ann.post(edit, {"_save": "1", "name": "1", "scan": upload(body=b"y" * 100)})
+    assert response.status_code == 302
+    response = ann.post(
+        "/apps/vault/blocks/doc/", {"_save": "1", "name": "4", "scan": upload(body=half)}
+    )
+    assert response.status_code == 302
+
+
+def test_the_migration_gives_existing_files_their_rows(secret, api_client):
+    """Records written before uploads had rows keep their files served, where the value sits
+    under a FILE element of the app; nothing else gets a row."""
+    bob, record, value = secret
+    other = {**value, "path": "board/abc/other.pdf"}
+    Upload.objects.all().delete()
+    copy = Record.objects.create(
+        app_id="board", record_id="n", items={"title": value, "poster": other}
+    )
+    assert bob.get(file_url("vault", record.record_id, "scan")).status_code == 404
+    migration = importlib.import_module("records.migrations.0006_uploads")
+    migration.rows_for_existing_files(django_apps, None)
+    rows = set(
+        Upload.objects.values_list("record__record_id", "item", "path", "uploader__username")
+    )
+    assert rows == {
+        (record.record_id, "scan", value["path"], "bob"),
+        (copy.record_id, "poster", other["path"], None),
+    }
+    got = bob.get(file_url("vault", record.record_id, "scan"))
+    assert got.status_code == 200 and content(got) == b"%PDF secret plan"
+
+
+def test_block_code_may_not_point_a_record_at_another_records_file(secret, file_site, api_client):
+    _, _, value = secret
+    file_site.write("apps/board/blocks/copier.yaml", "elements:\n  go: ACTION\n")
+    file_site.write(
+        "apps/board/blocks/copier.py",
+        f"OUT = []\nVALUE = {value!r}\n\n\n"
+        "def go(context):\n"
+        "    record = context.app.create_record('c')\n"
+        "    for item in ('poster', 'other'):\n"
+        "        try:\n"
+        "            record.save({item: VALUE})\n"
+        "        except ValueError as exc:\n"
+        "            OUT.append(str(exc))\n"
+        "    return '/done/'\n",
+    )
+    response = api_client().post("/apps/board/blocks/copier/", {"go": "1"})
+    assert response["Location"] == "/done/"
+    assert current_site().block("board", "copier").code.OUT == [
+        FILE_REFUSED.format("poster"),
+        FILE_REFUSED.format("other"),
+    ]
+    assert not any(value in r.items.values() for r in Record.objects.filter(app_id="board"))
+
+
+def test_a_refused_edit_leaves_no_new_file(secret, settings):
+    """A stale version, a rule broken, the cap: the file chosen on the edit page goes at once,
+    and the stored one stays served."""
+    bob, record, value = secret
+    before = stored(settings)
+    edit = f"/apps/vault/records/{record.record_id}/edit/"
+    stale = {"_save": "1", "name": "S", "scan": upload("new.pdf"), "_etag": '"old"'}
+    assert bob.post(edit, stale).status_code == 409
+    bad = {"_save": "1", "name": "S", "scan": upload("new.pdf"), "place": "nowhere"}
+    assert bob.post(edit, bad).status_code == 400
+    settings.MAX_UPLOADS_BYTES_PER_USER = 2**20
+    big = upload("new.pdf", b"x" * 2**20)
+    response = bob.post(edit, {"_save": "1", "name": "S", "scan": big})
+    assert response.status_code == 400
+    assert (
+        "Uploads are capped at 1 MB per user (MAX_UPLOADS_MB_PER_USER); yours hold 0 MB and "
+        "this file is 1 MB." in response.content.decode()
+    )
+    assert stored(settings) == before
+    assert list(Upload.objects.values_list("path", flat=True)) == [value["path"]]
+    got = bob.get(file_url("vault", record.record_id, "scan"))
+    assert got.status_code == 200 and content(got) == b"%PDF secret plan"
