@@ -28,6 +28,7 @@ from records import selectors, store
 from records.api.views import api_path
 from records.models import Record
 
+from . import console
 from .render import render_block
 
 logger = logging.getLogger("blocks")
@@ -76,11 +77,12 @@ class AclContext:
 class AppContext:
     """`context.app`: one app of the site as block code sees it."""
 
-    def __init__(self, site, app, request, logs: list[str]):
+    def __init__(self, site, app, request, logs: list | None, source: str = ""):
         self._site = site
         self._app = app
         self._request = request
-        self._logs = logs
+        self._logs = logs  # (source, message) for the browser console; None: not shown there
+        self._source = source
         # Ids given out by create_record() and not yet written: the next one gets a suffix.
         self._unsaved_ids: set[str] = set()
         self.id = app.id
@@ -113,7 +115,8 @@ class AppContext:
     def log(self, message) -> None:
         text = str(message)
         logger.info("[%s] %s", self.id, text)
-        self._logs.append(text)
+        if self._logs is not None:
+            self._logs.append((self._source, text))
 
     def __getattr__(self, name):
         method = record_method(self, name)
@@ -126,15 +129,22 @@ class BlockContext:
     """What one rendering (or one action, or one hook) of a block sees. Block code may add
     attributes of its own: what `on_display` puts here, the element functions see."""
 
-    def __init__(self, *, request, site, block, page=None, record=None, params=None):
+    def __init__(self, *, request, site, block, page=None, record=None, params=None, renders=True):
+        """`renders=False`: the code run renders nothing (an action, a hook), so its
+        `context.app.log()` messages wait in the request's queue (blocks/pages/console.py)."""
         self.request = request
         self.block = block
         self.page = PageInfo(page.name, page.path, page.title) if page is not None else None
         self.params = params if params is not None else params_of(request)
         self.record = record
-        self.logs: list[str] = []
+        self.logs: list = []
         self._site = site
-        self.app = AppContext(site, site.apps[block.app_id], request, self.logs)
+        self._console = None
+        if site.apps[block.app_id].debug:
+            self._console = self.logs if renders else console.queue(request)
+        self.app = AppContext(
+            site, site.apps[block.app_id], request, self._console, f"[{block.key}]"
+        )
 
     @cached_property
     def user(self) -> UserInfo | None:
@@ -153,7 +163,7 @@ class BlockContext:
         app = self._site.apps.get(app_id)
         if app is None:
             raise LookupError(f"no app '{app_id}'; apps: {', '.join(sorted(self._site.apps))}")
-        return AppContext(self._site, app, self.request, self.logs)
+        return AppContext(self._site, app, self.request, self._console, f"[{self.block.key}]")
 
     @staticmethod
     def html(markup) -> SafeString:

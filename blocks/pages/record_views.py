@@ -200,7 +200,7 @@ def record_post(request, page: RecordPage, record, fixed=()):
                 f"The form names no action of block {block.key}; its actions: {names}.",
                 content_type="text/plain",
             )
-        ctx = BlockContext(request=request, site=site, block=block, record=handle)
+        ctx = BlockContext(request=request, site=site, block=block, record=handle, renders=False)
         target = element_value(ctx, element)
     except code.BlockCodeError as exc:
         return code_failed(request, block, exc, app.debug)

@@ -130,7 +130,7 @@ def run_action(request, site, block, action):
         return respond_block(
             request, block, error_box(block, block.problems, site.apps[block.app_id].debug)
         )
-    ctx = BlockContext(request=request, site=site, block=block)
+    ctx = BlockContext(request=request, site=site, block=block, renders=False)
     try:
         target = element_value(ctx, action)
     except code.BlockCodeError as exc:
