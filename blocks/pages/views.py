@@ -52,7 +52,8 @@ def page_view(request, path: str = ""):
     who = who_for(request.user)
     verdict = can_see(page.view_permission, who)
     if not verdict:
-        return deny(request, verdict)
+        # The path the visitor typed, never the page's title: nothing they could not see.
+        return deny(request, verdict, f"The page at {url_path} is not open to you.")
     blocks = page_blocks(request, site, page, who, request.get_full_path())
     return render(request, "page.html", {"page": page, "blocks": blocks})
 
