@@ -58,12 +58,12 @@ def folder(tmp_path):
     if not NGINX:
         pytest.fail("no nginx: run under scripts/nginx.sh (make test does)")
     # Debian's openssl (scripts/nginx.sh installs it), our arguments.
-    subprocess.run(  # noqa: S603
-        ["openssl",  # noqa: S607 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
-         "-out", "server.pem"],
-        cwd=tmp_path, check=True, capture_output=True,
-    )  # fmt: skip
+    command = [
+        "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
+        "-out", "server.pem",
+    ]  # fmt: skip
+    subprocess.run(command, cwd=tmp_path, check=True, capture_output=True)  # noqa: S603
     for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp_path / name).mkdir()
     return tmp_path
