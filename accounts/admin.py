@@ -1,12 +1,13 @@
 """The admin pages of accounts: the audit trail (read-only, filterable by kind, date, user and
 address; a flood's row says how many events it stands for), and users and groups whose names
-are checked like a sign-up's (accounts.names)."""
+are checked like a sign-up's (accounts.names); django-guardian's AnonymousUser is not listed."""
 
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import Group, User
 from django.forms import ModelForm
+from guardian.conf import settings as guardian_settings
 
 from . import names
 from .models import ApiToken, SecurityEvent
@@ -89,6 +90,10 @@ admin.site.unregister(Group)
 class UserAdmin(NameCheckedAdmin, auth_admin.UserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
+
+    def get_queryset(self, request):
+        # django-guardian's stand-in for anonymous visitors is no account anyone manages.
+        return super().get_queryset(request).exclude(username=guardian_settings.ANONYMOUS_USER_NAME)
 
 
 @admin.register(Group)

@@ -114,6 +114,8 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "blocks.pages.middleware.SiteGroupsMiddleware",
+    # context.app.log() of code run before a redirect, kept for the page after it.
+    "blocks.pages.console.ConsoleLogMiddleware",
 ]
 
 ROOT_URLCONF = "site_config.urls"

@@ -28,6 +28,7 @@ from records import selectors, store
 from records.api.views import api_path
 from records.models import Record
 
+from . import console
 from .render import render_block
 
 logger = logging.getLogger("blocks")
@@ -76,11 +77,14 @@ class AclContext:
 class AppContext:
     """`context.app`: one app of the site as block code sees it."""
 
-    def __init__(self, site, app, request, logs: list[str]):
+    def __init__(self, site, app, request, logs: list | None, source: str = ""):
         self._site = site
         self._app = app
         self._request = request
-        self._logs = logs
+        self._logs = logs  # (source, message) for the browser console; None: not shown there
+        self._source = source
+        # Ids given out by create_record() and not yet written: the next one gets a suffix.
+        self._unsaved_ids: set[str] = set()
         self.id = app.id
         self.title = app.title
 
@@ -111,7 +115,8 @@ class AppContext:
     def log(self, message) -> None:
         text = str(message)
         logger.info("[%s] %s", self.id, text)
-        self._logs.append(text)
+        if self._logs is not None:
+            self._logs.append((self._source, text))
 
     def __getattr__(self, name):
         method = record_method(self, name)
@@ -124,15 +129,22 @@ class BlockContext:
     """What one rendering (or one action, or one hook) of a block sees. Block code may add
     attributes of its own: what `on_display` puts here, the element functions see."""
 
-    def __init__(self, *, request, site, block, page=None, record=None, params=None):
+    def __init__(self, *, request, site, block, page=None, record=None, params=None, renders=True):
+        """`renders=False`: the code run renders nothing (an action, a hook), so its
+        `context.app.log()` messages wait in the request's queue (blocks/pages/console.py)."""
         self.request = request
         self.block = block
         self.page = PageInfo(page.name, page.path, page.title) if page is not None else None
         self.params = params if params is not None else params_of(request)
         self.record = record
-        self.logs: list[str] = []
+        self.logs: list = []
         self._site = site
-        self.app = AppContext(site, site.apps[block.app_id], request, self.logs)
+        self._console = None
+        if site.apps[block.app_id].debug:
+            self._console = self.logs if renders else console.queue(request)
+        self.app = AppContext(
+            site, site.apps[block.app_id], request, self._console, f"[{block.key}]"
+        )
 
     @cached_property
     def user(self) -> UserInfo | None:
@@ -151,7 +163,7 @@ class BlockContext:
         app = self._site.apps.get(app_id)
         if app is None:
             raise LookupError(f"no app '{app_id}'; apps: {', '.join(sorted(self._site.apps))}")
-        return AppContext(self._site, app, self.request, self.logs)
+        return AppContext(self._site, app, self.request, self._console, f"[{self.block.key}]")
 
     @staticmethod
     def html(markup) -> SafeString:
@@ -188,15 +200,26 @@ class RecordHandle:
 
     `record[name] = value` changes the copy in hand; `save()` writes it. A handle of a record
     being created (inside a formula or `record_id()`) has `id` None and cannot be saved yet.
+    One from `create_record()` (`unsaved_id`) is written by its first successful save, under
+    that id (or the next free suffix, should the id be taken by then).
     """
 
     def __init__(
-        self, *, app: AppSpec, record: Record | None, items: dict | None = None, request=None
+        self,
+        *,
+        app: AppSpec,
+        record: Record | None,
+        items: dict | None = None,
+        request=None,
+        unsaved_id: str | None = None,
+        on_written=None,
     ):
         self._app = app
         self._record = record
         self._items = items if items is not None else dict(record.items)
         self._request = request
+        self._unsaved_id = unsaved_id
+        self._on_written = on_written
 
     # dict-like
     def get(self, name, default=None):
@@ -232,7 +255,7 @@ class RecordHandle:
     # identity
     @property
     def id(self) -> str | None:
-        return self._record.record_id if self._record is not None else None
+        return self._record.record_id if self._record is not None else self._unsaved_id
 
     @property
     def block_id(self) -> str:
@@ -272,7 +295,7 @@ class RecordHandle:
         With `block_id`, or when the record was saved through a block, that block's
         COMPUTED_ON_SAVE formulas run and `block` is stamped with it.
         """
-        if self._record is None:
+        if self._record is None and self._unsaved_id is None:
             raise RuntimeError("this record is being created and cannot be saved yet")
         changes = dict(self._items) if items is None else dict(items)
         changes = {
@@ -281,13 +304,15 @@ class RecordHandle:
             if name != "id"
         }
         block = None
-        wanted = block_id or self._record.block_id
+        wanted = block_id or self.block_id
         if wanted:
             block = self._app.blocks.get(wanted)
             if block is None and block_id:
                 raise LookupError(
                     f"no block '{block_id}' in app '{self._app.id}'; blocks: {', '.join(sorted(self._app.blocks))}"
                 )
+        if self._record is None:
+            return self._first_save(changes, block)
         # Block code is trusted: it may move a record to another block (clients may not).
         self._record = store.record_save(
             app=self._app,
@@ -297,6 +322,24 @@ class RecordHandle:
             request=self._request,
             keep_block=False,
         )
+        self._items = dict(self._record.items)
+        return self
+
+    def _first_save(self, changes: dict, block) -> RecordHandle:
+        """Write a record of create_record(): nothing is written until a save succeeds."""
+        changes.pop("_author", None)  # the store stamps it
+        self._record = store.record_create(
+            app=self._app,
+            items=changes,
+            record_id=self._unsaved_id,
+            user=getattr(self._request, "user", None),
+            block=block,
+            request=self._request,
+            suffix=True,
+        )
+        if self._on_written is not None:
+            self._on_written(self._unsaved_id)
+        self._unsaved_id = None
         self._items = dict(self._record.items)
         return self
 
@@ -349,10 +392,28 @@ class RecordApi:
         return RecordHandle(app=self._app, record=record, request=self._request)
 
     def create_record(self, id: str | None = None) -> RecordHandle:
-        """A new record, saved at once with `_author` stamped; a taken id gets `-1`, `-2`..."""
+        """A new record, written by its first successful `save()` (`_author` stamped); a taken
+        id, or one given out already and not yet saved, gets `-1`, `-2`..."""
+        unsaved = self._ctx._unsaved_ids
+        if id is None:
+            chosen = store.new_record_id()
+        else:
+            chosen, n = store.check_record_id(id), 0
+            records = store.app_records(self._app.id)
+            while chosen in unsaved or records.filter(record_id=chosen).exists():
+                n += 1
+                chosen = store.check_record_id(f"{id}-{n}")
+        unsaved.add(chosen)
         user = getattr(self._request, "user", None)
-        record = store.record_create(app=self._app, items={}, record_id=id, user=user, suffix=True)
-        return self._handle(record)
+        author = user.get_username() if user is not None and user.is_authenticated else None
+        return RecordHandle(
+            app=self._app,
+            record=None,
+            items={"_author": author} if author else {},
+            request=self._request,
+            unsaved_id=chosen,
+            on_written=unsaved.discard,
+        )
 
     def get_record(self, id: str) -> RecordHandle | None:
         if not selectors.is_valid_record_id(id):

@@ -5,6 +5,8 @@ from blocks.site.acl import can_see
 from blocks.site.assets import site_static_url
 from blocks.site.loader import current_site
 
+from . import console
+
 
 def site(request):
     """The site title, the pages this visitor may open, and the site's own stylesheet and icon
@@ -13,6 +15,8 @@ def site(request):
     who = who_for(getattr(request, "user", None))
     return {
         "site_title": current.settings.title,
+        # Called where base.html shows it, after the page's blocks: what they left waiting.
+        "console_log": lambda: console.script(console.drain(request)),
         "signup_open": current.settings.signup,
         "navigation": [page for page in current.navigation if can_see(page.view_permission, who)],
         "site_css": site_static_url("site.css"),

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from django.http import HttpResponseBadRequest
 
-from accounts.redirects import safe_next
 from blocks.pages.context import BlockContext
 from blocks.pages.render import FormState, error_box, render_block
 from blocks.site import code
+from blocks.site.elements import rule_sentence
 from blocks.site.spec import BlockSpec
 from records import access as gate
-from records import store, uploads
+from records import store, uploads, validation
 from records.errors import InvalidItems, RecordError
 
+from .around import page_of_refusal, refused_next, respond_refused
 from .context import RecordHandle
 from .responses import failed, go, respond_block
 
@@ -66,14 +67,34 @@ def drop_uploads(paths: tuple[str, ...]) -> None:
     uploads.uploads_drop(paths)
 
 
-def sentence(problem: str) -> str:
-    """A problem of records.validation as the form shows it: "Min: at least 1, found 0."."""
-    return problem[0].upper() + problem[1:] + "."
+def sentence(block: BlockSpec, name: str, problem: str) -> str:
+    """A problem of records.validation as the form shows it: "Seats must be at least 1."."""
+    element = block.element(name)
+    if element is None:
+        return problem[0].upper() + problem[1:] + "."
+    return rule_sentence(element, problem)
 
 
-def item_errors(exc: InvalidItems) -> dict[str, str]:
+def item_errors(exc: InvalidItems, block: BlockSpec) -> dict[str, str]:
     """The store's refusal of items as the form shows it: each problem beside its field."""
-    return {name: sentence(problem) for name, problem in exc.problems.items()}
+    return {name: sentence(block, name, problem) for name, problem in exc.problems.items()}
+
+
+def all_errors(app, block: BlockSpec, items: dict, errors: dict, current=None) -> dict:
+    """The form's own problems and, when it has some, the store's about the items it did take
+    (a REFERENCE to no record, say): every problem shows at once, not one round after another.
+    `current`: the stored items, on an edit."""
+    if not errors:
+        return errors
+    files = {element.id for element in block.inputs if element.type == "FILE"}
+    taken = {name: value for name, value in items.items() if name not in {*errors, *files}}
+    try:
+        validation.check_items(
+            app=app, items=taken, block=block, current=current, creating=current is None
+        )
+    except InvalidItems as exc:
+        return {**item_errors(exc, block), **errors}
+    return errors
 
 
 def form_again(request, ctx, values: dict, errors: dict, **options) -> tuple[str, int]:
@@ -101,9 +122,22 @@ def submit_record_form(request, site, block: BlockSpec):
         return failed(request, exc)
     values, items, errors = read_form(block, request.POST, request.FILES)
     ctx = BlockContext(request=request, site=site, block=block)
+
+    def refused(errors: dict):
+        """The form again, on the page it was posted from (the block alone under htmx)."""
+        page = page_of_refusal(request, site, block)
+        html, status = form_again(
+            request,
+            ctx,
+            values,
+            errors,
+            next_url=refused_next(request, page),
+            show_title=request.htmx or page is not None,  # else the page's heading is its title
+        )
+        return respond_refused(request, site, block, page, html, status)
+
     if errors:
-        html, status = form_again(request, ctx, values, errors, next_url=safe_next(request))
-        return respond_block(request, block, html, status=status)
+        return refused(all_errors(app, block, items, errors))
     stored: tuple[str, ...] = ()  # refused over the cap: nothing was written
     try:
         stored = store_uploads(block, items, request.user)
@@ -114,10 +148,7 @@ def submit_record_form(request, site, block: BlockSpec):
         drop_uploads(stored)
         if not exc.problems:  # not about a field (an owner item a formula overfilled)
             return failed(request, exc)
-        html, status = form_again(
-            request, ctx, values, item_errors(exc), next_url=safe_next(request)
-        )
-        return respond_block(request, block, html, status=status)
+        return refused(item_errors(exc, block))
     except code.BlockCodeError as exc:
         drop_uploads(stored)
         return code_failed(request, block, exc, app.debug)

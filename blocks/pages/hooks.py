@@ -20,6 +20,7 @@ class PageBlockRunner:
             block=block,
             record=handle,
             params=None if request is not None else {},
+            renders=False,
         )
 
     def run(self, ctx, function, name: str):

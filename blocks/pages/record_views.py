@@ -30,8 +30,17 @@ from records.errors import (
     StaleRecord,
 )
 
+from .around import holding_page
 from .context import RecordHandle, items_table
-from .forms import code_failed, drop_uploads, form_again, item_errors, read_form, store_uploads
+from .forms import (
+    all_errors,
+    code_failed,
+    drop_uploads,
+    form_again,
+    item_errors,
+    read_form,
+    store_uploads,
+)
 from .responses import failed, go, respond_block
 
 STALE = (
@@ -117,15 +126,6 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
     return page.respond(html, editing=edit)
 
 
-def holding_page(site, block, who):
-    """The first page (in navigation order) that holds `block` and that the visitor may open."""
-    for candidate in site.navigation:
-        if any(ref.key == block.key for ref in candidate.blocks):
-            if acl.can_see(candidate.view_permission, who) is acl.Verdict.ALLOW:
-                return candidate
-    return None
-
-
 class RecordPage:
     """The chrome of a record route: a heading (the block's title element, else the record's
     id), a link back to the page holding the block, the confirmation of a delete."""
@@ -200,7 +200,7 @@ def record_post(request, page: RecordPage, record, fixed=()):
                 f"The form names no action of block {block.key}; its actions: {names}.",
                 content_type="text/plain",
             )
-        ctx = BlockContext(request=request, site=site, block=block, record=handle)
+        ctx = BlockContext(request=request, site=site, block=block, record=handle, renders=False)
         target = element_value(ctx, element)
     except code.BlockCodeError as exc:
         return code_failed(request, block, exc, app.debug)
@@ -222,7 +222,7 @@ def record_save(request, page: RecordPage, record, fixed):
         return page.respond(html, editing=True, status=status)
 
     if errors:
-        return refused(errors)
+        return refused(all_errors(app, block, items, errors, current=record.items))
     uploads: tuple[str, ...] = ()  # refused over the cap: nothing was written
     try:
         uploads = store_uploads(block, items, request.user)
@@ -249,7 +249,7 @@ def record_save(request, page: RecordPage, record, fixed):
         drop_uploads(uploads)
         if not exc.problems:  # not about a field (an owner item a formula overfilled)
             raise
-        return refused(item_errors(exc))
+        return refused(item_errors(exc, block))
     except RecordError:
         drop_uploads(uploads)
         raise

@@ -8,7 +8,6 @@ the rest of the page renders.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,8 @@ from blocks.site.loader import site_dir
 from blocks.site.spec import BlockSpec, Element, Problem
 from records import access as gate
 from records.errors import RecordError
+
+from . import console
 
 if TYPE_CHECKING:  # render takes a context; the context module renders records with this one
     from .context import BlockContext
@@ -379,18 +380,9 @@ def wrap(
 
 
 def console_script(ctx: BlockContext) -> str:
-    """In debug mode, `context.app.log()` messages reach the browser console."""
-    if not (ctx.app.debug and ctx.logs):
-        return ""
-    prefix = f"[{ctx.block.key}]"
-    lines = "".join(
-        f"console.log({json_for_script(prefix)}, {json_for_script(m)});" for m in ctx.logs
-    )
-    return SafeString(f"<script>{lines}</script>")
-
-
-def json_for_script(value) -> str:
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """On debug apps, `context.app.log()` messages reach the browser console: this rendering's,
+    and those still waiting from block code that rendered nothing (blocks/pages/console.py)."""
+    return console.script([*ctx.logs, *console.drain(ctx.request)])
 
 
 def shows_problems(app_debug: bool = False) -> bool:

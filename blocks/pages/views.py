@@ -25,13 +25,13 @@ from blocks.site.assets import site_static_file
 from blocks.site.loader import current_site
 from blocks.site.spec import Problem
 
+from .around import page_blocks
 from .context import BlockContext
 from .forms import submit_record_form
 from .render import (
     block_url,
     element_value,
     error_box,
-    missing_block_box,
     render_block,
     run,
     shows_problems,
@@ -52,17 +52,10 @@ def page_view(request, path: str = ""):
     who = who_for(request.user)
     verdict = can_see(page.view_permission, who)
     if not verdict:
-        return deny(request, verdict)
-    html = []
-    for ref in page.blocks:
-        block = site.block(ref.app_id, ref.block_id)
-        if block is None:
-            problems = site.problems_at(page.yaml_path, ref.line)
-            html.append(missing_block_box(ref.app_id, ref.block_id, problems))
-        elif can_see(block.view_permission, who):
-            ctx = BlockContext(request=request, site=site, block=block, page=page)
-            html.append(render_block(ctx, next_url=request.get_full_path()))
-    return render(request, "page.html", {"page": page, "blocks": html})
+        # The path the visitor typed, never the page's title: nothing they could not see.
+        return deny(request, verdict, f"The page at {url_path} is not open to you.")
+    blocks = page_blocks(request, site, page, who, request.get_full_path())
+    return render(request, "page.html", {"page": page, "blocks": blocks})
 
 
 def broken_page(request, problems):
@@ -138,7 +131,7 @@ def run_action(request, site, block, action):
         return respond_block(
             request, block, error_box(block, block.problems, site.apps[block.app_id].debug)
         )
-    ctx = BlockContext(request=request, site=site, block=block)
+    ctx = BlockContext(request=request, site=site, block=block, renders=False)
     try:
         target = element_value(ctx, action)
     except code.BlockCodeError as exc:

@@ -153,6 +153,39 @@ class Action(ElementType):
     needs_function = True
 
 
+def rule_sentence(element: Element, problem: str) -> str:
+    """A problem of `Input.check` ("max: at most 500, found 600") as a form says it beside the
+    field: "Seats must be at most 500.". The API keeps the problem's own words."""
+    label = element.label or element.id
+    rule, _, detail = problem.partition(": ")
+    dated = element.type in ("DATE", "DATETIME")
+    if rule == "required":
+        return f"{label} is required."
+    if rule == "min":
+        return (
+            f"{label} must be {element.min} or later."
+            if dated
+            else (f"{label} must be at least {element.min}.")
+        )
+    if rule == "max":
+        return (
+            f"{label} must be {element.max} or earlier."
+            if dated
+            else (f"{label} must be at most {element.max}.")
+        )
+    if rule == "max_length":
+        return f"{label} must be at most {element.max_length} characters long."
+    if rule == "pattern":
+        return f"{label} must match {element.pattern}."
+    if rule == "choices":
+        return f"{label} must be one of {', '.join(element.choices)}."
+    if rule == "REFERENCE":
+        return f"{label} names {detail}."
+    if not detail:  # a whole sentence of its own, such as the upload cap's
+        return problem[0].upper() + problem[1:] + "."
+    return f"{label}: {detail}."
+
+
 class Input(ElementType):
     """An input field: a form field, saved as an item of the record.
 
@@ -175,7 +208,7 @@ class Input(ElementType):
             problem = self.check(element, value)
             # The field's own cleaning says what a wrong type is, in the words of a form.
             if problem is not None and not problem.startswith("type:"):
-                raise ValidationError(problem[0].upper() + problem[1:] + ".", code="rule")
+                raise ValidationError(rule_sentence(element, problem), code="rule")
 
         field.validators.append(validator)
         # The same rules as the browser's own checks, where HTML has them.
@@ -187,7 +220,7 @@ class Input(ElementType):
         field.widget.attrs.update({k: str(v) for k, v in attrs.items() if v is not None})
         if element.required:
             field.required = True
-            field.error_messages["required"] = "Required: enter a value."
+            field.error_messages["required"] = rule_sentence(element, "required: ")
         return field
 
     def is_empty(self, value: object) -> bool:
@@ -512,7 +545,7 @@ class Boolean(Input):
         field = forms.BooleanField(label=element.label, required=False)
         if element.required:
             field.required = True
-            field.error_messages["required"] = "Required: tick the box."
+            field.error_messages["required"] = f"{element.label or element.id} must be ticked."
         return field
 
     def is_empty(self, value: object) -> bool:

@@ -422,12 +422,12 @@ def test_check(options, value, problem):
 @pytest.mark.parametrize(
     ("options", "posted", "cleaned"),
     [
-        ({"type_": "NUMBER", "min": 1}, "0", ValidationError("Min: at least 1, found 0.")),
-        ({"type_": "NUMBER", "required": True}, "", ValidationError("Required: enter a value.")),
+        ({"type_": "NUMBER", "min": 1}, "0", ValidationError("X must be at least 1.")),
+        ({"type_": "NUMBER", "required": True}, "", ValidationError("X is required.")),
         ({"type_": "TEXTAREA"}, "a\nb", "a\nb"),
         ({"type_": "BOOLEAN"}, "1", True),
         ({"type_": "BOOLEAN"}, "0", False),
-        ({"type_": "BOOLEAN", "required": True}, "0", ValidationError("Required: tick the box.")),
+        ({"type_": "BOOLEAN", "required": True}, "0", ValidationError("X must be ticked.")),
         ({"type_": "CHOICE", "choices": ("a", "b")}, "b", "b"),
         ({"type_": "CHOICE", "choices": ("a", "b")}, "", ""),
         (
@@ -447,12 +447,12 @@ def test_check(options, value, problem):
         (
             {"type_": "DATE", "max": "2026-12-31"},
             "2027-01-01",
-            ValidationError("Max: at most 2026-12-31, found 2027-01-01."),
+            ValidationError("X must be 2026-12-31 or earlier."),
         ),
         (
             {"type_": "TEXT", "pattern": "[A-Z]{3}"},
             "abc",
-            ValidationError("Pattern: must match [A-Z]{3}."),
+            ValidationError("X must match [A-Z]{3}."),
         ),
     ],
 )

@@ -1,5 +1,7 @@
 """The site folder's validation: every mistake named by file and line (contract §1)."""
 
+import os
+
 import pytest
 from django.core.management import call_command
 
@@ -187,6 +189,32 @@ def test_check_site_prints_problems_and_exits_1(site_dir, capsys):
         "apps/demo/blocks/hello.yaml:2: element 'message' (BASIC) needs a function 'message(context)' "
         "in apps/demo/blocks/hello.py (missing file)"
     ]
+
+
+def test_check_site_output_is_the_problems_alone(site_dir):
+    """Run as a newcomer runs it: no timestamped log line of the loader among the problems."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    site_dir.write("pages/index.yaml", "blocks: [x/y]\n")
+    env = {**os.environ, "SITE_DIR": str(site_dir.root), "DEBUG": "1", "SECRET_KEY": "x" * 50}
+    env["ENV_FILE"] = os.devnull
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(  # noqa: S603 - our own manage.py, arguments fixed
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "check_site"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "pages/index.yaml:1: block 'x/y' not found: no app 'x'; apps: none"
+    ]
+    assert result.stderr.splitlines() == ["1 problem(s) in the site folder."]
 
 
 def test_check_site_passes_on_the_demo_site(settings, capsys):

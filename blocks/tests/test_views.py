@@ -257,9 +257,12 @@ def test_app_log_reaches_the_console_in_debug_mode(client, demo):
     )
     demo.write("pages/index.yaml", "blocks: [demo/talk]\n")
     html = client.get("/").content.decode()
-    assert '<script>console.log("[demo/talk]", "hello \\u003c/script\\u003e");</script>' in html
+    assert (
+        '<script type="application/json" class="console-log">'
+        '[["[demo/talk]", "hello \\u003c/script\\u003e"]]</script>'
+    ) in html
     demo.write("apps/demo/settings.yaml", "debug: false\n")
-    assert "console.log" not in client.get("/").content.decode()
+    assert 'class="console-log"' not in client.get("/").content.decode()
 
 
 # --- hot reload through the page -----------------------------------------------------------

@@ -17,7 +17,10 @@ def run(context):
     third = app.create_record("page")
     OUT["ids"] = [first.id, second.id, third.id]
     OUT["author"] = first.get("_author")
+    OUT["written_before_save"] = [r.id for r in app.records()]
     first.save({"likes": 1})
+    second.save()
+    third.save()
     first["likes"] += 1
     first.save()
     again = app.get_record("page")
@@ -58,6 +61,7 @@ def test_record_api_of_block_code(runner, api_client):
     found = out()
     assert found["ids"] == ["page", "page-1", "page-2"]
     assert found["author"] == "reader"
+    assert found["written_before_save"] == []  # create_record() writes nothing by itself
     assert found["likes"] == 2
     assert found["dict_like"] == (True, False, [("_author", "reader"), ("likes", 2)], "d")
     assert found["url"] == "http://testserver/api/v1/sales/record/page"
@@ -82,6 +86,44 @@ def test_record_api_of_block_code(runner, api_client):
     assert 'action="/apps/sales/records/page/edit/"' in found["display_edit"]
     record = Record.objects.get(record_id="page")
     assert record.block_id == "order" and record.author.username == "reader"
+
+
+def test_a_created_record_whose_save_is_refused_is_not_written(runner, api_client):
+    runner.write(
+        "apps/sales/blocks/runner.py",
+        "OUT = {}\n"
+        "def run(context):\n"
+        "    record = context.app.create_record('late')\n"
+        "    try:\n"
+        "        record.save({'price': 'many'}, block_id='order')\n"
+        "    except ValueError as exc:\n"
+        "        OUT['refused'] = str(exc)\n"
+        "    OUT['id'] = record.id\n"
+        "    record.save({'price': 3}, block_id='order')\n"
+        "    OUT['saved'] = record.id, record['price']\n"
+        "    OUT['again'] = context.app.create_record('late').id\n",
+    )
+    response = api_client("reader").post("/apps/sales/blocks/runner/", {"run": "1"})
+    assert response.status_code == 302
+    assert out()["refused"].startswith("item 'price': type: NUMBER takes a number")
+    assert out()["id"] == "late"
+    assert out()["saved"] == ("late", 3)
+    assert out()["again"] == "late-1"
+    assert list(Record.objects.values_list("record_id", flat=True)) == ["late"]
+
+
+def test_a_created_record_never_saved_is_never_written(runner, api_client):
+    runner.write(
+        "apps/sales/blocks/runner.py",
+        "def run(context):\n"
+        "    record = context.app.create_record('draft')\n"
+        "    try:\n"
+        "        record.save({'price': 'many'})\n"
+        "    except ValueError:\n"
+        "        pass\n",
+    )
+    api_client("reader").post("/apps/sales/blocks/runner/", {"run": "1"})
+    assert not Record.objects.exists()
 
 
 def test_readable_applies_the_visitors_rights(runner, api_client, make_record):

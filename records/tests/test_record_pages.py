@@ -58,18 +58,16 @@ def test_the_empty_form_has_a_field_of_every_type_and_runs_no_formula(client):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("seats", "0", "Min: at least 1, found 0."),
+        ("seats", "0", "Seats must be at least 1."),
+        ("seats", "501", "Seats must be at most 500."),
         ("seats", "many", "Enter a number, not &#x27;many&#x27;."),
-        (
-            "day",
-            "2019-05-01",
-            "Max: at most" if False else "Min: at least 2020-01-01, found 2019-05-01.",
-        ),
+        ("day", "2019-05-01", "Day must be 2020-01-01 or later."),
         ("kind", "gala", "Select a valid choice. gala is not one of the available choices."),
-        ("code", "abc", "Pattern: must match [A-Z]{3}."),
+        ("code", "abc", "Code must match [A-Z]{3}."),
+        ("title", "x" * 81, "Title must be at most 80 characters long."),
         ("contact", "ann", "Enter a valid email address."),
-        ("title", "", "Required: enter a value."),
-        ("venue", "hall", "REFERENCE: no record &#x27;hall&#x27; in app &#x27;places&#x27;."),
+        ("title", "", "Title is required."),
+        ("venue", "hall", "Venue names no record &#x27;hall&#x27; in app &#x27;places&#x27;."),
     ],
 )
 def test_a_rule_broken_in_the_form_shows_beside_its_field(client, field, value, message):
@@ -77,6 +75,75 @@ def test_a_rule_broken_in_the_form_shows_beside_its_field(client, field, value, 
     assert response.status_code == 400
     assert field_error(response.content.decode(), field) == message
     assert not Record.objects.exists()
+
+
+def test_all_of_a_form_s_problems_show_at_once(client):
+    """A REFERENCE to nothing is named together with the field the form itself refused."""
+    sent = {**FORM, "seats": "0", "venue": "hall", "title": "", "follows": "nothing"}
+    response = client.post("/apps/events/blocks/event/", sent)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert {name: field_error(html, name) for name in ("seats", "venue", "title", "follows")} == {
+        "seats": "Seats must be at least 1.",
+        "venue": "Venue names no record &#x27;hall&#x27; in app &#x27;places&#x27;.",
+        "title": "Title is required.",
+        "follows": "Follows names no record &#x27;nothing&#x27; in app &#x27;events&#x27;.",
+    }
+    assert not Record.objects.exists()
+
+
+def test_all_problems_show_at_once_on_the_edit_page_too(client):
+    location = client.post("/apps/events/blocks/event/", FORM)["Location"]
+    response = client.post(location + "edit/", {**FORM, "seats": "0", "venue": "hall"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert field_error(html, "seats") == "Seats must be at least 1."
+    assert field_error(html, "venue") == (
+        "Venue names no record &#x27;hall&#x27; in app &#x27;places&#x27;."
+    )
+
+
+def test_a_refused_save_shows_the_page_the_form_was_posted_from(client, events_site):
+    events_site.write("pages/index.yaml", "title: Home\nblocks: [events/event]\n")
+    response = client.post("/apps/events/blocks/event/", {**FORM, "seats": "0", "next": "/events/"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<title>Events ·" in html and "<h1>Events</h1>" in html
+    assert field_error(html, "seats") == "Seats must be at least 1."
+    assert 'value="Summer party"' in html  # what was typed stays
+    assert 'name="next" value="/events/"' in html  # the next save comes back here too
+
+
+@pytest.mark.parametrize("next_url", [None, "/nowhere/", "https://evil.example/events/"])
+def test_without_a_page_of_its_own_named_a_refused_save_shows_the_page_holding_the_block(
+    client, next_url
+):
+    sent = {**FORM, "seats": "0", **({"next": next_url} if next_url else {})}
+    response = client.post("/apps/events/blocks/event/", sent)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<h1>Events</h1>" in html
+    assert field_error(html, "seats") == "Seats must be at least 1."
+    assert "evil.example" not in html
+
+
+def test_a_refused_save_of_a_block_on_no_page_has_a_heading_and_a_way_back(client, events_site):
+    events_site.remove("pages/events.yaml")
+    response = client.post("/apps/events/blocks/event/", {**FORM, "seats": "0"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<h1>Add an event</h1>" in html
+    assert '<nav class="block-back"><a href="/">&larr; Home page</a></nav>' in html
+    assert field_error(html, "seats") == "Seats must be at least 1."
+
+
+def test_a_refused_save_under_htmx_is_the_block_alone(client):
+    response = client.post(
+        "/apps/events/blocks/event/", {**FORM, "seats": "0"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.startswith("<form") and "<h1>" not in html
 
 
 def test_a_save_runs_the_formula_and_lands_on_a_finished_record_page(

@@ -186,7 +186,7 @@ def test_a_refused_write_leaves_no_file_nor_folder(file_site, api_client, user_f
     response = ann.post("/apps/vault/blocks/doc/", post)
     assert response.status_code == 400
     assert (
-        "REFERENCE: no record &#x27;nowhere&#x27; in app &#x27;vault&#x27;."
+        "Place names no record &#x27;nowhere&#x27; in app &#x27;vault&#x27;."
         in response.content.decode()
     )
     assert stored(settings) == [] and not Upload.objects.exists()

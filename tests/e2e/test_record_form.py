@@ -48,6 +48,7 @@ def test_event_form_save_edit_delete(page, user_factory, log_in, screenshot, tmp
     form.locator("input[name=poster]").set_input_files(str(poster))
     form.locator("button[name=_save]").click()
     expect(page.locator(".field-error")).to_have_text("Enter a number, not 'lots'.")
+    expect(page.locator("h1")).to_have_text("Events")  # the page around the form, not it alone
     screenshot(page, "event-form-error")
     assert Record.objects.filter(app_id="events").count() == 0
 
@@ -55,7 +56,7 @@ def test_event_form_save_edit_delete(page, user_factory, log_in, screenshot, tmp
     page.locator("input[name=seats]").fill("600")
     page.locator("input[name=poster]").set_input_files(str(poster))
     page.locator("button[name=_save]").click()
-    expect(page.locator(".field-error")).to_have_text("Max: at most 500, found 600.")
+    expect(page.locator(".field-error")).to_have_text("Seats must be at most 500.")
 
     page.locator("input[name=seats]").fill("40")
     page.locator("input[name=poster]").set_input_files(str(poster))

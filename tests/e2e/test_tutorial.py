@@ -109,3 +109,22 @@ def test_following_the_tutorial(page, site_dir, live_server, user_factory, log_i
     out.mkdir(exist_ok=True)
     for number, png in shots.items():
         (out / f"tutorial-step{number}.png").write_bytes(png)
+
+
+def test_the_curl_that_promises_a_400_gets_it(client, settings, user_factory):
+    """The tutorial's refused API call, on the demo site, with the credentials it shows."""
+    from django.conf import settings as django_settings
+
+    from tests.helpers import basic
+
+    [line] = [line for line in TUTORIAL.read_text().splitlines() if line.startswith("curl -u")]
+    username, password = re.search(r"-u (\S+?):(\S+)", line).groups()
+    body = re.search(r"-d '(.*?)'", line).group(1)
+    path = re.search(r"http://127\.0\.0\.1:8000(/\S+)", line).group(1)
+    settings.SITE_DIR = django_settings.BASE_DIR
+    user_factory(username, password=password)
+    refused = client.post(  # curl -d sends its body as a form's content type
+        path, body, content_type="application/x-www-form-urlencoded", **basic(username, password)
+    )
+    assert refused.status_code == 400
+    assert "seats" in refused.json()["error"]

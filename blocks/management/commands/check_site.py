@@ -1,3 +1,5 @@
+import logging
+
 from django.core.management.base import BaseCommand
 
 from accounts.checks import missing_provider_keys, missing_sign_in_environment, saml_problems
@@ -10,6 +12,8 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def handle(self, *args, **options):
+        # The loader logs the same problems for `make run`'s terminal; here they are the output.
+        logging.getLogger("blocks.site.loader").disabled = True
         saml_files, saml_environment = saml_problems()
         problems = [*current_site().problems, *saml_files]
         for problem in problems:
