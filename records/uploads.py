@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Sum
@@ -93,6 +94,24 @@ def check_cap(uploader, files: dict) -> None:
 
 # --- writing --------------------------------------------------------------------------------
 
+# Bytes of a stored file's name: file systems take 255, and its folder adds to the path.
+MAX_NAME_BYTES = 200
+
+
+def stored_name(name: str) -> str:
+    """The upload's name as stored and served: letters, digits, `-_.` only, at most
+    `MAX_NAME_BYTES` bytes (a longer one is shortened, keeping its extension)."""
+    try:
+        name = get_valid_filename(name)
+    except SuspiciousFileOperation:  # nothing left of it ("..")
+        return "file"
+    stem, extension = os.path.splitext(name)
+    if len(extension.encode()) > MAX_NAME_BYTES // 2:
+        stem, extension = name, ""
+    room = MAX_NAME_BYTES - len(extension.encode())
+    stem = stem.encode()[:room].decode(errors="ignore")
+    return (stem + extension) or "file"
+
 
 def uploads_store(*, app_id: str, files: dict, uploader) -> tuple[dict, tuple[str, ...]]:
     """Store the uploaded `files` (item name -> Django's UploadedFile) within the uploader's
@@ -102,7 +121,7 @@ def uploads_store(*, app_id: str, files: dict, uploader) -> tuple[dict, tuple[st
     values: dict[str, dict] = {}
     try:
         for name, upload in files.items():
-            file_name = get_valid_filename(upload.name) or "file"
+            file_name = stored_name(upload.name)
             path = default_storage.save(f"{app_id}/{uuid.uuid4().hex}/{file_name}", upload)
             values[name] = {
                 "name": file_name,
