@@ -318,3 +318,33 @@ def test_a_long_file_name_is_stored_shortened(file_site, api_client, user_factor
     post = {"_save": "1", "title": "Odd", "poster": upload("!!!", b"odd")}
     assert ann.post("/apps/board/blocks/note/", post).status_code == 302
     assert Record.objects.get(items__title="Odd").items["poster"]["name"] == "file"
+
+
+def test_a_formula_failing_on_edit_leaves_no_new_file(
+    file_site, api_client, user_factory, settings
+):
+    """Block code failing while an edit with a new file is saved: the error box, the stored
+    file kept and served, the new one gone (it had no row: it would never be removed nor
+    counted against the cap)."""
+    file_site.write(
+        "apps/board/blocks/note.yaml",
+        "elements:\n  title: TEXT\n  poster: FILE\n  n: {type: NUMBER, mode: COMPUTED_ON_SAVE}\n",
+    )
+    file_site.write(
+        "apps/board/blocks/note.py",
+        "def n(context):\n"
+        "    if context.record.get('title') == 'boom':\n"
+        "        raise ValueError('boom')\n"
+        "    return 1\n",
+    )
+    ann = api_client(user_factory("ann"))
+    post = {"_save": "1", "title": "x", "poster": upload()}
+    assert ann.post("/apps/board/blocks/note/", post).status_code == 302
+    record = Record.objects.get(app_id="board")
+    before = stored(settings)
+    edit = f"/apps/board/records/{record.record_id}/edit/"
+    response = ann.post(edit, {"_save": "1", "title": "boom", "poster": upload("new.pdf")})
+    assert "Block board/note could not be shown." in response.content.decode()
+    assert stored(settings) == before
+    got = ann.get(file_url("board", record.record_id, "poster"))
+    assert got.status_code == 200 and content(got) == b"%PDF secret plan"
