@@ -21,12 +21,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable
+from contextlib import contextmanager
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.text import get_valid_filename
 
@@ -68,6 +70,24 @@ def stored_bytes(uploader) -> int:
     if not uploader:
         rows = rows.filter(uploader__isnull=True)
     return rows.aggregate(total=Sum("size"))["total"] or 0
+
+
+# The key of PostgreSQL's advisory lock on the anonymous visitors' allowance (no row to lock).
+ANONYMOUS_ALLOWANCE_LOCK = 0x75706C6F6164  # "upload"
+
+
+def allowance_lock(uploader) -> None:
+    """Lock `uploader`'s allowance (None: the anonymous visitors') until the current
+    transaction ends, so that two uploads of one user do not both pass the cap, each reading
+    what the user held before the other: the user's row is locked (`SELECT ... FOR UPDATE`);
+    the anonymous allowance takes an advisory lock on PostgreSQL. SQLite needs neither: a
+    transaction takes its write lock as it begins (settings: IMMEDIATE), one at a time."""
+    if uploader is not None:
+        rows = get_user_model().objects.select_for_update().filter(pk=uploader.pk)
+        list(rows.values_list("pk", flat=True))
+    elif connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ANONYMOUS_ALLOWANCE_LOCK])
 
 
 def megabytes(size: int) -> str:
@@ -113,10 +133,29 @@ def stored_name(name: str) -> str:
     return (stem + extension) or "file"
 
 
+@contextmanager
+def uploads_stored(*, app_id: str, files: dict, uploader):
+    """`with uploads_stored(...) as (values, paths):` write the record in the `with`.
+
+    Stores the uploaded `files` (`uploads_store`) in a transaction holding the uploader's
+    allowance (`allowance_lock`) until the write that gives them their rows commits, so the
+    cap holds against uploads made at once. Any error out of the `with` removes the files at
+    once: no row names them, so nothing else ever would."""
+    with transaction.atomic():
+        allowance_lock(uploader_of(uploader))
+        values, paths = uploads_store(app_id=app_id, files=files, uploader=uploader)
+        try:
+            yield values, paths
+        except BaseException:
+            uploads_drop(paths)
+            raise
+
+
 def uploads_store(*, app_id: str, files: dict, uploader) -> tuple[dict, tuple[str, ...]]:
     """Store the uploaded `files` (item name -> Django's UploadedFile) within the uploader's
     cap; returns (item name -> FILE value, the storage paths written). The store ties each to
-    its record (`uploads_attach`); a write refused meanwhile hands them to `uploads_drop`."""
+    its record (`uploads_attach`); a write refused meanwhile hands them to `uploads_drop`.
+    Callers use `uploads_stored`, which holds the allowance until the record is written."""
     check_cap(uploader_of(uploader), files)
     values: dict[str, dict] = {}
     try:

@@ -50,9 +50,10 @@ def read_form(block: BlockSpec, post, files=None) -> tuple[dict, dict, dict]:
 def uploads_stored(block: BlockSpec, items: dict, user):
     """Each uploaded file of `items` into storage (records.uploads, within `user`'s cap),
     replaced by the FILE item that names it; yields the storage paths written (the store
-    accepts those alone, and ties each to its record). Over the cap: `InvalidItems`, nothing
-    written. Any error out of the `with` (a refusal, block code failing, the database) removes
-    them at once: no row names them, so nothing else ever would."""
+    accepts those alone, and ties each to its record): write the record in the `with`, which
+    holds `user`'s allowance until it commits. Over the cap: `InvalidItems`, nothing written.
+    Any error out of the `with` (a refusal, block code failing, the database) removes them at
+    once (records.uploads.uploads_stored)."""
     files = {
         element.id: items[element.id]
         for element in block.inputs
@@ -61,13 +62,10 @@ def uploads_stored(block: BlockSpec, items: dict, user):
     if not files:
         yield ()
         return
-    values, paths = uploads.uploads_store(app_id=block.app_id, files=files, uploader=user)
-    items.update(values)
-    try:
+    with uploads.uploads_stored(app_id=block.app_id, files=files, uploader=user) as stored:
+        values, paths = stored
+        items.update(values)
         yield paths
-    except BaseException:
-        uploads.uploads_drop(paths)
-        raise
 
 
 def sentence(problem: str) -> str:

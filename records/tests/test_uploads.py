@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
 from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
 
 from blocks.site.loader import current_site
+from records import uploads
 from records.models import Record, Upload
 from tests.helpers import assert_error
 
@@ -348,3 +352,48 @@ def test_a_formula_failing_on_edit_leaves_no_new_file(
     assert stored(settings) == before
     got = ann.get(file_url("board", record.record_id, "poster"))
     assert got.status_code == 200 and content(got) == b"%PDF secret plan"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers are PostgreSQL's: SQLite's take turns (and its test database, "
+    "in memory with a shared cache, refuses a second writer instead of queueing it)",
+)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("who", ["ann", None])
+def test_parallel_uploads_stay_within_the_cap(
+    file_site, api_client, user_factory, settings, monkeypatch, who
+):
+    """Two uploads at once of one user (or of anonymous visitors, who share an allowance),
+    each within the cap but not both: one is refused. The two requests are made to read what
+    the allowance holds at the same moment (each waits up to a second for the other to have
+    read it too); only one may read it at a time."""
+    settings.MAX_UPLOADS_BYTES_PER_USER = 2**20
+    file_site.write("apps/wall/settings.yaml", "acl:\n  rights:\n    author: ['*']\n")
+    file_site.write("apps/wall/blocks/doc.yaml", "elements:\n  name: TEXT\n  scan: FILE\n")
+    if who is not None:
+        user_factory(who)
+    both_read = threading.Barrier(2, timeout=1)
+    read = uploads.stored_bytes
+
+    def read_then_wait(uploader):
+        held = read(uploader)
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other request waits for the allowance: as it should
+        return held
+
+    monkeypatch.setattr(uploads, "stored_bytes", read_then_wait)
+
+    def post(n: int) -> int:
+        try:
+            body = {"_save": "1", "name": str(n), "scan": upload(body=b"x" * (600 * 1024))}
+            return api_client(who).post("/apps/wall/blocks/doc/", body).status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(post, range(2)))
+    assert statuses == [302, 400]
+    assert Upload.objects.count() == 1 and len(stored(settings)) == 3  # app, folder, file
