@@ -11,7 +11,8 @@ Files go away with what needs them, in one place, `files_remove`, run after the 
 that released them commits: a record's delete, a FILE item replaced by a new upload or emptied
 (`uploads_release`), a write refused after its files were stored (`uploads_drop`, at once).
 A user's uploads hold at most `settings.MAX_UPLOADS_BYTES_PER_USER` in all (the environment's
-`MAX_UPLOADS_MB_PER_USER`); anonymous visitors share one such allowance.
+`MAX_UPLOADS_MB_PER_USER`); anonymous visitors share one such allowance (the uploads of an
+account since deleted count against nobody).
 
 Imports: the site model and records only.
 """
@@ -66,9 +67,10 @@ def uploader_of(user):
 
 def stored_bytes(uploader) -> int:
     """What the uploads of `uploader` (None: anonymous visitors) hold now."""
-    rows = Upload.objects.filter(uploader=uploader) if uploader else Upload.objects
-    if not uploader:
-        rows = rows.filter(uploader__isnull=True)
+    if uploader is not None:
+        rows = Upload.objects.filter(uploader=uploader)
+    else:  # not those of accounts since deleted: their uploader is None too
+        rows = Upload.objects.filter(anonymous=True)
     return rows.aggregate(total=Sum("size"))["total"] or 0
 
 
@@ -188,6 +190,7 @@ def uploads_attach(*, record: Record, paths: Iterable[str], uploader) -> None:
             size=int(value.get("size") or 0),
             content_type=str(value.get("content_type") or "")[:200],
             uploader=uploader_of(uploader),
+            anonymous=uploader_of(uploader) is None,
         )
         for name, item in record.items.items()
         for value in file_values(item)

@@ -354,6 +354,29 @@ def test_a_formula_failing_on_edit_leaves_no_new_file(
     assert got.status_code == 200 and content(got) == b"%PDF secret plan"
 
 
+def test_a_deleted_users_uploads_do_not_eat_the_anonymous_allowance(
+    file_site, api_client, user_factory, settings
+):
+    """An admin deletes an account (its records and files stay): its uploads count against
+    nobody, not against the allowance anonymous visitors share."""
+    settings.MAX_UPLOADS_BYTES_PER_USER = 2**20
+    file_site.write("apps/wall/settings.yaml", "acl:\n  rights:\n    author: ['*']\n")
+    file_site.write("apps/wall/blocks/doc.yaml", "elements:\n  name: TEXT\n  scan: FILE\n")
+    spammer = user_factory("spammer")
+    big = {"_save": "1", "name": "big", "scan": upload(body=b"x" * (600 * 1024))}
+    assert api_client(spammer).post("/apps/wall/blocks/doc/", big).status_code == 302
+    root = user_factory("root2", superuser=True, with_totp=True)
+    admin = api_client(root)
+    session = admin.session
+    session["otp_device_id"] = root.totp_device.persistent_id
+    session.save()
+    response = admin.post(f"/admin/auth/user/{spammer.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not type(spammer).objects.filter(pk=spammer.pk)
+    assert Upload.objects.get().uploader is None  # the file stays, with its record
+    anonymous = {"_save": "1", "name": "anonymous", "scan": upload(body=b"y" * (600 * 1024))}
+    assert api_client().post("/apps/wall/blocks/doc/", anonymous).status_code == 302
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="concurrent writers are PostgreSQL's: SQLite's take turns (and its test database, "
