@@ -259,6 +259,8 @@ def files_remove(paths: Iterable[str]) -> None:
             default_storage.delete(path)
         except OSError:
             continue  # left for an operator: nothing refers to it any more
+        except SuspiciousFileOperation:
+            continue  # a path outside the storage (a row from old data): never touched
         remove_empty_folders(os.path.dirname(path))
 
 
@@ -267,8 +269,8 @@ def remove_empty_folders(folder: str) -> None:
     while folder:
         try:
             os.rmdir(default_storage.path(folder))
-        except (NotImplementedError, OSError):
-            return  # not empty, gone already, or a storage without folders
+        except (NotImplementedError, OSError, SuspiciousFileOperation):
+            return  # not empty, gone already, a storage without folders, or outside it
         folder = os.path.dirname(folder)
 
 

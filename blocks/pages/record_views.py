@@ -9,6 +9,7 @@ the refusals to the audit trail first.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import render
@@ -279,7 +280,7 @@ def record_file(request, app_id: str, record_id: str, element_id: str):
         raise Http404(NO_FILE)
     try:
         handle = default_storage.open(upload.path, "rb")
-    except (FileNotFoundError, OSError):
+    except (OSError, SuspiciousFileOperation):  # gone, or a row's path outside the storage
         raise Http404(NO_FILE) from None
     value = granted.record.items[element_id]
     # An attachment, never shown inline: an uploaded .html or .svg cannot run on this site.

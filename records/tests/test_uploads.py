@@ -377,6 +377,29 @@ def test_a_deleted_users_uploads_do_not_eat_the_anonymous_allowance(
     assert api_client().post("/apps/wall/blocks/doc/", anonymous).status_code == 302
 
 
+@pytest.mark.parametrize("path", ["../outside.txt", "/etc/hostname"])
+def test_a_row_naming_a_path_outside_the_uploads_serves_and_removes_nothing(
+    secret, settings, tmp_path, django_capture_on_commit_callbacks, path
+):
+    """A row whose path leaves MEDIA_ROOT (no upload writes one; data from before the rows,
+    given a row by migration 0006): the file route answers 404, and deleting the record
+    deletes it without touching the file outside."""
+    bob, record, value = secret
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not an upload")
+    Upload.objects.filter(record=record).update(path=path)
+    Record.objects.filter(pk=record.pk).update(
+        items={**record.items, "scan": {**value, "path": path}}
+    )
+    assert bob.get(file_url("vault", record.record_id, "scan")).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        response = bob.post(
+            f"/apps/vault/records/{record.record_id}/", {"_delete": "1", "_confirm": "1"}
+        )
+    assert response.status_code == 302 and not Record.objects.filter(pk=record.pk).exists()
+    assert outside.read_text() == "not an upload"
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="concurrent writers are PostgreSQL's: SQLite's take turns (and its test database, "
