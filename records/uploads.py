@@ -34,6 +34,7 @@ from django.db.models import Sum
 from django.utils.text import get_valid_filename
 
 from blocks.site.elements import FILE_KEYS
+from blocks.site.spec import BlockSpec
 
 from .errors import InvalidItems
 from .models import Record, Upload
@@ -176,27 +177,40 @@ def uploads_store(*, app_id: str, files: dict, uploader) -> tuple[dict, tuple[st
     return values, tuple(value["path"] for value in values.values())
 
 
-def uploads_attach(*, record: Record, paths: Iterable[str], uploader) -> None:
-    """The rows of the fresh uploads (`paths`) the record's items now hold: call it in the
-    transaction that wrote the record."""
+def uploads_attach(
+    *, record: Record, paths: Iterable[str], uploader, block: BlockSpec | None = None
+) -> None:
+    """The rows of the fresh uploads (`paths`) the record's items now hold, one per file: call
+    it in the transaction that wrote the record. A file held by several items (block code
+    keeping a copy) belongs to the FILE element of `block` (the form it was uploaded with)
+    that holds it; the copies are served from nowhere."""
     fresh = set(paths)
     if not fresh:
         return
-    rows = [
+    holders: dict[str, tuple[str, dict]] = {}
+    for name, item in record.items.items():
+        for value in file_values(item):
+            if value["path"] in fresh and (
+                value["path"] not in holders or is_file_element(block, name)
+            ):
+                holders[value["path"]] = (name, value)
+    Upload.objects.bulk_create(
         Upload(
             record=record,
             item=name,
-            path=value["path"],
+            path=path,
             size=int(value.get("size") or 0),
             content_type=str(value.get("content_type") or "")[:200],
             uploader=uploader_of(uploader),
             anonymous=uploader_of(uploader) is None,
         )
-        for name, item in record.items.items()
-        for value in file_values(item)
-        if value["path"] in fresh
-    ]
-    Upload.objects.bulk_create(rows)
+        for path, (name, value) in holders.items()
+    )
+
+
+def is_file_element(block: BlockSpec | None, name: str) -> bool:
+    element = block.element(name) if block is not None else None
+    return element is not None and element.type == "FILE"
 
 
 def uploads_release(*, record: Record, before: dict) -> None:

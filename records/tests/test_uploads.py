@@ -400,6 +400,36 @@ def test_a_row_naming_a_path_outside_the_uploads_serves_and_removes_nothing(
     assert outside.read_text() == "not an upload"
 
 
+def test_a_formula_copying_the_upload_to_another_item(
+    file_site, api_client, user_factory, settings, django_capture_on_commit_callbacks
+):
+    """Block code that keeps a copy of the FILE value under another item (trusted, as all
+    block code): the upload's row is its FILE element's, once. Each save failed instead (a
+    second row for the same path: a 409 'record exists already' on create)."""
+    file_site.write(
+        "apps/board/blocks/note.yaml",
+        "elements:\n  title: TEXT\n  poster: FILE\n  copy: {type: TEXT, mode: COMPUTED_ON_SAVE}\n",
+    )
+    file_site.write(
+        "apps/board/blocks/note.py", "def copy(context):\n    return context.record.get('poster')\n"
+    )
+    ann = api_client(user_factory("ann"))
+    post = {"_save": "1", "title": "x", "poster": upload()}
+    assert ann.post("/apps/board/blocks/note/", post).status_code == 302
+    record = Record.objects.get(app_id="board")
+    assert record.items["copy"] == record.items["poster"]
+    assert list(Upload.objects.values_list("item", flat=True)) == ["poster"]
+    edit = f"/apps/board/records/{record.record_id}/edit/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ann.post(edit, {"_save": "1", "title": "x", "poster": upload("v2.pdf", b"2")})
+    assert response.status_code == 302
+    value = Record.objects.get().items["poster"]
+    assert list(Upload.objects.values_list("item", "path")) == [("poster", value["path"])]
+    assert stored(settings) == sorted(["board", os.path.dirname(value["path"]), value["path"]])
+    got = ann.get(file_url("board", record.record_id, "poster"))
+    assert got.status_code == 200 and content(got) == b"2"
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="concurrent writers are PostgreSQL's: SQLite's take turns (and its test database, "
