@@ -430,6 +430,69 @@ def test_a_formula_copying_the_upload_to_another_item(
     assert got.status_code == 200 and content(got) == b"2"
 
 
+def multipart(filename: str, body: bytes, content_type: str) -> tuple[bytes, str]:
+    """A block form post with the file name as a browser (or anyone) may send it, unchanged
+    (Django's test client sends a file's base name only)."""
+    fields = "".join(
+        f'--B\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in (("_save", "1"), ("title", "t"))
+    )
+    head = (
+        f'--B\r\nContent-Disposition: form-data; name="poster"; filename="{filename}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    )
+    return (fields + head).encode() + body + b"\r\n--B--\r\n", "multipart/form-data; boundary=B"
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../../outside.svg", "outside.svg"),
+        ("..\\..\\outside.svg", "outside.svg"),
+        ("/etc/passwd", "passwd"),
+        ("%2e%2e%2fx.svg", "2e2e2fx.svg"),
+        ("&#46;&#46;&#47;x.svg", "x.svg"),
+    ],
+)
+def test_an_upload_name_keeps_no_folder_and_is_never_rendered(
+    file_site, api_client, user_factory, settings, sent, kept
+):
+    ann = api_client(user_factory("ann"))
+    body, content_type = multipart(sent, b"<svg onload=alert(1)></svg>", "image/svg+xml")
+    response = ann.generic("POST", "/apps/board/blocks/note/", body, content_type=content_type)
+    assert response.status_code == 302
+    value = Record.objects.get().items["poster"]
+    assert value["name"] == kept
+    assert value["path"].startswith("board/") and value["path"].endswith("/" + kept)
+    assert ".." not in value["path"] and len(stored(settings)) == 3  # app, folder, file
+    got = api_client().get(file_url("board", Record.objects.get().record_id, "poster"))
+    assert got.status_code == 200
+    assert got["Content-Type"] == "application/octet-stream"
+    assert got["Content-Disposition"] == f'attachment; filename="{kept}"'
+    assert got["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_record_made_again_under_a_deleted_ones_id_serves_nothing_of_it(
+    secret, api_client, user_factory, settings, django_capture_on_commit_callbacks
+):
+    bob, record, value = secret
+    url = file_url("vault", record.record_id, "scan")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = bob.post(
+            f"/apps/vault/records/{record.record_id}/", {"_delete": "1", "_confirm": "1"}
+        )
+    assert response.status_code == 302 and stored(settings) == []
+    again = f"/api/v1/vault/record/{record.record_id}"
+    assert_error(
+        bob.send("PUT", again, {"name": "again", "scan": value}), 400, FILE_REFUSED.format("scan")
+    )
+    assert bob.send("PUT", again, {"name": "again"}).status_code == 201
+    # even written by hand, the old value names no row of the new record
+    Record.objects.filter(app_id="vault").update(items={"name": "again", "scan": value})
+    boss = api_client(user_factory("boss", groups=["admins"]))
+    assert boss.get(url).status_code == 404
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="concurrent writers are PostgreSQL's: SQLite's take turns (and its test database, "
