@@ -144,14 +144,15 @@ def uploads_stored(*, app_id: str, files: dict, uploader):
     allowance (`allowance_lock`) until the write that gives them their rows commits, so the
     cap holds against uploads made at once. Any error out of the `with` removes the files at
     once: no row names them, so nothing else ever would."""
-    with transaction.atomic():
-        allowance_lock(uploader_of(uploader))
-        values, paths = uploads_store(app_id=app_id, files=files, uploader=uploader)
-        try:
+    paths: tuple[str, ...] = ()
+    try:
+        with transaction.atomic():  # its commit failing is an error of the `with` too
+            allowance_lock(uploader_of(uploader))
+            values, paths = uploads_store(app_id=app_id, files=files, uploader=uploader)
             yield values, paths
-        except BaseException:
-            uploads_drop(paths)
-            raise
+    except BaseException:
+        uploads_drop(paths)
+        raise
 
 
 def uploads_store(*, app_id: str, files: dict, uploader) -> tuple[dict, tuple[str, ...]]:
