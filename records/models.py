@@ -145,7 +145,8 @@ class Upload(models.Model):
     `path` (a file-shaped value copied from elsewhere names no row of its record). Removed,
     with its file, when the record is deleted or the item replaced or emptied
     (`records.uploads.files_remove`). `size` sums into the uploader's share of
-    `MAX_UPLOADS_MB_PER_USER`; anonymous uploads (`uploader` None) share one allowance.
+    `MAX_UPLOADS_MB_PER_USER`; anonymous uploads (`anonymous`) share one allowance. The
+    uploads of an account since deleted (`uploader` None, not `anonymous`) count against nobody.
     """
 
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="uploads")
@@ -160,6 +161,7 @@ class Upload(models.Model):
         on_delete=models.SET_NULL,
         related_name="uploads",
     )
+    anonymous = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -250,7 +250,7 @@ def record_create(
                     )
                     indexing.record_index(app=app, record=record)
                     owners.record_owners_sync(app=app, record=record)
-                    uploads_attach(record=record, paths=uploads, uploader=user)
+                    uploads_attach(record=record, paths=uploads, uploader=user, block=block)
                     return record
             except IntegrityError:
                 if not suffix:
@@ -451,7 +451,7 @@ def record_save(
         indexing.record_reindex_changed(app=app, record=current, before=before)
         owners.record_owners_resync(app=app, record=current, before=before)
         uploader = getattr(request, "user", None)
-        uploads_attach(record=current, paths=uploads, uploader=uploader)
+        uploads_attach(record=current, paths=uploads, uploader=uploader, block=block)
         uploads_release(record=current, before=before)
     return current
 

@@ -11,7 +11,8 @@ Files go away with what needs them, in one place, `files_remove`, run after the 
 that released them commits: a record's delete, a FILE item replaced by a new upload or emptied
 (`uploads_release`), a write refused after its files were stored (`uploads_drop`, at once).
 A user's uploads hold at most `settings.MAX_UPLOADS_BYTES_PER_USER` in all (the environment's
-`MAX_UPLOADS_MB_PER_USER`); anonymous visitors share one such allowance.
+`MAX_UPLOADS_MB_PER_USER`); anonymous visitors share one such allowance (the uploads of an
+account since deleted count against nobody).
 
 Imports: the site model and records only.
 """
@@ -21,15 +22,19 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable
+from contextlib import contextmanager
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.text import get_valid_filename
 
 from blocks.site.elements import FILE_KEYS
+from blocks.site.spec import BlockSpec
 
 from .errors import InvalidItems
 from .models import Record, Upload
@@ -63,10 +68,29 @@ def uploader_of(user):
 
 def stored_bytes(uploader) -> int:
     """What the uploads of `uploader` (None: anonymous visitors) hold now."""
-    rows = Upload.objects.filter(uploader=uploader) if uploader else Upload.objects
-    if not uploader:
-        rows = rows.filter(uploader__isnull=True)
+    if uploader is not None:
+        rows = Upload.objects.filter(uploader=uploader)
+    else:  # not those of accounts since deleted: their uploader is None too
+        rows = Upload.objects.filter(anonymous=True)
     return rows.aggregate(total=Sum("size"))["total"] or 0
+
+
+# The key of PostgreSQL's advisory lock on the anonymous visitors' allowance (no row to lock).
+ANONYMOUS_ALLOWANCE_LOCK = 0x75706C6F6164  # "upload"
+
+
+def allowance_lock(uploader) -> None:
+    """Lock `uploader`'s allowance (None: the anonymous visitors') until the current
+    transaction ends, so that two uploads of one user do not both pass the cap, each reading
+    what the user held before the other: the user's row is locked (`SELECT ... FOR UPDATE`);
+    the anonymous allowance takes an advisory lock on PostgreSQL. SQLite needs neither: a
+    transaction takes its write lock as it begins (settings: IMMEDIATE), one at a time."""
+    if uploader is not None:
+        rows = get_user_model().objects.select_for_update().filter(pk=uploader.pk)
+        list(rows.values_list("pk", flat=True))
+    elif connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ANONYMOUS_ALLOWANCE_LOCK])
 
 
 def megabytes(size: int) -> str:
@@ -93,16 +117,54 @@ def check_cap(uploader, files: dict) -> None:
 
 # --- writing --------------------------------------------------------------------------------
 
+# Bytes of a stored file's name: file systems take 255, and its folder adds to the path.
+MAX_NAME_BYTES = 200
+
+
+def stored_name(name: str) -> str:
+    """The upload's name as stored and served: letters, digits, `-_.` only, at most
+    `MAX_NAME_BYTES` bytes (a longer one is shortened, keeping its extension)."""
+    try:
+        name = get_valid_filename(name)
+    except SuspiciousFileOperation:  # nothing left of it ("..")
+        return "file"
+    stem, extension = os.path.splitext(name)
+    if len(extension.encode()) > MAX_NAME_BYTES // 2:
+        stem, extension = name, ""
+    room = MAX_NAME_BYTES - len(extension.encode())
+    stem = stem.encode()[:room].decode(errors="ignore")
+    return (stem + extension) or "file"
+
+
+@contextmanager
+def uploads_stored(*, app_id: str, files: dict, uploader):
+    """`with uploads_stored(...) as (values, paths):` write the record in the `with`.
+
+    Stores the uploaded `files` (`uploads_store`) in a transaction holding the uploader's
+    allowance (`allowance_lock`) until the write that gives them their rows commits, so the
+    cap holds against uploads made at once. Any error out of the `with` removes the files at
+    once: no row names them, so nothing else ever would."""
+    paths: tuple[str, ...] = ()
+    try:
+        with transaction.atomic():  # its commit failing is an error of the `with` too
+            allowance_lock(uploader_of(uploader))
+            values, paths = uploads_store(app_id=app_id, files=files, uploader=uploader)
+            yield values, paths
+    except BaseException:
+        uploads_drop(paths)
+        raise
+
 
 def uploads_store(*, app_id: str, files: dict, uploader) -> tuple[dict, tuple[str, ...]]:
     """Store the uploaded `files` (item name -> Django's UploadedFile) within the uploader's
     cap; returns (item name -> FILE value, the storage paths written). The store ties each to
-    its record (`uploads_attach`); a write refused meanwhile hands them to `uploads_drop`."""
+    its record (`uploads_attach`); a write refused meanwhile hands them to `uploads_drop`.
+    Callers use `uploads_stored`, which holds the allowance until the record is written."""
     check_cap(uploader_of(uploader), files)
     values: dict[str, dict] = {}
     try:
         for name, upload in files.items():
-            file_name = get_valid_filename(upload.name) or "file"
+            file_name = stored_name(upload.name)
             path = default_storage.save(f"{app_id}/{uuid.uuid4().hex}/{file_name}", upload)
             values[name] = {
                 "name": file_name,
@@ -116,26 +178,40 @@ def uploads_store(*, app_id: str, files: dict, uploader) -> tuple[dict, tuple[st
     return values, tuple(value["path"] for value in values.values())
 
 
-def uploads_attach(*, record: Record, paths: Iterable[str], uploader) -> None:
-    """The rows of the fresh uploads (`paths`) the record's items now hold: call it in the
-    transaction that wrote the record."""
+def uploads_attach(
+    *, record: Record, paths: Iterable[str], uploader, block: BlockSpec | None = None
+) -> None:
+    """The rows of the fresh uploads (`paths`) the record's items now hold, one per file: call
+    it in the transaction that wrote the record. A file held by several items (block code
+    keeping a copy) belongs to the FILE element of `block` (the form it was uploaded with)
+    that holds it; the copies are served from nowhere."""
     fresh = set(paths)
     if not fresh:
         return
-    rows = [
+    holders: dict[str, tuple[str, dict]] = {}
+    for name, item in record.items.items():
+        for value in file_values(item):
+            if value["path"] in fresh and (
+                value["path"] not in holders or is_file_element(block, name)
+            ):
+                holders[value["path"]] = (name, value)
+    Upload.objects.bulk_create(
         Upload(
             record=record,
             item=name,
-            path=value["path"],
+            path=path,
             size=int(value.get("size") or 0),
             content_type=str(value.get("content_type") or "")[:200],
             uploader=uploader_of(uploader),
+            anonymous=uploader_of(uploader) is None,
         )
-        for name, item in record.items.items()
-        for value in file_values(item)
-        if value["path"] in fresh
-    ]
-    Upload.objects.bulk_create(rows)
+        for path, (name, value) in holders.items()
+    )
+
+
+def is_file_element(block: BlockSpec | None, name: str) -> bool:
+    element = block.element(name) if block is not None else None
+    return element is not None and element.type == "FILE"
 
 
 def uploads_release(*, record: Record, before: dict) -> None:
@@ -198,6 +274,8 @@ def files_remove(paths: Iterable[str]) -> None:
             default_storage.delete(path)
         except OSError:
             continue  # left for an operator: nothing refers to it any more
+        except SuspiciousFileOperation:
+            continue  # a path outside the storage (a row from old data): never touched
         remove_empty_folders(os.path.dirname(path))
 
 
@@ -206,8 +284,8 @@ def remove_empty_folders(folder: str) -> None:
     while folder:
         try:
             os.rmdir(default_storage.path(folder))
-        except (NotImplementedError, OSError):
-            return  # not empty, gone already, or a storage without folders
+        except (NotImplementedError, OSError, SuspiciousFileOperation):
+            return  # not empty, gone already, a storage without folders, or outside it
         folder = os.path.dirname(folder)
 
 

@@ -8,6 +8,8 @@ number or date re-renders the form with the message beside the field, and nothin
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.http import HttpResponseBadRequest
 
 from blocks.pages.context import BlockContext
@@ -45,26 +47,26 @@ def read_form(block: BlockSpec, post, files=None) -> tuple[dict, dict, dict]:
     return values, items, errors
 
 
-def store_uploads(block: BlockSpec, items: dict, user) -> tuple[str, ...]:
+@contextmanager
+def uploads_stored(block: BlockSpec, items: dict, user):
     """Each uploaded file of `items` into storage (records.uploads, within `user`'s cap),
-    replaced by the FILE item that names it; returns the storage paths written (the store
-    accepts those alone, and ties each to its record). Over the cap: `InvalidItems`, nothing
-    written."""
+    replaced by the FILE item that names it; yields the storage paths written (the store
+    accepts those alone, and ties each to its record): write the record in the `with`, which
+    holds `user`'s allowance until it commits. Over the cap: `InvalidItems`, nothing written.
+    Any error out of the `with` (a refusal, block code failing, the database) removes them at
+    once (records.uploads.uploads_stored)."""
     files = {
         element.id: items[element.id]
         for element in block.inputs
         if element.type == "FILE" and hasattr(items.get(element.id), "read")
     }
     if not files:
-        return ()
-    values, paths = uploads.uploads_store(app_id=block.app_id, files=files, uploader=user)
-    items.update(values)
-    return paths
-
-
-def drop_uploads(paths: tuple[str, ...]) -> None:
-    """Files stored for a write that was refused: nothing refers to them."""
-    uploads.uploads_drop(paths)
+        yield ()
+        return
+    with uploads.uploads_stored(app_id=block.app_id, files=files, uploader=user) as stored:
+        values, paths = stored
+        items.update(values)
+        yield paths
 
 
 def sentence(block: BlockSpec, name: str, problem: str) -> str:
@@ -138,22 +140,23 @@ def submit_record_form(request, site, block: BlockSpec):
 
     if errors:
         return refused(all_errors(app, block, items, errors))
-    stored: tuple[str, ...] = ()  # refused over the cap: nothing was written
     try:
-        stored = store_uploads(block, items, request.user)
-        record = store.record_create(
-            app=app, items=items, user=request.user, block=block, request=request, uploads=stored
-        )
+        with uploads_stored(block, items, request.user) as stored:
+            record = store.record_create(
+                app=app,
+                items=items,
+                user=request.user,
+                block=block,
+                request=request,
+                uploads=stored,
+            )
     except InvalidItems as exc:
-        drop_uploads(stored)
         if not exc.problems:  # not about a field (an owner item a formula overfilled)
             return failed(request, exc)
         return refused(item_errors(exc, block))
     except code.BlockCodeError as exc:
-        drop_uploads(stored)
         return code_failed(request, block, exc, app.debug)
     except RecordError as exc:  # e.g. no free record id left
-        drop_uploads(stored)
         return failed(request, exc)
     try:
         target = store.run_on_save(app=app, block=block, record=record, request=request)

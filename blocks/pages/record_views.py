@@ -9,6 +9,7 @@ the refusals to the audit trail first.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import render
@@ -32,15 +33,7 @@ from records.errors import (
 
 from .around import holding_page
 from .context import RecordHandle, items_table
-from .forms import (
-    all_errors,
-    code_failed,
-    drop_uploads,
-    form_again,
-    item_errors,
-    read_form,
-    store_uploads,
-)
+from .forms import all_errors, code_failed, form_again, item_errors, read_form, uploads_stored
 from .responses import failed, go, respond_block
 
 STALE = (
@@ -223,21 +216,19 @@ def record_save(request, page: RecordPage, record, fixed):
 
     if errors:
         return refused(all_errors(app, block, items, errors, current=record.items))
-    uploads: tuple[str, ...] = ()  # refused over the cap: nothing was written
     try:
-        uploads = store_uploads(block, items, request.user)
-        saved = store.record_save(
-            app=app,
-            record=record,
-            items=items,
-            block=block,
-            request=request,
-            fixed=fixed,
-            if_match=request.POST.get("_etag") or None,
-            uploads=uploads,
-        )
+        with uploads_stored(block, items, request.user) as uploads:
+            saved = store.record_save(
+                app=app,
+                record=record,
+                items=items,
+                block=block,
+                request=request,
+                fixed=fixed,
+                if_match=request.POST.get("_etag") or None,
+                uploads=uploads,
+            )
     except StaleRecord:
-        drop_uploads(uploads)
         fresh = selectors.record_get(app.id, record.record_id)
         if fresh is None:
             raise Http404(f"record '{record.record_id}' was deleted meanwhile") from None
@@ -246,13 +237,9 @@ def record_save(request, page: RecordPage, record, fixed):
         html = render_block(fresh_ctx, edit=True, action_url=request.path, show_title=False)
         return page.respond(html, editing=True, status=409, stale=STALE)
     except InvalidItems as exc:
-        drop_uploads(uploads)
         if not exc.problems:  # not about a field (an owner item a formula overfilled)
             raise
         return refused(item_errors(exc, block))
-    except RecordError:
-        drop_uploads(uploads)
-        raise
     target = store.run_on_save(app=app, block=block, record=saved, request=request)
     return go(request, target or handle.html_url)
 
@@ -285,7 +272,7 @@ def record_file(request, app_id: str, record_id: str, element_id: str):
         raise Http404(NO_FILE)
     try:
         handle = default_storage.open(upload.path, "rb")
-    except (FileNotFoundError, OSError):
+    except (OSError, SuspiciousFileOperation):  # gone, or a row's path outside the storage
         raise Http404(NO_FILE) from None
     value = granted.record.items[element_id]
     # An attachment, never shown inline: an uploaded .html or .svg cannot run on this site.

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
 
 import pytest
 from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
 
 from blocks.site.loader import current_site
+from records import uploads
 from records.models import Record, Upload
 from tests.helpers import assert_error
 
@@ -298,3 +303,236 @@ def test_a_refused_edit_leaves_no_new_file(secret, settings):
     assert list(Upload.objects.values_list("path", flat=True)) == [value["path"]]
     got = bob.get(file_url("vault", record.record_id, "scan"))
     assert got.status_code == 200 and content(got) == b"%PDF secret plan"
+
+
+def test_a_long_file_name_is_stored_shortened(file_site, api_client, user_factory, settings):
+    """A name longer than the file system takes (255 bytes: 200 'é' are 400) is shortened,
+    keeping its extension, instead of failing the write with a 500 and an empty folder."""
+    ann = api_client(user_factory("ann"))
+    post = {"_save": "1", "title": "Long", "poster": upload("é" * 200 + ".pdf", b"long")}
+    response = ann.post("/apps/board/blocks/note/", post)
+    assert response.status_code == 302
+    value = Record.objects.get(app_id="board").items["poster"]
+    assert value["name"].endswith(".pdf") and len(value["name"].encode()) <= 200
+    assert os.path.basename(value["path"]) == value["name"]
+    got = api_client().get(file_url("board", Record.objects.get().record_id, "poster"))
+    assert got.status_code == 200 and content(got) == b"long"
+    assert got["Content-Disposition"] == f"attachment; filename*=utf-8''{quote(value['name'])}"
+    # a name with nothing storable left in it (Django's own check answered a bare 400)
+    post = {"_save": "1", "title": "Odd", "poster": upload("!!!", b"odd")}
+    assert ann.post("/apps/board/blocks/note/", post).status_code == 302
+    assert Record.objects.get(items__title="Odd").items["poster"]["name"] == "file"
+
+
+def test_a_formula_failing_on_edit_leaves_no_new_file(
+    file_site, api_client, user_factory, settings
+):
+    """Block code failing while an edit with a new file is saved: the error box, the stored
+    file kept and served, the new one gone (it had no row: it would never be removed nor
+    counted against the cap)."""
+    file_site.write(
+        "apps/board/blocks/note.yaml",
+        "elements:\n  title: TEXT\n  poster: FILE\n  n: {type: NUMBER, mode: COMPUTED_ON_SAVE}\n",
+    )
+    file_site.write(
+        "apps/board/blocks/note.py",
+        "def n(context):\n"
+        "    if context.record.get('title') == 'boom':\n"
+        "        raise ValueError('boom')\n"
+        "    return 1\n",
+    )
+    ann = api_client(user_factory("ann"))
+    post = {"_save": "1", "title": "x", "poster": upload()}
+    assert ann.post("/apps/board/blocks/note/", post).status_code == 302
+    record = Record.objects.get(app_id="board")
+    before = stored(settings)
+    edit = f"/apps/board/records/{record.record_id}/edit/"
+    response = ann.post(edit, {"_save": "1", "title": "boom", "poster": upload("new.pdf")})
+    assert "Block board/note could not be shown." in response.content.decode()
+    assert stored(settings) == before
+    got = ann.get(file_url("board", record.record_id, "poster"))
+    assert got.status_code == 200 and content(got) == b"%PDF secret plan"
+
+
+def test_a_deleted_users_uploads_do_not_eat_the_anonymous_allowance(
+    file_site, api_client, user_factory, settings
+):
+    """An admin deletes an account (its records and files stay): its uploads count against
+    nobody, not against the allowance anonymous visitors share."""
+    settings.MAX_UPLOADS_BYTES_PER_USER = 2**20
+    file_site.write("apps/wall/settings.yaml", "acl:\n  rights:\n    author: ['*']\n")
+    file_site.write("apps/wall/blocks/doc.yaml", "elements:\n  name: TEXT\n  scan: FILE\n")
+    spammer = user_factory("spammer")
+    big = {"_save": "1", "name": "big", "scan": upload(body=b"x" * (600 * 1024))}
+    assert api_client(spammer).post("/apps/wall/blocks/doc/", big).status_code == 302
+    root = user_factory("root2", superuser=True, with_totp=True)
+    admin = api_client(root)
+    session = admin.session
+    session["otp_device_id"] = root.totp_device.persistent_id
+    session.save()
+    response = admin.post(f"/admin/auth/user/{spammer.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not type(spammer).objects.filter(pk=spammer.pk)
+    assert Upload.objects.get().uploader is None  # the file stays, with its record
+    anonymous = {"_save": "1", "name": "anonymous", "scan": upload(body=b"y" * (600 * 1024))}
+    assert api_client().post("/apps/wall/blocks/doc/", anonymous).status_code == 302
+
+
+@pytest.mark.parametrize("path", ["../outside.txt", "/etc/hostname"])
+def test_a_row_naming_a_path_outside_the_uploads_serves_and_removes_nothing(
+    secret, settings, tmp_path, django_capture_on_commit_callbacks, path
+):
+    """A row whose path leaves MEDIA_ROOT (no upload writes one; data from before the rows,
+    given a row by migration 0006): the file route answers 404, and deleting the record
+    deletes it without touching the file outside."""
+    bob, record, value = secret
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not an upload")
+    Upload.objects.filter(record=record).update(path=path)
+    Record.objects.filter(pk=record.pk).update(
+        items={**record.items, "scan": {**value, "path": path}}
+    )
+    assert bob.get(file_url("vault", record.record_id, "scan")).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        response = bob.post(
+            f"/apps/vault/records/{record.record_id}/", {"_delete": "1", "_confirm": "1"}
+        )
+    assert response.status_code == 302 and not Record.objects.filter(pk=record.pk).exists()
+    assert outside.read_text() == "not an upload"
+
+
+def test_a_formula_copying_the_upload_to_another_item(
+    file_site, api_client, user_factory, settings, django_capture_on_commit_callbacks
+):
+    """Block code that keeps a copy of the FILE value under another item (trusted, as all
+    block code): the upload's row is its FILE element's, once. Each save failed instead (a
+    second row for the same path: a 409 'record exists already' on create)."""
+    file_site.write(
+        "apps/board/blocks/note.yaml",
+        "elements:\n  title: TEXT\n  poster: FILE\n  copy: {type: TEXT, mode: COMPUTED_ON_SAVE}\n",
+    )
+    file_site.write(
+        "apps/board/blocks/note.py", "def copy(context):\n    return context.record.get('poster')\n"
+    )
+    ann = api_client(user_factory("ann"))
+    post = {"_save": "1", "title": "x", "poster": upload()}
+    assert ann.post("/apps/board/blocks/note/", post).status_code == 302
+    record = Record.objects.get(app_id="board")
+    assert record.items["copy"] == record.items["poster"]
+    assert list(Upload.objects.values_list("item", flat=True)) == ["poster"]
+    edit = f"/apps/board/records/{record.record_id}/edit/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ann.post(edit, {"_save": "1", "title": "x", "poster": upload("v2.pdf", b"2")})
+    assert response.status_code == 302
+    value = Record.objects.get().items["poster"]
+    assert list(Upload.objects.values_list("item", "path")) == [("poster", value["path"])]
+    assert stored(settings) == sorted(["board", os.path.dirname(value["path"]), value["path"]])
+    got = ann.get(file_url("board", record.record_id, "poster"))
+    assert got.status_code == 200 and content(got) == b"2"
+
+
+def multipart(filename: str, body: bytes, content_type: str) -> tuple[bytes, str]:
+    """A block form post with the file name as a browser (or anyone) may send it, unchanged
+    (Django's test client sends a file's base name only)."""
+    fields = "".join(
+        f'--B\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in (("_save", "1"), ("title", "t"))
+    )
+    head = (
+        f'--B\r\nContent-Disposition: form-data; name="poster"; filename="{filename}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    )
+    return (fields + head).encode() + body + b"\r\n--B--\r\n", "multipart/form-data; boundary=B"
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../../outside.svg", "outside.svg"),
+        ("..\\..\\outside.svg", "outside.svg"),
+        ("/etc/passwd", "passwd"),
+        ("%2e%2e%2fx.svg", "2e2e2fx.svg"),
+        ("&#46;&#46;&#47;x.svg", "x.svg"),
+    ],
+)
+def test_an_upload_name_keeps_no_folder_and_is_never_rendered(
+    file_site, api_client, user_factory, settings, sent, kept
+):
+    ann = api_client(user_factory("ann"))
+    body, content_type = multipart(sent, b"<svg onload=alert(1)></svg>", "image/svg+xml")
+    response = ann.generic("POST", "/apps/board/blocks/note/", body, content_type=content_type)
+    assert response.status_code == 302
+    value = Record.objects.get().items["poster"]
+    assert value["name"] == kept
+    assert value["path"].startswith("board/") and value["path"].endswith("/" + kept)
+    assert ".." not in value["path"] and len(stored(settings)) == 3  # app, folder, file
+    got = api_client().get(file_url("board", Record.objects.get().record_id, "poster"))
+    assert got.status_code == 200
+    assert got["Content-Type"] == "application/octet-stream"
+    assert got["Content-Disposition"] == f'attachment; filename="{kept}"'
+    assert got["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_record_made_again_under_a_deleted_ones_id_serves_nothing_of_it(
+    secret, api_client, user_factory, settings, django_capture_on_commit_callbacks
+):
+    bob, record, value = secret
+    url = file_url("vault", record.record_id, "scan")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = bob.post(
+            f"/apps/vault/records/{record.record_id}/", {"_delete": "1", "_confirm": "1"}
+        )
+    assert response.status_code == 302 and stored(settings) == []
+    again = f"/api/v1/vault/record/{record.record_id}"
+    assert_error(
+        bob.send("PUT", again, {"name": "again", "scan": value}), 400, FILE_REFUSED.format("scan")
+    )
+    assert bob.send("PUT", again, {"name": "again"}).status_code == 201
+    # even written by hand, the old value names no row of the new record
+    Record.objects.filter(app_id="vault").update(items={"name": "again", "scan": value})
+    boss = api_client(user_factory("boss", groups=["admins"]))
+    assert boss.get(url).status_code == 404
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers are PostgreSQL's: SQLite's take turns (and its test database, "
+    "in memory with a shared cache, refuses a second writer instead of queueing it)",
+)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("who", ["ann", None])
+def test_parallel_uploads_stay_within_the_cap(
+    file_site, api_client, user_factory, settings, monkeypatch, who
+):
+    """Two uploads at once of one user (or of anonymous visitors, who share an allowance),
+    each within the cap but not both: one is refused. The two requests are made to read what
+    the allowance holds at the same moment (each waits up to a second for the other to have
+    read it too); only one may read it at a time."""
+    settings.MAX_UPLOADS_BYTES_PER_USER = 2**20
+    file_site.write("apps/wall/settings.yaml", "acl:\n  rights:\n    author: ['*']\n")
+    file_site.write("apps/wall/blocks/doc.yaml", "elements:\n  name: TEXT\n  scan: FILE\n")
+    if who is not None:
+        user_factory(who)
+    both_read = threading.Barrier(2, timeout=1)
+    read = uploads.stored_bytes
+
+    def read_then_wait(uploader):
+        held = read(uploader)
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other request waits for the allowance: as it should
+        return held
+
+    monkeypatch.setattr(uploads, "stored_bytes", read_then_wait)
+
+    def post(n: int) -> int:
+        try:
+            body = {"_save": "1", "name": str(n), "scan": upload(body=b"x" * (600 * 1024))}
+            return api_client(who).post("/apps/wall/blocks/doc/", body).status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(post, range(2)))
+    assert statuses == [302, 400]
+    assert Upload.objects.count() == 1 and len(stored(settings)) == 3  # app, folder, file
