@@ -115,7 +115,13 @@ def submit_record_form(request, site, block: BlockSpec):
     uploads = store_uploads(block, items)
     try:
         record = store.record_create(
-            app=app, items=items, user=request.user, block=block, request=request, uploads=uploads
+            app=app,
+            items=items,
+            user=request.user,
+            block=block,
+            request=request,
+            uploads=uploads,
+            reader=request.user,
         )
     except InvalidItems as exc:
         drop_uploads(uploads)

@@ -234,6 +234,7 @@ def record_save(request, page: RecordPage, record, fixed):
             fixed=fixed,
             if_match=request.POST.get("_etag") or None,
             uploads=uploads,
+            reader=request.user,
         )
     except StaleRecord:
         drop_uploads(uploads)

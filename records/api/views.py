@@ -385,7 +385,12 @@ def app_create(request, app_id):
     c = call_for(request, app_id)
     c.require("create")
     items, record_id = client_items(c.app, read_json(request))
-    return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
+    return created(
+        c,
+        store.record_create(
+            app=c.app, items=items, record_id=record_id, user=c.user, reader=c.user
+        ),
+    )
 
 
 # --- /records -------------------------------------------------------------------------------
@@ -449,7 +454,7 @@ def records_create(request, app_id):
             seen.add(record_id)
         checked.append((items, record_id))
     try:  # all or nothing
-        store.records_create_many(app=c.app, rows=checked, user=c.user)
+        store.records_create_many(app=c.app, rows=checked, user=c.user, reader=c.user)
     except (RecordExists, InvalidInput) as exc:
         position = getattr(exc, "position", None)
         if position is None:
@@ -514,7 +519,12 @@ def record_put(request, app_id, record_id):
     selectors.check_record_id(record_id)
     c.require("create")
     items, _ = client_items(c.app, read_json(request), record_id)
-    return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
+    return created(
+        c,
+        store.record_create(
+            app=c.app, items=items, record_id=record_id, user=c.user, reader=c.user
+        ),
+    )
 
 
 @refusals_audited
@@ -533,6 +543,7 @@ def record_update(request, app_id, record_id):
             if_match=if_match(request),
             fixed=c.access.fixed_owner_items(granted.facts),
             locked=True,
+            reader=c.user,
         )
     response = JsonResponse({"success": "updated"})
     response["ETag"] = saved.etag
