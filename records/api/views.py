@@ -179,14 +179,40 @@ def read_json(request, *, default=...):
         ) from None
     try:
         value = json.loads(
-            text, parse_constant=_no_constant, parse_float=_finite, parse_int=_bounded_int
+            text,
+            parse_constant=_no_constant,
+            parse_float=_finite,
+            parse_int=_bounded_int,
+            object_pairs_hook=_unique_keys,
         )
     except RecursionError:
         raise BadRequest("the body is not valid JSON: nested too deeply") from None
+    except DuplicateKey as exc:
+        raise BadRequest(f"the body has the key '{exc.key}' twice in one object") from None
     except ValueError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     check_text(value)
     return value
+
+
+class DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """An object whose keys are all different: parsers disagree on which of two counts (the
+    first, the last), so a body that a proxy or a client library reads one way must not be
+    written the other way."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return found
 
 
 def _finite(text: str) -> float:
