@@ -231,6 +231,7 @@ LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SiteSignupForm"}
 ACCOUNT_SESSION_REMEMBER = None  # the login form's "remember" checkbox decides
 ACCOUNT_LOGOUT_ON_GET = False
 # Failed password checks, of the login form and HTTP Basic alike (accounts/passwords.py): 5 per
