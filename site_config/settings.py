@@ -239,7 +239,9 @@ ACCOUNT_LOGOUT_ON_GET = False
 # processes: see CACHES). allauth's other limits keep their defaults.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
-# A social login whose provider vouches for the e-mail signs in the user who has it.
+# A social login whose provider vouches for the e-mail signs in the user who has it, where
+# settings.yaml trusts that provider for the address's domain and never into a superuser or a
+# user with a second factor (accounts.adapter.SocialAccountAdapter.authenticate_by_email).
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 # Wrong second-factor codes are limited by accounts.otp (per user and per address, with a
