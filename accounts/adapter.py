@@ -12,6 +12,12 @@
   set in the environment;
 - SAML single sign-on appears when `auth.saml` is set (accounts/saml.py builds its app);
   its logins refresh the user's mapped groups, and refused responses are audited;
+- a social or SAML sign-in whose verified e-mail address belongs to an existing account signs
+  into it only where settings.yaml trusts that provider for the address's domain
+  (`auth.link_domains`, `auth.saml.link_domains`), and never into a superuser or an account
+  with a second factor (`link_refusal`): an identity provider cannot take over local accounts.
+  Otherwise the visitor is told to sign in with their password and connect the provider from
+  their account page, and the refusal goes to the audit trail;
 - a user with a second factor enters a code before the login counts (`SecondFactorStage`),
   unless the login was made by a method `auth.otp.trusted_methods` names (accounts/otp.py);
 - failed passwords count against the limit HTTP Basic shares (accounts/passwords.py), keyed
@@ -28,12 +34,15 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.auth_backends import AuthenticationBackend
 from allauth.account.stages import EmailVerificationStage, LoginStage
 from allauth.account.utils import user_username
+from allauth.core import context as allauth_context
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base.constants import AuthError
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 
 from blocks.site.loader import current_site
@@ -182,6 +191,27 @@ _UNEXPLAINED = {
 }
 
 
+def link_domains(provider: str) -> tuple[str, ...]:
+    """The e-mail domains settings.yaml trusts `provider` for, to sign into existing accounts."""
+    site = site_settings()
+    if provider == saml.PROVIDER:
+        return site.saml.link_domains if site.saml is not None else ()
+    return site.link_domains.get(provider, ())
+
+
+def link_refusal(provider: str, user, email: str) -> str:
+    """Why a sign-in with `provider`, whose verified address is `email`, may not sign into
+    `user`, the existing account holding that address; "" when it may."""
+    domain = email.rpartition("@")[2].lower()
+    if domain not in link_domains(provider):
+        return f"'{provider}' is not trusted for {domain} (link_domains)"
+    if user.is_superuser:
+        return "the account is a superuser"
+    if otp.has_device(user):
+        return "the account has a second factor"
+    return ""
+
+
 class ProviderNotEnabled(Http404, SocialApp.DoesNotExist):
     """A provider that settings.yaml does not list, or that has no keys: its routes answer 404."""
 
@@ -220,6 +250,34 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if sociallogin.account.provider == saml.PROVIDER and sociallogin.is_existing:
             self._sync_saml_groups(request, sociallogin)
         super().pre_social_login(request, sociallogin)
+
+    def authenticate_by_email(self, sociallogin):
+        """allauth's sign-in into the existing account of a verified address, where allowed."""
+        found = super().authenticate_by_email(sociallogin)
+        if found is None:
+            return None
+        user, email = found
+        provider = sociallogin.account.provider
+        reason = link_refusal(provider, user, email)
+        if reason:
+            request = allauth_context.request
+            audit.record(
+                audit.Kind.LINK_REFUSED,
+                request=request,
+                user=user,
+                target=provider,
+                status=403,
+                detail=f"{provider} sign-in as {email}: {reason}",
+            )
+            raise ImmediateHttpResponse(
+                render(
+                    request,
+                    "socialaccount/link_refused.html",
+                    {"provider_name": sociallogin.provider.name},
+                    status=403,
+                )
+            )
+        return found
 
     def save_user(self, request, sociallogin, form=None):
         user = super().save_user(request, sociallogin, form=form)

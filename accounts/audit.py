@@ -49,6 +49,7 @@ CAPPED = frozenset(
         Kind.TOKEN_REFUSED,
         Kind.ACCESS_REFUSED,
         Kind.NAME_REFUSED,
+        Kind.LINK_REFUSED,
     }
 )
 MINUTE = 60

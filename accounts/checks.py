@@ -93,6 +93,26 @@ def missing_sign_in_environment() -> list[Problem]:
     return found
 
 
+def sign_up_reveals_addresses() -> list[Problem]:
+    """Open sign-up with `email_verification: none`: a new account is signed in at once and a
+    taken address refused, so sign-up answers whether an address is registered (with
+    `mandatory` it does not: accounts.forms.SiteSignupForm). `optional` reveals it too, but is
+    the default and the lesser evil (the address gets a link); only `none` is warned of.
+    """
+    site_settings = current_site().settings
+    if not site_settings.signup or site_settings.email_verification != "none":
+        return []
+    return [
+        Problem(
+            SETTINGS_FILE,
+            _auth_line("email_verification"),
+            "auth.email_verification: none: sign-up tells whoever types an address whether an "
+            "account has it (a new account is signed in at once, a taken address is refused); "
+            "mandatory hides it",
+        )
+    ]
+
+
 def _providers_line() -> int:
     """The line of `auth.providers` in settings.yaml (1 when it cannot be found)."""
     return _auth_line("providers")
@@ -120,13 +140,20 @@ def _entry(node, name: str):
 
 
 def provider_keys(app_configs=None, **kwargs):
-    return [
-        checks.Warning(str(problem), id="accounts.W001", obj="SOCIALACCOUNT_PROVIDERS")
-        for problem in missing_provider_keys()
-    ] + [
-        checks.Warning(str(problem), id="accounts.W002", obj="settings.yaml auth")
-        for problem in missing_sign_in_environment()
-    ]
+    return (
+        [
+            checks.Warning(str(problem), id="accounts.W001", obj="SOCIALACCOUNT_PROVIDERS")
+            for problem in missing_provider_keys()
+        ]
+        + [
+            checks.Warning(str(problem), id="accounts.W002", obj="settings.yaml auth")
+            for problem in missing_sign_in_environment()
+        ]
+        + [
+            checks.Warning(str(problem), id="accounts.W003", obj="settings.yaml auth")
+            for problem in sign_up_reveals_addresses()
+        ]
+    )
 
 
 def wiring(app_configs=None, **kwargs):

@@ -1,6 +1,30 @@
-"""Forms of the account pages. Labels and messages only; the rules live in otp.py and invites.py."""
+"""Forms of the account pages. Labels and messages only; the rules live in otp.py and invites.py
+(and, for sign-up, in SiteSignupForm's one override)."""
 
+from allauth.account.forms import SignupForm
+from allauth.account.internal.userkit import filter_users_by_email
 from django import forms
+
+from blocks.site.loader import current_site
+
+
+class SiteSignupForm(SignupForm):
+    """allauth's sign-up form, hiding whether an address is registered when it can.
+
+    allauth hides it (no account made, the holder mailed "you already have an account", the
+    visitor shown "check your mail" as after any sign-up) only when its global
+    ACCOUNT_EMAIL_VERIFICATION is mandatory; here the mode is settings.yaml's, read per request
+    (accounts.adapter.SiteEmailVerificationStage), so the form asks the site instead. With
+    `optional` or `none` a new account is signed in at once, so a taken address cannot answer
+    the same: the form says it is taken, and check_site warns of `none`.
+    """
+
+    def validate_unique_email(self, value) -> str:
+        if current_site().settings.email_verification != "mandatory":
+            return super().validate_unique_email(value)
+        email = value
+        self.account_already_exists = bool(filter_users_by_email(email))
+        return email
 
 
 class CodeForm(forms.Form):

@@ -20,6 +20,7 @@ class SecurityEvent(models.Model):
         SHARE_GRANTED = "share_granted", "share granted"
         SHARE_REVOKED = "share_revoked", "share revoked"
         NAME_REFUSED = "name_refused", "taken name refused"
+        LINK_REFUSED = "link_refused", "sign-in by e-mail into an existing account refused"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)

@@ -1,8 +1,8 @@
 """The one password check: the login form and HTTP Basic count failures against the same limits.
 
 The limits are allauth's `login_failed` rate limits (`ACCOUNT_RATE_LIMITS` in settings: per
-account and per client address), kept in the cache, so every process that shares the cache
-(Redis, `REDIS_URL`) shares them. A check first takes an attempt; a right password gives it
+account and per client address), kept in the cache, which every process shares in production
+(Redis with `REDIS_URL`, else the database's cache table: site_config/cache.py). A check first takes an attempt; a right password gives it
 back, a wrong one keeps it, so within the window an account (or an address) that has used up
 its attempts is refused before its password is looked at: the right one included.
 

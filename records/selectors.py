@@ -202,7 +202,9 @@ def records_page(
     if after is not None:
         if sort_index is not None:
             raise InvalidPaging("after pages in creation order: use offset with sort_index")
-        cursor = Subquery(app_records(app.id).filter(record_id=after).order_by().values("pk")[:1])
+        # The cursor among the records the visitor may read: a hidden one names no position,
+        # so it answers as an unknown id (below) instead of paging on from where it sits.
+        cursor = Subquery(records.filter(record_id=after).order_by().values("pk")[:1])
         records = records.filter(pk__lt=cursor) if reverse else records.filter(pk__gt=cursor)
     if (
         limit is not None

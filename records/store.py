@@ -205,14 +205,18 @@ def record_create(
     request=None,
     suffix: bool = False,
     uploads: tuple[str, ...] = (),
+    reader=None,
 ) -> Record:
     """Create a record. A taken `record_id` is `RecordExists`, unless `suffix` (then `id-1`, `id-2`...).
 
     Through a `block`: its `record_id` hook names the record when no id is given, its
     formulas fill the computed elements, and `block` is stamped. The items are checked first
-    (`validation.check_items`; `uploads`: storage paths of files uploaded with them).
+    (`validation.check_items`; `uploads`: storage paths of files uploaded with them; `reader`:
+    the client's user, whose sight bounds REFERENCE values; None for trusted code).
     """
-    validation.check_items(app=app, items=items, block=block, creating=True, uploads=uploads)
+    validation.check_items(
+        app=app, items=items, block=block, creating=True, uploads=uploads, reader=reader
+    )
     items = dict(items)
     if block is not None:
         ctx = block_context(
@@ -265,7 +269,7 @@ BULK_BATCH = 1000
 
 
 def records_create_many(
-    *, app: AppSpec, rows: list[tuple[dict, str | None]], user=None
+    *, app: AppSpec, rows: list[tuple[dict, str | None]], user=None, reader=None
 ) -> list[Record]:
     """Create many records at once, all or nothing (`POST /api/v1/<app>/records`):
     `rows` are (items, record id or None), checked as `record_create` checks one.
@@ -289,7 +293,7 @@ def records_create_many(
         items = dict(items)
         try:
             check_owner_items(app, items)
-            validation.check_items(app=app, items=items, creating=True)
+            validation.check_items(app=app, items=items, creating=True, reader=reader)
         except InvalidInput as exc:
             exc.position = position
             raise
@@ -389,6 +393,7 @@ def record_save(
     keep_block: bool = True,
     uploads: tuple[str, ...] = (),
     locked: bool = False,
+    reader=None,
 ) -> Record:
     """Merge `items` into the record (a name present replaces its value) and save it.
 
@@ -420,7 +425,12 @@ def record_save(
         if refused is not None:
             raise OwnerItemLocked(f"an edit share may not change the owner item '{refused}'")
         validation.check_items(
-            app=app, items=items, block=block, current=current.items, uploads=uploads
+            app=app,
+            items=items,
+            block=block,
+            current=current.items,
+            uploads=uploads,
+            reader=reader,
         )
         before = current.items
         merged = {**before, **items}

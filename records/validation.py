@@ -5,7 +5,10 @@ An item is checked against the input element of its name in the record's block (
 item), else the first one of that name in the app's blocks; an item naming no input element is
 free. The check is the element type's (`ElementType.check`: its type, then `required`, `min`,
 `max`, `max_length`, `pattern`, `choices`), plus what needs the database or the record:
-- a REFERENCE names a record that exists, in the element's `app` (default: the record's own);
+- a REFERENCE names a record that exists, in the element's `app` (default: the record's own),
+  and that the writer (`reader`) may read: one they may not read, or in an app where they have
+  no right, gets the very message of a record that does not exist (its existence is not
+  revealed). Trusted writers (block code, commands) pass no reader and reach every record;
 - a file-shaped value (records.uploads.is_file_value), under any item name,
   is only a FILE item's fresh upload through the block form (`uploads`: the storage paths
   just written) or the value the item holds already: any other write must leave it as
@@ -21,9 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from blocks.site.loader import current_site
 from blocks.site.spec import AppSpec, BlockSpec, Element
 
-from .errors import InvalidItems
+from . import access
+from .errors import Denied, InvalidItems
 from .models import Record
 from .uploads import file_values, is_file_value
 
@@ -60,11 +65,14 @@ def check_items(
     current: dict | None = None,
     creating: bool = False,
     uploads: Iterable[str] = (),
+    reader=None,
 ) -> None:
     """Raise `InvalidItems` unless every item of `items` (what is being written) fits its element.
 
     `block`: the block the record is saved through or with; `current`: the stored items (None
-    on create); `uploads`: storage paths of the files uploaded by this request.
+    on create); `uploads`: storage paths of the files uploaded by this request; `reader`: the
+    user (anonymous too) writing for a client, whose sight bounds REFERENCE values (None:
+    trusted code).
 
     >>> check_items(app=events, items={"seats": "many"})
     InvalidItems: item 'seats': type: NUMBER takes a number, found a string 'many'
@@ -89,7 +97,7 @@ def check_items(
         # A list holds several values (Input.check took each): each one is looked up too.
         for each in value if isinstance(value, list) else [value]:
             if problem is None and each not in (None, ""):
-                problem = extra_problem(app, element, each)
+                problem = extra_problem(app, element, each, reader)
         if problem is not None:
             problems[name] = problem
     if creating and block is not None:
@@ -113,11 +121,25 @@ def file_value_kept(value, current, uploaded: set[str]) -> bool:
     return all(each in held or each["path"] in uploaded for each in file_values(value))
 
 
-def extra_problem(app: AppSpec, element: Element, value) -> str | None:
+def extra_problem(app: AppSpec, element: Element, value, reader) -> str | None:
     if element.type == "REFERENCE":
         target = element.app or app.id
-        if not Record.objects.filter(app_id=target, record_id=value).exists():
+        if not reference_found(target, value, reader):
             return f"REFERENCE: no record '{value}' in app '{target}'"
     if element.type == "FILE" and not is_file_value(value):
         return FILE_PROBLEM
     return None
+
+
+def reference_found(app_id: str, record_id: str, reader) -> bool:
+    """Does record `record_id` of app `app_id` exist, as far as `reader` may know?"""
+    if reader is None:
+        return Record.objects.filter(app_id=app_id, record_id=record_id).exists()
+    target = current_site().apps.get(app_id)
+    if target is None:
+        return False
+    try:
+        access.record_for(target, access.access_to(target, reader), record_id, "view")
+    except Denied:
+        return False
+    return True

@@ -169,10 +169,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds the password and second-factor limits (contract §7), so in production every
+# process must share it: Redis when REDIS_URL is set, else a table of the database (created by
+# `migrate`, accounts migration 0005) that every worker of the machine reads. Development keeps
+# Django's per-process memory cache (one runserver process), and so does the test suite: most
+# tests touch no database, and each starts with a cleared cache (conftest.py).
 REDIS_URL = env.str("REDIS_URL", default="")
+SHARED_CACHE_TABLE = "site_cache"
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+elif not DEBUG and "pytest" not in sys.modules:
+    CACHES = {
+        "default": {
+            "BACKEND": "site_config.cache.SharedDatabaseCache",
+            "LOCATION": SHARED_CACHE_TABLE,
+            # Django culls a third of the entries past MAX_ENTRIES (300 by default): whoever
+            # filled the cache with failures against many accounts would wipe other counts.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
     }
 
 # Addresses or networks of the reverse proxies in front of the site (comma-separated): only a
@@ -217,14 +233,17 @@ LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SiteSignupForm"}
 ACCOUNT_SESSION_REMEMBER = None  # the login form's "remember" checkbox decides
 ACCOUNT_LOGOUT_ON_GET = False
 # Failed password checks, of the login form and HTTP Basic alike (accounts/passwords.py): 5 per
-# account in 5 minutes, 10 per client address a minute; counted in the cache (Redis between
-# processes). allauth's other limits keep their defaults.
+# account in 5 minutes, 10 per client address a minute; counted in the cache (shared between
+# processes: see CACHES). allauth's other limits keep their defaults.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
-# A social login whose provider vouches for the e-mail signs in the user who has it.
+# A social login whose provider vouches for the e-mail signs in the user who has it, where
+# settings.yaml trusts that provider for the address's domain and never into a superuser or a
+# user with a second factor (accounts.adapter.SocialAccountAdapter.authenticate_by_email).
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 # Wrong second-factor codes are limited by accounts.otp (per user and per address, with a

@@ -1,5 +1,6 @@
 """System checks of the Django wiring that accounts needs."""
 
+import pytest
 from django.test import override_settings
 
 from accounts.checks import wiring
@@ -80,3 +81,30 @@ def test_sign_in_methods_without_their_environment_are_warnings(site_dir, settin
     settings.LDAP_BIND_DN = "CN=reader,DC=corp"
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
     assert provider_keys() == []
+
+
+NONE_WARNING = (
+    "settings.yaml:4: auth.email_verification: none: sign-up tells whoever types an address "
+    "whether an account has it (a new account is signed in at once, a taken address is "
+    "refused); mandatory hides it"
+)
+
+
+@pytest.mark.parametrize(
+    ("signup", "mode", "warned"),
+    [("true", "none", True), ("false", "none", False), ("true", "mandatory", False)],
+)
+def test_check_site_warns_that_sign_up_without_verification_reveals_addresses(
+    site_dir, capsys, signup, mode, warned
+):
+    from django.core.management import call_command
+
+    from accounts.checks import provider_keys
+
+    site_dir.write(
+        "settings.yaml", f"title: T\nauth:\n  signup: {signup}\n  email_verification: {mode}\n"
+    )
+    call_command("check_site")
+    lines = capsys.readouterr().err.splitlines()
+    assert (f"warning: {NONE_WARNING}" in lines) is warned
+    assert (("accounts.W003", NONE_WARNING) in [(w.id, w.msg) for w in provider_keys()]) is warned

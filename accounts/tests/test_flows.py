@@ -70,6 +70,20 @@ def test_signup_with_optional_verification_signs_in_and_sends_the_link(site_dir)
     assert not EmailAddress.objects.get(email="newbie@example.com").verified
 
 
+def test_mandatory_signup_does_not_say_that_an_address_is_registered(site_dir, user_factory):
+    auth_settings(site_dir, signup="true", email_verification="mandatory")
+    user_factory("holder", email="taken@example.com")
+    users_before = get_user_model().objects.count()
+    fresh = signup(Client(), username="fresh", email="fresh@example.com")
+    taken = signup(Client(), username="intruder", email="taken@example.com")
+    assert (taken.status_code, taken["Location"]) == (fresh.status_code, fresh["Location"])
+    assert (taken.status_code, taken["Location"]) == (302, "/accounts/confirm-email/")
+    assert get_user_model().objects.count() == users_before + 1  # fresh only
+    # The address's holder hears of it by mail (allauth's "account already exists").
+    assert [m.to for m in mail.outbox] == [["fresh@example.com"], ["taken@example.com"]]
+    assert "already" in mail.outbox[1].body
+
+
 def test_signup_with_no_verification_sends_nothing(site_dir):
     auth_settings(site_dir, signup="true", email_verification="none")
     client = Client()

@@ -50,6 +50,7 @@ auth:
     groups:
       "CN=Sales,OU=Groups,DC=example,DC=com": sales
       "CN=Admins,OU=Groups,DC=example,DC=com": admins
+    link_domains: [{link}]
   {otp}
 """
 
@@ -82,9 +83,9 @@ def saml_site(site_dir, idp, client):
     """A site whose settings.yaml turns SAML on with the test IdP's metadata; the IdP trusts
     the SP metadata that the site serves."""
 
-    def write(otp=""):
+    def write(otp="", link="example.com"):
         site_dir.write("saml/idp.xml", idp.metadata())
-        site_dir.write("settings.yaml", SETTINGS.format(otp=otp))
+        site_dir.write("settings.yaml", SETTINGS.format(otp=otp, link=link))
 
     write()
     site_dir.write("pages/index.yaml", "title: Home\nblocks: []\n")
@@ -189,6 +190,66 @@ def test_a_verified_address_signs_in_the_user_who_has_it(saml_site, idp, client,
     )
     assert signed_in_user(client) == carol
     assert SocialAccount.objects.get(uid="carol-uid").user == carol
+
+
+def carol_with_verified_address(user_factory, **kwargs):
+    from allauth.account.models import EmailAddress
+
+    carol = user_factory("carol", email="carol@example.com", **kwargs)
+    EmailAddress.objects.create(user=carol, email="carol@example.com", verified=True, primary=True)
+    return carol
+
+
+def link_refused(response, client, carol, reason):
+    """The page saying what to do; nobody signed in, nothing connected; the audit trail."""
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Sign in with your user name and password, then connect Company SSO" in page
+    assert 'href="/accounts/3rdparty/"' in page
+    assert signed_in_user(client) is None
+    assert not SocialAccount.objects.filter(user=carol).exists()
+    assert list(SecurityEvent.objects.values_list("kind", "user", "target", "detail")) == [
+        ("link_refused", carol.pk, "saml", f"saml sign-in as carol@example.com: {reason}")
+    ]
+
+
+@pytest.mark.parametrize("link", ["", "corp.example.com", "mail.example.com"])
+def test_an_address_outside_link_domains_signs_in_nobody(
+    saml_site, idp, client, user_factory, link
+):
+    saml_site.configure(link=link)
+    carol = carol_with_verified_address(user_factory)
+    response = login_through_idp(
+        client, idp, uid="carol-uid", attributes=alice(name="carol") | {"uid": ["cq"]}
+    )
+    link_refused(response, client, carol, "'saml' is not trusted for example.com (link_domains)")
+
+
+def test_the_idp_never_signs_into_a_superuser(saml_site, idp, client, user_factory):
+    carol = carol_with_verified_address(user_factory, superuser=True)
+    response = login_through_idp(
+        client, idp, uid="carol-uid", attributes=alice(name="carol") | {"uid": ["cq"]}
+    )
+    link_refused(response, client, carol, "the account is a superuser")
+
+
+def test_the_idp_never_signs_into_an_account_with_a_second_factor(
+    saml_site, idp, client, user_factory
+):
+    carol = carol_with_verified_address(user_factory, with_totp=True)
+    response = login_through_idp(
+        client, idp, uid="carol-uid", attributes=alice(name="carol") | {"uid": ["cq"]}
+    )
+    link_refused(response, client, carol, "the account has a second factor")
+
+
+def test_a_connected_superuser_signs_in_with_the_idp(saml_site, idp, client, user_factory):
+    # Connected from the account page by the superuser themselves: the SAML account, not the
+    # address, names them.
+    carol = carol_with_verified_address(user_factory, superuser=True)
+    SocialAccount.objects.create(user=carol, provider="saml", uid="carol-uid")
+    login_through_idp(client, idp, uid="carol-uid", attributes=alice(name="carol"))
+    assert signed_in_user(client) == carol
 
 
 def test_an_unverified_address_signs_in_nobody_else(saml_site, idp, client, user_factory):
@@ -300,7 +361,7 @@ def test_idp_initiated_login_is_refused_by_default(saml_site, idp, client):
 def test_idp_initiated_login_when_settings_yaml_allows_it(saml_site, idp, client):
     saml_site.write(
         "settings.yaml",
-        SETTINGS.format(otp="").replace(
+        SETTINGS.format(otp="", link="example.com").replace(
             "    name: Company SSO", "    name: Company SSO\n    idp_initiated: true"
         ),
     )
@@ -312,7 +373,7 @@ def test_idp_initiated_login_when_settings_yaml_allows_it(saml_site, idp, client
 def test_new_saml_users_can_be_refused(saml_site, idp, client):
     saml_site.write(
         "settings.yaml",
-        SETTINGS.format(otp="").replace(
+        SETTINGS.format(otp="", link="example.com").replace(
             "    name: Company SSO", "    name: Company SSO\n    signup: false"
         ),
     )
@@ -561,7 +622,9 @@ def metadata_server(idp):
 def with_metadata_url(url: str, entity_id: str = "") -> str:
     """SETTINGS with the IdP's metadata at `url` instead of in a file."""
     idp = f"      metadata_url: {url}" + (f"\n      entity_id: {entity_id}" if entity_id else "")
-    return SETTINGS.format(otp="").replace("      metadata_file: saml/idp.xml", idp)
+    return SETTINGS.format(otp="", link="example.com").replace(
+        "      metadata_file: saml/idp.xml", idp
+    )
 
 
 def test_idp_metadata_fetched_from_its_url(saml_site, idp, client, metadata_server):

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
+from accounts.models import SecurityEvent
 from tests.helpers import code_for
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +98,8 @@ def social_site(site_dir, provider_keys):
         title: Test site
         auth:
           providers: [google, facebook, microsoft]
+          link_domains:
+            google: [example.com]
         """,
     )
     return site_dir
@@ -222,6 +225,7 @@ def test_social_login_of_a_user_with_a_device_asks_for_the_code(
     social_site, user_factory, monkeypatch
 ):
     user = user_factory("gina", email="gina@example.com", with_totp=True)
+    SocialAccount.objects.create(user=user, provider="google", uid="g-79")  # connected before
     device = user.totp_device
     client = Client()
     callback, _ = sign_in_with(
@@ -233,6 +237,49 @@ def test_social_login_of_a_user_with_a_device_asks_for_the_code(
     done = client.post("/accounts/2fa/login/", {"code": code_for(device)})
     assert done.status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def assert_link_refused(callback, client, user, reason):
+    assert callback.status_code == 403
+    page = callback.content.decode()
+    assert "Sign in with your user name and password, then connect Google" in page
+    assert client.session.get("_auth_user_id") is None
+    assert not SocialAccount.objects.filter(user=user).exists()
+    assert list(SecurityEvent.objects.values_list("kind", "user", "target", "detail")) == [
+        ("link_refused", user.pk, "google", f"google sign-in as gina@example.com: {reason}")
+    ]
+
+
+@pytest.mark.parametrize("link_domains", ["", "link_domains: {microsoft: [example.com]}"])
+def test_google_signs_into_no_account_of_a_domain_it_is_not_trusted_for(
+    site_dir, provider_keys, user_factory, monkeypatch, link_domains
+):
+    site_dir.write("settings.yaml", f"auth:\n  providers: [google]\n  {link_domains}\n")
+    user = user_factory("gina", email="gina@example.com")
+    client = Client()
+    callback, _ = sign_in_with(
+        client, "google", monkeypatch, profile("google", "g-90", "gina@example.com")
+    )
+    assert_link_refused(
+        callback, client, user, "'google' is not trusted for example.com (link_domains)"
+    )
+    user.refresh_from_db()
+    assert user.has_usable_password()  # allauth's wipe of an unverified address did not run
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("superuser", "the account is a superuser"), ("with_totp", "the account has a second factor")],
+)
+def test_google_never_signs_into_a_superuser_or_a_second_factor_account(
+    social_site, user_factory, monkeypatch, kind, reason
+):
+    user = user_factory("gina", email="gina@example.com", **{kind: True})
+    client = Client()
+    callback, _ = sign_in_with(
+        client, "google", monkeypatch, profile("google", "g-91", "gina@example.com")
+    )
+    assert_link_refused(callback, client, user, reason)
 
 
 def test_signup_closed_blocks_new_social_users(site_dir, provider_keys, monkeypatch):

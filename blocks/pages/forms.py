@@ -82,17 +82,22 @@ def item_errors(exc: InvalidItems, block: BlockSpec) -> dict[str, str]:
     return {name: sentence(block, name, problem) for name, problem in exc.problems.items()}
 
 
-def all_errors(app, block: BlockSpec, items: dict, errors: dict, current=None) -> dict:
+def all_errors(app, block: BlockSpec, items: dict, errors: dict, reader, current=None) -> dict:
     """The form's own problems and, when it has some, the store's about the items it did take
     (a REFERENCE to no record, say): every problem shows at once, not one round after another.
-    `current`: the stored items, on an edit."""
+    `reader`: the visitor, as the store is given it; `current`: the stored items, on an edit."""
     if not errors:
         return errors
     files = {element.id for element in block.inputs if element.type == "FILE"}
     taken = {name: value for name, value in items.items() if name not in {*errors, *files}}
     try:
         validation.check_items(
-            app=app, items=taken, block=block, current=current, creating=current is None
+            app=app,
+            items=taken,
+            block=block,
+            current=current,
+            creating=current is None,
+            reader=reader,
         )
     except InvalidItems as exc:
         return {**item_errors(exc, block), **errors}
@@ -139,7 +144,7 @@ def submit_record_form(request, site, block: BlockSpec):
         return respond_refused(request, site, block, page, html, status)
 
     if errors:
-        return refused(all_errors(app, block, items, errors))
+        return refused(all_errors(app, block, items, errors, request.user))
     try:
         with uploads_stored(block, items, request.user) as stored:
             record = store.record_create(
@@ -149,6 +154,7 @@ def submit_record_form(request, site, block: BlockSpec):
                 block=block,
                 request=request,
                 uploads=stored,
+                reader=request.user,
             )
     except InvalidItems as exc:
         if not exc.problems:  # not about a field (an owner item a formula overfilled)

@@ -215,7 +215,7 @@ def record_save(request, page: RecordPage, record, fixed):
         return page.respond(html, editing=True, status=status)
 
     if errors:
-        return refused(all_errors(app, block, items, errors, current=record.items))
+        return refused(all_errors(app, block, items, errors, request.user, current=record.items))
     try:
         with uploads_stored(block, items, request.user) as uploads:
             saved = store.record_save(
@@ -227,6 +227,7 @@ def record_save(request, page: RecordPage, record, fixed):
                 fixed=fixed,
                 if_match=request.POST.get("_etag") or None,
                 uploads=uploads,
+                reader=request.user,
             )
     except StaleRecord:
         fresh = selectors.record_get(app.id, record.record_id)

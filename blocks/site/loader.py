@@ -472,6 +472,7 @@ def parse_site_settings(path: Path, rel: str):
             "signup",
             "email_verification",
             "providers",
+            "link_domains",
             "otp",
             "user_managers",
             "ldap",
@@ -494,6 +495,8 @@ def parse_site_settings(path: Path, rel: str):
                     f"unknown provider '{name}'; allowed: {', '.join(PROVIDERS)}",
                 )
         values["providers"] = tuple(name for name in providers if name in PROVIDERS)
+    if "link_domains" in auth:
+        values["link_domains"] = _parse_link_domains(doc, auth["link_domains"][1])
     if "user_managers" in auth:
         values["user_managers"] = (
             doc.principals(auth["user_managers"][1], "auth.user_managers") or ()
@@ -523,6 +526,21 @@ def parse_site_settings(path: Path, rel: str):
     if "saml" in auth:
         values["saml"] = parse_saml(doc, auth["saml"][0], auth["saml"][1])
     return SiteSettings(**values), doc.problems
+
+
+def _parse_link_domains(doc: YamlFile, node) -> dict[str, tuple[str, ...]]:
+    """`auth.link_domains: {google: [example.com]}` -> provider: domains."""
+    found = {}
+    for name, (key, value) in doc.mapping(node, "auth.link_domains", None).items():
+        if name not in PROVIDERS:
+            doc.problem(
+                key,
+                f"auth.link_domains: unknown provider '{name}'; allowed: {', '.join(PROVIDERS)} "
+                "(SAML's is auth.saml.link_domains)",
+            )
+            continue
+        found[name] = doc.domains(value, f"auth.link_domains.{name}")
+    return found
 
 
 LDAP_USER_FIELDS = ("first_name", "last_name", "email")
@@ -700,7 +718,17 @@ def _parse_certificates(doc: YamlFile, node) -> CertificateSettings | None:
     return CertificateSettings(**values)
 
 
-SAML_KEYS = ("slug", "name", "idp", "sp", "attributes", "groups", "idp_initiated", "signup")
+SAML_KEYS = (
+    "slug",
+    "name",
+    "idp",
+    "sp",
+    "attributes",
+    "groups",
+    "idp_initiated",
+    "signup",
+    "link_domains",
+)
 SAML_IDP_KEYS = (
     "metadata_url",
     "metadata_file",
@@ -732,6 +760,8 @@ def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
     for flag in ("idp_initiated", "signup"):
         if flag in keys:
             values[flag] = doc.boolean(keys[flag][1], f"auth.saml.{flag}", flag == "signup")
+    if "link_domains" in keys:
+        values["link_domains"] = doc.domains(keys["link_domains"][1], "auth.saml.link_domains")
     if "idp" not in keys:
         doc.problem(
             key_node,

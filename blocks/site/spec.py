@@ -288,6 +288,9 @@ class SamlSettings:
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     idp_initiated: bool = False
     signup: bool = True
+    # E-mail domains whose addresses this IdP may sign into an existing local account by
+    # (accounts/adapter.py); none: it never links by e-mail.
+    link_domains: tuple[str, ...] = ()
     lines: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -302,6 +305,8 @@ class SiteSettings:
     signup: bool = True
     email_verification: str = "optional"
     providers: tuple[str, ...] = ()
+    # `auth.link_domains`: provider -> e-mail domains it may sign into an existing account by.
+    link_domains: dict[str, tuple[str, ...]] = field(default_factory=dict)
     otp_required_for: tuple[str, ...] = ()
     otp_trusted_methods: tuple[str, ...] = ()
     ldap: LdapSettings | None = None

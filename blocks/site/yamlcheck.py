@@ -6,12 +6,16 @@ it is about, and keeps going so that one run lists every mistake in the file.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
 
 from .spec import ID_RULE, Problem, is_valid_id, parse_principals
+
+# An e-mail domain as a site builder writes one: labels of letters, digits and hyphens.
+DOMAIN = re.compile(r"(?i)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 
 
 def line_of(node: yaml.Node | None) -> int:
@@ -110,6 +114,17 @@ class YamlFile:
                 f"{what} must be a list of principals or one string of names, found {kind_of(node)}",
             )
         return parsed
+
+    def domains(self, node: yaml.Node, what: str) -> tuple[str, ...]:
+        """E-mail domains (`example.com`), lower-cased; a list or one string of them."""
+        parsed = parse_principals(self.value(node))
+        if parsed is None:
+            self.problem(node, f"{what} must be a list of e-mail domains, found {kind_of(node)}")
+            return ()
+        for item in parsed:
+            if not DOMAIN.fullmatch(item):
+                self.problem(node, f"{what}: '{item}' is not an e-mail domain such as example.com")
+        return tuple(item.lower() for item in parsed if DOMAIN.fullmatch(item))
 
     def ids(self, node: yaml.Node, what: str) -> tuple[str, ...]:
         parsed = parse_principals(self.value(node))

@@ -166,6 +166,28 @@ def test_bad_values_in_settings_files(site_dir):
     ]
 
 
+def test_link_domains_are_read_and_checked(site_dir):
+    site_dir.write(
+        "settings.yaml",
+        """
+        auth:
+          link_domains:
+            google: [Example.com, corp.example.org]
+            myspace: [example.com]
+            microsoft: [not a domain, "@example.com"]
+        """,
+    )
+    assert problems() == [
+        "settings.yaml:4: auth.link_domains: unknown provider 'myspace'; allowed: google, facebook, microsoft (SAML's is auth.saml.link_domains)",
+        "settings.yaml:5: auth.link_domains.microsoft: 'not a domain' is not an e-mail domain such as example.com",
+        "settings.yaml:5: auth.link_domains.microsoft: '@example.com' is not an e-mail domain such as example.com",
+    ]
+    assert current_site().settings.link_domains == {
+        "google": ("example.com", "corp.example.org"),
+        "microsoft": (),
+    }
+
+
 def test_every_problem_of_a_file_is_listed(site_dir):
     site_dir.write(
         "apps/demo/blocks/hello.yaml",

@@ -7,8 +7,9 @@ from the element definitions, records/api/schema.py), its indexes, and the calle
 without importing the page layer.
 
 Cut to the caller: an operation the caller's rights cannot reach is left out (a reader sees
-no write), so is every block the caller may not see and its element routes; the `acl` of
-`GET /api/v1/<app>` is described for a manager only. Each operation says what it needs in
+no write), so is every block the caller may not see, its element routes and its elements in the
+record schemas; the `acl` of `GET /api/v1/<app>`, and which items are owner items
+(`row_owners`), are described for a manager only. Each operation says what it needs in
 `x-needs`: `nothing`, a right (`reader`, `author`, `editor`, `manager`) or `view_permission`.
 """
 
@@ -370,7 +371,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
         "security": [{}, {"bearer": []}, {"basic": []}],
         "paths": paths,
         "components": {
-            "schemas": schemas(app, manager=manager),
+            "schemas": schemas(app, visible_blocks(app, access), manager=manager),
             "securitySchemes": {
                 "bearer": {
                     "type": "http",
@@ -467,8 +468,10 @@ def schema_words(schema: dict) -> str:
     return ", ".join(kinds)
 
 
-def schemas(app: AppSpec, *, manager: bool) -> dict:
-    items = record_schema.item_schemas(app)
+def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
+    """The components: records typed by the elements of `blocks` (those the caller may see),
+    owner items told apart only for a manager (who sees the ACL too)."""
+    items = record_schema.item_schemas(app, blocks, owners=manager)
     field_indexes = sorted(name for name, kind in app.indexes.items() if kind == "field")
     record_items = {
         "type": "object",
@@ -510,7 +513,7 @@ def schemas(app: AppSpec, *, manager: bool) -> dict:
             "description": "items to write; names starting with '_' are the server's (400)",
             "properties": {
                 "id": {"type": "string", "pattern": RECORD_ID_PATTERN},
-                "block": {"enum": sorted(app.blocks)} if app.blocks else {"not": {}},
+                "block": {"enum": [block.id for block in blocks]} if blocks else {"not": {}},
                 **items,
             },
             "propertyNames": {"pattern": "^[^_]"},

@@ -10,7 +10,9 @@ retyped in the site folder leaves the values stored before as they were.
 
 from __future__ import annotations
 
-from blocks.site.spec import AppSpec, Element
+from collections.abc import Iterable
+
+from blocks.site.spec import AppSpec, BlockSpec, Element
 
 MAX_OWNER_VALUES = 100
 
@@ -50,18 +52,21 @@ def value_schemas(element: Element) -> list[dict]:
     return options
 
 
-def item_schemas(app: AppSpec) -> dict[str, dict]:
-    """Item name -> its schema, for every input element of the app (records are the app's,
-    whichever block saved them; two inputs of one name: either). An owner item (`row_owners`)
-    holds a string or a list of at most 100 strings, whatever its element (contract §5)."""
+def item_schemas(
+    app: AppSpec, blocks: Iterable[BlockSpec] | None = None, *, owners: bool = True
+) -> dict[str, dict]:
+    """Item name -> its schema, for every input element of `blocks` (default: the app's; records
+    are the app's, whichever block saved them; two inputs of one name: either). With `owners`,
+    an owner item (`row_owners`) holds a string or a list of at most 100 strings, whatever its
+    element (contract §5); without, owner items are not told apart from the others (a caller
+    who may not see the ACL is not told which items give ownership)."""
     found: dict[str, list[dict]] = {}
-    for block in app.blocks.values():
+    for block in app.blocks.values() if blocks is None else blocks:
         for element in block.inputs:
             for schema in value_schemas(element):
                 if schema not in found.setdefault(element.id, []):
                     found[element.id].append(schema)
-    owners = set(app.acl.row_owners) if app.acl else set()
-    for name in owners:
+    for name in app.acl.row_owners if owners and app.acl else ():
         found[name] = [
             {"type": "string"},
             {"type": "array", "items": {"type": "string"}, "maxItems": MAX_OWNER_VALUES},

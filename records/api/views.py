@@ -179,14 +179,40 @@ def read_json(request, *, default=...):
         ) from None
     try:
         value = json.loads(
-            text, parse_constant=_no_constant, parse_float=_finite, parse_int=_bounded_int
+            text,
+            parse_constant=_no_constant,
+            parse_float=_finite,
+            parse_int=_bounded_int,
+            object_pairs_hook=_unique_keys,
         )
     except RecursionError:
         raise BadRequest("the body is not valid JSON: nested too deeply") from None
+    except DuplicateKey as exc:
+        raise BadRequest(f"the body has the key '{exc.key}' twice in one object") from None
     except ValueError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     check_text(value)
     return value
+
+
+class DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """An object whose keys are all different: parsers disagree on which of two counts (the
+    first, the last), so a body that a proxy or a client library reads one way must not be
+    written the other way."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return found
 
 
 def _finite(text: str) -> float:
@@ -385,7 +411,12 @@ def app_create(request, app_id):
     c = call_for(request, app_id)
     c.require("create")
     items, record_id = client_items(c.app, read_json(request))
-    return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
+    return created(
+        c,
+        store.record_create(
+            app=c.app, items=items, record_id=record_id, user=c.user, reader=c.user
+        ),
+    )
 
 
 # --- /records -------------------------------------------------------------------------------
@@ -449,7 +480,7 @@ def records_create(request, app_id):
             seen.add(record_id)
         checked.append((items, record_id))
     try:  # all or nothing
-        store.records_create_many(app=c.app, rows=checked, user=c.user)
+        store.records_create_many(app=c.app, rows=checked, user=c.user, reader=c.user)
     except (RecordExists, InvalidInput) as exc:
         position = getattr(exc, "position", None)
         if position is None:
@@ -514,7 +545,12 @@ def record_put(request, app_id, record_id):
     selectors.check_record_id(record_id)
     c.require("create")
     items, _ = client_items(c.app, read_json(request), record_id)
-    return created(c, store.record_create(app=c.app, items=items, record_id=record_id, user=c.user))
+    return created(
+        c,
+        store.record_create(
+            app=c.app, items=items, record_id=record_id, user=c.user, reader=c.user
+        ),
+    )
 
 
 @refusals_audited
@@ -533,6 +569,7 @@ def record_update(request, app_id, record_id):
             if_match=if_match(request),
             fixed=c.access.fixed_owner_items(granted.facts),
             locked=True,
+            reader=c.user,
         )
     response = JsonResponse({"success": "updated"})
     response["ETag"] = saved.etag

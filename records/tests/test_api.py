@@ -196,6 +196,9 @@ MALFORMED = [
     ),
     (b'{"a": "x\\u0000"}', "the body holds a NUL character (\\u0000), which cannot be stored"),
     (b"[" * 100_000 + b"]" * 100_000, "the body is not valid JSON: nested too deeply"),
+    # Which one counts differs between parsers (a proxy, a WAF, this server): refused outright.
+    (b'{"title": "a", "title": "b"}', "the body has the key 'title' twice in one object"),
+    (b'{"a": {"k": 1, "k": 2}}', "the body has the key 'k' twice in one object"),
 ]
 
 
@@ -728,3 +731,26 @@ def test_a_deep_offset_finds_its_page_by_keys_first_with_the_same_answer(
     assert [ids(editor.get(f"{path}{join}limit=4&offset={o}")) for o in (0, 3, 19, 30)] == pages
     sorted_body = {"sort_index": "id", "reverse": True, "limit": 3, "offset": 5}
     assert ids(editor.post_json("/api/v1/sales/search", sorted_body)) == ["r019", "r018", "r017"]
+
+
+@pytest.mark.parametrize("search", [False, True], ids=["records", "search"])
+def test_keyset_after_a_hidden_record_answers_as_an_unknown_id(
+    api_client, owned_app, make_record, search
+):
+    # r1 and r3 are the author's; r2 (between them) is someone else's, hidden by row_owners.
+    for n, owner in ((1, "author"), (2, "author2"), (3, "author")):
+        make_record("owned", f"r{n}", {"salesman": owner, "amount": n})
+    author = api_client("author")
+
+    def page_after(after):
+        if search:
+            return author.post_json(f"/api/v1/owned/search?after={after}", {})
+        return author.get(f"/api/v1/owned/records?after={after}")
+
+    assert ids(page_after("r1")) == ["r3"]
+    for after in ("r2", "nope"):
+        assert_error(
+            page_after(after),
+            400,
+            f"after: no record '{after}' in app 'owned' to page after; start again",
+        )

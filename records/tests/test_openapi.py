@@ -1,6 +1,8 @@
 """Issue 15: the API described per app and cut to the caller; discovery; shares listed;
 If-None-Match and ?fields= on a record read (and on a list and a search)."""
 
+import json
+
 import pytest
 from openapi_spec_validator import validate
 
@@ -110,8 +112,8 @@ def shop(site_dir, users):
     return users
 
 
-def describe_as(api_client, who):
-    response = api_client(who).get("/api/v1/shop/openapi.json")
+def describe_as(api_client, who, app="shop"):
+    response = api_client(who).get(f"/api/v1/{app}/openapi.json")
     assert response.status_code == 200, response.content
     validate(response.json())
     return response.json()
@@ -330,3 +332,61 @@ def test_keyset_paging_is_described_on_a_list_and_a_search(api_client, shop):
         assert {"limit", "offset", "after"} <= set(names), (path, names)
     search = document["components"]["schemas"]["Search"]["properties"]
     assert search["after"]["type"] == "string"
+
+
+OPEN_SITE = {
+    "apps/staff/settings.yaml": """
+        acl:
+          rights:
+            reader: ['*']
+            author: ['*']
+            manager: [managers]
+          row_owners: [salesman, team]
+        """,
+    "apps/staff/blocks/card.yaml": """
+        elements:
+          name: TEXT
+          salesman: TEXT
+          nickname: TEXT
+        """,
+    "apps/staff/blocks/payroll.yaml": """
+        view_permission: [managers]
+        elements:
+          salary: NUMBER
+          bonus_reason: TEXT
+        """,
+}
+
+
+@pytest.fixture
+def staff(site_dir, users):
+    """App `staff`, open to everyone under row_owners; block `payroll` for managers only."""
+    for rel, text in OPEN_SITE.items():
+        site_dir.write(rel, text)
+    return users
+
+
+def test_an_anonymous_description_hides_hidden_blocks_and_owner_items(api_client, staff):
+    document = describe_as(api_client, None, "staff")
+    text = json.dumps(document)
+    for secret in ("payroll", "salary", "bonus_reason", "row_owners", "owner"):
+        assert secret not in text, secret
+    items = document["components"]["schemas"]["RecordInput"]["properties"]
+    # salesman (an owner item) is described as nickname (a plain TEXT) is, and team (an owner
+    # item that no element declares) not at all.
+    assert untitled(items["salesman"]) == untitled(items["nickname"])
+    assert "team" not in items
+    assert items["block"] == {"enum": ["card"]}
+
+
+def untitled(schema):
+    return json.loads(json.dumps(schema).replace('"title": "Salesman"', '"title": "Nickname"'))
+
+
+def test_a_manager_description_shows_the_hidden_block_and_owner_items(api_client, staff):
+    document = describe_as(api_client, "manager", "staff")
+    items = document["components"]["schemas"]["RecordInput"]["properties"]
+    assert {"salary", "bonus_reason", "team"} <= set(items)
+    owner_list = {"type": "array", "items": {"type": "string"}, "maxItems": 100}
+    assert owner_list in items["salesman"]["anyOf"]
+    assert items["block"] == {"enum": ["card", "payroll"]}

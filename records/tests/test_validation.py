@@ -115,7 +115,13 @@ def test_what_fits_is_written_and_free_items_stay_free(client):
 def test_a_reference_to_another_app_must_exist(client, user_factory, api_client):
     admin = api_client(user_factory("boss", groups=["admins"]))
     assert admin.send("PUT", "/api/v1/places/record/hall", {"name": "Hall"}).status_code == 201
-    assert client.post_json("/api/v1/events", {**GOOD, "venue": "hall"}).status_code == 201
+    assert admin.post_json("/api/v1/events", {**GOOD, "venue": "hall"}).status_code == 201
+    # ann may not read places: to her, 'hall' does not exist (more below)
+    assert_error(
+        client.post_json("/api/v1/events", {**GOOD, "venue": "hall"}),
+        400,
+        "item 'venue': REFERENCE: no record 'hall' in app 'places'",
+    )
 
 
 def test_required_on_create_with_a_block_but_not_on_patch(client):
@@ -156,3 +162,36 @@ def test_the_list_answers_the_items_as_one_record_does(client):
     assert listed[0]["items"] == one == {"id": "one", **GOOD, "_author": "ann"}
     found = client.post_json("/api/v1/events/search", {}).json()
     assert found[0]["items"] == one
+
+
+HIDDEN_PLACES = {
+    # ann has no right in places at all
+    "no right": "acl:\n  rights:\n    reader: [admins]\n",
+    # ann is an author of places, but 'hall' is owned by bob (row-level security)
+    "not hers": "acl:\n  rights:\n    author: [authenticated]\n  row_owners: [owner]\n",
+}
+
+
+@pytest.mark.parametrize("places_acl", HIDDEN_PLACES.values(), ids=HIDDEN_PLACES.keys())
+def test_a_reference_to_a_hidden_record_answers_as_a_missing_one(
+    client, events_site, make_record, user_factory, places_acl
+):
+    events_site.write("apps/places/settings.yaml", places_acl)
+    make_record("places", "hall", {"name": "Main hall", "owner": "bob"})
+    answers = {}
+    for venue in ("hall", "nowhere"):
+        body = {**GOOD, "venue": venue}
+        answers[venue] = [
+            client.post_json("/api/v1/events", body),
+            client.send("PUT", f"/api/v1/events/record/{venue}", body),
+            client.post_json("/api/v1/events/records", [body]),
+        ]
+    assert not Record.objects.filter(app_id="events").exists()
+    client.send("PUT", "/api/v1/events/record/one", GOOD)
+    for venue in ("hall", "nowhere"):
+        answers[venue].append(client.send("PATCH", "/api/v1/events/record/one", {"venue": venue}))
+    for hidden, missing in zip(answers["hall"], answers["nowhere"], strict=True):
+        message = missing.json()["error"].replace("nowhere", "hall")
+        assert_error(hidden, missing.status_code, message)
+    assert missing.status_code == 400
+    assert "venue" not in Record.objects.get(app_id="events", record_id="one").items

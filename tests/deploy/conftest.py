@@ -108,6 +108,7 @@ def gunicorn(
                 f"--bind=127.0.0.1:{port}",
                 "--timeout=60",
                 "--graceful-timeout=5",
+                "--limit-request-line=8190",  # as docs/deploy.md's command: long URLs answer JSON
                 # One control socket per user by default: servers side by side would share it.
                 "--no-control-socket",
                 *extra_args,

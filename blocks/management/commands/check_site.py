@@ -2,7 +2,12 @@ import logging
 
 from django.core.management.base import BaseCommand
 
-from accounts.checks import missing_provider_keys, missing_sign_in_environment, saml_problems
+from accounts.checks import (
+    missing_provider_keys,
+    missing_sign_in_environment,
+    saml_problems,
+    sign_up_reveals_addresses,
+)
 from blocks.site.loader import current_site
 
 
@@ -22,6 +27,7 @@ class Command(BaseCommand):
         for warning in [
             *missing_provider_keys(),
             *missing_sign_in_environment(),
+            *sign_up_reveals_addresses(),
             *saml_environment,
         ]:
             self.stderr.write(f"warning: {warning}")
