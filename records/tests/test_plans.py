@@ -1,0 +1,92 @@
+"""Plans that hold on a database nobody tuned (issue 21), on both engines.
+
+20,000 records are loaded through the store's bulk path (what `POST /records` does) with the
+statistics upkeep off and no ANALYZE, as a site has them before any maintenance; then the
+page statement of a search, as the API ran it, is explained (EXPLAIN QUERY PLAN / EXPLAIN).
+Without statistics SQLite took the `(app_id, index, value)` index for each record's EXISTS
+probe and stepped through every entry in range for each one: a reader's search of
+`amount > 5` took 32 s at 100,000 records, an editor's 1.4 s (bench/api.py).
+"""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from blocks.site.loader import current_site
+from records import planner, store
+
+RECORDS = 20_000
+OWNERS = 100  # the reader owns one record in a hundred
+
+
+@pytest.fixture
+def untuned(owned_app, users, monkeypatch):
+    """App `owned` with RECORDS records, `amount` n % 100 (`amount > 5`: 94%), and no
+    planner statistics."""
+    monkeypatch.setattr(planner, "BULK_ROWS", RECORDS + 1)  # no ANALYZE after the load
+    app = current_site().apps["owned"]
+    rows = [
+        ({"amount": n % 100, "salesman": "reader" if n % OWNERS == 7 else f"s{n % OWNERS}"}, None)
+        for n in range(RECORDS)
+    ]
+    store.records_create_many(app=app, rows=rows, user=users["editor"])
+    assert not has_statistics()
+    return app
+
+
+def has_statistics() -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cursor.fetchone() is None:
+                return False
+            cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl LIKE 'records_%'")
+        else:
+            cursor.execute(
+                "SELECT 1 FROM pg_stats WHERE tablename IN ('records_record', 'records_indexentry')"
+            )
+        return cursor.fetchone() is not None
+
+
+def page_plan(client, body: dict) -> str:
+    """The plan of the statement that read the page's records, as the engine explains it."""
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as ran:
+        response = client.post("/api/v1/owned/search", json.dumps(body), "application/json")
+    assert response.status_code == 200, response.content
+    assert len(response.json()) == 100
+    pages = [q["sql"] for q in ran.captured_queries if "records_indexentry" in q["sql"]]
+    assert len(pages) == 1, pages
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + pages[0])  # our own statement, as it ran
+        return "\n".join(" ".join(map(str, row)) for row in cursor.fetchall())
+
+
+def test_a_readers_search_is_driven_by_their_own_rows_without_statistics(untuned, api_client):
+    plan = page_plan(api_client("reader"), {"query": "amount > 5"})
+    if connection.vendor == "sqlite":
+        # Their owner rows, then each record by primary key, then its entries by record.
+        assert "SEARCH ownership_recordowner USING COVERING INDEX owner_principal_item_rec" in plan
+        assert "SEARCH records_record USING INTEGER PRIMARY KEY (rowid=?)" in plan
+        assert "USING INDEX records_indexentry_record_id" in plan
+        assert "entry_number" not in plan
+    else:
+        assert "owner_principal_item_rec" in plan
+        assert "Index Cond: (id = ANY ($" in plan  # the owned ids, then records by primary key
+        assert "records_indexentry_record_id" in plan
+        assert "entry_number" not in plan
+
+
+def test_a_broad_search_walks_the_records_in_page_order_without_statistics(untuned, api_client):
+    plan = page_plan(api_client("editor"), {"query": "amount > 5"})
+    if connection.vendor == "sqlite":
+        assert "SEARCH records_record USING " in plan
+        assert "USING INDEX records_indexentry_record_id" in plan
+        assert "entry_number" not in plan
+    else:
+        assert "records_indexentry_record_id" in plan
+        assert "entry_number" not in plan
+        assert "Seq Scan" not in plan
