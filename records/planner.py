@@ -69,6 +69,10 @@ def optimize(raw_connection) -> None:
     if now - _last_optimize < OPTIMIZE_EVERY:
         return
     _last_optimize = now
+    _optimize_now(raw_connection)
+
+
+def _optimize_now(raw_connection) -> None:
     try:
         raw_connection.execute("PRAGMA busy_timeout = 0")
         raw_connection.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")

@@ -90,3 +90,77 @@ def test_a_broad_search_walks_the_records_in_page_order_without_statistics(untun
         assert "records_indexentry_record_id" in plan
         assert "entry_number" not in plan
         assert "Seq Scan" not in plan
+
+
+def test_a_bulk_create_gathers_statistics_once_committed(
+    owned_app, users, django_capture_on_commit_callbacks
+):
+    app = current_site().apps["owned"]
+    rows = [({"amount": n, "salesman": "reader"}, None) for n in range(planner.BULK_ROWS)]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        store.records_create_many(app=app, rows=rows[:10], user=users["editor"])
+    assert callbacks == []  # a few records: no ANALYZE per request
+    assert not has_statistics()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        store.records_create_many(app=app, rows=rows, user=users["editor"])
+    assert callbacks == [planner.gather]
+    assert has_statistics()
+
+
+def test_a_refresh_gathers_statistics_once_committed(
+    db, owned_app, make_record, django_capture_on_commit_callbacks
+):
+    make_record("owned", "r1", {"amount": 1, "salesman": "reader"})
+    assert not has_statistics()
+    with django_capture_on_commit_callbacks(execute=True):
+        store.app_reindex(app=current_site().apps["owned"])
+    assert has_statistics()
+
+
+def sqlite_file_wrapper(path):
+    """The site's SQLite backend (site_config/sqlite) on a file of its own, whatever engine
+    the suite runs on."""
+    from site_config.sqlite.base import DatabaseWrapper
+
+    settings = {
+        "ENGINE": "site_config.sqlite",
+        "NAME": str(path),
+        "OPTIONS": {},
+        "TIME_ZONE": None,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+        "AUTOCOMMIT": True,
+        "ATOMIC_REQUESTS": False,
+        "USER": "",
+        "PASSWORD": "",
+        "HOST": "",
+        "PORT": "",
+        "TEST": {},
+    }
+    return DatabaseWrapper(settings, alias="plans-test")
+
+
+def test_a_sqlite_connection_runs_pragma_optimize_as_it_closes(db, tmp_path, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr(planner, "_last_optimize", -planner.OPTIMIZE_EVERY)
+    wrapper = sqlite_file_wrapper(tmp_path / "site.sqlite3")
+    with wrapper.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (a INTEGER, b INTEGER)")
+        cursor.execute("CREATE INDEX t_a ON t (a)")
+        cursor.executemany("INSERT INTO t VALUES (%s, %s)", [(n % 10, n) for n in range(500)])
+        cursor.execute("SELECT b FROM t WHERE a = 3")  # the planner wanted statistics of t
+    wrapper.close()
+    stats = sqlite3.connect(tmp_path / "site.sqlite3").execute("SELECT tbl FROM sqlite_stat1")
+    assert stats.fetchall() == [("t",)]
+
+
+def test_pragma_optimize_runs_at_most_once_in_a_while(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(planner, "_last_optimize", -planner.OPTIMIZE_EVERY)
+    ran = []
+    monkeypatch.setattr(planner, "_optimize_now", ran.append)
+    for _ in range(3):
+        wrapper = sqlite_file_wrapper(tmp_path / "site.sqlite3")
+        wrapper.ensure_connection()
+        wrapper.close()
+    assert len(ran) == 1
