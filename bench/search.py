@@ -11,9 +11,9 @@ SQLite), migrates it, and drops it at the end. It loads N records of an app `ben
 (`price: NUMBER, index_type: field`, `title: TEXT, index_type: text`), indexes them with
 `refresh` (timed), then times each query through `records_page()`, the path of
 `POST /api/v1/<app>/search` (first page of 100, in creation order, items as JSON text), twice:
-on the database as `refresh` leaves it (what users get), then after the settle step
-(bench/common.py: ANALYZE; on PostgreSQL VACUUM ANALYZE until the tables are all-visible, as
-autovacuum leaves them):
+on the database as `refresh` leaves it (what users get; refresh gathers statistics itself,
+records/planner.py), then after the settle step (bench/common.py: ANALYZE; on PostgreSQL
+VACUUM ANALYZE until the tables are all-visible, as autovacuum leaves them):
   field   price >= 5000 and price < 5050            50 matches whatever N
   sorted  the same, sort_index price, reverse        50 matches, ordered by the index
   text    'lot100 series135' in title                two rare words, 32 matches whatever N
