@@ -55,3 +55,20 @@ def settle_database(tables: tuple[str, ...] = ()) -> None:
             if cursor.fetchone()[0] >= 0.95:
                 return
             time.sleep(1)
+
+
+AS_LEFT = "as the site leaves it"
+SETTLED = "settled"
+
+
+def as_left_then_settled(tables: tuple[str, ...] = ()):
+    """The two states a bench measures each case in, in turn: first the database as the
+    site's own writes left it (no maintenance run afterwards: what users get until, on
+    PostgreSQL, autovacuum comes by), then after `settle_database(tables)`.
+
+        for state in as_left_then_settled(tables):
+            ...time every case, print them under `state`...
+    """
+    yield AS_LEFT
+    settle_database(tables)
+    yield SETTLED

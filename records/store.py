@@ -34,7 +34,7 @@ from django.utils import timezone
 from blocks.site import acl, code
 from blocks.site.spec import AppSpec, BlockSpec, Problem
 
-from . import hooks, indexing, validation
+from . import hooks, indexing, planner, validation
 from .errors import (
     InvalidInput,
     InvalidItems,
@@ -333,6 +333,7 @@ def records_create_many(
             ) from None
         indexing.records_index_new(app=app, records=records)
         owners.records_owners_new(app=app, records=records)
+        planner.after_bulk_write(len(records))  # statistics, once committed
     return records
 
 
@@ -538,4 +539,6 @@ def app_reindex(*, app: AppSpec, progress=None) -> list[str]:
     """Re-declare the app's indexes and re-index all its records (POST /api/v1/<app>/refresh,
     `manage.py refresh_app`); returns the sorted index ids. See `indexing.app_refresh`."""
     owners.app_owners_rebuild(app=app)  # `row_owners` may have changed too
-    return indexing.app_refresh(app=app, progress=progress)
+    indexes = indexing.app_refresh(app=app, progress=progress)
+    transaction.on_commit(planner.gather)  # every index row rewritten: fresh statistics
+    return indexes

@@ -161,6 +161,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # (IMMEDIATE), so concurrent writers queue for up to SQLITE_TIMEOUT seconds instead of
     # failing with "database is locked" when a read turns into a write; whatever still fails
     # answers 503 with Retry-After (site_config/errors.py, records/api/views.py).
+    # Django's backend, and SQLite's `PRAGMA optimize` before a connection closes (issue 21).
+    DATABASES["default"]["ENGINE"] = "site_config.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
         "transaction_mode": "IMMEDIATE",

@@ -1,0 +1,166 @@
+"""Plans that hold on a database nobody tuned (issue 21), on both engines.
+
+20,000 records are loaded through the store's bulk path (what `POST /records` does) with the
+statistics upkeep off and no ANALYZE, as a site has them before any maintenance; then the
+page statement of a search, as the API ran it, is explained (EXPLAIN QUERY PLAN / EXPLAIN).
+Without statistics SQLite took the `(app_id, index, value)` index for each record's EXISTS
+probe and stepped through every entry in range for each one: a reader's search of
+`amount > 5` took 32 s at 100,000 records, an editor's 1.4 s (bench/api.py).
+"""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from blocks.site.loader import current_site
+from records import planner, store
+
+RECORDS = 20_000
+OWNERS = 100  # the reader owns one record in a hundred
+
+
+@pytest.fixture
+def untuned(owned_app, users, monkeypatch):
+    """App `owned` with RECORDS records, `amount` n % 100 (`amount > 5`: 94%), and no
+    planner statistics."""
+    monkeypatch.setattr(planner, "BULK_ROWS", RECORDS + 1)  # no ANALYZE after the load
+    app = current_site().apps["owned"]
+    rows = [
+        ({"amount": n % 100, "salesman": "reader" if n % OWNERS == 7 else f"s{n % OWNERS}"}, None)
+        for n in range(RECORDS)
+    ]
+    store.records_create_many(app=app, rows=rows, user=users["editor"])
+    assert not has_statistics()
+    return app
+
+
+def has_statistics() -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cursor.fetchone() is None:
+                return False
+            cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl LIKE 'records_%'")
+        else:
+            cursor.execute(
+                "SELECT 1 FROM pg_stats WHERE tablename IN ('records_record', 'records_indexentry')"
+            )
+        return cursor.fetchone() is not None
+
+
+def page_plan(client, body: dict) -> str:
+    """The plan of the statement that read the page's records, as the engine explains it."""
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as ran:
+        response = client.post("/api/v1/owned/search", json.dumps(body), "application/json")
+    assert response.status_code == 200, response.content
+    assert len(response.json()) == 100
+    pages = [q["sql"] for q in ran.captured_queries if "records_indexentry" in q["sql"]]
+    assert len(pages) == 1, pages
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + pages[0])  # our own statement, as it ran
+        return "\n".join(" ".join(map(str, row)) for row in cursor.fetchall())
+
+
+def test_a_readers_search_is_driven_by_their_own_rows_without_statistics(untuned, api_client):
+    plan = page_plan(api_client("reader"), {"query": "amount > 5"})
+    if connection.vendor == "sqlite":
+        # Their owner rows, then each record by primary key, then its entries by record.
+        assert "SEARCH ownership_recordowner USING COVERING INDEX owner_principal_item_rec" in plan
+        assert "SEARCH records_record USING INTEGER PRIMARY KEY (rowid=?)" in plan
+        assert "USING INDEX records_indexentry_record_id" in plan
+        assert "entry_number" not in plan
+    else:
+        assert "owner_principal_item_rec" in plan
+        assert "Index Cond: (id = ANY ($" in plan  # the owned ids, then records by primary key
+        assert "records_indexentry_record_id" in plan
+        assert "entry_number" not in plan
+
+
+def test_a_broad_search_walks_the_records_in_page_order_without_statistics(untuned, api_client):
+    plan = page_plan(api_client("editor"), {"query": "amount > 5"})
+    if connection.vendor == "sqlite":
+        assert "SEARCH records_record USING " in plan
+        assert "USING INDEX records_indexentry_record_id" in plan
+        assert "entry_number" not in plan
+    else:
+        assert "records_indexentry_record_id" in plan
+        assert "entry_number" not in plan
+        assert "Seq Scan" not in plan
+
+
+def test_a_bulk_create_gathers_statistics_once_committed(
+    owned_app, users, django_capture_on_commit_callbacks
+):
+    app = current_site().apps["owned"]
+    rows = [({"amount": n, "salesman": "reader"}, None) for n in range(planner.BULK_ROWS)]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        store.records_create_many(app=app, rows=rows[:10], user=users["editor"])
+    assert callbacks == []  # a few records: no ANALYZE per request
+    assert not has_statistics()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        store.records_create_many(app=app, rows=rows, user=users["editor"])
+    assert callbacks == [planner.gather]
+    assert has_statistics()
+
+
+def test_a_refresh_gathers_statistics_once_committed(
+    db, owned_app, make_record, django_capture_on_commit_callbacks
+):
+    make_record("owned", "r1", {"amount": 1, "salesman": "reader"})
+    assert not has_statistics()
+    with django_capture_on_commit_callbacks(execute=True):
+        store.app_reindex(app=current_site().apps["owned"])
+    assert has_statistics()
+
+
+def sqlite_file_wrapper(path):
+    """The site's SQLite backend (site_config/sqlite) on a file of its own, whatever engine
+    the suite runs on."""
+    from site_config.sqlite.base import DatabaseWrapper
+
+    settings = {
+        "ENGINE": "site_config.sqlite",
+        "NAME": str(path),
+        "OPTIONS": {},
+        "TIME_ZONE": None,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+        "AUTOCOMMIT": True,
+        "ATOMIC_REQUESTS": False,
+        "USER": "",
+        "PASSWORD": "",
+        "HOST": "",
+        "PORT": "",
+        "TEST": {},
+    }
+    return DatabaseWrapper(settings, alias="plans-test")
+
+
+def test_a_sqlite_connection_runs_pragma_optimize_as_it_closes(db, tmp_path, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr(planner, "_last_optimize", -planner.OPTIMIZE_EVERY)
+    wrapper = sqlite_file_wrapper(tmp_path / "site.sqlite3")
+    with wrapper.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (a INTEGER, b INTEGER)")
+        cursor.execute("CREATE INDEX t_a ON t (a)")
+        cursor.executemany("INSERT INTO t VALUES (%s, %s)", [(n % 10, n) for n in range(500)])
+        cursor.execute("SELECT b FROM t WHERE a = 3")  # the planner wanted statistics of t
+    wrapper.close()
+    stats = sqlite3.connect(tmp_path / "site.sqlite3").execute("SELECT tbl FROM sqlite_stat1")
+    assert stats.fetchall() == [("t",)]
+
+
+def test_pragma_optimize_runs_at_most_once_in_a_while(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(planner, "_last_optimize", -planner.OPTIMIZE_EVERY)
+    ran = []
+    monkeypatch.setattr(planner, "_optimize_now", ran.append)
+    for _ in range(3):
+        wrapper = sqlite_file_wrapper(tmp_path / "site.sqlite3")
+        wrapper.ensure_connection()
+        wrapper.close()
+    assert len(ran) == 1
