@@ -104,6 +104,48 @@ def plain_records(request):
     )
 
 
+# The floor of one record (issue 21): Django's `startproject` middleware, database sessions.
+DJANGO_SESSIONS = "django.contrib.sessions.backends.db"
+DJANGO_DEFAULT_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+
+def django_floor_client(user):
+    """A test client signed in as `user` whose requests run through Django's default
+    middleware and Django's own database sessions (`backends.db`) instead of the site's (same
+    process, database, sessions table and URLconf): `plain_record` served as a freshly started
+    Django project would serve it."""
+    from django.conf import settings
+    from django.test import Client
+    from django.test.client import ClientHandler
+
+    floor = {"MIDDLEWARE": DJANGO_DEFAULT_MIDDLEWARE, "SESSION_ENGINE": DJANGO_SESSIONS}
+
+    class DefaultStackHandler(ClientHandler):
+        def load_middleware(self, is_async=False):
+            # SessionMiddleware takes its engine when it is made: set while the stack is built.
+            site = {name: getattr(settings, name) for name in floor}
+            for name, value in floor.items():
+                setattr(settings, name, value)
+            try:
+                super().load_middleware(is_async)
+            finally:
+                for name, value in site.items():
+                    setattr(settings, name, value)
+
+    client = Client()
+    client.handler = DefaultStackHandler(enforce_csrf_checks=False)
+    client.force_login(user)  # a row of the one sessions table, which both engines read
+    return client
+
+
 def urlpatterns_():
     from django.urls import include, path
 
@@ -196,6 +238,7 @@ def run(args) -> int:
     reader.force_login(User.objects.get(username="u7"))
     _, raw = tokens.create_token(editor_user)
     bearer = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    floor = django_floor_client(editor_user)
 
     engine = connection.vendor
     load_rate = load(editor, args.records)
@@ -229,6 +272,9 @@ def run(args) -> int:
     assert editor.get(f"/api/v1/sales/record/{ids[0]}").json() == (
         editor.get(f"/plain/record/{ids[0]}").json()
     )
+    assert (
+        floor.get(f"/plain/record/{ids[0]}").json() == editor.get(f"/plain/record/{ids[0]}").json()
+    )
     assert editor.get("/api/v1/sales/records?limit=100").json() == (
         editor.get("/plain/records?limit=100").json()
     )
@@ -244,6 +290,10 @@ def run(args) -> int:
          "plain view", get(editor), plain_one),
         ("  with a Bearer token", get(bearer), [f"/api/v1/sales/record/{i}" for i in ids],
          "plain view", get(editor), plain_one),
+        ("GET /record/<id> (editor)", get(editor), [f"/api/v1/sales/record/{i}" for i in ids],
+         "Django floor", get(floor), plain_one),
+        ("  with a Bearer token", get(bearer), [f"/api/v1/sales/record/{i}" for i in ids],
+         "Django floor", get(floor), plain_one),
         ("one record a reader owns", get(reader), [f"/api/v1/sales/record/{i}" for i in owned],
          "plain view", get(editor), [f"/plain/record/{i}" for i in owned]),
         ("GET /records?limit=100 (editor)", get(editor), first_page,
