@@ -9,12 +9,16 @@ beside it (a temporary file on SQLite) and drops it at the end. It loads an app 
 field index) with N records through `POST /records` in lists of 10,000 (timed: the bulk
 create line), each owned by one of 100 users (`u<n % 100>`), so a reader owns 1%; `total`
 is `n % 100`, so `total > 5` matches 94% of the app. Then, in this one process and through
-the full middleware stack (django.test.Client, session auth unless said), it times each case
-against its floor, alternating the two sides for `--rounds` rounds and keeping each side's
-best, and prints requests per second and the ratio (ours / the floor; 1 is as fast):
+the full middleware stack (django.test.Client, session auth unless said; the Django floor's
+client runs Django's default stack instead), it times each case against its floor,
+alternating the two sides for `--rounds` rounds and keeping each side's best, and prints
+requests per second and the ratio (ours / the floor; 1 is as fast):
 
   GET /record/<id> (editor)              vs  a plain view: the row's items as JsonResponse
   the same with a Bearer token           vs  the plain view (session)
+  GET /record/<id> (editor), and Bearer  vs  the Django floor: the plain view served through
+                                             Django's startproject MIDDLEWARE and its own
+                                             database sessions (goal >= 1.4, issue 21)
   one record a reader owns (reader)      vs  the plain view
   GET /records?limit=100 (editor)        vs  a plain view: 100 rows as JsonResponse
   the same list for a reader (RLS)       vs  the editor's list (goal >= 0.85)
@@ -30,6 +34,7 @@ Run it outside the test suite; it takes a few minutes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import sys
@@ -119,30 +124,35 @@ DJANGO_DEFAULT_MIDDLEWARE = [
 
 def django_floor_client(user):
     """A test client signed in as `user` whose requests run through Django's default
-    middleware and Django's own database sessions (`backends.db`) instead of the site's (same
-    process, database, sessions table and URLconf): `plain_record` served as a freshly started
-    Django project would serve it."""
+    middleware and Django's own database sessions (`backends.db`, its `django_session`
+    table) instead of the site's (same process, database and URLconf): `plain_record` served
+    as a freshly started Django project would serve it."""
     from django.conf import settings
     from django.test import Client
     from django.test.client import ClientHandler
 
-    floor = {"MIDDLEWARE": DJANGO_DEFAULT_MIDDLEWARE, "SESSION_ENGINE": DJANGO_SESSIONS}
+    @contextlib.contextmanager
+    def floor_settings():
+        floor = {"MIDDLEWARE": DJANGO_DEFAULT_MIDDLEWARE, "SESSION_ENGINE": DJANGO_SESSIONS}
+        site = {name: getattr(settings, name) for name in floor}
+        for name, value in floor.items():
+            setattr(settings, name, value)
+        try:
+            yield
+        finally:
+            for name, value in site.items():
+                setattr(settings, name, value)
 
     class DefaultStackHandler(ClientHandler):
         def load_middleware(self, is_async=False):
-            # SessionMiddleware takes its engine when it is made: set while the stack is built.
-            site = {name: getattr(settings, name) for name in floor}
-            for name, value in floor.items():
-                setattr(settings, name, value)
-            try:
+            # SessionMiddleware takes its engine when it is made.
+            with floor_settings():
                 super().load_middleware(is_async)
-            finally:
-                for name, value in site.items():
-                    setattr(settings, name, value)
 
     client = Client()
     client.handler = DefaultStackHandler(enforce_csrf_checks=False)
-    client.force_login(user)  # a row of the one sessions table, which both engines read
+    with floor_settings():
+        client.force_login(user)  # a session of Django's own table
     return client
 
 
