@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from blocks.site.acl import ANONYMOUS, Who
 
 from .models import ApiToken, Session
+from .rows import first_instance
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def active_user_with_identity(user_id):
     if sql is None:
         user = User._default_manager.filter(pk=user_id).first()
     else:
-        user = _one(User._default_manager.db_manager(alias).raw(sql, [True, user_id]))
+        user = _one(first_instance(User, alias, sql, [True, user_id], IDENTITY_COLUMNS))
     return user if user is not None and user.is_active else None
 
 
@@ -104,7 +106,11 @@ def token_user_with_identity(key_hash: str, used_before):
         stale = token.last_used is None or token.last_used <= used_before
         return token.user, token.pk, stale
     used_before = connection.ops.adapt_datetimefield_value(used_before)
-    user = _one(User._default_manager.db_manager(alias).raw(sql, [used_before, True, key_hash]))
+    user = _one(
+        first_instance(
+            User, alias, sql, [used_before, True, key_hash], TOKEN_COLUMNS + IDENTITY_COLUMNS
+        )
+    )
     if user is None:
         return None
     return user, user.site_token_id, bool(user.site_token_stale)
@@ -122,23 +128,21 @@ def session_with_user(session_key: str, now):
     if sql is None:
         return None
     now = connection.ops.adapt_datetimefield_value(now)
-    found = list(User._default_manager.db_manager(alias).raw(sql, [True, session_key, now]))
-    if not found:
+    row = first_instance(
+        User, alias, sql, [True, session_key, now], SESSION_COLUMNS + IDENTITY_COLUMNS
+    )
+    if row is None:
         return None
-    row = found[0]
     if row.pk is None:
         return row.site_session_data, None
     row._site_identity_rows = _rows_of(row)
     return row.site_session_data, row
 
 
-def _one(users):
-    """The only user of a raw query of `_user_with_identity_sql`, its identity rows kept."""
-    found = list(users)
-    if not found:
-        return None
-    user = found[0]
-    user._site_identity_rows = _rows_of(user)
+def _one(user):
+    """The user of a query of `_user_with_identity_sql` (or None), its identity rows kept."""
+    if user is not None:
+        user._site_identity_rows = _rows_of(user)
     return user
 
 
@@ -155,6 +159,11 @@ def _rows_of(user) -> tuple[list[str], list[tuple[object, bool]], bool]:
 # Per engine: a JSON array of a subquery's values (as text), a pair, and `e.email` equal to
 # `u.email` as Django's `iexact` compares on that engine (SQLite's LIKE folds ASCII case
 # alone, as NOCASE does; PostgreSQL compares UPPER()s).
+# The columns after the user's fields, in order (`_user_with_identity_sql`).
+TOKEN_COLUMNS = ("site_token_id", "site_token_stale")
+SESSION_COLUMNS = ("site_session_data",)
+IDENTITY_COLUMNS = ("site_groups", "site_device", "site_emails")
+
 _ENGINE_SQL = {
     "sqlite": ("json_group_array({})", "json_array({}, {})", "e.email = u.email COLLATE NOCASE"),
     "postgresql": (
@@ -166,6 +175,15 @@ _ENGINE_SQL = {
 
 
 def _user_with_identity_sql(connection, source: str = "id") -> str | None:
+    """`_identity_sql_for` this connection's engine (written once each); None on an engine
+    other than SQLite and PostgreSQL."""
+    if connection.vendor not in _ENGINE_SQL:
+        return None
+    return _identity_sql_for(connection.vendor, source)
+
+
+@functools.cache
+def _identity_sql_for(vendor: str, source: str) -> str:
     """The user's row, and as three more columns their group names (a JSON array), whether
     they have a confirmed TOTP device, and allauth's rows for their address (a JSON array of
     [is it this user's, is it verified]). Whose, by `source`:
@@ -177,9 +195,7 @@ def _user_with_identity_sql(connection, source: str = "id") -> str | None:
       its data as one more column, and its user when it has one (else NULL columns);
       parameters: True, the session key, the time now.
     """
-    if connection.vendor not in _ENGINE_SQL:
-        return None
-    aggregate, pair, same_email = _ENGINE_SQL[connection.vendor]
+    aggregate, pair, same_email = _ENGINE_SQL[vendor]
     User = get_user_model()
     membership = User.groups.through._meta
     group, address, device, token, session = (
@@ -189,7 +205,7 @@ def _user_with_identity_sql(connection, source: str = "id") -> str | None:
         ApiToken._meta,
         Session._meta,
     )
-    quote = connection.ops.quote_name
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name  # the same on both engines
     columns = ", ".join(f"u.{quote(field.column)}" for field in User._meta.concrete_fields)
     user_id, users = f"u.{quote(User._meta.pk.column)}", User._meta.db_table
     if source == "token":

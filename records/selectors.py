@@ -14,10 +14,11 @@ import functools
 import re
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, router
 from django.db.models import Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Cast, Coalesce
 
+from accounts.rows import first_instance
 from blocks.site.acl import Access, RecordFacts, owner_values
 from blocks.site.spec import AppSpec
 
@@ -62,11 +63,12 @@ def record_get(app_id: str, record_id: str, *, lock: bool = False) -> Record | N
         # (app_id, record_id) is unique: no ORDER BY needed.
         records = app_records(app_id).filter(record_id=record_id).order_by()
         found = list(records.select_for_update()[:1])
-    else:
-        # Every read of one record: its SQL written once, as building it through the ORM's
-        # filters cost more than running it (issue 21); the ORM still makes the instance.
-        found = list(Record.objects.raw(_one_record_sql(connection.vendor), [app_id, record_id]))
-    return found[0] if found else None
+        return found[0] if found else None
+    # Every read of one record: its SQL written once, as building it through the ORM's
+    # filters cost more than running it (issue 21); the ORM's converters and `from_db` still
+    # make the instance.
+    sql = _one_record_sql(connection.vendor)
+    return first_instance(Record, router.db_for_read(Record), sql, [app_id, record_id])
 
 
 @functools.cache
