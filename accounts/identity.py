@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from blocks.site.acl import ANONYMOUS, Who
+
+from .models import ApiToken, Session
+from .rows import first_instance
 
 
 @dataclass(frozen=True)
@@ -41,17 +46,8 @@ def identity_for(user) -> Identity:
     cached = getattr(user, "_site_identity", None)
     if cached is not None:
         return cached
-    groups, email_rows, has_device = [], [], False
-    with connections[router.db_for_read(EmailAddress)].cursor() as cursor:
-        sql, params = _identity_sql(cursor.db, user.pk, user.email or "")
-        cursor.execute(sql, params)
-        for kind, name, mine, verified in cursor.fetchall():
-            if kind == "g":
-                groups.append(name)
-            elif kind == "e":
-                email_rows.append((user.pk if mine else None, bool(verified)))
-            else:
-                has_device = True
+    rows = getattr(user, "_site_identity_rows", None)
+    groups, email_rows, has_device = rows if rows is not None else _identity_rows(user)
     email = user.email or ""
     is_verified = getattr(user, "is_verified", None)
     who = Who(
@@ -63,6 +59,182 @@ def identity_for(user) -> Identity:
     )
     user._site_identity = found = Identity(who=who, has_device=has_device)
     return found
+
+
+def _identity_rows(user) -> tuple[list[str], list[tuple[object, bool]], bool]:
+    groups, email_rows, has_device = [], [], False
+    with connections[router.db_for_read(EmailAddress)].cursor() as cursor:
+        sql, params = _identity_sql(cursor.db, user.pk, user.email or "")
+        cursor.execute(sql, params)
+        for kind, name, mine, verified in cursor.fetchall():
+            if kind == "g":
+                groups.append(name)
+            elif kind == "e":
+                email_rows.append((user.pk if mine else None, bool(verified)))
+            else:
+                has_device = True
+    return groups, email_rows, has_device
+
+
+def active_user_with_identity(user_id):
+    """The active user `user_id` (or None), with what `identity_for` needs read in the same
+    query: one query where `ModelBackend.get_user` and `identity_for` take two. For the
+    session's user (accounts.middleware.session_user); on an engine other than SQLite and
+    PostgreSQL, the ORM and `identity_for`'s own query."""
+    User = get_user_model()
+    alias = router.db_for_read(User)
+    sql = _user_with_identity_sql(connections[alias])
+    if sql is None:
+        user = User._default_manager.filter(pk=user_id).first()
+    else:
+        user = _one(first_instance(User, alias, sql, [True, user_id], IDENTITY_COLUMNS))
+    return user if user is not None and user.is_active else None
+
+
+def token_user_with_identity(key_hash: str, used_before):
+    """(the user holding the token whose hash is `key_hash`, the token's id, was it last used
+    before `used_before` or never), or None: the token, its user and what `identity_for` needs
+    in one query (accounts.tokens.user_for_token). The user may be inactive."""
+    User = get_user_model()
+    alias = router.db_for_read(ApiToken)
+    connection = connections[alias]
+    sql = _user_with_identity_sql(connection, "token")
+    if sql is None:
+        token = ApiToken.objects.select_related("user").filter(key_hash=key_hash).first()
+        if token is None:
+            return None
+        stale = token.last_used is None or token.last_used <= used_before
+        return token.user, token.pk, stale
+    used_before = connection.ops.adapt_datetimefield_value(used_before)
+    user = _one(
+        first_instance(
+            User, alias, sql, [used_before, True, key_hash], TOKEN_COLUMNS + IDENTITY_COLUMNS
+        )
+    )
+    if user is None:
+        return None
+    return user, user.site_token_id, bool(user.site_token_stale)
+
+
+def session_with_user(session_key: str, now):
+    """(the data of the session `session_key` if it has not expired at `now`, its user with
+    what `identity_for` needs, or None when the row names none), or None when there is no
+    such session: one query (accounts.sessions). Also None on an engine other than SQLite
+    and PostgreSQL: the caller reads the session alone."""
+    User = get_user_model()
+    alias = router.db_for_read(Session)
+    connection = connections[alias]
+    sql = _user_with_identity_sql(connection, "session")
+    if sql is None:
+        return None
+    now = connection.ops.adapt_datetimefield_value(now)
+    row = first_instance(
+        User, alias, sql, [True, session_key, now], SESSION_COLUMNS + IDENTITY_COLUMNS
+    )
+    if row is None:
+        return None
+    if row.pk is None:
+        return row.site_session_data, None
+    row._site_identity_rows = _rows_of(row)
+    return row.site_session_data, row
+
+
+def _one(user):
+    """The user of a query of `_user_with_identity_sql` (or None), its identity rows kept."""
+    if user is not None:
+        user._site_identity_rows = _rows_of(user)
+    return user
+
+
+def _rows_of(user) -> tuple[list[str], list[tuple[object, bool]], bool]:
+    """The identity columns of `_user_with_identity_sql`, as `_identity_rows` gives them."""
+    emails = json.loads(user.site_emails or "[]") if user.email else []
+    return (
+        json.loads(user.site_groups or "[]"),
+        [(user.pk if mine else None, bool(verified)) for mine, verified in emails],
+        bool(user.site_device),
+    )
+
+
+# Per engine: a JSON array of a subquery's values (as text), a pair, and `e.email` equal to
+# `u.email` as Django's `iexact` compares on that engine (SQLite's LIKE folds ASCII case
+# alone, as NOCASE does; PostgreSQL compares UPPER()s).
+# The columns after the user's fields, in order (`_user_with_identity_sql`).
+TOKEN_COLUMNS = ("site_token_id", "site_token_stale")
+SESSION_COLUMNS = ("site_session_data",)
+IDENTITY_COLUMNS = ("site_groups", "site_device", "site_emails")
+
+_ENGINE_SQL = {
+    "sqlite": ("json_group_array({})", "json_array({}, {})", "e.email = u.email COLLATE NOCASE"),
+    "postgresql": (
+        "json_agg({})::text",
+        "json_build_array({}, {})",
+        "UPPER(e.email::text) = UPPER(u.email::text)",
+    ),
+}
+
+
+def _user_with_identity_sql(connection, source: str = "id") -> str | None:
+    """`_identity_sql_for` this connection's engine (written once each); None on an engine
+    other than SQLite and PostgreSQL."""
+    if connection.vendor not in _ENGINE_SQL:
+        return None
+    return _identity_sql_for(connection.vendor, source)
+
+
+@functools.cache
+def _identity_sql_for(vendor: str, source: str) -> str:
+    """The user's row, and as three more columns their group names (a JSON array), whether
+    they have a confirmed TOTP device, and allauth's rows for their address (a JSON array of
+    [is it this user's, is it verified]). Whose, by `source`:
+    - "id": the user with an id; parameters: True, the id;
+    - "token": the holder of the API token with a given hash, with two more columns, the
+      token's id and whether it was last used at or before a given time, or never;
+      parameters: that time, True, the hash;
+    - "session": the row of a session (accounts.models.Session) that has not expired, with
+      its data as one more column, and its user when it has one (else NULL columns);
+      parameters: True, the session key, the time now.
+    """
+    aggregate, pair, same_email = _ENGINE_SQL[vendor]
+    User = get_user_model()
+    membership = User.groups.through._meta
+    group, address, device, token, session = (
+        User.groups.field.related_model._meta,
+        EmailAddress._meta,
+        TOTPDevice._meta,
+        ApiToken._meta,
+        Session._meta,
+    )
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name  # the same on both engines
+    columns = ", ".join(f"u.{quote(field.column)}" for field in User._meta.concrete_fields)
+    user_id, users = f"u.{quote(User._meta.pk.column)}", User._meta.db_table
+    if source == "token":
+        columns += (
+            ", t.id AS site_token_id, CASE WHEN t.last_used IS NULL OR t.last_used <= %s "
+            "THEN 1 ELSE 0 END AS site_token_stale"
+        )
+        rows = (
+            f"FROM {token.db_table} t INNER JOIN {users} u ON {user_id} = t.user_id "
+            "WHERE t.key_hash = %s"
+        )
+    elif source == "session":
+        columns += ", s.session_data AS site_session_data"
+        rows = (
+            f"FROM {session.db_table} s LEFT JOIN {users} u ON {user_id} = s.user_id "
+            "WHERE s.session_key = %s AND s.expire_date > %s"
+        )
+    else:
+        rows = f"FROM {users} u WHERE {user_id} = %s"
+    return (
+        f"SELECT {columns}, "  # noqa: S608 - our table and column names, every value a parameter
+        f"(SELECT {aggregate.format('g.name')} FROM {group.db_table} g "
+        f"INNER JOIN {membership.db_table} m ON g.id = m.group_id WHERE m.user_id = {user_id}) "
+        "AS site_groups, "
+        f"EXISTS (SELECT 1 FROM {device.db_table} d "
+        f"WHERE d.user_id = {user_id} AND d.confirmed = %s) AS site_device, "
+        f"(SELECT {aggregate.format(pair.format(f'e.user_id = {user_id}', 'e.verified'))} "
+        f"FROM {address.db_table} e WHERE {same_email}) AS site_emails {rows}"
+    )
 
 
 NO_FLAG = "CAST(NULL AS integer)"

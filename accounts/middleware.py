@@ -14,17 +14,103 @@ the very check they belong to.
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
+from django.core.signals import setting_changed
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from django.utils.functional import SimpleLazyObject
 
 from blocks.site.loader import current_site
 
 from . import otp
-from .identity import identity_for
+from .identity import active_user_with_identity, identity_for
+from .ldap import SiteLDAPBackend
+from .sessions import SessionStore
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, with the session's user read in the session's own query, with their groups,
+    e-mail rows and device (`session_user`): one query where Django's sessions, its middleware
+    and `identity_for` take three (issue 21)."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _cached_session_user(request))
+
+
+def _cached_session_user(request):
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = session_user(request)
+    return request._cached_user
+
+
+@cache
+def _reads_active_user_by_pk(backend_path: str) -> bool:
+    """Is the backend's `get_user` "the active user with this primary key", as ModelBackend's
+    (allauth's and the certificate backend inherit it) and SiteLDAPBackend's are?"""
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return False
+    backend = type(auth.load_backend(backend_path))
+    if backend.get_user is SiteLDAPBackend.get_user:
+        return True
+    return (
+        backend.get_user is ModelBackend.get_user
+        and getattr(backend, "user_can_authenticate", None) is ModelBackend.user_can_authenticate
+    )
+
+
+def _forget_backends(**kwargs) -> None:
+    _reads_active_user_by_pk.cache_clear()
+
+
+setting_changed.connect(_forget_backends)
+
+
+def session_user(request):
+    """`django.contrib.auth.get_user(request)` of Django 5.2, when the session's backend reads
+    users as ModelBackend does: the user read with the session's row (accounts.sessions) if the
+    row's copy of the user's id is the data's, else by `active_user_with_identity`; any other
+    backend goes through Django's own function. As Django's: an inactive or deleted user is
+    anonymous, and a session whose auth hash is not the user's (the password changed since)
+    is flushed, one signed with a fallback secret given the current hash."""
+    session = request.session
+    try:
+        user_id = auth._get_user_session_key(request)
+        backend_path = session[auth.BACKEND_SESSION_KEY]
+    except KeyError:
+        return AnonymousUser()
+    if not _reads_active_user_by_pk(backend_path):
+        return auth.get_user(request)
+    user = SessionStore.NOT_READ
+    if isinstance(session, SessionStore):
+        user = session.user_with_row(user_id)
+    if user is SessionStore.NOT_READ:
+        user = active_user_with_identity(user_id)
+    elif not user.is_active:
+        user = None
+    if user is None:
+        return AnonymousUser()
+    session_hash = session.get(auth.HASH_SESSION_KEY)
+    current = user.get_session_auth_hash()
+    if session_hash and constant_time_compare(session_hash, current):
+        return user
+    if session_hash and any(
+        constant_time_compare(session_hash, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    ):
+        session.cycle_key()
+        session[auth.HASH_SESSION_KEY] = current
+        return user
+    session.flush()
+    return AnonymousUser()
 
 
 def _anonymous() -> AnonymousUser:

@@ -81,9 +81,13 @@ def needs_second_factor(user) -> bool:
     """The user has, or must have, a second factor: HTTP Basic is refused for them.
 
     Has: a confirmed TOTP device (what the login asks a code for; backup codes alone are
-    not one). Must have: named by settings.yaml `auth.otp.required_for`.
+    not one). Must have: named by settings.yaml `auth.otp.required_for`. Asked at the start
+    of a request, as `must_set_up_device`: the device and the principals come from the one
+    query of `identity_for`.
     """
-    return has_device(user) or must_have_device(user, current_site().settings.otp_required_for)
+    return identity_for(user).has_device or must_have_device(
+        user, current_site().settings.otp_required_for
+    )
 
 
 def must_set_up_device(user) -> bool:

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import audit
+from .identity import token_user_with_identity
 from .models import ApiToken
 
 TOKEN_PREFIX = "sbt_"  # noqa: S105 - a public marker that tells tokens apart, not a secret
@@ -94,10 +95,14 @@ def user_for_token(raw: str):
     """The active user holding this token, or None. Records when the token was last used."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
-    if token is None or not token.user.is_active:
-        return None
     now = timezone.now()
-    if token.last_used is None or now - token.last_used >= LAST_USED_PRECISION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
-    return token.user
+    # One query: the token, its user and what identity_for needs of them.
+    found = token_user_with_identity(hash_token(raw), now - LAST_USED_PRECISION)
+    if found is None:
+        return None
+    user, token_id, stale = found
+    if not user.is_active:
+        return None
+    if stale:
+        ApiToken.objects.filter(pk=token_id).update(last_used=now)
+    return user

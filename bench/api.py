@@ -9,15 +9,19 @@ beside it (a temporary file on SQLite) and drops it at the end. It loads an app 
 field index) with N records through `POST /records` in lists of 10,000 (timed: the bulk
 create line), each owned by one of 100 users (`u<n % 100>`), so a reader owns 1%; `total`
 is `n % 100`, so `total > 5` matches 94% of the app. Then, in this one process and through
-the full middleware stack (django.test.Client, session auth unless said), it times each case
-against its floor, alternating the two sides for `--rounds` rounds and keeping each side's
-best, and prints requests per second and the ratio (ours / the floor; 1 is as fast). It
-does so twice: on the database as the API leaves it (what users get: no maintenance run),
-then after the settle step (bench/common.py: ANALYZE; on PostgreSQL VACUUM ANALYZE until
-the tables are all-visible, as autovacuum leaves them). The cases:
+the full middleware stack (django.test.Client, session auth unless said; the Django floor's
+client runs Django's default stack instead), it times each case against its floor,
+alternating the two sides for `--rounds` rounds and keeping each side's best, and prints
+requests per second and the ratio (ours / the floor; 1 is as fast). It does so twice: on the
+database as the API leaves it (what users get: no maintenance run), then after the settle step
+(bench/common.py: ANALYZE; on PostgreSQL VACUUM ANALYZE until the tables are all-visible, as
+autovacuum leaves them). The cases:
 
   GET /record/<id> (editor)              vs  a plain view: the row's items as JsonResponse
   the same with a Bearer token           vs  the plain view (session)
+  GET /record/<id> (editor), and Bearer  vs  the Django floor: the plain view served through
+                                             Django's startproject MIDDLEWARE and its own
+                                             database sessions (goal >= 1.4, issue 21)
   one record a reader owns (reader)      vs  the plain view
   GET /records?limit=100 (editor)        vs  a plain view: 100 rows as JsonResponse
   the same list for a reader (RLS)       vs  the editor's list (goal >= 0.85)
@@ -33,6 +37,7 @@ Run it outside the test suite; it takes a few minutes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import sys
@@ -107,6 +112,53 @@ def plain_records(request):
         ],
         safe=False,
     )
+
+
+# The floor of one record (issue 21): Django's `startproject` middleware, database sessions.
+DJANGO_SESSIONS = "django.contrib.sessions.backends.db"
+DJANGO_DEFAULT_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+
+def django_floor_client(user):
+    """A test client signed in as `user` whose requests run through Django's default
+    middleware and Django's own database sessions (`backends.db`, its `django_session`
+    table) instead of the site's (same process, database and URLconf): `plain_record` served
+    as a freshly started Django project would serve it."""
+    from django.conf import settings
+    from django.test import Client
+    from django.test.client import ClientHandler
+
+    @contextlib.contextmanager
+    def floor_settings():
+        floor = {"MIDDLEWARE": DJANGO_DEFAULT_MIDDLEWARE, "SESSION_ENGINE": DJANGO_SESSIONS}
+        site = {name: getattr(settings, name) for name in floor}
+        for name, value in floor.items():
+            setattr(settings, name, value)
+        try:
+            yield
+        finally:
+            for name, value in site.items():
+                setattr(settings, name, value)
+
+    class DefaultStackHandler(ClientHandler):
+        def load_middleware(self, is_async=False):
+            # SessionMiddleware takes its engine when it is made.
+            with floor_settings():
+                super().load_middleware(is_async)
+
+    client = Client()
+    client.handler = DefaultStackHandler(enforce_csrf_checks=False)
+    with floor_settings():
+        client.force_login(user)  # a session of Django's own table
+    return client
 
 
 def urlpatterns_():
@@ -204,6 +256,7 @@ def run(args) -> int:
     reader.force_login(User.objects.get(username="u7"))
     _, raw = tokens.create_token(editor_user)
     bearer = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    floor = django_floor_client(editor_user)
 
     engine = connection.vendor
     load_rate = load(editor, args.records)
@@ -236,6 +289,9 @@ def run(args) -> int:
     assert editor.get(f"/api/v1/sales/record/{ids[0]}").json() == (
         editor.get(f"/plain/record/{ids[0]}").json()
     )
+    assert (
+        floor.get(f"/plain/record/{ids[0]}").json() == editor.get(f"/plain/record/{ids[0]}").json()
+    )
     assert editor.get("/api/v1/sales/records?limit=100").json() == (
         editor.get("/plain/records?limit=100").json()
     )
@@ -251,6 +307,10 @@ def run(args) -> int:
          "plain view", get(editor), plain_one),
         ("  with a Bearer token", get(bearer), [f"/api/v1/sales/record/{i}" for i in ids],
          "plain view", get(editor), plain_one),
+        ("GET /record/<id> (editor)", get(editor), [f"/api/v1/sales/record/{i}" for i in ids],
+         "Django floor", get(floor), plain_one),
+        ("  with a Bearer token", get(bearer), [f"/api/v1/sales/record/{i}" for i in ids],
+         "Django floor", get(floor), plain_one),
         ("one record a reader owns", get(reader), [f"/api/v1/sales/record/{i}" for i in owned],
          "plain view", get(editor), [f"/plain/record/{i}" for i in owned]),
         ("GET /records?limit=100 (editor)", get(editor), first_page,

@@ -1,0 +1,134 @@
+"""The session and its user read in one query (accounts/sessions.py, issue 21): every rule of
+Django's own session reading still holds on the next request, through the API."""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.db import connection
+from django.utils import timezone
+
+from accounts import tokens
+from accounts.models import ApiToken, Session
+from records.models import Record
+from tests.helpers import assert_error, new_client
+
+pytestmark = pytest.mark.django_db
+
+RECORD = "/api/v1/sales/record/r1"
+
+
+@pytest.fixture
+def record(make_record, users):
+    make_record("sales", "r1", {"title": "Lord Jim"})
+    return RECORD
+
+
+@pytest.fixture
+def reader(api_client, record):
+    client = api_client("reader")
+    assert client.get(RECORD).status_code == 200
+    return client
+
+
+def refused_as_anonymous(response):
+    assert_error(response, 401, "authentication required to view records of app 'sales'")
+
+
+def test_a_session_row_carries_its_user_id(reader, users):
+    assert Session.objects.get().user_id == users["reader"].pk
+
+
+def test_a_password_changed_elsewhere_ends_the_session(reader, users):
+    users["reader"].set_password("a-new-password-1")
+    users["reader"].save()
+    refused_as_anonymous(reader.get(RECORD))
+    assert not Session.objects.exists()  # flushed, as Django's get_user does
+
+
+def test_a_user_made_inactive_is_signed_out_on_the_next_request(reader, users):
+    users["reader"].is_active = False
+    users["reader"].save()
+    refused_as_anonymous(reader.get(RECORD))
+
+
+def test_a_session_ended_elsewhere_ends_here(reader):
+    Session.objects.all().delete()  # signed out in another browser, or by an administrator
+    refused_as_anonymous(reader.get(RECORD))
+
+
+def test_an_expired_session_counts_for_nothing(reader):
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    refused_as_anonymous(reader.get(RECORD))
+
+
+def test_groups_changed_elsewhere_count_on_the_next_request(reader, users):
+    users["reader"].groups.remove(Group.objects.get(name="readers"))
+    assert_error(reader.get(RECORD), 403, "you may not view records of app 'sales'")
+    users["reader"].groups.add(Group.objects.get(name="readers"))
+    assert reader.get(RECORD).status_code == 200
+
+
+def test_the_session_data_wins_over_the_row_s_copy_of_the_user(api_client, record, users):
+    """The copy only saves a query: a row whose copy names someone else (a superuser here)
+    is read as its data says (the stranger, who may not read app sales)."""
+    stranger = api_client("stranger")
+    Session.objects.update(user_id=users["root"].pk)
+    assert_error(stranger.get(RECORD), 403, "you may not view records of app 'sales'")
+    assert stranger.get("/api/v1/open/records").status_code == 403  # managers only
+
+
+def test_a_write_keeps_the_copy_of_the_user(reader, users):
+    session = reader.session
+    session["something"] = "else"
+    session.save()
+    assert Session.objects.get().user_id == users["reader"].pk
+
+
+def test_the_sessions_of_django_s_table_carry_over(users, settings):
+    """Migration accounts 0005: the signed-in sessions of `django_session` are copied to
+    `accounts_session` with their user, so nobody is signed out by the upgrade."""
+    copy_sessions = __import__(
+        "accounts.migrations.0007_session_with_user", fromlist=["copy_sessions"]
+    ).copy_sessions
+    old = DjangoSessionStore()
+    old["_auth_user_id"] = str(users["editor"].pk)
+    old.save()
+    expired = DjangoSessionStore()
+    expired.set_expiry(-1)
+    expired.save()
+    copy_sessions(apps, SimpleNamespace(connection=connection))
+    assert list(Session.objects.values_list("session_key", "user_id")) == [
+        (old.session_key, users["editor"].pk)
+    ]
+    client = new_client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = old.session_key
+    # The data has no auth hash: Django's rule ends such a session, and so does ours.
+    assert client.get("/api/v1/sales/records").status_code == 401
+
+
+def test_a_token_marks_its_use_at_most_once_a_minute(record, users, clock):
+    token, raw = tokens.create_token(users["reader"])
+    client = new_client(bearer=raw)
+    assert client.get(RECORD).status_code == 200
+    first = ApiToken.objects.get(pk=token.pk).last_used
+    assert first == clock.now
+    clock.move(seconds=59)
+    assert client.get(RECORD).status_code == 200
+    assert ApiToken.objects.get(pk=token.pk).last_used == first
+    clock.move(seconds=1)
+    assert client.get(RECORD).status_code == 200
+    assert ApiToken.objects.get(pk=token.pk).last_used == clock.now
+
+
+def test_a_token_of_a_user_made_inactive_is_refused_at_once(record, users):
+    _, raw = tokens.create_token(users["reader"])
+    client = new_client(bearer=raw)
+    assert client.get(RECORD).status_code == 200
+    users["reader"].is_active = False
+    users["reader"].save()
+    assert_error(client.get(RECORD), 401, "invalid or revoked API token")
+    assert Record.objects.count() == 1
