@@ -1,4 +1,4 @@
-"""Who the visitor is, for the permission core: `who_for(user)` -> `blocks.site.acl.Who`."""
+"""Who the visitor is, for the permission core: `who_for(user)` -> `site_model.acl.Who`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections, router
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from blocks.site.acl import ANONYMOUS, Who
+from site_model.acl import ANONYMOUS, Who
 
 
 @dataclass(frozen=True)

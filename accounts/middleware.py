@@ -21,7 +21,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 from . import otp
 from .identity import identity_for

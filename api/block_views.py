@@ -1,7 +1,7 @@
 """The API's block routes (contract §4): `/api/v1/<app>/blocks/<block>[/<element>]`.
 
 They run block code, so they belong to the page layer; the JSON plumbing (`endpoint`, errors,
-authentication) is the record API's (records.api).
+authentication) is the record API's (api).
 """
 
 from __future__ import annotations
@@ -9,16 +9,15 @@ from __future__ import annotations
 from django.http import JsonResponse
 
 from accounts.identity import who_for
-from blocks.site import code
-from blocks.site.acl import Verdict, can_see
-from blocks.site.spec import BlockSpec
+from api.errors import BadRequest, MethodNotAllowed, NotFound
+from api.views import Call, call_for, endpoint, json_type, read_json
+from blocks.context import BlockContext
+from blocks.render import element_value, run
 from records import access as gate
 from records import store
-from records.api.errors import BadRequest, MethodNotAllowed, NotFound
-from records.api.views import Call, call_for, endpoint, json_type, read_json
-
-from .context import BlockContext
-from .render import element_value, run
+from site_model import code
+from site_model.acl import Verdict, can_see
+from site_model.spec import BlockSpec
 
 
 def visible_block(c: Call, block_id: str) -> BlockSpec:

@@ -1,15 +1,15 @@
 """Discovery (issue 15): `GET /api/v1/` lists the apps the caller may read, and
 `GET /api/v1/<app>/openapi.json` describes one app's API as the caller may use it
-(records/api/openapi.py)."""
+(api/openapi.py)."""
 
 from __future__ import annotations
 
 from django.http import JsonResponse
 from django.urls import reverse
 
-from blocks.site.loader import current_site
+from records import access as gate
+from site_model.loader import current_site
 
-from .. import access as gate
 from . import openapi
 from .views import call_for, endpoint
 

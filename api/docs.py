@@ -9,4 +9,4 @@ from django.views.decorators.http import require_safe
 
 @require_safe
 def docs_page(request):
-    return render(request, "records/api_docs.html")
+    return render(request, "api/api_docs.html")

@@ -2,7 +2,7 @@
 
 Views `raise NotFound(f"no block '{bid}' in app '{app.id}'")`; services raise the domain errors
 of records/errors.py, which `api_error()` maps to these (a refusal of the access gate through
-`deny()`); `records.api.views.endpoint` turns either into `{"error": "<message>"}` with its
+`deny()`); `api.views.endpoint` turns either into `{"error": "<message>"}` with its
 status. Anything a client sends that is wrong is a 4xx; a 500 is our bug.
 """
 
@@ -11,9 +11,7 @@ from __future__ import annotations
 from django.db.utils import InterfaceError, OperationalError
 from django.http import JsonResponse
 
-from blocks.site.acl import Verdict
-
-from ..errors import (
+from records.errors import (
     Denied,
     InvalidInput,
     OwnerItemLocked,
@@ -22,6 +20,7 @@ from ..errors import (
     RecordNotFound,
     StaleRecord,
 )
+from site_model.acl import Verdict
 
 # A locked SQLite file past its busy timeout, a PostgreSQL server restarting or out of reach:
 # the client may retry (ServiceUnavailable).

@@ -1,9 +1,9 @@
 """An app's API as an OpenAPI 3.1 document, cut to the caller (contract §4, issue 15).
 
 Built from the site model alone: the app's blocks and their elements (the record schema comes
-from the element definitions, records/api/schema.py), its indexes, and the caller's access
+from the element definitions, api/schema.py), its indexes, and the caller's access
 (the permission core's `Access`). The record routes are this layer's; the block routes
-(`blocks/<block>[/<element>]`, served by blocks.pages.api) are described from the BlockSpecs,
+(`blocks/<block>[/<element>]`, served by api.block_views) are described from the BlockSpecs,
 without importing the page layer.
 
 Cut to the caller: an operation the caller's rights cannot reach is left out (a reader sees
@@ -14,8 +14,8 @@ no write), so is every block the caller may not see and its element routes; the 
 
 from __future__ import annotations
 
-from blocks.site.acl import SHARE_PERMISSIONS, Access, Verdict, can_see
-from blocks.site.spec import AppSpec, BlockSpec
+from site_model.acl import SHARE_PERMISSIONS, Access, Verdict, can_see
+from site_model.spec import AppSpec, BlockSpec
 
 from . import schema as record_schema
 

@@ -10,7 +10,7 @@ retyped in the site folder leaves the values stored before as they were.
 
 from __future__ import annotations
 
-from blocks.site.spec import AppSpec, Element
+from site_model.spec import AppSpec, Element
 
 MAX_OWNER_VALUES = 100
 

@@ -1,11 +1,10 @@
-"""The JSON API's URLconf (`/api/v1/`): the record routes of records.api, the block routes of
+"""The JSON API's URLconf (`/api/v1/`): the record routes of api, the block routes of
 this layer, then the JSON 404 for anything else."""
 
 from django.urls import re_path
 
-from records.api import urls as record_urls
-
-from . import api
+from api import block_views as api
+from api import record_urls
 
 app_name = "api"
 

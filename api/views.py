@@ -25,16 +25,16 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import audit
-from blocks.site import code
-from blocks.site.acl import Access
-from blocks.site.loader import current_site
-from blocks.site.spec import AppSpec, Site
+from records import access as gate
+from records import selectors, store
+from records.errors import InvalidInput, RecordError, RecordExists
+from records.models import Record
+from records.ownership import sharing
+from site_model import code
+from site_model.acl import Access
+from site_model.loader import current_site
+from site_model.spec import AppSpec, Site
 
-from .. import access as gate
-from .. import selectors, store
-from ..errors import InvalidInput, RecordError, RecordExists
-from ..models import Record
-from ..ownership import sharing
 from . import auth
 from .errors import (
     DATABASE_UNAVAILABLE,
@@ -49,7 +49,7 @@ from .errors import (
     error_response,
 )
 
-logger = logging.getLogger("records.api")
+logger = logging.getLogger("api")
 
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset", "after", "fields")
 MAX_BULK_RECORDS = 10_000  # records per bulk create (contract §7 "Size and load")

@@ -9,9 +9,9 @@ class BlocksConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        from blocks.pages.hooks import PageBlockRunner
-        from blocks.site import checks as site_checks
+        from blocks.hooks import PageBlockRunner
         from records import hooks
+        from site_model import checks as site_checks
 
         checks.register(site_checks.site_problems)
         hooks.register(PageBlockRunner())

@@ -19,14 +19,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.identity import who_for
-from blocks.site import acl as acl_core
-from blocks.site.acl import Verdict
-from blocks.site.loader import current_site
-from blocks.site.spec import AppSpec
+from api.views import api_path
 from records import access as gate
 from records import selectors, store
-from records.api.views import api_path
 from records.models import Record
+from site_model import acl as acl_core
+from site_model.acl import Verdict
+from site_model.loader import current_site
+from site_model.spec import AppSpec
 
 from .render import render_block
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from blocks.site import code
-from blocks.site.loader import current_site
+from site_model import code
+from site_model.loader import current_site
 
 from .context import BlockContext, RecordHandle
 from .render import run

@@ -20,12 +20,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from blocks.site import code
-from blocks.site.layout import template_line
-from blocks.site.loader import site_dir
-from blocks.site.spec import BlockSpec, Element, Problem
 from records import access as gate
 from records.errors import RecordError
+from site_model import code
+from site_model.layout import template_line
+from site_model.loader import site_dir
+from site_model.spec import BlockSpec, Element, Problem
 
 if TYPE_CHECKING:  # render takes a context; the context module renders records with this one
     from .context import BlockContext

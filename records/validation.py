@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from blocks.site.spec import AppSpec, BlockSpec, Element
+from site_model.spec import AppSpec, BlockSpec, Element
 
 from .errors import InvalidItems
 from .models import Record

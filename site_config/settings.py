@@ -97,7 +97,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # GET /health/ answers before anything else can fail it (site_config/health.py).
     "site_config.health.HealthCheckMiddleware",
-    "blocks.pages.middleware.OneSitePerRequestMiddleware",
+    "web.middleware.OneSitePerRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's CSS) served by the application itself after collectstatic.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -113,17 +113,17 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "blocks.pages.middleware.SiteGroupsMiddleware",
+    "web.middleware.SiteGroupsMiddleware",
 ]
 
 ROOT_URLCONF = "site_config.urls"
 WSGI_APPLICATION = "site_config.wsgi.application"
 
 # The site's own templates (SITE_DIR/templates/) come first: a site may replace base.html and
-# the account pages (blocks/site/assets.py). In development every request reads the files, so
+# the account pages (site_model/assets.py). In development every request reads the files, so
 # an edit shows on the next one; in production they are compiled once (Django's cached loader).
 TEMPLATE_LOADERS = [
-    "blocks.site.assets.SiteTemplateLoader",
+    "site_model.assets.SiteTemplateLoader",
     "django.template.loaders.filesystem.Loader",
     "django.template.loaders.app_directories.Loader",
 ]
@@ -139,7 +139,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "blocks.pages.context_processors.site",
+                "web.context_processors.site",
             ],
         },
     },
@@ -158,7 +158,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # never wait for the writer; each transaction takes the write lock as it begins
     # (IMMEDIATE), so concurrent writers queue for up to SQLITE_TIMEOUT seconds instead of
     # failing with "database is locked" when a read turns into a write; whatever still fails
-    # answers 503 with Retry-After (site_config/errors.py, records/api/views.py).
+    # answers 503 with Retry-After (site_config/errors.py, api/views.py).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
         "transaction_mode": "IMMEDIATE",
@@ -233,7 +233,7 @@ OTP_TOTP_THROTTLE_FACTOR = 0
 def otp_issuer(device) -> str:
     """The issuer an authenticator app shows: the site's title (settings.yaml), read when a
     QR code is made. Settings cannot import the site model at load time, hence the import here."""
-    from blocks.site.loader import current_site
+    from site_model.loader import current_site
 
     return current_site().settings.title
 
@@ -356,7 +356,7 @@ STATIC_URL = "static/"
 # the default favicon): served by WhiteNoise from the source folders in development, from
 # STATIC_ROOT after collectstatic.
 STATICFILES_FINDERS = [
-    "blocks.site.assets.SiteStaticFinder",
+    "site_model.assets.SiteStaticFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
 ]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")

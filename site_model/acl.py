@@ -303,7 +303,7 @@ class Access:
 
 @dataclass(frozen=True)
 class AclRules:
-    """The part of an app's `acl` the core reads (blocks.site.spec.AclSpec has this shape)."""
+    """The part of an app's `acl` the core reads (site_model.spec.AclSpec has this shape)."""
 
     rights: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -75,7 +75,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class Element:
-    """One element of a block; `definition` is its type's (blocks.site.elements), resolved once."""
+    """One element of a block; `definition` is its type's (site_model.elements), resolved once."""
 
     id: str
     type: str

@@ -1,6 +1,6 @@
 """The one-way layers of docs/architecture.md, held by import-linter (pyproject.toml).
 
-site_config -> blocks.pages -> records -> accounts -> blocks.site: each may import only the
+site_config -> web -> records -> accounts -> site_model: each may import only the
 ones to its right. The second test shows the contract has teeth: the same check on a copy of
 the code with one reverse import added fails and names it.
 """
@@ -39,10 +39,10 @@ def test_a_reverse_import_breaks_the_contract(tmp_path):
         )
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     selectors = tmp_path / "records" / "selectors.py"
-    selectors.write_text(selectors.read_text() + "\nfrom blocks.pages import render  # noqa\n")
+    selectors.write_text(selectors.read_text() + "\nfrom web import render  # noqa\n")
 
     result = lint_imports(tmp_path)
 
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
-    assert "records.selectors -> blocks.pages.render" in result.stdout
+    assert "records.selectors -> blocks.render" in result.stdout

@@ -1,9 +1,9 @@
 from django.templatetags.static import static
 
 from accounts.identity import who_for
-from blocks.site.acl import can_see
-from blocks.site.assets import site_static_url
-from blocks.site.loader import current_site
+from site_model.acl import can_see
+from site_model.assets import site_static_url
+from site_model.loader import current_site
 
 
 def site(request):

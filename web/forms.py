@@ -1,7 +1,7 @@
 """Blocks as forms: input elements parsed and checked, then saved through records.store.
 
 `submit_record_form()` answers `_save` (and `_delete`) posted to a block's own route;
-blocks/pages/record_views.py answers them at the record routes. Both read the post through the
+web/record_views.py answers them at the record routes. Both read the post through the
 block's `django.forms.Form` (`BlockSpec.form_class`, built from its elements' definitions): a bad
 number or date re-renders the form with the message beside the field, and nothing is saved.
 """
@@ -15,15 +15,14 @@ from django.http import HttpResponseBadRequest
 from django.utils.text import get_valid_filename
 
 from accounts.redirects import safe_next
-from blocks.pages.context import BlockContext
-from blocks.pages.render import FormState, error_box, render_block
-from blocks.site import code
-from blocks.site.spec import BlockSpec
+from blocks.context import BlockContext, RecordHandle
+from blocks.render import FormState, error_box, render_block
 from records import access as gate
 from records import store
 from records.errors import InvalidItems, RecordError
+from site_model import code
+from site_model.spec import BlockSpec
 
-from .context import RecordHandle
 from .responses import failed, go, respond_block
 
 

@@ -1,6 +1,6 @@
 from django.contrib.auth.models import Group
 
-from blocks.site.loader import current_site, one_site_per_request
+from site_model.loader import current_site, one_site_per_request
 
 _synced: dict[str, tuple[str, ...]] = {}
 

@@ -1,7 +1,7 @@
 """The record routes (contract §3): `/apps/<app>/records/<id>/` and `.../edit/`.
 
 The same gate as the JSON API decides (records/access.py); where the API answers 401 these
-routes redirect to the login page with `?next=`, 403 and 404 stay (blocks.pages.responses.deny).
+routes redirect to the login page with `?next=`, 403 and 404 stay (web.responses.deny).
 Every refusal, and every error of the records services, goes through `refused()`, which writes
 the refusals to the audit trail first.
 """
@@ -15,10 +15,8 @@ from django.shortcuts import render
 
 from accounts import audit
 from accounts.redirects import safe_next
-from blocks.pages.context import BlockContext
-from blocks.pages.render import block_url, element_value, render_block
-from blocks.site import acl, code
-from blocks.site.loader import current_site
+from blocks.context import BlockContext, RecordHandle, items_table
+from blocks.render import block_url, element_value, render_block
 from records import access as gate
 from records import selectors, store
 from records.errors import (
@@ -29,8 +27,9 @@ from records.errors import (
     RecordNotFound,
     StaleRecord,
 )
+from site_model import acl, code
+from site_model.loader import current_site
 
-from .context import RecordHandle, items_table
 from .forms import code_failed, drop_uploads, form_again, item_errors, read_form, store_uploads
 from .responses import failed, go, respond_block
 
@@ -52,7 +51,7 @@ def refusal_status(exc: RecordError) -> int | None:
 def refused(request, app_id: str, record_id: str, exc: RecordError):
     """The one place a record route answers an error of the records layer: a refusal goes to
     the audit trail (status as the API would answer; a service's message after the path),
-    then blocks.pages.responses.failed answers."""
+    then web.responses.failed answers."""
     status = refusal_status(exc)
     if status is not None:
         message = "" if isinstance(exc, Denied) else f": {exc.message}"

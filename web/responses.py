@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect
 
-from blocks.site.acl import Verdict
 from records.errors import (
     Denied,
     OwnerItemLocked,
@@ -18,6 +17,7 @@ from records.errors import (
     RecordNotFound,
     StaleRecord,
 )
+from site_model.acl import Verdict
 
 
 def deny(request, verdict: Verdict, reason: str = ""):

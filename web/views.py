@@ -19,15 +19,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.identity import who_for
 from accounts.redirects import safe_next
-from blocks.site import code
-from blocks.site.acl import can_see
-from blocks.site.assets import site_static_file
-from blocks.site.loader import current_site
-from blocks.site.spec import Problem
-
-from .context import BlockContext
-from .forms import submit_record_form
-from .render import (
+from blocks.context import BlockContext
+from blocks.render import (
     block_url,
     element_value,
     error_box,
@@ -36,6 +29,13 @@ from .render import (
     run,
     shows_problems,
 )
+from site_model import code
+from site_model.acl import can_see
+from site_model.assets import site_static_file
+from site_model.loader import current_site
+from site_model.spec import Problem
+
+from .forms import submit_record_form
 from .responses import deny, respond_block
 
 

@@ -1,6 +1,6 @@
 """A user name may not be a principal of another kind: a group, `authenticated` or `*`.
 
-`blocks.site.acl.names()` matches a principal against the user name and the groups alike, so a
+`site_model.acl.names()` matches a principal against the user name and the groups alike, so a
 user called `admins` would hold the rights of the group `admins`. The refusal says only that
 the name is taken (contract §7 "Names"); test_names.py has the other names the site uses.
 """

@@ -615,7 +615,7 @@ def test_an_etag_is_opaque(editor, r1, make_record):
 
 
 def test_a_bulk_create_of_more_than_10000_records_is_400_and_writes_nothing(editor, r1):
-    from records.api.views import MAX_BULK_RECORDS
+    from api.views import MAX_BULK_RECORDS
 
     assert MAX_BULK_RECORDS == 10_000
     raw = "[" + ",".join(["{}"] * 10_001) + "]"  # 30 KB: the attack of issue 10 was 20,000
@@ -628,7 +628,7 @@ def test_a_bulk_create_of_more_than_10000_records_is_400_and_writes_nothing(edit
 
 
 def test_a_bulk_create_takes_up_to_the_limit(editor, monkeypatch):
-    from records.api import views
+    from api import views
 
     monkeypatch.setattr(views, "MAX_BULK_RECORDS", 3)
     response = editor.send("POST", "/api/v1/sales/records", [{}, {}, {}])
@@ -643,7 +643,7 @@ def test_a_bulk_create_takes_up_to_the_limit(editor, monkeypatch):
 
 @pytest.fixture
 def owned_sales(records_site):
-    from .conftest import SALES_ACL
+    from records.tests.conftest import SALES_ACL
 
     records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [salesman, team]\n")
     return records_site
@@ -706,7 +706,7 @@ def test_a_clients_block_item_must_name_a_block_of_the_app(editor, r1, value, fo
 def test_a_block_item_naming_a_block_is_stored_and_mirrored(editor, r1):
     assert editor.send("PUT", "/api/v1/sales/record/o", {"block": "order"}).status_code == 201
     assert editor.send("PATCH", "/api/v1/sales/record/o", {"block": "order"}).status_code == 200
-    # set at create only (records/tests/test_forms.py: an update may not change it)
+    # set at create only (web/tests/test_forms.py: an update may not change it)
     assert_error(
         editor.send("PATCH", "/api/v1/sales/record/r1", {"block": "order"}),
         400,

@@ -57,7 +57,7 @@ def test_a_database_failure_in_an_api_write_is_a_503_with_retry_after(
 
 
 def test_a_database_failure_before_the_api_view_is_a_json_503(records_site, monkeypatch):
-    from blocks.pages import middleware
+    from web import middleware
 
     def fails(names):
         raise OperationalError("database is locked")
@@ -75,7 +75,7 @@ def test_a_database_failure_before_the_api_view_is_a_json_503(records_site, monk
 
 
 def test_an_unexpected_error_under_api_is_a_json_500(records_site, monkeypatch):
-    from blocks.pages import middleware
+    from web import middleware
 
     def fails(names):
         raise RuntimeError("a bug")

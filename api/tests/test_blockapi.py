@@ -2,8 +2,8 @@
 
 import pytest
 
-from blocks.site.loader import current_site
 from records.models import Record
+from site_model.loader import current_site
 
 pytestmark = pytest.mark.django_db
 

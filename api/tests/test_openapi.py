@@ -4,9 +4,9 @@ If-None-Match and ?fields= on a record read (and on a list and a search)."""
 import pytest
 from openapi_spec_validator import validate
 
-from blocks.site.acl import RANK, Access, Who
-from blocks.site.loader import current_site
-from records.api import openapi
+from api import openapi
+from site_model.acl import RANK, Access, Who
+from site_model.loader import current_site
 from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -63,9 +63,9 @@ def test_record_schema_is_typed_from_the_elements(settings):
 
 def test_an_element_type_with_json_schema_gives_its_own(monkeypatch):
     """Issue 14's `json_schema(element)` on a definition wins over the fallback table."""
-    from blocks.site.elements import TYPES
-    from blocks.site.spec import Element
-    from records.api import schema
+    from api import schema
+    from site_model.elements import TYPES
+    from site_model.spec import Element
 
     monkeypatch.setattr(
         type(TYPES["NUMBER"]),
@@ -288,7 +288,7 @@ def test_the_docs_page_uses_swagger_ui_from_the_pinned_package(client, site_dir)
         "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css",
         "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
         "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-standalone-preset.js",
-        "records/api-docs.js",
+        "api/api-docs.js",
     ]
     assert all(finders.find(path) for path in sources)
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html)  # nothing from another host

@@ -119,8 +119,8 @@ def api_client(api_client, users):
 @pytest.fixture
 def make_record(records_site):
     """make_record("sales", "r1", {"title": "x"}, author=user) -> a Record, through the store."""
-    from blocks.site.loader import current_site
     from records import store
+    from site_model.loader import current_site
 
     def make(app_id, record_id, items=None, author=None):
         app = current_site().apps[app_id]

@@ -48,7 +48,7 @@ def test_admin_refuses_non_staff(api_client, users, records_site):
 
 
 def on_delete_calls():
-    from blocks.site.loader import current_site
+    from site_model.loader import current_site
 
     return current_site().block("sales", "order").code.CALLS
 
@@ -57,9 +57,9 @@ def on_delete_calls():
 def ordered(records_site, users):
     """Two records saved through the block `order` (its on_delete records its calls), one
     shared, so that the owner and share rows are there to go too."""
-    from blocks.site.loader import current_site
     from records import store
     from records.ownership import sharing
+    from site_model.loader import current_site
 
     app = current_site().apps["sales"]
     made = [

@@ -134,8 +134,8 @@ def test_html_refusals_on_records_are_recorded(api_client, mine, who, path, stat
 
 
 def test_an_owner_item_refused_on_the_form_is_recorded(api_client, mine, records_site, users):
-    from blocks.site.loader import current_site
     from records import store
+    from site_model.loader import current_site
 
     from .conftest import SALES_ACL
 

@@ -26,9 +26,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.tests.test_flows import signup
-from blocks.site.loader import current_site
 from records import store
 from records.ownership import sharing
+from site_model.loader import current_site
 from tests.helpers import site_property
 
 pytestmark = pytest.mark.django_db(transaction=False)

@@ -31,7 +31,7 @@ def test_a_login_with_the_cache_down_is_a_503(cache_down, user_factory):
 def test_an_api_request_with_the_cache_down_is_a_json_503(monkeypatch):
     import redis
 
-    from blocks.pages import middleware
+    from web import middleware
 
     def fails(names):
         raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:1.")

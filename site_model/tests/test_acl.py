@@ -1,8 +1,8 @@
-"""The permission core (blocks/site/acl.py): pure, no database."""
+"""The permission core (site_model/acl.py): pure, no database."""
 
 import pytest
 
-from blocks.site.acl import (
+from site_model.acl import (
     ANONYMOUS,
     AclRules,
     RecordFacts,

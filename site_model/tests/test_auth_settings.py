@@ -1,7 +1,7 @@
 """settings.yaml `auth.ldap`, `auth.certificates` and `auth.otp.trusted_methods` (issue 16)."""
 
-from blocks.site.loader import current_site
-from blocks.site.spec import CertificateSettings, LdapSettings
+from site_model.loader import current_site
+from site_model.spec import CertificateSettings, LdapSettings
 
 
 def problems():

@@ -1,4 +1,4 @@
-"""Element types as definitions (blocks.site.elements): each type's form field, read-mode display,
+"""Element types as definitions (site_model.elements): each type's form field, read-mode display,
 JSON form, index values and query column. No database, no site folder."""
 
 from datetime import UTC, datetime
@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from blocks.site import elements
-from blocks.site.elements import TYPES, UNTYPED, element_type
-from blocks.site.spec import BlockSpec, Element
+from site_model import elements
+from site_model.elements import TYPES, UNTYPED, element_type
+from site_model.spec import BlockSpec, Element
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 
 def problems():
@@ -277,7 +277,7 @@ def test_a_removed_block_disappears(site_dir):
 
 @pytest.mark.django_db
 def test_a_warm_request_parses_nothing_and_scans_once(client, site_dir, monkeypatch):
-    from blocks.site import loader
+    from site_model import loader
 
     site_dir.write("pages/index.yaml", "title: Home\nblocks: [demo/hello]\n")
     site_dir.write("apps/demo/blocks/hello.yaml", "elements:\n  message: BASIC\n")

@@ -106,12 +106,12 @@ def test_a_page_file_with_a_bad_key_still_serves_the_page(client, site):
 
 
 def test_problems_are_logged_once_per_change_of_the_folder(client, site, caplog):
-    caplog.set_level(logging.INFO, logger="blocks.site.loader")
+    caplog.set_level(logging.INFO, logger="site_model.loader")
     site.write("pages/index.yaml", "title: Home\nblocks: [demo/hello, demo/helo]\n")
     client.get("/")
     client.get("/")
     client.get("/apps/demo/blocks/hello/")
-    logged = [r.getMessage() for r in caplog.records if r.name == "blocks.site.loader"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "site_model.loader"]
     assert logged == [
         "the site folder has 1 problem(s):\n"
         "  pages/index.yaml:2: block 'demo/helo' not found; blocks in app 'demo': bad, hello"
@@ -120,5 +120,5 @@ def test_problems_are_logged_once_per_change_of_the_folder(client, site, caplog)
     site.write("pages/index.yaml", "title: Home\nblocks: [demo/hello]\n")
     client.get("/")
     client.get("/")
-    logged = [r.getMessage() for r in caplog.records if r.name == "blocks.site.loader"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "site_model.loader"]
     assert logged == ["the site folder has no problems left"]

@@ -1,4 +1,4 @@
-"""blocks.pages.responses.failed: each error of the records layer as an HTML answer."""
+"""web.responses.failed: each error of the records layer as an HTML answer."""
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -6,8 +6,6 @@ from django.http import Http404
 from django.utils.html import escape
 from django_htmx.middleware import HtmxDetails
 
-from blocks.pages.responses import failed
-from blocks.site.acl import Verdict
 from records.errors import (
     Denied,
     InvalidItems,
@@ -17,6 +15,8 @@ from records.errors import (
     RecordNotFound,
     StaleRecord,
 )
+from site_model.acl import Verdict
+from web.responses import failed
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.checks import missing_provider_keys, missing_sign_in_environment, saml_problems
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 
 class Command(BaseCommand):

@@ -3,9 +3,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from blocks.pages.middleware import ensure_groups
-from blocks.site.loader import current_site
 from records import selectors, store
+from site_model.loader import current_site
+from web.middleware import ensure_groups
 
 DEMO_USERS = [
     # username, password, groups, superuser
