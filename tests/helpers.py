@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, Phase, settings
 PASSWORD = "pw-for-tests-1"
 WWW_AUTHENTICATE = 'Basic realm="api", Bearer realm="api"'
 BACKUP_CODES = ("backup0001", "backup0002")
+NEW_PASSWORD = "a-new-Passw0rd-42"  # a password the sign-up and change forms accept
 
 
 # --- clients ------------------------------------------------------------------------------------
@@ -144,4 +145,17 @@ def site_property(max_examples: int) -> settings:
         database=None,
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+def signup(client, username="newbie", email="newbie@example.com"):
+    """The sign-up form posted with `NEW_PASSWORD`."""
+    return client.post(
+        "/accounts/signup/",
+        {
+            "username": username,
+            "email": email,
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
     )

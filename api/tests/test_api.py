@@ -10,11 +10,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def editor(api_client, records_site):
-    return api_client("editor")
-
-
-@pytest.fixture
 def r1(make_record, users):
     return make_record("sales", "r1", {"title": "one"}, author=users["author"])
 
@@ -643,7 +638,7 @@ def test_a_bulk_create_takes_up_to_the_limit(editor, monkeypatch):
 
 @pytest.fixture
 def owned_sales(records_site):
-    from records.tests.conftest import SALES_ACL
+    from tests.sites import SALES_ACL
 
     records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [salesman, team]\n")
     return records_site

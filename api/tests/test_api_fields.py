@@ -26,11 +26,6 @@ FIELDS = [
 
 
 @pytest.fixture
-def editor(api_client, records_site):
-    return api_client("editor")
-
-
-@pytest.fixture
 def many(editor, users):
     rows = [{"id": f"r{n:03}", "n": n, "title": f"t{n}", "price": n % 7} for n in range(25)]
     assert editor.send("POST", "/api/v1/sales/records", rows).status_code == 201

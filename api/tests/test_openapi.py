@@ -103,7 +103,7 @@ HIDDEN_SITE = {
 
 @pytest.fixture
 def shop(site_dir, users):
-    """App `shop` (rights by group: the `users` of records/tests/conftest.py), with a block
+    """App `shop` (rights by group: the `users` of conftest.py), with a block
     only managers may see."""
     for rel, text in HIDDEN_SITE.items():
         site_dir.write(rel, text)

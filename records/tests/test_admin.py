@@ -5,18 +5,6 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, users):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.create(user=users["root"], name="phone", confirmed=True)
-    client.force_login(users["root"])
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
-
-
 def test_admin_lists_filters_and_searches_records(staff_client, make_record):
     make_record("sales", "alpha-1")
     make_record("sales", "beta-2")
@@ -99,7 +87,7 @@ def test_admin_deletes_the_selected_records_through_the_store(staff_client, orde
 
 
 def failing_on_delete():
-    from .conftest import ORDER_CODE
+    from tests.sites import ORDER_CODE
 
     calls = '    CALLS.append(("on_delete", context.record.id))'
     assert calls in ORDER_CODE

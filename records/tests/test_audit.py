@@ -136,8 +136,7 @@ def test_html_refusals_on_records_are_recorded(api_client, mine, who, path, stat
 def test_an_owner_item_refused_on_the_form_is_recorded(api_client, mine, records_site, users):
     from records import store
     from site_model.loader import current_site
-
-    from .conftest import SALES_ACL
+    from tests.sites import SALES_ACL
 
     records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [salesman]\n")
     records_site.write("apps/sales/blocks/deal.yaml", "elements:\n  salesman: TEXT\n")

@@ -25,11 +25,10 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accounts.tests.test_flows import signup
 from records import store
 from records.ownership import sharing
 from site_model.loader import current_site
-from tests.helpers import site_property
+from tests.helpers import signup, site_property
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

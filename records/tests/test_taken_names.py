@@ -12,9 +12,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from accounts.models import SecurityEvent
-from accounts.tests.test_flows import signup
 from records.ownership.models import RecordOwner
-from tests.helpers import ApiClient, new_client
+from tests.helpers import ApiClient, new_client, signup
 
 pytestmark = pytest.mark.django_db
 
@@ -163,18 +162,6 @@ def test_the_migration_fills_the_names_of_existing_rows(rows):
 
 
 # --- the admin -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff_client(client, users):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.create(user=users["root"], name="phone", confirmed=True)
-    client.force_login(users["root"])
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
 
 
 def rename_user(client, user, username):

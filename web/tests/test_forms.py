@@ -323,7 +323,7 @@ def test_a_record_deleted_while_saved_through_the_api_is_a_json_404(
 
 
 def test_an_owner_item_a_formula_overfills_is_a_400_not_a_500(records_site, api_client):
-    from records.tests.conftest import SALES_ACL
+    from tests.sites import SALES_ACL
 
     records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [team]\n")
     records_site.write(
