@@ -21,10 +21,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import audit
+from blocks.context import api_path
 from records import access as gate
 from records import selectors, store
 from records.errors import InvalidInput, RecordError, RecordExists
@@ -54,10 +54,6 @@ logger = logging.getLogger("api")
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset", "after", "fields")
 MAX_BULK_RECORDS = 10_000  # records per bulk create (contract §7 "Size and load")
 MAX_OFFSET = 2**62  # offset + limit must still fit a 64-bit SQL integer
-
-
-def api_path(app_id: str, record_id: str) -> str:
-    return f"{reverse('api:app', kwargs={'app_id': app_id})}/record/{record_id}"
 
 
 # --- plumbing ------------------------------------------------------------------------------

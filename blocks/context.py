@@ -19,7 +19,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.identity import who_for
-from api.views import api_path
 from records import access as gate
 from records import selectors, store
 from records.models import Record
@@ -31,6 +30,12 @@ from site_model.spec import AppSpec
 from .render import render_block
 
 logger = logging.getLogger("blocks")
+
+
+def api_path(app_id: str, record_id: str) -> str:
+    """A record's path in the JSON API; here, below both surfaces, as block code hands it out
+    (`context.record.api_url`) and the API answers with it (`Location`)."""
+    return f"{reverse('api:app', kwargs={'app_id': app_id})}/record/{record_id}"
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,10 @@ INSTALLED_APPS = [
     "records",
     "records.ownership",  # row-level security: owner table and shares (issue 6)
     "blocks",
+    # No models: `web` for its management command (seed_demo), `api` for the docs page's
+    # template and script.
+    "web",
+    "api",
     # Swagger UI's files, served by /api/docs/ from the pinned package (never a CDN).
     "drf_spectacular_sidecar",
 ]

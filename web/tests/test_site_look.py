@@ -35,9 +35,7 @@ def test_an_edit_of_a_site_template_shows_on_the_next_request(client, site, sett
     settings.TEMPLATES = [
         {**settings.TEMPLATES[0], "OPTIONS": {**settings.TEMPLATES[0]["OPTIONS"]}}
     ]
-    from site_config.settings import TEMPLATE_LOADERS
-
-    settings.TEMPLATES[0]["OPTIONS"]["loaders"] = TEMPLATE_LOADERS
+    settings.TEMPLATES[0]["OPTIONS"]["loaders"] = settings.TEMPLATE_LOADERS
     site.write("templates/page.html", "<p>first</p>")
     assert client.get("/").content.decode() == "<p>first</p>"
     site.write("templates/page.html", "<p>second</p>")
