@@ -1,7 +1,7 @@
 """The API's block routes (contract §4): `/api/v1/<app>/blocks/<block>[/<element>]`.
 
-They run block code, so they belong to the page layer; the JSON plumbing (`endpoint`, errors,
-authentication) is the record API's (api).
+They run block code through the block runtime (`blocks.context`, `blocks.render`); the JSON
+plumbing (`endpoint`, errors, authentication) is the record routes' (api.views).
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 from django.http import JsonResponse
 
 from accounts.identity import who_for
-from api.errors import BadRequest, MethodNotAllowed, NotFound
-from api.views import Call, call_for, endpoint, json_type, read_json
 from blocks.context import BlockContext
 from blocks.render import element_value, run
 from records import access as gate
@@ -18,6 +16,9 @@ from records import store
 from site_model import code
 from site_model.acl import Verdict, can_see
 from site_model.spec import BlockSpec
+
+from .errors import BadRequest, MethodNotAllowed, NotFound
+from .views import Call, call_for, endpoint, json_type, read_json
 
 
 def visible_block(c: Call, block_id: str) -> BlockSpec:

@@ -2,9 +2,9 @@
 
 Built from the site model alone: the app's blocks and their elements (the record schema comes
 from the element definitions, api/schema.py), its indexes, and the caller's access
-(the permission core's `Access`). The record routes are this layer's; the block routes
-(`blocks/<block>[/<element>]`, served by api.block_views) are described from the BlockSpecs,
-without importing the page layer.
+(the permission core's `Access`). Both the record routes (api.views) and the block routes
+(`blocks/<block>[/<element>]`, api.block_views) are described from the site model, never from
+the URLconf.
 
 Cut to the caller: an operation the caller's rights cannot reach is left out (a reader sees
 no write), so is every block the caller may not see and its element routes; the `acl` of

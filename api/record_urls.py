@@ -1,5 +1,5 @@
 """/api/v1/...: the record routes. A trailing slash is accepted everywhere; `fallback` answers
-JSON 404 for anything else. The whole URLconf is assembled by api.v1_urls."""
+JSON 404 for anything else. The whole URLconf is assembled by api/v1_urls.py."""
 
 from django.urls import re_path
 
@@ -18,7 +18,7 @@ urlpatterns = [
     re_path(APP + r"/record/(?P<record_id>[\s\S]+?)/?$", views.record_view, name="record"),
     re_path(APP + r"/search/?$", views.search_view, name="search"),
     re_path(APP + r"/refresh/?$", views.refresh_view, name="refresh"),
-    # The page layer adds the routes of blocks (api.v1_urls), then `fallback`.
+    # api/v1_urls.py adds the routes of blocks, then `fallback`.
 ]
 
 fallback = re_path(r"^(?P<rest>[\s\S]*)$", views.not_found)

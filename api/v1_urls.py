@@ -1,10 +1,9 @@
-"""The JSON API's URLconf (`/api/v1/`): the record routes of api, the block routes of
-this layer, then the JSON 404 for anything else."""
+"""The JSON API's URLconf (`/api/v1/`, namespace `api`): the record routes (api/record_urls.py),
+the block routes (api/block_views.py), then the JSON 404 for anything else."""
 
 from django.urls import re_path
 
-from api import block_views as api
-from api import record_urls
+from . import block_views, record_urls
 
 app_name = "api"
 
@@ -12,10 +11,10 @@ APP = record_urls.APP
 
 urlpatterns = [
     *record_urls.urlpatterns,
-    re_path(APP + r"/blocks/(?P<block_id>[^/]+)/?$", api.block_view, name="block"),
+    re_path(APP + r"/blocks/(?P<block_id>[^/]+)/?$", block_views.block_view, name="block"),
     re_path(
         APP + r"/blocks/(?P<block_id>[^/]+)/(?P<element_id>[^/]+)/?$",
-        api.element_view,
+        block_views.element_view,
         name="element",
     ),
     record_urls.fallback,

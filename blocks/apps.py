@@ -1,4 +1,4 @@
-"""The `blocks` app: wires the site model's checks and the page layer's block runner."""
+"""The `blocks` app: the block runtime; wires the site model's checks and the block runner of records.hooks."""
 
 from django.apps import AppConfig
 

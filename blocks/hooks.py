@@ -1,4 +1,4 @@
-"""The page layer's side of records.hooks: block code run for the record store."""
+"""The block runtime's side of records.hooks: block code run for the record store."""
 
 from __future__ import annotations
 

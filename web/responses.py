@@ -1,4 +1,4 @@
-"""HTML answers shared by the page layer's routes: the one place a refusal (`deny`), or an error
+"""HTML answers shared by the HTML surface's routes: the one place a refusal (`deny`), or an error
 of the records layer (`failed`), becomes a response."""
 
 from __future__ import annotations
