@@ -13,14 +13,12 @@ from django.test import Client
 
 from accounts import names
 from accounts.models import SecurityEvent
+from tests.helpers import signup
 
-from . import test_social
-from .test_flows import signup
-from .test_social import profile, sign_in_with
+from .social import profile, sign_in_with
 
 pytestmark = pytest.mark.django_db
 
-provider_keys = test_social.provider_keys
 
 TAKEN = "This name is taken. Choose another one."
 ADMIN_TAKEN = f'<ul class="errorlist" id="id_{{field}}_error"><li>{TAKEN}</li></ul>'

@@ -10,13 +10,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from . import test_social
-from .test_flows import signup
-from .test_social import profile, sign_in_with
+from tests.helpers import signup
+
+from .social import profile, sign_in_with
 
 pytestmark = pytest.mark.django_db
 
-provider_keys = test_social.provider_keys  # the fixture, for the social sign-up below
 
 TAKEN = "This name is taken. Choose another one."
 
