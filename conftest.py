@@ -145,16 +145,9 @@ def editor(api_client, records_site):
 
 
 @pytest.fixture
-def staff_client(client, users):
-    """The Django test client signed in as `root`, a superuser past the second factor (admin)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.create(user=users["root"], name="phone", confirmed=True)
-    client.force_login(users["root"])
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
+def staff_client(api_client, users):
+    """A client signed in as `root`, a superuser past the second factor (the admin)."""
+    return api_client(users["root"], verified=True)
 
 
 class Clock:

@@ -3,7 +3,6 @@ a database locked or out of reach answers 503 with Retry-After, never a 500 (§7
 
 import pytest
 from django.db.utils import InterfaceError, OperationalError
-from django.test import Client
 
 from records import store
 from tests.helpers import assert_error
@@ -17,8 +16,8 @@ BUSY = "the database is busy or unavailable; try again shortly"
     "path",
     ["/api", "/api/", "/api/v2/sales", "/api/nothing/here/", "/api/a%0Ab"],
 )
-def test_a_path_under_api_matching_no_route_is_a_json_404(records_site, path):
-    response = Client().get(path)
+def test_a_path_under_api_matching_no_route_is_a_json_404(api_client, records_site, path):
+    response = api_client().get(path)
     assert_error(response, 404, f"no API route {response.wsgi_request.path}")
 
 
@@ -33,8 +32,8 @@ def test_a_newline_in_an_app_id_is_a_json_404(api_client, records_site):
     assert_error(api_client("editor").get("/api/v1/sa%0Ales/records"), 404, "no app 'sa\nles'")
 
 
-def test_a_page_path_outside_the_api_keeps_the_html_404(records_site):
-    response = Client().get("/nothing/here/")
+def test_a_page_path_outside_the_api_keeps_the_html_404(api_client, records_site):
+    response = api_client().get("/nothing/here/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
 
@@ -56,7 +55,9 @@ def test_a_database_failure_in_an_api_write_is_a_503_with_retry_after(
     assert response["Retry-After"] == "2"
 
 
-def test_a_database_failure_before_the_api_view_is_a_json_503(records_site, monkeypatch):
+def test_a_database_failure_before_the_api_view_is_a_json_503(
+    api_client, records_site, monkeypatch
+):
     from web import middleware
 
     def fails(names):
@@ -64,7 +65,7 @@ def test_a_database_failure_before_the_api_view_is_a_json_503(records_site, monk
 
     monkeypatch.setattr(middleware, "_synced", {})
     monkeypatch.setattr(middleware, "ensure_groups", fails)
-    client = Client(raise_request_exception=False)
+    client = api_client(raise_request_exception=False)
     response = client.get("/api/v1/sales/records")
     assert_error(response, 503, BUSY)
     assert response["Retry-After"] == "2"
@@ -74,7 +75,7 @@ def test_a_database_failure_before_the_api_view_is_a_json_503(records_site, monk
     assert b"Wait a few seconds and try again." in page.content
 
 
-def test_an_unexpected_error_under_api_is_a_json_500(records_site, monkeypatch):
+def test_an_unexpected_error_under_api_is_a_json_500(api_client, records_site, monkeypatch):
     from web import middleware
 
     def fails(names):
@@ -82,5 +83,5 @@ def test_an_unexpected_error_under_api_is_a_json_500(records_site, monkeypatch):
 
     monkeypatch.setattr(middleware, "_synced", {})
     monkeypatch.setattr(middleware, "ensure_groups", fails)
-    client = Client(raise_request_exception=False)
+    client = api_client(raise_request_exception=False)
     assert_error(client.get("/api/v1/sales/records"), 500, "internal server error")

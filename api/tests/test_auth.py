@@ -4,7 +4,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import Client
 
 from accounts import tokens
 from accounts.models import ApiToken
@@ -54,9 +53,11 @@ def test_basic_rights_still_apply(records_site, users):
     ],
 )
 def test_bad_credentials_are_401_even_where_anonymous_may_read(
-    records_site, users, header, message
+    api_client, records_site, users, header, message
 ):
-    assert_error(Client().get("/api/v1/public/records", HTTP_AUTHORIZATION=header), 401, message)
+    assert_error(
+        api_client().get("/api/v1/public/records", HTTP_AUTHORIZATION=header), 401, message
+    )
 
 
 def test_basic_refused_for_user_with_otp_device(records_site, users):
