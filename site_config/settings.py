@@ -397,8 +397,12 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["stderr"], "level": DJANGO_LOG_LEVEL},
         "site_config": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        # One logger per package of the layers (docs/architecture.md), named as the package.
+        "web": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "api": {"handlers": ["stderr"], "level": LOG_LEVEL},
         "blocks": {"handlers": ["stderr"], "level": LOG_LEVEL},
         "records": {"handlers": ["stderr"], "level": LOG_LEVEL},
         "accounts": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "site_model": {"handlers": ["stderr"], "level": LOG_LEVEL},
     },
 }

@@ -1,6 +1,12 @@
-"""Helpers of site_config/settings.py that read the environment."""
+"""site_config/settings.py: helpers that read the environment, and the logging of every package."""
+
+from pathlib import Path
+
+from django.conf import settings
 
 from site_config.settings import email_from_url
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_email_url_parsing():
@@ -19,3 +25,10 @@ def test_email_url_parsing():
     assert email_from_url("console://") == {
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"
     }
+
+
+def test_every_package_logs_to_stderr():
+    """A module's logger (`logging.getLogger(__name__)`) reaches the handler whatever package of
+    the layers it lives in."""
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert packages <= set(settings.LOGGING["loggers"])
