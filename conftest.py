@@ -9,6 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import BACKUP_CODES, PASSWORD, add_totp, new_client
+from tests.sites import (
+    EVENT_BLOCK,
+    EVENT_CODE,
+    EVENTS_ACL,
+    ORDER_BLOCK,
+    ORDER_CODE,
+    OWNED_ACL,
+    SALES_ACL,
+)
 
 
 class SiteFolder:
@@ -105,12 +114,40 @@ def user_factory(db, django_user_model):
     return make
 
 
+USERS_BY_RIGHT = ("reader", "author", "author2", "editor", "manager", "stranger", "root")
+
+
 @pytest.fixture
-def api_client(db):
+def api_client(db, request, django_user_model):
     """api_client(who) -> a test client with JSON helpers (`tests.helpers.ApiClient`): signed in
     (session) as `who`, a user or a username; `api_client(basic="ann")`, `basic=("ann", "wrong")`
-    or `bearer=raw` for credentials on every request; `api_client()` anonymous."""
-    return new_client
+    or `bearer=raw` for credentials on every request; `api_client()` anonymous.
+
+    A name of `users` (reader, author, editor, ...) that no user has yet makes `users` first."""
+
+    def make(who=None, **credentials):
+        named = who if isinstance(who, str) else credentials.get("basic")
+        if (
+            isinstance(named, str)
+            and named in USERS_BY_RIGHT
+            and not django_user_model.objects.filter(username=named).exists()
+        ):
+            request.getfixturevalue("users")
+        return new_client(who, **credentials)
+
+    return make
+
+
+@pytest.fixture
+def editor(api_client, records_site):
+    """A client signed in as the editor of `sales` (records_site)."""
+    return api_client("editor")
+
+
+@pytest.fixture
+def staff_client(api_client, users):
+    """A client signed in as `root`, a superuser past the second factor (the admin)."""
+    return api_client(users["root"], verified=True)
 
 
 class Clock:
@@ -138,3 +175,83 @@ def clock(monkeypatch):
     stopped = Clock(datetime(2026, 3, 2, 12, 0, 5, tzinfo=UTC))
     monkeypatch.setattr(timezone, "now", lambda: stopped.now)
     return stopped
+
+
+# --- sites and users of the record tests (records, api, web) ------------------------------
+
+
+@pytest.fixture
+def records_site(site_dir):
+    """apps: sales (rights by group), open (no ACL), public (reader '*', author authenticated)."""
+    site_dir.write("apps/sales/settings.yaml", SALES_ACL)
+    site_dir.write("apps/sales/blocks/order.yaml", ORDER_BLOCK)
+    site_dir.write("apps/sales/blocks/order.py", ORDER_CODE)
+    site_dir.write(
+        "apps/sales/blocks/secret.yaml",
+        "view_permission: [managers]\nelements:\n  code: BASIC\n  note: TEXT\n",
+    )
+    site_dir.write("apps/sales/blocks/secret.py", "def code(context):\n    return 42\n")
+    site_dir.write("apps/open/blocks/thing.yaml", "elements:\n  name: TEXT\n")
+    site_dir.write(
+        "apps/public/settings.yaml",
+        "acl:\n  rights:\n    reader: ['*']\n    author: [authenticated]\n",
+    )
+    site_dir.write("apps/public/blocks/note.yaml", "elements:\n  text: TEXT\n")
+    site_dir.write("pages/index.yaml", "title: Home\nblocks: [sales/order]\n")
+    return site_dir
+
+
+@pytest.fixture
+def owned_app(records_site):
+    """App `owned`: the rights of `sales`, under row-level security by `salesman`; one block,
+    `sale`, with a field index `amount`."""
+    records_site.write("apps/owned/settings.yaml", OWNED_ACL)
+    records_site.write(
+        "apps/owned/blocks/sale.yaml", "elements:\n  amount: {type: NUMBER, index_type: field}\n"
+    )
+    return records_site
+
+
+@pytest.fixture
+def users(user_factory):
+    """One user per right in app `sales`, a second author, a stranger and a superuser (made
+    by `api_client` too, when a test signs in by one of their names)."""
+    return {
+        "reader": user_factory("reader", groups=["readers"]),
+        "author": user_factory("author", groups=["authors"]),
+        "author2": user_factory("author2", groups=["authors"]),
+        "editor": user_factory("editor", groups=["editors"]),
+        "manager": user_factory("manager", groups=["managers"]),
+        "stranger": user_factory("stranger"),
+        "root": user_factory("root", superuser=True),
+    }
+
+
+@pytest.fixture
+def make_record(records_site):
+    """make_record("sales", "r1", {"title": "x"}, author=user) -> a Record, through the store."""
+    from records import store
+    from site_model.loader import current_site
+
+    def make(app_id, record_id, items=None, author=None):
+        app = current_site().apps[app_id]
+        return store.record_create(app=app, items=items or {}, record_id=record_id, user=author)
+
+    return make
+
+
+@pytest.fixture
+def events_site(site_dir):
+    """app events (reader '*', author authenticated, editor admins) with an input of every
+    type; app places (readable by its editors only) for REFERENCE; a page /events/ holding the
+    form."""
+    site_dir.write("apps/events/settings.yaml", EVENTS_ACL)
+    site_dir.write("apps/events/blocks/event.yaml", EVENT_BLOCK)
+    site_dir.write("apps/events/blocks/event.py", EVENT_CODE)
+    site_dir.write(
+        "apps/places/settings.yaml",
+        "acl:\n  rights:\n    reader: [admins]\n    author: [admins]\n    editor: [admins]\n",
+    )
+    site_dir.write("apps/places/blocks/place.yaml", "elements:\n  name: TEXT\n")
+    site_dir.write("pages/events.yaml", "path: /events/\ntitle: Events\nblocks: [events/event]\n")
+    return site_dir

@@ -45,7 +45,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 from . import audit, names, network, otp, passwords, saml
 from .mail import MailNotSent

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.admin import OTPAdminSite
 
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 from . import otp
 

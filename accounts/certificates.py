@@ -28,7 +28,7 @@ from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 from . import audit, names, otp
 from .identity import users_named_by_email

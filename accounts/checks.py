@@ -11,8 +11,8 @@ import yaml
 from django.conf import settings
 from django.core import checks
 
-from blocks.site.loader import current_site, site_dir
-from blocks.site.spec import Problem
+from site_model.loader import current_site, site_dir
+from site_model.spec import Problem
 
 from . import saml
 

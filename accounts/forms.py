@@ -5,7 +5,7 @@ from allauth.account.forms import SignupForm
 from allauth.account.internal.userkit import filter_users_by_email
 from django import forms
 
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 
 class SiteSignupForm(SignupForm):

@@ -1,4 +1,4 @@
-"""Who the visitor is, for the permission core: `who_for(user)` -> `blocks.site.acl.Who`."""
+"""Who the visitor is, for the permission core: `who_for(user)` -> `site_model.acl.Who`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from blocks.site.acl import ANONYMOUS, Who
+from site_model.acl import ANONYMOUS, Who
 
 from .models import ApiToken, Session
 from .rows import first_instance

@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from blocks.site.acl import Who, can_see
+from site_model.acl import Who, can_see
 
 logger = logging.getLogger("accounts")
 

@@ -46,8 +46,8 @@ from django_auth_ldap.config import (
     PosixGroupType,
 )
 
-from blocks.site.loader import current_site
-from blocks.site.spec import LdapSettings
+from site_model.loader import current_site
+from site_model.spec import LdapSettings
 
 from . import audit, names, otp
 from .models import DirectoryAccount

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 from . import otp
 from .identity import active_user_with_identity, identity_for

@@ -1,6 +1,6 @@
 """Names that cannot be claimed (contract §7 "Names"): may a new user or group take a name?
 
-A principal is a bare name in one namespace (`blocks.site.acl.names`): a user name, a group, a role
+A principal is a bare name in one namespace (`site_model.acl.names`): a user name, a group, a role
 of an app, or a name that records carry as an owner value or `_author`. An account that took
 such a name would be named by every ACL entry, owner item and `_author` stamp meant for
 someone or something else, and would read their rows. So a new name (a sign-up, a social
@@ -28,7 +28,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 from . import audit
 
@@ -40,7 +40,7 @@ KINDS = (USER, GROUP)
 # stranger which names records carry).
 TAKEN = "This name is taken. Choose another one."
 
-# `*` names everyone and `authenticated` every signed-in user (blocks.site.acl.names).
+# `*` names everyone and `authenticated` every signed-in user (site_model.acl.names).
 RESERVED = ("*", "authenticated")
 
 # A source answers "what uses this folded name?" with a few words for the audit trail, or None.

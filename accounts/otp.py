@@ -4,7 +4,7 @@ Services for the views and the login stage: set up and confirm a TOTP device, ma
 codes, check a code (with a cache-based limit on wrong codes, per user and per client address
 through the trusted proxies of accounts/network.py), remove the device. Each wrong code and
 each refusal is written to the audit trail. Whether a principal must have a second factor is
-asked of `blocks.site.acl` through `who_for`.
+asked of `site_model.acl` through `who_for`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from blocks.site.acl import names_any
-from blocks.site.loader import current_site
+from site_model.acl import names_any
+from site_model.loader import current_site
 
 from . import audit
 from .identity import identity_for, who_for

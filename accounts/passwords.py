@@ -9,7 +9,7 @@ its attempts is refused before its password is looked at: the right one included
 - The login form reaches this module through `AccountAdapter` (`pre_authenticate`,
   `authenticate`, `authentication_failed`, `get_client_ip`), and a password reset clears
   the user's own count (`clear_after_reset`, allauth's `password_reset` signal).
-- HTTP Basic (records/api/auth.py) calls `check_basic`.
+- HTTP Basic (api/auth.py) calls `check_basic`.
 - A check counts against every account the login could log in (`accounts_named`: the user
   name in any case or width, every holder of an e-mail address, verified or not), so no
   name of an account reaches it past its limit, and no user who adds someone's address to

@@ -1,7 +1,7 @@
 """SAML 2.0 single sign-on: allauth's SAML provider, configured by settings.yaml `auth.saml`.
 
 The site is a service provider (SP) for one identity provider (IdP). `app_for(saml)` turns
-`blocks.site.spec.SamlSettings` and the SP's key and certificate of the environment
+`site_model.spec.SamlSettings` and the SP's key and certificate of the environment
 (`SAML_SP_PRIVATE_KEY`, `SAML_SP_X509CERT`, read by site_config/settings.py) into an allauth
 `SocialApp` that is never stored: `accounts.adapter.SocialAccountAdapter.list_apps` hands it to
 allauth on each request, so an edit of settings.yaml counts on the next one.
@@ -37,8 +37,8 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
-from blocks.site.loader import site_dir
-from blocks.site.spec import SamlSettings
+from site_model.loader import site_dir
+from site_model.spec import SamlSettings
 
 from . import audit, names
 

@@ -24,7 +24,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 
 from accounts import tokens
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 from . import invites, otp, saml
 from .adapter import SecondFactorStage

@@ -54,9 +54,9 @@ def throughput(client: Client, url: str, seconds: float) -> float:
 
 
 def capture_blocks(client: Client) -> int:
-    from blocks.pages.context import BlockContext
-    from blocks.pages.render import render_block
-    from blocks.site.loader import current_site
+    from blocks.context import BlockContext
+    from blocks.render import render_block
+    from site_model.loader import current_site
 
     site = current_site()
     page = site.page_at("/")

@@ -128,7 +128,7 @@ def access_of(app, username: str):
     from django.contrib.auth import get_user_model
 
     from accounts.identity import who_for
-    from blocks.site.acl import access_for
+    from site_model.acl import access_for
 
     return access_for(app.acl, who_for(get_user_model().objects.get(username=username)))
 
@@ -199,7 +199,7 @@ def main() -> int:
             from django.contrib.auth import get_user_model
             from django.test import Client
 
-            from blocks.site.loader import current_site
+            from site_model.loader import current_site
 
             app = current_site().apps["sales"]
             vendor = connection.vendor

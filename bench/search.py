@@ -171,7 +171,7 @@ def main() -> int:
         setup(Path(tmp))
         old_name = connection.settings_dict["NAME"]
         try:
-            from blocks.site.loader import current_site
+            from site_model.loader import current_site
 
             app = current_site().apps["bench"]
             rng = random.Random(5)  # noqa: S311 (test data, not secrets)

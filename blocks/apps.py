@@ -1,4 +1,4 @@
-"""The `blocks` app: wires the site model's checks and the page layer's block runner."""
+"""The `blocks` app: the block runtime; wires the site model's checks and the block runner of records.hooks."""
 
 from django.apps import AppConfig
 
@@ -9,9 +9,9 @@ class BlocksConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        from blocks.pages.hooks import PageBlockRunner
-        from blocks.site import checks as site_checks
+        from blocks.hooks import PageBlockRunner
         from records import hooks
+        from site_model import checks as site_checks
 
         checks.register(site_checks.site_problems)
         hooks.register(PageBlockRunner())

@@ -1,9 +1,9 @@
 """The gate of record access (contract §5): may this visitor do X to record Y of app Z?
 
-The JSON API (records/api/views.py) and the record routes (blocks/pages/record_views.py) both
+The JSON API (api/views.py) and the record routes (web/record_views.py) both
 ask here, and each turns the one denial, `records.errors.Denied`, into its answer in one
-helper (records.api.errors.deny, blocks.pages.responses.failed). The decisions are the
-permission core's (blocks.site.acl); this module asks its questions in the contract's order
+helper (api.errors.deny, web.responses.failed). The decisions are the
+permission core's (site_model.acl); this module asks its questions in the contract's order
 and fetches what they need. Imports: the site model, accounts, records; never the API or pages.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accounts.identity import who_for
-from blocks.site.acl import Access, RecordFacts, Verdict, access_for
-from blocks.site.spec import AppSpec
+from site_model.acl import Access, RecordFacts, Verdict, access_for
+from site_model.spec import AppSpec
 
 from . import selectors, uploads
 from .errors import Denied

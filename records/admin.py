@@ -15,8 +15,8 @@ from guardian.admin import GuardedModelAdmin
 from guardian.shortcuts import get_group_perms, get_user_perms
 
 from accounts import audit
-from blocks.site import code
-from blocks.site.loader import current_site
+from site_model import code
+from site_model.loader import current_site
 
 from . import store
 from .models import Record

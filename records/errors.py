@@ -2,7 +2,7 @@
 
 Services (selectors, store, search, ownership.sharing) and the access gate (records/access.py)
 raise these; each surface maps them to its answers in one place: the JSON API in
-records/api/errors.py (`api_error`), the HTML routes in blocks/pages/responses.py (`failed`).
+api/errors.py (`api_error`), the HTML routes in web/responses.py (`failed`).
 The message is the visitor's: the API sends it as `{"error": message}`. Block code sees them
 too (`context.app.create_record("a b")`), so the invalid-input ones are `ValueError`s.
 
@@ -11,7 +11,7 @@ Imports: the site model and records/query.py only.
 
 from __future__ import annotations
 
-from blocks.site.acl import Verdict
+from site_model.acl import Verdict
 
 from .query import QueryError
 

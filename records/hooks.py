@@ -1,9 +1,9 @@
-"""How `records.store` runs block code without importing the page layer above it.
+"""How `records.store` runs block code without importing the block runtime above it.
 
 Block code (formulas, `record_id`, `on_save`, `on_delete`) runs with a `context` that only the
-page layer (blocks.pages) knows how to build. That layer registers a `BlockRunner` once, at
-start-up (blocks.apps.BlocksConfig.ready); the store asks `runner()` for it. Imports point one
-way: records never imports blocks.pages.
+block runtime (`blocks`) knows how to build. It registers a `BlockRunner` once, at start-up
+(blocks.apps.BlocksConfig.ready); the store asks `runner()` for it. Imports point one way:
+records never imports blocks.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 
-from blocks.site.spec import AppSpec, BlockSpec
+from site_model.spec import AppSpec, BlockSpec
 
 
 class BlockRunner(Protocol):

@@ -7,7 +7,7 @@ every record of the app (`POST /api/v1/<app>/refresh`, `manage.py refresh_app`).
 
 Rules (docs/architecture.md, "What writes the entries"), for each field index and each value of
 the item (a list gives each element): the columns its element type's definition gives
-(`blocks.site.elements`, `ElementType.index_values`): a number (not a boolean) -> `value_number`;
+(`site_model.elements`, `ElementType.index_values`): a number (not a boolean) -> `value_number`;
 a string -> `value_text` (up to 1,000 characters), and also `value_date` for a DATETIME element
 when it is an ISO 8601 date or date-time (no offset: UTC), `value_number` for a NUMBER element
 when it is a numeric string (form posts). For each text index: one `IndexText` row holding the words of the
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import connections, router, transaction
 
-from blocks.site.spec import AppSpec
+from site_model.spec import AppSpec
 
 from .models import IndexEntry, IndexText, Record
 from .query import FIELD, ID_INDEX, TEXT, IndexSpec, words_of

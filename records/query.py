@@ -20,7 +20,7 @@ Values are string and number literals (a leading minus sign is allowed). Names a
 `id` is always one.
 
 Typing rule (decided by the index's element type, `IndexSpec.element_type`, whose definition in
-blocks.site.elements gives the column a literal compares with):
+site_model.elements gives the column a literal compares with):
 - NUMBER: the value must be a number; it compares numerically.
 - DATETIME: the value must be an ISO 8601 string: a date (`'2024-05-01'`) or a date and time
   (`'2024-05-01T13:30'`, `'...Z'`, `'...+02:00'`). Values compare as instants; a time without an
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Literal
 
-from blocks.site.elements import Column, ElementType, element_type
+from site_model.elements import Column, ElementType, element_type
 
 # Limits: a query is typed by a person or built by a program; these are far beyond either and
 # keep parsing cheap (ast.parse is linear in the text, our checks linear in the tree).
@@ -83,7 +83,7 @@ class IndexSpec:
 
     @property
     def element_type(self) -> ElementType:
-        """The definition of `value_type` (blocks.site.elements); untyped when unknown."""
+        """The definition of `value_type` (site_model.elements); untyped when unknown."""
         return element_type(self.value_type)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from blocks.site.spec import AppSpec
+from site_model.spec import AppSpec
 
 from .errors import BadQuery
 from .indexing import index_specs

@@ -20,8 +20,8 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 
 from accounts.rows import first_instance
-from blocks.site.acl import Access, RecordFacts, owner_values
-from blocks.site.spec import AppSpec
+from site_model.acl import Access, RecordFacts, owner_values
+from site_model.spec import AppSpec
 
 from .errors import InvalidPaging, InvalidRecordId
 from .models import SPAN_BITS, Record, RecordSpan
@@ -100,7 +100,7 @@ def facts_for(record: Record, access: Access, *, shares: bool = True) -> RecordF
 def readable_q(access: Access) -> Q:
     """Row-level security as one filter: the records of an app this visitor may read.
 
-    `access.row_filter` (blocks/site/acl.py) says which owner keys count; the owner table
+    `access.row_filter` (site_model/acl.py) says which owner keys count; the owner table
     (records/ownership) holds each record's keys: its author, its owner items' values and
     its `view` shares. Editors, managers and apps without `row_owners` get an empty Q.
     """

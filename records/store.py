@@ -18,7 +18,7 @@ live in one place:
   visitor may not change (`acl.Access.fixed_owner_items`) are compared under that lock
   (`OwnerItemLocked`).
 Refusals are the domain errors of records/errors.py (each surface maps them to its answer);
-errors of site code come back as `blocks.site.code.BlockCodeError` naming `path:line`.
+errors of site code come back as `site_model.code.BlockCodeError` naming `path:line`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import uuid
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
-from blocks.site import acl, code
-from blocks.site.spec import AppSpec, BlockSpec, Problem
+from site_model import acl, code
+from site_model.spec import AppSpec, BlockSpec, Problem
 
 from . import hooks, indexing, planner, validation
 from .errors import (
@@ -137,7 +137,7 @@ def check_block_kept(record: Record, items: dict, block: BlockSpec | None) -> No
 
 def block_stamp(items: dict) -> str:
     """The `block_id` column mirrors the `block` item (checked against the app's blocks
-    where a client sends it: records.api.views.client_items)."""
+    where a client sends it: api.views.client_items)."""
     block = items.get("block")
     return block if isinstance(block, str) else ""
 

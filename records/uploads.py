@@ -33,8 +33,8 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.text import get_valid_filename
 
-from blocks.site.elements import FILE_KEYS
-from blocks.site.spec import BlockSpec
+from site_model.elements import FILE_KEYS
+from site_model.spec import BlockSpec
 
 from .errors import InvalidItems
 from .models import Record, Upload

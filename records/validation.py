@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from blocks.site.loader import current_site
-from blocks.site.spec import AppSpec, BlockSpec, Element
+from site_model.loader import current_site
+from site_model.spec import AppSpec, BlockSpec, Element
 
 from . import access
 from .errors import Denied, InvalidItems

@@ -1,7 +1,7 @@
 """Django's error views, with JSON under `/api/` (contract §4: every answer is JSON there).
 
 A request under `/api/` that no API view answered (no route, a 404 or 500 raised before or
-outside the API's own handler) gets `{"error": ...}` from records/api/errors.py, which owns
+outside the API's own handler) gets `{"error": ...}` from api/errors.py, which owns
 that shape; other paths get Django's pages. A database that is locked past its busy timeout
 or out of reach (`OperationalError`, `InterfaceError`), or a Redis cache out of reach, is a 503
 with `Retry-After`, whatever raised it (a middleware loading the session, a page, allauth
@@ -18,7 +18,7 @@ from django.template import loader
 from django.urls import Resolver404
 from django.views import defaults
 
-from records.api.errors import (
+from api.errors import (
     DATABASE_UNAVAILABLE,
     BadRequest,
     Forbidden,

@@ -90,6 +90,10 @@ INSTALLED_APPS = [
     "records",
     "records.ownership",  # row-level security: owner table and shares (issue 6)
     "blocks",
+    # No models: `web` for its management command (seed_demo), `api` for the docs page's
+    # template and script.
+    "web",
+    "api",
     # Swagger UI's files, served by /api/docs/ from the pinned package (never a CDN).
     "drf_spectacular_sidecar",
 ]
@@ -97,7 +101,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # GET /health/ answers before anything else can fail it (site_config/health.py).
     "site_config.health.HealthCheckMiddleware",
-    "blocks.pages.middleware.OneSitePerRequestMiddleware",
+    "web.middleware.OneSitePerRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's CSS) served by the application itself after collectstatic.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -114,19 +118,19 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "blocks.pages.middleware.SiteGroupsMiddleware",
+    "web.middleware.SiteGroupsMiddleware",
     # context.app.log() of code run before a redirect, kept for the page after it.
-    "blocks.pages.console.ConsoleLogMiddleware",
+    "blocks.console.ConsoleLogMiddleware",
 ]
 
 ROOT_URLCONF = "site_config.urls"
 WSGI_APPLICATION = "site_config.wsgi.application"
 
 # The site's own templates (SITE_DIR/templates/) come first: a site may replace base.html and
-# the account pages (blocks/site/assets.py). In development every request reads the files, so
+# the account pages (site_model/assets.py). In development every request reads the files, so
 # an edit shows on the next one; in production they are compiled once (Django's cached loader).
 TEMPLATE_LOADERS = [
-    "blocks.site.assets.SiteTemplateLoader",
+    "site_model.assets.SiteTemplateLoader",
     "django.template.loaders.filesystem.Loader",
     "django.template.loaders.app_directories.Loader",
 ]
@@ -142,7 +146,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "blocks.pages.context_processors.site",
+                "web.context_processors.site",
             ],
         },
     },
@@ -161,7 +165,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # never wait for the writer; each transaction takes the write lock as it begins
     # (IMMEDIATE), so concurrent writers queue for up to SQLITE_TIMEOUT seconds instead of
     # failing with "database is locked" when a read turns into a write; whatever still fails
-    # answers 503 with Retry-After (site_config/errors.py, records/api/views.py).
+    # answers 503 with Retry-After (site_config/errors.py, api/views.py).
     # Django's backend, and SQLite's `PRAGMA optimize` before a connection closes (issue 21).
     DATABASES["default"]["ENGINE"] = "site_config.sqlite"
     DATABASES["default"]["OPTIONS"] = {
@@ -257,7 +261,7 @@ OTP_TOTP_THROTTLE_FACTOR = 0
 def otp_issuer(device) -> str:
     """The issuer an authenticator app shows: the site's title (settings.yaml), read when a
     QR code is made. Settings cannot import the site model at load time, hence the import here."""
-    from blocks.site.loader import current_site
+    from site_model.loader import current_site
 
     return current_site().settings.title
 
@@ -381,7 +385,7 @@ STATIC_URL = "static/"
 # the default favicon): served by WhiteNoise from the source folders in development, from
 # STATIC_ROOT after collectstatic.
 STATICFILES_FINDERS = [
-    "blocks.site.assets.SiteStaticFinder",
+    "site_model.assets.SiteStaticFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
 ]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
@@ -420,8 +424,12 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["stderr"], "level": DJANGO_LOG_LEVEL},
         "site_config": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        # One logger per package of the layers (docs/architecture.md), named as the package.
+        "web": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "api": {"handlers": ["stderr"], "level": LOG_LEVEL},
         "blocks": {"handlers": ["stderr"], "level": LOG_LEVEL},
         "records": {"handlers": ["stderr"], "level": LOG_LEVEL},
         "accounts": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "site_model": {"handlers": ["stderr"], "level": LOG_LEVEL},
     },
 }

@@ -11,6 +11,7 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, Phase, settings
 PASSWORD = "pw-for-tests-1"
 WWW_AUTHENTICATE = 'Basic realm="api", Bearer realm="api"'
 BACKUP_CODES = ("backup0001", "backup0002")
+NEW_PASSWORD = "a-new-Passw0rd-42"  # a password the sign-up and change forms accept
 
 
 # --- clients ------------------------------------------------------------------------------------
@@ -59,11 +61,14 @@ def new_client(
     basic: str | tuple[str, str] | None = None,
     bearer: str | None = None,
     enforce_csrf: bool = False,
+    verified: bool = False,
     **defaults,
 ) -> ApiClient:
     """A test client: signed in (session) as `who` (a user or a username), or sending Basic
     credentials (`basic="ann"` or `basic=("ann", "wrong")`) or an API token (`bearer=raw`) on
     every request, or anonymous (all None). `defaults` go on every request (`REMOTE_ADDR=...`).
+    `verified=True`: the session has passed the second factor, with the user's confirmed TOTP
+    device (one is made if the user has none), as the admin requires.
     """
     if basic is not None:
         username, password = (basic, PASSWORD) if isinstance(basic, str) else basic
@@ -75,7 +80,19 @@ def new_client(
         if isinstance(who, str):
             who = get_user_model().objects.get(username=who)
         client.force_login(who)
+        if verified:
+            verify_session(client, who)
     return client
+
+
+def verify_session(client: Client, user) -> None:
+    """The client's session has passed the second factor with the user's TOTP device."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 # --- answers ------------------------------------------------------------------------------------
@@ -144,4 +161,17 @@ def site_property(max_examples: int) -> settings:
         database=None,
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+def signup(client, username="newbie", email="newbie@example.com"):
+    """The sign-up form posted with `NEW_PASSWORD`."""
+    return client.post(
+        "/accounts/signup/",
+        {
+            "username": username,
+            "email": email,
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
     )

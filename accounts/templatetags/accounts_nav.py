@@ -1,6 +1,6 @@
 from django import template
 
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 from ..identity import who_for
 from ..invites import is_user_manager

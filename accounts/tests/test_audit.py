@@ -8,7 +8,6 @@ import pytest
 from django.core.management import call_command
 from django.test import Client, RequestFactory
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts import audit
 from accounts.models import SecurityEvent
@@ -77,19 +76,14 @@ def test_an_event_keeps_the_name_when_the_user_is_deleted(user_factory):
     assert (event.user, event.username) == (None, "bob")
 
 
-def test_the_admin_lists_and_filters_events_read_only(user_factory):
+def test_the_admin_lists_and_filters_events_read_only(user_factory, api_client):
     root = user_factory("root", superuser=True, with_totp=True)
-    device = root.totp_device
     audit.record(audit.Kind.LOGIN_FAILED, username="mallory")
     audit.record(audit.Kind.SHARE_GRANTED, username="alice", target="events/r1")
     SecurityEvent.objects.create(
         kind=audit.Kind.LOGIN_FAILED, address="203.0.113.9", suppressed=1412
     )
-    client = Client()
-    client.force_login(root)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+    client = api_client(root, verified=True)
 
     listed = client.get("/admin/accounts/securityevent/?kind=login_failed")
     assert listed.status_code == 200

@@ -14,8 +14,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.identity import email_counts, users_named_by_email, who_for
-
-from .test_flows import signup
+from tests.helpers import signup
 
 pytestmark = pytest.mark.django_db
 

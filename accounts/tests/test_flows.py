@@ -9,28 +9,14 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client, override_settings
 
-from tests.helpers import PASSWORD, code_for, login
+from tests.helpers import NEW_PASSWORD, PASSWORD, code_for, login, signup
 
 pytestmark = pytest.mark.django_db
-
-NEW_PASSWORD = "a-new-Passw0rd-42"
 
 
 def auth_settings(site_dir, **auth):
     lines = "".join(f"  {key}: {value}\n" for key, value in auth.items())
     site_dir.write("settings.yaml", f"title: Test site\nauth:\n{lines}")
-
-
-def signup(client, username="newbie", email="newbie@example.com"):
-    return client.post(
-        "/accounts/signup/",
-        {
-            "username": username,
-            "email": email,
-            "password1": NEW_PASSWORD,
-            "password2": NEW_PASSWORD,
-        },
-    )
 
 
 def session_user(client):
@@ -237,23 +223,3 @@ def test_login_page_has_labelled_fields_and_remember_me(client):
     assert '<label for="id_password">Password</label>' in html
     assert 'name="remember"' in html
     assert "Forgot your password?" in html
-
-
-def test_email_url_parsing():
-    from site_config.settings import email_from_url
-
-    assert email_from_url("submission://me%40x.org:s%3Acret@mail.x.org") == {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "mail.x.org",
-        "EMAIL_PORT": 587,
-        "EMAIL_HOST_USER": "me@x.org",
-        "EMAIL_HOST_PASSWORD": "s:cret",
-        "EMAIL_USE_TLS": True,
-        "EMAIL_USE_SSL": False,
-    }
-    assert email_from_url("smtps://u:p@h")["EMAIL_PORT"] == 465
-    assert email_from_url("smtps://u:p@h")["EMAIL_USE_SSL"] is True
-    assert email_from_url("smtp://h:2525")["EMAIL_PORT"] == 2525
-    assert email_from_url("console://") == {
-        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"
-    }

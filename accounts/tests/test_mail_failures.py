@@ -57,9 +57,11 @@ def test_password_reset(mail_server, visitor, user_factory, caplog, address):
     assert "ConnectionRefusedError" in record.exc_text  # the traceback is in the log
 
 
-def test_adding_an_address_leaves_nothing_when_the_mail_fails(mail_server, visitor, user_factory):
+def test_adding_an_address_leaves_nothing_when_the_mail_fails(
+    mail_server, api_client, user_factory
+):
     user = user_factory("una")
-    visitor.force_login(user)
+    visitor = api_client(user, raise_request_exception=False)
     response = visitor.post("/accounts/email/", {"action_add": "", "email": "new@example.com"})
     added = EmailAddress.objects.filter(user=user, email="new@example.com").exists()
     if mail_server == "locmem":
@@ -71,11 +73,11 @@ def test_adding_an_address_leaves_nothing_when_the_mail_fails(mail_server, visit
 
 
 def test_resending_a_verification_tells_the_visitor_to_try_again(
-    mail_server, visitor, user_factory
+    mail_server, api_client, user_factory
 ):
     user = user_factory("val")
     EmailAddress.objects.create(user=user, email="val@example.com", verified=False, primary=True)
-    visitor.force_login(user)
+    visitor = api_client(user, raise_request_exception=False)
     response = visitor.post(
         "/accounts/email/", {"action_send": "", "email": "val@example.com"}, follow=True
     )

@@ -13,14 +13,12 @@ from django.test import Client
 
 from accounts import names
 from accounts.models import SecurityEvent
+from tests.helpers import signup
 
-from . import test_social
-from .test_flows import signup
-from .test_social import profile, sign_in_with
+from .social import profile, sign_in_with
 
 pytestmark = pytest.mark.django_db
 
-provider_keys = test_social.provider_keys
 
 TAKEN = "This name is taken. Choose another one."
 ADMIN_TAKEN = f'<ul class="errorlist" id="id_{{field}}_error"><li>{TAKEN}</li></ul>'
@@ -160,17 +158,8 @@ def test_invite_never_makes_a_taken_name(named_site, user_factory, api_client, e
 
 
 @pytest.fixture
-def admin_client(named_site, user_factory):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    root = user_factory("root", superuser=True)
-    device = TOTPDevice.objects.create(user=root, name="phone", confirmed=True)
-    client = Client()
-    client.force_login(root)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
+def admin_client(named_site, user_factory, api_client):
+    return api_client(user_factory("root", superuser=True), verified=True)
 
 
 def add_user(client, username):

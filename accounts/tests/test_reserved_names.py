@@ -1,6 +1,6 @@
 """A user name may not be a principal of another kind: a group, `authenticated` or `*`.
 
-`blocks.site.acl.names()` matches a principal against the user name and the groups alike, so a
+`site_model.acl.names()` matches a principal against the user name and the groups alike, so a
 user called `admins` would hold the rights of the group `admins`. The refusal says only that
 the name is taken (contract §7 "Names"); test_names.py has the other names the site uses.
 """
@@ -10,13 +10,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from . import test_social
-from .test_flows import signup
-from .test_social import profile, sign_in_with
+from tests.helpers import signup
+
+from .social import profile, sign_in_with
 
 pytestmark = pytest.mark.django_db
 
-provider_keys = test_social.provider_keys  # the fixture, for the social sign-up below
 
 TAKEN = "This name is taken. Choose another one."
 

@@ -629,7 +629,7 @@ def with_metadata_url(url: str, entity_id: str = "") -> str:
 
 def test_idp_metadata_fetched_from_its_url(saml_site, idp, client, metadata_server):
     saml_site.write("settings.yaml", with_metadata_url(metadata_server))
-    from blocks.site.loader import current_site
+    from site_model.loader import current_site
 
     assert current_site().settings.saml.idp_metadata_url == metadata_server
     assert current_site().settings.saml.idp_metadata_file == ""

@@ -8,11 +8,9 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 
-from tests.helpers import login
+from tests.helpers import NEW_PASSWORD, login
 
 pytestmark = pytest.mark.django_db
-
-NEW_PASSWORD = "a-new-Passw0rd-42"
 
 
 @pytest.fixture

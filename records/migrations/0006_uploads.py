@@ -30,7 +30,7 @@ def rows_for_existing_files(apps, schema_editor):
     Upload = apps.get_model("records", "Upload")
     if not Record.objects.exists():
         return
-    from blocks.site.loader import current_site
+    from site_model.loader import current_site
 
     elements = {app_id: ids for app_id, ids in file_elements(current_site()).items() if ids}
     taken: set[str] = set()

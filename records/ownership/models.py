@@ -1,6 +1,6 @@
 """Who owns which record, and what is shared with whom. Written only by records.ownership.
 
-- `RecordOwner`: one row per owner key of a record (`blocks.site.acl.record_owner_keys`): its
+- `RecordOwner`: one row per owner key of a record (`site_model.acl.record_owner_keys`): its
   `_author` and each value of its owner items, with the item's name. Row-level security
   filters a list with `EXISTS (owner rows of this record whose key names the visitor)`, an
   index lookup on (principal, record) instead of reading JSON (STYLE.md §4). Its `name`

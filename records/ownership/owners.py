@@ -1,6 +1,6 @@
 """The owner table: kept by `records.store` on every create and save, read as one filter.
 
-Each record has one `RecordOwner` row per owner key (`blocks.site.acl.record_owner_keys`): its
+Each record has one `RecordOwner` row per owner key (`site_model.acl.record_owner_keys`): its
 `_author` and each value of its owner items (`row_owners` of its app). `readable_q` is the
 whole of row-level security in SQL:
 `pk IN (SELECT record_id FROM owner WHERE principal IN (<visitor's keys>) AND item IN (...)
@@ -21,11 +21,11 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, F, Func, Q
 
 from accounts.names import fold
-from blocks.site import acl
-from blocks.site.loader import current_site
-from blocks.site.spec import AppSpec
 from records.indexing import insert_rows
 from records.models import Record
+from site_model import acl
+from site_model.loader import current_site
+from site_model.spec import AppSpec
 
 from .models import OwnedApp, RecordGroupShare, RecordOwner, RecordUserShare
 
@@ -109,7 +109,7 @@ def signature(app: AppSpec) -> str:
     return " ".join(app.acl.row_owners if app.acl is not None else ())
 
 
-# The site objects (blocks.site.loader.current_site() rebuilds them only when a file changes) whose
+# The site objects (site_model.loader.current_site() rebuilds them only when a file changes) whose
 # owner rows were found, or made, current for their `row_owners`, in committed state. A change
 # of settings.yaml is a new AppSpec, so it is checked (and the rows rebuilt) on the next request
 # in every process; until then a filtered list costs no round trip for the check. Weak keys: a

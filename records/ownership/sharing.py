@@ -21,9 +21,9 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts import audit
 from accounts.identity import users_named_by_email
-from blocks.site import acl
 from records.errors import BadShare
 from records.models import Record
+from site_model import acl
 
 from .models import RecordGroupShare, RecordUserShare
 

@@ -7,11 +7,11 @@ test_api_rights.py, test_forms.py and test_audit.py; here the gate alone, in can
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from blocks.site.acl import Verdict
-from blocks.site.loader import current_site
 from records import access as gate
 from records.errors import Denied
 from records.ownership import sharing
+from site_model.acl import Verdict
+from site_model.loader import current_site
 
 pytestmark = pytest.mark.django_db
 

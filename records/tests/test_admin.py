@@ -5,18 +5,6 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, users):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.create(user=users["root"], name="phone", confirmed=True)
-    client.force_login(users["root"])
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
-
-
 def test_admin_lists_filters_and_searches_records(staff_client, make_record):
     make_record("sales", "alpha-1")
     make_record("sales", "beta-2")
@@ -48,7 +36,7 @@ def test_admin_refuses_non_staff(api_client, users, records_site):
 
 
 def on_delete_calls():
-    from blocks.site.loader import current_site
+    from site_model.loader import current_site
 
     return current_site().block("sales", "order").code.CALLS
 
@@ -57,9 +45,9 @@ def on_delete_calls():
 def ordered(records_site, users):
     """Two records saved through the block `order` (its on_delete records its calls), one
     shared, so that the owner and share rows are there to go too."""
-    from blocks.site.loader import current_site
     from records import store
     from records.ownership import sharing
+    from site_model.loader import current_site
 
     app = current_site().apps["sales"]
     made = [
@@ -99,7 +87,7 @@ def test_admin_deletes_the_selected_records_through_the_store(staff_client, orde
 
 
 def failing_on_delete():
-    from .conftest import ORDER_CODE
+    from tests.sites import ORDER_CODE
 
     calls = '    CALLS.append(("on_delete", context.record.id))'
     assert calls in ORDER_CODE

@@ -134,10 +134,9 @@ def test_html_refusals_on_records_are_recorded(api_client, mine, who, path, stat
 
 
 def test_an_owner_item_refused_on_the_form_is_recorded(api_client, mine, records_site, users):
-    from blocks.site.loader import current_site
     from records import store
-
-    from .conftest import SALES_ACL
+    from site_model.loader import current_site
+    from tests.sites import SALES_ACL
 
     records_site.write("apps/sales/settings.yaml", SALES_ACL + "  row_owners: [salesman]\n")
     records_site.write("apps/sales/blocks/deal.yaml", "elements:\n  salesman: TEXT\n")
@@ -163,15 +162,10 @@ def test_an_owner_item_refused_on_the_form_is_recorded(api_client, mine, records
     )
 
 
-def test_shares_set_in_the_admin_are_recorded(client, users, mine):
+def test_shares_set_in_the_admin_are_recorded(staff_client, users, mine):
     from django.contrib.auth.models import Group
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device = TOTPDevice.objects.create(user=users["root"], name="phone", confirmed=True)
-    client.force_login(users["root"])
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
+    client = staff_client
     guests = Group.objects.create(name="guests")
     page = f"/admin/records/record/{mine.pk}/permissions/group-manage/{guests.pk}/"
     assert client.post(page, {"permissions": ["view_record", "change_record"]}).status_code == 302

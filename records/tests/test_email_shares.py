@@ -13,7 +13,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from accounts.tests.test_flows import signup
+from tests.helpers import signup
 
 pytestmark = pytest.mark.django_db
 

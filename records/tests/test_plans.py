@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from blocks.site.loader import current_site
 from records import planner, store
+from site_model.loader import current_site
 
 RECORDS = 20_000
 OWNERS = 100  # the reader owns one record in a hundred
@@ -115,52 +115,3 @@ def test_a_refresh_gathers_statistics_once_committed(
     with django_capture_on_commit_callbacks(execute=True):
         store.app_reindex(app=current_site().apps["owned"])
     assert has_statistics()
-
-
-def sqlite_file_wrapper(path):
-    """The site's SQLite backend (site_config/sqlite) on a file of its own, whatever engine
-    the suite runs on."""
-    from site_config.sqlite.base import DatabaseWrapper
-
-    settings = {
-        "ENGINE": "site_config.sqlite",
-        "NAME": str(path),
-        "OPTIONS": {},
-        "TIME_ZONE": None,
-        "CONN_MAX_AGE": 0,
-        "CONN_HEALTH_CHECKS": False,
-        "AUTOCOMMIT": True,
-        "ATOMIC_REQUESTS": False,
-        "USER": "",
-        "PASSWORD": "",
-        "HOST": "",
-        "PORT": "",
-        "TEST": {},
-    }
-    return DatabaseWrapper(settings, alias="plans-test")
-
-
-def test_a_sqlite_connection_runs_pragma_optimize_as_it_closes(db, tmp_path, monkeypatch):
-    import sqlite3
-
-    monkeypatch.setattr(planner, "_last_optimize", -planner.OPTIMIZE_EVERY)
-    wrapper = sqlite_file_wrapper(tmp_path / "site.sqlite3")
-    with wrapper.cursor() as cursor:
-        cursor.execute("CREATE TABLE t (a INTEGER, b INTEGER)")
-        cursor.execute("CREATE INDEX t_a ON t (a)")
-        cursor.executemany("INSERT INTO t VALUES (%s, %s)", [(n % 10, n) for n in range(500)])
-        cursor.execute("SELECT b FROM t WHERE a = 3")  # the planner wanted statistics of t
-    wrapper.close()
-    stats = sqlite3.connect(tmp_path / "site.sqlite3").execute("SELECT tbl FROM sqlite_stat1")
-    assert stats.fetchall() == [("t",)]
-
-
-def test_pragma_optimize_runs_at_most_once_in_a_while(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(planner, "_last_optimize", -planner.OPTIMIZE_EVERY)
-    ran = []
-    monkeypatch.setattr(planner, "_optimize_now", ran.append)
-    for _ in range(3):
-        wrapper = sqlite_file_wrapper(tmp_path / "site.sqlite3")
-        wrapper.ensure_connection()
-        wrapper.close()
-    assert len(ran) == 1

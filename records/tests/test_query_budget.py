@@ -3,7 +3,7 @@
 Counted by pytest-django's `django_assert_max_num_queries`, inside the test's transaction, so
 the savepoint pair of a write (SAVEPOINT, RELEASE; BEGIN in production, COMMIT unlogged)
 counts too. Each test warms up first (the site's groups are created on the first request of a
-process, blocks.pages.middleware), then counts one request. Where each query goes:
+process, web.middleware), then counts one request. Where each query goes:
 
 GET /record/<id> with a session (editor, or a reader who may see the record): 2
   1. the session row with its user and who the visitor is: their group names, allauth's rows

@@ -14,11 +14,6 @@ from tests.helpers import ids
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def editor(api_client, records_site):
-    return api_client("editor")
-
-
 def counted():
     return {(s.app_id, s.span): s.count for s in RecordSpan.objects.all() if s.count}
 

@@ -3,7 +3,7 @@
 Hypothesis generates users (groups, e-mail case), the app's rights and roles, records with
 owner items (strings, lists, e-mails in any case, groups, roles, '*', junk) and shares. For
 each visitor the oracle below, written from CONTRACT.md §5 and sharing no code with
-blocks/site/acl.py, says which records they may read, edit and delete; every read path (list,
+site_model/acl.py, says which records they may read, edit and delete; every read path (list,
 one record, search with an empty query, with a field query and sorted on a field index (both
 ways, and a page of it), `readable()`, `search(secure=True)`, the record route) must return
 exactly those, and every write path (the API's PATCH and DELETE, the record page's `_save` and
@@ -24,10 +24,10 @@ from django.db import transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from blocks.site.loader import current_site
 from records import store
 from records.models import Record
 from records.ownership import sharing
+from site_model.loader import current_site
 from tests.helpers import new_client, site_property
 
 pytestmark = pytest.mark.django_db(transaction=False)

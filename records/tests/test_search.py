@@ -10,9 +10,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from blocks.site.loader import current_site
 from records import validation
 from records.models import IndexEntry, IndexText, Record
+from site_model.loader import current_site
 from tests.helpers import assert_error, ids
 
 pytestmark = pytest.mark.django_db

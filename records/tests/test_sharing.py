@@ -429,8 +429,8 @@ DEAL = "elements:\n  title: TEXT\n  salesman: TEXT\n"
 
 
 def test_an_edit_share_may_not_take_the_record_over_through_its_form(rls_site, client_of, people):
-    from blocks.site.loader import current_site
     from records import store
+    from site_model.loader import current_site
 
     rls_site.write("apps/sales/blocks/deal.yaml", DEAL)
     app = current_site().apps["sales"]
@@ -492,8 +492,8 @@ DEAL_WITH_TEAM = "elements:\n  title: TEXT\n  salesman: TEXT\n  team: TEXT\n"
 @pytest.fixture
 def bare_deal(rls_site, client_of, people):
     """A deal saved through its block with no owner item at all, shared view+edit with outsider."""
-    from blocks.site.loader import current_site
     from records import store
+    from site_model.loader import current_site
 
     rls_site.write("apps/sales/blocks/deal.yaml", DEAL_WITH_TEAM)
     app = current_site().apps["sales"]

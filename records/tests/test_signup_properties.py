@@ -25,11 +25,10 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accounts.tests.test_flows import signup
-from blocks.site.loader import current_site
 from records import store
 from records.ownership import sharing
-from tests.helpers import site_property
+from site_model.loader import current_site
+from tests.helpers import signup, site_property
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -209,14 +208,14 @@ PROPERTY = site_property(max_examples=30)
 
 @PROPERTY
 @given(world=worlds())
-def test_no_signup_reads_a_row_it_did_not_read_before(crm_site, world):
+def test_no_signup_reads_a_row_it_did_not_read_before(crm_site, api_client, world):
     with transaction.atomic():
         ids = build(crm_site, world)
         made: list[str] = []
         for name, email in world.signups:
             cache.clear()  # allauth's limits (sign-ups, mails) are not under test here
             in_use = names_in_use(world, made)
-            client = Client()
+            client = api_client()
             before = readable(client, ids)
             response = signup(client, username=name, email=email)
             after = readable(client, ids)

@@ -9,12 +9,10 @@ taken.", and nobody who signs up reads a row they did not read before.
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from accounts.models import SecurityEvent
-from accounts.tests.test_flows import signup
 from records.ownership.models import RecordOwner
-from tests.helpers import ApiClient, new_client
+from tests.helpers import ApiClient, new_client, signup
 
 pytestmark = pytest.mark.django_db
 
@@ -112,14 +110,16 @@ def test_a_deleted_users_name_cannot_be_signed_up_again(rows, user_factory, api_
     event = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.NAME_REFUSED).first()
     assert event.detail == "user name refused: the _author of a record"
     # another name signs up, and reads nothing of carol's
-    client = Client()
+    client = api_client()
     assert signup(client, username="carol2", email="c2@example.com").status_code == 302
     assert listed(client) == (200, [])
     assert client.get(f"/api/v1/sales/record/{rid}").status_code == 404
 
 
-def test_a_name_in_an_item_that_owns_nothing_is_free_until_row_owners_lists_it(rows, rls_site):
-    client = Client()
+def test_a_name_in_an_item_that_owns_nothing_is_free_until_row_owners_lists_it(
+    api_client, rows, rls_site
+):
+    client = api_client()
     assert signup(client, username="zoe", email="zoe@example.com").status_code == 302
     assert listed(client) == (200, [])
     rls_site.write(
@@ -163,18 +163,6 @@ def test_the_migration_fills_the_names_of_existing_rows(rows):
 
 
 # --- the admin -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff_client(client, users):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.create(user=users["root"], name="phone", confirmed=True)
-    client.force_login(users["root"])
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
 
 
 def rename_user(client, user, username):

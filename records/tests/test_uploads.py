@@ -14,9 +14,9 @@ from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 
-from blocks.site.loader import current_site
 from records import uploads
 from records.models import Record, Upload
+from site_model.loader import current_site
 from tests.helpers import assert_error
 
 FILE_REFUSED = "item '{}': FILE: a file is set only by an upload through the block form"

@@ -5,7 +5,6 @@ import logging
 
 import pytest
 from django.db.utils import OperationalError
-from django.test import Client
 
 from site_config import health
 
@@ -14,16 +13,16 @@ pytestmark = pytest.mark.django_db
 CLOSED_REDIS = "redis://127.0.0.1:1/0"  # port 1: nothing listens, the connection is refused
 
 
-def test_health_is_ok_when_the_database_answers():
-    response = Client().get("/health/")
+def test_health_is_ok_when_the_database_answers(api_client):
+    response = api_client().get("/health/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
     assert response["Cache-Control"] == "no-store"
 
 
-def test_health_answers_whatever_the_host(settings):
+def test_health_answers_whatever_the_host(api_client, settings):
     settings.ALLOWED_HOSTS = ["site.example.com"]
-    assert Client().get("/health/", HTTP_HOST="10.0.0.7:8000").status_code == 200
+    assert api_client().get("/health/", HTTP_HOST="10.0.0.7:8000").status_code == 200
 
 
 class BrokenConnection:
@@ -31,17 +30,17 @@ class BrokenConnection:
         raise OperationalError('connection to server at "127.0.0.1", port 5432 failed')
 
 
-def test_health_names_the_database_when_it_fails(monkeypatch, caplog):
+def test_health_names_the_database_when_it_fails(api_client, monkeypatch, caplog):
     monkeypatch.setattr(health, "connection", BrokenConnection())
     caplog.set_level(logging.WARNING, logger="site_config")
-    response = Client().get("/health/")
+    response = api_client().get("/health/")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "failing": ["database"]}
     assert "health check: the database failed" in caplog.text
     assert "port 5432 failed" in caplog.text  # the log has the details, the answer does not
 
 
-def test_health_checks_the_cache_only_with_redis(settings):
+def test_health_checks_the_cache_only_with_redis(api_client, settings):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -49,12 +48,12 @@ def test_health_checks_the_cache_only_with_redis(settings):
         }
     }
     settings.REDIS_URL = ""
-    assert Client().get("/health/").status_code == 200
+    assert api_client().get("/health/").status_code == 200
     settings.REDIS_URL = CLOSED_REDIS
-    response = Client().get("/health/")
+    response = api_client().get("/health/")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "failing": ["cache"]}
 
 
-def test_other_methods_go_on_to_the_site():
-    assert Client().post("/health/").status_code != 200
+def test_other_methods_go_on_to_the_site(api_client):
+    assert api_client().post("/health/").status_code != 200

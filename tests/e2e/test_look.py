@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts import tokens
-from blocks.management.commands.seed_demo import Command as SeedDemo
+from web.management.commands.seed_demo import Command as SeedDemo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

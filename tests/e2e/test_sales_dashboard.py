@@ -5,7 +5,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from blocks.management.commands.seed_demo import Command as SeedDemo
+from web.management.commands.seed_demo import Command as SeedDemo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

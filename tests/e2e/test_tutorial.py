@@ -50,7 +50,7 @@ def test_tutorial_has_four_steps_with_files():
 
 
 def test_following_the_tutorial(page, site_dir, live_server, user_factory, log_in, client):
-    from blocks.site.loader import current_site
+    from site_model.loader import current_site
 
     steps = tutorial_steps()
     site_dir.remove("settings.yaml")

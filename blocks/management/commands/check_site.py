@@ -8,7 +8,7 @@ from accounts.checks import (
     saml_problems,
     sign_up_reveals_addresses,
 )
-from blocks.site.loader import current_site
+from site_model.loader import current_site
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # The loader logs the same problems for `make run`'s terminal; here they are the output.
-        logging.getLogger("blocks.site.loader").disabled = True
+        logging.getLogger("site_model.loader").disabled = True
         saml_files, saml_environment = saml_problems()
         problems = [*current_site().problems, *saml_files]
         for problem in problems:

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from blocks.site.loader import current_site
 from records import store
+from site_model.loader import current_site
 
 BAR_WIDTH = 30
 

@@ -1,0 +1,614 @@
+"""An app's API as an OpenAPI 3.1 document, cut to the caller (contract §4, issue 15).
+
+Built from the site model alone: the app's blocks and their elements (the record schema comes
+from the element definitions, api/schema.py), its indexes, and the caller's access
+(the permission core's `Access`). Both the record routes (api.views) and the block routes
+(`blocks/<block>[/<element>]`, api.block_views) are described from the site model, never from
+the URLconf.
+
+Cut to the caller: an operation the caller's rights cannot reach is left out (a reader sees
+no write), so is every block the caller may not see, its element routes and its elements in the
+record schemas; the `acl` of `GET /api/v1/<app>`, and which items are owner items
+(`row_owners`), are described for a manager only. Each operation says what it needs in
+`x-needs`: `nothing`, a right (`reader`, `author`, `editor`, `manager`) or `view_permission`.
+"""
+
+from __future__ import annotations
+
+from site_model.acl import SHARE_PERMISSIONS, Access, Verdict, can_see
+from site_model.spec import AppSpec, BlockSpec
+
+from . import schema as record_schema
+
+OPENAPI_VERSION = "3.1.0"
+JSON = "application/json"
+RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-_.~:@]{0,199}$"
+WRITE_METHODS = ("put", "patch", "delete")
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def body(schema: dict, *, required: bool = True, description: str = "") -> dict:
+    found = {"required": required, "content": {JSON: {"schema": schema}}}
+    if description:
+        found["description"] = description
+    return found
+
+
+def answer(description: str, schema: dict | None = None, headers: dict | None = None) -> dict:
+    found: dict = {"description": description}
+    if schema is not None:
+        found["content"] = {JSON: {"schema": schema}}
+    if headers:
+        found["headers"] = headers
+    return found
+
+
+def error(description: str, headers: dict | None = None) -> dict:
+    return answer(description, ref("Error"), headers)
+
+
+ERRORS = {
+    "400": error("malformed JSON, a body of the wrong shape, or a bad parameter"),
+    "401": error(
+        "anonymous and not allowed, or bad credentials",
+        {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    ),
+    "403": error("signed in and not allowed"),
+    "404": error("no such record, or one the caller may not read"),
+    "409": error("a record with this id exists"),
+    "412": error("If-Match names a stale ETag: read the record again"),
+    "413": error("the body is too large"),
+    "429": error(
+        "too many failed passwords lately (HTTP Basic)",
+        {"Retry-After": {"schema": {"type": "integer"}}},
+    ),
+    "500": error("the site's block code failed"),
+    "503": error(
+        "the database is busy or unavailable; retry",
+        {"Retry-After": {"schema": {"type": "integer"}}},
+    ),
+}
+REFUSED = ("401", "403", "429", "503")
+
+
+def errors(*codes: str) -> dict:
+    return {code: ERRORS[code] for code in (*codes, *REFUSED)}
+
+
+def operation(summary: str, needs: str, responses: dict, **extra) -> dict:
+    return {"summary": summary, "x-needs": needs, "responses": responses, **extra}
+
+
+def success(word: str) -> dict:
+    return {
+        "type": "object",
+        "properties": {"success": {"const": word}},
+        "required": ["success"],
+        "additionalProperties": False,
+    }
+
+
+PAGING = [
+    {
+        "name": "limit",
+        "in": "query",
+        "description": "records per page (default 100; above 1000 counts as 1000)",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    {
+        "name": "offset",
+        "in": "query",
+        "description": "records to skip",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    {
+        "name": "after",
+        "in": "query",
+        "description": "keyset paging: the records after the one with this id, in creation "
+        "order (not with sort_index); the next page's Link uses it",
+        "schema": {"type": "string"},
+    },
+]
+FIELDS = {
+    "name": "fields",
+    "in": "query",
+    "description": "item names separated by commas: only these items (and id)",
+    "schema": {"type": "string"},
+}
+LINK = {
+    "Link": {
+        "description": '`<next page URL>; rel="next"` while more records remain',
+        "schema": {"type": "string"},
+    }
+}
+ETAG = {"ETag": {"description": "the record's version", "schema": {"type": "string"}}}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "description": "the ETag last read: a stale one is refused with 412 and nothing changes",
+    "schema": {"type": "string"},
+}
+RECORD_ID = {
+    "name": "record_id",
+    "in": "path",
+    "required": True,
+    "description": "1 to 200 characters of letters, digits and -_.~:@",
+    "schema": {"type": "string", "pattern": RECORD_ID_PATTERN},
+}
+
+
+def visible_blocks(app: AppSpec, access: Access) -> list[BlockSpec]:
+    return [
+        block
+        for _, block in sorted(app.blocks.items())
+        if can_see(block.view_permission, access.who) is Verdict.ALLOW
+    ]
+
+
+def describe(app: AppSpec, access: Access, server: str) -> dict:
+    """The OpenAPI document of `app`'s API as `access` may use it; `server` is the absolute
+    URL of `/api/v1`."""
+    base = f"/{app.id}"
+    reader, author = access.has_right("reader"), access.has_right("author")
+    editor, manager = access.has_right("editor"), access.has_right("manager")
+    paths: dict[str, dict] = {}
+
+    paths[base] = {
+        "get": operation(
+            "The app: its blocks and indexes (and its ACL, for a manager)",
+            "nothing",
+            {
+                "200": answer(
+                    "the app",
+                    ref("App"),
+                    {
+                        "X-CSRF-Token": {
+                            "description": "for writes with the session cookie",
+                            "schema": {"type": "string"},
+                        }
+                    },
+                ),
+                **errors(),
+            },
+            operationId="getApp",
+        )
+    }
+    paths[f"{base}/openapi.json"] = {
+        "get": operation(
+            "This description, cut to the caller",
+            "nothing",
+            {"200": answer("an OpenAPI 3.1 document", {"type": "object"}), **errors()},
+            operationId="getDescription",
+        )
+    }
+    if author:
+        paths[base]["post"] = operation(
+            "Create one record (the server picks an id unless the body names one)",
+            "author",
+            {"201": answer("created", ref("Created"), ETAG), **errors("400", "409", "413")},
+            operationId="createRecord",
+            requestBody=body(ref("RecordInput")),
+        )
+    records: dict = {}
+    if reader:
+        records["get"] = operation(
+            "List the records the caller may read, in creation order",
+            "reader",
+            {"200": answer("a page of records", ref("Listing"), LINK), **errors("400")},
+            operationId="listRecords",
+            parameters=[*PAGING, FIELDS],
+        )
+    if author:
+        records["post"] = operation(
+            "Create many records: all or nothing",
+            "author",
+            {
+                "201": answer(
+                    "created",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "success": {"const": "created"},
+                            "total": {"type": "integer", "minimum": 0},
+                        },
+                        "required": ["success", "total"],
+                        "additionalProperties": False,
+                    },
+                ),
+                **errors("400", "409", "413"),
+            },
+            operationId="createRecords",
+            # At most 10,000 records (more is a 400), said in words: a `maxItems` would have
+            # a fuzzer send 10,000 records at each boundary.
+            requestBody=body(
+                {"type": "array", "items": ref("RecordInput")},
+                description="a list of at most 10,000 records (more is a 400)",
+            ),
+        )
+    if editor:
+        records["delete"] = operation(
+            "Delete every record of the app",
+            "editor",
+            {"200": answer("deleted", success("deleted")), **errors()},
+            operationId="deleteRecords",
+        )
+    if records:
+        paths[f"{base}/records"] = records
+
+    record: dict = {}
+    if reader:
+        record["get"] = operation(
+            "One record",
+            "reader",
+            {
+                "200": answer("the record's items", ref("Record"), ETAG),
+                "304": {
+                    "description": "not modified: If-None-Match names its ETag",
+                    "headers": ETAG,
+                },
+                **errors("400", "404"),
+            },
+            operationId="getRecord",
+            parameters=[
+                FIELDS,
+                {
+                    "name": "If-None-Match",
+                    "in": "header",
+                    "description": "an ETag read before: 304 while the record has not changed",
+                    "schema": {"type": "string"},
+                },
+            ],
+        )
+    if author:
+        record["put"] = operation(
+            "Create the record with this id",
+            "author",
+            {"201": answer("created", ref("Created"), ETAG), **errors("400", "409", "413")},
+            operationId="putRecord",
+            requestBody=body(ref("RecordInput")),
+        )
+        update = operation(
+            "Update: the body's items are merged into the record",
+            "author",
+            {
+                "200": answer("updated", success("updated"), ETAG),
+                **errors("400", "404", "412", "413"),
+            },
+            parameters=[IF_MATCH],
+            requestBody=body(ref("RecordInput")),
+        )
+        record["patch"] = {**update, "operationId": "patchRecord"}
+        record["post"] = {**update, "operationId": "postRecord"}
+        record["delete"] = operation(
+            "Delete the record",
+            "author",
+            {"200": answer("deleted", success("deleted")), **errors("400", "404", "412")},
+            operationId="deleteRecord",
+            parameters=[IF_MATCH],
+        )
+    if record:
+        paths[f"{base}/record/{{record_id}}"] = {"parameters": [RECORD_ID], **record}
+    if author:
+        share_errors = errors("400", "404", "413")
+        paths[f"{base}/record/{{record_id}}/share"] = {
+            "parameters": [RECORD_ID],
+            "get": operation(
+                "The record's shares (editor, or the record's author)",
+                "author",
+                {"200": answer("the shares", ref("Shares")), **errors("400", "404")},
+                operationId="listShares",
+            ),
+            "post": operation(
+                "Share the record with a user or a group",
+                "author",
+                {"200": answer("shared", success("shared")), **share_errors},
+                operationId="share",
+                requestBody=body(ref("Share")),
+            ),
+            "delete": operation(
+                "Revoke a share",
+                "author",
+                {"200": answer("unshared", success("unshared")), **share_errors},
+                operationId="unshare",
+                requestBody=body(ref("Share")),
+            ),
+        }
+    if reader:
+        paths[f"{base}/search"] = {
+            "post": operation(
+                "Search the records the caller may read",
+                "reader",
+                {"200": answer("a page of records", ref("Listing"), LINK), **errors("400", "413")},
+                operationId="search",
+                parameters=[
+                    *PAGING,
+                    {**FIELDS, "description": f"{FIELDS['description']}; wins over the body's"},
+                ],
+                requestBody=body(ref("Search"), required=False),
+            )
+        }
+    if manager:
+        paths[f"{base}/refresh"] = {
+            "post": operation(
+                "Rebuild the app's indexes",
+                "manager",
+                {
+                    "200": answer(
+                        "refreshed",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "success": {"const": "refresh"},
+                                "indexes": {"type": "array", "items": {"type": "string"}},
+                            },
+                            "required": ["success", "indexes"],
+                            "additionalProperties": False,
+                        },
+                    ),
+                    **errors(),
+                },
+                operationId="refresh",
+            )
+        }
+    for block in visible_blocks(app, access):
+        paths.update(block_paths(base, block))
+
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": f"{app.title}: the JSON API",
+            "version": "v1",
+            "description": (
+                f"The records and blocks of app '{app.id}', as this caller may use them "
+                f"(rights: {', '.join(access.rights) or 'none'}). Every answer is JSON, "
+                'errors too: `{"error": "<message>"}`.'
+            ),
+        },
+        "servers": [{"url": server}],
+        "security": [{}, {"bearer": []}, {"basic": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(app, visible_blocks(app, access), manager=manager),
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a personal API token (the account page, or "
+                    "`manage.py create_api_token <user>`)",
+                },
+                "basic": {"type": "http", "scheme": "basic"},
+            },
+        },
+    }
+
+
+def block_paths(base: str, block: BlockSpec) -> dict:
+    """`blocks/<block>` and one path per element, for a block the caller may see."""
+    needs = "nothing" if block.view_permission == ("*",) else "view_permission"
+    element_ids = [element.id for element in block.elements]
+    found = {
+        f"{base}/blocks/{block.id}": {
+            "get": operation(
+                f"Block '{block.id}': {block.title or block.id}",
+                needs,
+                {
+                    "200": answer(
+                        "the block and its elements",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "id": {"const": block.id},
+                                "title": {"type": "string"},
+                                "elements": {
+                                    "type": "object",
+                                    "properties": {
+                                        e: {
+                                            "type": "object",
+                                            "properties": {"type": {"type": "string"}},
+                                        }
+                                        for e in element_ids
+                                    },
+                                    "additionalProperties": False,
+                                },
+                            },
+                            "required": ["id", "title", "elements"],
+                        },
+                    ),
+                    **errors("404"),
+                },
+                operationId=f"block_{block.id}",
+            )
+        }
+    }
+    params = body(
+        {"type": "object"},
+        required=False,
+        description="parameters for the block code (context.params)",
+    )
+    for element in block.elements:
+        value = {
+            "200": answer("the element's value", {}),
+            **errors("400", "404", "413", "500"),
+        }
+        summary = f"{element.type} element '{element.id}' of block '{block.id}'"
+        path = f"{base}/blocks/{block.id}/{element.id}"
+        if element.is_action:
+            found[path] = {
+                "post": operation(
+                    f"Run {summary}",
+                    needs,
+                    value,
+                    operationId=f"run_{block.id}_{element.id}",
+                    requestBody=params,
+                )
+            }
+        else:
+            found[path] = {
+                "get": operation(
+                    f"The value of {summary}",
+                    needs,
+                    value,
+                    operationId=f"value_{block.id}_{element.id}",
+                )
+            }
+    return found
+
+
+def schema_words(schema: dict) -> str:
+    kinds = []
+    for option in schema.get("anyOf", [schema]):
+        kind = option.get("format") or option.get("type") or "any value"
+        if kind == "array":
+            kind = "a list of them"
+        if kind not in kinds:
+            kinds.append(kind)
+    return ", ".join(kinds)
+
+
+def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
+    """The components: records typed by the elements of `blocks` (those the caller may see),
+    owner items told apart only for a manager (who sees the ACL too)."""
+    items = record_schema.item_schemas(app, blocks, owners=manager)
+    field_indexes = sorted(name for name, kind in app.indexes.items() if kind == "field")
+    record_items = {
+        "type": "object",
+        "description": "a record's items as stored: any JSON values (RecordInput gives the "
+        "types a client should write)",
+        "properties": {
+            "id": {"type": "string"},
+            "_author": {"type": "string", "readOnly": True, "description": "who created it"},
+            "block": {"type": "string", "description": "the block it was saved through"},
+            **{
+                name: {"description": f"written as {schema_words(schema)}"}
+                for name, schema in items.items()
+            },
+        },
+    }
+    app_schema = {
+        "type": "object",
+        "properties": {
+            "id": {"const": app.id},
+            "title": {"type": "string"},
+            "blocks": {"type": "array", "items": {"type": "string"}},
+            "indexes": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["id", "title", "blocks", "indexes"],
+        "additionalProperties": False,
+    }
+    found = {
+        "Error": {
+            "type": "object",
+            "properties": {"error": {"type": "string"}},
+            "required": ["error"],
+            "additionalProperties": False,
+        },
+        "App": app_schema,
+        "RecordItems": record_items,
+        "Record": {**record_items, "required": ["id"]},
+        "RecordInput": {
+            "type": "object",
+            "description": "items to write; names starting with '_' are the server's (400)",
+            "properties": {
+                "id": {"type": "string", "pattern": RECORD_ID_PATTERN},
+                "block": {"enum": [block.id for block in blocks]} if blocks else {"not": {}},
+                **items,
+            },
+            "propertyNames": {"pattern": "^[^_]"},
+        },
+        "Listing": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "path": {"type": "string", "description": "the record's API URL"},
+                    "items": ref("RecordItems"),
+                },
+                "required": ["id", "path", "items"],
+                "additionalProperties": False,
+            },
+        },
+        "Created": {
+            "type": "object",
+            "properties": {
+                "success": {"const": "created"},
+                "id": {"type": "string"},
+                "path": {"type": "string"},
+            },
+            "required": ["success", "id", "path"],
+            "additionalProperties": False,
+        },
+        "Search": {
+            "type": "object",
+            "properties": {
+                "query": {
+                    "type": "string",
+                    "description": "a search over the indexes "
+                    f"({', '.join(sorted(app.indexes))}); empty: every record",
+                },
+                "sort_index": {"enum": field_indexes},
+                "reverse": {"type": "boolean"},
+                "limit": {"type": "integer", "minimum": 1},
+                "offset": {"type": "integer", "minimum": 0},
+                "after": {
+                    "type": "string",
+                    "description": "keyset paging: the records after the one with this id",
+                },
+                "fields": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "item names: only these items (and id)",
+                },
+            },
+            "additionalProperties": False,
+        },
+        "Share": {
+            "type": "object",
+            "properties": {
+                "principal": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "a user name, a user's e-mail or a group name",
+                },
+                "permissions": {
+                    "type": "array",
+                    "items": {"enum": list(SHARE_PERMISSIONS)},
+                    "minItems": 1,
+                },
+            },
+            "required": ["principal", "permissions"],
+            "additionalProperties": False,
+        },
+        "Shares": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "principal": {"type": "string"},
+                    "kind": {"enum": ["user", "group"]},
+                    "permissions": {
+                        "type": "array",
+                        "items": {"enum": list(SHARE_PERMISSIONS)},
+                    },
+                },
+                "required": ["principal", "kind", "permissions"],
+                "additionalProperties": False,
+            },
+        },
+    }
+    if manager:
+        principals = {"type": "array", "items": {"type": "string"}}
+        found["Acl"] = {
+            "type": ["object", "null"],
+            "properties": {
+                "rights": {"type": "object", "additionalProperties": principals},
+                "roles": {"type": "object", "additionalProperties": principals},
+                "row_owners": principals,
+            },
+        }
+        app_schema["properties"]["acl"] = ref("Acl")
+        app_schema["required"] = [*app_schema["required"], "acl"]
+    return found

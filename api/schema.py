@@ -1,0 +1,76 @@
+"""The JSON Schema of an app's records, from its elements' definitions (contract §4, issue 15).
+
+What a client may write, as the server checks it (records/validation.py): each element's
+definition gives the schema of one value (`json_schema(element)`; a small fallback table types
+TEXT, NUMBER and DATETIME for a definition without one), a type that takes lists takes a list
+of such values, and an element that is not required takes an empty value. An item no input
+element names may hold any JSON value. Answers are described without a type: an element
+retyped in the site folder leaves the values stored before as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from site_model.spec import AppSpec, BlockSpec, Element
+
+MAX_OWNER_VALUES = 100
+
+# element type -> the schema of its value, for definitions without `json_schema`
+FALLBACK = {
+    "TEXT": {"type": "string"},
+    "NUMBER": {"type": "number"},
+    "DATETIME": {"type": "string", "format": "date-time"},
+}
+
+
+def element_schema(element: Element) -> dict:
+    """The schema of one value of an input element: its definition's `json_schema`, else
+    the fallback table's."""
+    own = getattr(element.definition, "json_schema", None)
+    schema = (
+        dict(own(element)) if callable(own) else dict(FALLBACK.get(element.definition.name, {}))
+    )
+    if element.label:
+        schema.setdefault("title", element.label)
+    return schema
+
+
+def value_schemas(element: Element) -> list[dict]:
+    """What the server's check (`Input.check`, records/validation.py) takes for one item of
+    `element`: a value, a list of values where the type takes lists, and an empty value (null,
+    "", []) unless the element is required."""
+    schema = element_schema(element)
+    options = [schema]
+    if getattr(element.definition, "takes_lists", True):
+        many = {"type": "array", "items": schema}
+        if getattr(element, "required", False):
+            many["minItems"] = 1
+        options.append(many)
+    if not getattr(element, "required", False):
+        options += [{"type": "null"}, {"const": ""}]
+    return options
+
+
+def item_schemas(
+    app: AppSpec, blocks: Iterable[BlockSpec] | None = None, *, owners: bool = True
+) -> dict[str, dict]:
+    """Item name -> its schema, for every input element of `blocks` (default: the app's; records
+    are the app's, whichever block saved them; two inputs of one name: either). With `owners`,
+    an owner item (`row_owners`) holds a string or a list of at most 100 strings, whatever its
+    element (contract §5); without, owner items are not told apart from the others (a caller
+    who may not see the ACL is not told which items give ownership)."""
+    found: dict[str, list[dict]] = {}
+    for block in app.blocks.values() if blocks is None else blocks:
+        for element in block.inputs:
+            for schema in value_schemas(element):
+                if schema not in found.setdefault(element.id, []):
+                    found[element.id].append(schema)
+    for name in app.acl.row_owners if owners and app.acl else ():
+        found[name] = [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "maxItems": MAX_OWNER_VALUES},
+            {"type": "null"},
+        ]
+    found.pop("id", None)
+    return {name: {"anyOf": options} for name, options in sorted(found.items())}

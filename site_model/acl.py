@@ -1,0 +1,360 @@
+"""THE permission core: every access decision of the site is made here.
+
+Pages, blocks, element calls, the record routes, the JSON API and block code all ask the
+functions below; none of them compares group names itself. Pure Python: this module imports
+nothing from Django and sees no request, so it can be tested exhaustively without a database.
+
+Rights are cumulative (manager > editor > author > reader); superusers are managers of every
+app and pass every `view_permission`. Deny by default: an app with no ACL gives nobody but
+managers access to its records.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+RIGHTS = ("reader", "author", "editor", "manager")
+RANK = {right: rank for rank, right in enumerate(RIGHTS, start=1)}
+SHARE_PERMISSIONS = ("view", "edit", "delete")
+
+
+class Verdict(enum.Enum):
+    ALLOW = "allow"
+    LOGIN = "login"  # anonymous and not allowed: 401, or a redirect to the login page
+    FORBID = "forbid"  # signed in and not allowed: 403
+    HIDE = "hide"  # not even allowed to know it exists: 404
+
+    def __bool__(self) -> bool:
+        return self is Verdict.ALLOW
+
+
+@dataclass(frozen=True)
+class Who:
+    """The visitor as the permission core sees them; built once per request."""
+
+    username: str | None = None
+    email: str = ""
+    groups: frozenset[str] = frozenset()
+    is_superuser: bool = False
+    is_verified: bool = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.username is not None
+
+
+ANONYMOUS = Who()
+
+
+def names(principal: str, who: Who, roles: Iterable[str] = ()) -> bool:
+    """Does one principal name this visitor?
+
+    '*' is everyone, `authenticated` any signed-in user, a string with '@' an e-mail address
+    (case-insensitive), anything else a user name, a group name or one of `roles`.
+    """
+    if principal == "*":
+        return True
+    if not who.is_authenticated:
+        return False
+    if principal == "authenticated":
+        return True
+    if "@" in principal:
+        return bool(who.email) and principal.casefold() == who.email.casefold()
+    return principal == who.username or principal in who.groups or principal in roles
+
+
+def names_any(principals: Iterable[str], who: Who, roles: Iterable[str] = ()) -> bool:
+    roles = frozenset(roles)
+    return any(names(principal, who, roles) for principal in principals)
+
+
+def refuse(who: Who) -> Verdict:
+    return Verdict.FORBID if who.is_authenticated else Verdict.LOGIN
+
+
+def can_see(principals: Iterable[str], who: Who) -> Verdict:
+    """`view_permission` of a page or a block."""
+    if who.is_superuser or names_any(principals, who):
+        return Verdict.ALLOW
+    return refuse(who)
+
+
+# --- row owners -------------------------------------------------------------------------------
+#
+# Who owns a record is decided by comparing keys: the record's owner keys (its author, and the
+# values of its owner items) against the keys that name a visitor. The database keeps the
+# record's keys in an indexed table (records.ownership), so a list filters with one index
+# lookup; the same two functions below decide for one record, so a list and one record cannot
+# disagree. Share keys are not stored: the filter matches them against guardian's share rows
+# joined (by foreign key) to the user's or group's name as it is now, as one record does.
+
+AUTHOR_KEY = "a:"  # the `_author` stamp: names a user only
+OWNER_KEY = "o:"  # an owner item's value: a user name, an e-mail, a group or a role
+SHARE_USER_KEY = "su:"  # a `view` share with a user (by user name)
+SHARE_GROUP_KEY = "sg:"  # a `view` share with a group (by group name)
+NOT_OWNERS = frozenset({"*", "authenticated"})  # these name everybody, so they own nothing
+AUTHOR_ITEM = "_author"  # the item an author key comes from
+SHARE_ITEM = "_share"  # the pseudo-item of share keys
+SHARE_KEYS_PREFIXES = (SHARE_USER_KEY, SHARE_GROUP_KEY)
+
+
+def owner_values(items: Mapping, row_owners: Iterable[str]) -> tuple[str, ...]:
+    """The principals that a record's owner items name: each item a string or a list of them.
+
+    >>> owner_values({"salesman": "bob", "team": ["east", 3]}, ("salesman", "team"))
+    ('bob', 'east')
+    """
+    found: list[str] = []
+    for name in row_owners:
+        value = items.get(name)
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, str))
+    return tuple(found)
+
+
+def owner_key(value: str) -> str | None:
+    """The key of one owner value, as `names()` compares it: e-mails case-insensitive.
+
+    >>> owner_key("Bob@Example.com"), owner_key("east"), owner_key("*")
+    ('o:bob@example.com', 'o:east', None)
+    """
+    if value in NOT_OWNERS or not value:
+        return None
+    return OWNER_KEY + (value.casefold() if "@" in value else value)
+
+
+def record_owner_keys(author: str | None, owner_values: Iterable[str] = ()) -> frozenset[str]:
+    """A record's owner keys: its author's, and one per owner value."""
+    keys = {AUTHOR_KEY + author} if author else set()
+    keys.update(key for key in map(owner_key, owner_values) if key is not None)
+    return frozenset(keys)
+
+
+def visitor_owner_keys(who: Who, roles: Iterable[str] = ()) -> frozenset[str]:
+    """The owner keys that name a visitor: the rule of `names()`, listed instead of asked.
+
+    A principal holding '@' is an e-mail address, so user, group and role names holding one
+    never match an owner value (as in `names()`).
+    """
+    if not who.is_authenticated:
+        return frozenset()
+    keys = {AUTHOR_KEY + who.username}
+    keys.update(
+        OWNER_KEY + name
+        for name in (who.username, *who.groups, *roles)
+        if "@" not in name and name not in NOT_OWNERS
+    )
+    if who.email:
+        keys.add(OWNER_KEY + who.email.casefold())
+    return frozenset(keys)
+
+
+def share_key(*, user: str | None = None, group: str | None = None) -> str:
+    """The key a `view` share with one user or one group leaves on the record."""
+    return SHARE_USER_KEY + user if user is not None else SHARE_GROUP_KEY + str(group)
+
+
+def visitor_share_keys(who: Who) -> frozenset[str]:
+    if not who.is_authenticated:
+        return frozenset()
+    return frozenset({share_key(user=who.username), *(share_key(group=g) for g in who.groups)})
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Row-level security as data: a row is readable when one of its owner keys that came from
+    one of `items` is in `keys`. Built by `Access.row_filter`; records.selectors makes it SQL."""
+
+    items: tuple[str, ...]
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What the core needs to know of one record: who wrote it, who owns it, what is shared."""
+
+    author: str | None = None
+    owner_values: tuple[str, ...] = ()
+    shared: frozenset[str] = frozenset()  # share permissions granted to this visitor
+
+
+@dataclass(frozen=True)
+class Access:
+    """One visitor's rights and roles in one app."""
+
+    who: Who
+    level: int = 0
+    roles: frozenset[str] = frozenset()
+    row_owners: tuple[str, ...] = ()
+
+    def has_right(self, right: str) -> bool:
+        return self.level >= RANK[right]
+
+    @property
+    def rights(self) -> tuple[str, ...]:
+        return tuple(right for right in RIGHTS if self.has_right(right))
+
+    @property
+    def sees_all_rows(self) -> bool:
+        """Editors and managers are not filtered by row-level security."""
+        return not self.row_owners or self.has_right("editor")
+
+    @cached_property
+    def owner_keys(self) -> frozenset[str]:
+        """The owner keys (see `record_owner_keys`) that name this visitor in this app."""
+        return visitor_owner_keys(self.who, self.roles)
+
+    @property
+    def row_filter(self) -> RowFilter | None:
+        """The rows of the app this visitor may read, as `_can_read` decides for one record.
+
+        None: every row (readers not filtered by row-level security, editors, managers).
+        Otherwise shares with `view` always count; a reader's own rows count too.
+        """
+        if self.has_right("reader") and self.sees_all_rows:
+            return None
+        if not self.who.is_authenticated:
+            return RowFilter(items=(), keys=frozenset())
+        if not self.has_right("reader"):
+            return RowFilter(items=(SHARE_ITEM,), keys=visitor_share_keys(self.who))
+        return RowFilter(
+            items=(AUTHOR_ITEM, SHARE_ITEM, *self.row_owners),
+            keys=self.owner_keys | visitor_share_keys(self.who),
+        )
+
+    def owns(self, facts: RecordFacts) -> bool:
+        """Did they author the record, or does one of its owner items name them?"""
+        owner_values = facts.owner_values if self.row_owners else ()
+        return not record_owner_keys(facts.author, owner_values).isdisjoint(self.owner_keys)
+
+    def can(self, action: str, facts: RecordFacts | None = None) -> Verdict:
+        """May this visitor do `action` (view, create, edit, delete, delete_all, share, manage)?
+
+        Without `facts` the question is about the app as a whole (may they list, create...);
+        with them it is about one record, and a record they may not read is HIDE (404).
+        """
+        if facts is None:
+            return self._can_in_app(action)
+        if not self._can_read(facts):
+            return (
+                Verdict.HIDE
+                if self.who.is_authenticated or self.has_right("reader")
+                else refuse(self.who)
+            )
+        if action == "view":
+            return Verdict.ALLOW
+        if action in ("edit", "delete"):
+            if self.has_right("editor") or action in facts.shared:
+                return Verdict.ALLOW
+            if self.has_right("author") and self.owns(facts):
+                return Verdict.ALLOW
+            return refuse(self.who)
+        if action == "share":
+            # The author right held now, not only the `_author` stamp: an author who lost the
+            # right may no longer share (contract §7), nor can a share be passed on.
+            if self.has_right("editor") or (
+                self.has_right("author") and facts.author == self.who.username
+            ):
+                return Verdict.ALLOW
+            return refuse(self.who)
+        return self._can_in_app(action)
+
+    def fixed_owner_items(self, facts: RecordFacts) -> tuple[str, ...]:
+        """The owner items (`row_owners`) this visitor may not change in this record.
+
+        An editor, or an author who owns the record, may hand it on; one who edits it only
+        through an `edit` share may change its other items but none of these, so a share can
+        never turn into ownership (contract §7).
+
+        >>> access = access_for(AclRules(row_owners=("salesman",)), Who(username="sam"))
+        >>> access.fixed_owner_items(RecordFacts(author="eve", shared=frozenset({"edit"})))
+        ('salesman',)
+        """
+        if self.has_right("editor") or (self.has_right("author") and self.owns(facts)):
+            return ()
+        return self.row_owners
+
+    def _can_read(self, facts: RecordFacts) -> bool:
+        if "view" in facts.shared:
+            return True
+        if not self.has_right("reader"):
+            return False
+        return self.sees_all_rows or self.owns(facts)
+
+    def _can_in_app(self, action: str) -> Verdict:
+        needed = {
+            "view": "reader",
+            "create": "author",
+            "edit": "author",
+            "delete": "author",
+            "share": "author",
+            "delete_all": "editor",
+            "manage": "manager",
+        }.get(action)
+        if needed is None:
+            raise ValueError(f"unknown action {action!r}")
+        return Verdict.ALLOW if self.has_right(needed) else refuse(self.who)
+
+
+@dataclass(frozen=True)
+class AclRules:
+    """The part of an app's `acl` the core reads (site_model.spec.AclSpec has this shape)."""
+
+    rights: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    row_owners: tuple[str, ...] = ()
+
+
+EMPTY = object()  # an owner item that names nobody: absent, None, "" or []
+
+
+def _owner_value(value):
+    return EMPTY if value is None or value == "" or value == [] else value
+
+
+def changed_owner_item(before: Mapping, items: Mapping, fixed: Iterable[str]) -> str | None:
+    """The first of the `fixed` items that writing `items` over `before` would change.
+
+    Sending an owner item's current value again (a form re-posting every field) is no change.
+    Empty values name nobody and are all alike: an absent item, None, "" and [] (the form
+    posts "" for an item the record lacks).
+
+    >>> changed_owner_item({"salesman": "eve"}, {"salesman": "eve", "note": 1}, ("salesman",))
+    >>> changed_owner_item({"salesman": "eve"}, {"salesman": "sam"}, ("salesman",))
+    'salesman'
+    >>> changed_owner_item({}, {"salesman": "", "team": []}, ("salesman", "team"))
+    >>> changed_owner_item({"team": "east"}, {"team": ""}, ("team",))
+    'team'
+    """
+    return next(
+        (
+            name
+            for name in fixed
+            if name in items and _owner_value(items[name]) != _owner_value(before.get(name))
+        ),
+        None,
+    )
+
+
+def access_for(acl: AclRules | None, who: Who) -> Access:
+    """Rights and roles of `who` in an app with this ACL (None: no ACL, managers only)."""
+    roles = frozenset(
+        role
+        for role, principals in (acl.roles.items() if acl else ())
+        if names_any(principals, who)
+    )
+    if who.is_superuser:
+        level = RANK["manager"]
+    elif acl is None:
+        level = 0
+    else:
+        level = max(
+            (RANK[right] for right, principals in acl.rights.items() if names_any(principals, who)),
+            default=0,
+        )
+    return Access(who=who, level=level, roles=roles, row_owners=acl.row_owners if acl else ())

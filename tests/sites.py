@@ -1,0 +1,96 @@
+"""The site files of the record tests' fixtures (conftest.py `records_site`, `owned_app`,
+`events_site`), for tests that write a variant of one."""
+
+SALES_ACL = """
+title: Sales
+acl:
+  rights:
+    reader: [readers]
+    author: [authors]
+    editor: [editors]
+    manager: [managers]
+  roles:
+    PurchaseManager: [eric, buyers]
+"""
+
+ORDER_BLOCK = """
+title: Order
+elements:
+  title: {type: TEXT, label: Title, index_type: text}
+  price: {type: NUMBER, index_type: field}
+  quantity: {type: NUMBER}
+  due: {type: DATETIME, label: Due}
+  total: {type: NUMBER, mode: COMPUTED_ON_SAVE, index_type: field}
+  number: {type: TEXT, mode: COMPUTED_ON_CREATION}
+"""
+
+ORDER_CODE = """
+CALLS = []
+
+def total(context):
+    if context.record is None:  # the empty form shows the formula's value as a default
+        return None
+    CALLS.append(("total", context.record.id))
+    return (context.record.get("price") or 0) * (context.record.get("quantity") or 0)
+
+def number(context):
+    if context.record is None:
+        return None
+    CALLS.append(("number", context.record.id))
+    return "N-" + str(len([c for c in CALLS if c[0] == "number"]))
+
+def record_id(context):
+    CALLS.append(("record_id", context.record.get("title")))
+    return (context.record.get("title") or "order").lower().replace(" ", "-")
+
+def on_save(context):
+    CALLS.append(("on_save", context.record.id))
+    if context.record.get("title") == "go away":
+        return "/elsewhere/"
+
+def on_delete(context):
+    CALLS.append(("on_delete", context.record.id))
+"""
+
+OWNED_ACL = """
+acl:
+  rights:
+    reader: [readers]
+    author: [authors]
+    editor: [editors]
+  row_owners: [salesman]
+"""
+
+EVENTS_ACL = """
+title: Events
+acl:
+  rights:
+    reader: ['*']
+    author: [authenticated]
+    editor: [admins]
+"""
+
+EVENT_BLOCK = """
+title: Add an event
+elements:
+  title: {type: TEXT, label: Title, required: true, max_length: 80}
+  kind: {type: CHOICE, label: Kind, choices: [talk, workshop, party]}
+  day: {type: DATE, label: Day, min: 2020-01-01}
+  starts: {type: DATETIME, label: Starts at}
+  seats: {type: NUMBER, label: Seats, min: 1, max: 500}
+  notes: {type: TEXTAREA, label: Notes, max_length: 2000}
+  public: {type: BOOLEAN, label: Public}
+  contact: {type: EMAIL, label: Contact}
+  website: {type: URL, label: Website}
+  code: {type: TEXT, label: Code, pattern: "[A-Z]{3}"}
+  poster: {type: FILE, label: Poster}
+  venue: {type: REFERENCE, label: Venue, app: places}
+  follows: {type: REFERENCE, label: Follows}
+  headline: {type: TEXT, label: Headline, mode: COMPUTED_ON_SAVE}
+"""
+
+EVENT_CODE = """
+def headline(context):
+    # reads the record: must never run to show an empty form
+    return f"{context.record.get('title')} ({context.record.get('seats') or 0} seats)"
+"""

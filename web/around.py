@@ -1,0 +1,91 @@
+"""A block with the page around it: the blocks of a page as a visitor sees them, and a refused
+form shown on the page it was posted from, its problems in place (issue 20)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from accounts.identity import who_for
+from accounts.redirects import safe_next
+from blocks.context import BlockContext
+from blocks.render import missing_block_box, render_block
+from site_model import acl
+from site_model.spec import BlockSpec, Page, Site
+
+
+def holds(page: Page, block: BlockSpec) -> bool:
+    return any(ref.key == block.key for ref in page.blocks)
+
+
+def holding_page(site: Site, block: BlockSpec, who) -> Page | None:
+    """The first page (in navigation order) that holds `block` and that the visitor may open."""
+    for candidate in site.navigation:
+        if holds(candidate, block):
+            if acl.can_see(candidate.view_permission, who) is acl.Verdict.ALLOW:
+                return candidate
+    return None
+
+
+def page_blocks(request, site: Site, page: Page, who, next_url: str, replaced=None) -> list:
+    """The HTML of each block of `page` the visitor may see, each form coming back to
+    `next_url`; `replaced`, a (block, html) pair, stands for that block's first place."""
+    html = []
+    for ref in page.blocks:
+        block = site.block(ref.app_id, ref.block_id)
+        if block is None:
+            problems = site.problems_at(page.yaml_path, ref.line)
+            html.append(missing_block_box(ref.app_id, ref.block_id, problems))
+        elif replaced is not None and block.key == replaced[0].key:
+            html.append(replaced[1])
+            replaced = None
+        elif acl.can_see(block.view_permission, who):
+            ctx = BlockContext(request=request, site=site, block=block, page=page)
+            html.append(render_block(ctx, next_url=next_url))
+    return html
+
+
+def page_of_refusal(request, site: Site, block: BlockSpec) -> Page | None:
+    """The page a refused form is shown on: the one its `next` names when that page holds the
+    block and the visitor may open it, else the first such page; None under htmx, which swaps
+    the block alone into the page the visitor already has."""
+    if request.htmx:
+        return None
+    who = who_for(request.user)
+    next_url = safe_next(request)
+    page = site.page_at(urlsplit(next_url).path) if next_url else None
+    if page is not None and holds(page, block):
+        if acl.can_see(page.view_permission, who) is acl.Verdict.ALLOW:
+            return page
+    return holding_page(site, block, who)
+
+
+def refused_next(request, page: Page | None) -> str | None:
+    """Where the refused form's next save comes back to: the page it is shown on (with the
+    query string its `next` had), else its `next`."""
+    next_url = safe_next(request)
+    if page is None or (next_url and urlsplit(next_url).path == page.path):
+        return next_url
+    return page.path
+
+
+def respond_refused(request, site: Site, block: BlockSpec, page: Page | None, html, status: int):
+    """The refused form (`html`): alone under htmx; on `page` in place of the block; else on a
+    page of its own, headed by the block's title, with a way back."""
+    if request.htmx:
+        return HttpResponse(html, status=status)
+    if page is not None:
+        who = who_for(request.user)
+        blocks = page_blocks(request, site, page, who, refused_next(request, page), (block, html))
+        return render(request, "page.html", {"page": page, "blocks": blocks}, status=status)
+    back = safe_next(request)
+    context = {
+        "block_spec": block,
+        "html": html,
+        "heading": block.title or block.key,
+        "back_url": back or "/",
+        "back_title": "Back" if back else "Home page",
+    }
+    return render(request, "block.html", context, status=status)

@@ -1,0 +1,35 @@
+from django.templatetags.static import static
+
+from accounts.identity import who_for
+from blocks import console
+from site_model.acl import can_see
+from site_model.assets import site_static_url
+from site_model.loader import current_site
+
+
+def site(request):
+    """The site title, the pages this visitor may open, and the site's own stylesheet and icon
+    (SITE_DIR/static/site.css, favicon.svg or favicon.ico) for the base layout."""
+    current = current_site()
+    who = who_for(getattr(request, "user", None))
+    return {
+        "site_title": current.settings.title,
+        # Called where base.html shows it, after the page's blocks: what they left waiting.
+        "console_log": lambda: console.script(console.drain(request)),
+        "signup_open": current.settings.signup,
+        "navigation": [page for page in current.navigation if can_see(page.view_permission, who)],
+        "site_css": site_static_url("site.css"),
+        "favicon_url": site_static_url("favicon.svg")
+        or site_static_url("favicon.ico")
+        or project_favicon_url(),
+    }
+
+
+def project_favicon_url() -> str:
+    """The project's icon under its hashed static name; before `collectstatic` has made the
+    production manifest, /favicon.ico (which serves the same file) rather than a 500 on every
+    page."""
+    try:
+        return static("blocks/favicon.svg")
+    except ValueError:
+        return "/favicon.ico"

@@ -1,0 +1,71 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+
+from records import selectors, store
+from site_model.loader import current_site
+from web.middleware import ensure_groups
+
+DEMO_USERS = [
+    # username, password, groups, superuser
+    ("admin", "admin-demo-pass", ["admins"], True),
+    ("alice", "alice-demo-pass", ["members"], False),
+    ("bob", "bob-demo-pass", [], False),
+]
+
+# The sales app's rows (apps/sales): whose each one is shows row-level security at /sales/.
+DEMO_SALES = [
+    # record id, author, items
+    ("sale-acme", "alice", {"customer": "Acme", "amount": 1200}),
+    ("sale-globex", "bob", {"customer": "Globex", "amount": 800}),
+    ("sale-initech", "admin", {"customer": "Initech", "amount": 450, "salesman": "bob"}),
+    ("sale-umbrella", "admin", {"customer": "Umbrella", "amount": 300, "team": "members"}),
+    ("sale-hooli", "admin", {"customer": "Hooli", "amount": 2000, "team": "leads"}),
+    ("sale-wonka", "admin", {"customer": "Wonka", "amount": 150, "salesman": "BOB@example.com"}),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (development only) and print their credentials."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo creates users with known passwords: run it with DEBUG=1 only."
+            )
+        ensure_groups(current_site().settings.groups)
+        User = get_user_model()
+        self.stdout.write("Demo users (development only):")
+        for username, password, groups, superuser in DEMO_USERS:
+            user, _ = User.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.com"}
+            )
+            user.set_password(password)
+            user.is_staff = user.is_superuser = superuser
+            user.save()
+            user.groups.set(Group.objects.get_or_create(name=name)[0] for name in groups)
+            role = ", ".join(groups) or "no group"
+            self.stdout.write(
+                f"  {username:<6} password {password:<16} ({role}{', superuser' if superuser else ''})"
+            )
+        self.seed_sales()
+
+    def seed_sales(self):
+        """A few sales owned by alice (author, group members, role leads) and bob (author,
+        salesman by name and by e-mail); created once, left alone afterwards."""
+        app = current_site().apps.get("sales")
+        if app is None:
+            return
+        User = get_user_model()
+        block = app.blocks.get("sale")
+        for record_id, author, items in DEMO_SALES:
+            if not selectors.record_exists(app.id, record_id):
+                store.record_create(
+                    app=app,
+                    items=items,
+                    record_id=record_id,
+                    user=User.objects.get(username=author),
+                    block=block,
+                )
+        self.stdout.write("Sales at /sales/: alice sees 3 rows, bob 3, admin all 6.")
