@@ -17,11 +17,17 @@ from __future__ import annotations
 from blocks.site.acl import SHARE_PERMISSIONS, Access, Verdict, can_see
 from blocks.site.spec import AppSpec, BlockSpec
 
+from .. import selectors
 from . import schema as record_schema
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
-RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-_.~:@]{0,199}$"
+RECORD_ID_PATTERN = f"^{selectors.RECORD_ID_REGEX}$"  # the rule the server checks
+RECORD_ID_SCHEMA = {
+    "type": "string",
+    "pattern": RECORD_ID_PATTERN,
+    "maxLength": selectors.RECORD_ID_MAX_LENGTH,
+}
 WRITE_METHODS = ("put", "patch", "delete")
 
 
@@ -134,8 +140,8 @@ RECORD_ID = {
     "name": "record_id",
     "in": "path",
     "required": True,
-    "description": "1 to 200 characters of letters, digits and -_.~:@",
-    "schema": {"type": "string", "pattern": RECORD_ID_PATTERN},
+    "description": f"a record id: {selectors.RECORD_ID_RULE}",
+    "schema": RECORD_ID_SCHEMA,
 }
 
 
@@ -509,7 +515,7 @@ def schemas(app: AppSpec, *, manager: bool) -> dict:
             "type": "object",
             "description": "items to write; names starting with '_' are the server's (400)",
             "properties": {
-                "id": {"type": "string", "pattern": RECORD_ID_PATTERN},
+                "id": RECORD_ID_SCHEMA,
                 "block": {"enum": sorted(app.blocks)} if app.blocks else {"not": {}},
                 **items,
             },

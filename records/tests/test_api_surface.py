@@ -3,9 +3,13 @@ first against the hand-written API: refusals of every route reach the audit trai
 decorator to forget), an element call's body is parsed once, and the description's record-id
 pattern is the rule the server checks."""
 
+import re
+
 import pytest
 
 from accounts.models import SecurityEvent
+from records.api import openapi
+from records.selectors import check_record_id
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +55,36 @@ def test_an_element_calls_body_is_parsed_once(api_client, records_site, monkeypa
     monkeypatch.setattr(context, "json", NoSecondParse)
     response = api_client().post_json("/api/v1/public/blocks/echo/out?q=1", {"a": [1, 2]})
     assert (response.status_code, response.json()) == (200, {"q": "1", "a": [1, 2]})
+
+
+IDS = ["-a", "_a", ".x", "a", "A-1", "a:b@c~d", "x" * 200, "...", "-_.", "", "a b", "é", "x" * 201]
+
+
+def test_the_described_record_id_pattern_is_the_servers_rule(api_client, records_site, users):
+    description = api_client("editor").get("/api/v1/sales/openapi.json").json()
+    parameter = description["paths"]["/sales/record/{record_id}"]["parameters"][0]
+    pattern = re.compile(parameter["schema"]["pattern"])
+    longest = parameter["schema"]["maxLength"]
+    # Not "a\n": Python's `$` matches before a final newline, ECMA-262's (JSON Schema's) not.
+    for record_id in IDS:
+        try:
+            check_record_id(record_id)
+            accepted = True
+        except ValueError:
+            accepted = False
+        described = bool(pattern.search(record_id)) and len(record_id) <= longest
+        assert described == accepted, record_id
+    assert parameter["schema"] == openapi.RECORD_ID_SCHEMA
+    body = description["components"]["schemas"]["RecordInput"]["properties"]["id"]
+    assert body == openapi.RECORD_ID_SCHEMA
+
+
+def test_put_of_a_record_id_the_description_allows(api_client, records_site, users):
+    editor = api_client("editor")
+    description = editor.get("/api/v1/sales/openapi.json").json()
+    pattern = re.compile(
+        description["paths"]["/sales/record/{record_id}"]["parameters"][0]["schema"]["pattern"]
+    )
+    response = editor.send("PUT", "/api/v1/sales/record/-a", {})
+    assert response.status_code == 201
+    assert pattern.search("-a")
