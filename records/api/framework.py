@@ -52,8 +52,8 @@ EMPTY = Empty()
 
 class JSONParser(BaseParser):
     """Every body is JSON, whatever its Content-Type: 413 when too large, 400 when not UTF-8,
-    not JSON, holding NaN or Infinity, an infinite float or a number of over 100 digits, or text
-    a database cannot store (NUL, a lone surrogate)."""
+    not JSON, holding NaN or Infinity, an infinite float or a number of over 100 digits, a key
+    twice in one object, or text a database cannot store (NUL, a lone surrogate)."""
 
     media_type = "*/*"
 
@@ -76,7 +76,11 @@ class JSONParser(BaseParser):
             ) from None
         try:
             value = json.loads(
-                text, parse_constant=_no_constant, parse_float=_finite, parse_int=_bounded_int
+                text,
+                parse_constant=_no_constant,
+                parse_float=_finite,
+                parse_int=_bounded_int,
+                object_pairs_hook=_unique_keys,
             )
         except RecursionError:
             raise exceptions.ParseError("the body is not valid JSON: nested too deeply") from None
@@ -97,6 +101,18 @@ def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > 100:
         raise ValueError(f"a number of {len(text.lstrip('-'))} digits is too long (at most 100)")
     return int(text)
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """An object, unless it names a key twice (JSON parsers disagree on which one wins)."""
+    value = dict(pairs)
+    if len(value) < len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"key '{key[:60]}' appears twice in one object")
+            seen.add(key)
+    return value
 
 
 def _no_constant(name: str):

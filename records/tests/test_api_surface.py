@@ -88,3 +88,20 @@ def test_put_of_a_record_id_the_description_allows(api_client, records_site, use
     response = editor.send("PUT", "/api/v1/sales/record/-a", {})
     assert response.status_code == 201
     assert pattern.search("-a")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"title": "a", "title": "b"}', '[{"id": "x", "n": 1, "n": 2}]', '{"a": {"k": 1, "k": 1}}'],
+)
+def test_a_key_twice_in_one_object_is_400_naming_it(api_client, records_site, users, raw):
+    from records.models import Record
+    from tests.helpers import assert_error
+
+    key = "title" if "title" in raw else ("n" if '"n"' in raw else "k")
+    path = "/api/v1/sales/records" if raw.startswith("[") else "/api/v1/sales"
+    response = api_client("editor").send("POST", path, raw=raw)
+    assert_error(
+        response, 400, f"the body is not valid JSON: key '{key}' appears twice in one object"
+    )
+    assert Record.objects.count() == 0
