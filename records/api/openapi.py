@@ -19,6 +19,7 @@ from blocks.site.spec import AppSpec, BlockSpec
 
 from .. import selectors
 from . import schema as record_schema
+from .serializers import SearchBody, ShareBody
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -544,47 +545,8 @@ def schemas(app: AppSpec, *, manager: bool) -> dict:
             "required": ["success", "id", "path"],
             "additionalProperties": False,
         },
-        "Search": {
-            "type": "object",
-            "properties": {
-                "query": {
-                    "type": "string",
-                    "description": "a search over the indexes "
-                    f"({', '.join(sorted(app.indexes))}); empty: every record",
-                },
-                "sort_index": {"enum": field_indexes},
-                "reverse": {"type": "boolean"},
-                "limit": {"type": "integer", "minimum": 1},
-                "offset": {"type": "integer", "minimum": 0},
-                "after": {
-                    "type": "string",
-                    "description": "keyset paging: the records after the one with this id",
-                },
-                "fields": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "description": "item names: only these items (and id)",
-                },
-            },
-            "additionalProperties": False,
-        },
-        "Share": {
-            "type": "object",
-            "properties": {
-                "principal": {
-                    "type": "string",
-                    "minLength": 1,
-                    "description": "a user name, a user's e-mail or a group name",
-                },
-                "permissions": {
-                    "type": "array",
-                    "items": {"enum": list(SHARE_PERMISSIONS)},
-                    "minItems": 1,
-                },
-            },
-            "required": ["principal", "permissions"],
-            "additionalProperties": False,
-        },
+        "Search": SearchBody.schema(app, field_indexes),
+        "Share": ShareBody.schema(),
         "Shares": {
             "type": "array",
             "items": {

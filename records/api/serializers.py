@@ -12,6 +12,7 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 
+from blocks.site.acl import SHARE_PERMISSIONS
 from blocks.site.spec import AppSpec
 
 from .. import selectors, store
@@ -94,12 +95,61 @@ class SearchBody(Body):
             raise ParseError(f"reverse must be true or false, found {json_type(value['reverse'])}")
         return {**value, "fields": body_fields(value)}
 
+    @staticmethod
+    def schema(app: AppSpec, field_indexes: list[str]) -> dict:
+        """The body's JSON Schema, for the app's description (records/api/openapi.py)."""
+        return {
+            "type": "object",
+            "properties": {
+                "query": {
+                    "type": "string",
+                    "description": "a search over the indexes "
+                    f"({', '.join(sorted(app.indexes))}); empty: every record",
+                },
+                "sort_index": {"enum": field_indexes},
+                "reverse": {"type": "boolean"},
+                "limit": {"type": "integer", "minimum": 1},
+                "offset": {"type": "integer", "minimum": 0},
+                "after": {
+                    "type": "string",
+                    "description": "keyset paging: the records after the one with this id",
+                },
+                "fields": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "item names: only these items (and id)",
+                },
+            },
+            "additionalProperties": False,
+        }
+
 
 class ShareBody(Body):
     """`{"principal", "permissions"}` (contract §5). Validated: (principal, permissions)."""
 
     def check(self, value) -> tuple[str, tuple[str, ...]]:
         return sharing.parse_share(value)
+
+    @staticmethod
+    def schema() -> dict:
+        """The body's JSON Schema, for the app's description (records/api/openapi.py)."""
+        return {
+            "type": "object",
+            "properties": {
+                "principal": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "a user name, a user's e-mail or a group name",
+                },
+                "permissions": {
+                    "type": "array",
+                    "items": {"enum": list(SHARE_PERMISSIONS)},
+                    "minItems": 1,
+                },
+            },
+            "required": ["principal", "permissions"],
+            "additionalProperties": False,
+        }
 
 
 class ParametersBody(Body):

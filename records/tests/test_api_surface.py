@@ -105,3 +105,14 @@ def test_a_key_twice_in_one_object_is_400_naming_it(api_client, records_site, us
         response, 400, f"the body is not valid JSON: key '{key}' appears twice in one object"
     )
     assert Record.objects.count() == 0
+
+
+def test_the_described_bodies_are_the_serializers(api_client, records_site, users):
+    from records.api.serializers import SEARCH_KEYS
+    from records.ownership.sharing import SHARE_KEYS
+
+    schemas = api_client("editor").get("/api/v1/sales/openapi.json").json()["components"]["schemas"]
+    assert tuple(schemas["Search"]["properties"]) == SEARCH_KEYS
+    assert tuple(schemas["Share"]["properties"]) == SHARE_KEYS
+    assert schemas["Search"]["additionalProperties"] is False
+    assert schemas["Share"]["additionalProperties"] is False
