@@ -1,15 +1,19 @@
 """The API's block routes (contract §4): `/api/v1/<app>/blocks/<block>[/<element>]`.
 
 They run block code through the block runtime (`blocks.context`, `blocks.render`); the JSON
-plumbing (`endpoint`, errors, authentication) is the record routes' (api.views).
+plumbing (the endpoint base, authentication, errors, parsing) is the record routes' (api).
 """
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
 from accounts.identity import who_for
-from blocks.context import BlockContext
+from blocks.context import BlockContext, params_of
 from blocks.render import element_value, run
 from records import access as gate
 from records import store
@@ -17,61 +21,74 @@ from site_model import code
 from site_model.acl import Verdict, can_see
 from site_model.spec import BlockSpec
 
-from .errors import BadRequest, MethodNotAllowed, NotFound
-from .views import Call, call_for, endpoint, json_type, read_json
+from .endpoints import AppEndpoint
+from .errors import not_allowed
+from .framework import RawJSON
+from .serializers import ParametersBody
 
 
-def visible_block(c: Call, block_id: str) -> BlockSpec:
-    block = c.app.blocks.get(block_id)
-    if block is None:
-        raise NotFound(f"no block '{block_id}' in app '{c.app.id}'")
-    verdict = can_see(block.view_permission, who_for(c.request.user))
-    if verdict is not Verdict.ALLOW:
-        raise gate.denial(verdict, f"see block '{block.key}'")  # a 401 or 403 (errors.deny)
-    return block
+class BlockEndpoint(AppEndpoint):
+    """A block of the app, if the caller may see it (its `view_permission`): 401 or 403
+    otherwise, through the exception handler, which audits them."""
+
+    def visible_block(self, block_id: str) -> BlockSpec:
+        block = self.app.blocks.get(block_id)
+        if block is None:
+            raise NotFound(f"no block '{block_id}' in app '{self.app.id}'")
+        verdict = can_see(block.view_permission, who_for(self.request.user))
+        if verdict is not Verdict.ALLOW:
+            raise gate.denial(verdict, f"see block '{block.key}'")
+        return block
 
 
-def block_info(request, app_id, block_id):
-    c = call_for(request, app_id)
-    block = visible_block(c, block_id)
-    return JsonResponse(
-        {
-            "id": block.id,
-            "title": block.title,
-            "elements": {
-                element.id: element.definition.as_json(element) for element in block.elements
-            },
-        }
-    )
+class BlockView(BlockEndpoint):
+    def get(self, request, app_id, block_id):
+        block = self.visible_block(block_id)
+        return Response(
+            {
+                "id": block.id,
+                "title": block.title,
+                "elements": {
+                    element.id: element.definition.as_json(element) for element in block.elements
+                },
+            }
+        )
 
 
-def element_call(request, app_id, block_id, element_id):
-    c = call_for(request, app_id)
-    block = visible_block(c, block_id)
-    element = block.element(element_id)
-    if element is None:
-        raise NotFound(f"no element '{element_id}' in block '{block.key}'")
-    if element.is_action and request.method != "POST":
-        raise MethodNotAllowed(request.method, ["POST"])
-    if request.method == "POST" and request.content_type == "application/json":
-        body = read_json(request, default={})
-        if not isinstance(body, dict):
-            raise BadRequest(
-                f"the body must be a JSON object of parameters, found {json_type(body)}"
-            )
-    if block.is_broken:
-        raise code.BlockCodeError(block.problems[0])
-    ctx = BlockContext(request=request, site=c.site, block=block)
-    hook = block.function("on_display")
-    if hook is not None and not element.is_action:
-        run(ctx, hook, "on_display")
-    value = element_value(ctx, element)
-    try:
-        value = store.json_value(value, "value")
-    except TypeError:
-        value = str(value)
-    return JsonResponse(value, safe=False)
+class ElementView(BlockEndpoint):
+    def get(self, request, app_id, block_id, element_id):
+        block = self.visible_block(block_id)
+        element = block.element(element_id)
+        if element is None:
+            raise NotFound(f"no element '{element_id}' in block '{block.key}'")
+        if element.is_action and request.method != "POST":
+            raise not_allowed(request.method, ["POST"])
+        body = None
+        if request.method == "POST" and request.content_type == "application/json":
+            body = ParametersBody(self.body(default={}))
+            body.is_valid(raise_exception=True)
+            body = body.validated_data
+        if block.is_broken:
+            raise code.BlockCodeError(block.problems[0])
+        ctx = BlockContext(
+            request=request._request,
+            site=self.site,
+            block=block,
+            params=params_of(request._request, body),  # the body parsed once, above
+        )
+        hook = block.function("on_display")
+        if hook is not None and not element.is_action:
+            run(ctx, hook, "on_display")
+        value = element_value(ctx, element)
+        try:
+            value = store.json_value(value, "value")
+        except TypeError:
+            value = str(value)
+        # `null` too is an answer (a Response of None is an empty body)
+        return Response(RawJSON(json.dumps(value, cls=DjangoJSONEncoder)))
+
+    post = get
 
 
-block_view = endpoint(GET=block_info)
-element_view = endpoint(GET=element_call, POST=element_call)
+block_view = BlockView.as_view()
+element_view = ElementView.as_view()

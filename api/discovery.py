@@ -4,37 +4,37 @@
 
 from __future__ import annotations
 
-from django.http import JsonResponse
 from django.urls import reverse
+from rest_framework.response import Response
 
 from records import access as gate
 from site_model.loader import current_site
 
 from . import openapi
-from .views import call_for, endpoint
+from .endpoints import ApiView, AppEndpoint
 
 
 def server_url(request) -> str:
     return request.build_absolute_uri(reverse("api:index")).rstrip("/")
 
 
-def apps_index(request):
-    site = current_site()
-    apps = []
-    for app_id, app in sorted(site.apps.items()):
-        if not gate.access_to(app, request.user).has_right("reader"):
-            continue
-        path = request.build_absolute_uri(reverse("api:app", kwargs={"app_id": app_id}))
-        apps.append(
-            {"id": app.id, "title": app.title, "path": path, "openapi": f"{path}/openapi.json"}
-        )
-    return JsonResponse({"apps": apps, "docs": request.build_absolute_uri("/api/docs/")})
+class IndexView(ApiView):
+    def get(self, request):
+        apps = []
+        for app_id, app in sorted(current_site().apps.items()):
+            if not gate.access_to(app, request.user).has_right("reader"):
+                continue
+            path = request.build_absolute_uri(reverse("api:app", kwargs={"app_id": app_id}))
+            apps.append(
+                {"id": app.id, "title": app.title, "path": path, "openapi": f"{path}/openapi.json"}
+            )
+        return Response({"apps": apps, "docs": request.build_absolute_uri("/api/docs/")})
 
 
-def app_description(request, app_id):
-    c = call_for(request, app_id)
-    return JsonResponse(openapi.describe(c.app, c.access, server_url(request)))
+class DescriptionView(AppEndpoint):
+    def get(self, request, app_id):
+        return Response(openapi.describe(self.app, self.access, server_url(request)))
 
 
-index_view = endpoint(GET=apps_index)
-description_view = endpoint(GET=app_description)
+index_view = IndexView.as_view()
+description_view = DescriptionView.as_view()

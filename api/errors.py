@@ -1,17 +1,26 @@
-"""API errors: one class hierarchy, one handler, and the one place the error shape is built.
+"""The API's errors: one exception handler (Django REST framework's `EXCEPTION_HANDLER`) and
+the one place the error shape, `{"error": "<message>"}`, is built.
 
-Views `raise NotFound(f"no block '{bid}' in app '{app.id}'")`; services raise the domain errors
-of records/errors.py, which `api_error()` maps to these (a refusal of the access gate through
-`deny()`); `api.views.endpoint` turns either into `{"error": "<message>"}` with its
-status. Anything a client sends that is wrong is a 4xx; a 500 is our bug.
+Views raise DRF's exceptions (`ParseError` for a body or query of the wrong shape, `NotFound`
+for an unknown block, element or route, `not_allowed()` for a 405) or let the domain errors of
+the services (records/errors.py) through, a refusal of the access gate (`Denied`) among them;
+`exception_handler` maps each to its status, and writes each refusal (401, 403, 404) to the
+audit trail: no view has to remember to. Anything a client sends that is wrong is a 4xx; a 500
+is our bug, or the site's block code failing (still JSON).
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.db.utils import InterfaceError, OperationalError
 from django.http import JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
 
+from accounts import audit
 from records.errors import (
+    AppNotFound,
     Denied,
     InvalidInput,
     OwnerItemLocked,
@@ -20,128 +29,119 @@ from records.errors import (
     RecordNotFound,
     StaleRecord,
 )
+from site_model import code
 from site_model.acl import Verdict
 
+logger = logging.getLogger("api")
+
 # A locked SQLite file past its busy timeout, a PostgreSQL server restarting or out of reach:
-# the client may retry (ServiceUnavailable).
+# the client may retry (503 with Retry-After).
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+UNAVAILABLE = "the database is busy or unavailable; try again shortly"
+RETRY_AFTER_UNAVAILABLE = 2  # seconds
 
 WWW_AUTHENTICATE = 'Basic realm="api", Bearer realm="api"'
+REFUSALS = frozenset({401, 403, 404})
+
+# domain error (records/errors.py) -> the status of the same meaning
+DOMAIN_STATUS: dict[type[RecordError], int] = {
+    InvalidInput: 400,
+    OwnerItemLocked: 403,
+    RecordNotFound: 404,
+    AppNotFound: 404,
+    RecordExists: 409,
+    StaleRecord: 412,
+}
+VERDICT_STATUS = {Verdict.LOGIN: 401, Verdict.FORBID: 403, Verdict.HIDE: 404}
 
 
-class ApiError(Exception):
-    status = 400
-
-    def __init__(self, message: str, *, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.headers = headers or {}
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
 
 
-class BadRequest(ApiError):
-    status = 400
+def not_allowed(method: str, allowed: list[str]) -> exceptions.MethodNotAllowed:
+    """405 naming the methods the path takes (also sent as `Allow`)."""
+    error = exceptions.MethodNotAllowed(
+        method, detail=f"method {method} not allowed here; allowed: {', '.join(allowed)}"
+    )
+    error.allowed = allowed
+    return error
 
 
-class Unauthorized(ApiError):
-    status = 401
-
-    def __init__(self, message: str = "authentication required"):
-        super().__init__(message, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
-
-
-class Forbidden(ApiError):
-    status = 403
+def too_many(message: str, retry_after: int) -> exceptions.Throttled:
+    error = exceptions.Throttled(detail=message)
+    error.wait = retry_after
+    return error
 
 
-class NotFound(ApiError):
-    status = 404
-
-
-class MethodNotAllowed(ApiError):
-    status = 405
-
-    def __init__(self, method: str, allowed: list[str]):
-        super().__init__(
-            f"method {method} not allowed here; allowed: {', '.join(allowed)}",
-            headers={"Allow": ", ".join(allowed)},
-        )
-
-
-class Conflict(ApiError):
-    status = 409
-
-
-class PreconditionFailed(ApiError):
-    status = 412
-
-
-class PayloadTooLarge(ApiError):
-    status = 413
-
-
-class TooManyRequests(ApiError):
-    """A limit is used up (failed passwords): the client waits `retry_after` seconds."""
-
-    status = 429
-
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message, headers={"Retry-After": str(retry_after)})
-
-
-class ServiceUnavailable(ApiError):
-    """The database is locked past its busy timeout, or unreachable: the client may retry."""
-
-    status = 503
-    retry_after = 2  # seconds
-
-    def __init__(self, message: str = "the database is busy or unavailable; try again shortly"):
-        super().__init__(message, headers={"Retry-After": str(self.retry_after)})
-
-
-class ServerError(ApiError):
-    status = 500
-
-
-class BlockFailed(ApiError):
-    """Site code (a block's .py) failed: not the client's fault, so a 500, but still JSON."""
-
-    status = 500
-
-
-def error_response(exc: ApiError) -> JsonResponse:
-    response = JsonResponse({"error": exc.message}, status=exc.status)
-    for name, value in exc.headers.items():
+def error_response(status: int, message: str, headers: dict | None = None) -> JsonResponse:
+    """The error shape, for answers outside a DRF view (site_config/errors.py, `not_found`)."""
+    response = JsonResponse({"error": message}, status=status)
+    for name, value in (headers or {}).items():
         response[name] = value
     return response
 
 
-def deny(denied: Denied) -> ApiError:
-    """The one place the API turns a refusal of the permission core into an error: LOGIN is
-    a 401 (with `WWW-Authenticate`), FORBID a 403, HIDE a 404; the message is the gate's."""
-    if denied.verdict is Verdict.LOGIN:
-        return Unauthorized(denied.message)
-    if denied.verdict is Verdict.FORBID:
-        return Forbidden(denied.message)
-    return NotFound(denied.message)
-
-
-# domain error (records/errors.py) -> the API's error of the same meaning
-DOMAIN_ERRORS: dict[type[RecordError], type[ApiError]] = {
-    InvalidInput: BadRequest,
-    OwnerItemLocked: Forbidden,
-    RecordNotFound: NotFound,
-    RecordExists: Conflict,
-    StaleRecord: PreconditionFailed,
-}
-
-
-def api_error(exc: ApiError | RecordError) -> ApiError:
-    """The API's error for `exc`: an `ApiError` as it is, a domain error mapped (same message)."""
-    if isinstance(exc, ApiError):
-        return exc
+def answer_of(exc: Exception, app_id: str | None) -> tuple[int, str, dict] | None:
+    """(status, message, headers) of `exc`; None for an exception that is our bug."""
     if isinstance(exc, Denied):
-        return deny(exc)
-    for kind, error in DOMAIN_ERRORS.items():
-        if isinstance(exc, kind):
-            return error(exc.message)
-    raise TypeError(f"no API error for {type(exc).__name__}") from exc  # our bug
+        status = VERDICT_STATUS[exc.verdict]
+        return status, exc.message, challenge(status)
+    if isinstance(exc, RecordError):
+        for kind, status in DOMAIN_STATUS.items():
+            if isinstance(exc, kind):
+                return status, exc.message, {}
+        return None
+    if isinstance(exc, exceptions.APIException):
+        headers = challenge(exc.status_code)
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            headers["Allow"] = ", ".join(exc.allowed)
+        if isinstance(exc, exceptions.Throttled):
+            headers["Retry-After"] = str(exc.wait)
+        return exc.status_code, str(exc.detail), headers
+    if isinstance(exc, code.BlockCodeError):
+        from site_model.loader import current_site
+
+        app = current_site().apps.get(app_id or "")
+        detail = f": {exc.problem}" if app is not None and app.debug else ""
+        return 500, f"the site's block code failed{detail}", {}
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return 503, UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
+    return None
+
+
+def challenge(status: int) -> dict:
+    return {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else {}
+
+
+def is_refusal(exc: Exception, status: int) -> bool:
+    """A refusal the audit trail records: every 401, 403 and 404 but a failed authentication
+    (it records its own kind: `basic_failed`, `token_refused`; a failed CSRF check is part of
+    it) and a 404 for a path that names
+    no app or record (an unknown route, block or element: the site's structure, which the app's
+    description shows anyway)."""
+    if status not in REFUSALS:
+        return False
+    if isinstance(exc, exceptions.AuthenticationFailed | exceptions.PermissionDenied):
+        return False  # DRF's own 403 is the CSRF check's, part of authentication
+
+    return not isinstance(exc, exceptions.NotFound)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    request, kwargs = context["request"], context.get("kwargs") or {}
+    answer = answer_of(exc, kwargs.get("app_id"))
+    if answer is None:
+        return None  # re-raised: Django's 500 (site_config/errors.py answers JSON)
+    status, message, headers = answer
+    if status == 503:
+        logger.warning("%s %s: database unavailable", request.method, request.path, exc_info=exc)
+    if is_refusal(exc, status):
+        audit.record(
+            audit.Kind.ACCESS_REFUSED,
+            request=request._request,
+            target=f"{kwargs.get('app_id', '')}/{kwargs.get('record_id', '*')}",
+            status=status,
+            detail=f"{request.method}: {message}",
+        )
+    return Response({"error": message}, status=status, headers=headers)

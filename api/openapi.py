@@ -15,14 +15,21 @@ record schemas; the `acl` of `GET /api/v1/<app>`, and which items are owner item
 
 from __future__ import annotations
 
+from records import selectors
 from site_model.acl import SHARE_PERMISSIONS, Access, Verdict, can_see
 from site_model.spec import AppSpec, BlockSpec
 
 from . import schema as record_schema
+from .serializers import SearchBody, ShareBody
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
-RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-_.~:@]{0,199}$"
+RECORD_ID_PATTERN = f"^{selectors.RECORD_ID_REGEX}$"  # the rule the server checks
+RECORD_ID_SCHEMA = {
+    "type": "string",
+    "pattern": RECORD_ID_PATTERN,
+    "maxLength": selectors.RECORD_ID_MAX_LENGTH,
+}
 WRITE_METHODS = ("put", "patch", "delete")
 
 
@@ -135,8 +142,8 @@ RECORD_ID = {
     "name": "record_id",
     "in": "path",
     "required": True,
-    "description": "1 to 200 characters of letters, digits and -_.~:@",
-    "schema": {"type": "string", "pattern": RECORD_ID_PATTERN},
+    "description": f"a record id: {selectors.RECORD_ID_RULE}",
+    "schema": RECORD_ID_SCHEMA,
 }
 
 
@@ -512,7 +519,7 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
             "type": "object",
             "description": "items to write; names starting with '_' are the server's (400)",
             "properties": {
-                "id": {"type": "string", "pattern": RECORD_ID_PATTERN},
+                "id": RECORD_ID_SCHEMA,
                 "block": {"enum": [block.id for block in blocks]} if blocks else {"not": {}},
                 **items,
             },
@@ -541,47 +548,8 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
             "required": ["success", "id", "path"],
             "additionalProperties": False,
         },
-        "Search": {
-            "type": "object",
-            "properties": {
-                "query": {
-                    "type": "string",
-                    "description": "a search over the indexes "
-                    f"({', '.join(sorted(app.indexes))}); empty: every record",
-                },
-                "sort_index": {"enum": field_indexes},
-                "reverse": {"type": "boolean"},
-                "limit": {"type": "integer", "minimum": 1},
-                "offset": {"type": "integer", "minimum": 0},
-                "after": {
-                    "type": "string",
-                    "description": "keyset paging: the records after the one with this id",
-                },
-                "fields": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "description": "item names: only these items (and id)",
-                },
-            },
-            "additionalProperties": False,
-        },
-        "Share": {
-            "type": "object",
-            "properties": {
-                "principal": {
-                    "type": "string",
-                    "minLength": 1,
-                    "description": "a user name, a user's e-mail or a group name",
-                },
-                "permissions": {
-                    "type": "array",
-                    "items": {"enum": list(SHARE_PERMISSIONS)},
-                    "minItems": 1,
-                },
-            },
-            "required": ["principal", "permissions"],
-            "additionalProperties": False,
-        },
+        "Search": SearchBody.schema(app, field_indexes),
+        "Share": ShareBody.schema(),
         "Shares": {
             "type": "array",
             "items": {

@@ -176,20 +176,22 @@ class BlockContext:
         return mark_safe(str(markup))  # noqa: S308 - the one place markup is trusted: block code asks for it
 
 
-def params_of(request) -> dict:
-    """Query string, form fields, or a JSON object body, as one dict (repeated keys: a list)."""
+def params_of(request, body: dict | None = None) -> dict:
+    """Query string, form fields, and a JSON object body, as one dict (repeated keys: a list).
+    `body`: the JSON body a surface has parsed already (the API's element call), never parsed
+    twice; without it a page's JSON body is read here, leniently (not an object: ignored)."""
     params: dict = {}
     for source in (request.GET, request.POST):
         for key, values in source.lists():
             if key != "csrfmiddlewaretoken":
                 params[key] = values[0] if len(values) == 1 else values
-    if request.method != "GET" and request.content_type == "application/json":
+    if body is None and request.method != "GET" and request.content_type == "application/json":
         try:
             body = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             body = None
-        if isinstance(body, dict):
-            params.update(body)
+    if isinstance(body, dict):
+        params.update(body)
     return params
 
 

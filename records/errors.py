@@ -2,7 +2,7 @@
 
 Services (selectors, store, search, ownership.sharing) and the access gate (records/access.py)
 raise these; each surface maps them to its answers in one place: the JSON API in
-api/errors.py (`api_error`), the HTML routes in web/responses.py (`failed`).
+api/errors.py (`exception_handler`), the HTML routes in web/responses.py (`failed`).
 The message is the visitor's: the API sends it as `{"error": message}`. Block code sees them
 too (`context.app.create_record("a b")`), so the invalid-input ones are `ValueError`s.
 
@@ -35,6 +35,10 @@ class Denied(RecordError):
 
 class RecordNotFound(RecordError, LookupError):
     """No such record (deleted meanwhile, for a write): 404."""
+
+
+class AppNotFound(RecordError, LookupError):
+    """No such app: 404."""
 
 
 class RecordExists(RecordError):

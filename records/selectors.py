@@ -30,7 +30,12 @@ from .ownership.sharing import shared_with
 from .query_sql import Unindexed
 from .search import search_filters, search_ordering, search_q
 
-RECORD_ID_PATTERN = re.compile(r"[A-Za-z0-9\-_.~:@]{1,200}\Z")
+# The one definition of a record id: the server checks it (`is_valid_record_id`) and the API's
+# description (api/openapi.py) states it as its JSON Schema (`pattern`, anchored, and
+# `maxLength`). No lookahead: clients and test generators read the pattern too.
+RECORD_ID_REGEX = r"[\-_.~:@]*[A-Za-z0-9][A-Za-z0-9\-_.~:@]*"
+RECORD_ID_MAX_LENGTH = 200
+RECORD_ID_PATTERN = re.compile(RECORD_ID_REGEX)
 RECORD_ID_RULE = "1 to 200 characters of letters, digits and -_.~:@, at least one a letter or digit"
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -41,8 +46,8 @@ def is_valid_record_id(value: object) -> bool:
     (True, False, False)"""
     return (
         isinstance(value, str)
-        and bool(RECORD_ID_PATTERN.match(value))
-        and any(ch.isascii() and ch.isalnum() for ch in value)
+        and len(value) <= RECORD_ID_MAX_LENGTH
+        and RECORD_ID_PATTERN.fullmatch(value) is not None
     )
 
 

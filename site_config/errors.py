@@ -20,11 +20,8 @@ from django.views import defaults
 
 from api.errors import (
     DATABASE_UNAVAILABLE,
-    BadRequest,
-    Forbidden,
-    NotFound,
-    ServerError,
-    ServiceUnavailable,
+    RETRY_AFTER_UNAVAILABLE,
+    UNAVAILABLE,
     error_response,
 )
 
@@ -37,21 +34,21 @@ def is_api(request) -> bool:
 
 def bad_request(request, exception):
     if is_api(request):
-        return error_response(BadRequest("bad request"))
+        return error_response(400, "bad request")
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception):
     if is_api(request):
-        return error_response(Forbidden(str(exception) or "forbidden"))
+        return error_response(403, str(exception) or "forbidden")
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception):
     if is_api(request):
         if isinstance(exception, Resolver404):
-            return error_response(NotFound(f"no API route {request.path}"))
-        return error_response(NotFound("not found"))
+            return error_response(404, f"no API route {request.path}")
+        return error_response(404, "not found")
     return defaults.page_not_found(request, exception)
 
 
@@ -59,20 +56,19 @@ def server_error(request):
     """Called while the exception is being handled: `sys.exc_info()` holds it."""
     exception = sys.exc_info()[1]
     if isinstance(exception, DATABASE_UNAVAILABLE):
-        return unavailable(request, ServiceUnavailable())
+        return unavailable(request, UNAVAILABLE)
     if isinstance(exception, CACHE_UNAVAILABLE):
-        return unavailable(
-            request, ServiceUnavailable("the cache is unavailable; try again shortly")
-        )
+        return unavailable(request, "the cache is unavailable; try again shortly")
     if is_api(request):
-        return error_response(ServerError("internal server error"))
+        return error_response(500, "internal server error")
     return defaults.server_error(request)
 
 
-def unavailable(request, error: ServiceUnavailable) -> HttpResponse:
+def unavailable(request, message: str) -> HttpResponse:
+    retry_after = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
     if is_api(request):
-        return error_response(error)
+        return error_response(503, message, retry_after)
     # A page of its own: base.html's context would ask the database again.
-    response = HttpResponse(loader.render_to_string("503.html"), status=error.status)
-    response["Retry-After"] = str(error.retry_after)
+    response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = retry_after["Retry-After"]
     return response

@@ -152,6 +152,24 @@ TEMPLATES = [
     },
 ]
 
+# The JSON API on Django REST framework (api/framework.py): JSON only, whatever the
+# client's Accept or Content-Type; the header schemes before the session; one permission class
+# asking the access gate; one exception handler writing `{"error": ...}` and the audit trail.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.HeaderAuthentication",
+        "api.auth.CookieAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.framework.GatePermission"],
+    "DEFAULT_PARSER_CLASSES": ["api.framework.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["api.framework.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.framework.JSONOnly",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,
+}
+
 DATABASES = {
     "default": dj_database_url.parse(
         env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",

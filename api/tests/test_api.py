@@ -192,8 +192,11 @@ MALFORMED = [
     (b'{"a": "x\\u0000"}', "the body holds a NUL character (\\u0000), which cannot be stored"),
     (b"[" * 100_000 + b"]" * 100_000, "the body is not valid JSON: nested too deeply"),
     # Which one counts differs between parsers (a proxy, a WAF, this server): refused outright.
-    (b'{"title": "a", "title": "b"}', "the body has the key 'title' twice in one object"),
-    (b'{"a": {"k": 1, "k": 2}}', "the body has the key 'k' twice in one object"),
+    (
+        b'{"title": "a", "title": "b"}',
+        "the body is not valid JSON: key 'title' appears twice in one object",
+    ),
+    (b'{"a": {"k": 1, "k": 2}}', "the body is not valid JSON: key 'k' appears twice in one object"),
 ]
 
 
