@@ -1,5 +1,6 @@
 """The site folder's validation: every mistake named by file and line (contract §1)."""
 
+import logging
 import os
 
 import pytest
@@ -211,6 +212,17 @@ def test_check_site_prints_problems_and_exits_1(site_dir, capsys):
         "apps/demo/blocks/hello.yaml:2: element 'message' (BASIC) needs a function 'message(context)' "
         "in apps/demo/blocks/hello.py (missing file)"
     ]
+
+
+def test_check_site_leaves_the_loaders_log_on_for_what_runs_after_it(site_dir, caplog):
+    """Quiet while it runs, the loader's log speaks again after the command (a test, a shell)."""
+    site_dir.write("pages/index.yaml", "blocks: [x/y]\n")
+    with pytest.raises(SystemExit):
+        call_command("check_site")
+    caplog.set_level(logging.INFO, logger="site_model.loader")
+    site_dir.write("pages/index.yaml", "blocks: [x/z]\n")
+    current_site()
+    assert any("x/z" in record.getMessage() for record in caplog.records)
 
 
 def test_check_site_output_is_the_problems_alone(site_dir):

@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand
 
@@ -11,6 +12,18 @@ from accounts.checks import (
 from site_model.loader import current_site
 
 
+@contextmanager
+def quiet(logger_name: str):
+    """`logger_name` says nothing while the block runs, and speaks again after it (the command
+    may run inside a process that goes on: a test, a shell)."""
+    logger = logging.getLogger(logger_name)
+    was_disabled, logger.disabled = logger.disabled, True
+    try:
+        yield
+    finally:
+        logger.disabled = was_disabled
+
+
 class Command(BaseCommand):
     help = "Validate the site folder; print every problem as path:line: message, exit 1 if any."
     # The site's problems are this command's output; Django's own checks would print them twice.
@@ -18,9 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # The loader logs the same problems for `make run`'s terminal; here they are the output.
-        logging.getLogger("site_model.loader").disabled = True
-        saml_files, saml_environment = saml_problems()
-        problems = [*current_site().problems, *saml_files]
+        with quiet("site_model.loader"):
+            saml_files, saml_environment = saml_problems()
+            problems = [*current_site().problems, *saml_files]
         for problem in problems:
             self.stdout.write(str(problem))
         # Providers without keys are the environment's, not the folder's: warned, exit status kept.
