@@ -68,9 +68,14 @@ class Problem:
     path: str
     line: int
     message: str
+    check: str = ""  # its id in site_model.check_ids (or accounts.checks)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+    def with_id(self) -> str:
+        """As `check_site` prints it: `path:line: (site.E002) message`."""
+        return f"{self.path}:{self.line}: ({self.check}) {self.message}"
 
 
 @dataclass(frozen=True)

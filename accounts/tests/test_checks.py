@@ -70,7 +70,7 @@ def test_sign_in_methods_without_their_environment_are_warnings(site_dir, settin
     )
     assert [(w.id, w.msg) for w in provider_keys()] == [
         ("accounts.W002", ldap_line),
-        ("accounts.W002", certificates_line),
+        ("accounts.W003", certificates_line),
     ]
     call_command("check_site")
     assert capsys.readouterr().err.splitlines()[:2] == [
