@@ -118,6 +118,13 @@ class ElementType:
         compare with) when the type does not take such a value."""
         return "number" if isinstance(value, int | float) else "text"
 
+    def yaml_keys(self) -> dict[str, dict]:
+        """The keys an element of this type may give in its block's YAML besides `type` and
+        `label`, each with its JSON Schema (the site schema; the loader refuses the others)."""
+        return {}
+
+    yaml_required: ClassVar[tuple[str, ...]] = ()  # keys of `yaml_keys` the YAML must give
+
     def json_schema(self, element: Element) -> dict:
         """The JSON Schema of one value of `element` (a present value: `required` and `null`
         for an input that is not required are the caller's, as an object schema says them).
@@ -189,6 +196,31 @@ class Input(ElementType):
             field.required = True
             field.error_messages["required"] = "Required: enter a value."
         return field
+
+    bound_schema: ClassVar[dict] = {}  # the JSON Schema of `min` and `max`, for those with them
+
+    def yaml_keys(self) -> dict[str, dict]:
+        from .spec import INDEX_TYPES, MODES  # spec imports this module
+
+        rules = {
+            "required": {"type": "boolean"},
+            "min": self.bound_schema,
+            "max": self.bound_schema,
+            "max_length": {"type": "integer", "minimum": 1},
+            "pattern": {"type": "string", "format": "regex"},
+            "choices": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
+        }
+        return {
+            "mode": {"enum": list(MODES)},
+            "index_type": {"enum": list(INDEX_TYPES)},
+            "required": rules["required"],
+            **{rule: rules[rule] for rule in self.rules},
+        }
 
     def is_empty(self, value: object) -> bool:
         return value is None or value == ""
@@ -319,6 +351,7 @@ class Number(Input):
     field_class = NumberField
     sort_columns = ("number",)
     rules = ("min", "max")
+    bound_schema = {"type": "number"}
     json_type = {"type": "number"}
 
     def parse(self, element: Element, value: object):
@@ -388,6 +421,7 @@ class DateTime(Input):
     field_class = DateTimeField
     sort_columns = ("date",)
     rules = ("min", "max")
+    bound_schema = {"type": "string", "format": "date-time"}
     json_type = {"type": "string", "format": "date-time"}
 
     def parse(self, element: Element, value: object):
@@ -543,6 +577,7 @@ class Choice(Input):
 
     name = "CHOICE"
     rules = ("choices",)
+    yaml_required = ("choices",)
     json_type = {"type": "string"}
     sort_columns = ("text",)
 
@@ -642,6 +677,7 @@ class Date(Input):
     field_class = DateField
     sort_columns = ("date",)
     rules = ("min", "max")
+    bound_schema = {"type": "string", "format": "date"}
     json_type = {"type": "string", "format": "date"}
 
     def parse(self, element: Element, value: object):
@@ -738,6 +774,12 @@ class Reference(Input):
         if not (isinstance(value, str) and re.fullmatch(RECORD_ID, value)):
             raise ValueError(f"REFERENCE takes a record id, found {json_kind(value)}")
         return value
+
+    def yaml_keys(self) -> dict[str, dict]:
+        from .spec import ID_RULE  # spec imports this module
+
+        app = {"type": "string", "pattern": f"^{ID_RULE}$"}
+        return {**super().yaml_keys(), "app": app}
 
     def json_schema(self, element: Element) -> dict:
         schema = dict(self.json_type)

@@ -27,8 +27,9 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from . import check_ids as ids
-from . import code, layout
+from . import code, layout, schema
 from .elements import TYPES, input_type_names, parse_day, parse_instant
+from .schema import ELEMENT_RULES_START, RESERVED_ELEMENT_IDS, element_keys, keys_of
 from .spec import (
     EMAIL_VERIFICATION,
     ID_RULE,
@@ -37,7 +38,6 @@ from .spec import (
     LOGIN_METHODS,
     MODES,
     PROVIDERS,
-    RIGHTS,
     SAML_FIELDS,
     AclSpec,
     AppSpec,
@@ -56,22 +56,6 @@ from .spec import (
 )
 from .yamlcheck import YamlFile, kind_of, line_of
 
-ELEMENT_KEYS = (
-    "type",
-    "label",
-    "mode",
-    "index_type",
-    "required",
-    "min",
-    "max",
-    "max_length",
-    "pattern",
-    "choices",
-    "app",
-)
-ELEMENT_RULE_KEYS = ("required", "min", "max", "max_length", "pattern", "choices", "app")
-HOOKS = ("on_display", "on_save", "on_delete", "record_id")
-RESERVED_ELEMENT_IDS = frozenset({"actions", "id", "block", *HOOKS})
 RESERVED_PREFIXES = ("/apps/", "/api/", "/accounts/", "/admin/", "/static/")
 
 Stamp = tuple[int, int]
@@ -480,7 +464,7 @@ def parse_site_settings(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
         return SiteSettings(), doc.problems
-    keys = doc.mapping(doc.root, "settings.yaml", ("title", "auth", "groups"))
+    keys = doc.mapping(doc.root, "settings.yaml", keys_of(schema.SiteSettingsFile))
     values: dict[str, Any] = {}
     if "title" in keys:
         values["title"] = doc.string(keys["title"][1], "title")
@@ -489,16 +473,7 @@ def parse_site_settings(path: Path, rel: str):
     auth = doc.mapping(
         keys["auth"][1] if "auth" in keys else None,
         "auth",
-        (
-            "signup",
-            "email_verification",
-            "providers",
-            "otp",
-            "user_managers",
-            "ldap",
-            "certificates",
-            "saml",
-        ),
+        keys_of(schema.Auth),
     )
     if "signup" in auth:
         values["signup"] = doc.boolean(auth["signup"][1], "auth.signup", True)
@@ -523,7 +498,7 @@ def parse_site_settings(path: Path, rel: str):
     otp = doc.mapping(
         auth["otp"][1] if "otp" in auth else None,
         "auth.otp",
-        ("required_for", "trusted_methods"),
+        keys_of(schema.Otp),
     )
     if "required_for" in otp:
         values["otp_required_for"] = (
@@ -591,17 +566,7 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
     keys = doc.mapping(
         node,
         "auth.ldap",
-        (
-            "server",
-            "start_tls",
-            "user_search",
-            "username_attribute",
-            "attributes",
-            "group_search",
-            "groups",
-            "require_group",
-            "deny_group",
-        ),
+        keys_of(schema.Ldap),
     )
     if not keys:
         if node is not None and isinstance(node, yaml.MappingNode):
@@ -634,7 +599,7 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
     search = doc.mapping(
         keys["user_search"][1] if "user_search" in keys else None,
         "auth.ldap.user_search",
-        ("base", "filter"),
+        keys_of(schema.LdapUserSearch),
     )
     if "base" not in search or "filter" not in search:
         doc.problem(
@@ -662,7 +627,7 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
     has_group_search = "group_search" in keys
     if has_group_search:
         group_search = doc.mapping(
-            keys["group_search"][1], "auth.ldap.group_search", ("base", "filter", "type")
+            keys["group_search"][1], "auth.ldap.group_search", keys_of(schema.LdapGroupSearch)
         )
         if "base" not in group_search:
             doc.problem(
@@ -709,7 +674,7 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
 
 def _parse_certificates(doc: YamlFile, node) -> CertificateSettings | None:
     """`auth.certificates` -> CertificateSettings: how a verified certificate names a user."""
-    keys = doc.mapping(node, "auth.certificates", ("email", "subject_pattern"))
+    keys = doc.mapping(node, "auth.certificates", keys_of(schema.Certificates))
     values: dict[str, Any] = {}
     if "email" in keys:
         values["email"] = doc.boolean(keys["email"][1], "auth.certificates.email", False)
@@ -746,17 +711,6 @@ def _parse_certificates(doc: YamlFile, node) -> CertificateSettings | None:
     return CertificateSettings(**values)
 
 
-SAML_KEYS = ("slug", "name", "idp", "sp", "attributes", "groups", "idp_initiated", "signup")
-SAML_IDP_KEYS = (
-    "metadata_url",
-    "metadata_file",
-    "entity_id",
-    "sso_url",
-    "x509cert",
-    "x509cert_file",
-)
-
-
 def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
     """`auth.saml` -> SamlSettings, or None (SAML stays off) when it cannot work as written."""
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
@@ -767,7 +721,7 @@ def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
         )
         return None
     before = len(doc.problems)
-    keys = doc.mapping(node, "auth.saml", SAML_KEYS)
+    keys = doc.mapping(node, "auth.saml", keys_of(schema.Saml))
     values: dict[str, Any] = {"lines": {"saml": line_of(key_node)}}
     lines = values["lines"]
     for name, (k, _) in keys.items():
@@ -790,12 +744,16 @@ def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
             "auth.saml needs `idp`: metadata_url, metadata_file, or entity_id + sso_url + x509cert",
             ids.MISSING_KEY,
         )
-    idp = doc.mapping(keys["idp"][1] if "idp" in keys else None, "auth.saml.idp", SAML_IDP_KEYS)
+    idp = doc.mapping(
+        keys["idp"][1] if "idp" in keys else None, "auth.saml.idp", keys_of(schema.SamlIdp)
+    )
     for name, (k, v) in idp.items():
         lines[f"idp.{name}"] = line_of(k)
         values[f"idp_{name}"] = doc.string(v, f"auth.saml.idp.{name}").strip()
     _check_saml_idp(doc, keys["idp"][1] if "idp" in keys else key_node, idp, values)
-    sp = doc.mapping(keys["sp"][1] if "sp" in keys else None, "auth.saml.sp", ("entity_id",))
+    sp = doc.mapping(
+        keys["sp"][1] if "sp" in keys else None, "auth.saml.sp", keys_of(schema.SamlSp)
+    )
     if "entity_id" in sp:
         values["sp_entity_id"] = doc.string(sp["entity_id"][1], "auth.saml.sp.entity_id").strip()
     attributes = doc.mapping(
@@ -887,7 +845,7 @@ def parse_page(path: Path, rel: str):
         return None, doc.problems
     if not doc.is_parsed:
         return None, doc.problems
-    keys = doc.mapping(doc.root, "page", ("path", "title", "view_permission", "blocks"))
+    keys = doc.mapping(doc.root, "page", keys_of(schema.PageFile))
     page_path = "/" if name == "index" else f"/{name}/"
     if "path" in keys:
         node = keys["path"][1]
@@ -930,7 +888,7 @@ def page_blocks(doc: YamlFile, node) -> tuple[BlockRef, ...]:
         if isinstance(value, str) and value.count("/") == 1:
             app_id, block_id = value.split("/")
         elif isinstance(value, dict):
-            keys = doc.mapping(item, "a page block", ("app", "block"))
+            keys = doc.mapping(item, "a page block", keys_of(schema.PageBlock))
             if set(keys) != {"app", "block"}:
                 doc.problem(
                     item, "a page block as a mapping needs both 'app' and 'block'", ids.MISSING_KEY
@@ -956,7 +914,7 @@ def parse_app_settings(path: Path, rel: str):
     if not doc.is_parsed:
         # Deny by default: an unreadable ACL is no ACL.
         return {"problems": doc.problems}, doc.problems
-    keys = doc.mapping(doc.root, "app settings", ("title", "debug", "acl"))
+    keys = doc.mapping(doc.root, "app settings", keys_of(schema.AppSettingsFile))
     values: dict[str, Any] = {}
     if "title" in keys:
         values["title"] = doc.string(keys["title"][1], "title")
@@ -969,10 +927,10 @@ def parse_app_settings(path: Path, rel: str):
 
 
 def parse_acl(doc: YamlFile, node) -> AclSpec:
-    keys = doc.mapping(node, "acl", ("rights", "roles", "row_owners"))
+    keys = doc.mapping(node, "acl", keys_of(schema.Acl))
     rights = {}
     for right, (_, value_node) in doc.mapping(
-        keys["rights"][1] if "rights" in keys else None, "acl.rights", RIGHTS
+        keys["rights"][1] if "rights" in keys else None, "acl.rights", keys_of(schema.Rights)
     ).items():
         rights[right] = doc.principals(value_node, f"acl.rights.{right}") or ()
     roles = {}
@@ -991,9 +949,7 @@ def parse_block(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
         return None, doc.problems
-    keys = doc.mapping(
-        doc.root, "block", ("elements", "target", "title", "title_element", "view_permission")
-    )
+    keys = doc.mapping(doc.root, "block", keys_of(schema.BlockFile))
     definition: dict[str, Any] = {
         "title_element": None,
         "title": "",
@@ -1051,7 +1007,7 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
     if isinstance(node, yaml.ScalarNode):
         keys = {"type": (key_node, node)}
     else:
-        keys = doc.mapping(node, what, ELEMENT_KEYS)
+        keys = doc.mapping(node, what, element_keys())
     if "type" not in keys:
         doc.problem(node, f"{what} has no type; allowed: {', '.join(TYPES)}", ids.MISSING_KEY)
         return None
@@ -1098,25 +1054,18 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
 def types_with(rule: str) -> str:
     if rule == "required":
         return ", ".join(input_type_names())
-    if rule == "app":
-        return "REFERENCE"
-    return ", ".join(name for name, definition in TYPES.items() if rule in definition.rules)
+    return ", ".join(name for name, definition in TYPES.items() if rule in definition.yaml_keys())
 
 
 def parse_rules(doc: YamlFile, what: str, type_name: str, keys) -> dict:
     """The validation keys of an element (contract §2), each checked against its type."""
     definition = TYPES[type_name]
     found: dict[str, Any] = {}
-    for key in ELEMENT_RULE_KEYS:
+    for key in element_keys()[ELEMENT_RULES_START:]:
         if key not in keys:
             continue
         key_node, value_node = keys[key]
-        applies = (
-            key in definition.rules
-            or (key == "required" and definition.is_input)
-            or (key == "app" and type_name == "REFERENCE")
-        )
-        if not applies:
+        if key not in definition.yaml_keys():
             doc.problem(
                 key_node,
                 f"{what}: {key} applies only to {types_with(key)} elements",
@@ -1126,12 +1075,13 @@ def parse_rules(doc: YamlFile, what: str, type_name: str, keys) -> dict:
         value = parse_rule(doc, what, type_name, key, value_node)
         if value is not None:
             found[key] = value
-    if type_name == "CHOICE" and not found.get("choices"):
-        doc.problem(
-            keys.get("choices", keys["type"])[1],
-            f"{what}: a CHOICE needs choices: [..]",
-            ids.MISSING_KEY,
-        )
+    for key in definition.yaml_required:
+        if not found.get(key):
+            doc.problem(
+                keys.get(key, keys["type"])[1],
+                f"{what}: a {type_name} needs {key}: [..]",
+                ids.MISSING_KEY,
+            )
     if "min" in found and "max" in found:
         low, high = (bound_of(type_name, found[k]) for k in ("min", "max"))
         if low is not None and high is not None and low > high:

@@ -8,35 +8,7 @@ from django.conf import settings as django_settings
 
 from site_model.check_ids import CHECKS
 from site_model.loader import current_site
-
-BLOCK = "apps/demo/blocks/hello.yaml"
-
-# One broken file per id: (file, text, the id of its one problem, its line).
-BROKEN = [
-    (BLOCK, "elements: [\n", "site.E001", 2),
-    (BLOCK, "elemnts: {}\n", "site.E002", 1),
-    (BLOCK, "title: [a, b]\n", "site.E003", 1),
-    (BLOCK, "elements:\n  a: {type: NOPE}\n", "site.E004", 2),
-    (BLOCK, "elements:\n  1a: TEXT\n", "site.E005", 2),
-    (BLOCK, "title: a\ntitle: b\n", "site.E006", 2),
-    (BLOCK, "elements:\n  a: {label: A}\n", "site.E007", 2),
-    (BLOCK, "elements:\n  actions: TEXT\n", "site.E008", 2),
-    (BLOCK, "title_element: nope\nelements:\n  a: TEXT\n", "site.E009", 1),
-    (BLOCK, "elements:\n  a: BASIC\n", "site.E010", 2),
-    ("apps/demo/blocks/hello.py", "def (:\n", "site.E011", 1),
-    (BLOCK, "elements:\n  a: {type: NUMBER, min: 3, max: 1}\n", "site.E012", 2),
-    (BLOCK, "elements:\n  a: {type: TEXT, min: 3}\n", "site.E013", 2),
-    ("pages/other.yaml", "path: /\n", "site.E014", 1),
-    ("apps/demo/blocks/other.yaml", "elements:\n  a: TEXT\n", "site.E015", 2),
-    (
-        "settings.yaml",
-        "auth:\n  ldap: {server: 'x', user_search: {base: b, filter: '(u=%(user)s)'}}\n",
-        "site.E016",
-        2,
-    ),
-    ("apps/demo/blocks/lonely.html", "<p></p>\n", "site.E017", 1),
-    ("pages/other.yaml", "path: other\n", "site.E018", 1),
-]
+from tests.sites import BLOCK, BROKEN
 
 
 @pytest.mark.parametrize(("rel", "text", "check", "line"), BROKEN, ids=[b[2] for b in BROKEN])
