@@ -123,27 +123,33 @@ def render_element(ctx: BlockContext, element: Element, edit: bool, form: FormSt
 
 
 def shown_value(ctx: BlockContext, element: Element, value):
-    """An input's value in read mode: a FILE as a link to the record's file route, a REFERENCE
-    as a link to the record it names, or nothing when the visitor may not read that record."""
-    if element.type == "FILE" and isinstance(value, dict) and ctx.record is not None:
-        return format_html(
-            '<a class="file" href="{}">{}</a>',
-            file_url(ctx.record.html_url, element),
-            element.display(value),
-        )
-    if element.type == "REFERENCE" and isinstance(value, str) and value:
-        target = ctx._site.apps.get(element.app or ctx.block.app_id)
+    """An input's value in read mode, as its type shows it (`shown_html`)."""
+    return element.definition.shown_html(element, value, ReadPlace(ctx))
+
+
+class ReadPlace:
+    """Where a value is shown in read mode, for its type's `shown_html`."""
+
+    def __init__(self, ctx: BlockContext):
+        self.ctx = ctx
+        self.app_id = ctx.block.app_id
+
+    def file_url(self, element: Element) -> str | None:
+        """The record's file route of `element`, None outside a record."""
+        record = self.ctx.record
+        return file_url(record.html_url, element) if record is not None else None
+
+    def readable_record_url(self, app_id: str, record_id: str) -> str | None:
+        """The page of a record, None when the visitor may not read it (or it is gone)."""
+        target = self.ctx._site.apps.get(app_id)
         if target is None:
-            return ""
+            return None
+        user = getattr(self.ctx.request, "user", None)
         try:
-            gate.record_for(
-                target, gate.access_to(target, getattr(ctx.request, "user", None)), value, "view"
-            )
+            gate.record_for(target, gate.access_to(target, user), record_id, "view")
         except RecordError:
-            return ""  # not readable (or gone): not even its id is shown
-        url = reverse("records:record", kwargs={"app_id": target.id, "record_id": value})
-        return format_html('<a class="reference" href="{}">{}</a>', url, value)
-    return element.display(value)
+            return None
+        return reverse("records:record", kwargs={"app_id": target.id, "record_id": record_id})
 
 
 def file_url(record_url: str, element: Element) -> str:

@@ -18,6 +18,7 @@ Imports: the site model and records only.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from site_model.spec import AppSpec, BlockSpec, Element
 
@@ -82,7 +83,9 @@ def check_items(
         # A list holds several values (Input.check took each): each one is looked up too.
         for each in value if isinstance(value, list) else [value]:
             if problem is None and each not in (None, ""):
-                problem = extra_problem(app, element, each, current, uploaded)
+                problem = element.definition.stored_problem(
+                    element, each, StoredPlace(app.id, current, uploaded)
+                )
         if problem is not None:
             problems[name] = problem
     if creating and block is not None:
@@ -96,14 +99,13 @@ def check_items(
         )
 
 
-def extra_problem(app: AppSpec, element: Element, value, current, uploaded) -> str | None:
-    if element.type == "REFERENCE":
-        target = element.app or app.id
-        if not Record.objects.filter(app_id=target, record_id=value).exists():
-            return f"REFERENCE: no record '{value}' in app '{target}'"
-    if element.type == "FILE":
-        unchanged = current is not None and current.get(element.id) == value
-        path = value.get("path")
-        if not unchanged and not (isinstance(path, str) and path in uploaded):
-            return "FILE: a file is set only by an upload through the block form"
-    return None
+@dataclass(frozen=True)
+class StoredPlace:
+    """What an element type's `stored_problem` may ask of the records being written."""
+
+    app_id: str
+    current: dict | None
+    uploaded: set[str]
+
+    def record_exists(self, app_id: str, record_id: str) -> bool:
+        return Record.objects.filter(app_id=app_id, record_id=record_id).exists()

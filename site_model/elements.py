@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import conditional_escape, format_html
 
 if TYPE_CHECKING:
     from .spec import Element
@@ -82,6 +83,8 @@ class ElementType:
     sort_columns: ClassVar[tuple[Column, ...]] = ("number", "text")
     rules: ClassVar[tuple[str, ...]] = ()  # validation keys the YAML may give (besides `required`)
     json_type: ClassVar[dict] = {}  # the JSON Schema of a value, before the element's rules
+    names_record: ClassVar[bool] = False  # the first such input heads a record's page (TEXT)
+    is_upload: ClassVar[bool] = False  # its value is a file uploaded through the block form
 
     def __repr__(self) -> str:
         return f"<element type {self.name or '(untyped)'}>"
@@ -92,6 +95,18 @@ class ElementType:
     def display(self, value: object) -> str:
         """The value in read mode, as text (the caller escapes it)."""
         return "" if value is None else str(value)
+
+    def shown_html(self, element: Element, value: object, place) -> str:
+        """The value in read mode, as HTML. `place` (blocks.render.ReadPlace) says where it is
+        shown: `file_url(element)`, `readable_record_url(app_id, record_id)`, `app_id`."""
+        return conditional_escape(self.display(value))
+
+    def stored_problem(self, element: Element, value: object, place) -> str | None:
+        """What is wrong with a value that its own form is not enough to tell, asked of the
+        records being written (records.validation): `place.record_exists(app_id, record_id)`,
+        `place.app_id`, `place.current` (the stored items, None on create), `place.uploaded`
+        (the storage paths uploaded by this request)."""
+        return None
 
     def as_json(self, element: Element) -> dict:
         return {"type": element.type, "label": element.label}
@@ -189,7 +204,7 @@ class Input(ElementType):
         attrs = {
             "maxlength": element.max_length,
             "pattern": element.pattern,
-            **({"min": element.min, "max": element.max} if self.name in ("NUMBER", "DATE") else {}),
+            **({"min": element.min, "max": element.max} if self.html_bounds else {}),
         }
         field.widget.attrs.update({k: str(v) for k, v in attrs.items() if v is not None})
         if element.required:
@@ -198,6 +213,7 @@ class Input(ElementType):
         return field
 
     bound_schema: ClassVar[dict] = {}  # the JSON Schema of `min` and `max`, for those with them
+    html_bounds: ClassVar[bool] = False  # `min` and `max` are the HTML input's too
 
     def yaml_keys(self) -> dict[str, dict]:
         from .spec import INDEX_TYPES, MODES  # spec imports this module
@@ -269,6 +285,13 @@ class Input(ElementType):
         """A `min`/`max` as the parsed values compare with it."""
         return limit
 
+    def yaml_bound(self, value):
+        """A `min`/`max` of the YAML as the element keeps it, or ValueError ending the loader's
+        sentence "element 'x' min …" (for the types with `min` and `max` in their `rules`)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number, found {value!r}")
+        return value
+
     def json_schema(self, element: Element) -> dict:
         schema = dict(self.json_type)
         if element.max_length is not None:
@@ -293,6 +316,7 @@ class Input(ElementType):
 @register
 class Text(Input):
     name = "TEXT"
+    names_record = True
     sort_columns = ("text",)
     rules = ("max_length", "pattern")
     json_type = {"type": "string"}
@@ -350,6 +374,7 @@ class Number(Input):
     name = "NUMBER"
     field_class = NumberField
     sort_columns = ("number",)
+    html_bounds = True
     rules = ("min", "max")
     bound_schema = {"type": "number"}
     json_type = {"type": "number"}
@@ -444,6 +469,9 @@ class DateTime(Input):
     def bound(self, limit):
         return parse_instant(str(limit))
 
+    def yaml_bound(self, value):
+        return time_bound(self.name, value, parse_instant, "2026-07-01T18:00")
+
     def json_schema(self, element: Element) -> dict:
         return with_format_bounds(dict(self.json_type), element)
 
@@ -468,6 +496,15 @@ class DateTime(Input):
                 "compare it with an ISO 8601 date such as '2024-05-01' or '2024-05-01T13:30:00Z'"
             )
         return "date"
+
+
+def time_bound(type_name: str, value, parse, example: str) -> str:
+    if isinstance(value, date):  # YAML reads 2026-07-01 as a date
+        value = value.isoformat()
+    text = value if isinstance(value, str) else ""
+    if parse(text) is None:
+        raise ValueError(f"must be a {type_name.lower()} such as {example}, found {value!r}")
+    return text
 
 
 def parse_instant(text: str) -> datetime | None:
@@ -531,6 +568,15 @@ class Textarea(Text):
 
     name = "TEXTAREA"
     widget_class = forms.Textarea
+    names_record = False
+
+
+class SentCheckbox(forms.CheckboxInput):
+    """The box of a BOOLEAN: a hidden "0" before it always sends the field, so a post without
+    it did not send the field (an unticked box alone would send nothing)."""
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data
 
 
 @register
@@ -543,7 +589,7 @@ class Boolean(Input):
     sort_columns = ("text",)
 
     def form_field(self, element: Element) -> forms.Field:
-        field = forms.BooleanField(label=element.label, required=False)
+        field = forms.BooleanField(label=element.label, required=False, widget=SentCheckbox)
         if element.required:
             field.required = True
             field.error_messages["required"] = "Required: tick the box."
@@ -676,6 +722,7 @@ class Date(Input):
     name = "DATE"
     field_class = DateField
     sort_columns = ("date",)
+    html_bounds = True
     rules = ("min", "max")
     bound_schema = {"type": "string", "format": "date"}
     json_type = {"type": "string", "format": "date"}
@@ -688,6 +735,9 @@ class Date(Input):
 
     def bound(self, limit):
         return parse_day(str(limit))
+
+    def yaml_bound(self, value):
+        return time_bound(self.name, value, parse_day, "2026-07-01")
 
     def json_schema(self, element: Element) -> dict:
         return with_format_bounds(dict(self.json_type), element)
@@ -715,6 +765,7 @@ class File(Input):
     name = "FILE"
     field_class = forms.FileField
     takes_lists = False
+    is_upload = True
     json_type = {
         "type": "object",
         "properties": {
@@ -740,6 +791,19 @@ class File(Input):
 
     def display(self, value: object) -> str:
         return value.get("name", "") if isinstance(value, dict) else super().display(value)
+
+    def shown_html(self, element: Element, value: object, place) -> str:
+        url = place.file_url(element)
+        if not isinstance(value, dict) or url is None:
+            return super().shown_html(element, value, place)
+        return format_html('<a class="file" href="{}">{}</a>', url, self.display(value))
+
+    def stored_problem(self, element: Element, value: object, place) -> str | None:
+        unchanged = place.current is not None and place.current.get(element.id) == value
+        path = value.get("path") if isinstance(value, dict) else None
+        if not unchanged and not (isinstance(path, str) and path in place.uploaded):
+            return "FILE: a file is set only by an upload through the block form"
+        return None
 
     def json_schema(self, element: Element) -> dict:
         return {**self.json_type, "properties": dict(self.json_type["properties"])}
@@ -780,6 +844,23 @@ class Reference(Input):
 
         app = {"type": "string", "pattern": f"^{ID_RULE}$"}
         return {**super().yaml_keys(), "app": app}
+
+    def target_app(self, element: Element, place) -> str:
+        return element.app or place.app_id
+
+    def shown_html(self, element: Element, value: object, place) -> str:
+        if not (isinstance(value, str) and value):
+            return super().shown_html(element, value, place)
+        url = place.readable_record_url(self.target_app(element, place), value)
+        if url is None:
+            return ""  # not readable (or gone): not even its id is shown
+        return format_html('<a class="reference" href="{}">{}</a>', url, value)
+
+    def stored_problem(self, element: Element, value: object, place) -> str | None:
+        target = self.target_app(element, place)
+        if not place.record_exists(target, value):
+            return f"REFERENCE: no record '{value}' in app '{target}'"
+        return None
 
     def json_schema(self, element: Element) -> dict:
         schema = dict(self.json_type)

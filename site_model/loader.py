@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-import datetime
 import logging
 import os
 import re
@@ -28,8 +27,14 @@ from django.core.signals import setting_changed
 
 from . import check_ids as ids
 from . import code, layout, schema
-from .elements import TYPES, input_type_names, parse_day, parse_instant
-from .schema import ELEMENT_RULES_START, RESERVED_ELEMENT_IDS, element_keys, keys_of
+from .elements import TYPES, input_type_names
+from .schema import (
+    ELEMENT_RULES_START,
+    RESERVED_ELEMENT_IDS,
+    element_keys,
+    keys_of,
+    yaml_keys_of,
+)
 from .spec import (
     EMAIL_VERIFICATION,
     ID_RULE,
@@ -1065,7 +1070,7 @@ def parse_rules(doc: YamlFile, what: str, type_name: str, keys) -> dict:
         if key not in keys:
             continue
         key_node, value_node = keys[key]
-        if key not in definition.yaml_keys():
+        if key not in yaml_keys_of(definition):
             doc.problem(
                 key_node,
                 f"{what}: {key} applies only to {types_with(key)} elements",
@@ -1094,9 +1099,7 @@ def parse_rules(doc: YamlFile, what: str, type_name: str, keys) -> dict:
 
 
 def bound_of(type_name: str, value):
-    if type_name == "NUMBER":
-        return value
-    return parse_day(value) if type_name == "DATE" else parse_instant(value)
+    return TYPES[type_name].bound(value)
 
 
 def parse_rule(doc: YamlFile, what: str, type_name: str, key: str, node):
@@ -1112,24 +1115,11 @@ def parse_rule(doc: YamlFile, what: str, type_name: str, key: str, node):
             return None
         return value
     if key in ("min", "max"):
-        if type_name == "NUMBER":
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                doc.problem(node, f"{where} must be a number, found {value!r}", ids.BAD_RULE)
-                return None
-            return value
-        if isinstance(value, datetime.date):  # YAML reads 2026-07-01 as a date
-            value = value.isoformat()
-        text = value if isinstance(value, str) else ""
-        ok = parse_day(text) if type_name == "DATE" else parse_instant(text)
-        if ok is None:
-            example = "2026-07-01" if type_name == "DATE" else "2026-07-01T18:00"
-            doc.problem(
-                node,
-                f"{where} must be a {type_name.lower()} such as {example}, found {value!r}",
-                ids.BAD_RULE,
-            )
+        try:
+            return TYPES[type_name].yaml_bound(value)
+        except ValueError as exc:
+            doc.problem(node, f"{where} {exc}", ids.BAD_RULE)
             return None
-        return text
     if key == "max_length":
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             doc.problem(

@@ -15,11 +15,12 @@ max) only the loader says. site_model/tests/test_site_schema.py keeps the two in
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .elements import RULES, TYPES
+from .elements import RULES, TYPES, ElementType
 from .spec import (
     EMAIL_VERIFICATION,
     ID_RULE,
@@ -193,10 +194,21 @@ ELEMENT_RULES_START = 4  # element_keys()[4:] are the keys of the element's rule
 
 def element_keys() -> tuple[str, ...]:
     """Every key an element may have (each type takes some of them: `yaml_keys`)."""
+    return _element_keys(tuple(TYPES))
+
+
+@functools.cache
+def _element_keys(type_names: tuple[str, ...]) -> tuple[str, ...]:
     found = dict.fromkeys(("type", "label", "mode", "index_type", *RULES))
-    for definition in TYPES.values():
-        found.update(dict.fromkeys(definition.yaml_keys()))
+    for name in type_names:
+        found.update(dict.fromkeys(TYPES[name].yaml_keys()))
     return tuple(found)
+
+
+@functools.cache
+def yaml_keys_of(definition: ElementType) -> frozenset[str]:
+    """The keys of `definition.yaml_keys()`, once per type (the loader asks per element)."""
+    return frozenset(definition.yaml_keys())
 
 
 def element_schema() -> dict:
@@ -233,6 +245,7 @@ GLOBS = {
 }
 
 
+@functools.cache
 def keys_of(model: type[Strict]) -> tuple[str, ...]:
     """The keys a mapping may have, in the order the model declares them."""
     return tuple(model.model_fields)

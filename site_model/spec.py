@@ -177,11 +177,11 @@ class BlockSpec:
         """The input naming a record on its page: `title_element`, else the first TEXT."""
         if self.title_element is not None:
             return self.element(self.title_element)
-        return next((e for e in self.inputs if e.type == "TEXT"), None)
+        return next((e for e in self.inputs if e.definition.names_record), None)
 
     @property
     def has_files(self) -> bool:
-        return any(e.type == "FILE" and not e.is_computed for e in self.inputs)
+        return any(e.definition.is_upload and not e.is_computed for e in self.inputs)
 
     def element(self, element_id: str) -> Element | None:
         return next((e for e in self.elements if e.id == element_id), None)

@@ -34,12 +34,11 @@ def read_form(block: BlockSpec, post, files=None) -> tuple[dict, dict, dict]:
     files = files or {}
     form = block.form_class(post, files)
     form.is_valid()
-    uploads = {e.id for e in block.inputs if e.type == "FILE"}
     # A FILE is sent only when a file was chosen: an empty file input keeps the stored one.
     sent = [
         name
-        for name in form.fields
-        if (files.get(name) if name in uploads else name in post or name in files)
+        for name, field in form.fields.items()
+        if not field.widget.value_omitted_from_data(post, files, form.add_prefix(name))
     ]
     values = {name: post.get(name, "") for name in sent if name not in files}
     items = {name: form.cleaned_data[name] for name in sent if name in form.cleaned_data}
@@ -53,7 +52,7 @@ def store_uploads(block: BlockSpec, items: dict) -> tuple[str, ...]:
     paths = []
     for element in block.inputs:
         upload = items.get(element.id)
-        if element.type != "FILE" or not hasattr(upload, "read"):
+        if not element.definition.is_upload or not hasattr(upload, "read"):
             continue
         name = get_valid_filename(upload.name) or "file"
         path = default_storage.save(f"{block.app_id}/{uuid.uuid4().hex}/{name}", upload)

@@ -1,0 +1,89 @@
+"""Adding an element type is one class: COLOR, defined here alone, works in the block form, the
+API, search, the OpenAPI document, the site schema and check_site, with no other change."""
+
+import re
+
+import jsonschema
+import pytest
+from django.core.management import call_command
+
+from records.models import Record
+from site_model.elements import TYPES, Input, register
+from site_model.schema import site_schema
+from tests.helpers import ids
+
+
+class Color(Input):
+    """A colour as #rrggbb, in lower case."""
+
+    name = "COLOR"
+    json_type = {"type": "string", "pattern": "^#[0-9a-f]{6}$"}
+    sort_columns = ("text",)
+
+    def parse(self, element, value):
+        if not (isinstance(value, str) and re.fullmatch(r"#[0-9a-f]{6}", value)):
+            raise ValueError(f"COLOR takes #rrggbb, found {value!r}")
+        return value
+
+
+@pytest.fixture
+def color_site(site_dir):
+    register(Color)
+    site_dir.write(
+        "apps/paint/settings.yaml",
+        "acl:\n  rights:\n    reader: ['*']\n    author: [authenticated]\n",
+    )
+    site_dir.write(
+        "apps/paint/blocks/swatch.yaml",
+        "elements:\n  name: TEXT\n  shade: {type: COLOR, index_type: field, required: true}\n",
+    )
+    yield site_dir
+    del TYPES["COLOR"]
+
+
+@pytest.fixture
+def ann(api_client, user_factory, color_site):
+    return api_client(user_factory("ann"))
+
+
+def test_check_site_takes_it_and_its_keys(color_site, capsys):
+    call_command("check_site")
+    color_site.write("apps/paint/blocks/swatch.yaml", "elements:\n  shade: {type: COLOR, min: 1}\n")
+    with pytest.raises(SystemExit):
+        call_command("check_site")
+    assert capsys.readouterr().out.splitlines() == [
+        "apps/paint/blocks/swatch.yaml:2: (site.E013) element 'shade': min applies only to "
+        "NUMBER, DATETIME, DATE elements"
+    ]
+
+
+def test_the_block_form_shows_it_and_checks_it(ann):
+    html = ann.get("/apps/paint/blocks/swatch/").content.decode()
+    assert '<input type="text" name="shade" id="f-paint-swatch-shade" value="" required>' in html
+    refused = ann.post("/apps/paint/blocks/swatch/", {"_save": "1", "shade": "red"})
+    assert refused.status_code == 400
+    assert "Type: COLOR takes #rrggbb, found &#x27;red&#x27;." in refused.content.decode()
+    saved = ann.post("/apps/paint/blocks/swatch/", {"_save": "1", "shade": "#ff0000"})
+    assert saved.status_code == 302
+    assert Record.objects.get().items["shade"] == "#ff0000"
+
+
+def test_the_api_checks_it_and_search_finds_it(ann):
+    refused = ann.post_json("/api/v1/paint/records", [{"shade": "red"}])
+    assert refused.status_code == 400
+    assert "item 'shade': type: COLOR takes #rrggbb, found 'red'" in refused.json()["error"]
+    rows = [{"id": "a", "shade": "#ff0000"}, {"id": "b", "shade": "#00ff00"}]
+    created = ann.post_json("/api/v1/paint/records", rows)
+    assert created.status_code == 201, created.content
+    found = ann.post_json("/api/v1/paint/search", {"query": "shade == '#00ff00'"})
+    assert ids(found) == ["b"]
+
+
+def test_openapi_and_the_site_schema_describe_it(ann):
+    openapi = ann.get("/api/v1/paint/openapi.json").json()
+    assert '"pattern": "^#[0-9a-f]{6}$"' in str(openapi).replace("'", '"')
+    block_schema = site_schema("block")
+    valid = {"elements": {"shade": {"type": "COLOR", "required": True, "index_type": "field"}}}
+    jsonschema.validate(valid, block_schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"elements": {"shade": {"type": "COLOR", "min": 1}}}, block_schema)
