@@ -101,6 +101,14 @@ class ElementType:
         shown: `file_url(element)`, `readable_record_url(app_id, record_id)`, `app_id`."""
         return conditional_escape(self.display(value))
 
+    widget_template: ClassVar[str] = "elements/input.html"  # overridable in SITE_DIR/templates/
+
+    def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
+        """What `widget_template` shows besides the name, id, label, error, `required` and the
+        widget's attributes (blocks.render.widget); `place.file_url(element)` as in read mode."""
+        widget = field.widget
+        return {"input_type": getattr(widget, "input_type", "text"), "value": _shown(widget, value)}
+
     def stored_problem(self, element: Element, value: object, place) -> str | None:
         """What is wrong with a value that its own form is not enough to tell, asked of the
         records being written (records.validation): `place.record_exists(app_id, record_id)`,
@@ -498,6 +506,11 @@ class DateTime(Input):
         return "date"
 
 
+def _shown(widget: forms.Widget, value: object) -> str:
+    shown = widget.format_value(value)
+    return "" if shown is None else shown
+
+
 def time_bound(type_name: str, value, parse, example: str) -> str:
     if isinstance(value, date):  # YAML reads 2026-07-01 as a date
         value = value.isoformat()
@@ -569,6 +582,11 @@ class Textarea(Text):
     name = "TEXTAREA"
     widget_class = forms.Textarea
     names_record = False
+    widget_template = "elements/textarea.html"
+
+    def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
+        attrs = {k: v for k, v in field.widget.attrs.items() if k not in ("rows", "cols")}
+        return {"value": "" if value is None else value, "attrs": attrs}
 
 
 class SentCheckbox(forms.CheckboxInput):
@@ -585,6 +603,11 @@ class Boolean(Input):
 
     name = "BOOLEAN"
     json_type = {"type": "boolean"}
+    widget_template = "elements/checkbox.html"
+
+    def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
+        return {"checked": value is True or str(value).lower() in ("1", "true", "on")}
+
     takes_lists = False
     sort_columns = ("text",)
 
@@ -624,6 +647,13 @@ class Choice(Input):
     name = "CHOICE"
     rules = ("choices",)
     yaml_required = ("choices",)
+    widget_template = "elements/select.html"
+
+    def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
+        chosen = value or ""
+        options = [(choice, text, choice == chosen) for choice, text in field.choices]
+        return {"options": options, "attrs": {}}
+
     json_type = {"type": "string"}
     sort_columns = ("text",)
 
@@ -766,6 +796,18 @@ class File(Input):
     field_class = forms.FileField
     takes_lists = False
     is_upload = True
+    widget_template = "elements/file.html"
+
+    def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
+        url = place.file_url(element) if isinstance(value, dict) else None
+        return {
+            "attrs": {},
+            "current_url": url,
+            "current_name": value.get("name", "") if url else "",
+            # A file already there need not be chosen again.
+            "required": element.required and not url,
+        }
+
     json_type = {
         "type": "object",
         "properties": {

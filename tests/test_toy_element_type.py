@@ -1,7 +1,9 @@
 """Adding an element type is one class: COLOR, defined here alone, works in the block form, the
 API, search, the OpenAPI document, the site schema and check_site, with no other change."""
 
+import ast
 import re
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -87,3 +89,41 @@ def test_openapi_and_the_site_schema_describe_it(ann):
     jsonschema.validate(valid, block_schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"elements": {"shade": {"type": "COLOR", "min": 1}}}, block_schema)
+
+
+def test_its_widget_template_is_overridden_from_the_site_folder(ann, color_site):
+    color_site.write(
+        "templates/elements/input.html",
+        '{% extends "elements/field.html" %}{% block control %}'
+        '<input type="color" name="{{ name }}" id="{{ field_id }}" value="{{ value }}">'
+        "{% endblock %}",
+    )
+    html = ann.get("/apps/paint/blocks/swatch/").content.decode()
+    assert (
+        '<span class="field"><label for="f-paint-swatch-shade">Shade</label>'
+        '<input type="color" name="shade" id="f-paint-swatch-shade" value=""></span>'
+    ) in html
+
+
+def test_no_module_outside_the_registry_branches_on_a_type_name():
+    """A comparison with a type's name (`== "FILE"`, `in ("NUMBER", "DATE")`) outside
+    site_model/elements.py would be a type's behaviour kept away from its definition."""
+    root = Path(__file__).resolve().parent.parent
+    names = set(TYPES)
+    found = []
+    for package in ("site_model", "blocks", "web", "api", "records"):
+        for path in (root / package).rglob("*.py"):
+            if "tests" in path.parts or path == root / "site_model" / "elements.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Compare) and names & literals(node):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []
+
+
+def literals(node: ast.Compare) -> set[str]:
+    strings = set()
+    for part in ast.walk(node):
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            strings.add(part.value)
+    return strings
