@@ -17,7 +17,8 @@ from .views import endpoint
 def schema_of(request, kind: str):
     if kind not in MODELS:
         raise NotFound(f"no site schema '{kind}'; kinds: {', '.join(MODELS)}")
-    return JsonResponse(site_schema(kind), content_type="application/schema+json")
+    schema = {**site_schema(kind), "$id": request.build_absolute_uri()}
+    return JsonResponse(schema, content_type="application/schema+json")
 
 
 site_schema_view = endpoint(GET=schema_of)

@@ -257,7 +257,6 @@ def site_schema(kind: str) -> dict:
     schema = model.model_json_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"/api/v1/site-schema/{kind}.json",
         **schema,
         "title": f"{GLOBS[kind]} of a site folder",
     }

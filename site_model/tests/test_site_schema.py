@@ -87,7 +87,10 @@ def test_the_schemas_are_served_to_anyone(client, db):
         response = client.get(f"/api/v1/site-schema/{kind}.json")
         assert response.status_code == 200
         assert response["Content-Type"] == "application/schema+json"
-        assert response.json() == json.loads(json.dumps(site_schema(kind)))
+        assert response.json() == {
+            **json.loads(json.dumps(site_schema(kind))),
+            "$id": f"http://testserver/api/v1/site-schema/{kind}.json",
+        }
     response = client.get("/api/v1/site-schema/nope.json")
     assert response.status_code == 404
     assert response.json() == {
