@@ -5,8 +5,10 @@ The other branch's code is exported (`git archive`) into a temporary folder; bot
 the same copy of this checkout's demo site. Each round runs one process per code, one after
 the other, so that both see the same machine load; each process times `check_site` with an
 empty cache (every file parsed) and the rebuild after one block's YAML is saved (one file
-re-parsed, the others from the cache), and prints its medians. The figure is the median over
-the rounds, and the ratio this / other (goal: at most 1.10).
+re-parsed, the others from the cache), and prints its medians. Times are the process's CPU time
+(`time.process_time`), so that other processes on a shared machine weigh less on the ratio. The figure is the median over
+the rounds, and the ratio this / other (goal: at most 1.10). The Python function calls of one
+check_site and one reload are counted too: the work done, which a busy machine does not blur.
 
     .venv/bin/python bench/site.py [--against layout] [--rounds 5] [--runs 30]
 """
@@ -14,9 +16,11 @@ the rounds, and the ratio this / other (goal: at most 1.10).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import io
 import json
 import os
+import pstats
 import shutil
 import statistics
 import subprocess
@@ -47,12 +51,12 @@ def measure(code: Path, site: Path, runs: int) -> dict[str, float]:
 
     def check_site() -> float:
         reset_cache()
-        start = time.perf_counter()
+        start = time.process_time()
         try:
             call_command("check_site", stdout=io.StringIO(), stderr=io.StringIO())
         except SystemExit:
             pass
-        return time.perf_counter() - start
+        return time.process_time() - start
 
     edited = site / EDITED
 
@@ -60,15 +64,26 @@ def measure(code: Path, site: Path, runs: int) -> dict[str, float]:
         current_site()
         stat = edited.stat()
         os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-        start = time.perf_counter()
+        start = time.process_time()
         current_site()
-        return time.perf_counter() - start
+        return time.process_time() - start
 
     check_site(), reload_after_edit()  # warm imports
     return {
         "check_site_ms": 1000 * statistics.median(check_site() for _ in range(runs)),
         "reload_ms": 1000 * statistics.median(reload_after_edit() for _ in range(runs)),
+        "check_site_calls": calls(check_site),
+        "reload_calls": calls(reload_after_edit),
     }
+
+
+def calls(action) -> int:
+    """Python function calls of one `action`: the work done, whatever the machine's load."""
+    profile = cProfile.Profile()
+    profile.enable()
+    action()
+    profile.disable()
+    return pstats.Stats(profile).total_calls
 
 
 def export(branch: str, into: Path) -> Path:
@@ -118,7 +133,9 @@ def main() -> None:
     }
     for key in medians["this"]:
         this, before = medians["this"][key], medians[args.against][key]
-        print(f"{key:15} this {this:8.2f}  {args.against} {before:8.2f}  ratio {this / before:.3f}")
+        print(
+            f"{key:16} this {this:10.2f}  {args.against} {before:10.2f}  ratio {this / before:.3f}"
+        )
 
 
 if __name__ == "__main__":
