@@ -42,7 +42,11 @@ MISSING_BLOCK_YAML = "site.E017"
 BAD_PAGE_PATH = "site.E018"
 
 CHECKS = _catalog(
-    CheckId(BAD_YAML, "the file is not readable YAML", "Fix the syntax at that line."),
+    CheckId(
+        BAD_YAML,
+        "the file cannot be read: bad YAML, or not UTF-8 text",
+        "Fix the syntax at that line (or save the file as UTF-8).",
+    ),
     CheckId(
         UNKNOWN_KEY,
         "a key that means nothing there",
