@@ -18,6 +18,21 @@ from . import saml
 
 SETTINGS_FILE = "settings.yaml"
 
+PROVIDER_WITHOUT_KEYS = "accounts.W001"
+LDAP_WITHOUT_BIND_DN = "accounts.W002"
+CERTIFICATES_WITHOUT_PROXIES = "accounts.W003"
+SAML_FILE = "accounts.W004"
+SAML_ENVIRONMENT = "accounts.W005"
+SIGN_UP_REVEALS_ADDRESSES = "accounts.W006"
+HINTS = {
+    PROVIDER_WITHOUT_KEYS: "Set the provider's client id and secret in the environment (.env).",
+    LDAP_WITHOUT_BIND_DN: "Set LDAP_BIND_DN and LDAP_BIND_PASSWORD in the environment (.env).",
+    CERTIFICATES_WITHOUT_PROXIES: "List the proxy that checks certificates in TRUSTED_PROXIES.",
+    SAML_FILE: "Fix the file that auth.saml names (docs/accounts.md, SAML).",
+    SAML_ENVIRONMENT: "Set the SAML_SP_* variables of docs/accounts.md in the environment (.env).",
+    SIGN_UP_REVEALS_ADDRESSES: "Set auth.email_verification: mandatory (or auth.signup: false).",
+}
+
 
 def missing_provider_keys() -> list[Problem]:
     """A problem for each provider that settings.yaml lists but the environment has no keys for.
@@ -40,6 +55,7 @@ def missing_provider_keys() -> list[Problem]:
                     _providers_line(),
                     f"provider '{name}' has no keys: set {' and '.join(missing)}; "
                     "it is left off the login page",
+                    PROVIDER_WITHOUT_KEYS,
                 )
             )
     return found
@@ -52,17 +68,24 @@ def saml_problems() -> tuple[list[Problem], list[Problem]]:
     """
     config = current_site().settings.saml
     return (
-        [Problem(SETTINGS_FILE, line, text) for line, text in saml.file_problems(config)],
-        [Problem(SETTINGS_FILE, line, text) for line, text in saml.environment_problems(config)],
+        [
+            Problem(SETTINGS_FILE, line, text, SAML_FILE)
+            for line, text in saml.file_problems(config)
+        ],
+        [
+            Problem(SETTINGS_FILE, line, text, SAML_ENVIRONMENT)
+            for line, text in saml.environment_problems(config)
+        ],
     )
 
 
 def saml_config(app_configs=None, **kwargs):
     files, environment = saml_problems()
-    return [
-        checks.Warning(str(problem), id="accounts.W002", obj="auth.saml")
-        for problem in files + environment
-    ]
+    return [_warning(problem, "auth.saml") for problem in files + environment]
+
+
+def _warning(problem: Problem, obj: str) -> checks.Warning:
+    return checks.Warning(str(problem), hint=HINTS[problem.check], id=problem.check, obj=obj)
 
 
 def missing_sign_in_environment() -> list[Problem]:
@@ -79,6 +102,7 @@ def missing_sign_in_environment() -> list[Problem]:
                 _auth_line("ldap"),
                 "auth.ldap: LDAP_BIND_DN is not set, so the directory is searched anonymously "
                 "(Active Directory refuses that): set LDAP_BIND_DN and LDAP_BIND_PASSWORD",
+                LDAP_WITHOUT_BIND_DN,
             )
         )
     if site_settings.certificates is not None and not settings.TRUSTED_PROXIES:
@@ -88,6 +112,7 @@ def missing_sign_in_environment() -> list[Problem]:
                 _auth_line("certificates"),
                 "auth.certificates: TRUSTED_PROXIES is empty, so no proxy's certificate headers "
                 "are believed and nobody signs in by certificate",
+                CERTIFICATES_WITHOUT_PROXIES,
             )
         )
     return found
@@ -109,6 +134,7 @@ def sign_up_reveals_addresses() -> list[Problem]:
             "auth.email_verification: none: sign-up tells whoever types an address whether an "
             "account has it (a new account is signed in at once, a taken address is refused); "
             "mandatory hides it",
+            SIGN_UP_REVEALS_ADDRESSES,
         )
     ]
 
@@ -140,20 +166,11 @@ def _entry(node, name: str):
 
 
 def provider_keys(app_configs=None, **kwargs):
-    return (
-        [
-            checks.Warning(str(problem), id="accounts.W001", obj="SOCIALACCOUNT_PROVIDERS")
-            for problem in missing_provider_keys()
-        ]
-        + [
-            checks.Warning(str(problem), id="accounts.W002", obj="settings.yaml auth")
-            for problem in missing_sign_in_environment()
-        ]
-        + [
-            checks.Warning(str(problem), id="accounts.W003", obj="settings.yaml auth")
-            for problem in sign_up_reveals_addresses()
-        ]
-    )
+    return [
+        *(_warning(problem, "SOCIALACCOUNT_PROVIDERS") for problem in missing_provider_keys()),
+        *(_warning(problem, "settings.yaml auth") for problem in missing_sign_in_environment()),
+        *(_warning(problem, "settings.yaml auth") for problem in sign_up_reveals_addresses()),
+    ]
 
 
 def wiring(app_configs=None, **kwargs):

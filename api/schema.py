@@ -1,8 +1,7 @@
 """The JSON Schema of an app's records, from its elements' definitions (contract §4, issue 15).
 
 What a client may write, as the server checks it (records/validation.py): each element's
-definition gives the schema of one value (`json_schema(element)`; a small fallback table types
-TEXT, NUMBER and DATETIME for a definition without one), a type that takes lists takes a list
+definition gives the schema of one value (`json_schema(element)`), a type that takes lists takes a list
 of such values, and an element that is not required takes an empty value. An item no input
 element names may hold any JSON value. Answers are described without a type: an element
 retyped in the site folder leaves the values stored before as they were.
@@ -16,21 +15,10 @@ from site_model.spec import AppSpec, BlockSpec, Element
 
 MAX_OWNER_VALUES = 100
 
-# element type -> the schema of its value, for definitions without `json_schema`
-FALLBACK = {
-    "TEXT": {"type": "string"},
-    "NUMBER": {"type": "number"},
-    "DATETIME": {"type": "string", "format": "date-time"},
-}
-
 
 def element_schema(element: Element) -> dict:
-    """The schema of one value of an input element: its definition's `json_schema`, else
-    the fallback table's."""
-    own = getattr(element.definition, "json_schema", None)
-    schema = (
-        dict(own(element)) if callable(own) else dict(FALLBACK.get(element.definition.name, {}))
-    )
+    """The schema of one value of an input element: its definition's `json_schema`."""
+    schema = dict(element.definition.json_schema(element))
     if element.label:
         schema.setdefault("title", element.label)
     return schema

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.forms.utils import flatatt
 from django.middleware.csrf import get_token
 from django.template import Context
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -124,27 +124,31 @@ def render_element(ctx: BlockContext, element: Element, edit: bool, form: FormSt
 
 
 def shown_value(ctx: BlockContext, element: Element, value):
-    """An input's value in read mode: a FILE as a link to the record's file route, a REFERENCE
-    as a link to the record it names, or nothing when the visitor may not read that record."""
-    if element.type == "FILE" and isinstance(value, dict) and ctx.record is not None:
-        return format_html(
-            '<a class="file" href="{}">{}</a>',
-            file_url(ctx.record.html_url, element),
-            element.display(value),
-        )
-    if element.type == "REFERENCE" and isinstance(value, str) and value:
-        target = ctx._site.apps.get(element.app or ctx.block.app_id)
+    """An input's value in read mode, as its type shows it (`shown_html`)."""
+    return element.definition.shown_html(element, value, ReadPlace(ctx))
+
+
+class ReadPlace:
+    """Where a value is shown in read mode, for its type's `shown_html`."""
+
+    def __init__(self, ctx: BlockContext):
+        self.ctx = ctx
+        self.app_id = ctx.block.app_id
+
+    def file_url(self, element: Element) -> str | None:
+        return record_file_url(self.ctx.record, element)
+
+    def readable_record_url(self, app_id: str, record_id: str) -> str | None:
+        """The page of a record, None when the visitor may not read it (or it is gone)."""
+        target = self.ctx._site.apps.get(app_id)
         if target is None:
-            return ""
+            return None
+        user = getattr(self.ctx.request, "user", None)
         try:
-            gate.record_for(
-                target, gate.access_to(target, getattr(ctx.request, "user", None)), value, "view"
-            )
+            gate.record_for(target, gate.access_to(target, user), record_id, "view")
         except RecordError:
-            return ""  # not readable (or gone): not even its id is shown
-        url = reverse("records:record", kwargs={"app_id": target.id, "record_id": value})
-        return format_html('<a class="reference" href="{}">{}</a>', url, value)
-    return element.display(value)
+            return None
+        return reverse("records:record", kwargs={"app_id": target.id, "record_id": record_id})
 
 
 def file_url(record_url: str, element: Element) -> str:
@@ -162,120 +166,48 @@ def input_value(ctx: BlockContext, element: Element, form: FormState):
 
 
 def widget(block: BlockSpec, element: Element, value, error: str | None, record=None) -> SafeString:
-    """The input of the block form's field for `element`, holding `value`, with its error.
-
-    Written out here rather than by Django's widget templates so the markup stays what the
-    site's layouts and scripts know (the value attribute always present, ids `f-<app>-<block>-
-    <element>`); the field's widget gives the input type, its attributes and the shown value.
-    """
+    """The input of the block form's field for `element`, holding `value`, with its error: its
+    type's `widget_template` (templates/elements/, overridable in SITE_DIR/templates/elements/),
+    from the field's widget (input type, attributes, shown value) and its type's
+    `widget_context`. The markup is what the site's layouts and scripts know (the value
+    attribute always present, ids `f-<app>-<block>-<element>`)."""
     field = block.form_class.base_fields[element.id]
-    field_widget = field.widget
-    field_id = f"f-{block.app_id}-{block.id}-{element.id}"
-    error_html = (
-        format_html(
-            '<span class="field-error" id="{}-error" role="alert">{}</span>', field_id, error
-        )
-        if error
-        else ""
-    )
-    aria = (
-        format_html(' aria-invalid="true" aria-describedby="{}-error"', field_id) if error else ""
-    )
-    required = SafeString(" required") if element.required and element.type != "FILE" else ""
-    attrs = flatatt(
-        {
-            k: v
-            for k, v in field_widget.attrs.items()
-            if not (kind_is_text_area(element) and k in ("rows", "cols"))
-        }
-    )
-    label = format_html('<label for="{}">{}</label>', field_id, element.label)
-    kind = element.type
-    if kind == "TEXTAREA":
-        control = format_html(
-            '<textarea name="{}" id="{}" rows="4"{}{}{}>{}</textarea>',
-            element.id,
-            field_id,
-            attrs,
-            required,
-            aria,
-            "" if value is None else value,
-        )
-    elif kind == "BOOLEAN":
-        checked = value is True or str(value).lower() in ("1", "true", "on")
-        # The hidden "0" makes an unticked box send a value (the checkbox's "1" comes last).
-        control = format_html(
-            '<input type="hidden" name="{}" value="0">'
-            '<input type="checkbox" name="{}" id="{}" value="1"{}{}{}>',
-            element.id,
-            element.id,
-            field_id,
-            SafeString(" checked") if checked else "",
-            required,
-            aria,
-        )
-        return format_html(
-            '<span class="field field-check{}">{}{}{}</span>',
-            " has-error" if error else "",
-            control,
-            label,
-            error_html,
-        )
-    elif kind == "CHOICE":
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (choice, SafeString(" selected") if choice == (value or "") else "", text)
-                for choice, text in field.choices
-            ),
-        )
-        control = format_html(
-            '<select name="{}" id="{}"{}{}>{}</select>',
-            element.id,
-            field_id,
-            required,
-            aria,
-            options,
-        )
-    elif kind == "FILE":
-        current = ""
-        if isinstance(value, dict) and record is not None and record.html_url:
-            current = format_html(
-                '<span class="current-file">Now: <a href="{}">{}</a></span>',
-                file_url(record.html_url, element),
-                value.get("name", ""),
-            )
-        control = format_html(
-            '<input type="file" name="{}" id="{}"{}{}>{}',
-            element.id,
-            field_id,
-            SafeString(" required") if element.required and not current else "",
-            aria,
-            current,
-        )
-    else:
-        control = format_html(
-            '<input type="{}" name="{}" id="{}" value="{}"{}{}{}>',
-            field_widget.input_type,
-            element.id,
-            field_id,
-            field_widget.format_value(value) or "",
-            attrs,
-            required,
-            aria,
-        )
-    return format_html(
-        '<span class="field{}">{}{}{}</span>',
-        " has-error" if error else "",
-        label,
-        control,
-        error_html,
-    )
+    definition = element.definition
+    context = {
+        "name": element.id,
+        "field_id": f"f-{block.app_id}-{block.id}-{element.id}",
+        "label": element.label,
+        "error": error,
+        "required": element.required,
+        "attrs": field.widget.attrs,
+        **definition.widget_context(element, field, value, WidgetPlace(record)),
+    }
+    context["attrs"] = in_flatatt_order(context["attrs"])
+    return SafeString(render_to_string(definition.widget_template, context).rstrip("\n"))
 
 
-def kind_is_text_area(element: Element) -> bool:
-    return element.type == "TEXTAREA"
+def in_flatatt_order(attrs: dict) -> dict:
+    """Attributes in the order `flatatt` writes them (sorted, the bare ones last)."""
+    valued = sorted((k, v) for k, v in attrs.items() if not isinstance(v, bool))
+    bare = sorted((k, True) for k, v in attrs.items() if v is True)
+    return dict(valued + bare)
+
+
+@dataclass(frozen=True)
+class WidgetPlace:
+    """Where a widget is shown, for its type's `widget_context`: the record being edited."""
+
+    record: object | None
+
+    def file_url(self, element: Element) -> str | None:
+        return record_file_url(self.record, element)
+
+
+def record_file_url(record, element: Element) -> str | None:
+    """The record's file route of `element`, None outside a saved record."""
+    if record is None or not record.html_url:
+        return None
+    return file_url(record.html_url, element)
 
 
 def builtin_actions(ctx: BlockContext, edit: bool) -> dict:

@@ -112,7 +112,7 @@ def file_for(app: AppSpec, access: Access, granted: Granted, item: str):
     Field permissions, once they exist, decide here too: whether `access` may read `item` of
     this record (today every item of a record the visitor may view is readable)."""
     if not any(
-        (element := block.element(item)) is not None and element.type == "FILE"
+        (element := block.element(item)) is not None and element.definition.is_upload
         for block in app.blocks.values()
     ):
         return None

@@ -211,7 +211,7 @@ def uploads_attach(
 
 def is_file_element(block: BlockSpec | None, name: str) -> bool:
     element = block.element(name) if block is not None else None
-    return element is not None and element.type == "FILE"
+    return element is not None and element.definition.is_upload
 
 
 def uploads_release(*, record: Record, before: dict) -> None:

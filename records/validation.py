@@ -23,7 +23,9 @@ Imports: the site model and records only.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from site_model.elements import FILE_PROBLEM
 from site_model.loader import current_site
 from site_model.spec import AppSpec, BlockSpec, Element
 
@@ -83,7 +85,7 @@ def check_items(
     problems: dict[str, str] = {}
     for name, value in items.items():
         element = element_for(app, block, name)
-        fresh = uploaded if element is not None and element.type == "FILE" else set()
+        fresh = uploaded if element is not None and element.definition.is_upload else set()
         if not file_value_kept(value, (current or {}).get(name), fresh):
             problems[name] = FILE_PROBLEM
             continue
@@ -97,7 +99,9 @@ def check_items(
         # A list holds several values (Input.check took each): each one is looked up too.
         for each in value if isinstance(value, list) else [value]:
             if problem is None and each not in (None, ""):
-                problem = extra_problem(app, element, each, reader)
+                problem = element.definition.stored_problem(
+                    element, each, StoredPlace(app.id, current, uploaded, reader)
+                )
         if problem is not None:
             problems[name] = problem
     if creating and block is not None:
@@ -111,9 +115,6 @@ def check_items(
         )
 
 
-FILE_PROBLEM = "FILE: a file is set only by an upload through the block form"
-
-
 def file_value_kept(value, current, uploaded: set[str]) -> bool:
     """Is each file-shaped value of `value` the item's `current` one (or one of its list) or
     a fresh upload of this request?"""
@@ -121,25 +122,30 @@ def file_value_kept(value, current, uploaded: set[str]) -> bool:
     return all(each in held or each["path"] in uploaded for each in file_values(value))
 
 
-def extra_problem(app: AppSpec, element: Element, value, reader) -> str | None:
-    if element.type == "REFERENCE":
-        target = element.app or app.id
-        if not reference_found(target, value, reader):
-            return f"REFERENCE: no record '{value}' in app '{target}'"
-    if element.type == "FILE" and not is_file_value(value):
-        return FILE_PROBLEM
-    return None
+@dataclass(frozen=True)
+class StoredPlace:
+    """What an element type's `stored_problem` may ask of the records being written, as far
+    as the writer (`reader`; None for trusted code) may know."""
 
+    app_id: str
+    current: dict | None
+    uploaded: set[str]
+    reader: object = None
 
-def reference_found(app_id: str, record_id: str, reader) -> bool:
-    """Does record `record_id` of app `app_id` exist, as far as `reader` may know?"""
-    if reader is None:
-        return Record.objects.filter(app_id=app_id, record_id=record_id).exists()
-    target = current_site().apps.get(app_id)
-    if target is None:
-        return False
-    try:
-        access.record_for(target, access.access_to(target, reader), record_id, "view")
-    except Denied:
-        return False
-    return True
+    def record_exists(self, app_id: str, record_id: str) -> bool:
+        """Does record `record_id` of app `app_id` exist, as far as the writer may know? One
+        they may not read answers as one that does not exist."""
+        if self.reader is None:
+            return Record.objects.filter(app_id=app_id, record_id=record_id).exists()
+        target = current_site().apps.get(app_id)
+        if target is None:
+            return False
+        try:
+            access.record_for(target, access.access_to(target, self.reader), record_id, "view")
+        except Denied:
+            return False
+        return True
+
+    def is_file(self, value) -> bool:
+        """Is `value` file-shaped (records.uploads.is_file_value)?"""
+        return is_file_value(value)

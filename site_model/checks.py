@@ -1,12 +1,16 @@
-"""Site problems as Django system checks (Warnings: a broken site is still served)."""
+"""Site problems as Django system checks, one id per kind of problem (site_model.check_ids);
+Warnings all the same: a broken site is still served."""
 
 from django.core import checks
 
+from .check_ids import CHECKS
 from .loader import current_site
 
 
 def site_problems(app_configs=None, **kwargs):
     return [
-        checks.Warning(str(problem), id="blocks.W001", obj="SITE_DIR")
+        checks.Warning(
+            str(problem), hint=CHECKS[problem.check].hint, id=problem.check, obj="SITE_DIR"
+        )
         for problem in current_site().problems
     ]

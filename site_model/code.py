@@ -11,6 +11,7 @@ import traceback
 import types
 from pathlib import Path
 
+from . import check_ids as ids
 from .spec import Problem
 
 logger = logging.getLogger("blocks")
@@ -29,11 +30,13 @@ def load_module(path: Path, rel_path: str, module_name: str):
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(rel_path, 1, f"cannot read file: {exc}")]
+        return None, [Problem(rel_path, 1, f"cannot read file: {exc}", ids.BAD_YAML)]
     try:
         code = compile(source, str(path), "exec")
     except SyntaxError as exc:
-        return None, [Problem(rel_path, exc.lineno or 1, f"syntax error: {exc.msg}")]
+        return None, [
+            Problem(rel_path, exc.lineno or 1, f"syntax error: {exc.msg}", ids.CODE_ERROR)
+        ]
     module = types.ModuleType(module_name)
     module.__file__ = str(path)
     try:
@@ -49,7 +52,7 @@ def located(exc: BaseException, path: Path, rel_path: str, doing: str) -> Proble
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename == str(path):
             line = frame.lineno or 1
-    return Problem(rel_path, line, f"{doing}: {type(exc).__name__}: {exc}")
+    return Problem(rel_path, line, f"{doing}: {type(exc).__name__}: {exc}", ids.CODE_ERROR)
 
 
 def call(function, context, path: Path, rel_path: str, name: str):

@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import conditional_escape, format_html
 
 if TYPE_CHECKING:
     from .spec import Element
@@ -82,6 +83,8 @@ class ElementType:
     sort_columns: ClassVar[tuple[Column, ...]] = ("number", "text")
     rules: ClassVar[tuple[str, ...]] = ()  # validation keys the YAML may give (besides `required`)
     json_type: ClassVar[dict] = {}  # the JSON Schema of a value, before the element's rules
+    names_record: ClassVar[bool] = False  # the first such input heads a record's page (TEXT)
+    is_upload: ClassVar[bool] = False  # its value is a file uploaded through the block form
 
     def __repr__(self) -> str:
         return f"<element type {self.name or '(untyped)'}>"
@@ -92,6 +95,26 @@ class ElementType:
     def display(self, value: object) -> str:
         """The value in read mode, as text (the caller escapes it)."""
         return "" if value is None else str(value)
+
+    def shown_html(self, element: Element, value: object, place) -> str:
+        """The value in read mode, as HTML. `place` (blocks.render.ReadPlace) says where it is
+        shown: `file_url(element)`, `readable_record_url(app_id, record_id)`, `app_id`."""
+        return conditional_escape(self.display(value))
+
+    widget_template: ClassVar[str] = "elements/input.html"  # overridable in SITE_DIR/templates/
+
+    def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
+        """What `widget_template` shows besides the name, id, label, error, `required` and the
+        widget's attributes (blocks.render.widget); `place.file_url(element)` as in read mode."""
+        widget = field.widget
+        return {"input_type": getattr(widget, "input_type", "text"), "value": _shown(widget, value)}
+
+    def stored_problem(self, element: Element, value: object, place) -> str | None:
+        """What is wrong with a value that its own form is not enough to tell, asked of the
+        records being written (records.validation): `place.record_exists(app_id, record_id)`,
+        `place.app_id`, `place.current` (the stored items, None on create), `place.uploaded`
+        (the storage paths uploaded by this request)."""
+        return None
 
     def as_json(self, element: Element) -> dict:
         return {"type": element.type, "label": element.label}
@@ -117,6 +140,13 @@ class ElementType:
         """The column a search compares the literal `value` with; ValueError (saying what to
         compare with) when the type does not take such a value."""
         return "number" if isinstance(value, int | float) else "text"
+
+    def yaml_keys(self) -> dict[str, dict]:
+        """The keys an element of this type may give in its block's YAML besides `type` and
+        `label`, each with its JSON Schema (the site schema; the loader refuses the others)."""
+        return {}
+
+    yaml_required: ClassVar[tuple[str, ...]] = ()  # keys of `yaml_keys` the YAML must give
 
     def json_schema(self, element: Element) -> dict:
         """The JSON Schema of one value of `element` (a present value: `required` and `null`
@@ -215,13 +245,39 @@ class Input(ElementType):
         attrs = {
             "maxlength": element.max_length,
             "pattern": element.pattern,
-            **({"min": element.min, "max": element.max} if self.name in ("NUMBER", "DATE") else {}),
+            **({"min": element.min, "max": element.max} if self.html_bounds else {}),
         }
         field.widget.attrs.update({k: str(v) for k, v in attrs.items() if v is not None})
         if element.required:
             field.required = True
             field.error_messages["required"] = rule_sentence(element, "required: ")
         return field
+
+    bound_schema: ClassVar[dict] = {}  # the JSON Schema of `min` and `max`, for those with them
+    html_bounds: ClassVar[bool] = False  # `min` and `max` are the HTML input's too
+
+    def yaml_keys(self) -> dict[str, dict]:
+        from .spec import INDEX_TYPES, MODES  # spec imports this module
+
+        rules = {
+            "required": {"type": "boolean"},
+            "min": self.bound_schema,
+            "max": self.bound_schema,
+            "max_length": {"type": "integer", "minimum": 1},
+            "pattern": {"type": "string", "format": "regex"},
+            "choices": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
+        }
+        return {
+            "mode": {"enum": list(MODES)},
+            "index_type": {"enum": list(INDEX_TYPES)},
+            "required": rules["required"],
+            **{rule: rules[rule] for rule in self.rules},
+        }
 
     def is_empty(self, value: object) -> bool:
         return value is None or value == ""
@@ -270,6 +326,13 @@ class Input(ElementType):
         """A `min`/`max` as the parsed values compare with it."""
         return limit
 
+    def yaml_bound(self, value):
+        """A `min`/`max` of the YAML as the element keeps it, or ValueError ending the loader's
+        sentence "element 'x' min …" (for the types with `min` and `max` in their `rules`)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number, found {value!r}")
+        return value
+
     def json_schema(self, element: Element) -> dict:
         schema = dict(self.json_type)
         if element.max_length is not None:
@@ -294,6 +357,7 @@ class Input(ElementType):
 @register
 class Text(Input):
     name = "TEXT"
+    names_record = True
     sort_columns = ("text",)
     rules = ("max_length", "pattern")
     json_type = {"type": "string"}
@@ -351,7 +415,9 @@ class Number(Input):
     name = "NUMBER"
     field_class = NumberField
     sort_columns = ("number",)
+    html_bounds = True
     rules = ("min", "max")
+    bound_schema = {"type": "number"}
     json_type = {"type": "number"}
 
     def parse(self, element: Element, value: object):
@@ -421,6 +487,7 @@ class DateTime(Input):
     field_class = DateTimeField
     sort_columns = ("date",)
     rules = ("min", "max")
+    bound_schema = {"type": "string", "format": "date-time"}
     json_type = {"type": "string", "format": "date-time"}
 
     def parse(self, element: Element, value: object):
@@ -442,6 +509,9 @@ class DateTime(Input):
 
     def bound(self, limit):
         return parse_instant(str(limit))
+
+    def yaml_bound(self, value):
+        return time_bound(self.name, value, parse_instant, "2026-07-01T18:00")
 
     def json_schema(self, element: Element) -> dict:
         return with_format_bounds(dict(self.json_type), element)
@@ -467,6 +537,20 @@ class DateTime(Input):
                 "compare it with an ISO 8601 date such as '2024-05-01' or '2024-05-01T13:30:00Z'"
             )
         return "date"
+
+
+def _shown(widget: forms.Widget, value: object) -> str:
+    shown = widget.format_value(value)
+    return "" if shown is None else shown
+
+
+def time_bound(type_name: str, value, parse, example: str) -> str:
+    if isinstance(value, date):  # YAML reads 2026-07-01 as a date
+        value = value.isoformat()
+    text = value if isinstance(value, str) else ""
+    if parse(text) is None:
+        raise ValueError(f"must be a {type_name.lower()} such as {example}, found {value!r}")
+    return text
 
 
 def parse_instant(text: str) -> datetime | None:
@@ -530,6 +614,20 @@ class Textarea(Text):
 
     name = "TEXTAREA"
     widget_class = forms.Textarea
+    names_record = False
+    widget_template = "elements/textarea.html"
+
+    def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
+        attrs = {k: v for k, v in field.widget.attrs.items() if k not in ("rows", "cols")}
+        return {"value": "" if value is None else value, "attrs": attrs}
+
+
+class SentCheckbox(forms.CheckboxInput):
+    """The box of a BOOLEAN: a hidden "0" before it always sends the field, so a post without
+    it did not send the field (an unticked box alone would send nothing)."""
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data
 
 
 @register
@@ -538,11 +636,16 @@ class Boolean(Input):
 
     name = "BOOLEAN"
     json_type = {"type": "boolean"}
+    widget_template = "elements/checkbox.html"
+
+    def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
+        return {"checked": value is True or str(value).lower() in ("1", "true", "on")}
+
     takes_lists = False
     sort_columns = ("text",)
 
     def form_field(self, element: Element) -> forms.Field:
-        field = forms.BooleanField(label=element.label, required=False)
+        field = forms.BooleanField(label=element.label, required=False, widget=SentCheckbox)
         if element.required:
             field.required = True
             field.error_messages["required"] = f"{element.label or element.id} must be ticked."
@@ -576,6 +679,14 @@ class Choice(Input):
 
     name = "CHOICE"
     rules = ("choices",)
+    yaml_required = ("choices",)
+    widget_template = "elements/select.html"
+
+    def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
+        chosen = value or ""
+        options = [(choice, text, choice == chosen) for choice, text in field.choices]
+        return {"options": options, "attrs": {}}
+
     json_type = {"type": "string"}
     sort_columns = ("text",)
 
@@ -674,7 +785,9 @@ class Date(Input):
     name = "DATE"
     field_class = DateField
     sort_columns = ("date",)
+    html_bounds = True
     rules = ("min", "max")
+    bound_schema = {"type": "string", "format": "date"}
     json_type = {"type": "string", "format": "date"}
 
     def parse(self, element: Element, value: object):
@@ -685,6 +798,9 @@ class Date(Input):
 
     def bound(self, limit):
         return parse_day(str(limit))
+
+    def yaml_bound(self, value):
+        return time_bound(self.name, value, parse_day, "2026-07-01")
 
     def json_schema(self, element: Element) -> dict:
         return with_format_bounds(dict(self.json_type), element)
@@ -712,6 +828,19 @@ class File(Input):
     name = "FILE"
     field_class = forms.FileField
     takes_lists = False
+    is_upload = True
+    widget_template = "elements/file.html"
+
+    def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
+        url = place.file_url(element) if isinstance(value, dict) else None
+        return {
+            "attrs": {},
+            "current_url": url,
+            "current_name": value.get("name", "") if url else "",
+            # A file already there need not be chosen again.
+            "required": element.required and not url,
+        }
+
     json_type = {
         "type": "object",
         "properties": {
@@ -738,11 +867,25 @@ class File(Input):
     def display(self, value: object) -> str:
         return value.get("name", "") if isinstance(value, dict) else super().display(value)
 
+    def shown_html(self, element: Element, value: object, place) -> str:
+        url = place.file_url(element)
+        if not isinstance(value, dict) or url is None:
+            return super().shown_html(element, value, place)
+        return format_html('<a class="file" href="{}">{}</a>', url, self.display(value))
+
+    def stored_problem(self, element: Element, value: object, place) -> str | None:
+        """Whether a file value is this item's own (kept or freshly uploaded) is asked of every
+        item by records.validation; here: a FILE item holds file-shaped values only."""
+        return None if place.is_file(value) else FILE_PROBLEM
+
     def json_schema(self, element: Element) -> dict:
         return {**self.json_type, "properties": dict(self.json_type["properties"])}
 
     def index_values(self, value: object) -> dict | None:
         return super().index_values(value.get("name")) if isinstance(value, dict) else None
+
+
+FILE_PROBLEM = "FILE: a file is set only by an upload through the block form"
 
 
 def upload_within_limit(upload) -> None:
@@ -771,6 +914,29 @@ class Reference(Input):
         if not (isinstance(value, str) and re.fullmatch(RECORD_ID, value)):
             raise ValueError(f"REFERENCE takes a record id, found {json_kind(value)}")
         return value
+
+    def yaml_keys(self) -> dict[str, dict]:
+        from .spec import ID_RULE  # spec imports this module
+
+        app = {"type": "string", "pattern": f"^{ID_RULE}$"}
+        return {**super().yaml_keys(), "app": app}
+
+    def target_app(self, element: Element, place) -> str:
+        return element.app or place.app_id
+
+    def shown_html(self, element: Element, value: object, place) -> str:
+        if not (isinstance(value, str) and value):
+            return super().shown_html(element, value, place)
+        url = place.readable_record_url(self.target_app(element, place), value)
+        if url is None:
+            return ""  # not readable (or gone): not even its id is shown
+        return format_html('<a class="reference" href="{}">{}</a>', url, value)
+
+    def stored_problem(self, element: Element, value: object, place) -> str | None:
+        target = self.target_app(element, place)
+        if not place.record_exists(target, value):
+            return f"REFERENCE: no record '{value}' in app '{target}'"
+        return None
 
     def json_schema(self, element: Element) -> dict:
         schema = dict(self.json_type)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.template import Engine, Template, TemplateSyntaxError
 
+from . import check_ids as ids
 from .spec import Problem
 
 ENGINE = Engine(debug=True, autoescape=True, string_if_invalid="")
@@ -21,11 +22,13 @@ def compile_layout(path: Path, rel_path: str):
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(rel_path, 1, f"cannot read file: {exc}")]
+        return None, [Problem(rel_path, 1, f"cannot read file: {exc}", ids.BAD_YAML)]
     try:
         return Template(source, origin=None, name=rel_path, engine=ENGINE), []
     except TemplateSyntaxError as exc:
-        return None, [Problem(rel_path, template_line(exc), f"template error: {exc}")]
+        return None, [
+            Problem(rel_path, template_line(exc), f"template error: {exc}", ids.CODE_ERROR)
+        ]
 
 
 def template_line(exc: Exception) -> int:

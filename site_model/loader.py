@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-import datetime
 import logging
 import os
 import re
@@ -26,8 +25,16 @@ import yaml
 from django.conf import settings
 from django.core.signals import setting_changed
 
-from . import code, layout
-from .elements import TYPES, input_type_names, parse_day, parse_instant
+from . import check_ids as ids
+from . import code, layout, schema
+from .elements import TYPES, input_type_names
+from .schema import (
+    ELEMENT_RULES_START,
+    RESERVED_ELEMENT_IDS,
+    element_keys,
+    keys_of,
+    yaml_keys_of,
+)
 from .spec import (
     EMAIL_VERIFICATION,
     ID_RULE,
@@ -36,7 +43,6 @@ from .spec import (
     LOGIN_METHODS,
     MODES,
     PROVIDERS,
-    RIGHTS,
     SAML_FIELDS,
     AclSpec,
     AppSpec,
@@ -55,22 +61,6 @@ from .spec import (
 )
 from .yamlcheck import YamlFile, kind_of, line_of
 
-ELEMENT_KEYS = (
-    "type",
-    "label",
-    "mode",
-    "index_type",
-    "required",
-    "min",
-    "max",
-    "max_length",
-    "pattern",
-    "choices",
-    "app",
-)
-ELEMENT_RULE_KEYS = ("required", "min", "max", "max_length", "pattern", "choices", "app")
-HOOKS = ("on_display", "on_save", "on_delete", "record_id")
-RESERVED_ELEMENT_IDS = frozenset({"actions", "id", "block", *HOOKS})
 RESERVED_PREFIXES = ("/apps/", "/api/", "/accounts/", "/admin/", "/static/")
 
 Stamp = tuple[int, int]
@@ -216,7 +206,7 @@ def _read_yaml(path: Path, rel: str) -> YamlFile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         checked = YamlFile(rel, "")
-        checked.problems.append(Problem(rel, 1, f"cannot read file: {exc}"))
+        checked.problems.append(Problem(rel, 1, f"cannot read file: {exc}", ids.BAD_YAML))
         return checked
     return YamlFile(rel, text)
 
@@ -289,7 +279,12 @@ def build_app(app_id: str, files, load, problems: list[Problem]) -> AppSpec | No
     if not is_valid_id(app_id):
         first = min(rel for rel in files if rel.startswith(prefix))
         problems.append(
-            Problem(first, 1, f"app id '{app_id}' (folder apps/{app_id}) must match {ID_RULE}")
+            Problem(
+                first,
+                1,
+                f"app id '{app_id}' (folder apps/{app_id}) must match {ID_RULE}",
+                ids.BAD_ID,
+            )
         )
         return None
     settings_rel = f"{prefix}settings.yaml"
@@ -323,12 +318,21 @@ def build_block(
     yaml_rel, html_rel, py_rel = f"{base}.yaml", f"{base}.html", f"{base}.py"
     if not is_valid_id(block_id):
         rel = next(r for r in (yaml_rel, html_rel, py_rel) if r in files)
-        problems.append(Problem(rel, 1, f"block id '{block_id}' (file name) must match {ID_RULE}"))
+        problems.append(
+            Problem(rel, 1, f"block id '{block_id}' (file name) must match {ID_RULE}", ids.BAD_ID)
+        )
         return None
     if yaml_rel not in files:
         for rel in (html_rel, py_rel):
             if rel in files:
-                problems.append(Problem(rel, 1, f"no block '{block_id}': {yaml_rel} is missing"))
+                problems.append(
+                    Problem(
+                        rel,
+                        1,
+                        f"no block '{block_id}': {yaml_rel} is missing",
+                        ids.MISSING_BLOCK_YAML,
+                    )
+                )
         return None
     start = len(problems)
     definition = load(yaml_rel, parse_block)
@@ -373,6 +377,7 @@ def missing_functions(block: BlockSpec, files, py_rel: str) -> list[Problem]:
                     element.line,
                     f"element '{element.id}' ({element.type}{', ' + element.mode if element.is_computed else ''}) "
                     f"needs a function '{element.id}(context)' in {where}",
+                    ids.MISSING_FUNCTION,
                 )
             )
     return found
@@ -394,6 +399,7 @@ def element_problems(apps: dict[str, AppSpec]) -> list[Problem]:
                             element.line,
                             f"element '{element.id}' is {element.type} here but {seen[0]} in "
                             f"{seen[1].yaml_path}; one element id has one type in an app",
+                            ids.TWO_TYPES,
                         )
                     )
                 if element.app is not None and element.app not in apps:
@@ -403,6 +409,7 @@ def element_problems(apps: dict[str, AppSpec]) -> list[Problem]:
                             element.line,
                             f"element '{element.id}': app '{element.app}' does not exist; "
                             f"apps: {', '.join(sorted(apps))}",
+                            ids.NOT_FOUND,
                         )
                     )
     return found
@@ -418,6 +425,7 @@ def page_problems(pages: dict[str, Page], apps: dict[str, AppSpec]) -> list[Prob
                     page.yaml_path,
                     1,
                     f"path '{page.path}' is already the path of {seen_paths[page.path]}",
+                    ids.PATH_TAKEN,
                 )
             )
         seen_paths.setdefault(page.path, page.yaml_path)
@@ -430,6 +438,7 @@ def page_problems(pages: dict[str, Page], apps: dict[str, AppSpec]) -> list[Prob
                         page.yaml_path,
                         ref.line,
                         f"block '{ref.key}' not found: no app '{ref.app_id}'; apps: {known}",
+                        ids.NOT_FOUND,
                     )
                 )
             elif ref.block_id not in app.blocks:
@@ -439,6 +448,7 @@ def page_problems(pages: dict[str, Page], apps: dict[str, AppSpec]) -> list[Prob
                         page.yaml_path,
                         ref.line,
                         f"block '{ref.key}' not found; blocks in app '{ref.app_id}': {known}",
+                        ids.NOT_FOUND,
                     )
                 )
     return found
@@ -459,7 +469,7 @@ def parse_site_settings(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
         return SiteSettings(), doc.problems
-    keys = doc.mapping(doc.root, "settings.yaml", ("title", "auth", "groups"))
+    keys = doc.mapping(doc.root, "settings.yaml", keys_of(schema.SiteSettingsFile))
     values: dict[str, Any] = {}
     if "title" in keys:
         values["title"] = doc.string(keys["title"][1], "title")
@@ -468,17 +478,7 @@ def parse_site_settings(path: Path, rel: str):
     auth = doc.mapping(
         keys["auth"][1] if "auth" in keys else None,
         "auth",
-        (
-            "signup",
-            "email_verification",
-            "providers",
-            "link_domains",
-            "otp",
-            "user_managers",
-            "ldap",
-            "certificates",
-            "saml",
-        ),
+        keys_of(schema.Auth),
     )
     if "signup" in auth:
         values["signup"] = doc.boolean(auth["signup"][1], "auth.signup", True)
@@ -493,6 +493,7 @@ def parse_site_settings(path: Path, rel: str):
                 doc.problem(
                     auth["providers"][1],
                     f"unknown provider '{name}'; allowed: {', '.join(PROVIDERS)}",
+                    ids.NOT_A_CHOICE,
                 )
         values["providers"] = tuple(name for name in providers if name in PROVIDERS)
     if "link_domains" in auth:
@@ -504,7 +505,7 @@ def parse_site_settings(path: Path, rel: str):
     otp = doc.mapping(
         auth["otp"][1] if "otp" in auth else None,
         "auth.otp",
-        ("required_for", "trusted_methods"),
+        keys_of(schema.Otp),
     )
     if "required_for" in otp:
         values["otp_required_for"] = (
@@ -516,7 +517,9 @@ def parse_site_settings(path: Path, rel: str):
         for name in methods:
             if name not in LOGIN_METHODS:
                 doc.problem(
-                    node, f"unknown login method '{name}'; allowed: {', '.join(LOGIN_METHODS)}"
+                    node,
+                    f"unknown login method '{name}'; allowed: {', '.join(LOGIN_METHODS)}",
+                    ids.NOT_A_CHOICE,
                 )
         values["otp_trusted_methods"] = tuple(name for name in methods if name in LOGIN_METHODS)
     if "ldap" in auth:
@@ -537,6 +540,7 @@ def _parse_link_domains(doc: YamlFile, node) -> dict[str, tuple[str, ...]]:
                 key,
                 f"auth.link_domains: unknown provider '{name}'; allowed: {', '.join(PROVIDERS)} "
                 "(SAML's is auth.saml.link_domains)",
+                ids.NOT_A_CHOICE,
             )
             continue
         found[name] = doc.domains(value, f"auth.link_domains.{name}")
@@ -555,7 +559,11 @@ def _ldap_filter(doc: YamlFile, node, what: str, *, needs_user: bool) -> str:
         if depth < 0:
             break
     if not (text.startswith("(") and text.endswith(")")) or depth != 0:
-        doc.problem(node, f"{what} must be an LDAP filter in parentheses, found '{text}'")
+        doc.problem(
+            node,
+            f"{what} must be an LDAP filter in parentheses, found '{text}'",
+            ids.BAD_SIGN_IN_VALUE,
+        )
         return ""
     try:
         text % {"user": "x"}
@@ -563,10 +571,15 @@ def _ldap_filter(doc: YamlFile, node, what: str, *, needs_user: bool) -> str:
         doc.problem(
             node,
             f"{what}: '%' may only appear as %(user)s (write %% for a percent sign), found '{text}'",
+            ids.BAD_SIGN_IN_VALUE,
         )
         return ""
     if needs_user and "%(user)s" not in text:
-        doc.problem(node, f"{what} must contain %(user)s (the name typed at login), found '{text}'")
+        doc.problem(
+            node,
+            f"{what} must contain %(user)s (the name typed at login), found '{text}'",
+            ids.BAD_SIGN_IN_VALUE,
+        )
         return ""
     return text
 
@@ -576,26 +589,16 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
     keys = doc.mapping(
         node,
         "auth.ldap",
-        (
-            "server",
-            "start_tls",
-            "user_search",
-            "username_attribute",
-            "attributes",
-            "group_search",
-            "groups",
-            "require_group",
-            "deny_group",
-        ),
+        keys_of(schema.Ldap),
     )
     if not keys:
         if node is not None and isinstance(node, yaml.MappingNode):
-            doc.problem(node, "auth.ldap needs server and user_search")
+            doc.problem(node, "auth.ldap needs server and user_search", ids.MISSING_KEY)
         return None
     ok = True
     values: dict[str, Any] = {}
     if "server" not in keys:
-        doc.problem(node, "auth.ldap needs server (ldap://host or ldaps://host)")
+        doc.problem(node, "auth.ldap needs server (ldap://host or ldaps://host)", ids.MISSING_KEY)
         ok = False
     else:
         server = doc.string(keys["server"][1], "auth.ldap.server").strip()
@@ -604,6 +607,7 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
             doc.problem(
                 keys["server"][1],
                 f"auth.ldap.server must be ldap://host[:port] or ldaps://host[:port], found '{server}'",
+                ids.BAD_SIGN_IN_VALUE,
             )
             ok = False
         values["server"] = server
@@ -613,16 +617,18 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
             doc.problem(
                 keys["start_tls"][1],
                 "auth.ldap.start_tls is for ldap:// servers; ldaps:// is encrypted already",
+                ids.KEY_NOT_HERE,
             )
     search = doc.mapping(
         keys["user_search"][1] if "user_search" in keys else None,
         "auth.ldap.user_search",
-        ("base", "filter"),
+        keys_of(schema.LdapUserSearch),
     )
     if "base" not in search or "filter" not in search:
         doc.problem(
             keys["user_search"][1] if "user_search" in keys else node,
             "auth.ldap.user_search needs base (a DN) and filter (e.g. '(uid=%(user)s)')",
+            ids.MISSING_KEY,
         )
         ok = False
     else:
@@ -644,10 +650,12 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
     has_group_search = "group_search" in keys
     if has_group_search:
         group_search = doc.mapping(
-            keys["group_search"][1], "auth.ldap.group_search", ("base", "filter", "type")
+            keys["group_search"][1], "auth.ldap.group_search", keys_of(schema.LdapGroupSearch)
         )
         if "base" not in group_search:
-            doc.problem(keys["group_search"][1], "auth.ldap.group_search needs base (a DN)")
+            doc.problem(
+                keys["group_search"][1], "auth.ldap.group_search needs base (a DN)", ids.MISSING_KEY
+            )
             ok = False
         else:
             values["group_search_base"] = doc.string(
@@ -672,7 +680,9 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
             )
     for key in ("groups", "require_group", "deny_group"):
         if key in keys and not has_group_search:
-            doc.problem(keys[key][0], f"auth.ldap.{key} needs auth.ldap.group_search")
+            doc.problem(
+                keys[key][0], f"auth.ldap.{key} needs auth.ldap.group_search", ids.KEY_NOT_HERE
+            )
     # Without group_search, groups, require_group and deny_group mean nothing (said above).
     if "groups" in keys and has_group_search:
         mapped = doc.mapping(keys["groups"][1], "auth.ldap.groups", None)
@@ -687,7 +697,7 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
 
 def _parse_certificates(doc: YamlFile, node) -> CertificateSettings | None:
     """`auth.certificates` -> CertificateSettings: how a verified certificate names a user."""
-    keys = doc.mapping(node, "auth.certificates", ("email", "subject_pattern"))
+    keys = doc.mapping(node, "auth.certificates", keys_of(schema.Certificates))
     values: dict[str, Any] = {}
     if "email" in keys:
         values["email"] = doc.boolean(keys["email"][1], "auth.certificates.email", False)
@@ -697,13 +707,18 @@ def _parse_certificates(doc: YamlFile, node) -> CertificateSettings | None:
         try:
             compiled = re.compile(pattern)
         except re.error as exc:
-            doc.problem(value_node, f"auth.certificates.subject_pattern is not a regex: {exc}")
+            doc.problem(
+                value_node,
+                f"auth.certificates.subject_pattern is not a regex: {exc}",
+                ids.BAD_SIGN_IN_VALUE,
+            )
         else:
             if "username" not in compiled.groupindex:
                 doc.problem(
                     value_node,
                     "auth.certificates.subject_pattern needs a group (?P<username>...) "
                     f"naming the user, found '{pattern}'",
+                    ids.BAD_SIGN_IN_VALUE,
                 )
             else:
                 values["subject_pattern"] = pattern
@@ -713,39 +728,23 @@ def _parse_certificates(doc: YamlFile, node) -> CertificateSettings | None:
         doc.problem(
             node,
             "auth.certificates needs email: true or subject_pattern (a regex with (?P<username>...))",
+            ids.MISSING_KEY,
         )
         return None
     return CertificateSettings(**values)
 
 
-SAML_KEYS = (
-    "slug",
-    "name",
-    "idp",
-    "sp",
-    "attributes",
-    "groups",
-    "idp_initiated",
-    "signup",
-    "link_domains",
-)
-SAML_IDP_KEYS = (
-    "metadata_url",
-    "metadata_file",
-    "entity_id",
-    "sso_url",
-    "x509cert",
-    "x509cert_file",
-)
-
-
 def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
     """`auth.saml` -> SamlSettings, or None (SAML stays off) when it cannot work as written."""
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
-        doc.problem(key_node, "auth.saml must be a mapping with at least `idp`, found nothing")
+        doc.problem(
+            key_node,
+            "auth.saml must be a mapping with at least `idp`, found nothing",
+            ids.WRONG_KIND,
+        )
         return None
     before = len(doc.problems)
-    keys = doc.mapping(node, "auth.saml", SAML_KEYS)
+    keys = doc.mapping(node, "auth.saml", keys_of(schema.Saml))
     values: dict[str, Any] = {"lines": {"saml": line_of(key_node)}}
     lines = values["lines"]
     for name, (k, _) in keys.items():
@@ -753,7 +752,9 @@ def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
     if "slug" in keys:
         slug = doc.string(keys["slug"][1], "auth.saml.slug")
         if not is_valid_id(slug):
-            doc.problem(keys["slug"][1], f"auth.saml.slug: '{slug}' must match {ID_RULE}")
+            doc.problem(
+                keys["slug"][1], f"auth.saml.slug: '{slug}' must match {ID_RULE}", ids.BAD_ID
+            )
         values["slug"] = slug
     if "name" in keys:
         values["name"] = doc.string(keys["name"][1], "auth.saml.name") or "SSO"
@@ -766,13 +767,18 @@ def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
         doc.problem(
             key_node,
             "auth.saml needs `idp`: metadata_url, metadata_file, or entity_id + sso_url + x509cert",
+            ids.MISSING_KEY,
         )
-    idp = doc.mapping(keys["idp"][1] if "idp" in keys else None, "auth.saml.idp", SAML_IDP_KEYS)
+    idp = doc.mapping(
+        keys["idp"][1] if "idp" in keys else None, "auth.saml.idp", keys_of(schema.SamlIdp)
+    )
     for name, (k, v) in idp.items():
         lines[f"idp.{name}"] = line_of(k)
         values[f"idp_{name}"] = doc.string(v, f"auth.saml.idp.{name}").strip()
     _check_saml_idp(doc, keys["idp"][1] if "idp" in keys else key_node, idp, values)
-    sp = doc.mapping(keys["sp"][1] if "sp" in keys else None, "auth.saml.sp", ("entity_id",))
+    sp = doc.mapping(
+        keys["sp"][1] if "sp" in keys else None, "auth.saml.sp", keys_of(schema.SamlSp)
+    )
     if "entity_id" in sp:
         values["sp_entity_id"] = doc.string(sp["entity_id"][1], "auth.saml.sp.entity_id").strip()
     attributes = doc.mapping(
@@ -786,6 +792,7 @@ def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
                 v,
                 f"auth.saml.attributes.{name} must be an attribute name or a list of them, "
                 f"found {kind_of(v)}",
+                ids.WRONG_KIND,
             )
             continue
         values["attributes"][name] = names
@@ -795,6 +802,7 @@ def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
         doc.problem(
             keys["groups"][0],
             "auth.saml.groups needs auth.saml.attributes.groups: the attribute that holds them",
+            ids.KEY_NOT_HERE,
         )
     for value, (_, v) in groups.items():
         targets = doc.ids(v, f"auth.saml.groups['{value}']")
@@ -814,6 +822,7 @@ def _check_saml_idp(doc: YamlFile, node, idp: dict, values: dict) -> None:
                 idp[key][1],
                 f"auth.saml.idp.{key} must be an https:// URL (http:// only for 127.0.0.1 or "
                 f"localhost), found '{url}'",
+                ids.BAD_SIGN_IN_VALUE,
             )
     for key in ("metadata_file", "x509cert_file"):
         path = values.get(f"idp_{key}")
@@ -821,6 +830,7 @@ def _check_saml_idp(doc: YamlFile, node, idp: dict, values: dict) -> None:
             doc.problem(
                 idp[key][1],
                 f"auth.saml.idp.{key} must be a path inside the site folder, found '{path}'",
+                ids.BAD_SIGN_IN_VALUE,
             )
     given = [
         key for key in ("metadata_url", "metadata_file", "sso_url") if values.get(f"idp_{key}")
@@ -830,13 +840,16 @@ def _check_saml_idp(doc: YamlFile, node, idp: dict, values: dict) -> None:
             node,
             "auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url"
             + (f"; found {', '.join(given)}" if given else ""),
+            ids.BAD_SIGN_IN_VALUE,
         )
     elif values.get("idp_sso_url"):
         if not values.get("idp_entity_id"):
-            doc.problem(node, "auth.saml.idp with sso_url needs entity_id too")
+            doc.problem(node, "auth.saml.idp with sso_url needs entity_id too", ids.MISSING_KEY)
         if bool(values.get("idp_x509cert")) == bool(values.get("idp_x509cert_file")):
             doc.problem(
-                node, "auth.saml.idp with sso_url needs its certificate: x509cert or x509cert_file"
+                node,
+                "auth.saml.idp with sso_url needs its certificate: x509cert or x509cert_file",
+                ids.MISSING_KEY,
             )
 
 
@@ -852,22 +865,23 @@ def parse_page(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not is_valid_id(name):
         doc.problems.insert(
-            0, Problem(rel, 1, f"page name '{name}' (file name) must match {ID_RULE}")
+            0, Problem(rel, 1, f"page name '{name}' (file name) must match {ID_RULE}", ids.BAD_ID)
         )
         return None, doc.problems
     if not doc.is_parsed:
         return None, doc.problems
-    keys = doc.mapping(doc.root, "page", ("path", "title", "view_permission", "blocks"))
+    keys = doc.mapping(doc.root, "page", keys_of(schema.PageFile))
     page_path = "/" if name == "index" else f"/{name}/"
     if "path" in keys:
         node = keys["path"][1]
         page_path = doc.string(node, "path", page_path)
         if not page_path.startswith("/"):
-            doc.problem(node, f"path must start with '/', found '{page_path}'")
+            doc.problem(node, f"path must start with '/', found '{page_path}'", ids.BAD_PAGE_PATH)
         elif page_path.startswith(RESERVED_PREFIXES):
             doc.problem(
                 node,
                 f"path '{page_path}' is taken by the site's own routes ({', '.join(RESERVED_PREFIXES)})",
+                ids.RESERVED,
             )
         if not page_path.endswith("/"):
             page_path += "/"
@@ -891,7 +905,7 @@ def parse_page(path: Path, rel: str):
 
 def page_blocks(doc: YamlFile, node) -> tuple[BlockRef, ...]:
     if not hasattr(node, "value") or not isinstance(node.value, list):
-        doc.problem(node, "blocks must be a list of 'app/block' names")
+        doc.problem(node, "blocks must be a list of 'app/block' names", ids.WRONG_KIND)
         return ()
     refs = []
     for item in node.value:
@@ -899,18 +913,22 @@ def page_blocks(doc: YamlFile, node) -> tuple[BlockRef, ...]:
         if isinstance(value, str) and value.count("/") == 1:
             app_id, block_id = value.split("/")
         elif isinstance(value, dict):
-            keys = doc.mapping(item, "a page block", ("app", "block"))
+            keys = doc.mapping(item, "a page block", keys_of(schema.PageBlock))
             if set(keys) != {"app", "block"}:
-                doc.problem(item, "a page block as a mapping needs both 'app' and 'block'")
+                doc.problem(
+                    item, "a page block as a mapping needs both 'app' and 'block'", ids.MISSING_KEY
+                )
                 continue
             app_id, block_id = str(value["app"]), str(value["block"])
         else:
             doc.problem(
-                item, f"a page block must be 'app/block' or {{app: …, block: …}}, found {value!r}"
+                item,
+                f"a page block must be 'app/block' or {{app: …, block: …}}, found {value!r}",
+                ids.WRONG_KIND,
             )
             continue
         if not (is_valid_id(app_id) and is_valid_id(block_id)):
-            doc.problem(item, f"block '{app_id}/{block_id}': ids must match {ID_RULE}")
+            doc.problem(item, f"block '{app_id}/{block_id}': ids must match {ID_RULE}", ids.BAD_ID)
             continue
         refs.append(BlockRef(app_id, block_id, line_of(item)))
     return tuple(refs)
@@ -921,7 +939,7 @@ def parse_app_settings(path: Path, rel: str):
     if not doc.is_parsed:
         # Deny by default: an unreadable ACL is no ACL.
         return {"problems": doc.problems}, doc.problems
-    keys = doc.mapping(doc.root, "app settings", ("title", "debug", "acl"))
+    keys = doc.mapping(doc.root, "app settings", keys_of(schema.AppSettingsFile))
     values: dict[str, Any] = {}
     if "title" in keys:
         values["title"] = doc.string(keys["title"][1], "title")
@@ -934,10 +952,10 @@ def parse_app_settings(path: Path, rel: str):
 
 
 def parse_acl(doc: YamlFile, node) -> AclSpec:
-    keys = doc.mapping(node, "acl", ("rights", "roles", "row_owners"))
+    keys = doc.mapping(node, "acl", keys_of(schema.Acl))
     rights = {}
     for right, (_, value_node) in doc.mapping(
-        keys["rights"][1] if "rights" in keys else None, "acl.rights", RIGHTS
+        keys["rights"][1] if "rights" in keys else None, "acl.rights", keys_of(schema.Rights)
     ).items():
         rights[right] = doc.principals(value_node, f"acl.rights.{right}") or ()
     roles = {}
@@ -945,7 +963,7 @@ def parse_acl(doc: YamlFile, node) -> AclSpec:
         keys["roles"][1] if "roles" in keys else None, "acl.roles", None
     ).items():
         if not is_valid_id(role):
-            doc.problem(key_node, f"role name '{role}' must match {ID_RULE}")
+            doc.problem(key_node, f"role name '{role}' must match {ID_RULE}", ids.BAD_ID)
             continue
         roles[role] = doc.principals(value_node, f"acl.roles.{role}") or ()
     row_owners = doc.ids(keys["row_owners"][1], "acl.row_owners") if "row_owners" in keys else ()
@@ -956,9 +974,7 @@ def parse_block(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
         return None, doc.problems
-    keys = doc.mapping(
-        doc.root, "block", ("elements", "target", "title", "title_element", "view_permission")
-    )
+    keys = doc.mapping(doc.root, "block", keys_of(schema.BlockFile))
     definition: dict[str, Any] = {
         "title_element": None,
         "title": "",
@@ -986,6 +1002,7 @@ def parse_block(path: Path, rel: str):
                 keys["title_element"][1],
                 f"title_element {wanted!r} names no input element of the block; "
                 f"inputs: {', '.join(inputs) or 'none'}",
+                ids.NOT_FOUND,
             )
     return definition, doc.problems
 
@@ -994,12 +1011,13 @@ def parse_elements(doc: YamlFile, node) -> tuple[Element, ...]:
     elements = []
     for element_id, (key_node, value_node) in doc.mapping(node, "elements", None).items():
         if not is_valid_id(element_id):
-            doc.problem(key_node, f"element id '{element_id}' must match {ID_RULE}")
+            doc.problem(key_node, f"element id '{element_id}' must match {ID_RULE}", ids.BAD_ID)
             continue
         if element_id in RESERVED_ELEMENT_IDS:
             doc.problem(
                 key_node,
                 f"element id '{element_id}' is reserved ({', '.join(sorted(RESERVED_ELEMENT_IDS))})",
+                ids.RESERVED,
             )
             continue
         element = parse_element(doc, element_id, key_node, value_node)
@@ -1014,15 +1032,17 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
     if isinstance(node, yaml.ScalarNode):
         keys = {"type": (key_node, node)}
     else:
-        keys = doc.mapping(node, what, ELEMENT_KEYS)
+        keys = doc.mapping(node, what, element_keys())
     if "type" not in keys:
-        doc.problem(node, f"{what} has no type; allowed: {', '.join(TYPES)}")
+        doc.problem(node, f"{what} has no type; allowed: {', '.join(TYPES)}", ids.MISSING_KEY)
         return None
     type_node = keys["type"][1]
     element_type = doc.value(type_node)
     if not isinstance(element_type, str) or element_type not in TYPES:
         doc.problem(
-            type_node, f"{what}: unknown type {element_type!r}; allowed: {', '.join(TYPES)}"
+            type_node,
+            f"{what}: unknown type {element_type!r}; allowed: {', '.join(TYPES)}",
+            ids.NOT_A_CHOICE,
         )
         return None
     label = (
@@ -1041,6 +1061,7 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
                 doc.problem(
                     keys[key][0],
                     f"{what}: {key} applies only to {', '.join(input_type_names())} elements",
+                    ids.KEY_NOT_HERE,
                 )
         mode, index_type = "EDITABLE", None
     rules = parse_rules(doc, what, element_type, keys)
@@ -1058,43 +1079,47 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
 def types_with(rule: str) -> str:
     if rule == "required":
         return ", ".join(input_type_names())
-    if rule == "app":
-        return "REFERENCE"
-    return ", ".join(name for name, definition in TYPES.items() if rule in definition.rules)
+    return ", ".join(name for name, definition in TYPES.items() if rule in definition.yaml_keys())
 
 
 def parse_rules(doc: YamlFile, what: str, type_name: str, keys) -> dict:
     """The validation keys of an element (contract §2), each checked against its type."""
     definition = TYPES[type_name]
     found: dict[str, Any] = {}
-    for key in ELEMENT_RULE_KEYS:
+    for key in element_keys()[ELEMENT_RULES_START:]:
         if key not in keys:
             continue
         key_node, value_node = keys[key]
-        applies = (
-            key in definition.rules
-            or (key == "required" and definition.is_input)
-            or (key == "app" and type_name == "REFERENCE")
-        )
-        if not applies:
-            doc.problem(key_node, f"{what}: {key} applies only to {types_with(key)} elements")
+        if key not in yaml_keys_of(definition):
+            doc.problem(
+                key_node,
+                f"{what}: {key} applies only to {types_with(key)} elements",
+                ids.KEY_NOT_HERE,
+            )
             continue
         value = parse_rule(doc, what, type_name, key, value_node)
         if value is not None:
             found[key] = value
-    if type_name == "CHOICE" and not found.get("choices"):
-        doc.problem(keys.get("choices", keys["type"])[1], f"{what}: a CHOICE needs choices: [..]")
+    for key in definition.yaml_required:
+        if not found.get(key):
+            doc.problem(
+                keys.get(key, keys["type"])[1],
+                f"{what}: a {type_name} needs {key}: [..]",
+                ids.MISSING_KEY,
+            )
     if "min" in found and "max" in found:
         low, high = (bound_of(type_name, found[k]) for k in ("min", "max"))
         if low is not None and high is not None and low > high:
-            doc.problem(keys["max"][1], f"{what}: max {found['max']} is below min {found['min']}")
+            doc.problem(
+                keys["max"][1],
+                f"{what}: max {found['max']} is below min {found['min']}",
+                ids.BAD_RULE,
+            )
     return found
 
 
 def bound_of(type_name: str, value):
-    if type_name == "NUMBER":
-        return value
-    return parse_day(value) if type_name == "DATE" else parse_instant(value)
+    return TYPES[type_name].bound(value)
 
 
 def parse_rule(doc: YamlFile, what: str, type_name: str, key: str, node):
@@ -1104,46 +1129,43 @@ def parse_rule(doc: YamlFile, what: str, type_name: str, key: str, node):
         return doc.boolean(node, where, False)
     if key == "app":
         if not is_valid_id(value):
-            doc.problem(node, f"{where} must be an app id matching {ID_RULE}, found {value!r}")
+            doc.problem(
+                node, f"{where} must be an app id matching {ID_RULE}, found {value!r}", ids.BAD_ID
+            )
             return None
         return value
     if key in ("min", "max"):
-        if type_name == "NUMBER":
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                doc.problem(node, f"{where} must be a number, found {value!r}")
-                return None
-            return value
-        if isinstance(value, datetime.date):  # YAML reads 2026-07-01 as a date
-            value = value.isoformat()
-        text = value if isinstance(value, str) else ""
-        ok = parse_day(text) if type_name == "DATE" else parse_instant(text)
-        if ok is None:
-            example = "2026-07-01" if type_name == "DATE" else "2026-07-01T18:00"
-            doc.problem(
-                node, f"{where} must be a {type_name.lower()} such as {example}, found {value!r}"
-            )
+        try:
+            return TYPES[type_name].yaml_bound(value)
+        except ValueError as exc:
+            doc.problem(node, f"{where} {exc}", ids.BAD_RULE)
             return None
-        return text
     if key == "max_length":
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            doc.problem(node, f"{where} must be a whole number of at least 1, found {value!r}")
+            doc.problem(
+                node, f"{where} must be a whole number of at least 1, found {value!r}", ids.BAD_RULE
+            )
             return None
         return value
     if key == "pattern":
         if not isinstance(value, str):
-            doc.problem(node, f"{where} must be a regular expression (a string), found {value!r}")
+            doc.problem(
+                node,
+                f"{where} must be a regular expression (a string), found {value!r}",
+                ids.BAD_RULE,
+            )
             return None
         try:
             re.compile(value)
         except re.error as exc:
-            doc.problem(node, f"{where} is not a regular expression: {exc}")
+            doc.problem(node, f"{where} is not a regular expression: {exc}", ids.BAD_RULE)
             return None
         return value
     # choices
     if not isinstance(value, list) or not value or not all(isinstance(c, str) and c for c in value):
-        doc.problem(node, f"{where} must be a list of strings, found {value!r}")
+        doc.problem(node, f"{where} must be a list of strings, found {value!r}", ids.BAD_RULE)
         return None
     if len(set(value)) != len(value):
-        doc.problem(node, f"{where} lists a choice twice")
+        doc.problem(node, f"{where} lists a choice twice", ids.BAD_RULE)
         return None
     return tuple(value)

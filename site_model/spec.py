@@ -68,9 +68,14 @@ class Problem:
     path: str
     line: int
     message: str
+    check: str = ""  # its id in site_model.check_ids (or accounts.checks)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+    def with_id(self) -> str:
+        """As `check_site` prints it: `path:line: (site.E002) message`."""
+        return f"{self.path}:{self.line}: ({self.check}) {self.message}"
 
 
 @dataclass(frozen=True)
@@ -172,11 +177,11 @@ class BlockSpec:
         """The input naming a record on its page: `title_element`, else the first TEXT."""
         if self.title_element is not None:
             return self.element(self.title_element)
-        return next((e for e in self.inputs if e.type == "TEXT"), None)
+        return next((e for e in self.inputs if e.definition.names_record), None)
 
     @property
     def has_files(self) -> bool:
-        return any(e.type == "FILE" and not e.is_computed for e in self.inputs)
+        return any(e.definition.is_upload and not e.is_computed for e in self.inputs)
 
     def element(self, element_id: str) -> Element | None:
         return next((e for e in self.elements if e.id == element_id), None)

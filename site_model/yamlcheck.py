@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
+from . import check_ids as ids
 from .spec import ID_RULE, Problem, is_valid_id, parse_principals
 
 # An e-mail domain as a site builder writes one: labels of letters, digits and hyphens.
@@ -37,24 +38,26 @@ class YamlFile:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
             self.problems.append(
-                Problem(self.rel_path, line, f"bad YAML: {exc.problem or exc.context}")
+                Problem(
+                    self.rel_path, line, f"bad YAML: {exc.problem or exc.context}", ids.BAD_YAML
+                )
             )
         except yaml.YAMLError as exc:
-            self.problems.append(Problem(self.rel_path, 1, f"bad YAML: {exc}"))
+            self.problems.append(Problem(self.rel_path, 1, f"bad YAML: {exc}", ids.BAD_YAML))
         return None
 
     @property
     def is_parsed(self) -> bool:
         return not self.problems
 
-    def problem(self, node: yaml.Node | None, message: str) -> None:
-        self.problems.append(Problem(self.rel_path, line_of(node), message))
+    def problem(self, node: yaml.Node | None, message: str, check: str) -> None:
+        self.problems.append(Problem(self.rel_path, line_of(node), message, check))
 
     def value(self, node: yaml.Node) -> Any:
         try:
             return SafeConstructor().construct_object(node, deep=True)
         except yaml.YAMLError as exc:
-            self.problem(node, f"bad YAML value: {exc}")
+            self.problem(node, f"bad YAML value: {exc}", ids.BAD_YAML)
             return None
 
     def mapping(self, node: yaml.Node | None, what: str, allowed: tuple[str, ...] | None):
@@ -65,18 +68,20 @@ class YamlFile:
         if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
             return {}
         if not isinstance(node, yaml.MappingNode):
-            self.problem(node, f"{what} must be a mapping, found {kind_of(node)}")
+            self.problem(node, f"{what} must be a mapping, found {kind_of(node)}", ids.WRONG_KIND)
             return {}
         found: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
             key = self.value(key_node)
             if not isinstance(key, str):
-                self.problem(key_node, f"key {key!r} in {what} must be a string")
+                self.problem(key_node, f"key {key!r} in {what} must be a string", ids.WRONG_KIND)
             elif key in found:
-                self.problem(key_node, f"duplicate key '{key}' in {what}")
+                self.problem(key_node, f"duplicate key '{key}' in {what}", ids.DUPLICATE_KEY)
             elif allowed is not None and key not in allowed:
                 self.problem(
-                    key_node, f"unknown key '{key}' in {what}; allowed: {', '.join(allowed)}"
+                    key_node,
+                    f"unknown key '{key}' in {what}; allowed: {', '.join(allowed)}",
+                    ids.UNKNOWN_KEY,
                 )
             else:
                 found[key] = (key_node, value_node)
@@ -88,21 +93,23 @@ class YamlFile:
             return default
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
-        self.problem(node, f"{what} must be a string, found {kind_of(node)}")
+        self.problem(node, f"{what} must be a string, found {kind_of(node)}", ids.WRONG_KIND)
         return default
 
     def boolean(self, node: yaml.Node, what: str, default: bool) -> bool:
         value = self.value(node)
         if isinstance(value, bool):
             return value
-        self.problem(node, f"{what} must be true or false, found {value!r}")
+        self.problem(node, f"{what} must be true or false, found {value!r}", ids.WRONG_KIND)
         return default
 
     def choice(self, node: yaml.Node, what: str, choices: tuple[str, ...], default: str) -> str:
         value = self.value(node)
         if value in choices:
             return value
-        self.problem(node, f"{what} must be one of {', '.join(choices)}; found {value!r}")
+        self.problem(
+            node, f"{what} must be one of {', '.join(choices)}; found {value!r}", ids.NOT_A_CHOICE
+        )
         return default
 
     def principals(self, node: yaml.Node, what: str) -> tuple[str, ...] | None:
@@ -112,6 +119,7 @@ class YamlFile:
             self.problem(
                 node,
                 f"{what} must be a list of principals or one string of names, found {kind_of(node)}",
+                ids.WRONG_KIND,
             )
         return parsed
 
@@ -119,21 +127,31 @@ class YamlFile:
         """E-mail domains (`example.com`), lower-cased; a list or one string of them."""
         parsed = parse_principals(self.value(node))
         if parsed is None:
-            self.problem(node, f"{what} must be a list of e-mail domains, found {kind_of(node)}")
+            self.problem(
+                node,
+                f"{what} must be a list of e-mail domains, found {kind_of(node)}",
+                ids.WRONG_KIND,
+            )
             return ()
         for item in parsed:
             if not DOMAIN.fullmatch(item):
-                self.problem(node, f"{what}: '{item}' is not an e-mail domain such as example.com")
+                self.problem(
+                    node,
+                    f"{what}: '{item}' is not an e-mail domain such as example.com",
+                    ids.BAD_SIGN_IN_VALUE,
+                )
         return tuple(item.lower() for item in parsed if DOMAIN.fullmatch(item))
 
     def ids(self, node: yaml.Node, what: str) -> tuple[str, ...]:
         parsed = parse_principals(self.value(node))
         if parsed is None:
-            self.problem(node, f"{what} must be a list of ids, found {kind_of(node)}")
+            self.problem(
+                node, f"{what} must be a list of ids, found {kind_of(node)}", ids.WRONG_KIND
+            )
             return ()
         for item in parsed:
             if not is_valid_id(item):
-                self.problem(node, f"{what}: id '{item}' must match {ID_RULE}")
+                self.problem(node, f"{what}: id '{item}' must match {ID_RULE}", ids.BAD_ID)
         return tuple(item for item in parsed if is_valid_id(item))
 
 

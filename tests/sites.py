@@ -94,3 +94,34 @@ def headline(context):
     # reads the record: must never run to show an empty form
     return f"{context.record.get('title')} ({context.record.get('seats') or 0} seats)"
 """
+
+
+# Broken site files, one per kind of problem (site_model.check_ids), written over a site whose
+# block BLOCK is `elements: {a: NUMBER}`: (file, text, the id of its one problem, its line).
+BLOCK = "apps/demo/blocks/hello.yaml"
+
+BROKEN = [
+    (BLOCK, "elements: [\n", "site.E001", 2),
+    (BLOCK, "elemnts: {}\n", "site.E002", 1),
+    (BLOCK, "title: [a, b]\n", "site.E003", 1),
+    (BLOCK, "elements:\n  a: {type: NOPE}\n", "site.E004", 2),
+    (BLOCK, "elements:\n  1a: TEXT\n", "site.E005", 2),
+    (BLOCK, "title: a\ntitle: b\n", "site.E006", 2),
+    (BLOCK, "elements:\n  a: {label: A}\n", "site.E007", 2),
+    (BLOCK, "elements:\n  actions: TEXT\n", "site.E008", 2),
+    (BLOCK, "title_element: nope\nelements:\n  a: TEXT\n", "site.E009", 1),
+    (BLOCK, "elements:\n  a: BASIC\n", "site.E010", 2),
+    ("apps/demo/blocks/hello.py", "def (:\n", "site.E011", 1),
+    (BLOCK, "elements:\n  a: {type: NUMBER, min: 3, max: 1}\n", "site.E012", 2),
+    (BLOCK, "elements:\n  a: {type: TEXT, min: 3}\n", "site.E013", 2),
+    ("pages/other.yaml", "path: /\n", "site.E014", 1),
+    ("apps/demo/blocks/other.yaml", "elements:\n  a: TEXT\n", "site.E015", 2),
+    (
+        "settings.yaml",
+        "auth:\n  ldap: {server: 'x', user_search: {base: b, filter: '(u=%(user)s)'}}\n",
+        "site.E016",
+        2,
+    ),
+    ("apps/demo/blocks/lonely.html", "<p></p>\n", "site.E017", 1),
+    ("pages/other.yaml", "path: other\n", "site.E018", 1),
+]

@@ -33,12 +33,11 @@ def read_form(block: BlockSpec, post, files=None) -> tuple[dict, dict, dict]:
     files = files or {}
     form = block.form_class(post, files)
     form.is_valid()
-    uploads = {e.id for e in block.inputs if e.type == "FILE"}
     # A FILE is sent only when a file was chosen: an empty file input keeps the stored one.
     sent = [
         name
-        for name in form.fields
-        if (files.get(name) if name in uploads else name in post or name in files)
+        for name, field in form.fields.items()
+        if not field.widget.value_omitted_from_data(post, files, form.add_prefix(name))
     ]
     values = {name: post.get(name, "") for name in sent if name not in files}
     items = {name: form.cleaned_data[name] for name in sent if name in form.cleaned_data}
@@ -57,7 +56,7 @@ def uploads_stored(block: BlockSpec, items: dict, user):
     files = {
         element.id: items[element.id]
         for element in block.inputs
-        if element.type == "FILE" and hasattr(items.get(element.id), "read")
+        if element.definition.is_upload and hasattr(items.get(element.id), "read")
     }
     if not files:
         yield ()
@@ -87,7 +86,7 @@ def all_errors(app, block: BlockSpec, items: dict, errors: dict, reader, current
     `reader`: the visitor, as the store is given it; `current`: the stored items, on an edit."""
     if not errors:
         return errors
-    files = {element.id for element in block.inputs if element.type == "FILE"}
+    files = {element.id for element in block.inputs if element.definition.is_upload}
     taken = {name: value for name, value in items.items() if name not in {*errors, *files}}
     try:
         validation.check_items(

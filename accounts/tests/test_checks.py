@@ -71,7 +71,7 @@ def test_sign_in_methods_without_their_environment_are_warnings(site_dir, settin
     )
     assert [(w.id, w.msg) for w in provider_keys()] == [
         ("accounts.W002", ldap_line),
-        ("accounts.W002", certificates_line),
+        ("accounts.W003", certificates_line),
     ]
     call_command("check_site")
     assert capsys.readouterr().err.splitlines()[:2] == [
@@ -107,4 +107,4 @@ def test_check_site_warns_that_sign_up_without_verification_reveals_addresses(
     call_command("check_site")
     lines = capsys.readouterr().err.splitlines()
     assert (f"warning: {NONE_WARNING}" in lines) is warned
-    assert (("accounts.W003", NONE_WARNING) in [(w.id, w.msg) for w in provider_keys()]) is warned
+    assert (("accounts.W006", NONE_WARNING) in [(w.id, w.msg) for w in provider_keys()]) is warned

@@ -549,7 +549,7 @@ def test_check_site_names_a_missing_metadata_file(site_dir, capsys):
     with pytest.raises(SystemExit):
         call_command("check_site")
     assert capsys.readouterr().out.splitlines() == [
-        "settings.yaml:4: auth.saml.idp.metadata_file: cannot read idp.xml: No such file or directory"
+        "settings.yaml:4: (accounts.W004) auth.saml.idp.metadata_file: cannot read idp.xml: No such file or directory"
     ]
 
 
@@ -559,7 +559,7 @@ def test_check_site_names_a_file_that_is_not_metadata(site_dir, capsys):
     with pytest.raises(SystemExit):
         call_command("check_site")
     assert capsys.readouterr().out.splitlines() == [
-        "settings.yaml:4: auth.saml.idp.metadata_file: idp.xml has no IdP with an HTTP-Redirect "
+        "settings.yaml:4: (accounts.W004) auth.saml.idp.metadata_file: idp.xml has no IdP with an HTTP-Redirect "
         "sign-on URL and a signing certificate"
     ]
 

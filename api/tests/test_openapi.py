@@ -64,7 +64,7 @@ def test_record_schema_is_typed_from_the_elements(settings):
 
 
 def test_an_element_type_with_json_schema_gives_its_own(monkeypatch):
-    """Issue 14's `json_schema(element)` on a definition wins over the fallback table."""
+    """Issue 14's `json_schema(element)` on a definition is the schema of its values."""
     from api import schema
     from site_model.elements import TYPES
     from site_model.spec import Element

@@ -4,6 +4,7 @@ JSON form, index values and query column. No database, no site folder."""
 from datetime import UTC, datetime
 
 import pytest
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -481,7 +482,7 @@ def test_new_widgets():
     kinds = {name: type(field.widget).__name__ for name, field in form.base_fields.items()}
     assert kinds == {
         "notes": "Textarea",
-        "open": "CheckboxInput",
+        "open": "SentCheckbox",  # a CheckboxInput, sent by the hidden "0" before it
         "kind": "Select",
         "mail": "EmailInput",
         "site": "URLInput",
@@ -490,3 +491,4 @@ def test_new_widgets():
         "venue": "TextInput",
     }
     assert form.base_fields["day"].widget.input_type == "date"
+    assert isinstance(form.base_fields["open"].widget, forms.CheckboxInput)

@@ -209,7 +209,7 @@ def test_check_site_prints_problems_and_exits_1(site_dir, capsys):
     assert exit_info.value.code == 1
     out = capsys.readouterr().out
     assert out.splitlines() == [
-        "apps/demo/blocks/hello.yaml:2: element 'message' (BASIC) needs a function 'message(context)' "
+        "apps/demo/blocks/hello.yaml:2: (site.E010) element 'message' (BASIC) needs a function 'message(context)' "
         "in apps/demo/blocks/hello.py (missing file)"
     ]
 
@@ -246,7 +246,7 @@ def test_check_site_output_is_the_problems_alone(site_dir):
     )
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "pages/index.yaml:1: block 'x/y' not found: no app 'x'; apps: none"
+        "pages/index.yaml:1: (site.E009) block 'x/y' not found: no app 'x'; apps: none"
     ]
     assert result.stderr.splitlines() == ["1 problem(s) in the site folder."]
 
@@ -265,10 +265,14 @@ def test_site_problems_are_django_system_check_warnings(site_dir):
     from django.core import checks
 
     site_dir.write("pages/index.yaml", "blocks: [x/y]\n")
-    found = [m for m in checks.run_checks() if m.id == "blocks.W001"]
-    assert [m.msg for m in found] == [
-        "pages/index.yaml:1: block 'x/y' not found: no app 'x'; apps: none"
+    found = [m for m in checks.run_checks() if m.id.startswith("site.")]
+    assert [(m.id, m.msg) for m in found] == [
+        (
+            "site.E009",
+            "pages/index.yaml:1: block 'x/y' not found: no app 'x'; apps: none",
+        )
     ]
+    assert found[0].hint == "Fix the name; the message lists what exists."
     assert all(m.level == checks.WARNING for m in found)
 
 

@@ -25,7 +25,7 @@ def quiet(logger_name: str):
 
 
 class Command(BaseCommand):
-    help = "Validate the site folder; print every problem as path:line: message, exit 1 if any."
+    help = "Validate the site folder; print every problem as path:line: (check id) message, exit 1 if any."
     # The site's problems are this command's output; Django's own checks would print them twice.
     requires_system_checks = []
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
             saml_files, saml_environment = saml_problems()
             problems = [*current_site().problems, *saml_files]
         for problem in problems:
-            self.stdout.write(str(problem))
+            self.stdout.write(problem.with_id())
         # Providers without keys are the environment's, not the folder's: warned, exit status kept.
         for warning in [
             *missing_provider_keys(),

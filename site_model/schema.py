@@ -1,0 +1,264 @@
+"""What a site file may say, declared once: one model per kind of file, and its JSON Schema.
+
+The models (pydantic) name every key of `settings.yaml`, `pages/*.yaml`, `apps/*/settings.yaml`
+and `apps/*/blocks/*.yaml` with the kind of its value. The loader takes the keys it allows from
+them (`keys_of`), and `site_schema(kind)` turns them into the JSON Schema that an editor (VS Code
+with the YAML extension, any yaml-language-server) uses for completion and errors as the site
+builder types, served at /api/v1/site-schema/<kind>.json and written by
+`manage.py site_schema`. An element's keys come from its type's definition (`yaml_keys` in
+site_model.elements), so a new type is in the schema without a change here.
+
+The loader still says what is wrong in its own words and at its line (site_model.loader); what
+a schema cannot know (a block that does not exist, a function missing from the .py, min above
+max) only the loader says. site_model/tests/test_site_schema.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from .elements import RULES, TYPES, ElementType
+from .spec import (
+    EMAIL_VERIFICATION,
+    ID_RULE,
+    LDAP_GROUP_TYPES,
+    LOGIN_METHODS,
+    PROVIDERS,
+    RIGHTS,
+    SAML_FIELDS,
+)
+
+ID_PATTERN = f"^{ID_RULE}$"
+HOOKS = ("on_display", "on_save", "on_delete", "record_id")
+RESERVED_ELEMENT_IDS = frozenset({"actions", "id", "block", *HOOKS})
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+# A string where the loader also takes a number as its text (`title: 2026`).
+Text = Annotated[str | float | None, Field()]
+Principals = Annotated[
+    list[str] | str,
+    Field(description="a list of principals (user names, groups, roles), or one string of them"),
+]
+Ids = Annotated[list[Id] | Annotated[str, Field(pattern=r"^[\s,A-Za-z0-9_-]*$")], Field()]
+
+
+class Strict(BaseModel):
+    """A YAML mapping: unknown keys are mistakes."""
+
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+
+
+# --- settings.yaml --------------------------------------------------------------------------
+
+
+class Otp(Strict):
+    required_for: Principals = None
+    trusted_methods: list[Literal[LOGIN_METHODS]] = None
+
+
+class LdapUserSearch(Strict):
+    base: str
+    filter: Annotated[str, Field(pattern=r"^\(.*%\(user\)s.*\)$")]
+
+
+class LdapGroupSearch(Strict):
+    base: str
+    filter: Annotated[str, Field(pattern=r"^\(.*\)$")] = None
+    type: Literal[LDAP_GROUP_TYPES] = "group_of_names"
+
+
+class Ldap(Strict):
+    server: Annotated[str, Field(pattern=r"^\s*ldaps?://")]
+    start_tls: bool = False
+    user_search: LdapUserSearch
+    username_attribute: Text = None
+    attributes: dict[Literal["first_name", "last_name", "email"], Text] = None
+    group_search: LdapGroupSearch = None
+    groups: dict[str, Ids] = None
+    require_group: Text = None
+    deny_group: Text = None
+
+
+class Certificates(Strict):
+    email: bool = False
+    subject_pattern: Annotated[str, Field(pattern=r"\(\?P<username>")] = None
+
+
+class SamlIdp(Strict):
+    metadata_url: Annotated[str, Field(pattern=r"^https://|^http://(127\.0\.0\.1|localhost)")] = (
+        None
+    )
+    metadata_file: str = None
+    entity_id: str = None
+    sso_url: Annotated[str, Field(pattern=r"^https://|^http://(127\.0\.0\.1|localhost)")] = None
+    x509cert: str = None
+    x509cert_file: str = None
+
+
+class SamlSp(Strict):
+    entity_id: str = None
+
+
+class Saml(Strict):
+    slug: Id = None
+    name: Text = None
+    idp: SamlIdp
+    sp: SamlSp = None
+    attributes: dict[Literal[SAML_FIELDS], Principals] = None
+    groups: dict[str, Ids] = None
+    idp_initiated: bool = False
+    signup: bool = True
+    link_domains: Principals = None
+
+
+class Auth(Strict):
+    signup: bool = True
+    email_verification: Literal[EMAIL_VERIFICATION] = "optional"
+    providers: list[Literal[PROVIDERS]] = None
+    link_domains: dict[Literal[PROVIDERS], Principals] = None
+    otp: Otp | None = None
+    user_managers: Principals = None
+    ldap: Ldap = None
+    certificates: Certificates = None
+    saml: Saml = None
+
+
+class SiteSettingsFile(Strict):
+    """settings.yaml: the site's title, its groups, and how people sign in (docs/accounts.md)."""
+
+    title: Text = None
+    auth: Auth | None = None
+    groups: Ids = None
+
+
+# --- pages/<name>.yaml ----------------------------------------------------------------------
+
+
+class PageBlock(Strict):
+    app: Id
+    block: Id
+
+
+class PageFile(Strict):
+    """pages/<name>.yaml: a page and the blocks it shows, top to bottom (docs/blocks.md)."""
+
+    path: Annotated[str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static)/)")] = None
+    title: Text = None
+    view_permission: Principals = None
+    blocks: list[Annotated[str, Field(pattern=f"^{ID_RULE}/{ID_RULE}$")] | PageBlock] = None
+
+
+# --- apps/<app>/settings.yaml ---------------------------------------------------------------
+
+
+Rights = create_model("Rights", __base__=Strict, **dict.fromkeys(RIGHTS, (Principals, None)))
+
+
+class Acl(Strict):
+    rights: Rights | None = None
+    roles: dict[Id, Principals] | None = None
+    row_owners: Ids = None
+
+
+class AppSettingsFile(Strict):
+    """apps/<app>/settings.yaml: the app's title, its debug switch and its ACL."""
+
+    title: Text = None
+    debug: bool = False
+    acl: Acl | None = None
+
+
+# --- apps/<app>/blocks/<block>.yaml ---------------------------------------------------------
+
+
+def _elements_schema(schema: dict[str, Any]) -> None:
+    """The `elements` mapping: element ids -> an element, its keys given by its type."""
+    schema["additionalProperties"] = element_schema()
+    reserved = "|".join(sorted(RESERVED_ELEMENT_IDS))
+    schema["propertyNames"] = {"pattern": f"^(?!({reserved})$){ID_RULE}$"}
+
+
+class BlockFile(Strict):
+    """apps/<app>/blocks/<block>.yaml: the block's elements (docs/blocks.md)."""
+
+    elements: Annotated[dict[str, Any] | None, Field(json_schema_extra=_elements_schema)] = None
+    target: Literal["ajax"] = None
+    title: Text = None
+    title_element: Id = None
+    view_permission: Principals = None
+
+
+ELEMENT_RULES_START = 4  # element_keys()[4:] are the keys of the element's rules
+
+
+def element_keys() -> tuple[str, ...]:
+    """Every key an element may have (each type takes some of them: `yaml_keys`)."""
+    return _element_keys(tuple(TYPES))
+
+
+@functools.cache
+def _element_keys(type_names: tuple[str, ...]) -> tuple[str, ...]:
+    found = dict.fromkeys(("type", "label", "mode", "index_type", *RULES))
+    for name in type_names:
+        found.update(dict.fromkeys(TYPES[name].yaml_keys()))
+    return tuple(found)
+
+
+@functools.cache
+def yaml_keys_of(definition: ElementType) -> frozenset[str]:
+    """The keys of `definition.yaml_keys()`, once per type (the loader asks per element)."""
+    return frozenset(definition.yaml_keys())
+
+
+def element_schema() -> dict:
+    """One element: its type's name alone, or a mapping of the keys its type takes."""
+    mappings = []
+    for name, definition in TYPES.items():
+        properties = {"type": {"const": name}, "label": {"type": ["string", "number"]}}
+        properties.update(definition.yaml_keys())
+        mappings.append(
+            {
+                "type": "object",
+                "properties": properties,
+                "required": ["type", *definition.yaml_required],
+                "additionalProperties": False,
+            }
+        )
+    return {"anyOf": [{"enum": list(TYPES)}, *mappings]}
+
+
+# --- the schemas ----------------------------------------------------------------------------
+
+MODELS: dict[str, type[Strict]] = {
+    "site-settings": SiteSettingsFile,
+    "page": PageFile,
+    "app-settings": AppSettingsFile,
+    "block": BlockFile,
+}
+# Where each kind of file lives in the site folder (for editors' `yaml.schemas`).
+GLOBS = {
+    "site-settings": "settings.yaml",
+    "page": "pages/*.yaml",
+    "app-settings": "apps/*/settings.yaml",
+    "block": "apps/*/blocks/*.yaml",
+}
+
+
+@functools.cache
+def keys_of(model: type[Strict]) -> tuple[str, ...]:
+    """The keys a mapping may have, in the order the model declares them."""
+    return tuple(model.model_fields)
+
+
+def site_schema(kind: str) -> dict:
+    """The JSON Schema (draft 2020-12) of one kind of site file."""
+    model = MODELS[kind]
+    schema = model.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": f"{GLOBS[kind]} of a site folder",
+    }
