@@ -55,6 +55,9 @@ def basic_user(request, credentials: str):
     username, colon, password = decoded.partition(":")
     if not colon or not username:
         raise Unauthorized("malformed Basic credentials: expected base64(username:password)")
+    if any(ord(character) < 32 or ord(character) == 127 for character in username):
+        # No user name holds one, and PostgreSQL cannot compare text holding a NUL.
+        raise Unauthorized("malformed Basic credentials: the user name holds a control character")
     try:
         return passwords.check_basic(request, username, password)
     except passwords.TooManyFailures as refused:

@@ -81,6 +81,19 @@ def test_the_session_data_wins_over_the_row_s_copy_of_the_user(api_client, recor
     assert stranger.get("/api/v1/open/records").status_code == 403  # managers only
 
 
+@pytest.mark.parametrize(
+    "cookie",
+    ['"\\000abcdefghij"', "abcdefgh" * 30, "ABCDEFGHIJKLMNOP", "abcdefgh' OR '1'='1"],
+    ids=["NUL", "long", "upper case", "quote"],
+)
+def test_a_session_cookie_of_no_session_s_shape_is_anonymous(record, settings, cookie):
+    """A key Django would never make (32 of a-z0-9) names no session: it is not looked up.
+    A NUL in it was a 500 on PostgreSQL, which cannot compare text holding one."""
+    client = new_client()
+    header = f"{settings.SESSION_COOKIE_NAME}={cookie}"
+    refused_as_anonymous(client.get(RECORD, HTTP_COOKIE=header))
+
+
 def test_a_write_keeps_the_copy_of_the_user(reader, users):
     session = reader.session
     session["something"] = "else"
