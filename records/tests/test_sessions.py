@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from accounts import tokens
 from accounts.models import ApiToken, Session
+from accounts.sessions import SessionStore
 from records.models import Record
-from tests.helpers import assert_error, new_client
+from tests.helpers import assert_error, login, new_client
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +146,48 @@ def test_a_token_of_a_user_made_inactive_is_refused_at_once(record, users):
     users["reader"].save()
     assert_error(client.get(RECORD), 401, "invalid or revoked API token")
     assert Record.objects.count() == 1
+
+
+# --- what held when attacked (regression) -------------------------------------------------------
+
+
+def test_a_session_key_planted_before_sign_in_is_not_the_signed_in_one(record, settings):
+    """Session fixation: a key the attacker holds (their own session, set in the victim's
+    browser) is replaced at sign-in, and its row is gone."""
+    planted = SessionStore()
+    planted["planted"] = True
+    planted.save()
+    victim = new_client()
+    victim.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+    assert login(victim, "reader").status_code == 302
+    assert victim.get(RECORD).status_code == 200
+    assert victim.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
+    assert not Session.objects.filter(session_key=planted.session_key).exists()
+    attacker = new_client()
+    attacker.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+    refused_as_anonymous(attacker.get(RECORD))
+
+
+def test_a_session_signed_out_cannot_be_replayed(reader, settings):
+    key = reader.cookies[settings.SESSION_COOKIE_NAME].value
+    assert reader.post("/accounts/logout/").status_code == 302
+    assert not Session.objects.filter(session_key=key).exists()
+    replay = new_client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = key
+    refused_as_anonymous(replay.get(RECORD))
+
+
+def test_a_user_deleted_while_signed_in_is_anonymous(reader, users):
+    users["reader"].delete()
+    refused_as_anonymous(reader.get(RECORD))
+
+
+def test_the_row_s_user_is_not_taken_for_another_user_id_in_the_data(reader, users):
+    """The data names a user the row does not (edited behind the site's back): the data's
+    user is read, and their auth hash checked, so the session ends."""
+    session = Session.objects.get()
+    data = SessionStore().decode(session.session_data)
+    data["_auth_user_id"] = str(users["root"].pk)
+    Session.objects.update(session_data=SessionStore().encode(data))
+    refused_as_anonymous(reader.get(RECORD))
+    assert not Session.objects.exists()
