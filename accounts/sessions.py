@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.utils import timezone
 
 from .identity import session_with_user
@@ -32,6 +33,11 @@ class SessionStore(db.SessionStore):
         row = super().create_model_instance(data)
         row.user_id = user_id_in(data)
         return row
+
+    def _validate_session_key(self, key):
+        """A key of the shape Django makes (32 of a-z0-9; the column holds 40), else no key:
+        a cookie holding anything else is not looked up (a NUL in it failed on PostgreSQL)."""
+        return bool(key) and 8 <= len(key) <= 40 and not key.strip(VALID_KEY_CHARS)
 
     def load(self):
         self.user_read = self.NOT_READ

@@ -74,6 +74,11 @@ def basic_user(request, credentials: str):
     username, colon, password = decoded.partition(":")
     if not colon or not username:
         raise exceptions.AuthenticationFailed(MALFORMED_BASIC)
+    if any(ord(character) < 32 or ord(character) == 127 for character in username):
+        # No user name holds one, and PostgreSQL cannot compare text holding a NUL.
+        raise exceptions.AuthenticationFailed(
+            "malformed Basic credentials: the user name holds a control character"
+        )
     try:
         return passwords.check_basic(request, username, password)
     except passwords.TooManyFailures as refused:

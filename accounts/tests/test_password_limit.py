@@ -10,11 +10,14 @@ Each test is an attack over HTTP, as the issue reproduced it.
 import base64
 import logging
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection, connections
 from django.test import Client
 
 from accounts import passwords
@@ -347,3 +350,34 @@ def test_a_password_reset_clears_only_its_own_account_s_count(carol_and_eve):
     assert basic("eve2", new, **address(21)).status_code == 200
     assert_429(basic("carol9", **address(22)))
     assert_429(basic("carol9@corp.example", **address(23)))
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers are PostgreSQL's: SQLite's take turns (and its test database, "
+    "in memory with a shared cache, refuses a second writer instead of queueing it)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_wrong_passwords_sent_at_once_get_no_more_than_the_limit(api_site, user_factory, settings):
+    """Production's database cache without Redis (site_config/cache.py), ten wrong passwords
+    sent at once from ten addresses (regression): each check reads and writes the count under
+    allauth's cache lock (an `add`), so five are checked and the rest refused."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "site_config.cache.SharedDatabaseCache",
+            "LOCATION": settings.SHARED_CACHE_TABLE,
+        }
+    }
+    user_factory("ann")
+    start = threading.Barrier(10, timeout=10)
+
+    def attempt(n: int) -> int:
+        try:
+            start.wait()
+            return basic("ann", "wrong", **address(n)).status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(10) as pool:
+        statuses = sorted(pool.map(attempt, range(10)))
+    assert statuses == [401] * LIMIT + [429] * 5

@@ -218,3 +218,28 @@ def test_remove_device_needs_a_code(user_factory):
     # The next login is the password alone.
     again = Client()
     assert login(again, "hal")["Location"] == "/"
+
+
+def test_a_session_key_planted_before_the_code_step_is_not_the_signed_in_one(
+    user_factory, settings
+):
+    """Session fixation through the code step (regression): the key the attacker set in the
+    victim's browser holds the pending login between password and code, but the signed-in
+    session has a new key, and the planted one signs nobody in."""
+    from accounts.sessions import SessionStore
+
+    user = user_factory("bob", with_totp=True)
+    planted = SessionStore()
+    planted["planted"] = True
+    planted.save()
+    victim = Client()
+    victim.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+    assert login(victim, "bob")["Location"] == "/accounts/2fa/login/"
+    attacker = Client()
+    attacker.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+    assert (
+        victim.post("/accounts/2fa/login/", {"code": code_for(user.totp_device)}).status_code == 302
+    )
+    assert signed_in_as(victim) == "bob"
+    assert victim.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
+    assert signed_in_as(attacker) is None

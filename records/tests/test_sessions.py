@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from accounts import tokens
 from accounts.models import ApiToken, Session
+from accounts.sessions import SessionStore
 from records.models import Record
-from tests.helpers import assert_error, new_client
+from tests.helpers import assert_error, login, new_client
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +82,19 @@ def test_the_session_data_wins_over_the_row_s_copy_of_the_user(api_client, recor
     assert stranger.get("/api/v1/open/records").status_code == 403  # managers only
 
 
+@pytest.mark.parametrize(
+    "cookie",
+    ['"\\000abcdefghij"', "abcdefgh" * 30, "ABCDEFGHIJKLMNOP", "abcdefgh' OR '1'='1"],
+    ids=["NUL", "long", "upper case", "quote"],
+)
+def test_a_session_cookie_of_no_session_s_shape_is_anonymous(record, settings, cookie):
+    """A key Django would never make (32 of a-z0-9) names no session: it is not looked up.
+    A NUL in it was a 500 on PostgreSQL, which cannot compare text holding one."""
+    client = new_client()
+    header = f"{settings.SESSION_COOKIE_NAME}={cookie}"
+    refused_as_anonymous(client.get(RECORD, HTTP_COOKIE=header))
+
+
 def test_a_write_keeps_the_copy_of_the_user(reader, users):
     session = reader.session
     session["something"] = "else"
@@ -132,3 +146,48 @@ def test_a_token_of_a_user_made_inactive_is_refused_at_once(record, users):
     users["reader"].save()
     assert_error(client.get(RECORD), 401, "invalid or revoked API token")
     assert Record.objects.count() == 1
+
+
+# --- what held when attacked (regression) -------------------------------------------------------
+
+
+def test_a_session_key_planted_before_sign_in_is_not_the_signed_in_one(record, settings):
+    """Session fixation: a key the attacker holds (their own session, set in the victim's
+    browser) is replaced at sign-in, and its row is gone."""
+    planted = SessionStore()
+    planted["planted"] = True
+    planted.save()
+    victim = new_client()
+    victim.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+    assert login(victim, "reader").status_code == 302
+    assert victim.get(RECORD).status_code == 200
+    assert victim.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
+    assert not Session.objects.filter(session_key=planted.session_key).exists()
+    attacker = new_client()
+    attacker.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+    refused_as_anonymous(attacker.get(RECORD))
+
+
+def test_a_session_signed_out_cannot_be_replayed(reader, settings):
+    key = reader.cookies[settings.SESSION_COOKIE_NAME].value
+    assert reader.post("/accounts/logout/").status_code == 302
+    assert not Session.objects.filter(session_key=key).exists()
+    replay = new_client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = key
+    refused_as_anonymous(replay.get(RECORD))
+
+
+def test_a_user_deleted_while_signed_in_is_anonymous(reader, users):
+    users["reader"].delete()
+    refused_as_anonymous(reader.get(RECORD))
+
+
+def test_the_row_s_user_is_not_taken_for_another_user_id_in_the_data(reader, users):
+    """The data names a user the row does not (edited behind the site's back): the data's
+    user is read, and their auth hash checked, so the session ends."""
+    session = Session.objects.get()
+    data = SessionStore().decode(session.session_data)
+    data["_auth_user_id"] = str(users["root"].pk)
+    Session.objects.update(session_data=SessionStore().encode(data))
+    refused_as_anonymous(reader.get(RECORD))
+    assert not Session.objects.exists()
