@@ -49,6 +49,7 @@ def denial(verdict: Verdict, what: str, hidden: str = "not found") -> Denied:
     """The refusal of `verdict`, worded for what was asked:
     >>> denial(Verdict.FORBID, "view records of app 'sales'").message
     "you may not view records of app 'sales'"
+
     LOGIN says "authentication required to ...", HIDE says `hidden` (nothing revealed)."""
     if verdict is Verdict.LOGIN:
         return Denied(verdict, f"authentication required to {what}")
