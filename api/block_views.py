@@ -12,13 +12,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from accounts.identity import who_for
 from blocks.context import BlockContext, params_of
 from blocks.render import element_value, run
 from records import access as gate
 from records import store
 from site_model import code
-from site_model.acl import Verdict, can_see
+from site_model.acl import Verdict
 from site_model.spec import BlockSpec
 
 from .endpoints import AppEndpoint
@@ -35,7 +34,7 @@ class BlockEndpoint(AppEndpoint):
         block = self.app.blocks.get(block_id)
         if block is None:
             raise NotFound(f"no block '{block_id}' in app '{self.app.id}'")
-        verdict = can_see(block.view_permission, who_for(self.request.user))
+        verdict = gate.block_verdict(block, self.request.user)
         if verdict is not Verdict.ALLOW:
             raise gate.denial(verdict, f"see block '{block.key}'")
         return block

@@ -15,8 +15,9 @@ record schemas; the `acl` of `GET /api/v1/<app>`, and which items are owner item
 
 from __future__ import annotations
 
+from records import access as gate
 from records import selectors
-from site_model.acl import SHARE_PERMISSIONS, Access, Verdict, can_see
+from site_model.acl import SHARE_PERMISSIONS, Access, Verdict
 from site_model.spec import AppSpec, BlockSpec
 
 from . import schema as record_schema
@@ -151,7 +152,7 @@ def visible_blocks(app: AppSpec, access: Access) -> list[BlockSpec]:
     return [
         block
         for _, block in sorted(app.blocks.items())
-        if can_see(block.view_permission, access.who) is Verdict.ALLOW
+        if gate.block_verdict(block, access.who) is Verdict.ALLOW
     ]
 
 

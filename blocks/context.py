@@ -291,9 +291,8 @@ class RecordHandle:
         for showing only the buttons that will work."""
         if self._record is None:
             return False
-        access = gate.access_to(self._app, getattr(self._request, "user", None))
-        facts = selectors.facts_for(self._record, access)
-        return access.can(action, facts) is Verdict.ALLOW
+        user = getattr(self._request, "user", None)
+        return gate.record_allows(self._app, user, self._record, action)
 
     # writes
     def save(self, items: dict | None = None, block_id: str | None = None) -> RecordHandle:

@@ -1,8 +1,12 @@
-"""The gate of record access (contract §5): may this visitor do X to record Y of app Z?
+"""The one access gate (contract §5): may this visitor see this app, record, block or page?
 
-The JSON API (api/views.py) and the record routes (web/record_views.py) both
-ask here, and each turns the one denial, `records.errors.Denied`, into its answer in one
-helper (api.errors.deny, web.responses.failed). The decisions are the
+Every visibility question is answered here: the visitor's rights in an app (`access_to`),
+records (`record_for`, `record_allows`), files (`file_for`), blocks (`block_verdict`) and pages
+(`page_verdict`); field permissions, once they exist, belong beside `file_for`. The HTML surface
+(web/), the JSON API (api/) and the block runtime (blocks/) ask only here, never the core's
+`can_see` (records/tests/test_access.py keeps it so). Each surface turns the one denial,
+`records.errors.Denied`, into its answer in one helper (api.errors.deny,
+web.responses.failed). The decisions are the
 permission core's (site_model.acl); this module asks its questions in the contract's order
 and fetches what they need. Imports: the site model, accounts, records; never the API or pages.
 """
@@ -12,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accounts.identity import who_for
-from site_model.acl import Access, RecordFacts, Verdict, access_for
-from site_model.spec import AppSpec
+from site_model.acl import Access, RecordFacts, Verdict, Who, access_for, can_see
+from site_model.spec import AppSpec, BlockSpec, Page
 
 from . import selectors, uploads
 from .errors import Denied
@@ -25,10 +29,27 @@ def access_to(app: AppSpec, user) -> Access:
     return access_for(app.acl, who_for(user))
 
 
+def visitor(user_or_who) -> Who:
+    """The visitor as the core sees them, from a user (or None) or a `Who` already built."""
+    return user_or_who if isinstance(user_or_who, Who) else who_for(user_or_who)
+
+
+def block_verdict(block: BlockSpec, user_or_who) -> Verdict:
+    """May the visitor see `block` (its `view_permission`)? A block is shown, run or described
+    only on ALLOW; a record's HTML page shows its block, so it needs this too."""
+    return can_see(block.view_permission, visitor(user_or_who))
+
+
+def page_verdict(page: Page, user_or_who) -> Verdict:
+    """May the visitor open `page` (its `view_permission`), or see it in the navigation?"""
+    return can_see(page.view_permission, visitor(user_or_who))
+
+
 def denial(verdict: Verdict, what: str, hidden: str = "not found") -> Denied:
     """The refusal of `verdict`, worded for what was asked:
     >>> denial(Verdict.FORBID, "view records of app 'sales'").message
     "you may not view records of app 'sales'"
+
     LOGIN says "authentication required to ...", HIDE says `hidden` (nothing revealed)."""
     if verdict is Verdict.LOGIN:
         return Denied(verdict, f"authentication required to {what}")
@@ -101,6 +122,13 @@ def record_for(
     if verdict is not Verdict.ALLOW:
         raise refused(app, action, verdict, record_id)
     return Granted(record, facts)
+
+
+def record_allows(app: AppSpec, user, record: Record, action: str) -> bool:
+    """May the visitor do `action` to `record`, a record already read (shares included)? For
+    showing only the buttons that will work; a request that acts asks `record_for`."""
+    access = access_to(app, user)
+    return access.can(action, selectors.facts_for(record, access)) is Verdict.ALLOW
 
 
 def file_for(app: AppSpec, access: Access, granted: Granted, item: str):

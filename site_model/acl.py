@@ -82,6 +82,28 @@ def can_see(principals: Iterable[str], who: Who) -> Verdict:
     return refuse(who)
 
 
+def readers_beyond(readers: Iterable[str], view_permission: Iterable[str]) -> tuple[str, ...]:
+    """The principals of `readers` that `view_permission` does not let in, as written:
+
+    >>> readers_beyond(["*", "staff"], ["admins"])
+    ('*', 'staff')
+    >>> readers_beyond(["staff", "*"], ["authenticated"])
+    ('*',)
+    >>> readers_beyond(["staff"], ["*"])
+    ()
+    """
+    allowed = frozenset(view_permission)
+    if "*" in allowed:
+        return ()
+    return tuple(
+        dict.fromkeys(
+            principal
+            for principal in readers
+            if principal not in allowed and (principal == "*" or "authenticated" not in allowed)
+        )
+    )
+
+
 # --- row owners -------------------------------------------------------------------------------
 #
 # Who owns a record is decided by comparing keys: the record's owner keys (its author, and the

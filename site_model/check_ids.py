@@ -1,9 +1,10 @@
 """One check id per kind of site problem, each with a hint (as django.contrib.auth.checks).
 
 `check_site` prints `path:line: (site.E002) message`; the Django system check of the site
-carries the id and the hint. The ids are `E`: the file is wrong. They are reported as Django
+carries the id and the hint. The `E` ids: the file is wrong. They are reported as Django
 *warnings* all the same, because a broken site is still served (what breaks is what depends on
-the broken file). docs/blocks.md lists them; a test keeps that list and this one the same.
+the broken file). The `W` ids: served as written, but likely not what was meant; `check_site`
+prints them as warnings and keeps its exit status. docs/blocks.md lists them; a test keeps that list and this one the same.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ TWO_TYPES = "site.E015"
 BAD_SIGN_IN_VALUE = "site.E016"
 MISSING_BLOCK_YAML = "site.E017"
 BAD_PAGE_PATH = "site.E018"
+READERS_WIDER_THAN_BLOCK = "site.W001"
 
 CHECKS = _catalog(
     CheckId(
@@ -127,5 +129,12 @@ CHECKS = _catalog(
         BAD_PAGE_PATH,
         "a page path that does not start with '/'",
         "Write the path from the site's root, e.g. `path: /events/`.",
+    ),
+    CheckId(
+        READERS_WIDER_THAN_BLOCK,
+        "a block's view_permission narrower than its app's readers (they read its records "
+        "as JSON but not on their HTML pages)",
+        "Add the app's readers to the block's view_permission, or narrow the app's rights "
+        "if they should not read these records at all.",
     ),
 )

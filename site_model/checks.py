@@ -8,9 +8,10 @@ from .loader import current_site
 
 
 def site_problems(app_configs=None, **kwargs):
+    site = current_site()
     return [
         checks.Warning(
             str(problem), hint=CHECKS[problem.check].hint, id=problem.check, obj="SITE_DIR"
         )
-        for problem in current_site().problems
+        for problem in (*site.problems, *site.warnings)
     ]

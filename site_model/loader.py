@@ -25,8 +25,8 @@ import yaml
 from django.conf import settings
 from django.core.signals import setting_changed
 
+from . import acl, code, layout, schema
 from . import check_ids as ids
-from . import code, layout, schema
 from .elements import TYPES, input_type_names
 from .schema import (
     ELEMENT_RULES_START,
@@ -244,6 +244,7 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
     problems.extend(element_problems(apps))
     problems.sort(key=lambda problem: (problem.path, problem.line))
     return Site(
+        warnings=tuple(sight_warnings(apps)),
         settings=site_settings,
         pages=pages,
         apps=apps,
@@ -355,6 +356,7 @@ def build_block(
         title_element=definition["title_element"],
         target=definition["target"],
         view_permission=definition["view_permission"],
+        view_permission_line=definition["view_permission_line"],
         elements=definition["elements"],
         layout=template,
         code=module,
@@ -380,6 +382,31 @@ def missing_functions(block: BlockSpec, files, py_rel: str) -> list[Problem]:
                     ids.MISSING_FUNCTION,
                 )
             )
+    return found
+
+
+def sight_warnings(apps: dict[str, AppSpec]) -> list[Problem]:
+    """A block its app's readers may not all see: they read its records as JSON but get a 403
+    on their HTML pages, which show the block (contract §5). Served as written; a warning."""
+    found = []
+    for app in apps.values():
+        readers = [
+            p for principals in (app.acl.rights if app.acl else {}).values() for p in principals
+        ]
+        for block in sorted(app.blocks.values(), key=lambda block: block.yaml_path):
+            beyond = acl.readers_beyond(readers, block.view_permission)
+            if beyond and not block.is_broken:
+                found.append(
+                    Problem(
+                        block.yaml_path,
+                        block.view_permission_line,
+                        f"view_permission of block '{block.key}' "
+                        f"({', '.join(block.view_permission) or 'nobody'}) is narrower than the "
+                        f"readers of app '{app.id}': {', '.join(beyond)} may read its records "
+                        "through the API but not open their pages",
+                        ids.READERS_WIDER_THAN_BLOCK,
+                    )
+                )
     return found
 
 
@@ -980,6 +1007,7 @@ def parse_block(path: Path, rel: str):
         "title": "",
         "target": None,
         "view_permission": ("*",),
+        "view_permission_line": 1,
         "elements": (),
     }
     if "title" in keys:
@@ -990,6 +1018,7 @@ def parse_block(path: Path, rel: str):
         definition["view_permission"] = (
             doc.principals(keys["view_permission"][1], "view_permission") or ()
         )
+        definition["view_permission_line"] = line_of(keys["view_permission"][0])
     if "elements" in keys:
         definition["elements"] = parse_elements(doc, keys["elements"][1])
     if "title_element" in keys:

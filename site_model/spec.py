@@ -138,6 +138,7 @@ class BlockSpec:
     title: str = ""
     target: str | None = None
     view_permission: tuple[str, ...] = ("*",)
+    view_permission_line: int = 1  # where the block's .yaml sets it (1: not set)
     elements: tuple[Element, ...] = ()
     title_element: str | None = None  # the input whose value heads a record's page
     layout: Any = None  # a compiled django.template.Template, or None for the default layout
@@ -327,6 +328,8 @@ class Site:
     pages: dict[str, Page]
     apps: dict[str, AppSpec]
     problems: tuple[Problem, ...] = ()
+    # What is served as written but is likely not what the builder meant (site.W ids).
+    warnings: tuple[Problem, ...] = ()
     # A page file that could not be read: its URL path (from the file name, as a page without
     # `path:` gets) -> its problems, so that the path answers an error page, not a 404.
     broken_pages: dict[str, tuple[Problem, ...]] = field(default_factory=dict)

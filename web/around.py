@@ -12,6 +12,7 @@ from accounts.identity import who_for
 from accounts.redirects import safe_next
 from blocks.context import BlockContext
 from blocks.render import missing_block_box, render_block
+from records import access as gate
 from site_model import acl
 from site_model.spec import BlockSpec, Page, Site
 
@@ -24,7 +25,7 @@ def holding_page(site: Site, block: BlockSpec, who) -> Page | None:
     """The first page (in navigation order) that holds `block` and that the visitor may open."""
     for candidate in site.navigation:
         if holds(candidate, block):
-            if acl.can_see(candidate.view_permission, who) is acl.Verdict.ALLOW:
+            if gate.page_verdict(candidate, who) is acl.Verdict.ALLOW:
                 return candidate
     return None
 
@@ -41,7 +42,7 @@ def page_blocks(request, site: Site, page: Page, who, next_url: str, replaced=No
         elif replaced is not None and block.key == replaced[0].key:
             html.append(replaced[1])
             replaced = None
-        elif acl.can_see(block.view_permission, who):
+        elif gate.block_verdict(block, who):
             ctx = BlockContext(request=request, site=site, block=block, page=page)
             html.append(render_block(ctx, next_url=next_url))
     return html
@@ -57,7 +58,7 @@ def page_of_refusal(request, site: Site, block: BlockSpec) -> Page | None:
     next_url = safe_next(request)
     page = site.page_at(urlsplit(next_url).path) if next_url else None
     if page is not None and holds(page, block):
-        if acl.can_see(page.view_permission, who) is acl.Verdict.ALLOW:
+        if gate.page_verdict(page, who) is acl.Verdict.ALLOW:
             return page
     return holding_page(site, block, who)
 

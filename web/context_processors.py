@@ -2,7 +2,7 @@ from django.templatetags.static import static
 
 from accounts.identity import who_for
 from blocks import console
-from site_model.acl import can_see
+from records import access as gate
 from site_model.assets import site_static_url
 from site_model.loader import current_site
 
@@ -17,7 +17,7 @@ def site(request):
         # Called where base.html shows it, after the page's blocks: what they left waiting.
         "console_log": lambda: console.script(console.drain(request)),
         "signup_open": current.settings.signup,
-        "navigation": [page for page in current.navigation if can_see(page.view_permission, who)],
+        "navigation": [page for page in current.navigation if gate.page_verdict(page, who)],
         "site_css": site_static_url("site.css"),
         "favicon_url": site_static_url("favicon.svg")
         or site_static_url("favicon.ico")

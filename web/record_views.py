@@ -100,7 +100,7 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
     record, facts = granted.record, granted.facts
     block = app.blocks.get(record.block_id)
     if block is not None:
-        verdict = acl.can_see(block.view_permission, access.who)
+        verdict = gate.block_verdict(block, access.who)
         if verdict is not acl.Verdict.ALLOW:
             denied = gate.denial(verdict, f"see block '{block.key}'")
             return refused(request, app.id, record_id, denied)
@@ -264,7 +264,7 @@ def record_file(request, app_id: str, record_id: str, element_id: str):
         return refused(request, app_id, record_id, exc)
     block = app.blocks.get(granted.record.block_id)
     if block is not None:
-        verdict = acl.can_see(block.view_permission, access.who)
+        verdict = gate.block_verdict(block, access.who)
         if verdict is not acl.Verdict.ALLOW:
             return refused(request, app_id, record_id, gate.denial(verdict, "see this file"))
     upload = gate.file_for(app, access, granted, element_id)

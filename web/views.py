@@ -21,8 +21,8 @@ from accounts.identity import who_for
 from accounts.redirects import safe_next
 from blocks.context import BlockContext
 from blocks.render import block_url, element_value, error_box, render_block, run, shows_problems
+from records import access as gate
 from site_model import code
-from site_model.acl import can_see
 from site_model.assets import site_static_file
 from site_model.loader import current_site
 from site_model.spec import Problem
@@ -43,7 +43,7 @@ def page_view(request, path: str = ""):
             return broken_page(request, broken)
         raise Http404(f"no page at {url_path}")
     who = who_for(request.user)
-    verdict = can_see(page.view_permission, who)
+    verdict = gate.page_verdict(page, who)
     if not verdict:
         # The path the visitor typed, never the page's title: nothing they could not see.
         return deny(request, verdict, f"The page at {url_path} is not open to you.")
@@ -85,7 +85,7 @@ def visible_block(request, app_id: str, block_id: str):
     block = site.block(app_id, block_id)
     if block is None:
         raise Http404(f"no block '{app_id}/{block_id}'")
-    verdict = can_see(block.view_permission, who_for(request.user))
+    verdict = gate.block_verdict(block, request.user)
     return site, block, verdict
 
 

@@ -4,6 +4,9 @@ The surfaces' answers (statuses, messages, the audit trail) are tested through H
 test_api_rights.py, test_forms.py and test_audit.py; here the gate alone, in can/cannot pairs.
 """
 
+import ast
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
@@ -107,3 +110,57 @@ def test_access_to_is_the_visitors_rights_in_the_app(sales, users):
     assert gate.access_to(sales, users["root"]).has_right("manager")
     assert gate.access_to(sales, AnonymousUser()).rights == ()
     assert gate.access_to(sales, None).rights == ()
+
+
+# --- the one gate: blocks and pages too, and no surface asks the core directly (issue 22) -----
+
+ROOT = Path(__file__).resolve().parents[2]
+SURFACES = ("web", "api", "blocks")
+
+
+def core_sight_calls(source: str) -> list[int]:
+    """Lines of `source` that call or import the core's `can_see` (by name or attribute)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "can_see" for a in node.names):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name == "can_see":
+                lines.append(node.lineno)
+    return lines
+
+
+def test_the_finder_sees_every_form_of_a_direct_call():
+    source = "from site_model.acl import can_see\ncan_see(a, b)\nacl.can_see(a, b)\nx.y()\n"
+    assert core_sight_calls(source) == [1, 2, 3]
+
+
+def test_web_api_and_blocks_ask_only_the_gate_whether_a_visitor_sees_something():
+    direct = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for package in SURFACES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for line in core_sight_calls(path.read_text())
+    ]
+    assert direct == []
+
+
+def test_block_and_page_verdicts(sales, users):
+    secret, order = sales.blocks["secret"], sales.blocks["order"]
+    assert gate.block_verdict(secret, users["manager"]) is Verdict.ALLOW
+    assert gate.block_verdict(secret, users["reader"]) is Verdict.FORBID
+    assert gate.block_verdict(secret, AnonymousUser()) is Verdict.LOGIN
+    assert gate.block_verdict(secret, users["root"]) is Verdict.ALLOW
+    assert gate.block_verdict(order, AnonymousUser()) is Verdict.ALLOW
+    home = current_site().page_at("/")
+    assert gate.page_verdict(home, AnonymousUser()) is Verdict.ALLOW
+
+
+def test_record_allows_counts_shares(sales, mine, users):
+    assert gate.record_allows(sales, users["author"], mine, "edit")
+    assert not gate.record_allows(sales, users["stranger"], mine, "view")
+    sharing.record_share(record=mine, principal="stranger", permissions=("view",))
+    assert gate.record_allows(sales, users["stranger"], mine, "view")
+    assert not gate.record_allows(sales, users["stranger"], mine, "edit")

@@ -131,3 +131,36 @@ def test_navigation_lists_only_pages_the_visitor_may_open(client, api_client, pe
     guarded("bob")
     assert 'href="/private/"' not in client.get("/").content.decode()
     assert 'href="/private/"' in api_client(people["bob"]).get("/").content.decode()
+
+
+# --- a record of a block the reader may not see: JSON and HTML (issue 22) ---------------------
+#
+# The app's ACL governs records on every path; the record's HTML page shows its block, so it
+# also needs the block's view_permission. App `sales` (records_site): readers [readers], block
+# `secret` view_permission [managers].
+
+
+@pytest.fixture
+def secret_record(records_site):
+    from records import store
+    from site_model.loader import current_site
+
+    app = current_site().apps["sales"]
+    return store.record_create(
+        app=app, items={"note": "n"}, record_id="s1", block=app.blocks["secret"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("groups", "html_status"),
+    [(["readers"], 403), (["readers", "managers"], 200)],
+    ids=["reader-without-the-block", "reader-with-the-block"],
+)
+def test_a_record_of_a_block_is_json_for_readers_and_html_for_those_who_see_the_block(
+    api_client, user_factory, secret_record, groups, html_status
+):
+    client = api_client(user_factory("rita", groups=groups))
+    response = client.get("/api/v1/sales/record/s1")
+    assert response.status_code == 200
+    assert response.json()["note"] == "n"
+    assert client.get("/apps/sales/records/s1/").status_code == html_status

@@ -33,9 +33,13 @@ class Command(BaseCommand):
         # The loader logs the same problems for `make run`'s terminal; here they are the output.
         with quiet("site_model.loader"):
             saml_files, saml_environment = saml_problems()
-            problems = [*current_site().problems, *saml_files]
+            site = current_site()
+            problems = [*site.problems, *saml_files]
         for problem in problems:
             self.stdout.write(problem.with_id())
+        # Served as written, but likely not what was meant: warned, exit status kept.
+        for problem in site.warnings:
+            self.stderr.write(f"warning: {problem.with_id()}")
         # Providers without keys are the environment's, not the folder's: warned, exit status kept.
         for warning in [
             *missing_provider_keys(),
