@@ -4,12 +4,19 @@ As `Model.objects.raw()` makes it (the engine's and the fields' converters, then
 `Model.from_db`), with the converters worked out once per connection and model instead of on
 every query: on the reads every request makes (the session's user, a token's user, one
 record) that bookkeeping cost more than the query.
+
+On PostgreSQL these reads are also prepared statements (`PREPARED_READS`, on unless set off):
+the server plans each of them once per connection instead of on every request, where planning
+the six-table identity query took longer than running it. Django's own queries keep
+client-side binding (its default): only the few statements of this module are prepared.
 """
 
 from __future__ import annotations
 
+import functools
 import weakref
 
+from django.conf import settings
 from django.db import connections
 
 _converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -19,7 +26,7 @@ def first_instance(model, alias: str, sql: str, params, extra: tuple[str, ...] =
     """The first row of `sql`, or None: its first columns are `model`'s concrete fields in
     their order, the next ones are set on the instance under the names `extra` gives."""
     connection = connections[alias]
-    with connection.cursor() as cursor:
+    with cursor_for(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -33,6 +40,50 @@ def first_instance(model, alias: str, sql: str, params, extra: tuple[str, ...] =
     for name, value in zip(extra, row[len(fields) :], strict=True):
         setattr(instance, name, value)
     return instance
+
+
+def cursor_for(connection):
+    """A cursor of `connection`: on PostgreSQL (psycopg 3) one whose statements are prepared
+    (psycopg keeps each connection's last 100), unless `PREPARED_READS` is off."""
+    if connection.vendor != "postgresql" or not settings.PREPARED_READS:
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = connection.connection
+    if not hasattr(raw, "prepare_threshold"):  # psycopg 2
+        return connection.cursor()
+    if raw.prepare_threshold is None:
+        # Django's default, which turns every prepare off: give a threshold that Django's
+        # client-side cursors never reach (they never prepare) so that `prepare=True` works.
+        raw.prepare_threshold = _NEVER
+    logged = connection.queries_logged  # DEBUG, or a test counting queries
+    return connection._prepare_cursor(_prepared_cursor_classes()[logged](raw))
+
+
+_NEVER = 2**31
+
+
+@functools.cache
+def _prepared_cursor_classes() -> dict[bool, type]:
+    """{queries logged?: the cursor class}"""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):
+        """Server-side binding, each statement prepared on its first run."""
+
+        def execute(self, query, params=None, *, prepare=True, binary=None):
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+    class LoggedPreparedCursor(PreparedCursor):
+        """psycopg keeps no query text of a prepared statement's run, where Django's query
+        log (connection.queries, CaptureQueriesContext) reads it."""
+
+        def execute(self, query, params=None, *, prepare=True, binary=None):
+            result = super().execute(query, params, prepare=prepare, binary=binary)
+            if self._query is None:
+                self._query = self._convert_query(query, params)
+            return result
+
+    return {False: PreparedCursor, True: LoggedPreparedCursor}
 
 
 def converters_for(connection, model) -> list:

@@ -192,6 +192,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env.int("SQLITE_TIMEOUT", default=20),
         **DATABASES["default"].get("OPTIONS", {}),
     }
+# On PostgreSQL the reads every request makes (the session's or token's user with their
+# identity, one record) are prepared statements, planned once per kept connection (accounts/rows.py,
+# issue 21). Turn off behind a pooler that cannot keep them (PgBouncer before 1.21, or without
+# `max_prepared_statements`, in transaction mode).
+PREPARED_READS = env.bool("PREPARED_READS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds the password and second-factor limits (contract §7), so in production every

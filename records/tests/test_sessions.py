@@ -191,3 +191,57 @@ def test_the_row_s_user_is_not_taken_for_another_user_id_in_the_data(reader, use
     Session.objects.update(session_data=SessionStore().encode(data))
     refused_as_anonymous(reader.get(RECORD))
     assert not Session.objects.exists()
+
+
+# --- prepared statements on PostgreSQL (accounts/rows.py) ---------------------------------------
+
+only_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements of PostgreSQL"
+)
+
+
+def prepared_runs() -> dict[str, int]:
+    """{the first table a prepared statement of this connection reads: its runs}"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE NOT from_sql"
+        )
+        rows = cursor.fetchall()
+    return {statement.split(" FROM ")[-1].split()[0].strip('"'): runs for statement, runs in rows}
+
+
+@only_postgresql
+def test_the_reads_of_every_request_are_prepared_and_still_read_afresh(reader, users):
+    """The session with its user and their identity, and the record, are planned once per
+    connection; each request still runs them, so a change elsewhere counts at once."""
+    before = prepared_runs()
+    assert reader.get(RECORD).status_code == 200
+    after = prepared_runs()
+    assert after["accounts_session"] == before["accounts_session"] + 1
+    assert after["records_record"] == before["records_record"] + 1
+    users["reader"].groups.remove(Group.objects.get(name="readers"))
+    assert_error(reader.get(RECORD), 403, "you may not view records of app 'sales'")
+    assert prepared_runs()["accounts_session"] == after["accounts_session"] + 1
+
+
+@only_postgresql
+def test_a_token_s_read_is_prepared_and_its_revocation_counts_at_once(record, users):
+    _, raw = tokens.create_token(users["reader"])
+    client = new_client(bearer=raw)
+    assert client.get(RECORD).status_code == 200
+    runs = prepared_runs()[ApiToken._meta.db_table]
+    assert client.get(RECORD).status_code == 200
+    assert prepared_runs()[ApiToken._meta.db_table] == runs + 1
+    ApiToken.objects.all().delete()
+    assert_error(client.get(RECORD), 401, "invalid or revoked API token")
+
+
+@only_postgresql
+def test_prepared_reads_can_be_turned_off_for_a_pooler(record, users, settings):
+    settings.PREPARED_READS = False
+    client = new_client()
+    assert login(client, "reader").status_code == 302
+    before = prepared_runs()
+    assert client.get(RECORD).status_code == 200
+    assert prepared_runs() == before
