@@ -106,7 +106,11 @@ def test_a_deep_offset_sums_the_spans_instead_of_stepping_over_the_records(
     reason="concurrent writers are PostgreSQL's: SQLite's take turns (and its test database, "
     "in memory with a shared cache, refuses a second writer instead of queueing it)",
 )
-def test_span_counts_stay_right_under_concurrent_creates_and_deletes(api_client, records_site):
+def test_span_counts_stay_right_under_concurrent_creates_and_deletes(
+    api_client, records_site, users
+):
+    """`users` before the threads: the client maker would otherwise make them from a thread,
+    and pytest's fixtures are not for threads."""
     from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connections
