@@ -3,8 +3,10 @@ first against the hand-written API: refusals of every route reach the audit trai
 decorator to forget), an element call's body is parsed once, and the description's record-id
 pattern is the rule the server checks."""
 
+import json
 import re
 
+import jsonschema
 import pytest
 
 from accounts.models import SecurityEvent
@@ -116,3 +118,49 @@ def test_the_described_bodies_are_the_serializers(api_client, records_site, user
     assert tuple(schemas["Share"]["properties"]) == SHARE_KEYS
     assert schemas["Search"]["additionalProperties"] is False
     assert schemas["Share"]["additionalProperties"] is False
+
+
+SEARCH_BODIES = [
+    {"reverse": None},
+    {"reverse": True},
+    {"reverse": "yes"},
+    {"query": None, "sort_index": None, "fields": None, "after": None},
+    {"limit": None, "offset": None},
+    {"limit": 2},
+    {"limit": 1.0},
+    {"limit": "2"},
+    {"limit": 1.5},
+    {"limit": 0},
+    {"offset": 0.0},
+    {"offset": "1"},
+    {"sort_index": "price", "offset": 1},
+    {"sort_index": "nope"},
+]
+
+
+@pytest.mark.parametrize("search", SEARCH_BODIES, ids=lambda body: json.dumps(body))
+def test_a_search_body_is_refused_exactly_when_the_description_refuses_it(
+    api_client, records_site, users, search
+):
+    """`null` is absent for every key (`reverse` too); `limit` and `offset` are JSON Schema
+    integers: 1.0 is one, "2" is not (a string is the query string's, not the body's)."""
+    reader = api_client("reader")
+    schema = reader.get("/api/v1/sales/openapi.json").json()["components"]["schemas"]["Search"]
+    described = jsonschema.Draft202012Validator(schema).is_valid(search)
+    response = reader.post_json("/api/v1/sales/search", search)
+    assert response.status_code == (200 if described else 400), response.json()
+
+
+def test_a_body_limit_of_one_point_zero_is_one(api_client, records_site, users, make_record):
+    make_record("sales", "r1")
+    make_record("sales", "r2")
+    response = api_client("reader").post_json("/api/v1/sales/search", {"limit": 1.0})
+    assert (response.status_code, len(response.json())) == (200, 1)
+    assert "limit=1&" in response["Link"]
+
+
+def test_a_string_limit_in_a_search_body_is_400_naming_it(api_client, records_site, users):
+    from tests.helpers import assert_error
+
+    response = api_client("reader").post_json("/api/v1/sales/search", {"limit": "2"})
+    assert_error(response, 400, "limit must be a positive integer, found '\"2\"'")
