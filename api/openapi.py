@@ -197,7 +197,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             "author",
             {"201": answer("created", ref("Created"), ETAG), **errors("400", "409", "413")},
             operationId="createRecord",
-            requestBody=body(ref("RecordInput")),
+            requestBody=body(ref("RecordCreate")),
         )
     records: dict = {}
     if reader:
@@ -231,7 +231,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             # At most 10,000 records (more is a 400), said in words: a `maxItems` would have
             # a fuzzer send 10,000 records at each boundary.
             requestBody=body(
-                {"type": "array", "items": ref("RecordInput")},
+                {"type": "array", "items": ref("RecordCreate")},
                 description="a list of at most 10,000 records (more is a 400)",
             ),
         )
@@ -275,7 +275,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             "author",
             {"201": answer("created", ref("Created"), ETAG), **errors("400", "409", "413")},
             operationId="putRecord",
-            requestBody=body(ref("RecordInput")),
+            requestBody=body(ref("RecordCreate")),
         )
         update = operation(
             "Update: the body's items are merged into the record",
@@ -524,6 +524,11 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
                 **items,
             },
             "propertyNames": {"pattern": "^[^_]"},
+        },
+        "RecordCreate": {
+            "description": "a new record's items: through a block (its `block` item), the "
+            "block's required inputs too",
+            "allOf": [ref("RecordInput"), *record_schema.required_on_create(blocks)],
         },
         "Listing": {
             "type": "array",

@@ -164,3 +164,50 @@ def test_a_string_limit_in_a_search_body_is_400_naming_it(api_client, records_si
 
     response = api_client("reader").post_json("/api/v1/sales/search", {"limit": "2"})
     assert_error(response, 400, "limit must be a positive integer, found '\"2\"'")
+
+
+MISSING = object()
+RECORD_BODIES = [
+    {"title": MISSING},
+    {"title": None},
+    {"title": ""},
+    {"title": []},
+    {"title": [""]},
+    {"title": ["a", None]},
+    {"title": ["a"]},
+    {"title": "a"},
+    {"title": "a", "notes": None},
+    {"title": "a", "notes": ""},
+    {"title": "a", "notes": [None, ""]},
+    {"title": "a", "notes": ["x", ""]},
+    {"title": "a", "seats": ""},
+    {"title": "a", "seats": [3, None]},
+    {"title": "a", "seats": [[3]]},
+    {"title": "a", "headline": None},
+    {"block": MISSING, "title": MISSING},
+    {"block": MISSING, "title": ""},
+]
+
+
+def sent(body: dict) -> dict:
+    return {
+        name: value for name, value in {"block": "event", **body}.items() if value is not MISSING
+    }
+
+
+@pytest.mark.parametrize("record", RECORD_BODIES, ids=lambda body: repr(sent(body)))
+def test_a_create_is_refused_exactly_when_the_description_refuses_it(
+    api_client, events_site, users, record
+):
+    """Required items (on a create through a block) and empty values: `null`, "" and an empty
+    list are a value only for an element that is not required, in a list too."""
+    author = api_client("author")
+    description = author.get("/api/v1/events/openapi.json").json()
+    operation = description["paths"]["/events"]["post"]
+    schema = {
+        **operation["requestBody"]["content"]["application/json"]["schema"],
+        "components": description["components"],
+    }
+    described = jsonschema.Draft202012Validator(schema).is_valid(sent(record))
+    response = author.post_json("/api/v1/events", sent(record))
+    assert response.status_code == (201 if described else 400), response.json()

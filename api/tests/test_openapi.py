@@ -52,13 +52,13 @@ def test_record_schema_is_typed_from_the_elements(settings):
     seats = {"type": "number", "minimum": 1, "maximum": 500, "title": "Seats"}
     assert items["seats"]["anyOf"] == [
         seats,
-        {"type": "array", "items": seats},
+        {"type": "array", "items": {"anyOf": [seats, {"type": "null"}, {"const": ""}]}},
         {"type": "null"},
         {"const": ""},
     ]
     assert items["starts"]["anyOf"][0]["format"] == "date-time"
     assert items["kind"]["anyOf"][0]["enum"] == ["talk", "workshop", "party"]
-    title = {"type": "string", "maxLength": 80, "title": "Title"}
+    title = {"type": "string", "maxLength": 80, "title": "Title", "minLength": 1}
     assert items["title"]["anyOf"] == [title, {"type": "array", "items": title, "minItems": 1}]
     assert items["block"] == {"enum": ["event", "upcoming"]}
 
