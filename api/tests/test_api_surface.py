@@ -211,3 +211,22 @@ def test_a_create_is_refused_exactly_when_the_description_refuses_it(
     described = jsonschema.Draft202012Validator(schema).is_valid(sent(record))
     response = author.post_json("/api/v1/events", sent(record))
     assert response.status_code == (201 if described else 400), response.json()
+
+
+def test_every_operation_is_tagged_and_the_record_answers_are_named(api_client, records_site):
+    description = api_client("manager").get("/api/v1/sales/openapi.json").json()
+    tags = {tag["name"] for tag in description["tags"]}
+    unnamed = []
+    for path, item in description["paths"].items():
+        for method, found in item.items():
+            if method == "parameters":
+                continue
+            assert set(found["tags"]) <= tags and len(found["tags"]) == 1, (path, method)
+            for status, answer in found["responses"].items():
+                schema = answer.get("content", {}).get("application/json", {}).get("schema")
+                if status.startswith("2") and schema is not None and "$ref" not in schema:
+                    unnamed.append((path, method))
+    # Left inline: this description itself, and the blocks' answers (a block's own shape).
+    assert all(
+        path == "/sales/openapi.json" or path.startswith("/sales/blocks/") for path, _ in unnamed
+    ), unnamed
