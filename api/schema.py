@@ -32,6 +32,10 @@ def value_schemas(element: Element) -> list[dict]:
     list neither), a list of one that is not may hold empty values."""
     schema = element_schema(element)
     required = getattr(element, "required", False)
+    if element.definition.is_upload:
+        # Only an upload through the block form sets a FILE item (records.validation): a
+        # client may empty it, or send back the value it read (kept as it is, not described).
+        return [{"not": {}}] if required else list(EMPTY)
     if required:  # "" is empty: a string that is a value has a character
         schema["minLength"] = max(schema.get("minLength", 0), 1)
     options = [schema]

@@ -184,6 +184,10 @@ RECORD_BODIES = [
     {"title": "a", "seats": [3, None]},
     {"title": "a", "seats": [[3]]},
     {"title": "a", "headline": None},
+    {"title": "a", "poster": {"name": "p", "path": "x/p.png", "size": 1, "content_type": "a/b"}},
+    {"title": "a", "poster": [{"name": "p", "path": "p", "size": 1, "content_type": "a/b"}]},
+    {"title": "a", "poster": None},
+    {"title": "a", "poster": ""},
     {"block": MISSING, "title": MISSING},
     {"block": MISSING, "title": ""},
 ]
