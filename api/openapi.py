@@ -198,7 +198,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             "author",
             {"201": answer("created", ref("Created"), ETAG), **errors("400", "409", "413")},
             operationId="createRecord",
-            requestBody=body(ref("RecordInput")),
+            requestBody=body(ref("RecordCreate")),
         )
     records: dict = {}
     if reader:
@@ -216,15 +216,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             {
                 "201": answer(
                     "created",
-                    {
-                        "type": "object",
-                        "properties": {
-                            "success": {"const": "created"},
-                            "total": {"type": "integer", "minimum": 0},
-                        },
-                        "required": ["success", "total"],
-                        "additionalProperties": False,
-                    },
+                    ref("CreatedMany"),
                 ),
                 **errors("400", "409", "413"),
             },
@@ -232,7 +224,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             # At most 10,000 records (more is a 400), said in words: a `maxItems` would have
             # a fuzzer send 10,000 records at each boundary.
             requestBody=body(
-                {"type": "array", "items": ref("RecordInput")},
+                {"type": "array", "items": ref("RecordCreate")},
                 description="a list of at most 10,000 records (more is a 400)",
             ),
         )
@@ -240,7 +232,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
         records["delete"] = operation(
             "Delete every record of the app",
             "editor",
-            {"200": answer("deleted", success("deleted")), **errors()},
+            {"200": answer("deleted", ref("Deleted")), **errors()},
             operationId="deleteRecords",
         )
     if records:
@@ -276,13 +268,13 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             "author",
             {"201": answer("created", ref("Created"), ETAG), **errors("400", "409", "413")},
             operationId="putRecord",
-            requestBody=body(ref("RecordInput")),
+            requestBody=body(ref("RecordCreate")),
         )
         update = operation(
             "Update: the body's items are merged into the record",
             "author",
             {
-                "200": answer("updated", success("updated"), ETAG),
+                "200": answer("updated", ref("Updated"), ETAG),
                 **errors("400", "404", "412", "413"),
             },
             parameters=[IF_MATCH],
@@ -293,7 +285,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
         record["delete"] = operation(
             "Delete the record",
             "author",
-            {"200": answer("deleted", success("deleted")), **errors("400", "404", "412")},
+            {"200": answer("deleted", ref("Deleted")), **errors("400", "404", "412")},
             operationId="deleteRecord",
             parameters=[IF_MATCH],
         )
@@ -312,14 +304,14 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             "post": operation(
                 "Share the record with a user or a group",
                 "author",
-                {"200": answer("shared", success("shared")), **share_errors},
+                {"200": answer("shared", ref("Shared")), **share_errors},
                 operationId="share",
                 requestBody=body(ref("Share")),
             ),
             "delete": operation(
                 "Revoke a share",
                 "author",
-                {"200": answer("unshared", success("unshared")), **share_errors},
+                {"200": answer("unshared", ref("Unshared")), **share_errors},
                 operationId="unshare",
                 requestBody=body(ref("Share")),
             ),
@@ -346,15 +338,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
                 {
                     "200": answer(
                         "refreshed",
-                        {
-                            "type": "object",
-                            "properties": {
-                                "success": {"const": "refresh"},
-                                "indexes": {"type": "array", "items": {"type": "string"}},
-                            },
-                            "required": ["success", "indexes"],
-                            "additionalProperties": False,
-                        },
+                        ref("Refreshed"),
                     ),
                     **errors(),
                 },
@@ -363,6 +347,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
         }
     for block in visible_blocks(app, access):
         paths.update(block_paths(base, block))
+    tag_operations(paths, base)
 
     return {
         "openapi": OPENAPI_VERSION,
@@ -376,6 +361,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             ),
         },
         "servers": [{"url": server}],
+        "tags": TAGS,
         "security": [{}, {"bearer": []}, {"basic": []}],
         "paths": paths,
         "components": {
@@ -391,6 +377,33 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             },
         },
     }
+
+
+TAGS = [
+    {"name": "app", "description": "the app, this description, its indexes"},
+    {"name": "records", "description": "create, read, update and delete records"},
+    {"name": "shares", "description": "a record's shares with users and groups"},
+    {"name": "search", "description": "search the records over the app's indexes"},
+    {"name": "blocks", "description": "the app's blocks and their elements"},
+]
+
+
+def tag_of(path: str, base: str) -> str:
+    rest = path[len(base) :]
+    if rest.endswith("/share"):
+        return "shares"
+    for prefix, tag in (("/record", "records"), ("/search", "search"), ("/blocks", "blocks")):
+        if rest.startswith(prefix):
+            return tag
+    return "app"
+
+
+def tag_operations(paths: dict, base: str) -> None:
+    """Each operation's tag, by its path: app, records, shares, search or blocks."""
+    for path, item in paths.items():
+        for method, found in item.items():
+            if method != "parameters":
+                found["tags"] = [tag_of(path, base)]
 
 
 def block_paths(base: str, block: BlockSpec) -> dict:
@@ -526,6 +539,11 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
             },
             "propertyNames": {"pattern": "^[^_]"},
         },
+        "RecordCreate": {
+            "description": "a new record's items: through a block (its `block` item), the "
+            "block's required inputs too",
+            "allOf": [ref("RecordInput"), *record_schema.required_on_create(blocks)],
+        },
         "Listing": {
             "type": "array",
             "items": {
@@ -547,6 +565,28 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
                 "path": {"type": "string"},
             },
             "required": ["success", "id", "path"],
+            "additionalProperties": False,
+        },
+        **{
+            word.capitalize(): success(word)
+            for word in ("deleted", "updated", "shared", "unshared")
+        },
+        "CreatedMany": {
+            "type": "object",
+            "properties": {
+                "success": {"const": "created"},
+                "total": {"type": "integer", "minimum": 0},
+            },
+            "required": ["success", "total"],
+            "additionalProperties": False,
+        },
+        "Refreshed": {
+            "type": "object",
+            "properties": {
+                "success": {"const": "refresh"},
+                "indexes": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["success", "indexes"],
             "additionalProperties": False,
         },
         "Search": SearchBody.schema(app, field_indexes),

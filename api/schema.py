@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from site_model.spec import AppSpec, BlockSpec, Element
 
 MAX_OWNER_VALUES = 100
+EMPTY = [{"type": "null"}, {"const": ""}]
 
 
 def element_schema(element: Element) -> dict:
@@ -27,17 +28,45 @@ def element_schema(element: Element) -> dict:
 def value_schemas(element: Element) -> list[dict]:
     """What the server's check (`Input.check`, records/validation.py) takes for one item of
     `element`: a value, a list of values where the type takes lists, and an empty value (null,
-    "", []) unless the element is required."""
+    "", []) unless the element is required; a required element's values are never "" (in a
+    list neither), a list of one that is not may hold empty values."""
     schema = element_schema(element)
+    required = getattr(element, "required", False)
+    if element.definition.is_upload:
+        # Only an upload through the block form sets a FILE item (records.validation): a
+        # client may empty it, or send back the value it read (kept as it is, not described).
+        return [{"not": {}}] if required else list(EMPTY)
+    if required:  # "" is empty: a string that is a value has a character
+        schema["minLength"] = max(schema.get("minLength", 0), 1)
     options = [schema]
     if getattr(element.definition, "takes_lists", True):
-        many = {"type": "array", "items": schema}
-        if getattr(element, "required", False):
+        many = {"type": "array", "items": schema if required else {"anyOf": [schema, *EMPTY]}}
+        if required:
             many["minItems"] = 1
         options.append(many)
-    if not getattr(element, "required", False):
-        options += [{"type": "null"}, {"const": ""}]
+    if not required:
+        options += EMPTY
     return options
+
+
+def required_on_create(blocks: Iterable[BlockSpec]) -> list[dict]:
+    """A create through a block (its `block` item) gives the block's required inputs
+    (records.validation.check_items), as JSON Schema conditions."""
+    found = []
+    for block in blocks:
+        names = sorted(
+            element.id
+            for element in block.inputs
+            if getattr(element, "required", False) and not element.is_computed
+        )
+        if names:
+            found.append(
+                {
+                    "if": {"properties": {"block": {"const": block.id}}, "required": ["block"]},
+                    "then": {"required": names},
+                }
+            )
+    return found
 
 
 def item_schemas(

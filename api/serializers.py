@@ -9,6 +9,8 @@ description (api/openapi.py) read one definition.
 
 from __future__ import annotations
 
+import json
+
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 
@@ -20,6 +22,7 @@ from site_model.spec import AppSpec
 
 from .framework import json_type
 
+RULES = {"limit": "a positive integer", "offset": "a whole number >= 0"}
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset", "after", "fields")
 
 
@@ -73,9 +76,10 @@ class RecordListBody(Body):
 
 
 class SearchBody(Body):
-    """A search: an object of `SEARCH_KEYS`, each optional (no body is `{}`); `query` and
-    `sort_index` strings or null, `reverse` true or false, `fields` a list of strings or null.
-    `limit`, `offset` and `after` are the pagination's (framework.RecordPagination)."""
+    """A search: an object of `SEARCH_KEYS`, each optional (no body is `{}`) and null as absent;
+    `query` and `sort_index` strings, `reverse` true or false, `fields` a list of strings.
+    `limit`, `offset` and `after` are the pagination's (framework.RecordPagination); in a body
+    `limit` and `offset` are JSON integers (1.0 is one, "2" is not: strings are the URL's)."""
 
     def check(self, value) -> dict:
         if not isinstance(value, dict):
@@ -91,35 +95,42 @@ class SearchBody(Body):
         for key in ("query", "sort_index"):
             if value.get(key) is not None and not isinstance(value[key], str):
                 raise ParseError(f"{key} must be a string, found {json_type(value[key])}")
-        if not isinstance(value.get("reverse", False), bool):
+        if not isinstance(value.get("reverse") or False, bool):
             raise ParseError(f"reverse must be true or false, found {json_type(value['reverse'])}")
-        return {**value, "fields": body_fields(value)}
+        for key in ("limit", "offset"):
+            if isinstance(value.get(key), float) and value[key].is_integer():
+                value = {**value, key: int(value[key])}  # a JSON Schema integer, as 2 is
+            elif isinstance(value.get(key), str):
+                raise ParseError(f"{key} must be {RULES[key]}, found '{json.dumps(value[key])}'")
+        return {**value, "reverse": bool(value.get("reverse")), "fields": body_fields(value)}
 
     @staticmethod
     def schema(app: AppSpec, field_indexes: list[str]) -> dict:
         """The body's JSON Schema, for the app's description (api/openapi.py)."""
+        properties = {
+            "query": {
+                "type": "string",
+                "description": "a search over the indexes "
+                f"({', '.join(sorted(app.indexes))}); empty: every record",
+            },
+            "sort_index": {"enum": field_indexes},
+            "reverse": {"type": "boolean"},
+            "limit": {"type": "integer", "minimum": 1},
+            "offset": {"type": "integer", "minimum": 0},
+            "after": {
+                "type": "string",
+                "description": "keyset paging: the records after the one with this id",
+            },
+            "fields": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "item names: only these items (and id)",
+            },
+        }
         return {
             "type": "object",
-            "properties": {
-                "query": {
-                    "type": "string",
-                    "description": "a search over the indexes "
-                    f"({', '.join(sorted(app.indexes))}); empty: every record",
-                },
-                "sort_index": {"enum": field_indexes},
-                "reverse": {"type": "boolean"},
-                "limit": {"type": "integer", "minimum": 1},
-                "offset": {"type": "integer", "minimum": 0},
-                "after": {
-                    "type": "string",
-                    "description": "keyset paging: the records after the one with this id",
-                },
-                "fields": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "description": "item names: only these items (and id)",
-                },
-            },
+            "description": "every key optional; null counts as absent",
+            "properties": {name: nullable(schema) for name, schema in properties.items()},
             "additionalProperties": False,
         }
 
@@ -161,6 +172,13 @@ class ParametersBody(Body):
                 f"the body must be a JSON object of parameters, found {json_type(value)}"
             )
         return value
+
+
+def nullable(schema: dict) -> dict:
+    """`schema` or null (a search key's null is its absence)."""
+    if "enum" in schema:
+        return {**schema, "enum": [*schema["enum"], None]}
+    return {**schema, "type": [schema["type"], "null"]}
 
 
 def message_of(exc: Exception) -> str:

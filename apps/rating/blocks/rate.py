@@ -18,9 +18,15 @@ def record_id_for(path):
     return "page:" + (path.strip("/").replace("/", ".") or "home")
 
 
+def count_of(record):
+    # `likes` is a NUMBER that is not required: an API client may have stored null, "" or a
+    # list in it; those count as no likes yet.
+    value = record.get("likes") if record is not None else None
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
 def likes(context):
-    record = context.app.get_record(record_id_for(page_path(context)))
-    return record.get("likes", 0) if record is not None else 0
+    return count_of(context.app.get_record(record_id_for(page_path(context))))
 
 
 def like(context):
@@ -28,4 +34,4 @@ def like(context):
     record = context.app.get_record(record_id_for(path))
     if record is None:
         record = context.app.create_record(record_id_for(path))
-    record.save({"path": path, "likes": record.get("likes", 0) + 1}, block_id="counter")
+    record.save({"path": path, "likes": count_of(record) + 1}, block_id="counter")
