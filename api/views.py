@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts import audit
 from blocks.context import api_path
 from records import access as gate
+from records import aggregate as totals
 from records import selectors, store
 from records.errors import InvalidInput, RecordError, RecordExists
 from records.models import Record
@@ -640,6 +641,43 @@ def body_fields(body: dict) -> set[str] | None:
     return item_names(fields)
 
 
+AGGREGATE_KEYS = ("query", "group_by", "metrics", "sort", "reverse", "limit")
+
+
+@refusals_audited
+def aggregate(request, app_id):
+    """Contract §8: totals over the records `POST /search` with the same query returns."""
+    c = call_for(request, app_id)
+    c.require("view")
+    body = read_json(request, default={})
+    if not isinstance(body, dict):
+        raise BadRequest(
+            f"the body must be a JSON object with {', '.join(AGGREGATE_KEYS)}, "
+            f"found {json_type(body)}"
+        )
+    unknown = sorted(set(body) - set(AGGREGATE_KEYS))
+    if unknown:
+        raise BadRequest(
+            f"unknown key '{unknown[0]}' in an aggregate; keys: {', '.join(AGGREGATE_KEYS)}"
+        )
+    if "metrics" not in body:
+        raise BadRequest('metrics is missing: an object such as {"total": "sum:amount"}')
+    for key in ("query", "sort"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise BadRequest(f"{key} must be a string, found {json_type(body[key])}")
+    answer = totals.aggregate(
+        c.app,
+        access=c.access,
+        query=body.get("query"),
+        group_by=body.get("group_by") or (),
+        metrics=body["metrics"],
+        sort=body.get("sort"),
+        reverse=body.get("reverse", False),
+        limit=body.get("limit", totals.DEFAULT_LIMIT),
+    )
+    return JsonResponse(answer)
+
+
 def refresh(request, app_id):
     c = call_for(request, app_id)
     c.require("manage")
@@ -660,3 +698,4 @@ record_view = endpoint(
 share_view = endpoint(GET=record_share, POST=record_share, DELETE=record_share)
 search_view = endpoint(POST=search)
 refresh_view = endpoint(POST=refresh)
+aggregate_view = endpoint(POST=aggregate)
