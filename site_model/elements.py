@@ -749,3 +749,45 @@ class Reference(Input):
         if not isinstance(value, str):
             raise ValueError("compare it with a record id")
         return "text"
+
+
+@register
+class Chart(ElementType):
+    """A chart of totals (contract §8): declared in the YAML (`group_by`, `value`, optional
+    `query`) and counted by `aggregate(..., secure=True)` for the visitor, or filled by its
+    function returning `{"labels": [...], "series": {name: [numbers]}}`. Rendered by
+    blocks/charts.py; the loader checks `group_by` and `value` against the app's items."""
+
+    name = "CHART"
+    kinds: ClassVar[tuple[str, ...]] = ("bar", "line", "pie")
+    option_keys: ClassVar[tuple[str, ...]] = ("chart", "group_by", "value", "query", "title")
+
+    def wants_function(self, element: Element) -> bool:
+        """Declared charts count by themselves; one with neither `group_by` nor `value` is
+        filled by its function."""
+        return not {"group_by", "value"} & element.options.keys()
+
+    def check_options(self, options: dict) -> list[tuple[str, str]]:
+        """(key, problem) of each option of the wrong shape; the specs' meaning is the loader's."""
+        problems = []
+        kind = options.get("chart", "bar")
+        if kind not in self.kinds:
+            problems.append(
+                ("chart", f"chart must be one of {', '.join(self.kinds)}, found {kind!r}")
+            )
+        for key in ("group_by", "value", "query", "title"):
+            if key in options and not (isinstance(options[key], str) and options[key]):
+                problems.append((key, f"{key} must be a non-empty string, found {options[key]!r}"))
+        if ("group_by" in options) != ("value" in options):
+            missing = "value" if "group_by" in options else "group_by"
+            problems.append(
+                (missing, f"a declared chart needs both group_by and value; {missing} is missing")
+            )
+        return problems
+
+    def as_json(self, element: Element) -> dict:
+        return {
+            "type": element.type,
+            "label": element.label,
+            "chart": element.options.get("chart", "bar"),
+        }

@@ -53,7 +53,13 @@ from .spec import (
     is_valid_id,
     parse_principals,
 )
+from .totals import SpecError, check_group, check_metric, parse_group, parse_metric
 from .yamlcheck import YamlFile, kind_of, line_of
+
+# Keys one element type takes besides the rules (a CHART's `chart`, `group_by`, ...).
+OPTION_KEYS = tuple(
+    dict.fromkeys(key for t in TYPES.values() for key in getattr(t, "option_keys", ()))
+)
 
 ELEMENT_KEYS = (
     "type",
@@ -67,6 +73,7 @@ ELEMENT_KEYS = (
     "pattern",
     "choices",
     "app",
+    *OPTION_KEYS,
 )
 ELEMENT_RULE_KEYS = ("required", "min", "max", "max_length", "pattern", "choices", "app")
 HOOKS = ("on_display", "on_save", "on_delete", "record_id")
@@ -378,11 +385,31 @@ def missing_functions(block: BlockSpec, files, py_rel: str) -> list[Problem]:
     return found
 
 
+def chart_problems(app: AppSpec) -> list[Problem]:
+    """A CHART's `group_by` and `value` name items of the app with a field index (what the
+    aggregate reads), a bucket a date: the 400s of the aggregate, at the element's line."""
+    found = []
+    for block in app.blocks.values():
+        for element in block.elements:
+            options = element.options
+            if element.type != "CHART" or "value" not in options or "group_by" not in options:
+                continue
+            try:
+                check_metric(app, parse_metric("value", options["value"]))
+                check_group(app, parse_group(options["group_by"]))
+            except SpecError as exc:
+                found.append(
+                    Problem(block.yaml_path, element.line, f"element '{element.id}': {exc.message}")
+                )
+    return found
+
+
 def element_problems(apps: dict[str, AppSpec]) -> list[Problem]:
     """Across blocks: an element id with two types in one app (items are checked against the
-    app's elements), a REFERENCE naming an app that does not exist."""
+    app's elements), a REFERENCE naming an app that does not exist, a CHART naming no item."""
     found = []
     for app in apps.values():
+        found.extend(chart_problems(app))
         first: dict[str, tuple[str, BlockSpec]] = {}
         for block in app.blocks.values():
             for element in block.inputs:
@@ -1014,6 +1041,7 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
                 )
         mode, index_type = "EDITABLE", None
     rules = parse_rules(doc, what, element_type, keys)
+    options = parse_options(doc, what, element_type, keys)
     return Element(
         id=element_id,
         type=element_type,
@@ -1021,8 +1049,41 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
         mode=mode,
         index_type=index_type,
         line=line,
+        options=options,
         **rules,
     )
+
+
+def parse_options(doc: YamlFile, what: str, type_name: str, keys) -> dict:
+    """The keys of a type's own (`option_keys`), each checked by the type; such a key on
+    another type is a problem naming the types that take it."""
+    definition = TYPES[type_name]
+    own = getattr(definition, "option_keys", ())
+    options = {}
+    for key in OPTION_KEYS:
+        if key not in keys:
+            continue
+        if key not in own:
+            takers = ", ".join(n for n, t in TYPES.items() if key in getattr(t, "option_keys", ()))
+            doc.problem(keys[key][0], f"{what}: {key} applies only to {takers} elements")
+            continue
+        options[key] = doc.value(keys[key][1])
+    if own:
+        for key, problem in definition.check_options(options):
+            doc.problem(keys[key][1] if key in keys else keys["type"][1], f"{what}: {problem}")
+            options.pop(key, None)
+        for key, parse in (("group_by", parse_group), ("value", metric_of)):
+            if isinstance(options.get(key), str):
+                try:
+                    parse(options[key])
+                except SpecError as exc:
+                    doc.problem(keys[key][1], f"{what}: {exc.message}")
+                    options.pop(key, None)
+    return options
+
+
+def metric_of(spec: str):
+    return parse_metric("value", spec)
 
 
 def types_with(rule: str) -> str:
