@@ -127,6 +127,7 @@ def test_a_readers_description_has_no_write_operation(api_client, shop):
         ("/shop/records", "get"),
         ("/shop/record/{record_id}", "get"),
         ("/shop/search", "post"),
+        ("/shop/aggregate", "post"),
         ("/shop/blocks/item", "get"),
         ("/shop/blocks/item/name", "get"),
         ("/shop/blocks/item/price", "get"),
@@ -330,3 +331,21 @@ def test_keyset_paging_is_described_on_a_list_and_a_search(api_client, shop):
         assert {"limit", "offset", "after"} <= set(names), (path, names)
     search = document["components"]["schemas"]["Search"]["properties"]
     assert search["after"]["type"] == "string"
+
+
+def test_the_aggregate_route_is_described_with_the_apps_items(settings):
+    from django.conf import settings as conf
+
+    settings.SITE_DIR = conf.BASE_DIR
+    document = openapi.describe(
+        current_site().apps["sales"], KINDS["reader"], "http://127.0.0.1:8000/api/v1"
+    )
+    validate(document)
+    assert document["paths"]["/sales/aggregate"]["post"]["operationId"] == "aggregate"
+    schemas = document["components"]["schemas"]
+    assert schemas["Aggregate"]["required"] == ["metrics"]
+    metric = schemas["Aggregate"]["properties"]["metrics"]["additionalProperties"]
+    assert metric["description"].endswith("<item> one of: amount, salesman, sold_on, team")
+    group = schemas["Aggregate"]["properties"]["group_by"]["items"]["description"]
+    assert "year:, month:, day: of sold_on, _created" in group
+    assert schemas["Totals"]["required"] == ["groups", "totals", "skipped"]
