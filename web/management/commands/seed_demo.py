@@ -20,8 +20,16 @@ DEMO_SALES = [
     ("sale-acme", "alice", {"customer": "Acme", "amount": 1200, "salesman": "alice"}),
     ("sale-globex", "bob", {"customer": "Globex", "amount": 800, "salesman": "bob"}),
     ("sale-initech", "admin", {"customer": "Initech", "amount": 450, "salesman": "bob"}),
-    ("sale-umbrella", "admin", {"customer": "Umbrella", "amount": 300, "team": "members"}),
-    ("sale-hooli", "admin", {"customer": "Hooli", "amount": 2000, "team": "leads"}),
+    (
+        "sale-umbrella",
+        "admin",
+        {"customer": "Umbrella", "amount": 300, "team": "members", "salesman": "carol"},
+    ),
+    (
+        "sale-hooli",
+        "admin",
+        {"customer": "Hooli", "amount": 2000, "team": "leads", "salesman": "dave"},
+    ),
     ("sale-wonka", "admin", {"customer": "Wonka", "amount": 150, "salesman": "BOB@example.com"}),
 ]
 # When each was sold: the dashboard's line of sales per month.
