@@ -164,11 +164,13 @@ class Columns:
         self.app = app
 
     def entry(self, item: str, column: str, output_field=None) -> Subquery:
-        """The first `column` value of `item`'s index rows of this record (NULL without one)."""
-        rows = IndexEntry.objects.filter(
-            record=OuterRef("pk"), app_id=self.app.id, index=item, **{f"{column}__isnull": False}
-        )
-        return Subquery(rows.order_by(column).values(column)[:1], output_field=output_field)
+        """The smallest `column` value of `item`'s index rows of this record (NULL without
+        one; a list counts by its smallest value). One probe of `entry_record` per record."""
+        # No app_id: the record is of this app already, and with it both engines may prefer
+        # the (app_id, index, value) indexes, walking the index's every row per record.
+        rows = IndexEntry.objects.filter(record=OuterRef("pk"), index=item)
+        smallest = rows.order_by().values("record").annotate(value=Min(column)).values("value")
+        return Subquery(smallest, output_field=output_field)
 
     def annotations(self, plan: Plan) -> dict:
         found = {}
