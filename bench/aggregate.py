@@ -151,7 +151,7 @@ def measure(app, size: int, stage: str, repeat: int) -> dict:
             found[f"{name} groups"] = len(answer["groups"])
     ms, sums = timed(in_python(app, editor), max(1, repeat // 3))
     found["python"] = ms
-    assert len(sums) == found["editor groups"], (len(sums), found)
+    assert min(len(sums), BODY["limit"]) == found["editor groups"], (len(sums), found)
     print(
         f"  {size:>9,} {stage:<11} reader {found['reader']:>9.1f} ms ({found['reader groups']} groups)"
         f"  editor {found['editor']:>9.1f} ms ({found['editor groups']} groups)"

@@ -113,12 +113,20 @@ def chart_html(element: Element, data: dict) -> str:
         title,
         title,
         json_attr(config),
-        element.options.get("group_by", ""),
+        group_heading(element.options.get("group_by", "")),
         head,
         rows,
         static(CHART_JS),
         static(CHARTS_JS),
     )
+
+
+def group_heading(group: str) -> str:
+    """>>> group_heading("month:sold_on"), group_heading("salesman")
+    ('Month of sold on', 'Salesman')"""
+    bucket, _, item = group.rpartition(":")
+    words = item.replace("_", " ").strip()
+    return f"{bucket.capitalize()} of {words}" if bucket else words.capitalize()
 
 
 def shown(value) -> str:

@@ -81,11 +81,11 @@ def page(who) -> str:
 
 def test_the_chart_table_shows_only_the_visitors_groups(shop):
     assert chart_table(page("alice"), "per_salesman") == [
-        ["salesman", "Amount per salesman"],
+        ["Salesman", "Amount per salesman"],
         ["alice", "200"],
     ]
     assert chart_table(page("boss"), "per_salesman") == [
-        ["salesman", "Amount per salesman"],
+        ["Salesman", "Amount per salesman"],
         ["alice", "200"],
         ["bob", "700"],
     ]
