@@ -2,8 +2,8 @@
 
 One `GROUP BY` over the records the caller may read, with the same two filters as a list
 (`selectors.records_page`): the visitor's row filter (`readable_q`) and the search query. Each
-item is read from its field index rows (`IndexEntry`), one correlated lookup per record and
-item through the (record) index, never by loading records into Python: the numbers are
+item is read from its field index rows (`IndexEntry`), a derived table per item joined to the
+records (see `Statement`), never by loading records into Python: the numbers are
 `value_number` (a value that is not a number has none, and is counted in `skipped`), a plain
 group the item's text or number, a date bucket the `value_date` of a DATE or DATETIME item (or
 the record's `created`) truncated in UTC. A second query, without grouping, gives the totals.
@@ -12,29 +12,14 @@ the record's `created`) truncated in UTC. A second query, without grouping, give
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from django.db.models import (
-    Avg,
-    Case,
-    Count,
-    DateTimeField,
-    F,
-    FloatField,
-    Max,
-    Min,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Trunc
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 
 from site_model.acl import Access
 from site_model.spec import AppSpec
 from site_model.totals import (
+    CREATED,
     Group,
     Metric,
     SpecError,
@@ -52,7 +37,6 @@ from .selectors import app_records, readable_q
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-BUCKET_FORMATS = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
 NUMBER_TYPES = ("NUMBER",)
 NOBODY = object()  # as `access`: a visitor who may read nothing (the totals of no row)
 
@@ -123,22 +107,40 @@ def aggregate(
         app, group_by=group_by, metrics=metrics, sort=sort, reverse=reverse, limit=limit
     )
     records = counted_records(app, access, query)
-    columns = Columns(app)
-    records = records.annotate(**columns.annotations(plan))
-    aggregates = {f"m{i}": columns.aggregate(metric) for i, metric in enumerate(plan.metrics)}
-    totals = records.aggregate(**aggregates, skipped=columns.skipped(plan))
+    if records is None:
+        return empty(plan)
+    statement = Statement(app, plan, records)
+    try:
+        totals_sql = statement.totals()
+        groups_sql = statement.groups() if plan.groups else None
+    except EmptyResultSet:  # a filter that matches nothing by construction (`pk IN ()`)
+        return empty(plan)
+    with connection.cursor() as cursor:
+        cursor.execute(*totals_sql)
+        totals = cursor.fetchone()
+        rows = []
+        if groups_sql is not None:
+            cursor.execute(*groups_sql)
+            rows = cursor.fetchall()
+    width = len(plan.groups)
     groups = []
-    if plan.groups:
-        keys = [f"g{i}" for i in range(len(plan.groups))]
-        rows = records.values(*keys).annotate(**aggregates).order_by(*ordering(plan, keys))
-        for row in rows[: plan.limit]:
-            group = {g.name: shown(g, row[key]) for g, key in zip(plan.groups, keys, strict=True)}
-            group.update({m.name: number(row[f"m{i}"]) for i, m in enumerate(plan.metrics)})
-            groups.append(group)
+    for row in rows:
+        group = {g.name: shown(row[i]) for i, g in enumerate(plan.groups)}
+        group.update({m.name: number(row[width + i]) for i, m in enumerate(plan.metrics)})
+        groups.append(group)
     return {
         "groups": groups,
-        "totals": {m.name: number(totals[f"m{i}"]) for i, m in enumerate(plan.metrics)},
-        "skipped": totals["skipped"] or 0,
+        "totals": {m.name: number(totals[i]) for i, m in enumerate(plan.metrics)},
+        "skipped": totals[-1] or 0,
+    }
+
+
+def empty(plan: Plan) -> dict:
+    """The answer over no row: counts 0, the other metrics null."""
+    return {
+        "groups": [],
+        "totals": {m.name: 0 if m.kind.startswith("count") else None for m in plan.metrics},
+        "skipped": 0,
     }
 
 
@@ -147,7 +149,7 @@ def counted_records(app: AppSpec, access: Access | None, query: str | None):
     `selectors.records_page` combines them: a reader's own rows drive, each probed)."""
     records = app_records(app.id).order_by()
     if access is NOBODY:
-        return records.none()
+        return None
     restricted = access is not None and access.row_filter is not None
     if access is not None:
         if restricted:
@@ -157,87 +159,115 @@ def counted_records(app: AppSpec, access: Access | None, query: str | None):
     return records.filter(probing if restricted and probing is not None else matching)
 
 
-class Columns:
-    """The per-record values an aggregate reads, as annotations on `Record`."""
+class Statement:
+    """The SQL of one aggregate. Each item it reads is one derived table of its index rows,
+    `record_id -> MIN(value)` (a list counts by its smallest value), joined to the counted
+    records: on both engines a range of the (app_id, index, value) index read once, hashed or
+    merged with the records, rather than a lookup per record. Values reach the database as
+    parameters; the only names written into the SQL are our tables' and our aliases."""
 
-    def __init__(self, app: AppSpec):
+    def __init__(self, app: AppSpec, plan: Plan, records):
         self.app = app
+        self.plan = plan
+        self.records = records
+        self.vendor = connection.vendor
+        self.joins: list[str] = []
+        self.params: list = []
+        self.columns: dict[tuple[str, str], str] = {}  # (item, column) -> its alias
 
-    def entry(self, item: str, column: str, output_field=None) -> Subquery:
-        """The smallest `column` value of `item`'s index rows of this record (NULL without
-        one; a list counts by its smallest value). One probe of `entry_record` per record."""
-        # No app_id: the record is of this app already, and with it both engines may prefer
-        # the (app_id, index, value) indexes, walking the index's every row per record.
-        rows = IndexEntry.objects.filter(record=OuterRef("pk"), index=item)
-        smallest = rows.order_by().values("record").annotate(value=Min(column)).values("value")
-        return Subquery(smallest, output_field=output_field)
+    def value(self, item: str, column: str) -> str:
+        """The alias of `item`'s `column` value of each record, joining its table once."""
+        key = (item, column)
+        if key not in self.columns:
+            alias = f"j{len(self.columns)}"
+            table = connection.ops.quote_name(IndexEntry._meta.db_table)
+            self.joins.append(
+                f"LEFT JOIN (SELECT record_id, MIN({column}) AS v FROM {table} "  # noqa: S608
+                f'WHERE app_id = %s AND "index" = %s AND {column} IS NOT NULL '
+                f"GROUP BY record_id) {alias} ON {alias}.record_id = r.id"
+            )
+            self.params += [self.app.id, item]
+            self.columns[key] = f"{alias}.v"
+        return self.columns[key]
 
-    def annotations(self, plan: Plan) -> dict:
-        found = {}
-        for i, group in enumerate(plan.groups):
-            found[f"g{i}"] = self.group(group)
-        for item in sorted({m.item for m in plan.metrics if m.item is not None}):
-            found[self.alias(item, "n")] = self.entry(item, "value_number", FloatField())
-            found[self.alias(item, "v")] = self.plain(item)
-        return found
-
-    @staticmethod
-    def alias(item: str, kind: str) -> str:
-        return f"{kind}_{item}".replace("-", "_")
-
-    def plain(self, item: str) -> Subquery:
-        """An item's value as a group: its number for a NUMBER item, else its text."""
+    def plain(self, item: str) -> str:
+        """An item as a group: its number for a NUMBER item, else its text."""
         element = check_group(self.app, Group(item, item))
-        if element is not None and element.type in NUMBER_TYPES:
-            return self.entry(item, "value_number", FloatField())
-        return self.entry(item, "value_text")
+        numeric = element is not None and element.type in NUMBER_TYPES
+        return self.value(item, "value_number" if numeric else "value_text")
 
-    def group(self, group: Group):
+    def group(self, group: Group) -> str:
         if group.bucket is None:
             return self.plain(group.item)
-        moment = (
-            F("created")
-            if group.item == "_created"
-            else self.entry(group.item, "value_date", DateTimeField())
-        )
-        return Trunc(moment, group.bucket, output_field=DateTimeField(), tzinfo=UTC)
+        moment = "r.created" if group.item == CREATED else self.value(group.item, "value_date")
+        if self.vendor == "postgresql":
+            return f"to_char({moment} AT TIME ZONE 'UTC', '{PG_FORMATS[group.bucket]}')"
+        # SQLite keeps instants as UTC text, 'YYYY-MM-DD HH:MM:SS': the bucket is its prefix.
+        return f"substr({moment}, 1, {PREFIX[group.bucket]})"
 
-    def aggregate(self, metric: Metric):
+    def metric(self, metric: Metric) -> str:
         if metric.kind == "count":
-            return Count("pk")
+            return "COUNT(*)"
         if metric.kind == "count_distinct":
-            return Count(self.alias(metric.item, "v"), distinct=True)
-        function = {"sum": Sum, "avg": Avg, "min": Min, "max": Max}[metric.kind]
-        return function(self.alias(metric.item, "n"))
+            return f"COUNT(DISTINCT {self.plain(metric.item)})"
+        function = {"sum": "SUM", "avg": "AVG", "min": "MIN", "max": "MAX"}[metric.kind]
+        return f"{function}({self.value(metric.item, 'value_number')})"
 
-    def skipped(self, plan: Plan):
-        """The rows at least one numeric metric found no number in."""
-        missing = Q()
-        for item in {m.item for m in plan.metrics if m.is_numeric}:
-            missing |= Q(**{f"{self.alias(item, 'n')}__isnull": True})
+    def skipped(self) -> str:
+        """The rows where a numeric metric found no number."""
+        missing = sorted(
+            {self.value(m.item, "value_number") for m in self.plan.metrics if m.is_numeric}
+        )
         if not missing:
-            return Count("pk", filter=Q(pk__in=[]))
-        return Sum(Case(When(missing, then=Value(1)), default=Value(0)))
+            return "0"
+        return f"SUM(CASE WHEN {' OR '.join(f'{c} IS NULL' for c in missing)} THEN 1 ELSE 0 END)"
+
+    def source(self) -> tuple[str, list]:
+        """FROM and WHERE: the records, their joined values, the list's filters."""
+        filtered, filter_params = self.records.values("pk").query.sql_with_params()
+        table = connection.ops.quote_name(self.records.model._meta.db_table)
+        sql = f"FROM {table} r {' '.join(self.joins)} WHERE r.id IN ({filtered})"  # noqa: S608
+        return sql, [*self.params, *filter_params]
+
+    def totals(self) -> tuple[str, list]:
+        metrics = [self.metric(m) for m in self.plan.metrics]
+        skipped = self.skipped()
+        source, params = self.source()
+        return f"SELECT {', '.join(metrics)}, {skipped} {source}", params
+
+    def groups(self) -> tuple[str, list]:
+        keys = [self.group(g) for g in self.plan.groups]
+        metrics = [self.metric(m) for m in self.plan.metrics]
+        source, params = self.source()
+        selected = [f"{k} AS g{i}" for i, k in enumerate(keys)]
+        selected += [f"{m} AS m{i}" for i, m in enumerate(metrics)]
+        grouped = ", ".join(f"g{i}" for i in range(len(keys)))
+        sql = (
+            f"SELECT {', '.join(selected)} {source} GROUP BY {grouped} "  # noqa: S608
+            f"ORDER BY {', '.join(self.ordering())} LIMIT %s"
+        )
+        return sql, [*params, self.plan.limit]
+
+    def ordering(self) -> list[str]:
+        """By `sort` (a group or a metric), then the groups ascending; missing values last."""
+        plan = self.plan
+        by_name = {g.name: f"g{i}" for i, g in enumerate(plan.groups)}
+        by_name.update({m.name: f"m{i}" for i, m in enumerate(plan.metrics)})
+        keys = [f"g{i}" for i in range(len(plan.groups))]
+        first = [by_name[plan.sort]] if plan.sort is not None else []
+        order = []
+        for position, key in enumerate(first + [k for k in keys if k not in first]):
+            descending = plan.reverse and (position == 0 or plan.sort is None)
+            order.append(f"{key} {'DESC' if descending else 'ASC'} NULLS LAST")
+        return order
 
 
-def ordering(plan: Plan, keys: list[str]) -> list:
-    """By `sort` (a group or a metric), then the groups ascending; missing values last."""
-    by_name = {g.name: key for g, key in zip(plan.groups, keys, strict=True)}
-    by_name.update({m.name: f"m{i}" for i, m in enumerate(plan.metrics)})
-    first = [by_name[plan.sort]] if plan.sort is not None else []
-    order = []
-    for position, key in enumerate(first + [k for k in keys if k not in first]):
-        descending = plan.reverse and (position == 0 or plan.sort is None)
-        order.append(F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True))
-    return order
+PG_FORMATS = {"year": "YYYY", "month": "YYYY-MM", "day": "YYYY-MM-DD"}
+PREFIX = {"year": 4, "month": 7, "day": 10}
 
 
-def shown(group: Group, value):
-    """A group's value as the answer shows it: a bucket as an ISO string (`2026-03`)."""
-    if value is None:
-        return None
-    if group.bucket is not None and isinstance(value, datetime):
-        return value.astimezone(UTC).strftime(BUCKET_FORMATS[group.bucket])
+def shown(value):
+    """A group's value as the answer shows it (a bucket is already its ISO string)."""
     return number(value)
 
 
