@@ -20,7 +20,7 @@ from records import selectors
 from records.aggregate import MAX_LIMIT as AGGREGATE_MAX_LIMIT
 from site_model.acl import SHARE_PERMISSIONS, Access, Verdict
 from site_model.spec import AppSpec, BlockSpec
-from site_model.totals import CREATED, DATE_TYPES, METRIC_FORMS, declared_items
+from site_model.totals import CREATED, METRIC_FORMS, declared_items, is_dated
 
 from . import schema as record_schema
 from .serializers import SearchBody, ShareBody
@@ -600,7 +600,7 @@ def aggregate_schemas(app: AppSpec) -> dict:
     app's field indexes let it total and group on."""
     declared = declared_items(app)
     items = sorted(name for name, element in declared.items() if element.index_type == "field")
-    dates = sorted(name for name in items if declared[name].type in DATE_TYPES) + [CREATED]
+    dates = sorted(name for name in items if is_dated(declared[name])) + [CREATED]
     metric = {
         "type": "string",
         "description": f"{METRIC_FORMS}; <item> one of: {', '.join(items) or '(none)'}",

@@ -25,6 +25,7 @@ from site_model.totals import (
     SpecError,
     check_group,
     check_metric,
+    is_numeric,
     parse_group,
     parse_metric,
 )
@@ -37,7 +38,6 @@ from .selectors import app_records, readable_q
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-NUMBER_TYPES = ("NUMBER",)
 NOBODY = object()  # as `access`: a visitor who may read nothing (the totals of no row)
 
 
@@ -217,7 +217,7 @@ class Statement:
     def plain(self, item: str) -> str:
         """An item as a group: its number for a NUMBER item, else its text."""
         element = check_group(self.app, Group(item, item))
-        numeric = element is not None and element.type in NUMBER_TYPES
+        numeric = element is not None and is_numeric(element)
         return self.value(item, "value_number" if numeric else "value_text")
 
     def group(self, group: Group) -> str:

@@ -17,7 +17,6 @@ from .spec import AppSpec, Element
 METRIC_KINDS = ("count", "sum", "avg", "min", "max", "count_distinct")
 NUMERIC_KINDS = ("sum", "avg", "min", "max")
 BUCKETS = ("year", "month", "day")
-DATE_TYPES = ("DATE", "DATETIME")
 CREATED = "_created"  # the record's creation instant, a bucket's item only
 METRIC_FORMS = "count, sum:<item>, avg:<item>, min:<item>, max:<item>, count_distinct:<item>"
 GROUP_FORMS = "<item>, year:<item>, month:<item>, day:<item>"
@@ -112,9 +111,19 @@ def check_group(app: AppSpec, group: Group) -> Element | None:
             )
         return None
     element = item_element(app, group.item, f"group '{group.name}'")
-    if group.bucket is not None and element.type not in DATE_TYPES:
+    if group.bucket is not None and not is_dated(element):
         raise SpecError(
             f"group '{group.name}': a {group.bucket} bucket needs a DATE or DATETIME item, "
             f"'{group.item}' is {element.type}"
         )
     return element
+
+
+def is_dated(element: Element) -> bool:
+    """Does the element's index hold dates (a bucket's item)? Asked of its type."""
+    return "date" in element.definition.sort_columns
+
+
+def is_numeric(element: Element) -> bool:
+    """Does the element's index hold numbers only (grouped by number)? Asked of its type."""
+    return element.definition.sort_columns == ("number",)
