@@ -14,7 +14,13 @@ $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+# Chart.js for the CHART element, from its npm package at the version scripts/chartjs.sh pins.
+CHARTJS := blocks/static/blocks/vendor/chart.umd.js
+$(CHARTJS): scripts/chartjs.sh
+	scripts/chartjs.sh
+	touch $@
+
+install: $(VENV)/.installed $(CHARTJS)
 
 # Debian's Chromium for the end-to-end tests (tests/e2e).
 browser:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from records import access as gate
 from records import selectors
+from records.aggregate import MAX_LIMIT as AGGREGATE_MAX_LIMIT
 from site_model.acl import SHARE_PERMISSIONS, Access, Verdict
 from site_model.spec import AppSpec, BlockSpec
+from site_model.totals import CREATED, METRIC_FORMS, declared_items, is_dated
 
 from . import schema as record_schema
 from .serializers import SearchBody, ShareBody
@@ -330,6 +332,15 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
                 requestBody=body(ref("Search"), required=False),
             )
         }
+        paths[f"{base}/aggregate"] = {
+            "post": operation(
+                "Totals and groups over the records the caller may read",
+                "reader",
+                {"200": answer("the groups and totals", ref("Totals")), **errors("400", "413")},
+                operationId="aggregate",
+                requestBody=body(ref("Aggregate")),
+            )
+        }
     if manager:
         paths[f"{base}/refresh"] = {
             "post": operation(
@@ -590,6 +601,7 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
             "additionalProperties": False,
         },
         "Search": SearchBody.schema(app, field_indexes),
+        **aggregate_schemas(app),
         "Share": ShareBody.schema(),
         "Shares": {
             "type": "array",
@@ -621,3 +633,53 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
         app_schema["properties"]["acl"] = ref("Acl")
         app_schema["required"] = [*app_schema["required"], "acl"]
     return found
+
+
+def aggregate_schemas(app: AppSpec) -> dict:
+    """The body and the answer of `POST .../aggregate` (contract §8), naming the items this
+    app's field indexes let it total and group on."""
+    declared = declared_items(app)
+    items = sorted(name for name, element in declared.items() if element.index_type == "field")
+    dates = sorted(name for name in items if is_dated(declared[name])) + [CREATED]
+    metric = {
+        "type": "string",
+        "description": f"{METRIC_FORMS}; <item> one of: {', '.join(items) or '(none)'}",
+    }
+    group = {
+        "type": "string",
+        "description": f"an item ({', '.join(items) or 'none'}) or year:, month:, day: of "
+        f"{', '.join(dates)} (ISO strings 2026, 2026-03, 2026-03-05)",
+    }
+    value = {"type": ["number", "string", "null"]}
+    return {
+        "Aggregate": {
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "description": "as for search; empty: every record"},
+                "group_by": {"type": "array", "items": group},
+                "metrics": {"type": "object", "additionalProperties": metric, "minProperties": 1},
+                "sort": {"type": "string", "description": "a group or a metric name"},
+                "reverse": {"type": "boolean"},
+                "limit": {"type": "integer", "minimum": 1, "maximum": AGGREGATE_MAX_LIMIT},
+            },
+            "required": ["metrics"],
+            "additionalProperties": False,
+        },
+        "Totals": {
+            "type": "object",
+            "properties": {
+                "groups": {
+                    "type": "array",
+                    "items": {"type": "object", "additionalProperties": value},
+                },
+                "totals": {"type": "object", "additionalProperties": value},
+                "skipped": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "rows whose value a numeric metric could not use",
+                },
+            },
+            "required": ["groups", "totals", "skipped"],
+            "additionalProperties": False,
+        },
+    }

@@ -17,6 +17,7 @@ urlpatterns = [
     # refuses it with 400 (`.` would skip the newline, leaving the path to Django's HTML 404).
     re_path(APP + r"/record/(?P<record_id>[\s\S]+?)/?$", views.record_view, name="record"),
     re_path(APP + r"/search/?$", views.search_view, name="search"),
+    re_path(APP + r"/aggregate/?$", views.aggregate_view, name="aggregate"),
     re_path(APP + r"/refresh/?$", views.refresh_view, name="refresh"),
     # api/v1_urls.py adds the routes of blocks, then `fallback`.
 ]

@@ -24,6 +24,7 @@ from .framework import json_type
 
 RULES = {"limit": "a positive integer", "offset": "a whole number >= 0"}
 SEARCH_KEYS = ("query", "sort_index", "reverse", "limit", "offset", "after", "fields")
+AGGREGATE_KEYS = ("query", "group_by", "metrics", "sort", "reverse", "limit")
 
 
 class Body(serializers.BaseSerializer):
@@ -133,6 +134,30 @@ class SearchBody(Body):
             "properties": {name: nullable(schema) for name, schema in properties.items()},
             "additionalProperties": False,
         }
+
+
+class AggregateBody(Body):
+    """An aggregate (contract §8): an object of `AGGREGATE_KEYS`, `metrics` required, `query`
+    and `sort` strings or null. The groups, metrics, sort, reverse and limit are checked by
+    records.aggregate against the app's items (its `BadQuery` is a 400)."""
+
+    def check(self, value) -> dict:
+        if not isinstance(value, dict):
+            raise ParseError(
+                f"the body must be a JSON object with {', '.join(AGGREGATE_KEYS)}, "
+                f"found {json_type(value)}"
+            )
+        unknown = sorted(set(value) - set(AGGREGATE_KEYS))
+        if unknown:
+            raise ParseError(
+                f"unknown key '{unknown[0]}' in an aggregate; keys: {', '.join(AGGREGATE_KEYS)}"
+            )
+        if "metrics" not in value:
+            raise ParseError('metrics is missing: an object such as {"total": "sum:amount"}')
+        for key in ("query", "sort"):
+            if value.get(key) is not None and not isinstance(value[key], str):
+                raise ParseError(f"{key} must be a string, found {json_type(value[key])}")
+        return value
 
 
 class ShareBody(Body):

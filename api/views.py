@@ -20,6 +20,7 @@ from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 
+from records import aggregate as totals
 from records import selectors, store
 from records.errors import InvalidInput, RecordExists
 from records.models import Record
@@ -31,6 +32,7 @@ from .errors import error_response
 from .framework import KeysetPagination, RawJSON, RecordPagination
 from .serializers import (
     SEARCH_KEYS,  # noqa: F401 - the search body's keys, for the description
+    AggregateBody,
     RecordBody,
     RecordListBody,
     SearchBody,
@@ -280,7 +282,7 @@ class ShareView(AppEndpoint):
         return Response({"success": "unshared"})
 
 
-# --- /search, /refresh ----------------------------------------------------------------------
+# --- /search, /aggregate, /refresh ----------------------------------------------------------------------
 
 
 class SearchView(AppEndpoint):
@@ -324,6 +326,26 @@ class RefreshView(AppEndpoint):
         return Response({"success": "refresh", "indexes": indexes})
 
 
+class AggregateView(AppEndpoint):
+    """Contract §8: totals over the records `POST /search` with the same query returns."""
+
+    requires = {"POST": "view"}
+
+    def post(self, request, app_id):
+        body = valid(AggregateBody(self.body(default={})))
+        answer = totals.aggregate(
+            self.app,
+            access=self.access,
+            query=body.get("query"),
+            group_by=body.get("group_by") or (),
+            metrics=body["metrics"],
+            sort=body.get("sort"),
+            reverse=body.get("reverse", False),
+            limit=body.get("limit", totals.DEFAULT_LIMIT),
+        )
+        return Response(answer)
+
+
 @csrf_exempt
 def not_found(request, rest=""):
     return error_response(404, f"no API route {request.path}")
@@ -335,3 +357,4 @@ record_view = RecordView.as_view()
 share_view = ShareView.as_view()
 search_view = SearchView.as_view()
 refresh_view = RefreshView.as_view()
+aggregate_view = AggregateView.as_view()

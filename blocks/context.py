@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from accounts.identity import who_for
 from records import access as gate
+from records import aggregate as totals
 from records import selectors, store
 from records.models import Record
 from site_model import acl as acl_core
@@ -474,9 +475,37 @@ class RecordApi:
         """The records the current visitor may read (their rights and row-level security)."""
         return self.search(secure=True)
 
+    def aggregate(
+        self,
+        query: str | None = None,
+        group_by=(),
+        metrics=None,
+        secure: bool = False,
+        sort: str | None = None,
+        reverse: bool = False,
+        limit: int = totals.DEFAULT_LIMIT,
+    ) -> dict:
+        """Totals computed by the database (contract §8), the dict `POST .../aggregate`
+        answers; `secure=True`: over what the visitor may read only."""
+        access = None
+        if secure:
+            access = self._ctx.access
+            if access.can("view") is not Verdict.ALLOW:
+                access = totals.NOBODY
+        return totals.aggregate(
+            self._app,
+            access=access,
+            query=query,
+            group_by=list(group_by) if not isinstance(group_by, str) else [group_by],
+            metrics=metrics,
+            sort=sort,
+            reverse=reverse,
+            limit=limit,
+        )
+
 
 PUBLIC_METHODS = frozenset(
-    {"create_record", "get_record", "delete_record", "records", "search", "readable"}
+    {"create_record", "get_record", "delete_record", "records", "search", "readable", "aggregate"}
 )
 
 

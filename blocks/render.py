@@ -26,7 +26,7 @@ from site_model.layout import template_line
 from site_model.loader import site_dir
 from site_model.spec import BlockSpec, Element, Problem
 
-from . import console
+from . import charts, console
 
 if TYPE_CHECKING:  # render takes a context; the context module renders records with this one
     from .context import BlockContext
@@ -99,8 +99,13 @@ def run(ctx: BlockContext, function, name: str):
 
 
 def element_value(ctx: BlockContext, element: Element):
-    """A BASIC element's value, or an input's default: what its function returns."""
+    """A BASIC element's value, or an input's default: what its function returns; a CHART's
+    labels and series (blocks/charts.py)."""
     function = ctx.block.function(element.id)
+    if element.definition.is_chart:
+        if function is None:
+            return charts.declared_data(ctx, element)
+        return charts.checked_data(ctx.block, element, run(ctx, function, element.id))
     return run(ctx, function, element.id) if function is not None else None
 
 
@@ -111,6 +116,8 @@ def render_element(ctx: BlockContext, element: Element, edit: bool, form: FormSt
             element.id,
             element.label,
         )
+    if element.definition.is_chart:
+        return charts.chart_html(element, element_value(ctx, element))
     if not element.is_input:
         return element_value(ctx, element)
     value = input_value(ctx, element, form)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from django import forms
@@ -85,6 +86,8 @@ class ElementType:
     json_type: ClassVar[dict] = {}  # the JSON Schema of a value, before the element's rules
     names_record: ClassVar[bool] = False  # the first such input heads a record's page (TEXT)
     is_upload: ClassVar[bool] = False  # its value is a file uploaded through the block form
+    is_chart: ClassVar[bool] = False  # drawn from totals (blocks/charts.py), not its value
+    option_keys: ClassVar[tuple[str, ...]] = ()  # `yaml_keys` kept as given (Element.options)
 
     def __repr__(self) -> str:
         return f"<element type {self.name or '(untyped)'}>"
@@ -147,6 +150,14 @@ class ElementType:
         return {}
 
     yaml_required: ClassVar[tuple[str, ...]] = ()  # keys of `yaml_keys` the YAML must give
+
+    def check_options(self, options: dict) -> list[tuple[str, str, str]]:
+        """(key, problem, check id) of each of the element's `option_keys` given wrong."""
+        return []
+
+    def app_problems(self, app, element: Element) -> list[str]:
+        """What is wrong with `element` against the rest of its app (check_site), at its line."""
+        return []
 
     def json_schema(self, element: Element) -> dict:
         """The JSON Schema of one value of `element` (a present value: `required` and `null`
@@ -948,3 +959,93 @@ class Reference(Input):
         if not isinstance(value, str):
             raise ValueError("compare it with a record id")
         return "text"
+
+
+@register
+class Chart(ElementType):
+    """A chart of totals (contract §8): declared in the YAML (`group_by`, `value`, optional
+    `query`) and counted by `aggregate(..., secure=True)` for the visitor, or filled by its
+    function returning `{"labels": [...], "series": {name: [numbers]}}`. Rendered by
+    blocks/charts.py; its `group_by` and `value` are checked against the app's items
+    (`app_problems`, check_site)."""
+
+    name = "CHART"
+    is_chart = True
+    kinds: ClassVar[tuple[str, ...]] = ("bar", "line", "pie")
+    option_keys: ClassVar[tuple[str, ...]] = ("chart", "group_by", "value", "query", "title")
+
+    def yaml_keys(self) -> dict[str, dict]:
+        text = {"type": "string", "minLength": 1}
+        return {
+            "chart": {"enum": list(self.kinds)},
+            "group_by": text,
+            "value": text,
+            "query": text,
+            "title": text,
+        }
+
+    def wants_function(self, element: Element) -> bool:
+        """Declared charts count by themselves; one with neither `group_by` nor `value` is
+        filled by its function."""
+        return not {"group_by", "value"} & element.options.keys()
+
+    def check_options(self, options: dict) -> list[tuple[str, str, str]]:
+        """(key, problem, check id) of each option of the wrong shape; the meaning of
+        `group_by` and `value` in the app is `app_problems`'."""
+        from . import check_ids as ids
+        from .totals import SpecError, parse_group, parse_metric  # totals imports spec
+
+        problems = []
+        kind = options.get("chart", "bar")
+        if kind not in self.kinds:
+            problems.append(
+                (
+                    "chart",
+                    f"chart must be one of {', '.join(self.kinds)}, found {kind!r}",
+                    ids.NOT_A_CHOICE,
+                )
+            )
+        for key in ("group_by", "value", "query", "title"):
+            if key in options and not (isinstance(options[key], str) and options[key]):
+                problems.append(
+                    (key, f"{key} must be a non-empty string, found {options[key]!r}", ids.BAD_RULE)
+                )
+        if ("group_by" in options) != ("value" in options):
+            missing = "value" if "group_by" in options else "group_by"
+            problems.append(
+                (
+                    missing,
+                    f"a declared chart needs both group_by and value; {missing} is missing",
+                    ids.MISSING_KEY,
+                )
+            )
+        bad = {key for key, _, _ in problems}
+        for key, parse in (("group_by", parse_group), ("value", partial(parse_metric, "value"))):
+            if isinstance(options.get(key), str) and key not in bad:
+                try:
+                    parse(options[key])
+                except SpecError as exc:
+                    problems.append((key, exc.message, ids.BAD_RULE))
+        return problems
+
+    def app_problems(self, app, element: Element) -> list[str]:
+        """A declared chart's `group_by` and `value` name items of the app with a field index
+        (what the aggregate reads), a bucket a date: the aggregate's 400s, found ahead."""
+        from .totals import SpecError, check_group, check_metric, parse_group, parse_metric
+
+        options = element.options
+        if "value" not in options or "group_by" not in options:
+            return []
+        try:
+            check_metric(app, parse_metric("value", options["value"]))
+            check_group(app, parse_group(options["group_by"]))
+        except SpecError as exc:
+            return [exc.message]
+        return []
+
+    def as_json(self, element: Element) -> dict:
+        return {
+            "type": element.type,
+            "label": element.label,
+            "chart": element.options.get("chart", "bar"),
+        }

@@ -410,11 +410,30 @@ def sight_warnings(apps: dict[str, AppSpec]) -> list[Problem]:
     return found
 
 
+def chart_problems(app: AppSpec) -> list[Problem]:
+    """What each element's type finds wrong with it against its app (a CHART's `group_by` and
+    `value` naming items the aggregate cannot read), at the element's line."""
+    found = []
+    for block in app.blocks.values():
+        for element in block.elements:
+            for problem in element.definition.app_problems(app, element):
+                found.append(
+                    Problem(
+                        block.yaml_path,
+                        element.line,
+                        f"element '{element.id}': {problem}",
+                        ids.BAD_RULE,
+                    )
+                )
+    return found
+
+
 def element_problems(apps: dict[str, AppSpec]) -> list[Problem]:
     """Across blocks: an element id with two types in one app (items are checked against the
-    app's elements), a REFERENCE naming an app that does not exist."""
+    app's elements), a REFERENCE naming an app that does not exist, a CHART naming no item."""
     found = []
     for app in apps.values():
+        found.extend(chart_problems(app))
         first: dict[str, tuple[str, BlockSpec]] = {}
         for block in app.blocks.values():
             for element in block.inputs:
@@ -1094,6 +1113,7 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
                 )
         mode, index_type = "EDITABLE", None
     rules = parse_rules(doc, what, element_type, keys)
+    options = parse_options(doc, what, element_type, keys)
     return Element(
         id=element_id,
         type=element_type,
@@ -1101,8 +1121,36 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
         mode=mode,
         index_type=index_type,
         line=line,
+        options=options,
         **rules,
     )
+
+
+def option_keys() -> tuple[str, ...]:
+    """The keys element types keep as given (`option_keys`: a CHART's `chart`, `group_by`, ...)."""
+    return tuple(dict.fromkeys(key for t in TYPES.values() for key in t.option_keys))
+
+
+def parse_options(doc: YamlFile, what: str, type_name: str, keys) -> dict:
+    """The keys of a type's own (`option_keys`), each checked by the type; such a key on
+    another type is a problem naming the types that take it."""
+    definition = TYPES[type_name]
+    options = {}
+    for key in option_keys():
+        if key not in keys:
+            continue
+        if key not in definition.option_keys:
+            doc.problem(
+                keys[key][0],
+                f"{what}: {key} applies only to {types_with(key)} elements",
+                ids.KEY_NOT_HERE,
+            )
+            continue
+        options[key] = doc.value(keys[key][1])
+    for key, problem, check_id in definition.check_options(options):
+        doc.problem(keys.get(key, keys["type"])[1], f"{what}: {problem}", check_id)
+        options.pop(key, None)
+    return options
 
 
 def types_with(rule: str) -> str:
@@ -1115,8 +1163,9 @@ def parse_rules(doc: YamlFile, what: str, type_name: str, keys) -> dict:
     """The validation keys of an element (contract §2), each checked against its type."""
     definition = TYPES[type_name]
     found: dict[str, Any] = {}
+    options = option_keys()
     for key in element_keys()[ELEMENT_RULES_START:]:
-        if key not in keys:
+        if key not in keys or key in options:
             continue
         key_node, value_node = keys[key]
         if key not in yaml_keys_of(definition):

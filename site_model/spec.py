@@ -96,6 +96,7 @@ class Element:
     pattern: str | None = None
     choices: tuple[str, ...] = ()
     app: str | None = None  # REFERENCE: the app of the records it names (None: this one)
+    options: dict = field(default_factory=dict, compare=False, hash=False)  # a CHART's keys
     definition: ElementType = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -115,6 +116,9 @@ class Element:
 
     @property
     def needs_function(self) -> bool:
+        wants = getattr(self.definition, "wants_function", None)
+        if wants is not None:
+            return wants(self)
         return self.definition.needs_function or self.is_computed
 
     def display(self, value) -> str:

@@ -129,6 +129,7 @@ def test_a_readers_description_has_no_write_operation(api_client, shop):
         ("/shop/records", "get"),
         ("/shop/record/{record_id}", "get"),
         ("/shop/search", "post"),
+        ("/shop/aggregate", "post"),
         ("/shop/blocks/item", "get"),
         ("/shop/blocks/item/name", "get"),
         ("/shop/blocks/item/price", "get"),
@@ -390,3 +391,21 @@ def test_a_manager_description_shows_the_hidden_block_and_owner_items(api_client
     owner_list = {"type": "array", "items": {"type": "string"}, "maxItems": 100}
     assert owner_list in items["salesman"]["anyOf"]
     assert items["block"] == {"enum": ["card", "payroll"]}
+
+
+def test_the_aggregate_route_is_described_with_the_apps_items(settings):
+    from django.conf import settings as conf
+
+    settings.SITE_DIR = conf.BASE_DIR
+    document = openapi.describe(
+        current_site().apps["sales"], KINDS["reader"], "http://127.0.0.1:8000/api/v1"
+    )
+    validate(document)
+    assert document["paths"]["/sales/aggregate"]["post"]["operationId"] == "aggregate"
+    schemas = document["components"]["schemas"]
+    assert schemas["Aggregate"]["required"] == ["metrics"]
+    metric = schemas["Aggregate"]["properties"]["metrics"]["additionalProperties"]
+    assert metric["description"].endswith("<item> one of: amount, salesman, sold_on, team")
+    group = schemas["Aggregate"]["properties"]["group_by"]["items"]["description"]
+    assert "year:, month:, day: of sold_on, _created" in group
+    assert schemas["Totals"]["required"] == ["groups", "totals", "skipped"]

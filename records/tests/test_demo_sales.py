@@ -51,3 +51,59 @@ def test_a_sale_recorded_by_bob_is_his_at_once(seeded, api_client):
     assert dashboard(api_client, "alice")[1] == "3500"
     hidden = api_client(get_user_model().objects.get(username="alice")).get(response["Location"])
     assert hidden.status_code == 404
+
+
+def test_the_totals_of_docs_api_md(seeded, api_client):
+    """The answers docs/api.md shows for POST /api/v1/sales/aggregate."""
+    alice = api_client(get_user_model().objects.get(username="alice"))
+    body = {
+        "group_by": ["salesman"],
+        "metrics": {"total": "sum:amount", "sales": "count"},
+        "sort": "total",
+        "reverse": True,
+    }
+    assert alice.send("POST", "/api/v1/sales/aggregate", body).json() == {
+        "groups": [
+            {"salesman": "dave", "total": 2000, "sales": 1},
+            {"salesman": "alice", "total": 1200, "sales": 1},
+            {"salesman": "carol", "total": 300, "sales": 1},
+        ],
+        "totals": {"total": 3500, "sales": 3},
+        "skipped": 0,
+    }
+    admin = api_client(get_user_model().objects.get(username="admin"))
+    body = {
+        "query": "amount >= 300",
+        "group_by": ["month:sold_on"],
+        "metrics": {"total": "sum:amount", "average": "avg:amount"},
+    }
+    assert admin.send("POST", "/api/v1/sales/aggregate", body).json() == {
+        "groups": [
+            {"month:sold_on": "2026-01", "total": 1200, "average": 1200},
+            {"month:sold_on": "2026-02", "total": 1250, "average": 625},
+            {"month:sold_on": "2026-03", "total": 2300, "average": 1150},
+        ],
+        "totals": {"total": 4750, "average": 950},
+        "skipped": 0,
+    }
+    anonymous = api_client().send("POST", "/api/v1/sales/aggregate", {"metrics": {"n": "count"}})
+    assert anonymous.json() == {"error": "authentication required to view records of app 'sales'"}
+
+
+def test_the_dashboard_charts_show_each_visitor_their_bars(seeded, api_client):
+    def bars(username):
+        client = api_client(get_user_model().objects.get(username=username))
+        return client.get("/api/v1/sales/blocks/dashboard/per_salesman").json()
+
+    assert bars("alice") == {
+        "labels": ["alice", "carol", "dave"],
+        "series": {"Amount per salesman": [1200, 300, 2000]},
+    }
+    admin = bars("admin")
+    assert sorted(zip(admin["labels"], admin["series"]["Amount per salesman"], strict=True)) == [
+        ("BOB@example.com", 150),
+        ("alice", 1200),
+        ("bob", 1250),
+        ("carol", 300),
+        ("dave", 2000),
+    ]

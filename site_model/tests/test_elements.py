@@ -37,6 +37,7 @@ def test_registry_in_the_order_the_loader_lists_it():
         "DATE",
         "FILE",
         "REFERENCE",
+        "CHART",
     ]
     assert elements.input_type_names() == [
         "BOOLEAN",

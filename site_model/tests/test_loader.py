@@ -41,7 +41,7 @@ def test_unknown_element_type(site_dir):
     site_dir.write("apps/demo/blocks/hello.py", "def message(context):\n    return 1\n")
     assert problems() == [
         "apps/demo/blocks/hello.yaml:3: element 'go': unknown type 'BUTTON'; "
-        "allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME, TEXTAREA, BOOLEAN, CHOICE, EMAIL, URL, DATE, FILE, REFERENCE"
+        "allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME, TEXTAREA, BOOLEAN, CHOICE, EMAIL, URL, DATE, FILE, REFERENCE, CHART"
     ]
 
 
@@ -52,7 +52,7 @@ def test_unknown_keys_in_block_element_and_page(site_dir):
     site_dir.write("pages/index.yaml", "title: Home\nblock: [demo/hello]\n")
     assert problems() == [
         "apps/demo/blocks/hello.yaml:1: unknown key 'titel' in block; allowed: elements, target, title, title_element, view_permission",
-        "apps/demo/blocks/hello.yaml:3: unknown key 'lable' in element 'name'; allowed: type, label, mode, index_type, required, min, max, max_length, pattern, choices, app",
+        "apps/demo/blocks/hello.yaml:3: unknown key 'lable' in element 'name'; allowed: type, label, mode, index_type, required, min, max, max_length, pattern, choices, app, chart, group_by, value, query, title",
         "pages/index.yaml:2: unknown key 'block' in page; allowed: path, title, view_permission, blocks",
     ]
 
@@ -197,8 +197,8 @@ def test_every_problem_of_a_file_is_listed(site_dir):
     assert problems() == [
         "apps/demo/blocks/hello.yaml:1: title must be a string, found a list",
         "apps/demo/blocks/hello.yaml:2: target must be one of ajax; found 'modal'",
-        "apps/demo/blocks/hello.yaml:4: element 'a': unknown type 'NOPE'; allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME, TEXTAREA, BOOLEAN, CHOICE, EMAIL, URL, DATE, FILE, REFERENCE",
-        "apps/demo/blocks/hello.yaml:5: element 'b' has no type; allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME, TEXTAREA, BOOLEAN, CHOICE, EMAIL, URL, DATE, FILE, REFERENCE",
+        "apps/demo/blocks/hello.yaml:4: element 'a': unknown type 'NOPE'; allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME, TEXTAREA, BOOLEAN, CHOICE, EMAIL, URL, DATE, FILE, REFERENCE, CHART",
+        "apps/demo/blocks/hello.yaml:5: element 'b' has no type; allowed: BASIC, ACTION, TEXT, NUMBER, DATETIME, TEXTAREA, BOOLEAN, CHOICE, EMAIL, URL, DATE, FILE, REFERENCE, CHART",
     ]
 
 

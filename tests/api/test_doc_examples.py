@@ -44,6 +44,7 @@ def test_the_doc_has_examples_for_every_route():
         "openapi.json",
         "/records",
         "/search",
+        "/aggregate",
         "/share",
         "/refresh",
         "/blocks/rate ",

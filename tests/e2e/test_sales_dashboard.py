@@ -43,3 +43,39 @@ def test_a_hidden_row_is_not_found_by_its_address(page, sales, log_in):
     assert response.status == 404
     response = page.goto("/apps/sales/records/sale-globex/")
     assert response.status == 200
+
+
+CHART_BARS = {
+    # user -> the bars of "Amount per salesman" (the table beside the canvas)
+    "alice": [["alice", "1,200"], ["carol", "300"], ["dave", "2,000"]],
+    "admin": [
+        ["BOB@example.com", "150"],
+        ["alice", "1,200"],
+        ["bob", "1,250"],
+        ["carol", "300"],
+        ["dave", "2,000"],
+    ],
+}
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("username", CHART_BARS)
+def test_the_dashboard_charts_are_drawn_for_each_user(
+    page, sales, log_in, screenshot, username, width
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, username, "pw-for-tests-1")
+    page.goto("/sales/")
+    bars = page.locator('figure[data-element="per_salesman"] table.chart-data tbody tr')
+    rows = [row.locator("th, td").all_inner_texts() for row in bars.all()]
+    assert sorted(rows) == sorted(CHART_BARS[username])
+    months = page.locator('figure[data-element="per_month"] table.chart-data tbody tr th')
+    expect(months.first).to_be_visible()
+    for element in ("per_salesman", "per_month"):
+        canvas = page.locator(f'figure[data-element="{element}"] canvas')
+        expect(canvas).to_have_attribute("data-drawn", "1")  # Chart.js ran: no CDN needed
+        box = canvas.bounding_box()
+        assert box is not None and 0 < box["width"] <= width and box["height"] > 100
+    # nothing wider than the screen: the page does not scroll sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"dashboard-{username}-{width}")

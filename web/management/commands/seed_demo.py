@@ -17,13 +17,30 @@ DEMO_USERS = [
 # The sales app's rows (apps/sales): whose each one is shows row-level security at /sales/.
 DEMO_SALES = [
     # record id, author, items
-    ("sale-acme", "alice", {"customer": "Acme", "amount": 1200}),
-    ("sale-globex", "bob", {"customer": "Globex", "amount": 800}),
+    ("sale-acme", "alice", {"customer": "Acme", "amount": 1200, "salesman": "alice"}),
+    ("sale-globex", "bob", {"customer": "Globex", "amount": 800, "salesman": "bob"}),
     ("sale-initech", "admin", {"customer": "Initech", "amount": 450, "salesman": "bob"}),
-    ("sale-umbrella", "admin", {"customer": "Umbrella", "amount": 300, "team": "members"}),
-    ("sale-hooli", "admin", {"customer": "Hooli", "amount": 2000, "team": "leads"}),
+    (
+        "sale-umbrella",
+        "admin",
+        {"customer": "Umbrella", "amount": 300, "team": "members", "salesman": "carol"},
+    ),
+    (
+        "sale-hooli",
+        "admin",
+        {"customer": "Hooli", "amount": 2000, "team": "leads", "salesman": "dave"},
+    ),
     ("sale-wonka", "admin", {"customer": "Wonka", "amount": 150, "salesman": "BOB@example.com"}),
 ]
+# When each was sold: the dashboard's line of sales per month.
+SOLD_ON = {
+    "sale-acme": "2026-01-14",
+    "sale-globex": "2026-02-03",
+    "sale-initech": "2026-02-20",
+    "sale-umbrella": "2026-03-09",
+    "sale-hooli": "2026-03-28",
+    "sale-wonka": "2026-04-02",
+}
 
 
 class Command(BaseCommand):
@@ -63,7 +80,7 @@ class Command(BaseCommand):
             if not selectors.record_exists(app.id, record_id):
                 store.record_create(
                     app=app,
-                    items=items,
+                    items={**items, "sold_on": SOLD_ON[record_id]},
                     record_id=record_id,
                     user=User.objects.get(username=author),
                     block=block,
