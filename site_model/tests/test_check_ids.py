@@ -72,8 +72,8 @@ def test_readers_wider_than_a_block_are_warned_at_its_view_permission(site_dir, 
     assert output.out == ""
     assert "warning: apps/shop/blocks/admin.yaml:2: (site.W001) view_permission" in output.err
     assert output.err.strip().endswith("The site folder has no problems.")
-    found = [(w.id, w.hint) for w in checks.run_checks() if w.id == READERS_WIDER_THAN_BLOCK]
-    assert found == [(READERS_WIDER_THAN_BLOCK, CHECKS[READERS_WIDER_THAN_BLOCK].hint)] * 2
+    # Not a Django system check: `check --deploy` reports no issue on a site meant this way.
+    assert [w for w in checks.run_checks() if w.id == READERS_WIDER_THAN_BLOCK] == []
 
 
 @pytest.mark.parametrize(
