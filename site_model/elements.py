@@ -579,7 +579,12 @@ def parse_instant(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:  # the same instant in UTC: PostgreSQL refuses offsets beyond 15:59 (Python takes 23:59)
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved out of range by its offset
+        return None
 
 
 def finite(value: int | float) -> float | None:

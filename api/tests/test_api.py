@@ -752,3 +752,22 @@ def test_keyset_after_a_hidden_record_answers_as_an_unknown_id(
             400,
             f"after: no record '{after}' in app 'owned' to page after; start again",
         )
+
+
+@pytest.mark.parametrize("offset", ["-22:31", "+23:59", "+15:59"])
+def test_a_datetime_with_any_offset_python_takes_is_stored_not_a_500(
+    site_dir, api_client, user_factory, offset
+):
+    """PostgreSQL refuses a UTC offset beyond 15:59; Python's ISO parser takes up to 23:59. A
+    field-indexed DATETIME is indexed as the same instant in UTC (the fuzzer's 500)."""
+    site_dir.write("apps/diary/settings.yaml", "acl:\n  rights:\n    author: [authenticated]\n")
+    site_dir.write(
+        "apps/diary/blocks/entry.yaml",
+        "elements:\n  at: {type: DATETIME, index_type: field}\n",
+    )
+    client = api_client(user_factory("ann"))
+    moment = f"0169-01-12T09:30:27.2473{offset}"
+    created = client.post_json("/api/v1/diary", {"at": moment})
+    assert created.status_code == 201, created.content
+    found = client.post_json("/api/v1/diary/search", {"query": "at > '0100-01-01'"})
+    assert [row["items"]["at"] for row in found.json()] == [moment]
