@@ -262,24 +262,21 @@ class ShareView(AppEndpoint):
         return Response(sharing.shares_of(self.shared))
 
     def post(self, request, app_id, record_id):
-        principal, permissions = valid(ShareBody(self.body()))
-        sharing.record_share(
-            record=self.shared,
-            principal=principal,
-            permissions=permissions,
-            request=request._request,
-        )
-        return Response({"success": "shared"})
+        return self.change(sharing.record_share, "shared")
 
     def delete(self, request, app_id, record_id):
+        return self.change(sharing.record_unshare, "unshared")
+
+    def change(self, service, done: str):
+        """Share or unshare (`service`) as the body says; answer `{"success": done}`."""
         principal, permissions = valid(ShareBody(self.body()))
-        sharing.record_unshare(
+        service(
             record=self.shared,
             principal=principal,
             permissions=permissions,
-            request=request._request,
+            request=self.request._request,
         )
-        return Response({"success": "unshared"})
+        return Response({"success": done})
 
 
 # --- /search, /aggregate, /refresh ----------------------------------------------------------------------
