@@ -31,6 +31,7 @@ from records.errors import (
 from site_model import acl, code
 from site_model.loader import current_site
 
+from . import stepup
 from .around import holding_page
 from .forms import all_errors, code_failed, form_again, item_errors, read_form, uploads_stored
 from .responses import failed, go, respond_block
@@ -104,6 +105,10 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
         if verdict is not acl.Verdict.ALLOW:
             denied = gate.denial(verdict, f"see block '{block.key}'")
             return refused(request, app.id, record_id, denied)
+        action = next((e for e in block.actions if e.id in request.POST), None)
+        not_yet = stepup.first(request, block, action=action if request.method == "POST" else None)
+        if not_yet is not None:
+            return not_yet
     handle = RecordHandle(app=app, record=record, request=request)
     page = RecordPage(request, site, app, block, handle)
     if block is None:
