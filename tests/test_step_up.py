@@ -4,6 +4,8 @@ on wrong codes, the audit trail."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -369,3 +371,24 @@ def test_an_anonymous_visitor_of_a_fresh_login_page_is_sent_to_sign_in(hr_site, 
 
 def test_reauthenticate_is_the_projects_route():
     assert reverse("account_reauthenticate") == REAUTHENTICATE
+
+
+def test_the_description_names_the_step_up_answers(hr_site, user_factory, client, later):
+    import jsonschema
+
+    ann = user_factory("ann", with_totp=True)
+    signed_in_with_code(client, ann)
+    later.move(minutes=30)
+    document = client.get("/api/v1/hr/openapi.json").json()
+    paths = document["paths"]
+    payroll = paths["/hr/blocks/payroll/total"]["get"]["responses"]
+    assert payroll["401"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/StepUpError"
+    }
+    assert paths["/hr/blocks/orders/approve"]["post"]["responses"]["401"] == payroll["401"]
+    for plain in ("/hr/blocks/orders/status", "/hr/blocks/probe/fresh"):
+        assert "StepUpError" not in json.dumps(paths[plain])
+    schemas = document["components"]["schemas"]
+    jsonschema.validate(client.get(PAYROLL_API).json(), schemas["StepUpError"])
+    new_browser(client)
+    jsonschema.validate(client.get(FRESH_API).json(), schemas["StepUpError"])
