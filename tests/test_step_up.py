@@ -392,3 +392,39 @@ def test_the_description_names_the_step_up_answers(hr_site, user_factory, client
     jsonschema.validate(client.get(PAYROLL_API).json(), schemas["StepUpError"])
     new_browser(client)
     jsonschema.validate(client.get(FRESH_API).json(), schemas["StepUpError"])
+
+
+# --- speed ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/plain/",  # no key: context.user_fresh read by its block code
+        "/pay/",  # second_factor, within the window
+        "/orders/",  # an ACTION's second_factor, not run
+        "/apps/hr/blocks/payroll/total/",
+        "/api/v1/hr/blocks/payroll/total",
+        "/api/v1/hr/blocks/probe/fresh",
+    ],
+)
+def test_the_keys_cost_no_query(
+    hr_site, user_factory, client, later, path, django_assert_max_num_queries
+):
+    """The session and its user (one query), django-otp's device of a verified session (one):
+    the same two whether a page or block uses these keys or not."""
+    signed_in_with_code(client, user_factory("ann", with_totp=True))
+    client.get(path)  # the site folder read
+    with django_assert_max_num_queries(2):
+        assert client.get(path).status_code == 200
+
+
+def test_a_page_without_the_keys_costs_no_query_for_a_remembered_session(
+    hr_site, user_factory, client, django_assert_max_num_queries
+):
+    user_factory("dan")
+    login(client, "dan", remember="on")
+    new_browser(client)
+    client.get("/plain/")
+    with django_assert_max_num_queries(1):  # the session and its user
+        assert b"fresh=False" in client.get("/plain/").content
