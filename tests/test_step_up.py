@@ -428,3 +428,43 @@ def test_a_page_without_the_keys_costs_no_query_for_a_remembered_session(
     client.get("/plain/")
     with django_assert_max_num_queries(1):  # the session and its user
         assert b"fresh=False" in client.get("/plain/").content
+
+
+# --- the demo ---------------------------------------------------------------------------------
+
+
+def test_the_demo_approve_action_asks_an_admin_for_a_code(settings, client, later):
+    import io
+
+    from django.conf import settings as django_settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from records.models import Record
+    from tests.helpers import add_totp
+
+    settings.SITE_DIR = django_settings.BASE_DIR
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    admin = get_user_model().objects.get(username="admin")
+    admin.totp_device, _ = add_totp(admin)
+    first = login(client, "admin", password=_demo_password())
+    assert first["Location"].startswith("/accounts/2fa/login/")
+    client.post("/accounts/2fa/login/", {"code": code_for(admin.totp_device)})
+    later.move(minutes=6)
+    assert b"6 waiting for approval" in client.get("/sales/").content
+    asked = client.post("/apps/sales/blocks/approval/", {"approve": "", "next": "/sales/"})
+    assert "Confirm it is you" in asked.content.decode()
+    assert not Record.objects.filter(app_id="sales", items__approved=True).exists()
+    done = client.post(
+        "/apps/sales/blocks/approval/",
+        {"approve": "", "next": "/sales/", "_second_factor_code": code_for(admin.totp_device, 1)},
+    )
+    assert done["Location"] == "/sales/"
+    assert b"Every sale is approved." in client.get("/sales/").content
+
+
+def _demo_password() -> str:
+    from web.management.commands.seed_demo import DEMO_USERS
+
+    return next(password for name, password, *_ in DEMO_USERS if name == "admin")
