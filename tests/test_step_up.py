@@ -25,6 +25,13 @@ BLOCK = "/apps/hr/blocks/{}/"
 
 @pytest.fixture
 def hr_site(site_dir):
+    return write_hr_site(site_dir)
+
+
+def write_hr_site(site_dir):
+    """hr/payroll (second_factor 10), hr/orders (its ACTION approve: 5), hr/fresh
+    (fresh_login), hr/probe (no key; shows context.user_fresh); pages /pay/, /orders/,
+    /fresh/ (fresh_login) and /plain/."""
     site_dir.write("apps/hr/settings.yaml", "title: HR\n")
     site_dir.write(
         "apps/hr/blocks/payroll.yaml",

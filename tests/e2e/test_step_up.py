@@ -11,10 +11,17 @@ from playwright.sync_api import expect
 
 from accounts import stepup
 from tests.helpers import PASSWORD, add_totp, code_for
-from tests.test_step_up import Later, hr_site  # noqa: F401  the site of the HTTP tests
+from tests.test_step_up import Later, write_hr_site
 from web.management.commands.seed_demo import Command as SeedDemo
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def hr_site(site_dir):
+    """The site of the HTTP tests (tests/test_step_up.py)."""
+    return write_hr_site(site_dir)
+
 
 SCREENS = Path(os.environ.get("SCREENS_DIR", "/work/screens/stepup"))
 
