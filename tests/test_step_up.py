@@ -30,8 +30,8 @@ def hr_site(site_dir):
 
 def write_hr_site(site_dir):
     """hr/payroll (second_factor 10), hr/orders (its ACTION approve: 5), hr/fresh
-    (fresh_login), hr/probe (no key; shows context.user_fresh); pages /pay/, /orders/,
-    /fresh/ (fresh_login) and /plain/."""
+    (fresh_login), hr/probe (no key; shows context.user_fresh), hr/quick (target: ajax, its
+    ACTION bump: 5); pages /pay/, /orders/, /fresh/ (fresh_login), /plain/ and /quick/."""
     site_dir.write("apps/hr/settings.yaml", "title: HR\n")
     site_dir.write(
         "apps/hr/blocks/payroll.yaml",
@@ -60,6 +60,12 @@ def write_hr_site(site_dir):
         "def fresh(context):\n    user = context.get_user(allow_remembered=False)\n"
         "    return f'fresh={context.user_fresh} user={user.username if user else None}'\n",
     )
+    site_dir.write(
+        "apps/hr/blocks/quick.yaml",
+        "target: ajax\nelements:\n  bump:\n    type: ACTION\n    second_factor: {within: 5}\n",
+    )
+    site_dir.write("apps/hr/blocks/quick.py", "def bump(context):\n    return '/plain/'\n")
+    site_dir.write("pages/quick.yaml", "blocks: [hr/quick]\n")
     site_dir.write("pages/pay.yaml", "blocks: [hr/payroll]\n")
     site_dir.write("pages/orders.yaml", "blocks: [hr/orders]\n")
     site_dir.write("pages/fresh.yaml", "fresh_login: true\nblocks: [hr/probe]\n")
@@ -185,6 +191,25 @@ def test_an_action_asks_the_code_then_runs(hr_site, user_factory, client, later)
     assert client.post(APPROVE_API, {"order": "9"}, content_type="application/json").json() == (
         "/approved/9"
     )
+
+
+def test_an_ajax_block_gets_the_prompt_in_its_place(hr_site, user_factory, client, later):
+    ann = user_factory("ann", with_totp=True)
+    signed_in_with_code(client, ann)
+    later.move(minutes=6)
+    asked = client.post(
+        BLOCK.format("quick"), {"bump": "", "next": "/quick/"}, HTTP_HX_REQUEST="true"
+    )
+    assert asked.status_code == 200
+    html = asked.content.decode()
+    # The fragment alone, named as the block is, so that the page swaps it in.
+    assert html.startswith('<section class="block step-up" data-app="hr" data-block="quick"')
+    assert '<input type="hidden" name="next" value="/quick/">' in html
+    ran = client.post(
+        BLOCK.format("quick"),
+        {"bump": "", "next": "/quick/", "_second_factor_code": code_for(ann.totp_device, 1)},
+    )
+    assert ran["Location"] == "/plain/"
 
 
 def test_an_action_over_the_api_after_the_window_is_401_naming_the_code_page(

@@ -28,7 +28,8 @@ def first(request, *specs, action=None):
     if not needed:
         return None
     if needed is stepup.Need.CODE and request.method == "POST":
-        return code_in_post(request)
+        block = next(spec for spec in specs if hasattr(spec, "app_id"))
+        return code_in_post(request, block)
     return send(request, needed)
 
 
@@ -45,25 +46,33 @@ def send(request, needed: stepup.Need):
     return go(request, stepup.url_for(needed, back))
 
 
-def code_in_post(request):
+def code_in_post(request, block):
     """None when the post carries a right code; else the prompt (again, with the refusal)."""
     code = request.POST.get(CODE_FIELD)
     if code is None:
-        return prompt(request)
+        return prompt(request, block)
     try:
         stepup.step_up(request.user, code, request=request)
     except otp.CodeRefused as refused:
-        return prompt(request, str(refused), status=429 if refused.too_many else 400)
+        return prompt(request, block, str(refused), status=429 if refused.too_many else 400)
     return None
 
 
-def prompt(request, error: str = "", status: int = 200):
+def prompt(request, block, error: str = "", status: int = 200):
+    """The code prompt in the block's place: alone under htmx (a `target: ajax` block swaps
+    it in, as it swaps the block), else on a page of its own. Its form is a plain post."""
     carried = [
         (name, value)
         for name, values in request.POST.lists()
         if name not in NOT_CARRIED
         for value in values
     ]
-    context = {"action": request.path, "carried": carried, "error": error, "field": CODE_FIELD}
+    context = {
+        "action": request.path,
+        "carried": carried,
+        "error": error,
+        "field": CODE_FIELD,
+        "block": block,
+    }
     template = "step_up_prompt.html" if request.htmx else "step_up_page.html"
     return render(request, template, context, status=status)

@@ -71,6 +71,24 @@ def test_a_block_asks_for_the_code_again_and_returns(
     shot(page, "step-up-returned")
 
 
+def test_an_ajax_block_shows_the_prompt_in_place_then_runs(
+    page, live_server, hr_site, user_factory, monkeypatch
+):
+    later = Later(monkeypatch)
+    ann = user_factory("ann", with_totp=True)
+    sign_in_with_code(page, ann)
+    later.move(minutes=6)
+    page.goto("/quick/")
+    page.get_by_role("button", name="Bump").click()
+    prompt = page.locator('.step-up[data-block="quick"]')
+    expect(prompt).to_contain_text("Confirm it is you")
+    expect(page).to_have_url(f"{live_server.url}/quick/")  # swapped in, no page change
+    shot(page, "ajax-prompt-in-place")
+    prompt.locator("input[name=_second_factor_code]").fill(code_for(ann.totp_device, ahead=1))
+    prompt.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(f"{live_server.url}/plain/")  # the action ran: its answer
+
+
 def test_the_demo_approve_action_asks_for_the_code_then_runs(
     page, live_server, user_factory, monkeypatch
 ):
