@@ -149,6 +149,21 @@ def test_the_code_page_sends_back_and_opens_the_window_again(hr_site, user_facto
     assert client.get("/pay/").status_code == 302
 
 
+def test_a_record_page_of_a_step_up_block_asks_too(hr_site, user_factory, client, later):
+    from records import store
+    from site_model.loader import current_site
+
+    hr_site.write("apps/hr/settings.yaml", "acl:\n  rights:\n    reader: [authenticated]\n")
+    ann = user_factory("ann", with_totp=True)
+    app = current_site().apps["hr"]
+    store.record_create(app=app, items={"note": "x"}, record_id="r1", block=app.blocks["payroll"])
+    signed_in_with_code(client, ann)
+    assert client.get("/apps/hr/records/r1/").status_code == 200
+    later.move(minutes=11)
+    page = client.get("/apps/hr/records/r1/")
+    assert page["Location"] == step_up_url("/apps/hr/records/r1/")
+
+
 def test_a_backup_code_does_for_a_step_up(hr_site, user_factory, client, later):
     ann = user_factory("ann", with_totp=True)
     signed_in_with_code(client, ann)
