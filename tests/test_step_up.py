@@ -347,6 +347,35 @@ def test_a_trusted_sign_in_stands_for_a_code_given_then(hr_site, user_factory, a
     assert client.get("/pay/").status_code == 302
 
 
+@pytest.mark.parametrize("trusted", [True, False])
+def test_a_certificate_sign_in_follows_trusted_methods(
+    hr_site, user_factory, client, later, settings, trusted
+):
+    """A client certificate a trusted proxy verified signs carol in (accounts.certificates);
+    with `trusted_methods: [certificate]` the sign-in stands for a code given then."""
+    methods = "[certificate]" if trusted else "[]"
+    hr_site.write(
+        "settings.yaml",
+        f"auth:\n  certificates: {{email: true}}\n  otp:\n    trusted_methods: {methods}\n",
+    )
+    settings.TRUSTED_PROXIES = ["127.0.0.2"]
+    user_factory("carol")
+    proxy = {
+        "REMOTE_ADDR": "127.0.0.2",
+        "HTTP_X_SSL_CLIENT_VERIFY": "SUCCESS",
+        "HTTP_X_SSL_CLIENT_S_DN": "emailAddress=carol@example.com,CN=Carol",
+    }
+    first = client.get("/pay/", **proxy)
+    if trusted:
+        assert first.status_code == 200
+        later.move(minutes=11)
+        assert client.get("/pay/", **proxy)["Location"] == "/accounts/2fa/?next=%2Fpay%2F"
+    else:
+        assert first["Location"] == "/accounts/2fa/?next=%2Fpay%2F"
+    # The certificate's sign-in was a sign-in in this browser: fresh.
+    assert client.get("/fresh/", **proxy).status_code == 200
+
+
 # --- fresh sign-in ----------------------------------------------------------------------------
 
 
