@@ -105,8 +105,7 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
         if verdict is not acl.Verdict.ALLOW:
             denied = gate.denial(verdict, f"see block '{block.key}'")
             return refused(request, app.id, record_id, denied)
-        action = next((e for e in block.actions if e.id in request.POST), None)
-        not_yet = stepup.first(request, block, action=action if request.method == "POST" else None)
+        not_yet = stepup.before_block(request, block)
         if not_yet is not None:
             return not_yet
     handle = RecordHandle(app=app, record=record, request=request)

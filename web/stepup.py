@@ -33,6 +33,18 @@ def first(request, *specs, action=None):
     return send(request, needed)
 
 
+def before_block(request, block, element=None):
+    """`first` for a route of `block`: on a POST, the ACTION it runs counts too (`element`
+    on an element route, else the action the post names, as the block route reads it)."""
+    action = None
+    if request.method == "POST":
+        if element is not None:
+            action = element if element.is_action else None
+        else:
+            action = next((e for e in block.actions if e.id in request.POST), None)
+    return first(request, block, action=action)
+
+
 def send(request, needed: stepup.Need):
     """To the page that does what `needed` says, then back here (a POST: back to its `next`)."""
     if needed is stepup.Need.REFUSED:  # not on the HTML surface: no Basic or Bearer here

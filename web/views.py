@@ -97,8 +97,7 @@ def block_view(request, app_id: str, block_id: str):
     site, block, verdict = visible_block(request, app_id, block_id)
     if not verdict:
         return deny(request, verdict)
-    action = next((e for e in block.actions if e.id in request.POST), None)
-    not_yet = stepup.first(request, block, action=action if request.method == "POST" else None)
+    not_yet = stepup.before_block(request, block)
     if not_yet is not None:
         return not_yet
     if request.method == "POST":
@@ -153,8 +152,7 @@ def element_view(request, app_id: str, block_id: str, element_id: str):
         raise Http404(f"no element '{element_id}' in block '{block.key}'")
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    runs = element.is_action and request.method == "POST"
-    not_yet = stepup.first(request, block, action=element if runs else None)
+    not_yet = stepup.before_block(request, block, element)
     if not_yet is not None:
         return not_yet
     if element.is_action:
