@@ -223,7 +223,15 @@ def step_up(request):
 
 
 class ReauthenticateView(allauth_views.ReauthenticateView):
-    """allauth's password check for a signed-in user; it counts as a sign-in in this browser."""
+    """allauth's password check for a signed-in user; it counts as a sign-in in this browser.
+    A user without a password (Google, SAML, ... only) signs out and in again instead."""
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and not user.has_usable_password():
+            login = f"{reverse('account_login')}?{urlencode({'next': next_url(request)})}"
+            return render(request, "account/sign_in_again.html", {"login_again": login})
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         stepup.signed_in(self.request)

@@ -544,3 +544,20 @@ def _demo_password() -> str:
     from web.management.commands.seed_demo import DEMO_USERS
 
     return next(password for name, password, *_ in DEMO_USERS if name == "admin")
+
+
+def test_a_user_without_a_password_signs_out_and_in_again(hr_site, user_factory, api_client):
+    erin = user_factory("erin")
+    erin.set_unusable_password()
+    erin.save()
+    client = api_client(erin)  # a session with no mark: not signed in in this browser
+    asked = client.get("/fresh/")
+    assert asked["Location"] == f"{REAUTHENTICATE}?next=%2Ffresh%2F"
+    page = client.get(asked["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Sign out and sign in again" in html
+    assert 'name="next" value="/accounts/login/?next=%2Ffresh%2F"' in html
+    out = client.post("/accounts/logout/", {"next": "/accounts/login/?next=%2Ffresh%2F"})
+    assert out["Location"] == "/accounts/login/?next=%2Ffresh%2F"
+    assert client.get("/fresh/")["Location"] == "/accounts/login/?next=%2Ffresh%2F"
