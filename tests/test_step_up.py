@@ -149,7 +149,7 @@ def test_the_code_page_sends_back_and_opens_the_window_again(hr_site, user_facto
     assert client.get("/pay/").status_code == 302
 
 
-def test_a_record_page_of_a_step_up_block_asks_too(hr_site, user_factory, client, later):
+def test_a_record_page_and_file_of_a_step_up_block_ask_too(hr_site, user_factory, client, later):
     from records import store
     from site_model.loader import current_site
 
@@ -159,9 +159,12 @@ def test_a_record_page_of_a_step_up_block_asks_too(hr_site, user_factory, client
     store.record_create(app=app, items={"note": "x"}, record_id="r1", block=app.blocks["payroll"])
     signed_in_with_code(client, ann)
     assert client.get("/apps/hr/records/r1/").status_code == 200
+    file = "/apps/hr/records/r1/files/doc/"
+    assert client.get(file).status_code == 404  # within the window: there is no such file
     later.move(minutes=11)
     page = client.get("/apps/hr/records/r1/")
     assert page["Location"] == step_up_url("/apps/hr/records/r1/")
+    assert client.get(file)["Location"] == step_up_url(file)  # asked before anything is looked up
 
 
 def test_a_backup_code_does_for_a_step_up(hr_site, user_factory, client, later):

@@ -271,6 +271,9 @@ def record_file(request, app_id: str, record_id: str, element_id: str):
         verdict = gate.block_verdict(block, access.who)
         if verdict is not acl.Verdict.ALLOW:
             return refused(request, app_id, record_id, gate.denial(verdict, "see this file"))
+        not_yet = stepup.before_block(request, block)
+        if not_yet is not None:
+            return not_yet
     upload = gate.file_for(app, access, granted, element_id)
     if upload is None:
         raise Http404(NO_FILE)
