@@ -14,18 +14,21 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.account.signals import password_reset
+        from django.contrib.auth.signals import user_logged_in
         from django.core import checks
 
         from . import checks as account_checks
         from . import (
             ldap,  # noqa: F401  its signal receivers: errors logged, the login method
             passwords,
+            stepup,
         )
 
         checks.register(account_checks.provider_keys)
         checks.register(account_checks.saml_config)
         checks.register(account_checks.wiring)
         password_reset.connect(passwords.clear_after_reset, dispatch_uid="accounts.passwords")
+        user_logged_in.connect(stepup.on_user_logged_in, dispatch_uid="accounts.stepup")
 
 
 class SiteAdminConfig(admin_apps.AdminConfig):

@@ -30,6 +30,7 @@ class SecurityEvent(models.Model):
         LOGIN_FAILED = "login_failed", "failed login"
         LOGIN_REFUSED = "login_refused", "login refused (too many failures)"
         SECOND_FACTOR_FAILED = "2fa_failed", "second-factor code refused"
+        STEP_UP = "step_up", "second factor given again (step-up)"
         BASIC_FAILED = "basic_failed", "HTTP Basic failed"
         BASIC_REFUSED = "basic_refused", "HTTP Basic refused (too many failures)"
         TOKEN_REFUSED = "token_refused", "API token refused"

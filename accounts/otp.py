@@ -51,7 +51,12 @@ ERRORS = {
 
 
 class CodeRefused(Exception):
-    """A code was not accepted; `str(exc)` is the message for the user."""
+    """A code was not accepted; `str(exc)` is the message for the user, `too_many` tells the
+    limit's refusal (a 429 where a status is chosen) from a wrong code."""
+
+    def __init__(self, message: str, *, too_many: bool = False):
+        super().__init__(message)
+        self.too_many = too_many
 
 
 @dataclass(frozen=True)
@@ -219,8 +224,9 @@ def backup_codes_left(user) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def verify_code(user, code: str, *, request):
+def verify_code(user, code: str, *, request, step: str = "sign-in"):
     """The confirmed device (TOTP or backup codes) that accepts `code`; a backup code is used up.
+    `step` names, in the audit trail, what a wrong code was given for ("sign-in", "step-up").
 
     Raises CodeRefused: no device, a wrong code, or too many wrong codes lately (counted per
     user, and per client address as `accounts.network.client_address(request)` gives it).
@@ -237,7 +243,7 @@ def verify_code(user, code: str, *, request):
             if device.verify_token(code):
                 release_attempt(user, client)
                 return device
-    record_wrong_code(user, request, "sign-in")
+    record_wrong_code(user, request, step)
     raise CodeRefused(ERRORS["wrong_code"])
 
 
@@ -323,7 +329,7 @@ def reserve_attempt(user, client: str, *, request=None) -> None:
             detail="refused: too many wrong codes",
         )
         wait = int(WRONG_CODE_WINDOW - (now - started)) + 1
-        raise CodeRefused(ERRORS["too_many"].format(wait=_minutes(wait)))
+        raise CodeRefused(ERRORS["too_many"].format(wait=_minutes(wait)), too_many=True)
 
 
 def release_attempt(user, client: str) -> None:

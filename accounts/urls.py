@@ -11,6 +11,9 @@ urlpatterns = [
     path("2fa/remove/", views.remove, name="accounts_2fa_remove"),
     path("2fa/verify/", views.verify, name="accounts_2fa_verify"),
     path("2fa/login/", views.login_code, name="accounts_2fa_login"),
+    path("2fa/step-up/", views.step_up, name="accounts_2fa_step_up"),
+    # allauth's, marking the browser as signed in now (accounts/stepup.py).
+    path("reauthenticate/", views.reauthenticate, name="account_reauthenticate"),
     path("tokens/", views.api_tokens, name="accounts_tokens"),
     path("tokens/<int:token_id>/revoke/", views.revoke_api_token, name="accounts_token_revoke"),
     path("invite/", views.invite, name="accounts_invite"),

@@ -26,7 +26,7 @@ from django_otp import login as otp_login
 from accounts import tokens
 from site_model.loader import current_site
 
-from . import invites, otp, saml
+from . import invites, otp, saml, stepup
 from .adapter import SecondFactorStage
 from .forms import CodeForm, InviteForm, SetupCodeForm, TokenForm
 from .identity import who_for
@@ -94,7 +94,7 @@ def two_factor(request):
         except otp.CodeRefused as refused:
             form.add_error("code", str(refused))
         else:
-            otp_login(request, device)
+            passed_second_factor(request, device)
             messages.success(request, "Your second factor is set up.")
             return show_backup_codes_once(request, codes)
     context = {
@@ -188,11 +188,57 @@ def verify(request):
         except otp.CodeRefused as refused:
             form.add_error("code", str(refused))
         else:
-            otp_login(request, device)
+            passed_second_factor(request, device)
             return HttpResponseRedirect(next_url(request))
     return render(
         request, "accounts/2fa_verify.html", {"form": form, "next": next_url(request, "")}
     )
+
+
+def passed_second_factor(request, device) -> None:
+    """django-otp's mark of a verified session, and the time of the code (step-up)."""
+    otp_login(request, device)
+    stepup.second_factor_given(request)
+
+
+@never_cache
+@login_required
+def step_up(request):
+    """A code again, for a block or action that wants one within minutes (contract §11):
+    then back to `next`. The same limit on wrong codes as at sign-in."""
+    if otp.confirmed_totp(request.user) is None:
+        return redirect(f"{reverse('accounts_2fa')}?{urlencode({'next': next_url(request, '')})}")
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            stepup.step_up(request.user, form.cleaned_data["code"], request=request)
+        except otp.CodeRefused as refused:
+            form.add_error("code", str(refused))
+            status = 429 if refused.too_many else 400
+        else:
+            return HttpResponseRedirect(next_url(request))
+    context = {"form": form, "next": next_url(request, "")}
+    return render(request, "accounts/2fa_step_up.html", context, status=status)
+
+
+class ReauthenticateView(allauth_views.ReauthenticateView):
+    """allauth's password check for a signed-in user; it counts as a sign-in in this browser.
+    A user without a password (Google, SAML, ... only) signs out and in again instead."""
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and not user.has_usable_password():
+            login = f"{reverse('account_login')}?{urlencode({'next': next_url(request)})}"
+            return render(request, "account/sign_in_again.html", {"login_again": login})
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        stepup.signed_in(self.request)
+        return super().form_valid(form)
+
+
+reauthenticate = ReauthenticateView.as_view()
 
 
 # --- API tokens --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import binascii
 
 from rest_framework import authentication, exceptions
 
-from accounts import audit, otp, passwords, tokens
+from accounts import audit, otp, passwords, stepup, tokens
 
 from .errors import WWW_AUTHENTICATE, too_many
 
@@ -37,10 +37,12 @@ class HeaderAuthentication(authentication.BaseAuthentication):
             return None
         scheme, _, credentials = header.partition(" ")
         scheme = scheme.lower()
-        if scheme == "basic":
-            return basic_user(request._request, credentials.strip()), "basic"
-        if scheme == "bearer":
-            return bearer_user(request._request, credentials.strip()), "bearer"
+        if scheme in ("basic", "bearer"):
+            check = basic_user if scheme == "basic" else bearer_user
+            user = check(request._request, credentials.strip())
+            # How the caller signed in, for a fresh sign-in and a step-up (accounts.stepup).
+            setattr(request._request, stepup.CREDENTIAL_ATTRIBUTE, scheme)
+            return user, scheme
         raise exceptions.AuthenticationFailed(
             f"unsupported authorization scheme '{scheme}'; use Basic or Bearer"
         )

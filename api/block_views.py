@@ -12,8 +12,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from accounts import stepup
 from blocks.context import BlockContext, params_of
-from blocks.render import element_value, run
+from blocks.render import block_url, element_value, run
 from records import access as gate
 from records import store
 from site_model import code
@@ -21,7 +22,7 @@ from site_model.acl import Verdict
 from site_model.spec import BlockSpec
 
 from .endpoints import AppEndpoint
-from .errors import not_allowed
+from .errors import StepUpRequired, not_allowed
 from .framework import RawJSON
 from .serializers import ParametersBody
 
@@ -62,6 +63,7 @@ class ElementView(BlockEndpoint):
             raise NotFound(f"no element '{element_id}' in block '{block.key}'")
         if element.is_action and request.method != "POST":
             raise not_allowed(request.method, ["POST"])
+        stepped_up(request._request, block, element)
         body = None
         if request.method == "POST" and request.content_type == "application/json":
             body = ParametersBody(self.body(default={}))
@@ -87,6 +89,27 @@ class ElementView(BlockEndpoint):
         return Response(RawJSON(json.dumps(value, cls=DjangoJSONEncoder)))
 
     post = get
+
+
+def stepped_up(request, block: BlockSpec, element) -> None:
+    """The block's `fresh_login` and `second_factor` (and an ACTION's), or the refusal: 401
+    naming where a session goes first, 403 to a Basic or Bearer caller (contract §11)."""
+    needed = stepup.need_for(request, block, action=element if element.is_action else None)
+    if not needed:
+        return
+    what = f"call element '{element.id}' of block '{block.key}'"
+    if needed is stepup.Need.LOGIN:
+        raise gate.denial(Verdict.LOGIN, what)
+    if needed is stepup.Need.REFUSED:
+        raise gate.denial(
+            Verdict.FORBID,
+            f"{what} with a token or HTTP Basic: it asks for a recent sign-in or second factor, "
+            "which only a browser session can give",
+        )
+    url = stepup.url_for(needed, block_url(block))
+    if needed is stepup.Need.SIGN_IN_AGAIN:
+        raise StepUpRequired("fresh sign-in required", {"login": url})
+    raise StepUpRequired("second factor required", {"step_up": url})
 
 
 block_view = BlockView.as_view()

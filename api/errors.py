@@ -59,6 +59,17 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = 413
 
 
+class StepUpRequired(exceptions.APIException):
+    """401 to a session that must sign in again or give a second factor first (contract §11):
+    the answer names where (`step_up` or `login`), beside the message."""
+
+    status_code = 401
+
+    def __init__(self, message: str, where: dict[str, str]):
+        super().__init__(detail=message)
+        self.where = where
+
+
 def not_allowed(method: str, allowed: list[str]) -> exceptions.MethodNotAllowed:
     """405 naming the methods the path takes (also sent as `Allow`)."""
     error = exceptions.MethodNotAllowed(
@@ -144,4 +155,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             status=status,
             detail=f"{request.method}: {message}",
         )
-    return Response({"error": message}, status=status, headers=headers)
+    body = {"error": message}
+    if isinstance(exc, StepUpRequired):
+        body.update(exc.where)
+    return Response(body, status=status, headers=headers)

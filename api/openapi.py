@@ -417,6 +417,39 @@ def tag_operations(paths: dict, base: str) -> None:
                 found["tags"] = [tag_of(path, base)]
 
 
+STEP_UP_ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "step_up": {"type": "string", "description": "the second-factor page"},
+        "login": {"type": "string", "description": "the page to sign in again"},
+    },
+    "required": ["error"],
+    "additionalProperties": False,
+}
+
+
+def steps_up(block: BlockSpec, element=None) -> bool:
+    """Does a call of `element` (any, with None) of `block` ask for a fresh sign-in or a
+    second factor (contract §11)?"""
+    if block.fresh_login or block.second_factor:
+        return True
+    candidates = [element] if element is not None else block.actions
+    return any(e.is_action and e.second_factor for e in candidates)
+
+
+# An element of a block with `fresh_login` or `second_factor` (or an ACTION with it).
+STEP_UP_ERRORS = {
+    "401": answer(
+        "anonymous; or a session that must sign in again (`login`: where) or give its second "
+        "factor again (`step_up`: where) first",
+        ref("StepUpError"),
+        {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    ),
+    "403": error("signed in and not allowed, or a Basic or Bearer caller (it cannot step up)"),
+}
+
+
 def block_paths(base: str, block: BlockSpec) -> dict:
     """`blocks/<block>` and one path per element, for a block the caller may see."""
     needs = "nothing" if block.view_permission == ("*",) else "view_permission"
@@ -465,6 +498,12 @@ def block_paths(base: str, block: BlockSpec) -> dict:
             "200": answer("the element's value", {}),
             **errors("400", "404", "413", "500"),
         }
+        if (
+            block.fresh_login
+            or block.second_factor
+            or (element.is_action and element.second_factor)
+        ):
+            value.update(STEP_UP_ERRORS)
         summary = f"{element.type} element '{element.id}' of block '{block.id}'"
         path = f"{base}/blocks/{block.id}/{element.id}"
         if element.is_action:
@@ -632,6 +671,8 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
         }
         app_schema["properties"]["acl"] = ref("Acl")
         app_schema["required"] = [*app_schema["required"], "acl"]
+    if any(steps_up(block) for block in blocks):
+        found["StepUpError"] = STEP_UP_ERROR
     return found
 
 

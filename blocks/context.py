@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts import stepup
 from accounts.identity import who_for
 from records import access as gate
 from records import aggregate as totals
@@ -164,6 +165,19 @@ class BlockContext:
             roles=sorted(self.app.access.roles),
             is_verified=who.is_verified,
         )
+
+    @cached_property
+    def user_fresh(self) -> bool:
+        """Did the visitor sign in during this browser session? False when "remember me"
+        restored the session from an earlier one, and for anonymous visitors (contract §11)."""
+        return self.request is not None and stepup.is_fresh(self.request)
+
+    def get_user(self, allow_remembered: bool = True) -> UserInfo | None:
+        """`context.user`, as Anvil's `get_user`: None with `allow_remembered=False` unless
+        the visitor signed in during this browser session."""
+        if not allow_remembered and not self.user_fresh:
+            return None
+        return self.user
 
     def apps(self, app_id: str) -> AppContext:
         app = self._site.apps.get(app_id)

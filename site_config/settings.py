@@ -110,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, reading the session's user with their groups in one query (issue 21).
     "accounts.middleware.AuthenticationMiddleware",
+    # A sign-in's mark in a cookie that ends with the browser (accounts/stepup.py, contract §11).
+    "accounts.stepup.BrowserMarkMiddleware",
     # settings.yaml `auth.certificates`: a client certificate verified by a trusted TLS proxy.
     "accounts.certificates.CertificateMiddleware",
     "django_otp.middleware.OTPMiddleware",

@@ -192,6 +192,64 @@ class Action(ElementType):
     name = "ACTION"
     is_action = True
     needs_function = True
+    option_keys: ClassVar[tuple[str, ...]] = ("second_factor",)
+
+    def yaml_keys(self) -> dict[str, dict]:
+        from .spec import SECOND_FACTOR_MAX_MINUTES
+
+        return {
+            "second_factor": {
+                "type": "object",
+                "properties": {
+                    "within": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": SECOND_FACTOR_MAX_MINUTES,
+                    }
+                },
+                "required": ["within"],
+                "additionalProperties": False,
+            }
+        }
+
+    def check_options(self, options: dict) -> list[tuple[str, str, str]]:
+        """`second_factor` becomes its minutes. A wrong one is a problem of the block, which
+        is then broken: its actions run for nobody (deny by default)."""
+        if "second_factor" not in options:
+            return []
+        minutes, problem = second_factor_minutes(options["second_factor"], "second_factor")
+        options["second_factor"] = minutes
+        return [] if problem is None else [("second_factor", *problem)]
+
+
+def second_factor_minutes(value, what: str) -> tuple[int, tuple[str, str] | None]:
+    """The minutes of `second_factor: {within: <minutes>}` and what is wrong with it, if
+    anything (message, check id)."""
+    from . import check_ids as ids
+    from .spec import SECOND_FACTOR_MAX_MINUTES
+
+    if not isinstance(value, dict):
+        return 1, (
+            f"{what} must be a mapping {{within: <minutes>}}, found {value!r}",
+            ids.WRONG_KIND,
+        )
+    unknown = sorted(str(key) for key in value if key != "within")
+    if unknown:
+        return 1, (f"unknown key '{unknown[0]}' in {what}; allowed: within", ids.UNKNOWN_KEY)
+    if "within" not in value:
+        return 1, (f"{what} needs within: <minutes>", ids.MISSING_KEY)
+    minutes = value["within"]
+    if (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+        or not (1 <= minutes <= SECOND_FACTOR_MAX_MINUTES)
+    ):
+        return 1, (
+            f"{what}.within must be a whole number of minutes from 1 to "
+            f"{SECOND_FACTOR_MAX_MINUTES}, found {minutes!r}",
+            ids.BAD_RULE,
+        )
+    return minutes, None
 
 
 def rule_sentence(element: Element, problem: str) -> str:

@@ -27,7 +27,7 @@ from django.core.signals import setting_changed
 
 from . import acl, code, layout, schema
 from . import check_ids as ids
-from .elements import TYPES, input_type_names
+from .elements import TYPES, input_type_names, second_factor_minutes
 from .schema import (
     ELEMENT_RULES_START,
     RESERVED_ELEMENT_IDS,
@@ -357,6 +357,8 @@ def build_block(
         target=definition["target"],
         view_permission=definition["view_permission"],
         view_permission_line=definition["view_permission_line"],
+        fresh_login=definition["fresh_login"],
+        second_factor=definition["second_factor"],
         elements=definition["elements"],
         layout=template,
         code=module,
@@ -945,8 +947,28 @@ def parse_page(path: Path, rel: str):
         yaml_path=rel,
         view_permission=view_permission,
         blocks=refs,
+        fresh_login=fresh_login(doc, keys),
     )
     return page, doc.problems
+
+
+def fresh_login(doc: YamlFile, keys) -> bool:
+    """`fresh_login: true|false`; anything else is a problem (and stands for true: a page or
+    block that meant to ask for a fresh sign-in never goes without one)."""
+    if "fresh_login" not in keys:
+        return False
+    return doc.boolean(keys["fresh_login"][1], "fresh_login", True)
+
+
+def second_factor(doc: YamlFile, keys, what: str) -> int | None:
+    """`second_factor: {within: <minutes>}` as minutes (elements.second_factor_minutes)."""
+    if "second_factor" not in keys:
+        return None
+    node = keys["second_factor"][1]
+    minutes, problem = second_factor_minutes(doc.value(node), what)
+    if problem is not None:
+        doc.problem(node, *problem)
+    return minutes
 
 
 def page_blocks(doc: YamlFile, node) -> tuple[BlockRef, ...]:
@@ -1028,6 +1050,8 @@ def parse_block(path: Path, rel: str):
         "view_permission": ("*",),
         "view_permission_line": 1,
         "elements": (),
+        "fresh_login": fresh_login(doc, keys),
+        "second_factor": second_factor(doc, keys, "second_factor"),
     }
     if "title" in keys:
         definition["title"] = doc.string(keys["title"][1], "title")

@@ -29,6 +29,7 @@ from .spec import (
     PROVIDERS,
     RIGHTS,
     SAML_FIELDS,
+    SECOND_FACTOR_MAX_MINUTES,
 )
 
 ID_PATTERN = f"^{ID_RULE}$"
@@ -137,6 +138,12 @@ class SiteSettingsFile(Strict):
 # --- pages/<name>.yaml ----------------------------------------------------------------------
 
 
+class SecondFactor(Strict):
+    """`second_factor: {within: <minutes>}`: a code given within that many minutes."""
+
+    within: Annotated[int, Field(ge=1, le=SECOND_FACTOR_MAX_MINUTES)]
+
+
 class PageBlock(Strict):
     app: Id
     block: Id
@@ -148,6 +155,7 @@ class PageFile(Strict):
     path: Annotated[str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static)/)")] = None
     title: Text = None
     view_permission: Principals = None
+    fresh_login: bool = None
     blocks: list[Annotated[str, Field(pattern=f"^{ID_RULE}/{ID_RULE}$")] | PageBlock] = None
 
 
@@ -189,6 +197,8 @@ class BlockFile(Strict):
     title: Text = None
     title_element: Id = None
     view_permission: Principals = None
+    fresh_login: bool = None
+    second_factor: SecondFactor = None
 
 
 ELEMENT_RULES_START = 4  # element_keys()[4:] are the keys of the element's rules

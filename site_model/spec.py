@@ -40,6 +40,8 @@ LDAP_GROUP_TYPES = (
 # Ways of signing in that `auth.otp.trusted_methods` may name.
 LOGIN_METHODS = ("ldap", "certificate", "saml")
 # What `auth.saml.attributes` may map: allauth's SAML fields, and the groups (accounts/saml.py).
+# `second_factor: {within: <minutes>}`: from one minute to one day.
+SECOND_FACTOR_MAX_MINUTES = 1440
 SAML_FIELDS = ("uid", "username", "email", "email_verified", "first_name", "last_name", "groups")
 
 
@@ -99,6 +101,11 @@ class Element:
     options: dict = field(default_factory=dict, compare=False, hash=False)  # a CHART's keys
     definition: ElementType = field(init=False, repr=False, compare=False)
 
+    @property
+    def second_factor(self) -> int | None:
+        """An ACTION's `second_factor: {within: <minutes>}`, as minutes; None when not set."""
+        return self.options.get("second_factor")
+
     def __post_init__(self):
         object.__setattr__(self, "definition", element_type(self.type))
 
@@ -143,6 +150,9 @@ class BlockSpec:
     target: str | None = None
     view_permission: tuple[str, ...] = ("*",)
     view_permission_line: int = 1  # where the block's .yaml sets it (1: not set)
+    # Contract §11: a sign-in in this browser session, a second factor within N minutes.
+    fresh_login: bool = False
+    second_factor: int | None = None
     elements: tuple[Element, ...] = ()
     title_element: str | None = None  # the input whose value heads a record's page
     layout: Any = None  # a compiled django.template.Template, or None for the default layout
@@ -243,6 +253,8 @@ class Page:
     yaml_path: str
     view_permission: tuple[str, ...] = ("*",)
     blocks: tuple[BlockRef, ...] = ()
+    fresh_login: bool = False  # contract §11: a sign-in in this browser session
+    second_factor: None = None  # pages take no step-up of their own (blocks and actions do)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,12 @@ def holding_page(site: Site, block: BlockSpec, who) -> Page | None:
     return None
 
 
+def visible_blocks(site: Site, page: Page, who) -> list[BlockSpec]:
+    """The blocks of `page` the visitor may see."""
+    blocks = (site.block(ref.app_id, ref.block_id) for ref in page.blocks)
+    return [block for block in blocks if block is not None and gate.block_verdict(block, who)]
+
+
 def page_blocks(request, site: Site, page: Page, who, next_url: str, replaced=None) -> list:
     """The HTML of each block of `page` the visitor may see, each form coming back to
     `next_url`; `replaced`, a (block, html) pair, stands for that block's first place."""

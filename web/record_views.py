@@ -31,6 +31,7 @@ from records.errors import (
 from site_model import acl, code
 from site_model.loader import current_site
 
+from . import stepup
 from .around import holding_page
 from .forms import all_errors, code_failed, form_again, item_errors, read_form, uploads_stored
 from .responses import failed, go, respond_block
@@ -104,6 +105,9 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
         if verdict is not acl.Verdict.ALLOW:
             denied = gate.denial(verdict, f"see block '{block.key}'")
             return refused(request, app.id, record_id, denied)
+        not_yet = stepup.before_block(request, block)
+        if not_yet is not None:
+            return not_yet
     handle = RecordHandle(app=app, record=record, request=request)
     page = RecordPage(request, site, app, block, handle)
     if block is None:
@@ -267,6 +271,9 @@ def record_file(request, app_id: str, record_id: str, element_id: str):
         verdict = gate.block_verdict(block, access.who)
         if verdict is not acl.Verdict.ALLOW:
             return refused(request, app_id, record_id, gate.denial(verdict, "see this file"))
+        not_yet = stepup.before_block(request, block)
+        if not_yet is not None:
+            return not_yet
     upload = gate.file_for(app, access, granted, element_id)
     if upload is None:
         raise Http404(NO_FILE)

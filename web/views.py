@@ -27,7 +27,8 @@ from site_model.assets import site_static_file
 from site_model.loader import current_site
 from site_model.spec import Problem
 
-from .around import page_blocks
+from . import stepup
+from .around import page_blocks, visible_blocks
 from .forms import submit_record_form
 from .responses import deny, respond_block
 
@@ -47,6 +48,9 @@ def page_view(request, path: str = ""):
     if not verdict:
         # The path the visitor typed, never the page's title: nothing they could not see.
         return deny(request, verdict, f"The page at {url_path} is not open to you.")
+    not_yet = stepup.first(request, page, *visible_blocks(site, page, who))
+    if not_yet is not None:
+        return not_yet
     blocks = page_blocks(request, site, page, who, request.get_full_path())
     return render(request, "page.html", {"page": page, "blocks": blocks})
 
@@ -93,6 +97,9 @@ def block_view(request, app_id: str, block_id: str):
     site, block, verdict = visible_block(request, app_id, block_id)
     if not verdict:
         return deny(request, verdict)
+    not_yet = stepup.before_block(request, block)
+    if not_yet is not None:
+        return not_yet
     if request.method == "POST":
         return submit_block(request, site, block)
     if request.method not in ("GET", "HEAD"):
@@ -145,6 +152,9 @@ def element_view(request, app_id: str, block_id: str, element_id: str):
         raise Http404(f"no element '{element_id}' in block '{block.key}'")
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    not_yet = stepup.before_block(request, block, element)
+    if not_yet is not None:
+        return not_yet
     if element.is_action:
         if request.method == "POST":
             return run_action(request, site, block, element)

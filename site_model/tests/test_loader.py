@@ -51,9 +51,9 @@ def test_unknown_keys_in_block_element_and_page(site_dir):
     )
     site_dir.write("pages/index.yaml", "title: Home\nblock: [demo/hello]\n")
     assert problems() == [
-        "apps/demo/blocks/hello.yaml:1: unknown key 'titel' in block; allowed: elements, target, title, title_element, view_permission",
-        "apps/demo/blocks/hello.yaml:3: unknown key 'lable' in element 'name'; allowed: type, label, mode, index_type, required, min, max, max_length, pattern, choices, app, chart, group_by, value, query, title",
-        "pages/index.yaml:2: unknown key 'block' in page; allowed: path, title, view_permission, blocks",
+        "apps/demo/blocks/hello.yaml:1: unknown key 'titel' in block; allowed: elements, target, title, title_element, view_permission, fresh_login, second_factor",
+        "apps/demo/blocks/hello.yaml:3: unknown key 'lable' in element 'name'; allowed: type, label, mode, index_type, required, min, max, max_length, pattern, choices, second_factor, app, chart, group_by, value, query, title",
+        "pages/index.yaml:2: unknown key 'block' in page; allowed: path, title, view_permission, fresh_login, blocks",
     ]
 
 
@@ -547,3 +547,54 @@ def test_rules_reach_the_element(site_dir):
         "events",
     )
     assert block.heading_element is name
+
+
+def test_fresh_login_and_second_factor_are_checked_with_file_line_and_id(site_dir, capsys):
+    """Contract §11: each wrong value named by file, line and check id; the right ones read."""
+    site_dir.write("pages/index.yaml", 'fresh_login: "yes"\nblocks: [hr/pay, hr/ok]\n')
+    site_dir.write(
+        "apps/hr/blocks/pay.yaml",
+        "fresh_login: 1\nsecond_factor: 10\nelements:\n"
+        "  go:\n    type: ACTION\n    second_factor: {within: 5, for: all}\n"
+        "  stop:\n    type: ACTION\n    second_factor: {}\n"
+        "  total:\n    type: BASIC\n    second_factor: {within: 5}\n",
+    )
+    site_dir.write(
+        "apps/hr/blocks/pay.py",
+        "def go(context):\n    pass\n\ndef stop(context):\n    pass\n\n"
+        "def total(context):\n    return 1\n",
+    )
+    site_dir.write(
+        "apps/hr/blocks/ok.yaml",
+        "fresh_login: true\nsecond_factor: {within: 1440}\nelements:\n"
+        "  approve:\n    type: ACTION\n    second_factor: {within: 2}\n"
+        "  late:\n    type: ACTION\n    second_factor: {within: 1441}\n",
+    )
+    site_dir.write(
+        "apps/hr/blocks/ok.py", "def approve(context):\n    pass\n\ndef late(context):\n    pass\n"
+    )
+    with pytest.raises(SystemExit):
+        call_command("check_site")
+    assert capsys.readouterr().out.splitlines() == [
+        "apps/hr/blocks/ok.yaml:9: (site.E012) element 'late': second_factor.within must be a "
+        "whole number of minutes from 1 to 1440, found 1441",
+        "apps/hr/blocks/pay.yaml:1: (site.E003) fresh_login must be true or false, found 1",
+        "apps/hr/blocks/pay.yaml:2: (site.E003) second_factor must be a mapping "
+        "{within: <minutes>}, found 10",
+        "apps/hr/blocks/pay.yaml:6: (site.E002) element 'go': unknown key 'for' in second_factor; "
+        "allowed: within",
+        "apps/hr/blocks/pay.yaml:9: (site.E007) element 'stop': second_factor needs within: <minutes>",
+        "apps/hr/blocks/pay.yaml:12: (site.E013) element 'total': second_factor applies only to "
+        "ACTION elements",
+        "pages/index.yaml:1: (site.E003) fresh_login must be true or false, found 'yes'",
+    ]
+    site = current_site()
+    ok = site.block("hr", "ok")
+    assert (ok.fresh_login, ok.second_factor, ok.element("approve").second_factor) == (
+        True,
+        1440,
+        2,
+    )
+    # A wrong value stands for the strict one (the block is broken all the same).
+    assert site.block("hr", "pay").fresh_login is True
+    assert site.page_at("/").fresh_login is True
