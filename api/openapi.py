@@ -630,6 +630,16 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
                 "row_owners": principals,
             },
         }
+        if app.acl is not None and app.acl.fields:
+            found["Acl"]["properties"]["fields"] = {
+                "type": "object",
+                "description": "field permissions: per item, who may read and write it",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"read": principals, "write": principals},
+                    "additionalProperties": False,
+                },
+            }
         app_schema["properties"]["acl"] = ref("Acl")
         app_schema["required"] = [*app_schema["required"], "acl"]
     return found
