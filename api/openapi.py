@@ -160,7 +160,8 @@ def visible_blocks(app: AppSpec, access: Access) -> list[BlockSpec]:
 
 def describe(app: AppSpec, access: Access, server: str) -> dict:
     """The OpenAPI document of `app`'s API as `access` may use it; `server` is the absolute
-    URL of `/api/v1`."""
+    URL of `/api/v1`. Items `access` may not read (field permissions) are not in it."""
+    app = gate.app_as_seen(app, access)
     base = f"/{app.id}"
     reader, author = access.has_right("reader"), access.has_right("author")
     editor, manager = access.has_right("editor"), access.has_right("manager")

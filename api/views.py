@@ -50,14 +50,10 @@ MAX_BULK_RECORDS = 10_000  # records per bulk create (contract §7 "Size and loa
 def listing(view: AppEndpoint, rows: list[tuple[str, str]], fields: set[str] | None) -> RawJSON:
     """`[{"id", "path", "items"}]` with each record's items spliced in as stored (JSON text),
     `"id"` first among them, as `GET record/<id>` answers (contract §4); with `fields`, only
-    those items, as `GET record/<id>?fields=` answers. Items the caller may not read (field
-    permissions) are left out: those rows are parsed, the others spliced as they are."""
+    those items, as `GET record/<id>?fields=` answers. The rows come without the items the
+    caller may not read (field permissions: `selectors.records_page` leaves them out)."""
     base = view.path("")
-    hidden = view.access.hidden_items
-    if hidden:
-        items_of = partial(with_id_readable, app=view.app, access=view.access, fields=fields)
-    else:
-        items_of = with_id if fields is None else partial(with_id_only, fields=fields)
+    items_of = with_id if fields is None else partial(with_id_only, fields=fields)
     body = ",".join(
         f'{{"id": {json.dumps(record_id)}, "path": {json.dumps(base + record_id)}, '
         f'"items": {items_of(record_id, items)}}}'
@@ -83,13 +79,6 @@ def with_id_only(record_id: str, items: str, fields: set[str]) -> str:
     '{"id": "a", "y": 2}'
     """
     return json.dumps({"id": record_id, **only(json.loads(items), fields)})
-
-
-def with_id_readable(record_id: str, items: str, *, app, access, fields) -> str:
-    """A record's items (a JSON object's text) that `access` may read, only those named in
-    `fields` (None: all), `"id"` first."""
-    readable = gate.readable_items(app, access, json.loads(items))
-    return json.dumps({"id": record_id, **only(readable, fields)})
 
 
 def fields_of(query) -> set[str] | None:

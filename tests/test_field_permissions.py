@@ -146,6 +146,16 @@ def test_app_and_openapi_leave_it_out(shop):
     }
 
 
+def test_block_routes_leave_it_out(shop):
+    sam, mona = client(shop, "sam"), client(shop, "mona")
+    assert "margin" not in sam.get(f"{URL}/blocks/item").json()["elements"]
+    assert "margin" in mona.get(f"{URL}/blocks/item").json()["elements"]
+    hidden = sam.get(f"{URL}/blocks/item/margin")
+    unknown = sam.get(f"{URL}/blocks/item/zzzzzz")
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.content.replace(b"margin", b"zzzzzz") == unknown.content
+
+
 def test_block_code_secure_reads_leave_it_out(shop):
     seen = f"{URL}/blocks/report/seen"
     assert "margin" not in client(shop, "sam").get(seen).json()
@@ -291,6 +301,9 @@ def test_the_form_refuses_an_item_beside_its_field(shop):
     assert forged.status_code == 403
     assert "you may not write item &#x27;margin&#x27;" in forged.content.decode()
     assert stored("s1")["margin"] == 12.25
+    # whatever the value, even one the field would refuse
+    forged = sam.post("/apps/shop/records/s1/edit/", {**post, "note": "kept", "margin": "abc"})
+    assert forged.status_code == 403
     # and the create form on the page
     created = sam.post("/apps/shop/blocks/item/", {"_save": "1", "name": "Chair", "margin": "3"})
     assert created.status_code == 403

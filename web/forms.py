@@ -112,12 +112,16 @@ def form_again(request, ctx, values: dict, errors: dict, **options) -> tuple[str
 LOCKED = "You may not change this item."
 
 
-def write_refusal(app, access, items: dict, before: dict | None) -> FieldLocked | None:
+def write_refusal(
+    app, access, items: dict, before: dict | None, values: dict, errors: dict
+) -> FieldLocked | None:
     """The gate's refusal of a form's items the visitor may not write (field permissions), or
-    None. The form never offers such an item (records/access.py): only a forged post sends
-    one."""
+    None; asked before the values' own problems, so a field they may not write answers the
+    same whatever its value. The form never offers such an item (blocks/render.py): only a
+    forged post sends one."""
+    sent = {**{name: values.get(name, "") for name in errors}, **items}
     try:
-        gate.check_item_writes(app, access, items, before)
+        gate.check_item_writes(app, access, sent, before)
     except FieldLocked as exc:
         return exc
     return None
@@ -165,9 +169,7 @@ def submit_record_form(request, site, block: BlockSpec):
         )
         return respond_refused(request, site, block, page, html, status)
 
-    if errors:
-        return refused(all_errors(app, block, items, errors, request.user))
-    refusal = write_refusal(app, ctx.app.access, items, None)
+    refusal = write_refusal(app, ctx.app.access, items, None, values, errors)
     if refusal is not None:
         page = page_of_refusal(request, site, block)
         again = locked_again(
@@ -181,6 +183,8 @@ def submit_record_form(request, site, block: BlockSpec):
         if again is None:
             return failed(request, refusal)
         return respond_refused(request, site, block, page, *again)
+    if errors:
+        return refused(all_errors(app, block, items, errors, request.user))
     try:
         with uploads_stored(block, items, request.user) as stored:
             record = store.record_create(

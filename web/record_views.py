@@ -228,9 +228,7 @@ def record_save(request, page: RecordPage, record, fixed):
         )
         return page.respond(html, editing=True, status=status)
 
-    if errors:
-        return refused(all_errors(app, block, items, errors, request.user, current=record.items))
-    refusal = write_refusal(app, page.access, items, record.items)
+    refusal = write_refusal(app, page.access, items, record.items, values, errors)
     if refusal is not None:
         again = locked_again(
             request, ctx, values, refusal, action_url=request.path, show_title=False
@@ -239,6 +237,8 @@ def record_save(request, page: RecordPage, record, fixed):
             raise refusal  # record_post answers it, through the audit trail
         html, status = again
         return page.respond(html, editing=True, status=status)
+    if errors:
+        return refused(all_errors(app, block, items, errors, request.user, current=record.items))
     try:
         with uploads_stored(block, items, request.user) as uploads:
             saved = store.record_save(
