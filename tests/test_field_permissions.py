@@ -38,7 +38,13 @@ elements:
   margin: {type: NUMBER, index_type: field}
   note: TEXT
 """
-REPORT_BLOCK = "elements:\n  seen: BASIC\n  probe: BASIC\n  chart_probe: BASIC\n"
+REPORT_BLOCK = """
+elements:
+  seen: BASIC
+  probe: BASIC
+  chart_probe: BASIC
+  per_price: {type: CHART, chart: bar, group_by: price, value: "sum:margin", title: Per price}
+"""
 REPORT_CODE = """
 def seen(context):
     return sorted({name for record in context.app.readable() for name in record.keys()})
@@ -160,6 +166,13 @@ def test_block_code_secure_reads_leave_it_out(shop):
     seen = f"{URL}/blocks/report/seen"
     assert "margin" not in client(shop, "sam").get(seen).json()
     assert "margin" in client(shop, "mona").get(seen).json()
+
+
+def test_a_chart_of_a_hidden_item_shows_nothing(shop):
+    """A declared CHART counting `margin`: no data for sam (not an error), mona's totals."""
+    chart = f"{URL}/blocks/report/per_price"
+    assert client(shop, "sam").get(chart).json() == {"labels": [], "series": {"Per price": []}}
+    assert MARGIN in client(shop, "mona").get(chart).json()["series"]["Per price"]
 
 
 def test_record_pages_and_forms_leave_it_out(shop):
