@@ -361,3 +361,20 @@ def test_field_rights_are_what_the_api_does(shop, site_dir, user_factory, read, 
         value = {"margin": value, "note": f"w{value}", "name": f"n{value}"}[item]
         answer = sam.send("PATCH", f"{URL}/record/s1", {item: value})
         assert answer.status_code == (200 if may_write else 403), (item, answer.content)
+
+
+def test_hiding_costs_no_query(shop):
+    """The database leaves the items out of a list: the same statements for a caller who has
+    an item hidden as for one who has none (and one record: the same too)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(who, path):
+        caller = client(shop, who)
+        caller.get(path)  # warm: the site, the session
+        with CaptureQueriesContext(connection) as queries:
+            assert caller.get(path).status_code == 200
+        return len(queries)
+
+    for path in (f"{URL}/records", f"{URL}/record/r1"):
+        assert statements("sam", path) == statements("mona", path), path
