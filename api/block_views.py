@@ -32,7 +32,9 @@ class BlockEndpoint(AppEndpoint):
     otherwise, through the exception handler, which audits them."""
 
     def visible_block(self, block_id: str) -> BlockSpec:
-        block = self.app.blocks.get(block_id)
+        """The block as the caller may know it: without the input elements of items they may
+        not read (field permissions), which answer as elements it does not have."""
+        block = gate.app_as_seen(self.app, self.access).blocks.get(block_id)
         if block is None:
             raise NotFound(f"no block '{block_id}' in app '{self.app.id}'")
         verdict = gate.block_verdict(block, self.request.user)

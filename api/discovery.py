@@ -33,7 +33,11 @@ class IndexView(ApiView):
 
 class DescriptionView(AppEndpoint):
     def get(self, request, app_id):
-        return Response(openapi.describe(self.app, self.access, server_url(request)))
+        return Response(
+            openapi.describe(
+                gate.app_as_seen(self.app, self.access), self.access, server_url(request)
+            )
+        )
 
 
 index_view = IndexView.as_view()

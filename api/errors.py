@@ -22,6 +22,7 @@ from accounts import audit
 from records.errors import (
     AppNotFound,
     Denied,
+    FieldLocked,
     InvalidInput,
     OwnerItemLocked,
     RecordError,
@@ -47,6 +48,7 @@ REFUSALS = frozenset({401, 403, 404})
 DOMAIN_STATUS: dict[type[RecordError], int] = {
     InvalidInput: 400,
     OwnerItemLocked: 403,
+    FieldLocked: 403,
     RecordNotFound: 404,
     AppNotFound: 404,
     RecordExists: 409,

@@ -160,7 +160,8 @@ def visible_blocks(app: AppSpec, access: Access) -> list[BlockSpec]:
 
 def describe(app: AppSpec, access: Access, server: str) -> dict:
     """The OpenAPI document of `app`'s API as `access` may use it; `server` is the absolute
-    URL of `/api/v1`."""
+    URL of `/api/v1`. Items `access` may not read (field permissions) are not in it."""
+    app = gate.app_as_seen(app, access)
     base = f"/{app.id}"
     reader, author = access.has_right("reader"), access.has_right("author")
     editor, manager = access.has_right("editor"), access.has_right("manager")
@@ -669,6 +670,16 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
                 "row_owners": principals,
             },
         }
+        if app.acl is not None and app.acl.fields:
+            found["Acl"]["properties"]["fields"] = {
+                "type": "object",
+                "description": "field permissions: per item, who may read and write it",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"read": principals, "write": principals},
+                    "additionalProperties": False,
+                },
+            }
         app_schema["properties"]["acl"] = ref("Acl")
         app_schema["required"] = [*app_schema["required"], "acl"]
     if any(steps_up(block) for block in blocks):

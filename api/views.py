@@ -20,6 +20,7 @@ from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 
+from records import access as gate
 from records import aggregate as totals
 from records import selectors, store
 from records.errors import InvalidInput, RecordExists
@@ -49,7 +50,8 @@ MAX_BULK_RECORDS = 10_000  # records per bulk create (contract §7 "Size and loa
 def listing(view: AppEndpoint, rows: list[tuple[str, str]], fields: set[str] | None) -> RawJSON:
     """`[{"id", "path", "items"}]` with each record's items spliced in as stored (JSON text),
     `"id"` first among them, as `GET record/<id>` answers (contract §4); with `fields`, only
-    those items, as `GET record/<id>?fields=` answers."""
+    those items, as `GET record/<id>?fields=` answers. The rows come without the items the
+    caller may not read (field permissions: `selectors.records_page` leaves them out)."""
     base = view.path("")
     items_of = with_id if fields is None else partial(with_id_only, fields=fields)
     body = ",".join(
@@ -119,11 +121,21 @@ def if_none_match(request, etag: str) -> bool:
 def acl_json(app: AppSpec) -> dict | None:
     if app.acl is None:
         return None
-    return {
+    found = {
         "rights": {right: list(p) for right, p in app.acl.rights.items()},
         "roles": {role: list(p) for role, p in app.acl.roles.items()},
         "row_owners": list(app.acl.row_owners),
     }
+    if app.acl.fields:
+        found["fields"] = {
+            item: {
+                key: list(principals)
+                for key, principals in (("read", rule.read), ("write", rule.write))
+                if principals is not None
+            }
+            for item, rule in app.acl.fields.items()
+        }
+    return found
 
 
 class AppView(AppEndpoint):
@@ -134,7 +146,7 @@ class AppView(AppEndpoint):
             "id": self.app.id,
             "title": self.app.title,
             "blocks": sorted(self.app.blocks),
-            "indexes": sorted(self.app.indexes),
+            "indexes": sorted(gate.app_as_seen(self.app, self.access).indexes),
         }
         if self.access.has_right("manager"):
             body["acl"] = acl_json(self.app)
@@ -142,6 +154,7 @@ class AppView(AppEndpoint):
 
     def post(self, request, app_id):
         items, record_id = valid(RecordBody(self.body(), app=self.app))
+        gate.check_item_writes(self.app, self.access, items, None)
         return created(
             self,
             store.record_create(
@@ -174,6 +187,8 @@ class RecordsView(AppEndpoint):
 
     def post(self, request, app_id):
         checked = valid(RecordListBody(self.body(), app=self.app, limit=MAX_BULK_RECORDS))
+        for items, _ in checked:
+            gate.check_item_writes(self.app, self.access, items, None)
         try:  # all or nothing
             store.records_create_many(
                 app=self.app, rows=checked, user=request.user, reader=request.user
@@ -204,13 +219,15 @@ class RecordView(AppEndpoint):
             response = HttpResponse(status=304)
         else:
             fields = fields_of(request.GET)
-            response = Response({"id": record.record_id, **only(record.items, fields)})
+            items = gate.readable_items(self.app, self.access, record.items)
+            response = Response({"id": record.record_id, **only(items, fields)})
         response["ETag"] = record.etag
         return response
 
     def put(self, request, app_id, record_id):
         self.require("create")
         items, _ = valid(RecordBody(self.body(), app=self.app, record_id=record_id))
+        gate.check_item_writes(self.app, self.access, items, None)
         return created(
             self,
             store.record_create(
@@ -228,6 +245,7 @@ class RecordView(AppEndpoint):
             # The record is read once, locked, and written as read: no second SELECT, no re-read.
             granted = self.record(record_id, "edit", lock=True)
             items, _ = valid(RecordBody(body, app=self.app, record_id=record_id))
+            gate.check_item_writes(self.app, self.access, items, granted.record.items)
             saved = store.record_save(
                 app=self.app,
                 record=granted.record,
@@ -295,7 +313,7 @@ class SearchView(AppEndpoint):
         pages.read(page_source(request, body))
         rows = pages.paginate_records(
             request,
-            self.app,
+            gate.app_as_seen(self.app, self.access),  # a hidden item: as no element declares it
             self.access,
             query=body.get("query"),
             sort_index=sort_index,
@@ -331,7 +349,7 @@ class AggregateView(AppEndpoint):
     def post(self, request, app_id):
         body = valid(AggregateBody(self.body(default={})))
         answer = totals.aggregate(
-            self.app,
+            gate.app_as_seen(self.app, self.access),  # a hidden item: as no element declares it
             access=self.access,
             query=body.get("query"),
             group_by=body.get("group_by") or (),

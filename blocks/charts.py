@@ -16,6 +16,7 @@ import math
 from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
 
+from records.errors import BadQuery
 from site_model import code
 from site_model.spec import Element, Problem
 
@@ -28,15 +29,21 @@ def declared_data(ctx, element: Element) -> dict:
     """What a declared chart shows to this visitor: one series, named by its title or value."""
     options = element.options
     group, value = options["group_by"], options["value"]
-    answer = ctx.app.aggregate(
-        query=options.get("query"),
-        group_by=[group],
-        metrics={"value": value},
-        secure=True,
-        limit=1000,
-    )
-    labels = [NONE_LABEL if row[group] is None else str(row[group]) for row in answer["groups"]]
     name = options.get("title") or element.label
+    try:
+        answer = ctx.app.aggregate(
+            query=options.get("query"),
+            group_by=[group],
+            metrics={"value": value},
+            secure=True,
+            limit=1000,
+        )
+    except BadQuery:
+        if not ctx.app.access.hidden_items:
+            raise
+        # It counts an item this visitor may not read (field permissions): nothing to show.
+        return {"labels": [], "series": {name: []}}
+    labels = [NONE_LABEL if row[group] is None else str(row[group]) for row in answer["groups"]]
     return {"labels": labels, "series": {name: [row["value"] or 0 for row in answer["groups"]]}}
 
 

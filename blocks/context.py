@@ -409,8 +409,13 @@ class RecordApi:
         self._app: AppSpec = app_context._app
         self._request = app_context._request
 
-    def _handle(self, record: Record) -> RecordHandle:
-        return RecordHandle(app=self._app, record=record, request=self._request)
+    def _handle(self, record: Record, access: acl_core.Access | None = None) -> RecordHandle:
+        """A handle of `record`; with `access` (a secure read) without the items that visitor
+        may not read, which a `save()` of the handle then keeps as stored."""
+        if access is None or not access.hidden_items:
+            return RecordHandle(app=self._app, record=record, request=self._request)
+        items = gate.readable_items(self._app, access, record.items)
+        return RecordHandle(app=self._app, record=record, items=dict(items), request=self._request)
 
     def create_record(self, id: str | None = None) -> RecordHandle:
         """A new record, written by its first successful `save()` (`_author` stamped); a taken
@@ -468,14 +473,17 @@ class RecordApi:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[RecordHandle]:
-        """Records matching `query`; `secure=True`: only those the visitor may read."""
+        """Records matching `query`; `secure=True`: only those the visitor may read, without
+        the items they may not read (a query or sort naming one: as an unknown index)."""
         access = None
+        app = self._app
         if secure:
             access = self._ctx.access
             if access.can("view") is not Verdict.ALLOW:
                 return []
+            app = gate.app_as_seen(app, access)
         page = selectors.records_page(
-            self._app,
+            app,
             access=access,
             query=query,
             sort_index=sort_index,
@@ -483,7 +491,7 @@ class RecordApi:
             limit=limit,
             offset=offset,
         )
-        return [self._handle(r) for r in page.records]
+        return [self._handle(r, access) for r in page.records]
 
     def readable(self) -> list[RecordHandle]:
         """The records the current visitor may read (their rights and row-level security)."""
@@ -500,14 +508,18 @@ class RecordApi:
         limit: int = totals.DEFAULT_LIMIT,
     ) -> dict:
         """Totals computed by the database (contract §8), the dict `POST .../aggregate`
-        answers; `secure=True`: over what the visitor may read only."""
+        answers; `secure=True`: over what the visitor may read only (a group or metric on an
+        item they may not read: as an item no element declares)."""
         access = None
+        app = self._app
         if secure:
             access = self._ctx.access
             if access.can("view") is not Verdict.ALLOW:
                 access = totals.NOBODY
+            else:
+                app = gate.app_as_seen(app, access)
         return totals.aggregate(
-            self._app,
+            app,
             access=access,
             query=query,
             group_by=list(group_by) if not isinstance(group_by, str) else [group_by],

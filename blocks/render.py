@@ -120,13 +120,33 @@ def render_element(ctx: BlockContext, element: Element, edit: bool, form: FormSt
         return charts.chart_html(element, element_value(ctx, element))
     if not element.is_input:
         return element_value(ctx, element)
-    value = input_value(ctx, element, form)
-    if not edit or element.is_computed:
-        return format_html(
+    access = ctx.app.access
+    if element.id in access.hidden_items:
+        return ""  # field permissions: neither its value nor its field
+    locked = element.id in access.unwritable_items
+    # A locked item shows what is stored, never what a (forged) post sent.
+    value = input_value(ctx, element, FormState() if locked else form)
+    if not edit or element.is_computed or locked:
+        shown = format_html(
             '<span class="value" data-element="{}">{}</span>',
             element.id,
             shown_value(ctx, element, value),
         )
+        error = form.errors.get(element.id) if edit else None
+        if locked and edit:
+            # In the form, read-only: labelled like a field, and a refused write beside it.
+            return SafeString(
+                render_to_string(
+                    "elements/locked.html",
+                    {
+                        "label": element.label,
+                        "shown": shown,
+                        "error": error,
+                        "field_id": f"f-{ctx.block.app_id}-{ctx.block.id}-{element.id}",
+                    },
+                ).rstrip("\n")
+            )
+        return shown
     return widget(ctx.block, element, value, form.errors.get(element.id), ctx.record)
 
 
@@ -248,6 +268,8 @@ def default_layout(block: BlockSpec, variables: dict, edit: bool) -> SafeString:
     parts = []
     for element in block.elements:
         value = variables[element.id]
+        if element.is_input and value == "":
+            continue  # an item the visitor may not read (field permissions)
         if element.is_action:
             parts.append(value)
         elif not element.is_input:

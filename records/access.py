@@ -2,7 +2,8 @@
 
 Every visibility question is answered here: the visitor's rights in an app (`access_to`),
 records (`record_for`, `record_allows`), files (`file_for`), blocks (`block_verdict`) and pages
-(`page_verdict`); field permissions, once they exist, belong beside `file_for`. The HTML surface
+(`page_verdict`), and items of records (`readable_items`, `field_rights`, `app_as_seen`,
+`check_item_writes`: field permissions, contract §10). The HTML surface
 (web/), the JSON API (api/) and the block runtime (blocks/) ask only here, never the core's
 `can_see` (records/tests/test_access.py keeps it so). Each surface turns the one denial,
 `records.errors.Denied`, into its answer in one helper (api.errors.deny,
@@ -13,14 +14,16 @@ and fetches what they need. Imports: the site model, accounts, records; never th
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 
 from accounts.identity import who_for
-from site_model.acl import Access, RecordFacts, Verdict, Who, access_for, can_see
+from site_model.acl import Access, RecordFacts, Verdict, Who, access_for, can_see, unwritable_item
 from site_model.spec import AppSpec, BlockSpec, Page
 
 from . import selectors, uploads
-from .errors import Denied
+from .errors import Denied, FieldLocked
 from .models import Record
 
 
@@ -135,13 +138,73 @@ def file_for(app: AppSpec, access: Access, granted: Granted, item: str):
     """The upload (`models.Upload`) of FILE item `item` of a record the visitor may view
     (`granted`, from `record_for(..., "view")`), or None: the item is no FILE element of the
     app, holds no file, or holds one that was not uploaded to this record and item (a value
-    copied from elsewhere). Callers answer None as a missing file, whatever the reason.
-
-    Field permissions, once they exist, decide here too: whether `access` may read `item` of
-    this record (today every item of a record the visitor may view is readable)."""
-    if not any(
+    copied from elsewhere). Callers answer None as a missing file, whatever the reason, an
+    item the visitor may not read (field permissions) included."""
+    if item in access.hidden_items or not any(
         (element := block.element(item)) is not None and element.definition.is_upload
         for block in app.blocks.values()
     ):
         return None
     return uploads.upload_of(granted.record, item)
+
+
+# Field permissions (contract §10). The rule is the core's (`Access.may_read_item`, ...); an
+# app without `acl.fields` pays one empty-set test per read, nothing per record.
+
+
+def readable_items(app: AppSpec, access: Access, items: dict) -> dict:
+    """`items` without those the visitor of `access` may not read."""
+    hidden = access.hidden_items
+    if not hidden:
+        return items
+    return {name: value for name, value in items.items() if name not in hidden}
+
+
+def field_rights(app: AppSpec, access: Access) -> dict[str, tuple[bool, bool]]:
+    """(may read, may write) per item for the visitor of `access`: every item of the app
+    (each input element's id), in name order. Read needs the app's read right (`view`), write
+    its `edit` right, then the item's rule; a share adds the right on one record, where the
+    item's rule applies the same."""
+    items = sorted({e.id for block in app.blocks.values() for e in block.inputs})
+    reads = access.can("view") is Verdict.ALLOW
+    writes = access.can("edit") is Verdict.ALLOW
+    return {
+        item: (
+            reads and access.may_read_item(item),
+            writes and access.may_write_item(item),
+        )
+        for item in items
+    }
+
+
+def app_as_seen(app: AppSpec, access: Access) -> AppSpec:
+    """`app` as the visitor of `access` may know it: without the elements of the items they
+    may not read. Queries, sorts, groups, metrics and the OpenAPI description read it, so an
+    item they may not read answers exactly as an item no element declares (no probing by
+    filter); `app` itself for a visitor who may read every item."""
+    hidden = access.hidden_items
+    return app if not hidden else _without_items(app, hidden)
+
+
+@functools.lru_cache(maxsize=256)
+def _without_items(app: AppSpec, hidden: frozenset[str]) -> AppSpec:
+    # Keyed by the app's identity (AppSpec compares by identity): a new file version is a new
+    # AppSpec, so an entry never outlives the definitions it was made from.
+    blocks = {
+        block_id: dataclasses.replace(
+            block, elements=tuple(e for e in block.elements if e.id not in hidden)
+        )
+        for block_id, block in app.blocks.items()
+    }
+    return dataclasses.replace(app, blocks=blocks)
+
+
+def check_item_writes(app: AppSpec, access: Access, items: dict, before: dict | None) -> None:
+    """`FieldLocked` (403) naming the first item of `items` the visitor may not write
+    (site_model.acl.unwritable_item); `before`: the stored items on an update, None on a
+    create."""
+    refused_item = unwritable_item(access, items, before)
+    if refused_item is not None:
+        raise FieldLocked(
+            f"you may not write item '{refused_item}' of app '{app.id}'", item=refused_item
+        )

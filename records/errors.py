@@ -53,6 +53,15 @@ class OwnerItemLocked(RecordError):
     """An edit share may not change an owner item (`Access.fixed_owner_items`): 403."""
 
 
+class FieldLocked(RecordError):
+    """An item the caller may not write (field permissions, contract §10): 403 naming it;
+    `item` for a form to show it beside the field."""
+
+    def __init__(self, message: str, item: str):
+        super().__init__(message)
+        self.item = item
+
+
 class InvalidInput(RecordError, ValueError):
     """Something the visitor sent is wrong, whatever asked: 400."""
 

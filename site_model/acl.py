@@ -206,6 +206,16 @@ class RecordFacts:
 
 
 @dataclass(frozen=True)
+class FieldRule:
+    """`acl.fields.<item>` (contract §10): who may read and who may write one item of the
+    app's records; None follows the record's rights (whoever may read or edit the record)."""
+
+    read: tuple[str, ...] | None = None
+    write: tuple[str, ...] | None = None
+    line: int = field(default=1, compare=False)  # where settings.yaml names the item
+
+
+@dataclass(frozen=True)
 class Access:
     """One visitor's rights and roles in one app."""
 
@@ -213,6 +223,38 @@ class Access:
     level: int = 0
     roles: frozenset[str] = frozenset()
     row_owners: tuple[str, ...] = ()
+    field_rules: Mapping[str, FieldRule] = field(default_factory=dict, compare=False, hash=False)
+
+    # --- field permissions (contract §10) -----------------------------------------------------
+    #
+    # On top of the record's verdict: a record the visitor may read shows only the items they
+    # may read; an edit may change only the items they may write. Superusers pass every rule,
+    # as they pass every `view_permission`. Writing needs reading too: nobody changes what
+    # they cannot see.
+
+    def may_read_item(self, item: str) -> bool:
+        rule = self.field_rules.get(item)
+        return rule is None or self._named_by(rule.read)
+
+    def may_write_item(self, item: str) -> bool:
+        rule = self.field_rules.get(item)
+        return rule is None or (self._named_by(rule.read) and self._named_by(rule.write))
+
+    @cached_property
+    def hidden_items(self) -> frozenset[str]:
+        """The items this visitor never receives: absent from every read, and any query,
+        sort or group naming one answers as for an item no element declares."""
+        return frozenset(item for item in self.field_rules if not self.may_read_item(item))
+
+    @cached_property
+    def unwritable_items(self) -> frozenset[str]:
+        """The items this visitor may not write (the hidden ones among them)."""
+        return frozenset(item for item in self.field_rules if not self.may_write_item(item))
+
+    def _named_by(self, principals: tuple[str, ...] | None) -> bool:
+        if principals is None or self.who.is_superuser:
+            return True
+        return names_any(principals, self.who, self.roles)
 
     def has_right(self, right: str) -> bool:
         return self.level >= RANK[right]
@@ -330,6 +372,7 @@ class AclRules:
     rights: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     row_owners: tuple[str, ...] = ()
+    fields: Mapping[str, FieldRule] = field(default_factory=dict)
 
 
 EMPTY = object()  # an owner item that names nobody: absent, None, "" or []
@@ -379,4 +422,34 @@ def access_for(acl: AclRules | None, who: Who) -> Access:
             (RANK[right] for right, principals in acl.rights.items() if names_any(principals, who)),
             default=0,
         )
-    return Access(who=who, level=level, roles=roles, row_owners=acl.row_owners if acl else ())
+    return Access(
+        who=who,
+        level=level,
+        roles=roles,
+        row_owners=acl.row_owners if acl else (),
+        field_rules=acl.fields if acl else {},
+    )
+
+
+def unwritable_item(access: Access, items: Mapping, before: Mapping | None) -> str | None:
+    """The first item of `items` the visitor may not write (`before`: the stored items of an
+    update; None on a create), or None.
+
+    An item they may not read is refused whenever it is sent: accepting its stored value
+    again would let them guess it. One they may read is refused only when its value would
+    change, as an owner item is (`changed_owner_item`): a form re-posts what it shows.
+
+    >>> rules = {"margin": FieldRule(read=("admins",)), "note": FieldRule(write=("admins",))}
+    >>> access = access_for(AclRules(rights={"author": ("*",)}, fields=rules), Who("sam"))
+    >>> unwritable_item(access, {"margin": 3}, {"margin": 3})
+    'margin'
+    >>> unwritable_item(access, {"note": "hi"}, {"note": "hi"})
+    >>> unwritable_item(access, {"note": "new"}, {"note": "hi"})
+    'note'
+    """
+    if not access.unwritable_items:
+        return None
+    hidden = next((name for name in items if name in access.hidden_items), None)
+    if hidden is not None:
+        return hidden
+    return changed_owner_item(before or {}, items, sorted(access.unwritable_items))

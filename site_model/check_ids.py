@@ -42,6 +42,7 @@ BAD_SIGN_IN_VALUE = "site.E016"
 MISSING_BLOCK_YAML = "site.E017"
 BAD_PAGE_PATH = "site.E018"
 READERS_WIDER_THAN_BLOCK = "site.W001"
+FIELD_PRINCIPAL_UNKNOWN = "site.W101"
 
 CHECKS = _catalog(
     CheckId(
@@ -136,5 +137,11 @@ CHECKS = _catalog(
         "as JSON but not on their HTML pages)",
         "Add the app's readers to the block's view_permission, or narrow the app's rights "
         "if they should not read these records at all.",
+    ),
+    CheckId(
+        FIELD_PRINCIPAL_UNKNOWN,
+        "a field rule (acl.fields) naming a principal the site folder does not know",
+        "Fix its spelling, or add the group to settings.yaml `groups:` or the role to the "
+        "app's `acl.roles`; a user name is fine as it is.",
     ),
 )

@@ -242,9 +242,10 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
             broken_pages.setdefault(where, tuple(problems[start:]))
     problems.extend(page_problems(pages, apps))
     problems.extend(element_problems(apps))
+    problems.extend(field_rule_problems(apps))
     problems.sort(key=lambda problem: (problem.path, problem.line))
     return Site(
-        warnings=tuple(sight_warnings(apps)),
+        warnings=tuple(sight_warnings(apps) + field_rule_warnings(apps, site_settings)),
         settings=site_settings,
         pages=pages,
         apps=apps,
@@ -409,6 +410,56 @@ def sight_warnings(apps: dict[str, AppSpec]) -> list[Problem]:
                         ids.READERS_WIDER_THAN_BLOCK,
                     )
                 )
+    return found
+
+
+def field_rule_problems(apps: dict[str, AppSpec]) -> list[Problem]:
+    """`acl.fields` naming an item that no input element of the app declares."""
+    found = []
+    for app in apps.values():
+        rules = app.acl.fields if app.acl else {}
+        declared = sorted({e.id for block in app.blocks.values() for e in block.inputs})
+        for item, rule in rules.items():
+            if item not in declared:
+                found.append(
+                    Problem(
+                        f"apps/{app.id}/settings.yaml",
+                        rule.line,
+                        f"acl.fields: no element of app '{app.id}' declares an item '{item}'; "
+                        f"items: {', '.join(declared) or 'none'}",
+                        ids.NOT_FOUND,
+                    )
+                )
+    return found
+
+
+def field_rule_warnings(apps: dict[str, AppSpec], site_settings: SiteSettings) -> list[Problem]:
+    """A principal of `acl.fields` that names nothing the site folder knows: not `*`,
+    `authenticated` or an e-mail address, no role of the app, no group of settings.yaml, and
+    no principal of the app's rights or roles. It may be a user name (users are in the
+    database, which checks never read); more often it is a typo that lets nobody in."""
+    found = []
+    for app in apps.values():
+        if app.acl is None or not app.acl.fields:
+            continue
+        known = {"*", "authenticated", *app.acl.roles, *site_settings.groups}
+        for principals in (*app.acl.rights.values(), *app.acl.roles.values()):
+            known.update(principals)
+        for item, rule in app.acl.fields.items():
+            for key, principals in (("read", rule.read), ("write", rule.write)):
+                for principal in principals or ():
+                    if principal in known or "@" in principal:
+                        continue
+                    found.append(
+                        Problem(
+                            f"apps/{app.id}/settings.yaml",
+                            rule.line,
+                            f"acl.fields.{item}.{key}: '{principal}' is no role of app "
+                            f"'{app.id}', no group of settings.yaml and no principal of its "
+                            "rights or roles; unless it is a user name, nobody it means is let in",
+                            ids.FIELD_PRINCIPAL_UNKNOWN,
+                        )
+                    )
     return found
 
 
@@ -1035,7 +1086,27 @@ def parse_acl(doc: YamlFile, node) -> AclSpec:
             continue
         roles[role] = doc.principals(value_node, f"acl.roles.{role}") or ()
     row_owners = doc.ids(keys["row_owners"][1], "acl.row_owners") if "row_owners" in keys else ()
-    return AclSpec(rights=rights, roles=roles, row_owners=row_owners)
+    fields = parse_field_rules(doc, keys["fields"][1]) if "fields" in keys else {}
+    return AclSpec(rights=rights, roles=roles, row_owners=row_owners, fields=fields)
+
+
+def parse_field_rules(doc: YamlFile, node) -> dict[str, acl.FieldRule]:
+    """`acl.fields`: item -> {read: principals, write: principals} (contract §10). Whether
+    each item is declared by an element is checked with the blocks (`field_rule_problems`).
+    A rule whose principals cannot be read lets nobody in (deny by default)."""
+    rules = {}
+    for item, (key_node, value_node) in doc.mapping(node, "acl.fields", None).items():
+        if not is_valid_id(item):
+            doc.problem(key_node, f"acl.fields: item '{item}' must match {ID_RULE}", ids.BAD_ID)
+            continue
+        what = f"acl.fields.{item}"
+        keys = doc.mapping(value_node, what, keys_of(schema.FieldRule))
+        given = {
+            key: doc.principals(keys[key][1], f"{what}.{key}") or () if key in keys else None
+            for key in ("read", "write")
+        }
+        rules[item] = acl.FieldRule(**given, line=line_of(key_node))
+    return rules
 
 
 def parse_block(path: Path, rel: str):

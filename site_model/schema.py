@@ -165,10 +165,21 @@ class PageFile(Strict):
 Rights = create_model("Rights", __base__=Strict, **dict.fromkeys(RIGHTS, (Principals, None)))
 
 
+class FieldRule(Strict):
+    """Who may read and who may write one item; a missing key follows the record's rights."""
+
+    read: Principals = None
+    write: Principals = None
+
+
 class Acl(Strict):
     rights: Rights | None = None
     roles: dict[Id, Principals] | None = None
     row_owners: Ids = None
+    fields: dict[Id, FieldRule] | None = Field(
+        default=None,
+        description="per item: who may read it and who may write it (contract §10)",
+    )
 
 
 class AppSettingsFile(Strict):

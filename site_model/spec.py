@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.utils.functional import cached_property
 
+from .acl import FieldRule
 from .elements import ElementType, element_type
 
 ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
@@ -212,6 +213,9 @@ class AclSpec:
     rights: dict[str, tuple[str, ...]] = field(default_factory=dict)
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     row_owners: tuple[str, ...] = ()
+    # `acl.fields`: item -> who may read and write it (contract §10); an item not named here
+    # follows the record's rights.
+    fields: dict[str, FieldRule] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,7 +16,7 @@ from blocks.context import BlockContext, RecordHandle
 from blocks.render import FormState, error_box, render_block
 from records import access as gate
 from records import store, uploads, validation
-from records.errors import InvalidItems, RecordError
+from records.errors import FieldLocked, InvalidItems, RecordError
 from site_model import code
 from site_model.elements import rule_sentence
 from site_model.spec import BlockSpec
@@ -109,6 +109,34 @@ def form_again(request, ctx, values: dict, errors: dict, **options) -> tuple[str
     return html, 200 if request.htmx else 400
 
 
+LOCKED = "You may not change this item."
+
+
+def write_refusal(
+    app, access, items: dict, before: dict | None, values: dict, errors: dict
+) -> FieldLocked | None:
+    """The gate's refusal of a form's items the visitor may not write (field permissions), or
+    None; asked before the values' own problems, so a field they may not write answers the
+    same whatever its value. The form never offers such an item (blocks/render.py): only a
+    forged post sends one."""
+    sent = {**{name: values.get(name, "") for name in errors}, **items}
+    try:
+        gate.check_item_writes(app, access, sent, before)
+    except FieldLocked as exc:
+        return exc
+    return None
+
+
+def locked_again(request, ctx, values: dict, refusal: FieldLocked, **options):
+    """A refused write of an item the visitor may read: the form again, the refusal beside
+    the item, 403 (htmx swaps only a 2xx into the block). One they may not read is not shown:
+    None, and the caller answers the 403 page."""
+    if refusal.item in ctx.app.access.hidden_items:
+        return None
+    html = render_block(ctx, edit=True, form=FormState(values, {refusal.item: LOCKED}), **options)
+    return html, 200 if request.htmx else 403
+
+
 def code_failed(request, block: BlockSpec, exc: code.BlockCodeError, debug: bool):
     return respond_block(request, block, error_box(block, [exc.problem], debug))
 
@@ -141,6 +169,20 @@ def submit_record_form(request, site, block: BlockSpec):
         )
         return respond_refused(request, site, block, page, html, status)
 
+    refusal = write_refusal(app, ctx.app.access, items, None, values, errors)
+    if refusal is not None:
+        page = page_of_refusal(request, site, block)
+        again = locked_again(
+            request,
+            ctx,
+            values,
+            refusal,
+            next_url=refused_next(request, page),
+            show_title=request.htmx or page is not None,
+        )
+        if again is None:
+            return failed(request, refusal)
+        return respond_refused(request, site, block, page, *again)
     if errors:
         return refused(all_errors(app, block, items, errors, request.user))
     try:

@@ -22,6 +22,7 @@ from records import access as gate
 from records import selectors, store
 from records.errors import (
     Denied,
+    FieldLocked,
     InvalidItems,
     OwnerItemLocked,
     RecordError,
@@ -33,7 +34,16 @@ from site_model.loader import current_site
 
 from . import stepup
 from .around import holding_page
-from .forms import all_errors, code_failed, form_again, item_errors, read_form, uploads_stored
+from .forms import (
+    all_errors,
+    code_failed,
+    form_again,
+    item_errors,
+    locked_again,
+    read_form,
+    uploads_stored,
+    write_refusal,
+)
 from .responses import failed, go, respond_block
 
 STALE = (
@@ -48,7 +58,7 @@ def refusal_status(exc: RecordError) -> int | None:
     """The status the API answers for a refusal (401, 403, 404); None for any other error."""
     if isinstance(exc, Denied):
         return STATUS[exc.verdict]
-    return {RecordNotFound: 404, OwnerItemLocked: 403}.get(type(exc))
+    return {RecordNotFound: 404, OwnerItemLocked: 403, FieldLocked: 403}.get(type(exc))
 
 
 def refused(request, app_id: str, record_id: str, exc: RecordError):
@@ -113,7 +123,7 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
     if block is None:
         if edit or request.method == "POST":
             raise Http404(f"record '{record_id}' was not saved through a block, so it has no form")
-        return page.respond(items_table(record.items))
+        return page.respond(items_table(gate.readable_items(app, access, record.items)))
     if request.method == "POST":
         fixed = access.fixed_owner_items(facts)
         return record_post(request, page, record, fixed)
@@ -138,6 +148,8 @@ class RecordPage:
     @property
     def heading(self) -> str:
         element = self.block.heading_element if self.block is not None else None
+        if element is not None and not self.access.may_read_item(element.id):
+            element = None  # field permissions: the heading shows no item it hides
         value = self.handle.get(element.id) if element is not None else None
         return element.display(value) if value not in (None, "") else self.handle.id
 
@@ -146,11 +158,14 @@ class RecordPage:
         """(url, title) of the page holding the block; the block alone when no page does."""
         if self.block is None:
             return "/", "Home"
-        who = gate.access_to(self.app, self.request.user).who
-        page = holding_page(self.site, self.block, who)
+        page = holding_page(self.site, self.block, self.access.who)
         if page is not None:
             return page.path, page.title
         return block_url(self.block), self.block.title or self.block.key
+
+    @property
+    def access(self):
+        return gate.access_to(self.app, self.request.user)
 
     def respond(self, html, *, editing=False, status=200, **extra):
         if self.request.htmx and not extra.get("confirm_delete"):
@@ -217,6 +232,15 @@ def record_save(request, page: RecordPage, record, fixed):
         )
         return page.respond(html, editing=True, status=status)
 
+    refusal = write_refusal(app, page.access, items, record.items, values, errors)
+    if refusal is not None:
+        again = locked_again(
+            request, ctx, values, refusal, action_url=request.path, show_title=False
+        )
+        if again is None:
+            raise refusal  # record_post answers it, through the audit trail
+        html, status = again
+        return page.respond(html, editing=True, status=status)
     if errors:
         return refused(all_errors(app, block, items, errors, request.user, current=record.items))
     try:

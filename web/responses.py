@@ -11,6 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from records.errors import (
     Denied,
+    FieldLocked,
     OwnerItemLocked,
     RecordError,
     RecordExists,
@@ -46,7 +47,7 @@ def failed(request, exc: RecordError):
         return deny(request, exc.verdict)
     if isinstance(exc, RecordNotFound):
         raise Http404(exc.message)
-    if isinstance(exc, OwnerItemLocked):
+    if isinstance(exc, OwnerItemLocked | FieldLocked):
         return deny(request, Verdict.FORBID, exc.message)
     status = 409 if isinstance(exc, RecordExists) else 412 if isinstance(exc, StaleRecord) else 400
     return HttpResponse(exc.message, status=status, content_type="text/plain")

@@ -79,3 +79,27 @@ def test_the_dashboard_charts_are_drawn_for_each_user(
     # nothing wider than the screen: the page does not scroll sideways
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(page, f"dashboard-{username}-{width}")
+
+
+def test_the_margin_is_shown_to_admins_alone(page, sales, log_in, screenshot):
+    """Field permissions (issue 26): the demo's margin is for admins; bob reads and edits his
+    sale without it, and his save keeps it."""
+    log_in(page, "admin", "pw-for-tests-1")
+    page.goto("/apps/sales/records/sale-globex/")
+    expect(page.locator('[data-element="margin"]')).to_have_text("160")
+    screenshot(page, "margin-admin")
+    page.context.clear_cookies()
+    log_in(page, "bob", "pw-for-tests-1")
+    page.goto("/apps/sales/records/sale-globex/")
+    expect(page.locator('[data-element="customer"]')).to_have_text("Globex")
+    expect(page.locator('[data-element="margin"]')).to_have_count(0)
+    assert "Margin" not in page.content()
+    page.goto("/apps/sales/records/sale-globex/edit/")
+    expect(page.locator("input[name=margin]")).to_have_count(0)
+    screenshot(page, "margin-bob-edit")
+    page.locator("input[name=amount]").fill("900")
+    page.locator("button[name=_save]").click()
+    expect(page.locator('[data-element="amount"]')).to_have_text("900")
+    from records import selectors
+
+    assert selectors.record_get("sales", "sale-globex").items["margin"] == 160
