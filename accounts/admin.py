@@ -152,6 +152,13 @@ class UserAdmin(NameCheckedAdmin, auth_admin.UserAdmin):
     add_form = UserCreationForm
     inlines = (ProfileInline,)
 
+    def get_inlines(self, request, obj):
+        # On a user's change page, when settings.yaml declares profile fields: adding a user
+        # stays Django's two-step form.
+        if obj is None or not current_site().settings.profile_fields:
+            return ()
+        return self.inlines
+
     def get_queryset(self, request):
         # django-guardian's stand-in for anonymous visitors is no account anyone manages.
         return super().get_queryset(request).exclude(username=guardian_settings.ANONYMOUS_USER_NAME)

@@ -244,3 +244,15 @@ def test_an_owner_item_naming_a_team_written_by_an_editor(deals):
     assert create("ed", {"id": "e1", "team": "team:west", "salesman": "ed"}).status_code == 201
     assert new_client("carl").get("/api/v1/deals/record/e1").status_code == 200
     assert new_client("ann").get("/api/v1/deals/record/e1").status_code == 404
+
+
+def test_basic_and_bearer_callers_are_named_by_their_team_too(east_deal):
+    from django.contrib.auth import get_user_model
+
+    from accounts import tokens
+
+    bob = get_user_model().objects.get(username="bob")
+    _, raw = tokens.create_token(bob, name="t")
+    assert new_client(basic="bob").get("/api/v1/deals/record/east1").status_code == 200
+    assert new_client(bearer=raw).get("/api/v1/deals/record/east1").status_code == 200
+    assert new_client(basic="carl").get("/api/v1/deals/record/east1").status_code == 404
