@@ -234,3 +234,10 @@ def test_the_page_budget_is_the_one_before_profiles(profile_block):
     with CaptureQueriesContext(connection) as queries:
         client.get("/plain/")
     assert len(queries) == 1, [q["sql"] for q in queries]
+
+
+def test_a_page_for_one_team(site):
+    site.write("pages/west.yaml", "path: /west/\nview_permission: ['team:west']\nblocks: []\n")
+    assert new_client("bob").get("/west/").status_code == 200
+    assert new_client("carol").get("/west/").status_code == 403
+    assert new_client("lena").get("/west/").status_code == 403
