@@ -256,3 +256,17 @@ def test_basic_and_bearer_callers_are_named_by_their_team_too(east_deal):
     assert new_client(basic="bob").get("/api/v1/deals/record/east1").status_code == 200
     assert new_client(bearer=raw).get("/api/v1/deals/record/east1").status_code == 200
     assert new_client(basic="carl").get("/api/v1/deals/record/east1").status_code == 404
+
+
+def test_a_team_member_reads_the_teams_record_in_2_queries(
+    east_deal, django_assert_max_num_queries
+):
+    """As any reader under row-level security (records/tests/test_query_budget.py): the
+    session with the user, their identity and their profile in one query, then the record."""
+    client = new_client("bob")
+    client.get("/api/v1/deals/record/east1")  # warm up (and the owner rows' first check)
+    client.get("/api/v1/deals/records")
+    with django_assert_max_num_queries(2):
+        assert client.get("/api/v1/deals/record/east1").status_code == 200
+    with django_assert_max_num_queries(3):  # a list: 3 with the owner rows' check
+        assert client.get("/api/v1/deals/records").status_code == 200
