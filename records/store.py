@@ -287,6 +287,8 @@ def record_create(
         app=app, items=items, block=block, creating=True, uploads=uploads, reader=reader
     )
     items = dict(items)
+    # Before the block's formulas: they see the stamped items, and may set them (site code).
+    stamp_on_create(app, items, on_create_for(app, user=user, reader=reader))
     if block is not None:
         ctx = block_context(
             app=app,
@@ -300,7 +302,6 @@ def record_create(
             suffix = True
         run_formulas(ctx, block, items, creating=True)
         items["block"] = block.id
-    stamp_on_create(app, items, on_create_for(app, user=user, reader=reader))
     check_owner_items(app, items)
     author = user if user is not None and user.is_authenticated else None
     if author is not None:
@@ -363,9 +364,9 @@ def records_create_many(
     for position, (items, record_id) in enumerate(rows):
         items = dict(items)
         try:
+            check_owner_items(app, items)
             validation.check_items(app=app, items=items, creating=True, reader=reader)
             stamp_on_create(app, items, on_create)
-            check_owner_items(app, items)
         except (InvalidInput, StampedItem) as exc:
             exc.position = position
             raise
