@@ -270,3 +270,20 @@ def test_a_team_member_reads_the_teams_record_in_2_queries(
         assert client.get("/api/v1/deals/record/east1").status_code == 200
     with django_assert_max_num_queries(3):  # a list: 3 with the owner rows' check
         assert client.get("/api/v1/deals/records").status_code == 200
+
+
+def test_user_email_is_stamped_and_an_anonymous_creator_stamps_nothing(deals):
+    deals.write(
+        "apps/notes/settings.yaml",
+        "acl:\n  rights:\n    reader: ['*']\n    author: ['*']\n"
+        "on_create:\n  contact: user.email\n  team: profile.team\n",
+    )
+    deals.write("apps/notes/blocks/note.yaml", "elements:\n  text: TEXT\n  contact: TEXT\n")
+    assert create("ann", {"id": "n1"}, "/api/v1/notes").status_code == 201
+    stored = Record.objects.get(app_id="notes", record_id="n1").items
+    assert stored["contact"] == "ann@example.com"
+    assert stored["team"] == "east"  # not an owner item: the bare value
+    anonymous = new_client().post_json("/api/v1/notes", {"id": "n2", "contact": "x@example.com"})
+    assert_error(anonymous, 403, re.compile("the item 'contact' is written by the server.*"))
+    assert new_client().post_json("/api/v1/notes", {"id": "n3", "text": "hi"}).status_code == 201
+    assert Record.objects.get(app_id="notes", record_id="n3").items == {"text": "hi"}
