@@ -9,8 +9,10 @@ from django.contrib.auth.models import Group, User
 from django.forms import ModelForm
 from guardian.conf import settings as guardian_settings
 
-from . import names
-from .models import ApiToken, SecurityEvent
+from site_model.loader import current_site
+
+from . import names, profiles
+from .models import ApiToken, Profile, SecurityEvent
 
 
 @admin.register(SecurityEvent)
@@ -86,10 +88,76 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
+class ProfileForm(ModelForm):
+    """The profile fields settings.yaml declares, each with its element's form field and
+    rules; stored keys of fields no longer declared are kept."""
+
+    class Meta:
+        model = Profile
+        fields = ()
+
+    profile_fields: dict = {}
+
+    @classmethod
+    def for_site(cls) -> type["ProfileForm"]:
+        """The form with a field per declared profile field (the admin's fieldsets name them,
+        so they are declared on the class, not added per instance)."""
+        fields = current_site().settings.profile_fields
+        declared = {}
+        for name, element in fields.items():
+            declared[name] = element.definition.form_field(element)
+            declared[name].label = element.label
+        return type("ProfileForm", (cls,), {**declared, "profile_fields": fields})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.instance.data if isinstance(self.instance.data, dict) else {}
+        for name in self.profile_fields:
+            self.initial.setdefault(name, stored.get(name))
+
+    def has_changed(self) -> bool:
+        return any(name in self.changed_data for name in self.profile_fields)
+
+    def save(self, commit=True):
+        data = dict(self.instance.data) if isinstance(self.instance.data, dict) else {}
+        for name in self.profile_fields:
+            value = self.cleaned_data.get(name)
+            if value in (None, ""):
+                data.pop(name, None)
+            else:
+                data[name] = profiles.json_value(value)
+        self.instance.data = data
+        return super().save(commit=commit)
+
+
+class ProfileInline(admin.StackedInline):
+    """An administrator sets every profile field (superusers may give any value)."""
+
+    model = Profile
+    form = ProfileForm
+    can_delete = False
+    verbose_name_plural = "profile"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = ProfileForm.for_site()
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        return [(None, {"fields": list(current_site().settings.profile_fields)})]
+
+
 @admin.register(User)
 class UserAdmin(NameCheckedAdmin, auth_admin.UserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
+    inlines = (ProfileInline,)
+
+    def get_inlines(self, request, obj):
+        # On a user's change page, when settings.yaml declares profile fields: adding a user
+        # stays Django's two-step form.
+        if obj is None or not current_site().settings.profile_fields:
+            return ()
+        return self.inlines
 
     def get_queryset(self, request):
         # django-guardian's stand-in for anonymous visitors is no account anyone manages.

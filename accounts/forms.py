@@ -68,3 +68,22 @@ class InviteForm(forms.Form):
     def __init__(self, *args, group_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["groups"].choices = [(name, name) for name in group_choices]
+
+
+class PersonForm(forms.Form):
+    """A user manager's form for one user: the profile fields, and groups among those the
+    manager may give (their own) or the user has already."""
+
+    groups = forms.MultipleChoiceField(
+        label="Groups",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="You can give or take away only groups you belong to yourself.",
+    )
+
+    @classmethod
+    def build(cls, profile_form_class, data, values, groups, group_choices):
+        form_class = type("PersonForm", (profile_form_class, cls), {})
+        form = form_class(data, initial={**values, "groups": groups})
+        form.fields["groups"].choices = [(name, name) for name in group_choices]
+        return form

@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from site_model.acl import ANONYMOUS, Who
+from site_model.acl import ANONYMOUS, Who, profile_principals
+from site_model.loader import current_site
 
-from .models import ApiToken, Session
+from .models import ApiToken, Profile, Session
 from .rows import first_instance
 
 
@@ -25,6 +26,7 @@ class Identity:
 
     who: Who
     has_device: bool
+    profile: dict  # the values of the profile fields settings.yaml declares (`users.fields`)
 
 
 def who_for(user) -> Who:
@@ -47,7 +49,8 @@ def identity_for(user) -> Identity:
     if cached is not None:
         return cached
     rows = getattr(user, "_site_identity_rows", None)
-    groups, email_rows, has_device = rows if rows is not None else _identity_rows(user)
+    groups, email_rows, has_device, stored = rows if rows is not None else _identity_rows(user)
+    profile = declared_values(stored)
     email = user.email or ""
     is_verified = getattr(user, "is_verified", None)
     who = Who(
@@ -56,13 +59,26 @@ def identity_for(user) -> Identity:
         groups=frozenset(groups),
         is_superuser=user.is_superuser,
         is_verified=bool(is_verified()) if callable(is_verified) else False,
+        profile=profile_principals(profile),
     )
-    user._site_identity = found = Identity(who=who, has_device=has_device)
+    user._site_identity = found = Identity(who=who, has_device=has_device, profile=profile)
     return found
 
 
-def _identity_rows(user) -> tuple[list[str], list[tuple[object, bool]], bool]:
-    groups, email_rows, has_device = [], [], False
+def declared_values(stored) -> dict:
+    """The stored profile values of the fields `users.fields` declares now: a field taken out
+    of settings.yaml names nobody any more, though its values stay stored."""
+    if not stored:
+        return {}
+    values = json.loads(stored) if isinstance(stored, str) else stored
+    if not isinstance(values, dict):
+        return {}
+    fields = current_site().settings.profile_fields
+    return {name: value for name, value in values.items() if name in fields}
+
+
+def _identity_rows(user) -> tuple[list[str], list[tuple[object, bool]], bool, str | None]:
+    groups, email_rows, has_device, profile = [], [], False, None
     with connections[router.db_for_read(EmailAddress)].cursor() as cursor:
         sql, params = _identity_sql(cursor.db, user.pk, user.email or "")
         cursor.execute(sql, params)
@@ -71,9 +87,11 @@ def _identity_rows(user) -> tuple[list[str], list[tuple[object, bool]], bool]:
                 groups.append(name)
             elif kind == "e":
                 email_rows.append((user.pk if mine else None, bool(verified)))
+            elif kind == "p":
+                profile = name
             else:
                 has_device = True
-    return groups, email_rows, has_device
+    return groups, email_rows, has_device, profile
 
 
 def active_user_with_identity(user_id):
@@ -146,13 +164,14 @@ def _one(user):
     return user
 
 
-def _rows_of(user) -> tuple[list[str], list[tuple[object, bool]], bool]:
+def _rows_of(user) -> tuple[list[str], list[tuple[object, bool]], bool, str | None]:
     """The identity columns of `_user_with_identity_sql`, as `_identity_rows` gives them."""
     emails = json.loads(user.site_emails or "[]") if user.email else []
     return (
         json.loads(user.site_groups or "[]"),
         [(user.pk if mine else None, bool(verified)) for mine, verified in emails],
         bool(user.site_device),
+        user.site_profile_data,
     )
 
 
@@ -162,7 +181,7 @@ def _rows_of(user) -> tuple[list[str], list[tuple[object, bool]], bool]:
 # The columns after the user's fields, in order (`_user_with_identity_sql`).
 TOKEN_COLUMNS = ("site_token_id", "site_token_stale")
 SESSION_COLUMNS = ("site_session_data",)
-IDENTITY_COLUMNS = ("site_groups", "site_device", "site_emails")
+IDENTITY_COLUMNS = ("site_groups", "site_device", "site_emails", "site_profile_data")
 
 _ENGINE_SQL = {
     "sqlite": ("json_group_array({})", "json_array({}, {})", "e.email = u.email COLLATE NOCASE"),
@@ -172,6 +191,8 @@ _ENGINE_SQL = {
         "UPPER(e.email::text) = UPPER(u.email::text)",
     ),
 }
+# The profile's JSON as text, on both engines (jsonb on PostgreSQL, text on SQLite).
+PROFILE_TEXT = "CAST(p.data AS text)"
 
 
 def _user_with_identity_sql(connection, source: str = "id") -> str | None:
@@ -198,12 +219,13 @@ def _identity_sql_for(vendor: str, source: str) -> str:
     aggregate, pair, same_email = _ENGINE_SQL[vendor]
     User = get_user_model()
     membership = User.groups.through._meta
-    group, address, device, token, session = (
+    group, address, device, token, session, profile = (
         User.groups.field.related_model._meta,
         EmailAddress._meta,
         TOTPDevice._meta,
         ApiToken._meta,
         Session._meta,
+        Profile._meta,
     )
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name  # the same on both engines
     columns = ", ".join(f"u.{quote(field.column)}" for field in User._meta.concrete_fields)
@@ -233,7 +255,9 @@ def _identity_sql_for(vendor: str, source: str) -> str:
         f"EXISTS (SELECT 1 FROM {device.db_table} d "
         f"WHERE d.user_id = {user_id} AND d.confirmed = %s) AS site_device, "
         f"(SELECT {aggregate.format(pair.format(f'e.user_id = {user_id}', 'e.verified'))} "
-        f"FROM {address.db_table} e WHERE {same_email}) AS site_emails {rows}"
+        f"FROM {address.db_table} e WHERE {same_email}) AS site_emails, "
+        f"(SELECT {PROFILE_TEXT} FROM {profile.db_table} p WHERE p.user_id = {user_id}) "
+        f"AS site_profile_data {rows}"
     )
 
 
@@ -242,26 +266,30 @@ NO_FLAG = "CAST(NULL AS integer)"
 
 def _identity_sql(connection, user_id, email: str) -> tuple[str, list]:
     """`UNION ALL` of the user's group names ('g'), allauth's rows for their address ('e':
-    is it this user's, is it verified) and their confirmed TOTP devices ('d').
+    is it this user's, is it verified), their confirmed TOTP devices ('d') and their profile
+    values ('p', as JSON text).
 
     Our own table and column names; every value is a parameter. The address compares as
     Django's `iexact` does on each engine (LIKE on SQLite, UPPER() = UPPER() on PostgreSQL).
     """
     User = get_user_model()
     membership = User.groups.through._meta
-    group, address, device = (
+    group, address, device, profile = (
         User.groups.field.related_model._meta,
         EmailAddress._meta,
         TOTPDevice._meta,
+        Profile._meta,
     )
     sql = (
         # Typed NULLs: PostgreSQL resolves the column types of a UNION pair by pair.
         f"SELECT 'g', g.name, {NO_FLAG}, {NO_FLAG} FROM {group.db_table} g "  # noqa: S608 - names, no input
         f"INNER JOIN {membership.db_table} m ON g.id = m.group_id WHERE m.user_id = %s "
         f"UNION ALL SELECT 'd', NULL, {NO_FLAG}, {NO_FLAG} FROM {device.db_table} "
-        "WHERE user_id = %s AND confirmed = %s"
+        "WHERE user_id = %s AND confirmed = %s "
+        f"UNION ALL SELECT 'p', {PROFILE_TEXT}, {NO_FLAG}, {NO_FLAG} FROM {profile.db_table} p "
+        "WHERE p.user_id = %s"
     )
-    params: list = [user_id, user_id, True]
+    params: list = [user_id, user_id, True, user_id]
     if email:
         lhs = connection.ops.lookup_cast("iexact", "CharField") % "email"
         match = f"{lhs} {connection.operators['iexact'] % '%s'}"

@@ -113,3 +113,20 @@ class DirectoryAccount(models.Model):
 
     def __str__(self) -> str:
         return self.dn
+
+
+class Profile(models.Model):
+    """A user's values of the profile fields `settings.yaml` declares (`users.fields`), as JSON:
+    field name -> value, each checked by its element's rules (accounts/profiles.py). Read with
+    the user in the identity query (accounts/identity.py), never on its own per request."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="site_profile",
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("tokens/", views.api_tokens, name="accounts_tokens"),
     path("tokens/<int:token_id>/revoke/", views.revoke_api_token, name="accounts_token_revoke"),
     path("invite/", views.invite, name="accounts_invite"),
+    path("profile/", views.profile, name="accounts_profile"),
     # allauth's own pages that send mail, so that a failure to send is no 500 (accounts/mail.py).
     path("signup/", views.signup, name="account_signup"),
     path("password/reset/", views.password_reset, name="account_reset_password"),

@@ -1,6 +1,8 @@
-"""Account pages beside allauth's: the second factor (/accounts/2fa/...), API tokens, invites.
+"""Account pages beside allauth's: the second factor (/accounts/2fa/...), API tokens, invites,
+the profile (/accounts/profile/) and the People page of user managers (/people/).
 
-Views parse the request and pick the template; the rules are in otp.py and invites.py.
+Views parse the request and pick the template; the rules are in otp.py, invites.py and
+profiles.py.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 
 from accounts import tokens
+from site_model.acl import Who
 from site_model.loader import current_site
 
-from . import invites, otp, saml, stepup
+from . import invites, otp, profiles, saml, stepup
 from .adapter import SecondFactorStage
-from .forms import CodeForm, InviteForm, SetupCodeForm, TokenForm
-from .identity import who_for
+from .forms import CodeForm, InviteForm, PersonForm, SetupCodeForm, TokenForm
+from .identity import identity_for, who_for
 from .mail import MAIL_NOT_SENT, MailNotSent, MailOrNothingMixin
 from .redirects import safe_next
 
@@ -381,3 +384,102 @@ saml_login = with_idp_metadata(saml_views.login)
 saml_finish_acs = with_idp_metadata(saml_views.finish_acs)
 saml_sls = with_idp_metadata(saml_views.sls)
 saml_metadata = with_idp_metadata(saml_views.metadata, page=False)
+
+
+# --- profile fields (settings.yaml `users`) -------------------------------------------------
+
+
+@never_cache
+@login_required
+def profile(request):
+    """The user's profile values: every declared field shown, those of `users.self_edit`
+    editable. A POST naming any other profile field is refused (403), not dropped."""
+    site_settings = current_site().settings
+    fields, editable = site_settings.profile_fields, site_settings.self_edit
+    values = identity_for(request.user).profile
+    form_class = profiles.profile_form_class(fields, editable)
+    form = form_class(request.POST or None, initial=values)
+    if request.method == "POST":
+        locked = sorted(name for name in fields if name in request.POST and name not in editable)
+        if locked:
+            raise PermissionDenied(
+                f"You may not change these fields yourself: {', '.join(locked)}."
+            )
+        if form.is_valid():
+            try:
+                profiles.profile_save(user=request.user, fields=fields, changes=form.cleaned_data)
+            except profiles.ProfileInvalid as exc:
+                for name, problem in exc.problems.items():
+                    form.add_error(name if name in form.fields else None, problem)
+            else:
+                messages.success(request, "Profile saved.")
+                return redirect("accounts_profile")
+    shown = [
+        (element.label, element.display(values.get(name)) if name in values else "")
+        for name, element in fields.items()
+        if name not in editable
+    ]
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/profile.html", {"form": form, "shown": shown}, status=status)
+
+
+def _manager(request) -> Who:
+    who = who_for(request.user)
+    if not invites.is_user_manager(who, current_site().settings.user_managers):
+        raise PermissionDenied("Only user managers may see the people of the site.")
+    return who
+
+
+PEOPLE_PAGE = 50
+
+
+@never_cache
+@login_required
+def people(request):
+    """User managers' list of users: search by name or address, each user's groups and
+    profile values, a link to change them, and the invitation form's link."""
+    _manager(request)
+    fields = current_site().settings.profile_fields
+    query = request.GET.get("q", "").strip()[:100]
+    rows = profiles.people_list(query=query, fields=fields, limit=PEOPLE_PAGE)
+    context = {"rows": rows, "query": query, "fields": fields.values(), "limit": PEOPLE_PAGE}
+    return render(request, "accounts/people.html", context)
+
+
+@never_cache
+@login_required
+def person(request, username: str):
+    """One user's profile values and groups, set by a user manager within what they hold."""
+    who = _manager(request)
+    fields = current_site().settings.profile_fields
+    user = profiles.person(username)
+    if user is None:
+        raise Http404("no such user")
+    values = profiles.stored_values(user)
+    current_groups = sorted(user.groups.values_list("name", flat=True))
+    choices = sorted(set(invites.grantable_groups(who)) | set(current_groups))
+    form_class = profiles.profile_form_class(fields, fields)
+    form = PersonForm.build(form_class, request.POST or None, values, current_groups, choices)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            changes = {name: form.cleaned_data.get(name) for name in fields}
+            try:
+                profiles.manager_update(
+                    manager=who,
+                    user=user,
+                    fields=fields,
+                    changes=changes,
+                    groups=list(form.cleaned_data["groups"]),
+                )
+            except profiles.ProfileRefused as refused:
+                raise PermissionDenied(str(refused)) from None
+            except profiles.ProfileInvalid as exc:
+                for name, problem in exc.problems.items():
+                    form.add_error(name if name in form.fields else None, problem)
+            else:
+                messages.success(request, f"{user.get_username()} saved.")
+                return redirect("people")
+    context = {"form": form, "person": user}
+    return render(request, "accounts/person.html", context, status=status)

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from records import access as gate
 from records import aggregate as totals
 from records import selectors, store
-from records.errors import InvalidInput, RecordExists
+from records.errors import InvalidInput, RecordExists, StampedItem
 from records.models import Record
 from records.ownership import sharing
 from site_model.spec import AppSpec
@@ -193,7 +193,7 @@ class RecordsView(AppEndpoint):
             store.records_create_many(
                 app=self.app, rows=checked, user=request.user, reader=request.user
             )
-        except (RecordExists, InvalidInput) as exc:
+        except (RecordExists, InvalidInput, StampedItem) as exc:
             position = getattr(exc, "position", None)
             if position is None:
                 raise

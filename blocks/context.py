@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.urls import reverse
@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts import stepup
-from accounts.identity import who_for
+from accounts.identity import identity_for, who_for
 from records import access as gate
 from records import aggregate as totals
 from records import selectors, store
@@ -55,6 +55,8 @@ class UserInfo:
     groups: list[str]
     roles: list[str]
     is_verified: bool
+    # The values of settings.yaml's profile fields (`users.fields`), read with the user.
+    profile: dict = field(default_factory=dict)
 
 
 class AclContext:
@@ -155,7 +157,8 @@ class BlockContext:
 
     @cached_property
     def user(self) -> UserInfo | None:
-        who = who_for(getattr(self.request, "user", None))
+        user = getattr(self.request, "user", None)
+        who = who_for(user)
         if not who.is_authenticated:
             return None
         return UserInfo(
@@ -164,6 +167,7 @@ class BlockContext:
             groups=sorted(who.groups),
             roles=sorted(self.app.access.roles),
             is_verified=who.is_verified,
+            profile=dict(identity_for(user).profile),
         )
 
     @cached_property

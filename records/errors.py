@@ -62,6 +62,11 @@ class FieldLocked(RecordError):
         self.item = item
 
 
+class StampedItem(OwnerItemLocked):
+    """A client sent an item that the app's `on_create` writes from the creator, with another
+    value, and is no editor of the app: 403 naming the item."""
+
+
 class InvalidInput(RecordError, ValueError):
     """Something the visitor sent is wrong, whatever asked: 400."""
 

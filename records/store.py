@@ -14,6 +14,8 @@ live in one place:
 - every item written fits its element's type and rules (records/validation.py, `InvalidItems`);
 - the uploads a write brings get their rows (records/uploads.py), and the files a save
   replaces or empties, or a delete leaves behind, are removed once it commits;
+- the items of the app's `on_create` are written from the creator (`stamp_on_create`): a
+  client that is no editor may send only the value the server would write (`StampedItem`);
 - an owner item holds at most `MAX_OWNER_VALUES` values (`InvalidItems`), and the owner items a
   visitor may not change (`acl.Access.fixed_owner_items`) are compared under that lock
   (`OwnerItemLocked`).
@@ -31,8 +33,9 @@ import uuid
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
+from accounts.identity import identity_for
 from site_model import acl, code
-from site_model.spec import AppSpec, BlockSpec, Problem
+from site_model.spec import PROFILE_STAMP, AppSpec, BlockSpec, Problem
 
 from . import hooks, indexing, planner, validation
 from .errors import (
@@ -42,6 +45,7 @@ from .errors import (
     RecordExists,
     RecordNotFound,
     StaleRecord,
+    StampedItem,
 )
 from .models import Record
 from .ownership import owners
@@ -118,6 +122,71 @@ def check_owner_items(app: AppSpec, items: dict) -> None:
                 f"item '{name}': an owner item holds at most {MAX_OWNER_VALUES} values, "
                 f"found {len(value)}"
             )
+
+
+def creator_stamps(app: AppSpec, user) -> dict:
+    """What `on_create` writes into a record `user` creates: item -> value, None where the
+    creator has none (no profile value, anonymous). A profile value written into an owner
+    item (`row_owners`) is its principal `<field>:<value>` (`team:east`), so that the record
+    is owned by everyone with that value rather than by a user or group named `east`."""
+    if not app.on_create:
+        return {}
+    signed_in = user is not None and user.is_authenticated
+    identity = identity_for(user) if signed_in else None
+    row_owners = app.acl.row_owners if app.acl is not None else ()
+    stamps = {}
+    for item, stamp in app.on_create.items():
+        value = None
+        if identity is None:
+            pass
+        elif stamp == "user.username":
+            value = identity.who.username
+        elif stamp == "user.email":
+            value = user.email or None
+        else:
+            name = stamp.removeprefix(PROFILE_STAMP)
+            value = identity.profile.get(name)
+            if value not in (None, "") and item in row_owners:
+                value = f"{name}:{value}"
+        stamps[item] = None if value == "" else value
+    return stamps
+
+
+def on_create_for(app: AppSpec, *, user, reader) -> tuple[dict, bool]:
+    """(`creator_stamps`, may the client set those items itself): trusted code (`reader`
+    None) and editors of the app may."""
+    stamps = creator_stamps(app, user)
+    if not stamps:
+        return {}, True
+    trusted = reader is None or acl.access_for(app.acl, _who(reader)).has_right("editor")
+    return stamps, trusted
+
+
+def stamp_on_create(app: AppSpec, items: dict, on_create: tuple[dict, bool]) -> None:
+    """Write the app's `on_create` items into `items` (`on_create_for`'s answer).
+
+    A value sent for one of them stands when the client may set it; anyone else may send only
+    the value written anyway, or none (an empty one, as a form posts for a field left blank);
+    another is `StampedItem`, naming the item.
+    """
+    stamps, trusted = on_create
+    for item, value in stamps.items():
+        sent = acl.value_or_empty(items.get(item))
+        if sent is not acl.EMPTY and trusted:
+            continue
+        if sent is not acl.EMPTY and sent != value:
+            raise StampedItem(
+                f"the item '{item}' is written by the server from the record's creator "
+                f"(on_create: {app.on_create[item]}); send it empty or not at all"
+            )
+        if value is None:
+            items.pop(item, None)
+        else:
+            items[item] = value
+
+
+def _who(user) -> acl.Who:
+    return identity_for(user).who if user.is_authenticated else acl.ANONYMOUS
 
 
 def check_block_kept(record: Record, items: dict, block: BlockSpec | None) -> None:
@@ -218,6 +287,8 @@ def record_create(
         app=app, items=items, block=block, creating=True, uploads=uploads, reader=reader
     )
     items = dict(items)
+    # Before the block's formulas: they see the stamped items, and may set them (site code).
+    stamp_on_create(app, items, on_create_for(app, user=user, reader=reader))
     if block is not None:
         ctx = block_context(
             app=app,
@@ -289,12 +360,14 @@ def records_create_many(
     author_id = author.pk if author is not None else None
     username = author.get_username() if author is not None else None
     stamped: list[tuple[dict, str]] = []
+    on_create = on_create_for(app, user=user, reader=reader)
     for position, (items, record_id) in enumerate(rows):
         items = dict(items)
         try:
             check_owner_items(app, items)
             validation.check_items(app=app, items=items, creating=True, reader=reader)
-        except InvalidInput as exc:
+            stamp_on_create(app, items, on_create)
+        except (InvalidInput, StampedItem) as exc:
             exc.position = position
             raise
         if username is not None:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("favicon.ico", block_views.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("people/", include("accounts.people_urls")),
     path("", include("api.urls")),  # /api/...: the JSON surface
     path("", include("web.record_urls")),
     path("", include("web.urls")),

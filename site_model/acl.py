@@ -40,10 +40,27 @@ class Who:
     groups: frozenset[str] = frozenset()
     is_superuser: bool = False
     is_verified: bool = False
+    # `<field>:<value>` of each profile value that names them (`profile_principals`).
+    profile: frozenset[str] = frozenset()
 
     @property
     def is_authenticated(self) -> bool:
         return self.username is not None
+
+
+def profile_principals(values: Mapping) -> frozenset[str]:
+    """The principals a user's profile values make them: `<field>:<value>` of each text value
+    (a CHOICE's choice, say); a list names each of its texts.
+
+    >>> sorted(profile_principals({"team": "east", "phone": "", "tags": ["a", 3], "age": 4}))
+    ['tags:a', 'team:east']
+    """
+    found = set()
+    for name, value in values.items():
+        for text in value if isinstance(value, list) else (value,):
+            if isinstance(text, str) and text:
+                found.add(f"{name}:{text}")
+    return frozenset(found)
 
 
 ANONYMOUS = Who()
@@ -53,7 +70,8 @@ def names(principal: str, who: Who, roles: Iterable[str] = ()) -> bool:
     """Does one principal name this visitor?
 
     '*' is everyone, `authenticated` any signed-in user, a string with '@' an e-mail address
-    (case-insensitive), anything else a user name, a group name or one of `roles`.
+    (case-insensitive), `<field>:<value>` everyone whose profile field has that value,
+    anything else a user name, a group name or one of `roles`.
     """
     if principal == "*":
         return True
@@ -63,7 +81,12 @@ def names(principal: str, who: Who, roles: Iterable[str] = ()) -> bool:
         return True
     if "@" in principal:
         return bool(who.email) and principal.casefold() == who.email.casefold()
-    return principal == who.username or principal in who.groups or principal in roles
+    return (
+        principal == who.username
+        or principal in who.groups
+        or principal in roles
+        or principal in who.profile
+    )
 
 
 def names_any(principals: Iterable[str], who: Who, roles: Iterable[str] = ()) -> bool:
@@ -114,7 +137,7 @@ def readers_beyond(readers: Iterable[str], view_permission: Iterable[str]) -> tu
 # joined (by foreign key) to the user's or group's name as it is now, as one record does.
 
 AUTHOR_KEY = "a:"  # the `_author` stamp: names a user only
-OWNER_KEY = "o:"  # an owner item's value: a user name, an e-mail, a group or a role
+OWNER_KEY = "o:"  # an owner item's value: a user name, an e-mail, a group, a role or `team:east`
 SHARE_USER_KEY = "su:"  # a `view` share with a user (by user name)
 SHARE_GROUP_KEY = "sg:"  # a `view` share with a group (by group name)
 NOT_OWNERS = frozenset({"*", "authenticated"})  # these name everybody, so they own nothing
@@ -168,7 +191,7 @@ def visitor_owner_keys(who: Who, roles: Iterable[str] = ()) -> frozenset[str]:
     keys = {AUTHOR_KEY + who.username}
     keys.update(
         OWNER_KEY + name
-        for name in (who.username, *who.groups, *roles)
+        for name in (who.username, *who.groups, *roles, *who.profile)
         if "@" not in name and name not in NOT_OWNERS
     )
     if who.email:
@@ -378,7 +401,8 @@ class AclRules:
 EMPTY = object()  # an owner item that names nobody: absent, None, "" or []
 
 
-def _owner_value(value):
+def value_or_empty(value):
+    """`value`, or EMPTY for the values that name nobody."""
     return EMPTY if value is None or value == "" or value == [] else value
 
 
@@ -400,7 +424,7 @@ def changed_owner_item(before: Mapping, items: Mapping, fixed: Iterable[str]) ->
         (
             name
             for name in fixed
-            if name in items and _owner_value(items[name]) != _owner_value(before.get(name))
+            if name in items and value_or_empty(items[name]) != value_or_empty(before.get(name))
         ),
         None,
     )

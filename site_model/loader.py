@@ -42,8 +42,11 @@ from .spec import (
     LDAP_GROUP_TYPES,
     LOGIN_METHODS,
     MODES,
+    PROFILE_STAMP,
+    PROFILE_TYPES,
     PROVIDERS,
     SAML_FIELDS,
+    STAMPS,
     AclSpec,
     AppSpec,
     BlockRef,
@@ -61,7 +64,7 @@ from .spec import (
 )
 from .yamlcheck import YamlFile, kind_of, line_of
 
-RESERVED_PREFIXES = ("/apps/", "/api/", "/accounts/", "/admin/", "/static/")
+RESERVED_PREFIXES = ("/apps/", "/api/", "/accounts/", "/admin/", "/static/", "/people/")
 
 Stamp = tuple[int, int]
 
@@ -243,6 +246,7 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
     problems.extend(page_problems(pages, apps))
     problems.extend(element_problems(apps))
     problems.extend(field_rule_problems(apps))
+    problems.extend(on_create_problems(site_settings, apps))
     problems.sort(key=lambda problem: (problem.path, problem.line))
     return Site(
         warnings=tuple(sight_warnings(apps) + field_rule_warnings(apps, site_settings)),
@@ -308,6 +312,8 @@ def build_app(app_id: str, files, load, problems: list[Problem]) -> AppSpec | No
         title=app_settings.get("title") or app_id,
         debug=app_settings.get("debug", False),
         acl=app_settings.get("acl"),
+        on_create=app_settings.get("on_create", {}),
+        on_create_lines=app_settings.get("on_create_lines", {}),
         blocks=blocks,
         settings_problems=tuple(app_settings.get("problems", ())),
     )
@@ -627,7 +633,53 @@ def parse_site_settings(path: Path, rel: str):
         values["certificates"] = _parse_certificates(doc, auth["certificates"][1])
     if "saml" in auth:
         values["saml"] = parse_saml(doc, auth["saml"][0], auth["saml"][1])
+    if "users" in keys:
+        values.update(parse_users(doc, keys["users"][1]))
     return SiteSettings(**values), doc.problems
+
+
+def parse_users(doc: YamlFile, node) -> dict[str, Any]:
+    """`users`: the profile fields (input elements of PROFILE_TYPES) and `self_edit`."""
+    keys = doc.mapping(node, "users", keys_of(schema.Users))
+    fields = {}
+    if "fields" in keys:
+        for element in parse_elements(doc, keys["fields"][1], "users.fields"):
+            if element.type not in PROFILE_TYPES:
+                doc.problems.append(
+                    Problem(
+                        doc.rel_path,
+                        element.line,
+                        f"users.fields: field '{element.id}' is {element.type}; a profile field "
+                        f"is one of {', '.join(PROFILE_TYPES)}",
+                        ids.NOT_A_CHOICE,
+                    )
+                )
+            elif element.is_computed:
+                doc.problems.append(
+                    Problem(
+                        doc.rel_path,
+                        element.line,
+                        f"users.fields: field '{element.id}' has mode {element.mode}; "
+                        "profile fields are EDITABLE",
+                        ids.KEY_NOT_HERE,
+                    )
+                )
+            else:
+                fields[element.id] = element
+    self_edit = ()
+    if "self_edit" in keys:
+        node = keys["self_edit"][1]
+        self_edit = doc.ids(node, "users.self_edit")
+        unknown = [name for name in self_edit if name not in fields]
+        if unknown:
+            doc.problem(
+                node,
+                f"users.self_edit names no profile field: {', '.join(unknown)}; "
+                f"fields: {', '.join(fields) or 'none'}",
+                ids.NOT_FOUND,
+            )
+        self_edit = tuple(name for name in self_edit if name in fields)
+    return {"profile_fields": fields, "self_edit": self_edit}
 
 
 def _parse_link_domains(doc: YamlFile, node) -> dict[str, tuple[str, ...]]:
@@ -1066,8 +1118,55 @@ def parse_app_settings(path: Path, rel: str):
         values["debug"] = doc.boolean(keys["debug"][1], "debug", False)
     if "acl" in keys:
         values["acl"] = parse_acl(doc, keys["acl"][1])
+    if "on_create" in keys:
+        values["on_create"], values["on_create_lines"] = parse_on_create(doc, keys["on_create"][1])
     values["problems"] = doc.problems
     return values, doc.problems
+
+
+def parse_on_create(doc: YamlFile, node) -> tuple[dict[str, str], dict[str, int]]:
+    """`on_create`: item -> `user.username`, `user.email` or `profile.<field>` (whether that
+    field exists is `on_create_problems`' question: it is declared in another file)."""
+    stamps, lines = {}, {}
+    for item, (key_node, value_node) in doc.mapping(node, "on_create", None).items():
+        if not is_valid_id(item) or item in RESERVED_ELEMENT_IDS:
+            doc.problem(key_node, f"on_create: item '{item}' must be an element id", ids.BAD_ID)
+            continue
+        stamp = doc.value(value_node)
+        if stamp not in STAMPS and not (
+            isinstance(stamp, str)
+            and stamp.startswith(PROFILE_STAMP)
+            and is_valid_id(stamp.removeprefix(PROFILE_STAMP))
+        ):
+            doc.problem(
+                value_node,
+                f"on_create.{item} must be one of {', '.join(STAMPS)} or profile.<field>; "
+                f"found {stamp!r}",
+                ids.NOT_A_CHOICE,
+            )
+            continue
+        stamps[item], lines[item] = stamp, line_of(value_node)
+    return stamps, lines
+
+
+def on_create_problems(settings: SiteSettings, apps: dict[str, AppSpec]) -> list[Problem]:
+    """An `on_create` naming a profile field that settings.yaml does not declare."""
+    found = []
+    for app in apps.values():
+        for item, stamp in app.on_create.items():
+            name = stamp.removeprefix(PROFILE_STAMP)
+            if stamp.startswith(PROFILE_STAMP) and name not in settings.profile_fields:
+                found.append(
+                    Problem(
+                        f"apps/{app.id}/settings.yaml",
+                        app.on_create_lines.get(item, 1),
+                        f"on_create.{item}: profile field '{name}' is not declared in "
+                        "settings.yaml users.fields; fields: "
+                        f"{', '.join(settings.profile_fields) or 'none'}",
+                        ids.NOT_FOUND,
+                    )
+                )
+    return found
 
 
 def parse_acl(doc: YamlFile, node) -> AclSpec:
@@ -1150,9 +1249,9 @@ def parse_block(path: Path, rel: str):
     return definition, doc.problems
 
 
-def parse_elements(doc: YamlFile, node) -> tuple[Element, ...]:
+def parse_elements(doc: YamlFile, node, what: str = "elements") -> tuple[Element, ...]:
     elements = []
-    for element_id, (key_node, value_node) in doc.mapping(node, "elements", None).items():
+    for element_id, (key_node, value_node) in doc.mapping(node, what, None).items():
         if not is_valid_id(element_id):
             doc.problem(key_node, f"element id '{element_id}' must match {ID_RULE}", ids.BAD_ID)
             continue

@@ -127,12 +127,26 @@ class Auth(Strict):
     saml: Saml = None
 
 
+def _profile_fields_schema(schema: dict[str, Any]) -> None:
+    """`users.fields`: field names -> an input element (its keys given by its type)."""
+    schema["additionalProperties"] = element_schema()
+    schema["propertyNames"] = {"pattern": ID_PATTERN}
+
+
+class Users(Strict):
+    """What a user has besides name, e-mail and groups (docs/accounts.md, "Profile fields")."""
+
+    fields: Annotated[dict[str, Any] | None, Field(json_schema_extra=_profile_fields_schema)] = None
+    self_edit: Ids = None
+
+
 class SiteSettingsFile(Strict):
     """settings.yaml: the site's title, its groups, and how people sign in (docs/accounts.md)."""
 
     title: Text = None
     auth: Auth | None = None
     groups: Ids = None
+    users: Users | None = None
 
 
 # --- pages/<name>.yaml ----------------------------------------------------------------------
@@ -152,7 +166,7 @@ class PageBlock(Strict):
 class PageFile(Strict):
     """pages/<name>.yaml: a page and the blocks it shows, top to bottom (docs/blocks.md)."""
 
-    path: Annotated[str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static)/)")] = None
+    path: Annotated[str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static|people)/)")] = None
     title: Text = None
     view_permission: Principals = None
     fresh_login: bool = None
@@ -182,12 +196,23 @@ class Acl(Strict):
     )
 
 
+Stamp = Annotated[
+    str,
+    Field(
+        pattern=r"^(user\.username|user\.email|profile\.[A-Za-z][A-Za-z0-9_-]*)$",
+        description="what the server writes into the item from the record's creator",
+    ),
+]
+
+
 class AppSettingsFile(Strict):
-    """apps/<app>/settings.yaml: the app's title, its debug switch and its ACL."""
+    """apps/<app>/settings.yaml: the app's title, its debug switch, its ACL and the items
+    written from a record's creator (`on_create`)."""
 
     title: Text = None
     debug: bool = False
     acl: Acl | None = None
+    on_create: dict[Id, Stamp] | None = None
 
 
 # --- apps/<app>/blocks/<block>.yaml ---------------------------------------------------------

@@ -40,6 +40,22 @@ LDAP_GROUP_TYPES = (
 )
 # Ways of signing in that `auth.otp.trusted_methods` may name.
 LOGIN_METHODS = ("ldap", "certificate", "saml")
+# What an app's `on_create` may stamp an item with (besides `profile.<field>`).
+STAMPS = ("user.username", "user.email")
+PROFILE_STAMP = "profile."
+# Element types a profile field may have: a value a person types or picks (no file, no
+# reference to a record, no computed or display-only element).
+PROFILE_TYPES = (
+    "TEXT",
+    "TEXTAREA",
+    "NUMBER",
+    "BOOLEAN",
+    "CHOICE",
+    "EMAIL",
+    "URL",
+    "DATE",
+    "DATETIME",
+)
 # What `auth.saml.attributes` may map: allauth's SAML fields, and the groups (accounts/saml.py).
 # `second_factor: {within: <minutes>}`: from one minute to one day.
 SECOND_FACTOR_MAX_MINUTES = 1440
@@ -224,6 +240,10 @@ class AppSpec:
     title: str
     debug: bool = False
     acl: AclSpec | None = None  # None: no ACL, only managers reach records
+    # `on_create`: item -> what the server writes into it from the creator (STAMPS or
+    # `profile.<field>`), and the line of each in the app's settings.yaml.
+    on_create: dict[str, str] = field(default_factory=dict)
+    on_create_lines: dict[str, int] = field(default_factory=dict)
     blocks: dict[str, BlockSpec] = field(default_factory=dict)
     settings_problems: tuple[Problem, ...] = ()
 
@@ -340,6 +360,10 @@ class SiteSettings:
     saml: SamlSettings | None = None
     user_managers: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    # `users.fields`: the profile fields (name -> an input element), in the order written;
+    # `users.self_edit`: those a user may change on their account page.
+    profile_fields: dict[str, Element] = field(default_factory=dict)
+    self_edit: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,12 +10,15 @@ register = template.Library()
 
 @register.inclusion_tag("accounts/nav.html", takes_context=True)
 def account_nav(context):
-    """The small menu of the account pages; "Invite users" only for user managers."""
+    """The small menu of the account pages; "Profile" when the site declares profile fields,
+    "People" and "Invite users" only for user managers."""
     request = context["request"]
     who = who_for(getattr(request, "user", None))
+    site_settings = current_site().settings
     return {
         "request": request,
-        "is_user_manager": is_user_manager(who, current_site().settings.user_managers),
+        "has_profile": bool(site_settings.profile_fields),
+        "is_user_manager": is_user_manager(who, site_settings.user_managers),
     }
 
 

@@ -107,3 +107,24 @@ def test_the_dashboard_charts_show_each_visitor_their_bars(seeded, api_client):
         ("carol", 300),
         ("dave", 2000),
     ]
+
+
+def test_a_sale_belongs_to_its_creators_team(seeded, api_client, user_factory):
+    """settings.yaml's `team` profile field and apps/sales `on_create` (issue 27): alice is in
+    team east (seed_demo), so her new sale is erin's too, and an author cannot name a team."""
+    from accounts.models import Profile
+
+    erin = user_factory("erin")
+    Profile.objects.create(user=erin, data={"team": "east"})
+    alice = api_client(get_user_model().objects.get(username="alice"))
+    response = alice.post(
+        "/apps/sales/blocks/sale/", {"_save": "1", "customer": "Tyrell", "amount": "10"}
+    )
+    assert response.status_code == 302
+    assert dashboard(api_client, "erin") == (["Acme", "Tyrell"], "1210")
+    assert "Tyrell" not in dashboard(api_client, "bob")[0]
+    refused = alice.post(
+        "/apps/sales/blocks/sale/",
+        {"_save": "1", "customer": "Cyberdyne", "amount": "1", "team": "team:west"},
+    )
+    assert refused.status_code == 403

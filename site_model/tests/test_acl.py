@@ -13,6 +13,8 @@ from site_model.acl import (
     changed_owner_item,
     names,
     names_any,
+    profile_principals,
+    visitor_owner_keys,
 )
 
 ACL = AclRules(
@@ -283,3 +285,16 @@ def test_sees_all_rows():
     assert access_for(ACL, READER).sees_all_rows
     assert not access_for(ROWS, who("u")).sees_all_rows
     assert access_for(ROWS, who("e", "eds")).sees_all_rows
+
+
+def test_a_profile_value_is_a_principal_and_an_owner_key():
+    who = Who(username="ann", profile=profile_principals({"team": "east", "phone": "1"}))
+    assert names("team:east", who) and not names("team:west", who)
+    assert not names("east", who)  # the bare value names a user or group called east
+    keys = visitor_owner_keys(who)
+    assert "o:team:east" in keys and "o:east" not in keys
+    rules = AclRules(rights={"reader": ("team:east",)}, roles={"lead": ("team:east",)})
+    access = access_for(rules, who)
+    assert access.has_right("reader") and access.roles == frozenset({"lead"})
+    other = access_for(rules, Who(username="bob"))
+    assert not other.has_right("reader") and not other.roles

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts import profiles
 from records import selectors, store
 from site_model.loader import current_site
 from web.middleware import ensure_groups
@@ -13,6 +14,9 @@ DEMO_USERS = [
     ("alice", "alice-demo-pass", ["members"], False),
     ("bob", "bob-demo-pass", [], False),
 ]
+# Their profile's `team` (settings.yaml `users.fields`): a sale gets its creator's team
+# (apps/sales `on_create`), so a new sale of alice's is seen by team east.
+DEMO_TEAMS = {"alice": "east", "bob": "west"}
 
 # The sales app's rows (apps/sales): whose each one is shows row-level security at /sales/.
 DEMO_SALES = [
@@ -62,11 +66,20 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = superuser
             user.save()
             user.groups.set(Group.objects.get_or_create(name=name)[0] for name in groups)
+            self.seed_team(user)
             role = ", ".join(groups) or "no group"
+            if username in DEMO_TEAMS:
+                role += f", team {DEMO_TEAMS[username]}"
             self.stdout.write(
                 f"  {username:<6} password {password:<16} ({role}{', superuser' if superuser else ''})"
             )
         self.seed_sales()
+
+    def seed_team(self, user):
+        fields = current_site().settings.profile_fields
+        team = DEMO_TEAMS.get(user.get_username())
+        if team is not None and "team" in fields:
+            profiles.profile_save(user=user, fields=fields, changes={"team": team})
 
     def seed_sales(self):
         """A few sales owned by alice (author, group members, role leads) and bob (author,
