@@ -20,6 +20,7 @@ from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 
+from records import access as gate
 from records import aggregate as totals
 from records import selectors, store
 from records.errors import InvalidInput, RecordExists
@@ -323,6 +324,20 @@ class RefreshView(AppEndpoint):
         return Response({"success": "refresh", "indexes": indexes})
 
 
+class AccessView(AppEndpoint):
+    """Contract §10: why the user `?user=` may or may not read, create, edit, delete, share
+    (on `?record=`), as the gate decides for them; for managers of the app."""
+
+    requires = {"GET": "manage"}
+
+    def get(self, request, app_id):
+        username = request.GET.get("user")
+        if not username:
+            raise InvalidInput("name the user to explain: ?user=<username>")
+        record_id = request.GET.get("record")
+        return Response(gate.explanation(self.app, username, record_id))
+
+
 class AggregateView(AppEndpoint):
     """Contract §8: totals over the records `POST /search` with the same query returns."""
 
@@ -355,3 +370,4 @@ share_view = ShareView.as_view()
 search_view = SearchView.as_view()
 refresh_view = RefreshView.as_view()
 aggregate_view = AggregateView.as_view()
+access_view = AccessView.as_view()

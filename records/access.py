@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accounts.identity import who_for
-from site_model.acl import Access, RecordFacts, Verdict, Who, access_for, can_see
+from accounts.names import user_named
+from site_model.acl import Access, Decision, RecordFacts, Verdict, Who, access_for, can_see
 from site_model.spec import AppSpec, BlockSpec, Page
 
 from . import selectors, uploads
-from .errors import Denied
+from .errors import Denied, RecordNotFound, UserNotFound
 from .models import Record
 
 
@@ -113,15 +114,49 @@ def record_for(
         facts = selectors.facts_for(record, access, shares=False)
         if access.can(action, facts) is not Verdict.ALLOW:
             facts = selectors.facts_for(record, access)
-    in_app = access.can(action)
-    if in_app is not Verdict.ALLOW and (facts is None or not access.can(action, facts)):
-        raise refused(app, action, in_app)
-    if record is None:
-        raise refused(app, action, Verdict.HIDE, record_id)
-    verdict = access.can(action, facts)
-    if verdict is not Verdict.ALLOW:
-        raise refused(app, action, verdict, record_id)
+    decision = decide_on_record(access, action, facts)
+    if not decision:
+        raise refused(app, action, decision.verdict, record_id)
     return Granted(record, facts)
+
+
+def decide_on_record(access: Access, action: str, facts: RecordFacts | None) -> Decision:
+    """`record_for`'s decision on a record (`facts`; None: there is none), with its rule.
+
+    Without the app-level right only the record itself (a share) lets the visitor on; when
+    neither does, the app-level refusal stands (401/403), whether the record exists or not."""
+    in_app = access.decide(action)
+    if facts is None:
+        return in_app if not in_app else Decision(Verdict.HIDE, "no such record")
+    on_record = access.decide(action, facts)
+    if not in_app and not on_record:
+        return in_app
+    return on_record
+
+
+# Contract §10's names of the rights an explanation answers, and the core's actions for them.
+EXPLAINED = {
+    "read": "view",
+    "create": "create",
+    "edit": "edit",
+    "delete": "delete",
+    "share": "share",
+}
+
+
+def explain(app: AppSpec, access: Access, record: Record | None = None) -> dict[str, Decision]:
+    """The verdict the API gives the visitor of `access` on each right of contract §10 (on
+    `record`, or on the app as a whole), with the rule that decided it: the same decisions
+    `record_for` and `require` act on. Creating is an app-wide right, record or not."""
+    facts = selectors.facts_for(record, access, explained=True) if record is not None else None
+    return {
+        name: (
+            decide_on_record(access, action, facts)
+            if facts is not None and action != "create"
+            else access.decide(action)
+        )
+        for name, action in EXPLAINED.items()
+    }
 
 
 def record_allows(app: AppSpec, user, record: Record, action: str) -> bool:
@@ -145,3 +180,48 @@ def file_for(app: AppSpec, access: Access, granted: Granted, item: str):
     ):
         return None
     return uploads.upload_of(granted.record, item)
+
+
+def user_called(username: str):
+    """The user an explanation or a preview names; `UserNotFound` (404) for nobody."""
+    user = user_named(username) if username else None
+    if user is None:
+        raise UserNotFound(f"no user '{username}'")
+    return user
+
+
+def explanation(app: AppSpec, username: str, record_id: str | None = None) -> dict:
+    """Contract §10's answer: may the user `username` read, create, edit, delete, share (in
+    the app, or the record `record_id`), and why; and their rights on each item. A missing
+    user or record raises (404)."""
+    user = user_called(username)
+    record = None
+    if record_id is not None:
+        selectors.check_record_id(record_id)
+        record = selectors.record_get(app.id, record_id)
+        if record is None:
+            raise RecordNotFound(no_record(app, record_id))
+    access = access_to(app, user)
+    return {
+        "user": user.get_username(),
+        "record": record_id,
+        "rights": {
+            name: {"allowed": bool(decision), "because": decision.because}
+            for name, decision in explain(app, access, record).items()
+        },
+        "fields": {
+            item: {"read": read, "write": write}
+            for item, (read, write) in field_rights(app, access).items()
+        },
+    }
+
+
+# Field permissions (contract §10): filled in by the field-rules work.
+def readable_items(app: AppSpec, access: Access, items: dict) -> dict:
+    """`items` without those the visitor of `access` may not read."""
+    return items
+
+
+def field_rights(app: AppSpec, access: Access) -> dict[str, tuple[bool, bool]]:
+    """(may read, may write) per item for the visitor of `access`: every item of the app."""
+    return {}
