@@ -156,3 +156,28 @@ def test_the_description_offers_the_route_to_managers_only_and_agrees_with_its_a
         assert str(explain(manager, app="owned", **query).status_code) == status
     reader_paths = api_client("reader").get("/api/v1/owned/openapi.json").json()["paths"]
     assert "/owned/access" not in reader_paths
+
+
+def test_explain_access_prints_the_same_a_line_per_right(sale):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("explain_access", "author", "owned", "s1", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "read: allowed (owner item salesman names author)",
+        "create: allowed (author: group authors)",
+        "edit: allowed (author: group authors; owner item salesman names author)",
+        "delete: allowed (author: group authors; owner item salesman names author)",
+        "share: refused (share needs editor, or author and being the record's _author; "
+        "author holds author)",
+    ]
+    for arguments, message in (
+        (("nobody", "owned"), "no user 'nobody'"),
+        (("author", "owned", "zz"), "no record 'zz' in app 'owned'"),
+        (("author", "nope"), "no app 'nope' in the site; apps: open, owned, public, sales"),
+    ):
+        with pytest.raises(CommandError) as raised:
+            call_command("explain_access", *arguments, stdout=StringIO())
+        assert str(raised.value) == message
