@@ -17,8 +17,17 @@ from dataclasses import dataclass
 
 from accounts.identity import who_for
 from accounts.names import user_named
-from site_model.acl import Access, Decision, RecordFacts, Verdict, Who, access_for, can_see
-from site_model.spec import AppSpec, BlockSpec, Page
+from site_model.acl import (
+    Access,
+    Decision,
+    RecordFacts,
+    Verdict,
+    Who,
+    access_for,
+    can_see,
+    refuse,
+)
+from site_model.spec import AppSpec, BlockSpec, Page, Site
 
 from . import selectors, uploads
 from .errors import Denied, RecordNotFound, UserNotFound
@@ -180,6 +189,65 @@ def file_for(app: AppSpec, access: Access, granted: Granted, item: str):
     ):
         return None
     return uploads.upload_of(granted.record, item)
+
+
+# --- preview (contract §10) -------------------------------------------------------------------
+
+
+def page_apps(site: Site, page: Page) -> list[AppSpec]:
+    """The apps whose blocks are on `page`, in the page's order."""
+    ids = dict.fromkeys(ref.app_id for ref in page.blocks if ref.app_id in site.apps)
+    return [site.apps[app_id] for app_id in ids]
+
+
+def may_preview(site: Site, page: Page, user_or_who) -> bool:
+    """May the visitor preview `page` as somebody: a superuser, or a manager of every app whose
+    blocks are on it (of one app at least)? For the "View as…" control; no query."""
+    return bool(_previewer_decision(site, page, visitor(user_or_who)))
+
+
+def _previewer_decision(site: Site, page: Page, who: Who) -> Decision:
+    if who.is_superuser:
+        return Decision(Verdict.ALLOW, "superuser")
+    apps = page_apps(site, page)
+    if not apps:
+        return Decision(
+            refuse(who), "only a superuser may preview a page that holds no app's block"
+        )
+    for app in apps:
+        if not access_for(app.acl, who).has_right("manager"):
+            return Decision(
+                refuse(who), f"previewing this page needs the manager right in app '{app.id}'"
+            )
+    return Decision(Verdict.ALLOW, "manager of every app of the page")
+
+
+def preview_decision(site: Site, page: Page, previewer, previewed) -> Decision:
+    """May `previewer` see `page` as `previewed` sees it? Only someone who may preview the
+    page (`may_preview`), and only a user who holds no more than they do there: a superuser
+    only by a superuser; nobody who holds a right in an app of the page that the previewer
+    does not, or may open the page or see a block of it that the previewer may not (a preview
+    never shows the previewer what they could not see themselves)."""
+    who, seen = visitor(previewer), visitor(previewed)
+    allowed = _previewer_decision(site, page, who)
+    if not allowed:
+        return allowed
+    name = seen.username
+    if seen.is_superuser and not who.is_superuser:
+        return Decision(Verdict.FORBID, f"{name} is a superuser; you are not")
+    for app in page_apps(site, page):
+        theirs, yours = access_for(app.acl, seen), access_for(app.acl, who)
+        if theirs.level > yours.level:
+            return Decision(
+                Verdict.FORBID, f"{name} holds {theirs.rights[-1]} in app '{app.id}'; you do not"
+            )
+    if page_verdict(page, seen) and not page_verdict(page, who):
+        return Decision(Verdict.FORBID, f"{name} may open this page; you may not")
+    for ref in page.blocks:
+        block = site.block(ref.app_id, ref.block_id)
+        if block is not None and block_verdict(block, seen) and not block_verdict(block, who):
+            return Decision(Verdict.FORBID, f"{name} may see block {block.key}; you may not")
+    return allowed
 
 
 def user_called(username: str):

@@ -61,7 +61,7 @@ from .spec import (
 )
 from .yamlcheck import YamlFile, kind_of, line_of
 
-RESERVED_PREFIXES = ("/apps/", "/api/", "/accounts/", "/admin/", "/static/")
+RESERVED_PREFIXES = ("/apps/", "/api/", "/accounts/", "/admin/", "/static/", "/preview/")
 
 Stamp = tuple[int, int]
 

@@ -145,7 +145,7 @@ class PageBlock(Strict):
 class PageFile(Strict):
     """pages/<name>.yaml: a page and the blocks it shows, top to bottom (docs/blocks.md)."""
 
-    path: Annotated[str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static)/)")] = None
+    path: Annotated[str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static|preview)/)")] = None
     title: Text = None
     view_permission: Principals = None
     blocks: list[Annotated[str, Field(pattern=f"^{ID_RULE}/{ID_RULE}$")] | PageBlock] = None
