@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -992,9 +992,24 @@ def parse_app_settings(path: Path, rel: str):
     if "debug" in keys:
         values["debug"] = doc.boolean(keys["debug"][1], "debug", False)
     if "acl" in keys:
-        values["acl"] = parse_acl(doc, keys["acl"][1])
+        values["acl"] = replace(
+            parse_acl(doc, keys["acl"][1]), lines=acl_lines(keys["acl"][0], keys["acl"][1])
+        )
     values["problems"] = doc.problems
     return values, doc.problems
+
+
+def acl_lines(key_node, node) -> tuple[tuple[str, int], ...]:
+    """The line of `acl:` and of each key beneath it, two levels down ("rights.author")."""
+    found = [("acl", line_of(key_node))]
+    if not isinstance(node, yaml.MappingNode):
+        return tuple(found)
+    for key, value in node.value:
+        name = str(key.value)
+        found.append((name, line_of(key)))
+        if isinstance(value, yaml.MappingNode):
+            found.extend((f"{name}.{inner.value}", line_of(inner)) for inner, _ in value.value)
+    return tuple(found)
 
 
 def parse_acl(doc: YamlFile, node) -> AclSpec:

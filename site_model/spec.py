@@ -202,6 +202,14 @@ class AclSpec:
     rights: dict[str, tuple[str, ...]] = field(default_factory=dict)
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     row_owners: tuple[str, ...] = ()
+    # The line of each key of the app's settings.yaml under `acl` ("acl", "rights.author",
+    # "roles.lead", "row_owners", ...), for warnings about the set-up (records/access_report.py).
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+
+    def line(self, key: str) -> int:
+        """The line of `key` (see `lines`), else of `acl:`, else 1."""
+        found = dict(self.lines)
+        return found.get(key) or found.get("acl") or 1
 
 
 @dataclass(frozen=True, eq=False)
