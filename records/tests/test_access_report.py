@@ -117,9 +117,7 @@ def test_a_set_up_without_risk_is_not_flagged(site_dir, user_factory):
 
 def test_a_field_rule_naming_nobody_is_flagged(crm, monkeypatch):
     rules = {"salary": {"read": ("bosses", "ann", "lead", "nobody"), "write": ("ghosts",)}}
-    monkeypatch.setattr(
-        access_report, "field_rules", lambda app: rules if app.id == "crm" else {}
-    )
+    monkeypatch.setattr(access_report, "field_rules", lambda app: rules if app.id == "crm" else {})
     flagged = [
         p.message for p in access_report.risky_setups(current_site()) if p.check == "site.W005"
     ]
