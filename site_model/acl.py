@@ -388,8 +388,17 @@ class Access:
             return f"{facts.author} is the record's _author"
         for item, value in facts.owner_items:
             if owner_key(value) in self.owner_keys:
-                return f"owner item {item} names {value}"
+                return f"owner item {item} names {self._owner_words(value)}"
         return "an owner item names them"
+
+    def _owner_words(self, value: str) -> str:
+        """An owner value naming this visitor, and how: "leads, a role of alice"."""
+        name = self.who.username
+        if value == name:
+            return value
+        if "@" in value:
+            return f"{value}, the e-mail of {name}"
+        return f"{value}, a {'group' if value in self.who.groups else 'role'} of {name}"
 
     def _in_app(self, action: str) -> Decision:
         needed = NEEDED.get(action)

@@ -181,3 +181,26 @@ def test_explain_access_prints_the_same_a_line_per_right(sale):
         with pytest.raises(CommandError) as raised:
             call_command("explain_access", *arguments, stdout=StringIO())
         assert str(raised.value) == message
+
+
+def test_an_owner_value_naming_a_group_a_role_or_an_e_mail_says_so(api_client, owned_app, users):
+    from site_model.loader import current_site as site_now
+
+    owned_app.write(
+        "apps/owned/settings.yaml",
+        "acl:\n  rights:\n    reader: [readers, authors]\n    author: [authors]\n"
+        "  roles:\n    leads: [author]\n  row_owners: [salesman]\n",
+    )
+    app = site_now().apps["owned"]
+    for record_id, salesman in (("g", "authors"), ("r", "leads"), ("e", "AUTHOR@example.com")):
+        store.record_create(app=app, items={"salesman": salesman}, record_id=record_id)
+    manager = api_client("root")
+    reads = {
+        record_id: rights(explain(manager, app="owned", user="author", record=record_id))["read"]
+        for record_id in ("g", "r", "e")
+    }
+    assert reads == {
+        "g": (True, "owner item salesman names authors, a group of author"),
+        "r": (True, "owner item salesman names leads, a role of author"),
+        "e": (True, "owner item salesman names AUTHOR@example.com, the e-mail of author"),
+    }
