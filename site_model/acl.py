@@ -12,9 +12,10 @@ managers access to its records.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 RIGHTS = ("reader", "author", "editor", "manager")
 RANK = {right: rank for rank, right in enumerate(RIGHTS, start=1)}
@@ -211,14 +212,17 @@ class RecordFacts:
     shared_by: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """A verdict and the rule that decided it, in words (contract §10's `because`):
     "editor: group admins", "owner item salesman names alice", "shared with group east: view",
-    or what is missing."""
+    or what is missing. A tuple: made on every `can`, so cheap to make."""
 
     verdict: Verdict
-    because: str
+    reason: str | Callable[[], str]  # the words, or how to make them when they are read
+
+    @property
+    def because(self) -> str:
+        return self.reason() if callable(self.reason) else self.reason
 
     def __bool__(self) -> bool:
         return self.verdict is Verdict.ALLOW
@@ -300,7 +304,8 @@ class Access:
         return self.decide(action, facts).verdict
 
     def decide(self, action: str, facts: RecordFacts | None = None) -> Decision:
-        """`can`'s verdict with the rule that decided it: the one place both are made."""
+        """`can`'s verdict with the rule that decided it: the one place both are made. The
+        words are only made when read (`Decision.because`): every request asks `can`."""
         if facts is None:
             return self._in_app(action)
         readable = self._read(facts)
@@ -310,22 +315,26 @@ class Access:
                 if self.who.is_authenticated or self.has_right("reader")
                 else refuse(self.who)
             )
-            return Decision(verdict, readable.because)
+            return Decision(verdict, readable.reason)
         if action == "view":
             return readable
         if action in ("edit", "delete"):
             if self.has_right("editor"):
                 return self._granted("editor")
             if action in facts.shared:
-                return Decision(Verdict.ALLOW, self._share_words(facts, action))
-            owned = self._owned_because(facts) if self.has_right("author") else None
-            if owned is not None:
-                return Decision(Verdict.ALLOW, f"{self._grant_words('author')}; {owned}")
+                return Decision(Verdict.ALLOW, lambda: self._share_words(facts, action))
+            if self.has_right("author") and self.owns(facts):
+                return Decision(
+                    Verdict.ALLOW,
+                    lambda: f"{self._grant_words('author')}; {self._owned_because(facts)}",
+                )
             return Decision(
                 refuse(self.who),
-                f"{action} needs editor, or author and owning the record, or a share with "
-                f"{action}; {self._holds()}"
-                + ("" if not self.has_right("author") else ", and does not own the record"),
+                lambda: (
+                    f"{action} needs editor, or author and owning the record, or a share "
+                    f"with {action}; {self._holds()}"
+                    + (", and does not own the record" if self.has_right("author") else "")
+                ),
             )
         if action == "share":
             # The author right held now, not only the `_author` stamp: an author who lost the
@@ -335,11 +344,15 @@ class Access:
             if self.has_right("author") and facts.author == self.who.username:
                 return Decision(
                     Verdict.ALLOW,
-                    f"{self._grant_words('author')}; {self.who.username} is the record's _author",
+                    lambda: (
+                        f"{self._grant_words('author')}; {facts.author} is the record's _author"
+                    ),
                 )
             return Decision(
                 refuse(self.who),
-                f"share needs editor, or author and being the record's _author; {self._holds()}",
+                lambda: (
+                    "share needs editor, or author and being the record's _author; " + self._holds()
+                ),
             )
         return self._in_app(action)
 
@@ -363,27 +376,28 @@ class Access:
 
     def _read(self, facts: RecordFacts) -> Decision:
         if "view" in facts.shared:
-            return Decision(Verdict.ALLOW, self._share_words(facts, "view"))
+            return Decision(Verdict.ALLOW, lambda: self._share_words(facts, "view"))
         if not self.has_right("reader"):
-            missing = self._in_app("view").because
-            return Decision(refuse(self.who), f"{missing}, and no share grants view")
+            missing = self._in_app("view")
+            return Decision(
+                refuse(self.who), lambda: f"{missing.because}, and no share grants view"
+            )
         if self.has_right("editor") and self.row_owners:
-            return Decision(Verdict.ALLOW, f"{self._grant_words('editor')} (every row)")
+            return Decision(Verdict.ALLOW, lambda: f"{self._grant_words('editor')} (every row)")
         if not self.row_owners:
             return self._granted("reader")
-        owned = self._owned_because(facts)
-        if owned is not None:
-            return Decision(Verdict.ALLOW, owned)
+        if self.owns(facts):
+            return Decision(Verdict.ALLOW, lambda: self._owned_because(facts))
         return Decision(
             Verdict.HIDE,
-            f"row-level security: no owner item names {self._name()}, their groups or roles, "
-            "and no share",
+            lambda: (
+                f"row-level security: no owner item names {self._name()}, their groups or "
+                "roles, and no share"
+            ),
         )
 
-    def _owned_because(self, facts: RecordFacts) -> str | None:
-        """Why they own the record (`owns`), in words; None when they do not."""
-        if not self.owns(facts):
-            return None
+    def _owned_because(self, facts: RecordFacts) -> str:
+        """Why they own the record (`owns` holds), in words."""
         if facts.author is not None and AUTHOR_KEY + facts.author in self.owner_keys:
             return f"{facts.author} is the record's _author"
         for item, value in facts.owner_items:
@@ -406,18 +420,15 @@ class Access:
             raise ValueError(f"unknown action {action!r}")
         if self.has_right(needed):
             return self._granted(needed)
-        if self.rights_written is None and not self.who.is_superuser:
+        if self.rights_written is None:
             return Decision(
                 refuse(self.who), f"{needed} needed: the app has no acl, only managers may"
             )
-        written = (self.rights_written or {}).get(needed, ())
-        return Decision(
-            refuse(self.who),
-            f"{needed} needs {', '.join(written) or 'a principal (none listed)'}; {self._holds()}",
-        )
+        written = ", ".join(self.rights_written.get(needed, ())) or "a principal (none listed)"
+        return Decision(refuse(self.who), lambda: f"{needed} needs {written}; {self._holds()}")
 
     def _granted(self, needed: str) -> Decision:
-        return Decision(Verdict.ALLOW, self._grant_words(needed))
+        return Decision(Verdict.ALLOW, lambda: self._grant_words(needed))
 
     def _grant_words(self, needed: str) -> str:
         """The right held that grants `needed` and the principal that granted it:
