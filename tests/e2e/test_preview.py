@@ -67,3 +67,16 @@ def test_a_salesman_has_no_view_as_control_and_is_refused_a_preview(page, sales,
     response = page.goto("/preview/bob/sales/")
     assert response.status == 403
     shot(page, "4-refused")
+
+
+def test_the_control_and_the_banner_fit_a_phone(page, sales, log_in):
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, "admin", "pw-for-tests-1")
+    page.goto("/sales/")
+    expect(page.locator("form.view-as")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "5-phone-control")
+    page.goto("/preview/alice/sales/")
+    expect(page.locator(".preview-banner")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "6-phone-preview")
