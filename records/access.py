@@ -252,7 +252,8 @@ def preview_decision(site: Site, page: Page, previewer, previewed) -> Decision:
 
 def user_called(username: str):
     """The user an explanation or a preview names; `UserNotFound` (404) for nobody."""
-    user = user_named(username) if username else None
+    # A NUL names nobody (and PostgreSQL refuses it in a query).
+    user = user_named(username) if username and "\x00" not in username else None
     if user is None:
         raise UserNotFound(f"no user '{username}'")
     return user

@@ -204,3 +204,9 @@ def test_an_owner_value_naming_a_group_a_role_or_an_e_mail_says_so(api_client, o
         "r": (True, "owner item salesman names leads, a role of author"),
         "e": (True, "owner item salesman names AUTHOR@example.com, the e-mail of author"),
     }
+
+
+def test_a_name_holding_a_nul_or_odd_characters_is_an_unknown_user(api_client, records_site):
+    manager = api_client("manager")
+    for name, shown in (("a%00b", "a\x00b"), ("%E2%80%AE", "\u202e"), ("x" * 300, "x" * 300)):
+        assert_error(explain(manager, user=name), 404, f"no user '{shown}'")

@@ -260,3 +260,9 @@ def test_calls_made_from_a_previewed_page_act_as_the_one_looking_not_the_preview
     assert boss.get("/preview/alice/").status_code == 200
     assert boss.get("/apps/sales/blocks/who/who/").content.decode() == "boss"
     assert boss.get("/api/v1/sales/blocks/who/who").json() == "boss"
+
+
+def test_an_odd_user_name_is_a_404_not_an_error(people):
+    boss = new_client(people["boss"])
+    for name in ("a%00b", "%E2%80%AE", "x" * 300):
+        assert boss.get(f"/preview/{name}/").status_code == 404
