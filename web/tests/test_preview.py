@@ -266,3 +266,19 @@ def test_an_odd_user_name_is_a_404_not_an_error(people):
     boss = new_client(people["boss"])
     for name in ("a%00b", "%E2%80%AE", "x" * 300):
         assert boss.get(f"/preview/{name}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "user=alice&path=/a%0Ab/",
+        "user=al%0Aice&path=/",
+        "user=alice&path=//evil.example/",
+        "path=/",
+    ],
+)
+def test_the_view_as_form_refuses_what_it_cannot_follow(people, query):
+    response = new_client(people["boss"]).get(f"/preview/?{query}")
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        assert response["Location"].startswith("/preview/") and "\n" not in response["Location"]
