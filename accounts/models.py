@@ -41,6 +41,7 @@ class SecurityEvent(models.Model):
         SHARE_REVOKED = "share_revoked", "share revoked"
         NAME_REFUSED = "name_refused", "taken name refused"
         LINK_REFUSED = "link_refused", "sign-in by e-mail into an existing account refused"
+        PREVIEW = "preview", "page previewed as another user"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)

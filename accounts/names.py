@@ -85,6 +85,18 @@ def folded_rows(queryset: QuerySet, field: str, name: str) -> list:
     return [row for row in rows if fold(getattr(row, field) or "") == folded]
 
 
+def user_named(name: str):
+    """The user whose user name is `name`, compared as names are (NFKC, case-folded), or None.
+    An exact match wins over a folded one."""
+    User = get_user_model()
+    field = User.USERNAME_FIELD
+    exact = User._default_manager.filter(**{field: name}).first()
+    if exact is not None:
+        return exact
+    found = folded_rows(User._default_manager.all(), field, name)
+    return found[0] if len(found) == 1 else None
+
+
 def _matching(queryset: QuerySet, field: str, folded: str) -> bool:
     """Does a row's `field` fold to `folded`? (`folded_rows`, reading only the field.)"""
     plain = Q(**{f"{field}__regex": r"^[ -~]*$"})

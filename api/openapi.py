@@ -150,6 +150,55 @@ RECORD_ID = {
 }
 
 
+ACCESS_PARAMETERS = [
+    {
+        "name": "user",
+        "in": "query",
+        "required": True,
+        "description": "the user name of the user to explain",
+        "schema": {"type": "string", "minLength": 1},
+    },
+    {
+        "name": "record",
+        "in": "query",
+        "description": f"a record id, for the verdicts on that record: {selectors.RECORD_ID_RULE}",
+        "schema": RECORD_ID_SCHEMA,
+    },
+]
+VERDICT_SCHEMA = {
+    "type": "object",
+    "properties": {"allowed": {"type": "boolean"}, "because": {"type": "string"}},
+    "required": ["allowed", "because"],
+    "additionalProperties": False,
+}
+ACCESS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "user": {"type": "string"},
+        "record": {"type": ["string", "null"]},
+        "rights": {
+            "type": "object",
+            "properties": dict.fromkeys(
+                ("read", "create", "edit", "delete", "share"), VERDICT_SCHEMA
+            ),
+            "required": ["read", "create", "edit", "delete", "share"],
+            "additionalProperties": False,
+        },
+        "fields": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"read": {"type": "boolean"}, "write": {"type": "boolean"}},
+                "required": ["read", "write"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["user", "record", "rights", "fields"],
+    "additionalProperties": False,
+}
+
+
 def visible_blocks(app: AppSpec, access: Access) -> list[BlockSpec]:
     return [
         block
@@ -355,6 +404,18 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
                     **errors(),
                 },
                 operationId="refresh",
+            )
+        }
+        paths[f"{base}/access"] = {
+            "get": operation(
+                "Why a user may or may not read, create, edit, delete and share",
+                "manager",
+                {
+                    "200": answer("the verdicts and the rules that decided them", ref("Access")),
+                    **errors("400", "404"),
+                },
+                operationId="explainAccess",
+                parameters=ACCESS_PARAMETERS,
             )
         }
     for block in visible_blocks(app, access):
@@ -680,6 +741,7 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
                     "additionalProperties": False,
                 },
             }
+        found["Access"] = ACCESS_SCHEMA
         app_schema["properties"]["acl"] = ref("Acl")
         app_schema["required"] = [*app_schema["required"], "acl"]
     if any(steps_up(block) for block in blocks):

@@ -19,6 +19,7 @@ urlpatterns = [
     re_path(APP + r"/search/?$", views.search_view, name="search"),
     re_path(APP + r"/aggregate/?$", views.aggregate_view, name="aggregate"),
     re_path(APP + r"/refresh/?$", views.refresh_view, name="refresh"),
+    re_path(APP + r"/access/?$", views.access_view, name="access"),
     # api/v1_urls.py adds the routes of blocks, then `fallback`.
 ]
 

@@ -341,6 +341,20 @@ class RefreshView(AppEndpoint):
         return Response({"success": "refresh", "indexes": indexes})
 
 
+class AccessView(AppEndpoint):
+    """Contract §10: why the user `?user=` may or may not read, create, edit, delete, share
+    (on `?record=`), as the gate decides for them; for managers of the app."""
+
+    requires = {"GET": "manage"}
+
+    def get(self, request, app_id):
+        username = request.GET.get("user")
+        if not username:
+            raise InvalidInput("name the user to explain: ?user=<username>")
+        record_id = request.GET.get("record")
+        return Response(gate.explanation(self.app, username, record_id))
+
+
 class AggregateView(AppEndpoint):
     """Contract §8: totals over the records `POST /search` with the same query returns."""
 
@@ -373,3 +387,4 @@ share_view = ShareView.as_view()
 search_view = SearchView.as_view()
 refresh_view = RefreshView.as_view()
 aggregate_view = AggregateView.as_view()
+access_view = AccessView.as_view()

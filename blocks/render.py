@@ -40,6 +40,12 @@ class FormState:
     errors: dict = field(default_factory=dict)
 
 
+def is_preview(request) -> bool:
+    """Is `request` a preview (web/preview.py): a page shown as another user sees it, with
+    `request.user` that user and `request.previewed_by` the one looking?"""
+    return getattr(request, "previewed_by", None) is not None
+
+
 def block_url(block: BlockSpec) -> str:
     return reverse("blocks:block", kwargs={"app_id": block.app_id, "block_id": block.id})
 
@@ -319,6 +325,11 @@ def wrap(
         if block.is_ajax
         else ""
     )
+    if is_preview(ctx.request):
+        # Nothing writes in a preview: every control disabled, and the form would post to
+        # the preview's own path, which refuses every POST (contract §10).
+        inner = format_html('<fieldset class="preview-disabled" disabled>{}</fieldset>', inner)
+        action_url, ajax = ctx.request.path, ""
     return format_html(
         '<form method="post" class="block" action="{}" data-app="{}" data-block="{}" id="block-{}-{}"{}{}>'
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">{}{}{}{}{}</form>',

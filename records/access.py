@@ -19,11 +19,22 @@ import functools
 from dataclasses import dataclass
 
 from accounts.identity import who_for
-from site_model.acl import Access, RecordFacts, Verdict, Who, access_for, can_see, unwritable_item
-from site_model.spec import AppSpec, BlockSpec, Page
+from accounts.names import user_named
+from site_model.acl import (
+    Access,
+    Decision,
+    RecordFacts,
+    Verdict,
+    Who,
+    access_for,
+    can_see,
+    refuse,
+    unwritable_item,
+)
+from site_model.spec import AppSpec, BlockSpec, Page, Site
 
 from . import selectors, uploads
-from .errors import Denied, FieldLocked
+from .errors import Denied, FieldLocked, RecordNotFound, UserNotFound
 from .models import Record
 
 
@@ -116,15 +127,49 @@ def record_for(
         facts = selectors.facts_for(record, access, shares=False)
         if access.can(action, facts) is not Verdict.ALLOW:
             facts = selectors.facts_for(record, access)
-    in_app = access.can(action)
-    if in_app is not Verdict.ALLOW and (facts is None or not access.can(action, facts)):
-        raise refused(app, action, in_app)
-    if record is None:
-        raise refused(app, action, Verdict.HIDE, record_id)
-    verdict = access.can(action, facts)
-    if verdict is not Verdict.ALLOW:
-        raise refused(app, action, verdict, record_id)
+    decision = decide_on_record(access, action, facts)
+    if not decision:
+        raise refused(app, action, decision.verdict, record_id)
     return Granted(record, facts)
+
+
+def decide_on_record(access: Access, action: str, facts: RecordFacts | None) -> Decision:
+    """`record_for`'s decision on a record (`facts`; None: there is none), with its rule.
+
+    Without the app-level right only the record itself (a share) lets the visitor on; when
+    neither does, the app-level refusal stands (401/403), whether the record exists or not."""
+    in_app = access.decide(action)
+    if facts is None:
+        return in_app if not in_app else Decision(Verdict.HIDE, "no such record")
+    on_record = access.decide(action, facts)
+    if not in_app and not on_record:
+        return in_app
+    return on_record
+
+
+# Contract §10's names of the rights an explanation answers, and the core's actions for them.
+EXPLAINED = {
+    "read": "view",
+    "create": "create",
+    "edit": "edit",
+    "delete": "delete",
+    "share": "share",
+}
+
+
+def explain(app: AppSpec, access: Access, record: Record | None = None) -> dict[str, Decision]:
+    """The verdict the API gives the visitor of `access` on each right of contract §10 (on
+    `record`, or on the app as a whole), with the rule that decided it: the same decisions
+    `record_for` and `require` act on. Creating is an app-wide right, record or not."""
+    facts = selectors.facts_for(record, access, explained=True) if record is not None else None
+    return {
+        name: (
+            decide_on_record(access, action, facts)
+            if facts is not None and action != "create"
+            else access.decide(action)
+        )
+        for name, action in EXPLAINED.items()
+    }
 
 
 def record_allows(app: AppSpec, user, record: Record, action: str) -> bool:
@@ -208,3 +253,97 @@ def check_item_writes(app: AppSpec, access: Access, items: dict, before: dict | 
         raise FieldLocked(
             f"you may not write item '{refused_item}' of app '{app.id}'", item=refused_item
         )
+
+
+# --- preview (contract §10) -------------------------------------------------------------------
+
+
+def page_apps(site: Site, page: Page) -> list[AppSpec]:
+    """The apps whose blocks are on `page`, in the page's order."""
+    ids = dict.fromkeys(ref.app_id for ref in page.blocks if ref.app_id in site.apps)
+    return [site.apps[app_id] for app_id in ids]
+
+
+def may_preview(site: Site, page: Page, user_or_who) -> bool:
+    """May the visitor preview `page` as somebody: a superuser, or a manager of every app whose
+    blocks are on it (of one app at least)? For the "View as…" control; no query."""
+    return bool(_previewer_decision(site, page, visitor(user_or_who)))
+
+
+def _previewer_decision(site: Site, page: Page, who: Who) -> Decision:
+    if who.is_superuser:
+        return Decision(Verdict.ALLOW, "superuser")
+    apps = page_apps(site, page)
+    if not apps:
+        return Decision(
+            refuse(who), "only a superuser may preview a page that holds no app's block"
+        )
+    for app in apps:
+        if not access_for(app.acl, who).has_right("manager"):
+            return Decision(
+                refuse(who), f"previewing this page needs the manager right in app '{app.id}'"
+            )
+    return Decision(Verdict.ALLOW, "manager of every app of the page")
+
+
+def preview_decision(site: Site, page: Page, previewer, previewed) -> Decision:
+    """May `previewer` see `page` as `previewed` sees it? Only someone who may preview the
+    page (`may_preview`), and only a user who holds no more than they do there: a superuser
+    only by a superuser; nobody who holds a right in an app of the page that the previewer
+    does not, or may open the page or see a block of it that the previewer may not (a preview
+    never shows the previewer what they could not see themselves)."""
+    who, seen = visitor(previewer), visitor(previewed)
+    allowed = _previewer_decision(site, page, who)
+    if not allowed:
+        return allowed
+    name = seen.username
+    if seen.is_superuser and not who.is_superuser:
+        return Decision(Verdict.FORBID, f"{name} is a superuser; you are not")
+    for app in page_apps(site, page):
+        theirs, yours = access_for(app.acl, seen), access_for(app.acl, who)
+        if theirs.level > yours.level:
+            return Decision(
+                Verdict.FORBID, f"{name} holds {theirs.rights[-1]} in app '{app.id}'; you do not"
+            )
+    if page_verdict(page, seen) and not page_verdict(page, who):
+        return Decision(Verdict.FORBID, f"{name} may open this page; you may not")
+    for ref in page.blocks:
+        block = site.block(ref.app_id, ref.block_id)
+        if block is not None and block_verdict(block, seen) and not block_verdict(block, who):
+            return Decision(Verdict.FORBID, f"{name} may see block {block.key}; you may not")
+    return allowed
+
+
+def user_called(username: str):
+    """The user an explanation or a preview names; `UserNotFound` (404) for nobody."""
+    # A NUL names nobody (and PostgreSQL refuses it in a query).
+    user = user_named(username) if username and "\x00" not in username else None
+    if user is None:
+        raise UserNotFound(f"no user '{username}'")
+    return user
+
+
+def explanation(app: AppSpec, username: str, record_id: str | None = None) -> dict:
+    """Contract §10's answer: may the user `username` read, create, edit, delete, share (in
+    the app, or the record `record_id`), and why; and their rights on each item. A missing
+    user or record raises (404)."""
+    user = user_called(username)
+    record = None
+    if record_id is not None:
+        selectors.check_record_id(record_id)
+        record = selectors.record_get(app.id, record_id)
+        if record is None:
+            raise RecordNotFound(no_record(app, record_id))
+    access = access_to(app, user)
+    return {
+        "user": user.get_username(),
+        "record": record_id,
+        "rights": {
+            name: {"allowed": bool(decision), "because": decision.because}
+            for name, decision in explain(app, access, record).items()
+        },
+        "fields": {
+            item: {"read": read, "write": write}
+            for item, (read, write) in field_rights(app, access).items()
+        },
+    }

@@ -37,6 +37,10 @@ class RecordNotFound(RecordError, LookupError):
     """No such record (deleted meanwhile, for a write): 404."""
 
 
+class UserNotFound(RecordNotFound):
+    """No user of that name (an explanation or a preview asked about them): 404."""
+
+
 class AppNotFound(RecordError, LookupError):
     """No such app: 404."""
 

@@ -26,7 +26,7 @@ from site_model.spec import AppSpec
 from .errors import InvalidPaging, InvalidRecordId
 from .models import SPAN_BITS, Record, RecordSpan
 from .ownership import owners
-from .ownership.sharing import shared_with
+from .ownership.sharing import shared_with, shares_naming
 from .query_sql import Unindexed
 from .search import search_filters, search_ordering, search_q
 
@@ -91,15 +91,26 @@ def record_exists(app_id: str, record_id: str) -> bool:
     return app_records(app_id).filter(record_id=record_id).exists()
 
 
-def facts_for(record: Record, access: Access, *, shares: bool = True) -> RecordFacts:
+def facts_for(
+    record: Record, access: Access, *, shares: bool = True, explained: bool = False
+) -> RecordFacts:
     """What the permission core needs to know of one record, for this visitor; `shares`
-    False: without reading its shares (one query), as if there were none."""
+    False: without reading its shares (one query), as if there were none. `explained`: with
+    the owner item and the share behind each, for an explanation (records.access.explain)."""
     author = record.items.get("_author")
+    shared_by = shares_naming(record, access.who) if explained else ()
     return RecordFacts(
         author=author if isinstance(author, str) else None,
         owner_values=owner_values(record.items, access.row_owners),
-        shared=shared_with(record, access.who) if shares else frozenset(),
+        shared=shared_with(record, access.who) if shares or explained else frozenset(),
+        owner_items=owner_items(record.items, access.row_owners) if explained else (),
+        shared_by=shared_by,
     )
+
+
+def owner_items(items: dict, row_owners: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(item, value) of each owner value (`site_model.acl.owner_values`), naming its item."""
+    return tuple((item, value) for item in row_owners for value in owner_values(items, (item,)))
 
 
 def readable_q(access: Access) -> Q:

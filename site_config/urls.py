@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from web import preview
 from web import views as block_views
 
 urlpatterns = [
@@ -12,6 +13,10 @@ urlpatterns = [
     path("", include("api.urls")),  # /api/...: the JSON surface
     path("", include("web.record_urls")),
     path("", include("web.urls")),
+    path("preview/", preview.view_as, name="view-as"),
+    re_path(
+        r"^preview/(?P<username>[^/]+)/(?P<path>(?:.*/)?)$", preview.preview_view, name="preview"
+    ),
     # Page paths end with "/", so a path without one falls through to APPEND_SLASH.
     re_path(r"^(?P<path>(?:.*/)?)$", block_views.page_view, name="page"),
 ]

@@ -12,9 +12,10 @@ managers access to its records.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 RIGHTS = ("reader", "author", "editor", "manager")
 RANK = {right: rank for rank, right in enumerate(RIGHTS, start=1)}
@@ -221,11 +222,45 @@ class RowFilter:
 
 @dataclass(frozen=True)
 class RecordFacts:
-    """What the core needs to know of one record: who wrote it, who owns it, what is shared."""
+    """What the core needs to know of one record: who wrote it, who owns it, what is shared.
+
+    `owner_items` ((item, value) pairs of `owner_values`) and `shared_by` ((permission, the
+    share's principal in words) pairs) only name the rule in an explanation (`Access.decide`);
+    no verdict reads them."""
 
     author: str | None = None
     owner_values: tuple[str, ...] = ()
     shared: frozenset[str] = frozenset()  # share permissions granted to this visitor
+    owner_items: tuple[tuple[str, str], ...] = ()
+    shared_by: tuple[tuple[str, str], ...] = ()
+
+
+class Decision(NamedTuple):
+    """A verdict and the rule that decided it, in words (contract §10's `because`):
+    "editor: group admins", "owner item salesman names alice", "shared with group east: view",
+    or what is missing. A tuple: made on every `can`, so cheap to make."""
+
+    verdict: Verdict
+    reason: str | Callable[[], str]  # the words, or how to make them when they are read
+
+    @property
+    def because(self) -> str:
+        return self.reason() if callable(self.reason) else self.reason
+
+    def __bool__(self) -> bool:
+        return self.verdict is Verdict.ALLOW
+
+
+# The right each app-wide action needs.
+NEEDED = {
+    "view": "reader",
+    "create": "author",
+    "edit": "author",
+    "delete": "author",
+    "share": "author",
+    "delete_all": "editor",
+    "manage": "manager",
+}
 
 
 @dataclass(frozen=True)
@@ -279,6 +314,13 @@ class Access:
             return True
         return names_any(principals, self.who, self.roles)
 
+    # For explanations only (`decide`'s `because`): the first principal naming the visitor in
+    # each right they hold, and the app's rights as written (None: the app has no ACL).
+    grants: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    rights_written: Mapping[str, tuple[str, ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
+
     def has_right(self, right: str) -> bool:
         return self.level >= RANK[right]
 
@@ -325,31 +367,60 @@ class Access:
         Without `facts` the question is about the app as a whole (may they list, create...);
         with them it is about one record, and a record they may not read is HIDE (404).
         """
+        return self.decide(action, facts).verdict
+
+    def decide(self, action: str, facts: RecordFacts | None = None) -> Decision:
+        """`can`'s verdict with the rule that decided it: the one place both are made. The
+        words are only made when read (`Decision.because`): every request asks `can`."""
         if facts is None:
-            return self._can_in_app(action)
-        if not self._can_read(facts):
-            return (
+            return self._in_app(action)
+        readable = self._read(facts)
+        if not readable:
+            verdict = (
                 Verdict.HIDE
                 if self.who.is_authenticated or self.has_right("reader")
                 else refuse(self.who)
             )
+            return Decision(verdict, readable.reason)
         if action == "view":
-            return Verdict.ALLOW
+            return readable
         if action in ("edit", "delete"):
-            if self.has_right("editor") or action in facts.shared:
-                return Verdict.ALLOW
+            if self.has_right("editor"):
+                return self._granted("editor")
+            if action in facts.shared:
+                return Decision(Verdict.ALLOW, lambda: self._share_words(facts, action))
             if self.has_right("author") and self.owns(facts):
-                return Verdict.ALLOW
-            return refuse(self.who)
+                return Decision(
+                    Verdict.ALLOW,
+                    lambda: f"{self._grant_words('author')}; {self._owned_because(facts)}",
+                )
+            return Decision(
+                refuse(self.who),
+                lambda: (
+                    f"{action} needs editor, or author and owning the record, or a share "
+                    f"with {action}; {self._holds()}"
+                    + (", and does not own the record" if self.has_right("author") else "")
+                ),
+            )
         if action == "share":
             # The author right held now, not only the `_author` stamp: an author who lost the
             # right may no longer share (contract §7), nor can a share be passed on.
-            if self.has_right("editor") or (
-                self.has_right("author") and facts.author == self.who.username
-            ):
-                return Verdict.ALLOW
-            return refuse(self.who)
-        return self._can_in_app(action)
+            if self.has_right("editor"):
+                return self._granted("editor")
+            if self.has_right("author") and facts.author == self.who.username:
+                return Decision(
+                    Verdict.ALLOW,
+                    lambda: (
+                        f"{self._grant_words('author')}; {facts.author} is the record's _author"
+                    ),
+                )
+            return Decision(
+                refuse(self.who),
+                lambda: (
+                    "share needs editor, or author and being the record's _author; " + self._holds()
+                ),
+            )
+        return self._in_app(action)
 
     def fixed_owner_items(self, facts: RecordFacts) -> tuple[str, ...]:
         """The owner items (`row_owners`) this visitor may not change in this record.
@@ -367,25 +438,93 @@ class Access:
         return self.row_owners
 
     def _can_read(self, facts: RecordFacts) -> bool:
-        if "view" in facts.shared:
-            return True
-        if not self.has_right("reader"):
-            return False
-        return self.sees_all_rows or self.owns(facts)
+        return bool(self._read(facts))
 
-    def _can_in_app(self, action: str) -> Verdict:
-        needed = {
-            "view": "reader",
-            "create": "author",
-            "edit": "author",
-            "delete": "author",
-            "share": "author",
-            "delete_all": "editor",
-            "manage": "manager",
-        }.get(action)
+    def _read(self, facts: RecordFacts) -> Decision:
+        if "view" in facts.shared:
+            return Decision(Verdict.ALLOW, lambda: self._share_words(facts, "view"))
+        if not self.has_right("reader"):
+            missing = self._in_app("view")
+            return Decision(
+                refuse(self.who), lambda: f"{missing.because}, and no share grants view"
+            )
+        if self.has_right("editor") and self.row_owners:
+            return Decision(Verdict.ALLOW, lambda: f"{self._grant_words('editor')} (every row)")
+        if not self.row_owners:
+            return self._granted("reader")
+        if self.owns(facts):
+            return Decision(Verdict.ALLOW, lambda: self._owned_because(facts))
+        return Decision(
+            Verdict.HIDE,
+            lambda: (
+                f"row-level security: no owner item names {self._name()}, their groups or "
+                "roles, and no share"
+            ),
+        )
+
+    def _owned_because(self, facts: RecordFacts) -> str:
+        """Why they own the record (`owns` holds), in words."""
+        if facts.author is not None and AUTHOR_KEY + facts.author in self.owner_keys:
+            return f"{facts.author} is the record's _author"
+        for item, value in facts.owner_items:
+            if owner_key(value) in self.owner_keys:
+                return f"owner item {item} names {self._owner_words(value)}"
+        return "an owner item names them"
+
+    def _owner_words(self, value: str) -> str:
+        """An owner value naming this visitor, and how: "leads, a role of alice"."""
+        name = self.who.username
+        if value == name:
+            return value
+        if "@" in value:
+            return f"{value}, the e-mail of {name}"
+        return f"{value}, a {'group' if value in self.who.groups else 'role'} of {name}"
+
+    def _in_app(self, action: str) -> Decision:
+        needed = NEEDED.get(action)
         if needed is None:
             raise ValueError(f"unknown action {action!r}")
-        return Verdict.ALLOW if self.has_right(needed) else refuse(self.who)
+        if self.has_right(needed):
+            return self._granted(needed)
+        if self.rights_written is None:
+            return Decision(
+                refuse(self.who), f"{needed} needed: the app has no acl, only managers may"
+            )
+        written = ", ".join(self.rights_written.get(needed, ())) or "a principal (none listed)"
+        return Decision(refuse(self.who), lambda: f"{needed} needs {written}; {self._holds()}")
+
+    def _granted(self, needed: str) -> Decision:
+        return Decision(Verdict.ALLOW, lambda: self._grant_words(needed))
+
+    def _grant_words(self, needed: str) -> str:
+        """The right held that grants `needed` and the principal that granted it:
+        "editor: group admins"; the lowest such right."""
+        if self.who.is_superuser:
+            return "manager: superuser"
+        for right, principal in self.grants:
+            if RANK[right] >= RANK[needed]:
+                return f"{right}: {self._principal_words(principal)}"
+        return needed
+
+    def _principal_words(self, principal: str) -> str:
+        if principal in ("*", "authenticated") or "@" in principal:
+            return principal
+        if principal in self.who.groups:
+            return f"group {principal}"
+        return f"user {principal}"
+
+    def _share_words(self, facts: RecordFacts, permission: str) -> str:
+        shared_by = [who for perm, who in facts.shared_by if perm == permission]
+        return f"shared with {' and '.join(shared_by) or 'them'}: {permission}"
+
+    def _name(self) -> str:
+        return self.who.username or "an anonymous visitor"
+
+    def _holds(self) -> str:
+        if not self.who.is_authenticated:
+            return "not signed in"
+        held = self.rights[-1] if self.rights else "no right"
+        return f"{self.who.username} holds {held}"
 
 
 @dataclass(frozen=True)
@@ -437,22 +576,28 @@ def access_for(acl: AclRules | None, who: Who) -> Access:
         for role, principals in (acl.roles.items() if acl else ())
         if names_any(principals, who)
     )
+    grants = []  # (right, the first principal of it naming them), lowest right first
+    for right in RIGHTS if acl else ():
+        principal = _first_naming(acl.rights.get(right, ()), who)
+        if principal is not None:
+            grants.append((right, principal))
     if who.is_superuser:
         level = RANK["manager"]
-    elif acl is None:
-        level = 0
     else:
-        level = max(
-            (RANK[right] for right, principals in acl.rights.items() if names_any(principals, who)),
-            default=0,
-        )
+        level = max((RANK[right] for right, _ in grants), default=0)
     return Access(
         who=who,
         level=level,
         roles=roles,
         row_owners=acl.row_owners if acl else (),
         field_rules=acl.fields if acl else {},
+        grants=tuple(grants),
+        rights_written=dict(acl.rights) if acl else None,
     )
+
+
+def _first_naming(principals: Iterable[str], who: Who) -> str | None:
+    return next((principal for principal in principals if names(principal, who)), None)
 
 
 def unwritable_item(access: Access, items: Mapping, before: Mapping | None) -> str | None:

@@ -42,7 +42,10 @@ BAD_SIGN_IN_VALUE = "site.E016"
 MISSING_BLOCK_YAML = "site.E017"
 BAD_PAGE_PATH = "site.E018"
 READERS_WIDER_THAN_BLOCK = "site.W001"
-FIELD_PRINCIPAL_UNKNOWN = "site.W101"
+ROW_OWNERS_READ_BY_EVERYONE = "site.W002"
+AUTHOR_WITHOUT_ROW_OWNERS = "site.W003"
+ROLE_NAMED_LIKE_PRINCIPAL = "site.W004"
+FIELD_RULE_NAMES_NOBODY = "site.W005"
 
 CHECKS = _catalog(
     CheckId(
@@ -139,9 +142,26 @@ CHECKS = _catalog(
         "if they should not read these records at all.",
     ),
     CheckId(
-        FIELD_PRINCIPAL_UNKNOWN,
-        "a field rule (acl.fields) naming a principal the site folder does not know",
-        "Fix its spelling, or add the group to settings.yaml `groups:` or the role to the "
-        "app's `acl.roles`; a user name is fine as it is.",
+        ROW_OWNERS_READ_BY_EVERYONE,
+        "row_owners in an app whose readers include '*' (anonymous visitors own no row, so "
+        "they read none; each signed-in reader reads only their own)",
+        "If the records are public, remove row_owners; otherwise name the readers "
+        "(authenticated, groups) instead of '*'.",
+    ),
+    CheckId(
+        AUTHOR_WITHOUT_ROW_OWNERS,
+        "an author right in an app without row_owners (every author edits and deletes only "
+        "the records they wrote, but reads every record)",
+        "Add row_owners if authors should read only their own records; otherwise leave it.",
+    ),
+    CheckId(
+        ROLE_NAMED_LIKE_PRINCIPAL,
+        "a role with the name of a user or a group (an owner value with that name names both)",
+        "Rename the role.",
+    ),
+    CheckId(
+        FIELD_RULE_NAMES_NOBODY,
+        "a field rule naming a principal that is no user, group or role",
+        "Fix the name, or create the user or group (settings.yaml `groups:`).",
     ),
 )

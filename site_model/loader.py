@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,7 +64,15 @@ from .spec import (
 )
 from .yamlcheck import YamlFile, kind_of, line_of
 
-RESERVED_PREFIXES = ("/apps/", "/api/", "/accounts/", "/admin/", "/static/", "/people/")
+RESERVED_PREFIXES = (
+    "/apps/",
+    "/api/",
+    "/accounts/",
+    "/admin/",
+    "/static/",
+    "/people/",
+    "/preview/",
+)
 
 Stamp = tuple[int, int]
 
@@ -249,7 +257,7 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
     problems.extend(on_create_problems(site_settings, apps))
     problems.sort(key=lambda problem: (problem.path, problem.line))
     return Site(
-        warnings=tuple(sight_warnings(apps) + field_rule_warnings(apps, site_settings)),
+        warnings=tuple(sight_warnings(apps)),
         settings=site_settings,
         pages=pages,
         apps=apps,
@@ -436,36 +444,6 @@ def field_rule_problems(apps: dict[str, AppSpec]) -> list[Problem]:
                         ids.NOT_FOUND,
                     )
                 )
-    return found
-
-
-def field_rule_warnings(apps: dict[str, AppSpec], site_settings: SiteSettings) -> list[Problem]:
-    """A principal of `acl.fields` that names nothing the site folder knows: not `*`,
-    `authenticated` or an e-mail address, no role of the app, no group of settings.yaml, and
-    no principal of the app's rights or roles. It may be a user name (users are in the
-    database, which checks never read); more often it is a typo that lets nobody in."""
-    found = []
-    for app in apps.values():
-        if app.acl is None or not app.acl.fields:
-            continue
-        known = {"*", "authenticated", *app.acl.roles, *site_settings.groups}
-        for principals in (*app.acl.rights.values(), *app.acl.roles.values()):
-            known.update(principals)
-        for item, rule in app.acl.fields.items():
-            for key, principals in (("read", rule.read), ("write", rule.write)):
-                for principal in principals or ():
-                    if principal in known or "@" in principal:
-                        continue
-                    found.append(
-                        Problem(
-                            f"apps/{app.id}/settings.yaml",
-                            rule.line,
-                            f"acl.fields.{item}.{key}: '{principal}' is no role of app "
-                            f"'{app.id}', no group of settings.yaml and no principal of its "
-                            "rights or roles; unless it is a user name, nobody it means is let in",
-                            ids.FIELD_PRINCIPAL_UNKNOWN,
-                        )
-                    )
     return found
 
 
@@ -1117,7 +1095,9 @@ def parse_app_settings(path: Path, rel: str):
     if "debug" in keys:
         values["debug"] = doc.boolean(keys["debug"][1], "debug", False)
     if "acl" in keys:
-        values["acl"] = parse_acl(doc, keys["acl"][1])
+        values["acl"] = replace(
+            parse_acl(doc, keys["acl"][1]), lines=acl_lines(keys["acl"][0], keys["acl"][1])
+        )
     if "on_create" in keys:
         values["on_create"], values["on_create_lines"] = parse_on_create(doc, keys["on_create"][1])
     values["problems"] = doc.problems
@@ -1167,6 +1147,19 @@ def on_create_problems(settings: SiteSettings, apps: dict[str, AppSpec]) -> list
                     )
                 )
     return found
+
+
+def acl_lines(key_node, node) -> tuple[tuple[str, int], ...]:
+    """The line of `acl:` and of each key beneath it, two levels down ("rights.author")."""
+    found = [("acl", line_of(key_node))]
+    if not isinstance(node, yaml.MappingNode):
+        return tuple(found)
+    for key, value in node.value:
+        name = str(key.value)
+        found.append((name, line_of(key)))
+        if isinstance(value, yaml.MappingNode):
+            found.extend((f"{name}.{inner.value}", line_of(inner)) for inner, _ in value.value)
+    return tuple(found)
 
 
 def parse_acl(doc: YamlFile, node) -> AclSpec:

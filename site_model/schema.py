@@ -166,7 +166,9 @@ class PageBlock(Strict):
 class PageFile(Strict):
     """pages/<name>.yaml: a page and the blocks it shows, top to bottom (docs/blocks.md)."""
 
-    path: Annotated[str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static|people)/)")] = None
+    path: Annotated[
+        str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static|people|preview)/)")
+    ] = None
     title: Text = None
     view_permission: Principals = None
     fresh_login: bool = None

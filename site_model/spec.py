@@ -232,6 +232,14 @@ class AclSpec:
     # `acl.fields`: item -> who may read and write it (contract §10); an item not named here
     # follows the record's rights.
     fields: dict[str, FieldRule] = field(default_factory=dict)
+    # The line of each key of the app's settings.yaml under `acl` ("acl", "rights.author",
+    # "roles.lead", "row_owners", ...), for warnings about the set-up (records/access_report.py).
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+
+    def line(self, key: str) -> int:
+        """The line of `key` (see `lines`), else of `acl:`, else 1."""
+        found = dict(self.lines)
+        return found.get(key) or found.get("acl") or 1
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,7 +1,10 @@
+from urllib.parse import quote
+
 from django.templatetags.static import static
 
 from accounts.identity import who_for
 from blocks import console
+from blocks.render import is_preview
 from records import access as gate
 from site_model.assets import site_static_url
 from site_model.loader import current_site
@@ -12,17 +15,34 @@ def site(request):
     (SITE_DIR/static/site.css, favicon.svg or favicon.ico) for the base layout."""
     current = current_site()
     who = who_for(getattr(request, "user", None))
+    navigation = [page for page in current.navigation if gate.page_verdict(page, who)]
+    preview = preview_of(request)
+    if preview is not None:
+        # Only the pages the one looking may open too: a preview shows them nothing more.
+        looking = who_for(request.previewed_by)
+        navigation = [page for page in navigation if gate.page_verdict(page, looking)]
     return {
+        "preview": preview,
         "site_title": current.settings.title,
         # Called where base.html shows it, after the page's blocks: what they left waiting.
         "console_log": lambda: console.script(console.drain(request)),
         "signup_open": current.settings.signup,
-        "navigation": [page for page in current.navigation if gate.page_verdict(page, who)],
+        "navigation": navigation,
         "site_css": site_static_url("site.css"),
         "favicon_url": site_static_url("favicon.svg")
         or site_static_url("favicon.ico")
         or project_favicon_url(),
     }
+
+
+def preview_of(request) -> dict | None:
+    """What base.html needs of a preview: whose view it is, the links' prefix, the way out."""
+    if not is_preview(request):
+        return None
+    username = request.user.get_username()
+    prefix = f"/preview/{quote(username, safe='')}"
+    page_path = request.path[len(prefix) :] if request.path.startswith(prefix) else "/"
+    return {"username": username, "prefix": prefix, "page_path": page_path}
 
 
 def project_favicon_url() -> str:

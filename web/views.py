@@ -20,7 +20,15 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.identity import who_for
 from accounts.redirects import safe_next
 from blocks.context import BlockContext
-from blocks.render import block_url, element_value, error_box, render_block, run, shows_problems
+from blocks.render import (
+    block_url,
+    element_value,
+    error_box,
+    is_preview,
+    render_block,
+    run,
+    shows_problems,
+)
 from records import access as gate
 from site_model import code
 from site_model.assets import site_static_file
@@ -43,6 +51,11 @@ def page_view(request, path: str = ""):
         if broken:
             return broken_page(request, broken)
         raise Http404(f"no page at {url_path}")
+    return serve_page(request, site, page, url_path)
+
+
+def serve_page(request, site, page, url_path: str):
+    """`page` as the visitor of `request.user` is served it (a preview sets who that is)."""
     who = who_for(request.user)
     verdict = gate.page_verdict(page, who)
     if not verdict:
@@ -52,7 +65,8 @@ def page_view(request, path: str = ""):
     if not_yet is not None:
         return not_yet
     blocks = page_blocks(request, site, page, who, request.get_full_path())
-    return render(request, "page.html", {"page": page, "blocks": blocks})
+    view_as = not is_preview(request) and gate.may_preview(site, page, who)
+    return render(request, "page.html", {"page": page, "blocks": blocks, "view_as": view_as})
 
 
 def broken_page(request, problems):

@@ -50,6 +50,33 @@ def shared_with(record: Record, who: acl.Who) -> frozenset[str]:
     return frozenset(PERMISSIONS[c] for c in codenames if c in PERMISSIONS)
 
 
+def shares_naming(record: Record, who: acl.Who) -> tuple[tuple[str, str], ...]:
+    """The shares on `record` that `shared_with` counts for `who`, as (permission, principal in
+    words) pairs: ("view", "group east"). For an explanation (records.access.explain)."""
+    if not who.is_authenticated:
+        return ()
+    found = [
+        (PERMISSIONS[codename], f"{kind} {name}")
+        for kind, rows in (
+            (
+                "user",
+                RecordUserShare.objects.filter(
+                    content_object=record, user__username=who.username
+                ).values_list("user__username", "permission__codename"),
+            ),
+            (
+                "group",
+                RecordGroupShare.objects.filter(
+                    content_object=record, group__name__in=who.groups
+                ).values_list("group__name", "permission__codename"),
+            ),
+        )
+        for name, codename in rows
+        if codename in PERMISSIONS
+    ]
+    return tuple(sorted(found))
+
+
 def shares_of(record: Record) -> list[dict]:
     """The record's shares, `[{"principal", "kind": "user" | "group", "permissions"}]`, by
     kind then principal; permissions in the order view, edit, delete."""

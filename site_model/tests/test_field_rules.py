@@ -4,7 +4,6 @@ its file and line with its check id; the rule itself is the core's (site_model.a
 import pytest
 
 from site_model.acl import AclRules, FieldRule, Who, access_for, unwritable_item
-from site_model.check_ids import FIELD_PRINCIPAL_UNKNOWN
 from site_model.loader import current_site
 
 SETTINGS = "apps/shop/settings.yaml"
@@ -71,27 +70,6 @@ def test_a_broken_rule_is_named_at_its_line(shop, fields, check, line, message):
     shop.write(SETTINGS, RIGHTS + "  fields:\n" + fields)
     found = [(p.check, p.path, p.line, p.message) for p in current_site().problems]
     assert found == [(check, SETTINGS, line, message)]
-
-
-def test_a_principal_the_site_does_not_know_is_a_warning(shop):
-    shop.write(
-        SETTINGS,
-        RIGHTS
-        + "  fields:\n    price: {read: [leads, admins, '*', bo@example.com]}\n"
-        + "    margin: {write: [admnis]}\n",
-    )
-    site = current_site()
-    assert site.problems == ()
-    assert [(w.check, w.path, w.line, w.message) for w in site.warnings] == [
-        (
-            FIELD_PRINCIPAL_UNKNOWN,
-            SETTINGS,
-            8,
-            "acl.fields.margin.write: 'admnis' is no role of app 'shop', no group of "
-            "settings.yaml and no principal of its rights or roles; unless it is a user name, "
-            "nobody it means is let in",
-        )
-    ]
 
 
 # --- the core -----------------------------------------------------------------------------------

@@ -251,6 +251,7 @@ def test_check_site_output_is_the_problems_alone(site_dir):
     assert result.stderr.splitlines() == ["1 problem(s) in the site folder."]
 
 
+@pytest.mark.django_db  # the access warnings look role names up among users and groups
 def test_check_site_passes_on_the_demo_site(settings, capsys):
     from django.conf import settings as django_settings
 

@@ -47,6 +47,7 @@ def test_the_doc_has_examples_for_every_route():
         "/aggregate",
         "/share",
         "/refresh",
+        "/access?",
         "/blocks/rate ",
         "?fields=",
         "If-None-Match",

@@ -9,6 +9,7 @@ from accounts.checks import (
     saml_problems,
     sign_up_reveals_addresses,
 )
+from records.access_report import risky_setups
 from site_model.loader import current_site
 
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         for problem in problems:
             self.stdout.write(problem.with_id())
         # Served as written, but likely not what was meant: warned, exit status kept.
-        for problem in site.warnings:
+        for problem in [*site.warnings, *risky_setups(site)]:
             self.stderr.write(f"warning: {problem.with_id()}")
         # Providers without keys are the environment's, not the folder's: warned, exit status kept.
         for warning in [

@@ -1,0 +1,87 @@
+"""Preview as (contract §10): `/preview/<username>/<page path>` shows a page exactly as that
+user is served it, to a manager of every app whose blocks are on it (or a superuser); who may
+preview whom is the gate's (records.access.preview_decision).
+
+The previewed user stands in for the visitor in one place, `previewing`: `request.user`
+becomes them, so every question the page asks (the page's and each block's
+`view_permission`, rows, roles, block code's `context.user`) is asked of them, and
+`request.previewed_by` keeps the one looking (blocks.render.is_preview). Nothing writes: the
+page is rendered inside a transaction that is rolled back, its forms are disabled and post
+back here, and every method but GET and HEAD answers 403. Each preview is in the audit trail.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.db import transaction
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
+
+from accounts import audit
+from records import access as gate
+from records.errors import UserNotFound
+from site_model.acl import Verdict
+from site_model.loader import current_site
+
+from .responses import deny
+from .views import serve_page
+
+NOTHING_WRITES = "Nothing can be changed while previewing a page as another user."
+PREFIX = "/preview/"
+
+
+def preview_prefix(username: str) -> str:
+    return f"{PREFIX}{quote(username, safe='')}"
+
+
+def view_as(request):
+    """The "View as…" control's GET (`?user=&path=`): on to that user's preview of the page."""
+    if request.method not in ("GET", "HEAD"):
+        return deny(request, Verdict.FORBID, NOTHING_WRITES)
+    username = request.GET.get("user", "").strip()
+    path = request.GET.get("path", "/")
+    if not username or not path.startswith("/") or path.startswith("//"):
+        return HttpResponseBadRequest(
+            "Name a user to view the page as (user=) and the page's path (path=/...).",
+            content_type="text/plain",
+        )
+    return HttpResponseRedirect(preview_prefix(username) + path)
+
+
+def preview_view(request, username: str, path: str = ""):
+    if request.method not in ("GET", "HEAD"):
+        return deny(request, Verdict.FORBID, NOTHING_WRITES)
+    if not request.user.is_authenticated:
+        return deny(request, Verdict.LOGIN)
+    site = current_site()
+    url_path = "/" + path
+    page = site.page_at(url_path)
+    if page is None:
+        raise Http404(f"no page at {url_path}")
+    if not gate.may_preview(site, page, request.user):
+        return deny(request, Verdict.FORBID, f"You may not preview the page at {url_path}.")
+    try:
+        previewed = gate.user_called(username)
+    except UserNotFound as exc:
+        raise Http404(exc.message) from exc
+    decision = gate.preview_decision(site, page, request.user, previewed)
+    if not decision:
+        reason = f"You may not preview this page as {username}: {decision.because}."
+        return deny(request, decision.verdict, reason)
+    audit.record(
+        audit.Kind.PREVIEW,
+        request=request,
+        target=f"{previewed.get_username()} {url_path}",
+        detail=decision.because,
+    )
+    previewing(request, previewed)
+    with transaction.atomic():
+        response = serve_page(request, site, page, url_path)
+        transaction.set_rollback(True)  # whatever block code wrote while rendering
+    return response
+
+
+def previewing(request, user) -> None:
+    """From here on the request is `user`'s, looked at by the one who was signed in."""
+    request.previewed_by = request.user
+    request.user = user

@@ -1,0 +1,284 @@
+"""Preview as (contract §10): `/preview/<username>/<page path>` shows a page exactly as that
+user is served it, to a manager of every app of the page (or a superuser); nothing writes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from accounts.models import SecurityEvent
+from records import store
+from records.models import Record
+from site_model.loader import current_site
+from tests.helpers import new_client
+
+pytestmark = pytest.mark.django_db
+
+SALES = """
+acl:
+  rights:
+    reader: [authenticated]
+    author: [sellers]
+    editor: [editors]
+    manager: [bosses]
+  roles:
+    lead: [leads]
+  row_owners: [salesman]
+"""
+DEALS = "title: Deals\nelements:\n  listed: BASIC\n"
+DEALS_CODE = """
+def listed(context):
+    return ", ".join(sorted(r.id for r in context.app.readable())) or "none"
+"""
+SALE = "title: New sale\nelements:\n  salesman: {type: TEXT, label: Salesman}\n  amount: NUMBER\n"
+WHO = "title: Who\nelements:\n  who: BASIC\n"
+WHO_CODE = """
+def who(context):
+    user = context.user
+    return user.username if user else "anonymous"
+"""
+WRITES = "title: Writes\nelements:\n  made: BASIC\n"
+WRITES_CODE = """
+def made(context):
+    record = context.app.create_record("written-in-a-preview")
+    record.save({"amount": 1})
+    return "made"
+"""
+
+
+@pytest.fixture
+def shop(site_dir):
+    site_dir.write("apps/sales/settings.yaml", SALES)
+    site_dir.write("apps/sales/blocks/deals.yaml", DEALS)
+    site_dir.write("apps/sales/blocks/deals.py", DEALS_CODE)
+    site_dir.write("apps/sales/blocks/sale.yaml", SALE)
+    site_dir.write("apps/sales/blocks/who.yaml", WHO)
+    site_dir.write("apps/sales/blocks/who.py", WHO_CODE)
+    site_dir.write("apps/sales/blocks/writes.yaml", WRITES)
+    site_dir.write("apps/sales/blocks/writes.py", WRITES_CODE)
+    note = 'def note(context):\n    return "a note"\n'
+    for block in ("sales/blocks/bosses", "sales/blocks/audit", "hr/blocks/staff"):
+        site_dir.write(f"apps/{block}.py", note)
+    site_dir.write(
+        "apps/sales/blocks/bosses.yaml",
+        "title: For bosses\nview_permission: [bosses]\nelements:\n  note: BASIC\n",
+    )
+    site_dir.write(
+        "apps/sales/blocks/audit.yaml",
+        "title: Audit\nview_permission: [auditors]\nelements:\n  note: BASIC\n",
+    )
+    site_dir.write(
+        "apps/hr/settings.yaml",
+        "acl:\n  rights:\n    reader: [authenticated]\n    manager: [hr]\n",
+    )
+    site_dir.write("apps/hr/blocks/staff.yaml", "title: Staff\nelements:\n  note: BASIC\n")
+    site_dir.write(
+        "pages/index.yaml",
+        "title: Home\nblocks: [sales/deals, sales/sale, sales/who, sales/bosses]\n",
+    )
+    site_dir.write(
+        "pages/audit.yaml",
+        "path: /audit/\ntitle: Audit\nview_permission: [auditors, bosses]\nblocks: [sales/audit]\n",
+    )
+    site_dir.write(
+        "pages/mixed.yaml", "path: /mixed/\ntitle: Mixed\nblocks: [sales/deals, hr/staff]\n"
+    )
+    site_dir.write("pages/plain.yaml", "path: /plain/\ntitle: Plain\nblocks: []\n")
+    site_dir.write("pages/writes.yaml", "path: /writes/\ntitle: Writes\nblocks: [sales/writes]\n")
+    return site_dir
+
+
+@pytest.fixture
+def people(shop, user_factory):
+    made = {
+        "boss": user_factory("boss", groups=["bosses"]),
+        "alice": user_factory("alice", groups=["sellers"]),
+        "bob": user_factory("bob", groups=["sellers", "leads"]),
+        "eve": user_factory("eve"),
+        "auditor": user_factory("auditor", groups=["auditors"]),
+        "hrboss": user_factory("hrboss", groups=["hr", "bosses"]),
+        "root": user_factory("root", superuser=True),
+    }
+    app = current_site().apps["sales"]
+    for record_id, salesman in (("a1", "alice"), ("b1", "bob"), ("l1", "leads")):
+        store.record_create(app=app, items={"salesman": salesman}, record_id=record_id)
+    return made
+
+
+TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*')
+
+
+def block_area(response, prefix: str = "") -> str:
+    """The HTML of the page's blocks, with what a preview changes on purpose put back: the
+    CSRF token, the disabled fieldset, and forms posting to the preview's path."""
+    html = response.content.decode()
+    html = html[html.index('<div class="blocks">') : html.index("</main>")]
+    html = TOKEN.sub(r"\1TOKEN", html)
+    html = html.replace('<fieldset class="preview-disabled" disabled>', "").replace(
+        "</fieldset>", ""
+    )
+    html = re.sub(r'action="[^"]*"', 'action="ACTION"', html)
+    return html.replace(prefix, "") if prefix else html
+
+
+@pytest.mark.parametrize("name", ["alice", "bob", "eve"])
+def test_a_preview_shows_the_blocks_and_rows_the_user_is_served(people, name):
+    signed_in = new_client(people[name]).get("/")
+    previewed = new_client(people["boss"]).get(f"/preview/{name}/")
+    assert previewed.status_code == signed_in.status_code == 200
+    assert block_area(previewed, f"/preview/{name}") == block_area(signed_in)
+
+
+def test_what_block_code_writes_while_previewing_is_rolled_back(people):
+    response = new_client(people["boss"]).get("/preview/alice/writes/")
+    assert response.status_code == 200 and "made" in response.content.decode()
+    assert not Record.objects.filter(record_id__startswith="written").exists()
+    new_client(people["alice"]).get("/writes/")
+    assert Record.objects.filter(record_id__startswith="written").count() == 1
+
+
+def listed(html: str) -> str:
+    """The record ids the block `deals` lists (its code reads `context.app.readable()`)."""
+    return re.search(r'listed">([^<]*)<', html).group(1)
+
+
+def test_the_rows_and_blocks_are_the_previewed_users(people):
+    html = new_client(people["boss"]).get("/preview/alice/").content.decode()
+    assert listed(html) == "a1"
+    assert "For bosses" not in html  # a block alice may not see is absent
+    assert 'data-block="who"' in html and ">alice<" in html  # context.user is alice
+    bob = new_client(people["boss"]).get("/preview/bob/").content.decode()
+    assert listed(bob) == "b1, l1"  # the owner value `leads` names a group of bob's
+    own = new_client(people["boss"]).get("/").content.decode()
+    assert listed(own) == "a1, b1, l1" and "For bosses" in own
+
+
+def test_a_banner_names_the_user_with_a_way_out_and_the_forms_are_disabled(people):
+    html = new_client(people["boss"]).get("/preview/alice/").content.decode()
+    banner = re.search(r'<div class="preview-banner".*?</div>\s*</div>', html, re.S).group(0)
+    assert '<strong class="previewed-user">alice</strong>' in banner
+    assert '<a href="/">Stop viewing as alice</a>' in banner
+    assert (
+        html.count('<fieldset class="preview-disabled" disabled>')
+        == html.count('<form method="post" class="block"')
+        == 3
+    )
+    assert 'action="/preview/alice/"' in html and ' hx-post="' not in html
+    assert '<a href="/preview/alice/audit/"' not in html  # alice may not open /audit/
+    assert '<a href="/preview/alice/mixed/"' in html  # links stay in the preview
+    assert re.search(r'class="link" disabled>Log out', html)
+
+
+@pytest.mark.parametrize("who", [None, "boss", "eve", "root"])
+def test_every_post_under_preview_answers_403_and_writes_nothing(people, who):
+    client = new_client(people[who] if who else None)
+    before = list(Record.objects.values_list("record_id", "items"))
+    for path in ("/preview/alice/", "/preview/alice/mixed/", "/preview/"):
+        response = client.post(path, {"_save": "1", "salesman": "alice", "amount": "5"})
+        assert response.status_code == 403, (path, response.status_code)
+    assert list(Record.objects.values_list("record_id", "items")) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "target", "path", "status"),
+    [
+        (None, "alice", "/", 302),
+        ("eve", "alice", "/", 403),
+        ("alice", "bob", "/", 403),  # an author is no manager
+        ("eve", "nobody", "/", 403),  # nothing revealed to a non-manager
+        ("boss", "nobody", "/", 404),
+        ("boss", "alice", "/", 200),
+        ("boss", "root", "/", 403),  # a superuser, by someone who is not
+        ("boss", "hrboss", "/", 200),  # a fellow manager of sales: no more than boss holds
+        ("boss", "alice", "/mixed/", 403),  # boss manages sales, not hr
+        ("hrboss", "boss", "/mixed/", 200),
+        ("boss", "alice", "/plain/", 403),  # no app on the page: superusers only
+        ("root", "alice", "/plain/", 200),
+        ("root", "boss", "/mixed/", 200),
+        ("root", "root", "/", 200),
+        ("boss", "auditor", "/audit/", 403),  # auditor sees a block boss may not
+        ("root", "auditor", "/audit/", 200),
+        ("boss", "alice", "/nowhere/", 404),
+    ],
+)
+def test_who_may_preview_whom(people, who, target, path, status):
+    client = new_client(people[who] if who else None)
+    response = client.get(f"/preview/{target}{path}")
+    assert response.status_code == status, response.content[:300]
+    if status == 302:
+        assert response["Location"].startswith("/accounts/login/?next=/preview/")
+
+
+def test_a_refusal_for_a_user_with_more_rights_says_why(people):
+    response = new_client(people["boss"]).get("/preview/root/")
+    assert "You may not preview this page as root: root is a superuser; you are not." in (
+        response.content.decode()
+    )
+    response = new_client(people["boss"]).get("/preview/auditor/audit/")
+    assert "auditor may see block sales/audit; you may not" in response.content.decode()
+
+
+def test_every_preview_is_in_the_audit_trail(people):
+    new_client(people["boss"]).get("/preview/alice/mixed/".replace("mixed/", ""))
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.PREVIEW)
+    assert (event.username, event.target) == ("boss", "alice /")
+    new_client(people["boss"]).get("/preview/root/")  # refused: not a preview
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PREVIEW).count() == 1
+
+
+def test_the_view_as_control_is_shown_to_who_may_preview_the_page_and_leads_there(people):
+    control = 'class="view-as"'
+    assert control in new_client(people["boss"]).get("/").content.decode()
+    assert control in new_client(people["root"]).get("/plain/").content.decode()
+    assert control not in new_client(people["boss"]).get("/plain/").content.decode()
+    assert control not in new_client(people["alice"]).get("/").content.decode()
+    assert control not in new_client().get("/").content.decode()
+    assert control not in new_client(people["boss"]).get("/preview/alice/").content.decode()
+    response = new_client(people["boss"]).get("/preview/?user=alice&path=/mixed/")
+    assert (response.status_code, response["Location"]) == (302, "/preview/alice/mixed/")
+    assert new_client(people["boss"]).get("/preview/?user=&path=/").status_code == 400
+
+
+def test_the_control_costs_no_query(people, monkeypatch, django_assert_max_num_queries):
+    """A page of one listing block costs 2 queries: the session with its user and who they
+    are, and the list; the "View as…" control is decided from them, with none of its own."""
+    from records import access as gate
+
+    boss = new_client(people["boss"])
+    boss.get("/")  # the site folder read once
+    with django_assert_max_num_queries(2) as with_control:
+        assert 'class="view-as"' in boss.get("/").content.decode()
+    monkeypatch.setattr(gate, "may_preview", lambda *args: False)
+    with django_assert_max_num_queries(2) as without:
+        assert 'class="view-as"' not in boss.get("/").content.decode()
+    assert len(with_control.captured_queries) == len(without.captured_queries)
+
+
+def test_calls_made_from_a_previewed_page_act_as_the_one_looking_not_the_previewed(people):
+    boss = new_client(people["boss"])
+    assert boss.get("/preview/alice/").status_code == 200
+    assert boss.get("/apps/sales/blocks/who/who/").content.decode() == "boss"
+    assert boss.get("/api/v1/sales/blocks/who/who").json() == "boss"
+
+
+def test_an_odd_user_name_is_a_404_not_an_error(people):
+    boss = new_client(people["boss"])
+    for name in ("a%00b", "%E2%80%AE", "x" * 300):
+        assert boss.get(f"/preview/{name}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "user=alice&path=/a%0Ab/",
+        "user=al%0Aice&path=/",
+        "user=alice&path=//evil.example/",
+        "path=/",
+    ],
+)
+def test_the_view_as_form_refuses_what_it_cannot_follow(people, query):
+    response = new_client(people["boss"]).get(f"/preview/?{query}")
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        assert response["Location"].startswith("/preview/") and "\n" not in response["Location"]
