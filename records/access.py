@@ -145,3 +145,14 @@ def file_for(app: AppSpec, access: Access, granted: Granted, item: str):
     ):
         return None
     return uploads.upload_of(granted.record, item)
+
+
+# Field permissions (contract §10): filled in by the field-rules work.
+def readable_items(app: AppSpec, access: Access, items: dict) -> dict:
+    """`items` without those the visitor of `access` may not read."""
+    return items
+
+
+def field_rights(app: AppSpec, access: Access) -> dict[str, tuple[bool, bool]]:
+    """(may read, may write) per item for the visitor of `access`: every item of the app."""
+    return {}
