@@ -368,3 +368,41 @@ def test_an_export_imported_again_with_update_changes_nothing(author, fmt):
     assert (job["state"], job["problems"]) == ("done", [])
     assert (job["created"], job["updated"], job["skipped"]) == (0, 0, 3)
     assert {r.record_id: (r.items, r.version) for r in Record.objects.all()} == before
+
+
+def test_a_job_whose_worker_died_twice_fails_naming_why(author, users):
+    import socket
+
+    dead = subprocess_pid_that_exited()
+    job = Job.objects.create(
+        app_id="sales",
+        creator=users["author"],
+        state="running",
+        attempts=2,
+        worker=f"{socket.gethostname()}:{dead}",
+        source=b"title\nx\n",
+        source_format="csv",
+    )
+    answer = author.get(f"/api/v1/jobs/{job.pk}").json()
+    assert answer["state"] == "failed"
+    assert answer["problems"] == [
+        {
+            "row": 0,
+            "item": "",
+            "error": "the worker running this job stopped 2 times (killed, or out of memory); "
+            "nothing was written",
+        }
+    ]
+
+
+def subprocess_pid_that_exited() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )  # noqa: S603
+    return int(process.stdout)
