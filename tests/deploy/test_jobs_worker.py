@@ -1,7 +1,7 @@
 """The job worker as its own process (`manage.py jobs_worker`), killed half-way (contract §9).
 
 An import of many rows is queued through the API of a real gunicorn; the worker is SIGKILLed
-while it writes them (every row checked: `done == total`, still running). Nothing of the
+while it writes them (every row checked: `done == total`, still running), with its children. Nothing of the
 import is in the database; reading the job finds its worker gone and queues it again; the
 next worker writes every row. On SQLite with the database queue; in the PostgreSQL pass
 (scripts/postgres.sh scripts/redis.sh) on PostgreSQL with RQ on Redis too.
@@ -74,6 +74,7 @@ def start_worker(env, log) -> subprocess.Popen:
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # RQ runs each job in a child (its "work horse"): kill both
     )
 
 
@@ -113,7 +114,7 @@ def test_a_worker_killed_while_writing_leaves_nothing_and_the_job_runs_again(dep
             # Every row checked, the job still running: the worker is writing them.
             wait_for(job, lambda j: j["state"] == "running" and j["done"] == j["total"] == ROWS)
             time.sleep(0.3)
-            worker.send_signal(signal.SIGKILL)
+            os.killpg(worker.pid, signal.SIGKILL)
         finally:
             worker.wait(timeout=30)
         assert count_imported(url) == 0
