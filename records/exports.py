@@ -33,6 +33,7 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 PAGE = 1000  # records per page read
+FORMULA_FIRST = frozenset("'=+-@\t\r")  # the characters FORMULA_START may begin with
 
 
 def check_format(fmt: str | None) -> str:
@@ -105,7 +106,9 @@ def cell_text(value) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    return "'" + text if FORMULA_START.match(text) else text
+    if text[:1] in FORMULA_FIRST and FORMULA_START.match(text):
+        return "'" + text
+    return text
 
 
 def csv_chunks(all_pages, names: list[str]) -> Iterator[bytes]:
