@@ -50,6 +50,8 @@ def test_dry_run_then_confirmed_import_with_progress(
     titles = sorted(Record.objects.filter(app_id="events").values_list("items__title", flat=True))
     assert titles == ["A party", "A talk", "A workshop"]
 
+    page.goto("/events/")  # the demo's list of events offers the export
+    page.locator("a", has_text="Export the events").click()
     with page.expect_download() as download:
         page.locator("a.export", has_text="Export CSV").click()
     assert download.value.suggested_filename.startswith("events-")

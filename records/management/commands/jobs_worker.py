@@ -27,6 +27,14 @@ class Command(BaseCommand):
             )
         backend = settings.TASKS["default"]["BACKEND"]
         if backend == RQ_BACKEND:
-            call_command("rqworker", "default", job_class="django_tasks_rq.Job", burst=batch)
+            # SimpleWorker: each job in this process, not in a forked child of its own session,
+            # so stopping this process (a deploy, the OOM killer) stops its job too.
+            call_command(
+                "rqworker",
+                "default",
+                job_class="django_tasks_rq.Job",
+                worker_class="rq.worker.SimpleWorker",
+                burst=batch,
+            )
         else:
             call_command("db_worker", batch=batch, reload=False, startup_delay=False)
