@@ -484,3 +484,12 @@ def test_the_answers_of_import_and_jobs_are_what_the_description_says(author):
         assert any(
             media in described_type for described_type in export["responses"]["200"]["content"]
         )
+
+
+def test_rows_imported_through_a_block_run_its_formulas_and_id_hook(author):
+    body = {"rows": [{"title": "Big Desk", "price": 5, "quantity": 3}], "block": "order"}
+    job = job_of(author, author.post_json("/api/v1/sales/import", body))
+    assert (job["state"], job["created"]) == ("done", 1)
+    record = Record.objects.get(app_id="sales")
+    assert record.record_id == "big-desk"  # the block's record_id()
+    assert record.items["total"] == 15 and record.items["block"] == "order"
