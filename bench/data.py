@@ -97,7 +97,9 @@ def resident_bytes() -> int:
 
 
 def export(client, fmt: str, count: int) -> tuple[float, float, int]:
-    """(rows per second, resident memory growth in MB, bytes) of one export read to its end."""
+    """(rows per second, resident memory growth in MB, bytes) of one export read to its end.
+    The resident size before it includes what the import left to the allocator: growth
+    beyond it is what the export itself needed (`traced_peak` counts its allocations)."""
     import gc
 
     gc.collect()
@@ -111,6 +113,29 @@ def export(client, fmt: str, count: int) -> tuple[float, float, int]:
         peak = max(peak, resident_bytes())
     spent = time.perf_counter() - began
     return count / spent, (peak - before) / 2**20, size
+
+
+def traced_peak(client, fmt: str) -> float:
+    """The most memory Python held at once for one export (tracemalloc), in MB."""
+    import tracemalloc
+
+    tracemalloc.start()
+    response = client.get("/api/v1/items/export", {"format": fmt})
+    for _ in response.streaming_content:
+        pass
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def machine_speed() -> float:
+    """Microseconds of one json.loads of a 4-item record on this machine now (about 2 on an
+    idle 2020s core): a scale for the absolute figures."""
+    text = '{"title": "Item number 5", "total": 5, "note": "x", "_author": "editor"}'
+    began = time.perf_counter()
+    for _ in range(20_000):
+        json.loads(text)
+    return (time.perf_counter() - began) / 20_000 * 1e6
 
 
 def main() -> int:
@@ -145,6 +170,7 @@ def run(args) -> int:
     client.force_login(user)
     count = args.records
     print(f"engine: {connection.vendor}; {count:,} rows")
+    print(f"this machine now: json.loads of a small record {machine_speed():.1f} µs")
     bulk = bulk_create(client, count)
     imported = import_csv(client, count)
     ratio = imported / bulk
@@ -158,6 +184,7 @@ def run(args) -> int:
             f"export {fmt} of {count:,} rows ({size / 2**20:.1f} MB): {per_second:,.0f} rows/s, "
             f"resident memory +{grown:.1f} MB (goals: >= 50,000 rows/s, < 50 MB)"
         )
+        print(f"  {fmt}: Python's allocations at their peak {traced_peak(client, fmt):.1f} MB")
         if fmt == "csv":
             failed = failed or per_second < 50_000 or grown >= 50
     return 1 if failed else 0
