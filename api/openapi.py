@@ -434,7 +434,7 @@ IMPORT_OPTIONS = {
 LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
 EXPORT_TYPES = {
     "text/csv": {"schema": {"type": "string"}},
-    JSON: {"schema": {"type": "array", "items": {"type": "object"}}},
+    JSON: {"schema": ref("Export")},
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
         "schema": {"type": "string", "contentMediaType": "application/octet-stream"}
     },
@@ -546,6 +546,10 @@ def job_schemas() -> dict:
     }
     names = ("done", "total", "created", "updated", "skipped")
     return {
+        "Export": {
+            "type": "array",
+            "items": {"type": "object", "description": "a record's items, `id` among them"},
+        },
         "JobQueued": {
             "type": "object",
             "properties": {"job": {"type": "string"}, "url": {"type": "string"}},
