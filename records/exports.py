@@ -145,7 +145,7 @@ def xlsx_chunks(all_pages, names: list[str], chunk: int = 2**16) -> Iterator[byt
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("records")
-    sheet.append(["id", *names])
+    sheet.append([xlsx_cell(sheet, name) for name in ("id", *names)])
     for page in all_pages:
         for record_id, items in page:
             sheet.append(

@@ -493,3 +493,11 @@ def test_rows_imported_through_a_block_run_its_formulas_and_id_hook(author):
     record = Record.objects.get(app_id="sales")
     assert record.record_id == "big-desk"  # the block's record_id()
     assert record.items["total"] == 15 and record.items["block"] == "order"
+
+
+def test_an_xlsx_export_drops_characters_xml_cannot_hold(author, make_record, users):
+    make_record("sales", "a", {"title": "bell\x07", "odd\x01name": "x"}, author=users["author"])
+    _, content = download(author, "sales", format="xlsx")
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    values = [cell.value for row in sheet.iter_rows() for cell in row]
+    assert "bell" in values and "oddname" in values
