@@ -43,7 +43,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import settle_database, start_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    AS_LEFT,
+    SETTLED,
+    as_left_then_settled,
+    interleaved,
+    load_average,
+    ratio,
+    start_django,
+)
 from bench.rls import GROUPS, SITE, USERS, access_of, items_of  # noqa: E402
 
 SITE = {
@@ -120,16 +128,6 @@ def share(count: int) -> None:
             )
 
 
-def timed(run, repeat: int) -> tuple[float, object]:
-    found = run()
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        found = run()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times), found
-
-
 def in_database(app, access):
     from records.aggregate import aggregate
 
@@ -151,26 +149,31 @@ def in_python(app, access):
     return run
 
 
-def measure(app, size: int, stage: str, repeat: int) -> dict:
+def measure(app, size: int, stage: str, args) -> dict:
+    """The cases in alternating batches (bench.common.interleaved), the ratios per batch."""
     reader, editor = access_of(app, "u0042"), access_of(app, "editor")
-    found = {}
-    for _ in range(2):  # alternate, keep each side's best median
-        for name, run in (
-            ("reader", in_database(app, reader)),
-            ("editor", in_database(app, editor)),
-        ):
-            ms, answer = timed(run, repeat)
-            found[name] = min(found.get(name, ms), ms)
-            found[f"{name} groups"] = len(answer["groups"])
-    ms, sums = timed(in_python(app, editor), max(1, repeat // 3))
-    found["python"] = ms
-    assert min(len(sums), BODY["limit"]) == found["editor groups"], (len(sums), found)
-    print(
-        f"  {size:>9,} {stage:<11} reader {found['reader']:>9.1f} ms ({found['reader groups']} groups)"
-        f"  editor {found['editor']:>9.1f} ms ({found['editor groups']} groups)"
-        f"  editor/reader {found['editor'] / found['reader']:>6.2f}"
-        f"  python {found['python']:>9.1f} ms  python/db {found['python'] / found['editor']:>6.1f}x"
+    cases = {"reader": in_database(app, reader), "editor": in_database(app, editor)}
+    python = size <= args.python_max
+    if python:
+        cases["python"] = in_python(app, editor)
+    answers = {name: run() for name, run in cases.items() if name != "python"}
+    if python:
+        sums = cases["python"]()
+        assert min(len(sums), BODY["limit"]) == len(answers["editor"]["groups"]), len(sums)
+        groups = {g["salesman"]: g["total"] for g in answers["editor"]["groups"]}
+        assert all(abs(sums[k] - v) < 1e-6 for k, v in groups.items())
+    times = interleaved(cases, batches=args.batches, seconds=args.seconds)
+    found = {name: statistics.median(t) * 1000 for name, t in times.items()}
+    found["editor/reader"] = ratio(times, "reader", "editor")
+    line = (
+        f"  {size:>9,} {stage:<22} reader {found['reader']:>8.1f} ms"
+        f" ({len(answers['reader']['groups'])} groups)  editor {found['editor']:>8.1f} ms"
+        f" ({len(answers['editor']['groups'])} groups)  editor/reader {found['editor/reader']:>5.2f}"
     )
+    if python:
+        found["python/db"] = ratio(times, "editor", "python")
+        line += f"  python {found['python']:>8.1f} ms  python/db {found['python/db']:>5.1f}x"
+    print(line + f"  [{load_average()}]", flush=True)
     return found
 
 
@@ -178,7 +181,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--shares", type=int, default=2_000)
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each case (median)")
+    parser.add_argument("--batches", type=int, default=5, help="alternating batches per case")
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of one case's batch")
+    parser.add_argument(
+        "--python-max", type=int, default=100_000, help="time the Python loop up to this size"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-aggregate-") as tmp:
@@ -203,16 +210,15 @@ def main() -> int:
                 if loaded == 0:
                     share(args.shares)
                 loaded = size
-                results[(size, "as loaded")] = measure(app, size, "as loaded", args.repeat)
-                settle_database(TABLES)
-                results[(size, "settled")] = measure(app, size, "settled", args.repeat)
+                for stage in as_left_then_settled(TABLES):
+                    results[(size, stage)] = measure(app, size, stage, args)
             small, large = min(args.sizes), max(args.sizes)
-            for stage in ("as loaded", "settled"):
+            for stage in (AS_LEFT, SETTLED):
                 if small != large:
                     ratio = results[(large, stage)]["editor"] / results[(small, stage)]["editor"]
                     print(
                         f"{stage}: editor aggregate at {large:,} / at {small:,}: {ratio:.1f}x"
-                        f" (rows x{large / small:.0f})"
+                        f" (rows x{large / small:.0f}; goal <= 12)"
                     )
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)
