@@ -6,7 +6,14 @@ item is read from its field index rows (`IndexEntry`), a derived table per item 
 records (see `Statement`), never by loading records into Python: the numbers are
 `value_number` (a value that is not a number has none, and is counted in `skipped`), a plain
 group the item's text or number, a date bucket the `value_date` of a DATE or DATETIME item (or
-the record's `created`) truncated in UTC. A second query, without grouping, gives the totals.
+the record's `created`) truncated in UTC. Two plans:
+
+- a visitor under row-level security (`Statement`, restricted): their own records drive, each
+  value looked up per record; a second query, without grouping, gives the totals;
+- every other caller (`Joined`): one statement, each counted record joined to its index row
+  of each item on the covering index `entry_values`, the totals as window functions over the
+  groups (SQLite and PostgreSQL, 100,000 records: about 20 times faster than loading them and
+  summing in Python, bench/aggregate.py); where an item holds a list, `Statement` again.
 """
 
 from __future__ import annotations

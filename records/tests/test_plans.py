@@ -115,3 +115,28 @@ def test_a_refresh_gathers_statistics_once_committed(
     with django_capture_on_commit_callbacks(execute=True):
         store.app_reindex(app=current_site().apps["owned"])
     assert has_statistics()
+
+
+def test_an_editors_aggregate_joins_each_record_to_its_entries_without_statistics(
+    untuned, api_client
+):
+    """One statement (records/aggregate.py `Joined`): each record's value read from the
+    covering index entry_values, no subquery per record (issue 24)."""
+    body = {"group_by": ["amount"], "metrics": {"t": "sum:amount", "n": "count"}}
+    with CaptureQueriesContext(connection) as ran:
+        response = api_client("editor").post(
+            "/api/v1/owned/aggregate", json.dumps(body), "application/json"
+        )
+    assert response.status_code == 200, response.content
+    assert response.json()["totals"] == {"t": sum(n % 100 for n in range(RECORDS)), "n": RECORDS}
+    statements = [q["sql"] for q in ran.captured_queries if "records_indexentry" in q["sql"]]
+    assert len(statements) == 1, statements
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + statements[0])
+        plan = "\n".join(" ".join(map(str, row)) for row in cursor.fetchall())
+    if connection.vendor == "sqlite":
+        assert "USING COVERING INDEX entry_values (record_id=? AND index=?) LEFT-JOIN" in plan
+        assert "CORRELATED" not in plan
+    else:
+        assert "SubPlan" not in plan
