@@ -7,27 +7,32 @@
 The app and the rows are those of bench/rls.py (1,000 users in 50 groups, `row_owners:
 [salesman, team]`, a reader owning about 0.5% of the rows, 2,000 shares). For each size, the
 rows are loaded (grown from the previous size) and indexed, then measured twice: on the
-database as loaded (no ANALYZE), and after settling (ANALYZE; PostgreSQL: VACUUM too). Each
-case is the median of --repeat runs, in the same run:
+database as loaded (no ANALYZE), and after settling (ANALYZE; PostgreSQL: VACUUM too). The
+cases run in --batches alternating batches of --seconds each (bench.common.interleaved: the
+cases of one batch meet the same load), in the same run:
   - the reader's sum of `amount` per `salesman` (records.aggregate, row filter applied) and the
-    editor's, unfiltered: ratio editor/reader (goal >= 0.8: the reader's is no slower than
-    1.25 times the editor's);
+    editor's, unfiltered: ratio editor/reader, per batch (goal >= 0.8: the reader's is no
+    slower than 1.25 times the editor's);
   - the editor's database aggregate against the old dashboard's way, summing every readable
-    record in Python (records_page(limit=None) and a loop): ratio (goal >= 20 at 100,000);
-  - the largest size's editor aggregate time against the smallest's (goal <= 12 for 10x rows).
+    record in Python (records_page(limit=None) and a loop): ratio per batch (goal >= 20 at
+    100,000; the loop is timed up to --python-max records);
+  - the largest size's editor aggregate time against the smallest's (goal <= 12 for 10x rows;
+    the sizes are measured minutes apart, so a change of the machine's load moves it).
 
-Measured 2026-12-06 on the shared 2-core machine (other jobs running), 100,000 and 300,000
-records (1,000,000 did not fit the time left: loading alone grows ~linearly, ~2 min per
-200,000 on PostgreSQL), median of 3, as loaded / settled:
-  SQLite 3.40   100k: reader 11.4 / 10.7 ms, editor 528 / 467 ms, Python loop 2,178 / 2,898 ms
-                300k: reader 31.6 / 34.2 ms, editor 1,521 / 1,554 ms; editor 300k/100k 2.9x / 3.3x
-  PostgreSQL 15 100k: reader 23.2 / 15.2 ms, editor 1,023 / 1,044 ms, Python loop 3,852 / 2,998 ms
-                300k: reader 45.6 / 77.3 ms, editor 3,839 / 5,207 ms, Python loop 15,710 / 9,621 ms;
-                editor 300k/100k 3.8x / 5.0x
-The reader's aggregate is far below the editor's (it follows their ~0.5% of the rows); the
-database beats the Python loop by 2-6x only, short of the 20x goal: the editor's statement
-joins two 100,000-row derived tables and groups 1,286 salesmen, and on this loaded machine
-that costs 0.5 s (SQLite) to 1 s (PostgreSQL); PostgreSQL grows worse than the rows at 300k.
+Measured 2026-12-06 on the shared 2-core machine (load average 9-15 from other jobs),
+median batch, as loaded / settled:
+  SQLite 3.40   100k: reader 191 / 149 ms, editor 1,612 / 1,695 ms, Python loop 38.2 / 25.0 s:
+                python/db 17.2x / 17.4x (load 13.9 / 15.4)
+                1M: reader 389 / 373 ms, editor 5,111 / 4,013 ms (load 10.0 / 9.3);
+                editor 1M/100k 3.2x / 2.4x
+  PostgreSQL 15 100k: reader 67 / 75 ms, editor 502 / 455 ms, Python loop 25.0 / 18.5 s:
+                python/db 44.6x / 45.9x (load 10.0 / 9.3); 1M did not fit the time left
+                (loading grew at ~2.3 s per 1,000 records on this machine)
+The editor's statement (records/aggregate.py `Joined`) joins each record to its two index rows
+on the covering index entry_values and groups once, with the totals as window functions over
+the groups (before: two derived tables of 100,000 rows each and a second statement for the
+totals, 2-6x the Python loop). SQLite stays short of 20x: its GROUP BY sorts the 100,000 joined
+rows (no hash aggregate), about a third of the statement.
 """
 
 from __future__ import annotations
