@@ -13,6 +13,24 @@ same records into a database of its own, and then runs what this script asks ove
 sides (before: ours, the plain view; after: ours, the plain view; the order flipped from one
 batch to the next), takes in each batch the ratio ours / the plain view of each tree, and
 prints the medians and after / before (goal: within 5%, i.e. >= 0.95).
+
+"Before" is 66b62bc; everything merged since is in "after" (issue 21's plans and prepared
+reads, issue 24), not the move alone. Measured 2026-12-06, 20,000 records, 9 batches of 0.4 s,
+load average 9-12 on 2 cores, after / before, as the site leaves it / settled:
+
+  case                              SQLite 3.40    PostgreSQL 15
+  GET /record/<id> (editor)         1.32 / 0.99    1.00 / 0.73
+    with a Bearer token             1.01 / 1.32    1.06 / 0.77
+  one record a reader owns          1.29 / 1.02    1.19 / 1.27
+  GET /records?limit=100 (editor)   1.06 / 0.72    0.88 / 1.06
+    the list for a reader (RLS)     0.92 / 0.82    1.13 / 0.90
+  POST /search total > 5 (editor)   9.35 / 0.86    1.01 / 0.79
+    the search for a reader         1.31 / 0.84    0.76 / 0.84
+
+The same case moves by 0.2-0.4 between the two states of one run, which change nothing for
+most of these cases: at this load and length the run cannot tell 5% apart. Apart from the
+editor's search on SQLite as left (9.35: issue 21's plans without statistics), it shows no
+change beyond that noise in either direction, but does not show the 5% goal met.
 """
 
 from __future__ import annotations
