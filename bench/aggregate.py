@@ -23,6 +23,8 @@ Measured 2026-12-06 on the shared 2-core machine (load average 9-15 from other j
 median batch, as loaded / settled:
   SQLite 3.40   100k: reader 191 / 149 ms, editor 1,612 / 1,695 ms, Python loop 38.2 / 25.0 s:
                 python/db 17.2x / 17.4x (load 13.9 / 15.4)
+                a second run, 100k only (load 8.5 / 9.4): reader 31 / 31 ms, editor 337 / 307
+                ms, Python loop 7.2 / 6.5 s: python/db 20.2x / 21.4x
                 1M: reader 389 / 373 ms, editor 5,111 / 4,013 ms (load 10.0 / 9.3);
                 editor 1M/100k 3.2x / 2.4x
   PostgreSQL 15 100k: reader 67 / 75 ms, editor 502 / 455 ms, Python loop 25.0 / 18.5 s:
@@ -31,8 +33,9 @@ median batch, as loaded / settled:
 The editor's statement (records/aggregate.py `Joined`) joins each record to its two index rows
 on the covering index entry_values and groups once, with the totals as window functions over
 the groups (before: two derived tables of 100,000 rows each and a second statement for the
-totals, 2-6x the Python loop). SQLite stays short of 20x: its GROUP BY sorts the 100,000 joined
-rows (no hash aggregate), about a third of the statement.
+totals, 2-6x the Python loop). SQLite is at the 20x goal only when the machine is less loaded
+(17x at load 14-15, 20-21x at 8-9): its GROUP BY sorts the 100,000 joined rows (no hash
+aggregate), about a third of the statement.
 """
 
 from __future__ import annotations
