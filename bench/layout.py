@@ -166,6 +166,8 @@ for line in sys.stdin:
             break
     print("@@", json.dumps({"per_call": spent / calls}), flush=True)
 connection.creation.destroy_test_db(old_name, verbosity=0)
+import shutil
+shutil.rmtree(work, ignore_errors=True)
 """
 
 
