@@ -94,7 +94,7 @@ class IndexEntry(models.Model):
     with the record, so a condition is one index range scan that yields the record ids.
     """
 
-    # Its index is `entry_record` below, led by the record (what the foreign key's own was).
+    # Its index is `entry_values` below, led by the record (what the foreign key's own was).
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+", db_index=False)
     app_id = models.CharField(max_length=100)
     index = models.CharField(max_length=100)
@@ -108,11 +108,15 @@ class IndexEntry(models.Model):
             models.Index(fields=["app_id", "index", "value_text", "record"], name="entry_text"),
             models.Index(fields=["app_id", "index", "value_number", "record"], name="entry_number"),
             models.Index(fields=["app_id", "index", "value_date", "record"], name="entry_date"),
-            # One record's rows of one index: an aggregate reads each counted record's values
-            # through it (records/aggregate.py, which leaves the app out of that lookup so
-            # that no planner takes the value indexes above, scanning every row of the index
-            # for each record).
-            models.Index(fields=["record", "index"], name="entry_record"),
+            # One record's rows of one index, with their values: an aggregate joins each
+            # counted record to its rows through it and reads the values from the index
+            # alone (records/aggregate.py, which leaves the app out of that lookup so that no
+            # planner takes the value indexes above, scanning every row of the index for
+            # each record). It also serves the cascade from the record.
+            models.Index(
+                fields=["record", "index", "value_number", "value_date", "value_text"],
+                name="entry_values",
+            ),
         ]
 
     def __str__(self) -> str:
