@@ -19,9 +19,9 @@ from accounts.identity import who_for
 from site_model.acl import Access, RecordFacts, Verdict, Who, access_for, can_see
 from site_model.spec import AppSpec, BlockSpec, Page
 
-from . import selectors, uploads
+from . import history, selectors, uploads
 from .errors import Denied
-from .models import Record
+from .models import Record, RecordVersion
 
 
 def access_to(app: AppSpec, user) -> Access:
@@ -145,3 +145,40 @@ def file_for(app: AppSpec, access: Access, granted: Granted, item: str):
     ):
         return None
     return uploads.upload_of(granted.record, item)
+
+
+def deleted_records_allowed(app: AppSpec, access: Access) -> None:
+    """`Denied` unless the visitor may list and restore the app's deleted records: its
+    editors and managers (contract §9)."""
+    verdict = access.can("delete_all")
+    if verdict is not Verdict.ALLOW:
+        raise denial(verdict, f"see the deleted records of app '{app.id}'")
+
+
+def record_or_deleted(
+    app: AppSpec, access: Access, record_id: str, action: str, *, lock: bool = False
+) -> Granted | RecordVersion:
+    """The record, if the visitor may do `action` to it (`record_for`); else, for an editor
+    or manager, the delete row of a deleted record of that id (its history, its restore).
+    Anyone else gets the answer `record_for` gives for a missing record: a deleted record is
+    no more visible than one that never was."""
+    try:
+        return record_for(app, access, record_id, action, lock=lock)
+    except Denied as exc:
+        if exc.verdict is not Verdict.HIDE or access.can("delete_all") is not Verdict.ALLOW:
+            raise
+        deletion = history.deletion_of(app.id, record_id)
+        if deletion is None:
+            raise
+        return deletion
+
+
+# Field permissions (contract §10): filled in by the field-rules work.
+def readable_items(app: AppSpec, access: Access, items: dict) -> dict:
+    """`items` without those the visitor of `access` may not read."""
+    return items
+
+
+def field_rights(app: AppSpec, access: Access) -> dict[str, tuple[bool, bool]]:
+    """(may read, may write) per item for the visitor of `access`: every item of the app."""
+    return {}

@@ -19,6 +19,7 @@ from site_model import code
 from site_model.loader import current_site
 
 from . import store
+from .history import written_via
 from .models import Record
 from .ownership import sharing
 
@@ -54,7 +55,8 @@ class RecordAdmin(GuardedModelAdmin):
     def delete_model(self, request, obj):
         # An app no longer in the site folder has no block code to run: None.
         app = current_site().apps.get(obj.app_id)
-        store.record_delete(app=app, record=obj, request=request)
+        with written_via("admin"):
+            store.record_delete(app=app, record=obj, request=request)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():  # all or nothing, as a bulk create

@@ -28,6 +28,7 @@ from records.errors import (
     RecordNotFound,
     StaleRecord,
 )
+from records.history import written_via
 from site_model import acl, code
 from site_model.loader import current_site
 
@@ -78,6 +79,7 @@ def record_action(request, block) -> str:
     return "view"  # an ACTION of the block: block code decides what it does
 
 
+@written_via("form")  # the versions of records written here (records.history)
 def record_view(request, app_id: str, record_id: str, edit: bool = False):
     site = current_site()
     app = site.apps.get(app_id)
