@@ -337,3 +337,30 @@ def test_prune_history_deletes_versions_older_than_the_setting(
     assert trail(history(editor, "old")) == [(2, "editor", "api")]
     assert editor.get("/api/v1/sales/deleted").json() == []
     assert editor.get("/api/v1/sales/record/gone/history").status_code == 404
+
+
+# --- the admin: the audit of data changes --------------------------------------------------
+
+
+def test_the_admin_lists_versions_filterable_by_user_app_and_date(
+    records_site, api_client, staff_client
+):
+    api_client("editor").post_json("/api/v1/sales", {"id": "r1", "title": "One"})
+    api_client("author").post_json("/api/v1/public", {"id": "n1", "text": "hi"})
+    page = staff_client.get("/admin/records/recordversion/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "r1" in html and "n1" in html and "title" in html
+    by_user = staff_client.get("/admin/records/recordversion/?by=editor").content.decode()
+    assert "r1" in by_user and "n1" not in by_user
+    by_app = staff_client.get("/admin/records/recordversion/?app_id=public").content.decode()
+    assert "n1" in by_app and "r1" not in by_app
+    version = RecordVersion.objects.get(record_id="r1")
+    day = version.at
+    dated = staff_client.get(
+        f"/admin/records/recordversion/?at__year={day.year}&at__month={day.month}"
+    ).content.decode()
+    assert "r1" in dated
+    detail = staff_client.get(f"/admin/records/recordversion/{version.pk}/change/")
+    assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
+    assert staff_client.get("/admin/records/recordversion/add/").status_code == 403
