@@ -364,3 +364,32 @@ def test_the_admin_lists_versions_filterable_by_user_app_and_date(
     detail = staff_client.get(f"/admin/records/recordversion/{version.pk}/change/")
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
     assert staff_client.get("/admin/records/recordversion/add/").status_code == 403
+
+
+# --- the record's HTML History view -------------------------------------------------------------
+
+
+def test_the_history_page_shows_changes_side_by_side_and_restores(records_site, api_client):
+    editor = api_client("editor")
+    editor.post("/apps/sales/blocks/order/", {"_save": "1", "title": "Desk", "price": "5"})
+    editor.post("/apps/sales/records/desk/edit/", {"_save": "1", "title": "Desk", "price": "7"})
+    record_page = editor.get("/apps/sales/records/desk/").content.decode()
+    assert 'href="/apps/sales/records/desk/history/"' in record_page
+    html = editor.get("/apps/sales/records/desk/history/").content.decode()
+    assert '<th scope="row">price</th><td class="old">5</td><td class="new">7</td>' in html
+    assert html.count('class="action restore"') == 1  # not on the current version
+    reader = api_client("reader")
+    assert (
+        'class="action restore"'
+        not in reader.get("/apps/sales/records/desk/history/").content.decode()
+    )
+    assert reader.post("/apps/sales/records/desk/history/", {"version": "1"}).status_code == 403
+    assert api_client("stranger").get("/apps/sales/records/desk/history/").status_code == 403
+    assert api_client().get("/apps/sales/records/desk/history/").status_code == 302
+    etag = Record.objects.get(record_id="desk").etag
+    done = editor.post("/apps/sales/records/desk/history/", {"version": "1", "_etag": etag})
+    assert done.status_code == 302 and done["Location"] == "/apps/sales/records/desk/"
+    assert Record.objects.get(record_id="desk").items["price"] == 5
+    assert trail(history(editor, "desk"))[0] == (3, "editor", "restore")
+    stale = editor.post("/apps/sales/records/desk/history/", {"version": "2", "_etag": etag})
+    assert stale.status_code == 302 and Record.objects.get(record_id="desk").items["price"] == 5
