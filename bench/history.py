@@ -13,8 +13,8 @@ hits both alike:
       `--batches` rounds of 100 requests on each side; the median and the best of the
       per-round ratios (goal: with / without >= 0.85)
   POST /api/v1/sales/records with 10,000 records of 3 items (indexed, owned):
-      `--bulk` rounds on each side; the best records per second of each side and their ratio
-      (goal >= 0.7)
+      `--bulk` rounds of one request on each side; the median of the per-round ratios and the
+      ratio of each side's best round (goal >= 0.7)
 """
 
 from __future__ import annotations
@@ -125,15 +125,18 @@ def run(args) -> int:
                     off = patch_rate(editor, ids, start + PATCHES)
         ratios.append(on / off)
         best_on, best_off = max(best_on, on), max(best_off, off)
-    bulk_on, bulk_off, low = 0.0, 0.0, args.records
+    bulk_ratios, bulk_on, bulk_off, low = [], 0.0, 0.0, args.records
     for round_ in range(args.bulk):
+        on = off = 0.0
         for side in (round_ % 2 == 0, round_ % 2 != 0):
             if side:
-                bulk_on = max(bulk_on, bulk_rate(editor, low))
+                on = bulk_rate(editor, low)
             else:
                 with history_off():
-                    bulk_off = max(bulk_off, bulk_rate(editor, low))
+                    off = bulk_rate(editor, low)
             low += BATCH
+        bulk_ratios.append(on / off)
+        bulk_on, bulk_off = max(bulk_on, on), max(bulk_off, off)
     print(f"engine: {connection.vendor}; {args.records} records loaded")
     print(f"versions kept: {RecordVersion.objects.count()}")
     print(
@@ -143,7 +146,8 @@ def run(args) -> int:
     )
     print(
         f"bulk create of {BATCH}: with history {bulk_on:.0f} records/s, without "
-        f"{bulk_off:.0f} records/s; ratio {bulk_on / bulk_off:.2f} (goal >= 0.7)"
+        f"{bulk_off:.0f} records/s (best rounds); ratio median {statistics.median(bulk_ratios):.2f}"
+        f", of best rounds {bulk_on / bulk_off:.2f} (goal >= 0.7)"
     )
     return 0
 
@@ -152,7 +156,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--batches", type=int, default=40)
-    parser.add_argument("--bulk", type=int, default=6)
+    parser.add_argument("--bulk", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
         from django.db import connection
