@@ -208,9 +208,15 @@ class RecordVersion(models.Model):
                 fields=["app_id", "record_id", "version"], name="record_version_unique"
             ),
         ]
+        # Only what a write must keep up: the unique key (a record's history) and the deletes
+        # (`GET .../deleted`). Pruning walks the primary key, oldest first, with no index on
+        # `at`: a bulk create pays for one index per version, not three.
         indexes = [
-            models.Index(fields=["app_id", "kind", "at"], name="version_app_kind"),
-            models.Index(fields=["at"], name="version_at"),
+            models.Index(
+                fields=["app_id", "at"],
+                name="version_deleted",
+                condition=models.Q(kind="delete"),
+            ),
         ]
         ordering = ["app_id", "record_id", "-version"]
 
