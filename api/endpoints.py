@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from records import access as gate
 from records.errors import AppNotFound
+from records.history import written_via
 from site_model.acl import Access
 from site_model.loader import current_site
 from site_model.spec import AppSpec, Site
@@ -36,6 +37,10 @@ class ApiView(APIView):
     def allowed(cls) -> list[str]:
         methods = [name.upper() for name in HANDLERS if hasattr(cls, name)]
         return methods + (["HEAD"] if "GET" in methods else [])
+
+    def dispatch(self, request, *args, **kwargs):
+        with written_via("api"):  # the versions of records written here (records.history)
+            return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         allowed = self.allowed()

@@ -23,7 +23,7 @@ from site_model.spec import AppSpec, BlockSpec
 from site_model.totals import CREATED, METRIC_FORMS, declared_items, is_dated
 
 from . import schema as record_schema
-from .serializers import SearchBody, ShareBody
+from .serializers import RestoreBody, SearchBody, ShareBody
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -368,6 +368,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
                 requestBody=body(ref("Share")),
             ),
         }
+    paths.update(history_paths(base, reader=reader, author=author, editor=editor))
     if reader:
         paths[f"{base}/search"] = {
             "post": operation(
@@ -453,10 +454,124 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
     }
 
 
+LIST_PAGING = [
+    {**PAGING[0], "description": "entries per page (default 100; above 1000 counts as 1000)"},
+    {**PAGING[1], "description": "entries to skip"},
+]
+
+
+def history_paths(base: str, *, reader: bool, author: bool, editor: bool) -> dict:
+    """The routes of record history (contract §9): a record's versions, its restore, and
+    the app's deleted records."""
+    paths: dict[str, dict] = {}
+    if reader:
+        paths[f"{base}/record/{{record_id}}/history"] = {
+            "parameters": [RECORD_ID],
+            "get": operation(
+                "The record's versions, newest first, without the items the caller may not "
+                "read (a deleted record's: editors and managers)",
+                "reader",
+                {"200": answer("the versions", ref("History"), LINK), **errors("400", "404")},
+                operationId="recordHistory",
+                parameters=LIST_PAGING,
+            ),
+        }
+    if author:
+        paths[f"{base}/record/{{record_id}}/restore"] = {
+            "parameters": [RECORD_ID],
+            "post": operation(
+                "Write a version's items back as a new version; on a deleted record's id "
+                "(editors, managers), bring it back with its history",
+                "author",
+                {
+                    "200": answer("restored", ref("Restored"), ETAG),
+                    "201": answer("the deleted record is back", ref("Undeleted"), ETAG),
+                    **errors("400", "404", "409", "412", "413"),
+                },
+                operationId="restoreRecord",
+                parameters=[IF_MATCH],
+                requestBody=body(ref("Restore")),
+            ),
+        }
+    if editor:
+        paths[f"{base}/deleted"] = {
+            "get": operation(
+                "The app's deleted records, most recently deleted first",
+                "editor",
+                {
+                    "200": answer("the deleted records", ref("DeletedRecords"), LINK),
+                    **errors("400"),
+                },
+                operationId="deletedRecords",
+                parameters=LIST_PAGING,
+            )
+        }
+    return paths
+
+
+NULLABLE_NAME = {"type": ["string", "null"]}
+HISTORY_SCHEMAS = {
+    "History": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "version": {"type": "integer", "minimum": 1},
+                "at": {"type": "string", "format": "date-time"},
+                "by": {**NULLABLE_NAME, "description": "the user name; null: anonymous"},
+                "via": {"enum": ["api", "form", "import", "block", "admin", "restore"]},
+                "changes": {
+                    "type": "object",
+                    "description": "item -> [old value, new value] (null: absent)",
+                    "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2},
+                },
+            },
+            "required": ["version", "at", "by", "via", "changes"],
+            "additionalProperties": False,
+        },
+    },
+    "Restore": RestoreBody.schema(),
+    "Restored": {
+        "type": "object",
+        "properties": {
+            "success": {"const": "restored"},
+            "version": {"type": "integer", "minimum": 1},
+        },
+        "required": ["success", "version"],
+        "additionalProperties": False,
+    },
+    "Undeleted": {
+        "type": "object",
+        "properties": {
+            "success": {"const": "restored"},
+            "version": {"type": "integer", "minimum": 1},
+            "id": {"type": "string"},
+            "path": {"type": "string"},
+        },
+        "required": ["success", "version", "id", "path"],
+        "additionalProperties": False,
+    },
+    "DeletedRecords": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "deleted_at": {"type": "string", "format": "date-time"},
+                "deleted_by": NULLABLE_NAME,
+            },
+            "required": ["id", "deleted_at", "deleted_by"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
 TAGS = [
     {"name": "app", "description": "the app, this description, its indexes"},
     {"name": "records", "description": "create, read, update and delete records"},
     {"name": "shares", "description": "a record's shares with users and groups"},
+    {"name": "history", "description": "a record's versions, restore, deleted records"},
     {"name": "search", "description": "search the records over the app's indexes"},
     {"name": "blocks", "description": "the app's blocks and their elements"},
     {"name": "data", "description": "import and export records; the jobs of imports"},
@@ -471,6 +586,8 @@ def tag_of(path: str, base: str) -> str:
         return "data"
     if rest.endswith("/share"):
         return "shares"
+    if rest.endswith(("/history", "/restore", "/deleted")):
+        return "history"
     for prefix, tag in (("/record", "records"), ("/search", "search"), ("/blocks", "blocks")):
         if rest.startswith(prefix):
             return tag
@@ -857,6 +974,7 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
         "Search": SearchBody.schema(app, field_indexes),
         **job_schemas(),
         **aggregate_schemas(app),
+        **HISTORY_SCHEMAS,
         "Share": ShareBody.schema(),
         "Shares": {
             "type": "array",

@@ -15,6 +15,9 @@ urlpatterns = [
     re_path(APP + r"/openapi\.json$", discovery.description_view, name="openapi"),
     re_path(APP + r"/records/?$", views.records_view, name="records"),
     re_path(APP + r"/record/(?P<record_id>[^/]+)/share/?$", views.share_view, name="share"),
+    re_path(APP + r"/record/(?P<record_id>[^/]+)/history/?$", views.history_view, name="history"),
+    re_path(APP + r"/record/(?P<record_id>[^/]+)/restore/?$", views.restore_view, name="restore"),
+    re_path(APP + r"/deleted/?$", views.deleted_view, name="deleted"),
     # `[\s\S]+?`: an id holding a slash (%2F) or a newline (%0A) still reaches the view, which
     # refuses it with 400 (`.` would skip the newline, leaving the path to Django's HTML 404).
     re_path(APP + r"/record/(?P<record_id>[\s\S]+?)/?$", views.record_view, name="record"),

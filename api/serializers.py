@@ -188,6 +188,36 @@ class ShareBody(Body):
         }
 
 
+class RestoreBody(Body):
+    """`{"version": n}` (contract §9): n a positive JSON integer. Validated: `{"version": n}`."""
+
+    def check(self, value) -> dict:
+        if not isinstance(value, dict):
+            raise ParseError(
+                f'the body must be a JSON object {{"version": n}}, found {json_type(value)}'
+            )
+        if "version" not in value:
+            raise ParseError('the body must name the version to restore: {"version": n}')
+        unknown = sorted(set(value) - {"version"})
+        if unknown:
+            raise ParseError(f"unknown key '{unknown[0]}' in a restore; keys: version")
+        version = value["version"]
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise ParseError(
+                f"version must be a positive integer, found {json.dumps(version)[:40]}"
+            )
+        return {"version": version}
+
+    @staticmethod
+    def schema() -> dict:
+        return {
+            "type": "object",
+            "properties": {"version": {"type": "integer", "minimum": 1}},
+            "required": ["version"],
+            "additionalProperties": False,
+        }
+
+
 class ParametersBody(Body):
     """An element call's parameters: a JSON object."""
 

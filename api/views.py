@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from functools import partial
+from urllib.parse import urlencode
 
 from django.db import transaction
 from django.http import HttpResponse
@@ -22,20 +23,21 @@ from rest_framework.response import Response
 
 from records import access as gate
 from records import aggregate as totals
-from records import selectors, store
-from records.errors import InvalidInput, RecordExists, StampedItem
-from records.models import Record
+from records import history, selectors, store
+from records.errors import InvalidInput, RecordExists, StaleRecord, StampedItem
+from records.models import Record, RecordVersion
 from records.ownership import sharing
 from site_model.spec import AppSpec
 
 from .endpoints import AppEndpoint, api_path  # noqa: F401 - blocks.context uses api_path
 from .errors import error_response
-from .framework import KeysetPagination, RawJSON, RecordPagination
+from .framework import KeysetPagination, RawJSON, RecordPagination, positive_int
 from .serializers import (
     SEARCH_KEYS,  # noqa: F401 - the search body's keys, for the description
     AggregateBody,
     RecordBody,
     RecordListBody,
+    RestoreBody,
     SearchBody,
     ShareBody,
     item_names,
@@ -297,6 +299,108 @@ class ShareView(AppEndpoint):
         return Response({"success": done})
 
 
+# --- history (contract §9) ------------------------------------------------------------------
+
+
+def page_of(query) -> tuple[int, int]:
+    """`?limit=` (default 100, at most 1000) and `?offset=` of a history or deleted list."""
+    limit = selectors.DEFAULT_LIMIT
+    if query.get("limit") is not None:
+        limit = min(positive_int(query["limit"], "limit", minimum=1), selectors.MAX_LIMIT)
+    offset = 0
+    if query.get("offset") is not None:
+        offset = positive_int(query["offset"], "offset", minimum=0)
+    return limit, offset
+
+
+class HistoryView(AppEndpoint):
+    """`GET .../record/<id>/history`: the record's versions, newest first, without the items
+    the caller may not read; a deleted record's to its editors and managers."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        selectors.check_record_id(kwargs["record_id"])
+
+    def get(self, request, app_id, record_id):
+        gate.record_or_deleted(self.app, self.access, record_id, "view")
+        limit, offset = page_of(request.GET)
+        versions = history.versions_of(self.app.id, record_id, limit=limit + 1, offset=offset)
+        shown = partial(gate.readable_items, self.app, self.access)
+        response = Response([history.as_json(v, shown) for v in versions[:limit]])
+        if len(versions) > limit:
+            query = urlencode({"limit": limit, "offset": offset + limit})
+            response["Link"] = f'<{request.build_absolute_uri(request.path)}?{query}>; rel="next"'
+        return response
+
+
+class RestoreView(AppEndpoint):
+    """`POST .../record/<id>/restore {"version": n}`: that version's items written back as a
+    new version (200); on a deleted record's id, the record back with its history (201)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        selectors.check_record_id(kwargs["record_id"])
+
+    def post(self, request, app_id, record_id):
+        body = self.body()
+        with transaction.atomic():
+            found = gate.record_or_deleted(self.app, self.access, record_id, "edit", lock=True)
+            version = valid(RestoreBody(body))["version"]
+            if isinstance(found, RecordVersion):
+                return self.undelete(request, record_id, version)
+            saved = store.record_restore(
+                app=self.app,
+                record=found.record,
+                version=version,
+                if_match=if_match(request),
+                fixed=self.access.fixed_owner_items(found.facts),
+                readable=partial(gate.readable_items, self.app, self.access),
+                check_writes=partial(gate.check_item_writes, self.app, self.access),
+                locked=True,
+                user=request.user,
+            )
+        return Response(
+            {"success": "restored", "version": saved.version}, headers={"ETag": saved.etag}
+        )
+
+    def undelete(self, request, record_id: str, version: int) -> Response:
+        if if_match(request) is not None:  # no current representation: no tag can match
+            raise StaleRecord(f"record '{record_id}' is deleted: If-Match cannot match it")
+        record = store.record_undelete(
+            app=self.app, record_id=record_id, version=version, user=request.user
+        )
+        path = self.path(record.record_id)
+        return Response(
+            {"success": "restored", "version": record.version, "id": record_id, "path": path},
+            status=201,
+            headers={"ETag": record.etag, "Location": path},
+        )
+
+
+class DeletedView(AppEndpoint):
+    """`GET /api/v1/<app>/deleted` (editors, managers): `[{"id", "deleted_at", "deleted_by"}]`,
+    most recently deleted first."""
+
+    def get(self, request, app_id):
+        gate.deleted_records_allowed(self.app, self.access)
+        limit, offset = page_of(request.GET)
+        rows = history.deleted_records(self.app.id, limit=limit + 1, offset=offset)
+        response = Response(
+            [
+                {
+                    "id": row.record_id,
+                    "deleted_at": row.at.isoformat(),
+                    "deleted_by": row.by or None,
+                }
+                for row in rows[:limit]
+            ]
+        )
+        if len(rows) > limit:
+            query = urlencode({"limit": limit, "offset": offset + limit})
+            response["Link"] = f'<{request.build_absolute_uri(request.path)}?{query}>; rel="next"'
+        return response
+
+
 # --- /search, /aggregate, /refresh ----------------------------------------------------------------------
 
 
@@ -388,3 +492,6 @@ search_view = SearchView.as_view()
 refresh_view = RefreshView.as_view()
 aggregate_view = AggregateView.as_view()
 access_view = AccessView.as_view()
+history_view = HistoryView.as_view()
+restore_view = RestoreView.as_view()
+deleted_view = DeletedView.as_view()

@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 
 from records import access as gate
 from records.errors import RecordError
+from records.history import written_via
 from site_model import code
 from site_model.layout import template_line
 from site_model.loader import site_dir
@@ -101,7 +102,8 @@ def layout_problem(block: BlockSpec, exc: Exception) -> Problem:
 
 def run(ctx: BlockContext, function, name: str):
     block = ctx.block
-    return code.call(function, ctx, site_dir() / block.py_path, block.py_path, name)
+    with written_via("block"):  # what block code writes is kept as its (records.history)
+        return code.call(function, ctx, site_dir() / block.py_path, block.py_path, name)
 
 
 def element_value(ctx: BlockContext, element: Element):

@@ -33,9 +33,9 @@ from site_model.acl import (
 )
 from site_model.spec import AppSpec, BlockSpec, Page, Site
 
-from . import selectors, uploads
+from . import history, selectors, uploads
 from .errors import Denied, FieldLocked, RecordNotFound, UserNotFound
-from .models import Record
+from .models import Record, RecordVersion
 
 
 def access_to(app: AppSpec, user) -> Access:
@@ -191,6 +191,32 @@ def file_for(app: AppSpec, access: Access, granted: Granted, item: str):
     ):
         return None
     return uploads.upload_of(granted.record, item)
+
+
+def deleted_records_allowed(app: AppSpec, access: Access) -> None:
+    """`Denied` unless the visitor may list and restore the app's deleted records: its
+    editors and managers (contract §9)."""
+    verdict = access.can("delete_all")
+    if verdict is not Verdict.ALLOW:
+        raise denial(verdict, f"see the deleted records of app '{app.id}'")
+
+
+def record_or_deleted(
+    app: AppSpec, access: Access, record_id: str, action: str, *, lock: bool = False
+) -> Granted | RecordVersion:
+    """The record, if the visitor may do `action` to it (`record_for`); else, for an editor
+    or manager, the delete row of a deleted record of that id (its history, its restore).
+    Anyone else gets the answer `record_for` gives for a missing record: a deleted record is
+    no more visible than one that never was."""
+    try:
+        return record_for(app, access, record_id, action, lock=lock)
+    except Denied as exc:
+        if exc.verdict is not Verdict.HIDE or access.can("delete_all") is not Verdict.ALLOW:
+            raise
+        deletion = history.deletion_of(app.id, record_id)
+        if deletion is None:
+            raise
+        return deletion
 
 
 # Field permissions (contract §10). The rule is the core's (`Access.may_read_item`, ...); an

@@ -18,8 +18,9 @@ from accounts import audit
 from site_model import code
 from site_model.loader import current_site
 
-from . import store
-from .models import Record
+from . import history, store
+from .history import written_via
+from .models import Record, RecordVersion
 from .ownership import sharing
 
 
@@ -54,7 +55,8 @@ class RecordAdmin(GuardedModelAdmin):
     def delete_model(self, request, obj):
         # An app no longer in the site folder has no block code to run: None.
         app = current_site().apps.get(obj.app_id)
-        store.record_delete(app=app, record=obj, request=request)
+        with written_via("admin"):
+            store.record_delete(app=app, record=obj, request=request)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():  # all or nothing, as a bulk create
@@ -108,3 +110,33 @@ class RecordAdmin(GuardedModelAdmin):
                 request, f"No record was deleted: on_delete failed: {exc}", messages.ERROR
             )
             return None
+
+
+@admin.register(RecordVersion)
+class RecordVersionAdmin(admin.ModelAdmin):
+    """The audit of data changes (contract §9): every version of every record, who wrote it
+    and by which path, filterable by user, app, path and date. Read-only: versions are
+    history; a restore goes through the API or the record's page (records.store)."""
+
+    list_display = ("at", "app_id", "record_id", "version", "kind", "by", "via", "changed")
+    list_filter = ("app_id", "by", "via", "kind", ("at", admin.DateFieldListFilter))
+    date_hierarchy = "at"
+    search_fields = ("record_id", "by")
+    ordering = ("-at", "-pk")
+    show_full_result_count = False
+    readonly_fields = tuple(field.name for field in RecordVersion._meta.fields)
+
+    @admin.display(description="changed items")
+    def changed(self, version: RecordVersion) -> str:
+        names = sorted(history.changes_of(version))
+        shown = ", ".join(names[:6])
+        return shown + (f" (+{len(names) - 6})" if len(names) > 6 else "")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # pruned by `manage.py prune_history`, never by hand

@@ -33,7 +33,7 @@ from site_model import acl
 from site_model.spec import AppSpec, BlockSpec, Element
 
 from . import access as gate
-from . import selectors, store, validation
+from . import history, selectors, store, validation
 from .errors import BadImportFile, Denied, InvalidInput, InvalidItems, RecordError, RecordExists
 from .models import Record
 
@@ -599,7 +599,7 @@ class ImportRun:
         creates = [each for each in plan if each.update is None]
         updates = [each for each in plan if each.update is not None]
         try:
-            with transaction.atomic():
+            with history.written_via("import", by=self.user), transaction.atomic():
                 self.write_creates(creates)
                 for each in updates:
                     self.write_update(each)

@@ -230,3 +230,50 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.app_id} {self.id}: {self.state}"
+
+
+class RecordVersion(models.Model):
+    """One write of one record (contract §9), kept by `records.history` in the transaction
+    of the write: the store calls it on every path (create, bulk create, save, delete, restore).
+
+    Keyed by the app and the record id, not by a foreign key: a deleted record keeps its
+    versions, and a restore brings it back with them. `version` is the record's `version` after
+    the write (a delete: the next one). `items` is the record as this write left it (a delete:
+    as it was), so a restore needs one row; `changes` is `{item: [old, new]}` of an update
+    (None for a create or a delete, whose changes are `items` against nothing). `extra`, on a
+    delete: what a restore needs that the items do not hold (the author's key, the uploads).
+    """
+
+    KINDS = (("create", "create"), ("update", "update"), ("delete", "delete"))
+
+    app_id = models.CharField(max_length=100)
+    record_id = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=8, choices=KINDS)
+    at = models.DateTimeField()
+    by = models.CharField(max_length=150, blank=True, default="")  # a user name; "": nobody
+    via = models.CharField(max_length=8)
+    items = models.JSONField(default=dict)
+    changes = models.JSONField(null=True, blank=True)
+    extra = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app_id", "record_id", "version"], name="record_version_unique"
+            ),
+        ]
+        # Only what a write must keep up: the unique key (a record's history) and the deletes
+        # (`GET .../deleted`). Pruning walks the primary key, oldest first, with no index on
+        # `at`: a bulk create pays for one index per version, not three.
+        indexes = [
+            models.Index(
+                fields=["app_id", "at"],
+                name="version_deleted",
+                condition=models.Q(kind="delete"),
+            ),
+        ]
+        ordering = ["app_id", "record_id", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.app_id}/{self.record_id} v{self.version} ({self.kind} via {self.via})"

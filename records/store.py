@@ -30,6 +30,7 @@ import decimal
 import json
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
@@ -37,7 +38,7 @@ from accounts.identity import identity_for
 from site_model import acl, code
 from site_model.spec import PROFILE_STAMP, AppSpec, BlockSpec, Problem
 
-from . import hooks, indexing, planner, validation
+from . import history, hooks, indexing, planner, validation
 from .errors import (
     InvalidInput,
     InvalidItems,
@@ -47,10 +48,10 @@ from .errors import (
     StaleRecord,
     StampedItem,
 )
-from .models import Record
+from .models import Record, Upload
 from .ownership import owners
 from .selectors import RECORD_ID_RULE, app_records, check_record_id, is_valid_record_id
-from .uploads import files_remove_on_commit, record_files, uploads_attach, uploads_release
+from .uploads import file_values, uploads_attach, uploads_release
 
 MAX_SUFFIX_TRIES = 1000
 MAX_OWNER_VALUES = 100  # values of one owner item: each is a row of the owner table
@@ -322,7 +323,9 @@ def record_create(
                         block_id=block_stamp(items),
                         items=items,
                         author=author,
+                        version=history.next_versions(app.id, [chosen]).get(chosen, 1),
                     )
+                    history.version_created(record, by=history.writer(user, request))
                     indexing.record_index(app=app, record=record)
                     owners.record_owners_sync(app=app, record=record)
                     uploads_attach(record=record, paths=uploads, uploader=user, block=block)
@@ -387,6 +390,8 @@ def records_create_many(
         while len(set(fresh)) < len(fresh) or set(fresh) & set(given) or _taken_ids(app.id, fresh):
             fresh = [new_record_id() for _ in fresh]
         fresh_ids = iter(fresh)
+        # An id that a deleted record had: its history goes on from where it stopped.
+        starts = history.next_versions(app.id, given) if given else {}
         records = [
             Record(
                 app_id=app.id,
@@ -394,6 +399,7 @@ def records_create_many(
                 block_id=block_stamp(items),
                 items=items,
                 author_id=author_id,
+                version=starts.get(record_id, 1),
             )
             for items, record_id in stamped
         ]
@@ -406,6 +412,7 @@ def records_create_many(
             ) from None
         indexing.records_index_new(app=app, records=records)
         owners.records_owners_new(app=app, records=records)
+        history.versions_created(records, by=username or history.writer())
         planner.after_bulk_write(len(records))  # statistics, once committed
     return records
 
@@ -430,7 +437,7 @@ def _insert_records(records: list[Record]) -> None:
             for record in batch:
                 prepared = items_field.get_db_prep_save(record.items, connection)
                 params += [record.app_id, record.record_id, record.block_id, prepared]
-                params += [record.author_id, stamp, stamp, 1]
+                params += [record.author_id, stamp, stamp, record.version]
             cursor.execute(
                 f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
                 f"VALUES {', '.join([row] * len(batch))} RETURNING {quote('id')}, "
@@ -519,25 +526,42 @@ def record_save(
             run_formulas(ctx, block, merged, creating=False)
             merged["block"] = block.id
         check_owner_items(app, merged)
-        # Under the row lock the version cannot move: the new one is known without re-reading.
-        current.items = merged
-        current.block_id = block_stamp(merged)
-        current.version += 1
-        current.modified = timezone.now()
-        written = Record.objects.filter(pk=current.pk).update(
-            items=current.items,
-            block_id=current.block_id,
-            version=current.version,
-            modified=current.modified,
+        _write(
+            app=app,
+            current=current,
+            items=merged,
+            before=before,
+            block=block,
+            uploads=uploads,
+            uploader=getattr(request, "user", None),
+            by=history.writer(reader, request),
         )
-        if not written:  # deleted before the caller's lock was taken
-            raise RecordNotFound(f"no record '{record.record_id}' in app '{app.id}'")
-        indexing.record_reindex_changed(app=app, record=current, before=before)
-        owners.record_owners_resync(app=app, record=current, before=before)
-        uploader = getattr(request, "user", None)
-        uploads_attach(record=current, paths=uploads, uploader=uploader, block=block)
-        uploads_release(record=current, before=before)
     return current
+
+
+def _write(
+    *, app: AppSpec, current: Record, items: dict, before: dict, block, uploads, uploader, by: str
+) -> None:
+    """Write `items` over the locked record `current` (its items were `before`): the row,
+    the index and owner rows that changed, the uploads, the version."""
+    # Under the row lock the version cannot move: the new one is known without re-reading.
+    current.items = items
+    current.block_id = block_stamp(items)
+    current.version += 1
+    current.modified = timezone.now()
+    written = Record.objects.filter(pk=current.pk).update(
+        items=current.items,
+        block_id=current.block_id,
+        version=current.version,
+        modified=current.modified,
+    )
+    if not written:  # deleted before the caller's lock was taken
+        raise RecordNotFound(f"no record '{current.record_id}' in app '{app.id}'")
+    indexing.record_reindex_changed(app=app, record=current, before=before)
+    owners.record_owners_resync(app=app, record=current, before=before)
+    uploads_attach(record=current, paths=uploads, uploader=uploader, block=block)
+    uploads_release(record=current, before=before)
+    history.version_saved(current, before=before, by=by)
 
 
 def run_on_delete(*, app: AppSpec | None, record: Record, request=None) -> None:
@@ -567,9 +591,9 @@ def record_delete(
             return
         check_if_match(locked, if_match)
         run_on_delete(app=app, record=locked, request=request)
-        files = record_files([locked])
+        # Its files stay while it can be restored: history.prune removes them.
+        history.versions_deleted([locked], by=history.writer(request=request))
         locked.delete()
-        files_remove_on_commit(files)
 
 
 def record_delete_all(*, app: AppSpec, request=None) -> int:
@@ -578,10 +602,131 @@ def record_delete_all(*, app: AppSpec, request=None) -> int:
         hooked = [block_id for block_id, block in app.blocks.items() if block.function("on_delete")]
         for record in app_records(app.id).filter(block_id__in=hooked).iterator():
             run_on_delete(app=app, record=record, request=request)
-        files = record_files(app_records(app.id))
+        by = history.writer(request=request)
+        records = app_records(app.id).order_by("pk")
+        last = 0
+        while True:
+            batch = list(records.filter(pk__gt=last)[:BULK_BATCH])
+            if not batch:
+                break
+            history.versions_deleted(batch, by=by)
+            last = batch[-1].pk
         deleted, _ = app_records(app.id).delete()
-        files_remove_on_commit(files)
     return deleted
+
+
+SERVER_ITEMS = ("_author", "block")  # kept as they are by a restore: set at create
+
+
+def record_restore(
+    *,
+    app: AppSpec,
+    record: Record,
+    version: int,
+    if_match: str | None = None,
+    fixed: tuple[str, ...] = (),
+    readable=None,
+    check_writes=None,
+    locked: bool = False,
+    user=None,
+) -> Record:
+    """Write version `version`'s items back over the record, as a new version made via
+    "restore" (`POST .../restore`, contract §9): items it did not hold go, items it held come
+    back. `readable(items)`: the items the caller may read (records.access.readable_items);
+    those they may not keep their stored values, as an update by that caller would.
+    `check_writes(items, before)`: raises for an item the caller may not write that the restore
+    would change (records.access.check_item_writes). The record's block and `_author` stay. `fixed`, `if_match`, `locked`: as for `record_save`.
+    The values are those the record held: the element rules are not asked again."""
+    shown = readable or (lambda items: items)
+    with transaction.atomic(savepoint=not locked):
+        current = record if locked else selectors_lock(record)
+        if current is None:
+            raise RecordNotFound(f"no record '{record.record_id}' in app '{app.id}'")
+        check_if_match(current, if_match)
+        past = history.version_get(app.id, current.record_id, version).items
+        before = current.items
+        visible = shown(before)
+        items = {name: value for name, value in before.items() if name not in visible}
+        items.update({n: v for n, v in shown(past).items() if n not in SERVER_ITEMS})
+        items.update({name: before[name] for name in SERVER_ITEMS if name in before})
+        if check_writes is not None:
+            restored = {name: items.get(name) for name in {*visible, *shown(past)}}
+            check_writes({n: v for n, v in restored.items() if n not in SERVER_ITEMS}, before)
+        gone = {name: None for name in fixed if name not in items}  # removed: emptied
+        refused = acl.changed_owner_item(before, {**gone, **items}, fixed)
+        if refused is not None:
+            raise OwnerItemLocked(f"an edit share may not change the owner item '{refused}'")
+        check_owner_items(app, items)
+        with history.written_via("restore"):
+            _write(
+                app=app,
+                current=current,
+                items=items,
+                before=before,
+                block=None,
+                uploads=(),
+                uploader=user,
+                by=history.writer(user),
+            )
+    return current
+
+
+def selectors_lock(record: Record) -> Record | None:
+    return Record.objects.select_for_update().filter(pk=record.pk).first()
+
+
+def record_undelete(*, app: AppSpec, record_id: str, version: int, user=None) -> Record:
+    """Bring a deleted record back (`POST .../restore` on its id) holding version `version`'s
+    items, with its history, the uploads its delete kept, and its author; a new version made
+    via "restore". `RecordExists` when a record of that id lives (created meanwhile)."""
+    with transaction.atomic():
+        deletion = history.deletion_of(app.id, record_id)
+        if deletion is None:
+            raise RecordExists(f"record '{record_id}' exists already in app '{app.id}'")
+        items = dict(history.version_get(app.id, record_id, version).items)
+        extra = deletion.extra or {}
+        author_id = extra.get("author")
+        if author_id is not None and not get_user_model().objects.filter(pk=author_id).exists():
+            author_id = None
+        try:
+            with transaction.atomic():
+                record = Record.objects.create(
+                    app_id=app.id,
+                    record_id=record_id,
+                    block_id=block_stamp(items),
+                    items=items,
+                    author_id=author_id,
+                    version=deletion.version + 1,
+                )
+        except IntegrityError:
+            raise RecordExists(f"record '{record_id}' exists already in app '{app.id}'") from None
+        indexing.record_index(app=app, record=record)
+        owners.record_owners_sync(app=app, record=record)
+        _uploads_back(record, extra.get("uploads") or [])
+        history.version_created(record, by=history.writer(user), via="restore")
+    return record
+
+
+def _uploads_back(record: Record, kept: list) -> None:
+    """The upload rows of a restored record: those its delete kept whose file its items
+    still name (restoring an older version may name older files, long gone)."""
+    named = {
+        (name, value["path"]) for name, item in record.items.items() for value in file_values(item)
+    }
+    taken = set(Upload.objects.filter(path__in=[u[1] for u in kept]).values_list("path", flat=True))
+    Upload.objects.bulk_create(
+        Upload(
+            record=record,
+            item=item,
+            path=path,
+            size=size,
+            content_type=content_type,
+            uploader_id=uploader,
+            anonymous=anonymous,
+        )
+        for item, path, size, content_type, uploader, anonymous in kept
+        if (item, path) in named and path not in taken
+    )
 
 
 def run_on_save(*, app: AppSpec, block: BlockSpec, record: Record, request) -> str | None:

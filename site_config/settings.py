@@ -255,6 +255,9 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # as one row; 0 writes every event. `manage.py prune_security_events` keeps this many days.
 SECURITY_EVENTS_PER_MINUTE = env.int("SECURITY_EVENTS_PER_MINUTE", default=30)
 SECURITY_EVENTS_KEEP_DAYS = env.int("SECURITY_EVENTS_KEEP_DAYS", default=90)
+# Record history (contract §9): versions and deleted records older than this are pruned by
+# `manage.py prune_history`.
+HISTORY_KEEP_DAYS = env.int("HISTORY_KEEP_DAYS", default=365)
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

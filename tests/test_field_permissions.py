@@ -281,6 +281,27 @@ def test_an_update_keeps_what_they_may_not_read(shop, method):
     assert stored("s1")["margin"] == 12.25 and stored("s1")["name"] == "Desk 2"
 
 
+def test_history_leaves_it_out(shop):
+    assert client(shop, "mona").post_json(f"{URL}/record/r1", {"margin": 1.5}).status_code == 200
+    sams = client(shop, "sam").get(f"{URL}/record/r1/history").json()
+    monas = client(shop, "mona").get(f"{URL}/record/r1/history").json()
+    assert "margin" not in json.dumps(sams) and str(MARGIN) not in json.dumps(sams)
+    assert monas[0]["changes"]["margin"] == [MARGIN, 1.5]
+
+
+def test_a_restore_keeps_what_they_may_not_read_and_may_not_change_what_they_may_not_write(
+    shop,
+):
+    sam, mona = client(shop, "sam"), client(shop, "mona")
+    assert mona.post_json(f"{URL}/record/s1", {"note": "by mona"}).status_code == 200  # v3
+    assert sam.post_json(f"{URL}/record/s1", {"name": "Desk 2"}).status_code == 200  # v4
+    refused = sam.post_json(f"{URL}/record/s1/restore", {"version": 1})  # would drop the note
+    assert_error(refused, 403, "you may not write item 'note' of app 'shop'")
+    assert stored("s1")["note"] == "by mona"
+    assert sam.post_json(f"{URL}/record/s1/restore", {"version": 3}).status_code == 200
+    assert stored("s1")["name"] == "Desk" and stored("s1")["margin"] == 12.25
+
+
 def test_the_edit_form_keeps_what_they_may_not_read(shop):
     sam = client(shop, "sam")
     form = sam.get("/apps/shop/records/s1/edit/").content.decode()

@@ -17,6 +17,11 @@ urlpatterns = [
         name="file",
     ),
     re_path(
+        r"^apps/(?P<app_id>[^/]+)/records/(?P<record_id>[^/]+)/history/$",
+        views.record_history,
+        name="history",
+    ),
+    re_path(
         r"^apps/(?P<app_id>[^/]+)/records/(?P<record_id>[^/]+)/edit/$",
         views.record_view,
         {"edit": True},

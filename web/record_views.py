@@ -8,6 +8,9 @@ the refusals to the audit trail first.
 
 from __future__ import annotations
 
+import json
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
@@ -19,7 +22,7 @@ from accounts.redirects import safe_next
 from blocks.context import BlockContext, RecordHandle, items_table
 from blocks.render import block_url, element_value, render_block
 from records import access as gate
-from records import selectors, store
+from records import history, selectors, store
 from records.errors import (
     Denied,
     FieldLocked,
@@ -29,6 +32,7 @@ from records.errors import (
     RecordNotFound,
     StaleRecord,
 )
+from records.history import written_via
 from site_model import acl, code
 from site_model.loader import current_site
 
@@ -89,6 +93,7 @@ def record_action(request, block) -> str:
     return "view"  # an ACTION of the block: block code decides what it does
 
 
+@written_via("form")  # the versions of records written here (records.history)
 def record_view(request, app_id: str, record_id: str, edit: bool = False):
     site = current_site()
     app = site.apps.get(app_id)
@@ -182,6 +187,8 @@ class RecordPage:
                 "back_title": back_title,
                 "action_url": self.request.path,
                 "cancel_url": self.handle.html_url,
+                "history_url": self.handle.html_url + "history/",
+                "editing": editing,
                 **extra,
             },
             status=status,
@@ -270,6 +277,98 @@ def record_save(request, page: RecordPage, record, fixed):
         return refused(item_errors(exc, block))
     target = store.run_on_save(app=app, block=block, record=saved, request=request)
     return go(request, target or handle.html_url)
+
+
+# --- history (contract §9) ----------------------------------------------------------------
+
+
+def shown_value(value) -> str:
+    """A value in the side-by-side view: text as it is, anything else as JSON, absent as —."""
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+@written_via("form")
+def record_history(request, app_id: str, record_id: str):
+    """`/apps/<app>/records/<id>/history/`: the record's versions, each change side by side
+    (old | new), newest first, without the items the visitor may not read; a Restore button
+    on each for who may edit the record (POST `version`, and `_etag` as the edit form sends)."""
+    app = current_site().apps.get(app_id)
+    if app is None or not selectors.is_valid_record_id(record_id):
+        raise Http404(f"no record '{record_id}'")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    access = gate.access_to(app, request.user)
+    action = "edit" if request.method == "POST" else "view"
+    try:
+        granted = gate.record_for(app, access, record_id, action)
+    except Denied as exc:
+        return refused(request, app.id, record_id, exc)
+    block = app.blocks.get(granted.record.block_id)
+    if block is not None:
+        verdict = gate.block_verdict(block, access.who)
+        if verdict is not acl.Verdict.ALLOW:
+            return refused(
+                request, app.id, record_id, gate.denial(verdict, f"see block '{block.key}'")
+            )
+    handle = RecordHandle(app=app, record=granted.record, request=request)
+    if request.method == "POST":
+        return restore_posted(request, app, access, granted, handle)
+    shown = partial(gate.readable_items, app, access)
+    versions = [
+        {
+            **history.as_json(version, shown),
+            "rows": [
+                (name, shown_value(old), shown_value(new))
+                for name, (old, new) in sorted(shown(history.changes_of(version)).items())
+            ],
+        }
+        for version in history.versions_of(app.id, record_id, limit=HISTORY_PAGE)
+    ]
+    page = RecordPage(request, current_site(), app, block, handle)
+    return render(
+        request,
+        "record_history.html",
+        {
+            "heading": f"History: {page.heading}",
+            "record_url": handle.html_url,
+            "versions": versions,
+            "current": granted.record.version,
+            "etag": granted.record.etag,
+            "may_restore": access.can("edit", granted.facts) is acl.Verdict.ALLOW,
+        },
+    )
+
+
+HISTORY_PAGE = 200  # versions shown; the API pages through every one
+
+
+def restore_posted(request, app, access, granted, handle):
+    version = request.POST.get("version", "")
+    if not version.isdigit():
+        return HttpResponseBadRequest(
+            "version must be a positive integer", content_type="text/plain"
+        )
+    try:
+        store.record_restore(
+            app=app,
+            record=granted.record,
+            version=int(version),
+            if_match=request.POST.get("_etag") or None,
+            fixed=access.fixed_owner_items(granted.facts),
+            readable=partial(gate.readable_items, app, access),
+            user=request.user,
+        )
+    except StaleRecord:
+        messages.error(
+            request, "The record changed since you opened its history: nothing was restored."
+        )
+        return go(request, handle.html_url + "history/")
+    except RecordError as exc:
+        return refused(request, app.id, granted.record.record_id, exc)
+    messages.success(request, f"Restored version {version}.")
+    return go(request, handle.html_url)
 
 
 NO_FILE = "no such file"

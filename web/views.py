@@ -30,6 +30,7 @@ from blocks.render import (
     shows_problems,
 )
 from records import access as gate
+from records.history import written_via
 from site_model import code
 from site_model.assets import site_static_file
 from site_model.loader import current_site
@@ -42,6 +43,7 @@ from .responses import deny, respond_block
 
 
 @require_http_methods(["GET", "HEAD"])
+@written_via("form")  # the versions of records written here (records.history)
 def page_view(request, path: str = ""):
     site = current_site()
     url_path = "/" + path
@@ -107,6 +109,7 @@ def visible_block(request, app_id: str, block_id: str):
     return site, block, verdict
 
 
+@written_via("form")  # the versions of records written here (records.history)
 def block_view(request, app_id: str, block_id: str):
     site, block, verdict = visible_block(request, app_id, block_id)
     if not verdict:
@@ -157,6 +160,7 @@ def run_action(request, site, block, action):
     return HttpResponseRedirect(safe_next(request) or block_url(block))
 
 
+@written_via("form")  # the versions of records written here (records.history)
 def element_view(request, app_id: str, block_id: str, element_id: str):
     site, block, verdict = visible_block(request, app_id, block_id)
     if not verdict:

@@ -68,6 +68,18 @@ def test_a_csv_file_is_imported_as_a_job_its_creator_reads(author):
     }
 
 
+def test_an_imported_record_and_an_imported_update_are_versions_made_via_import(author):
+    rows = {"rows": [{"id": "o-1", "title": "a"}], "on_conflict": "update"}
+    assert job_of(author, author.post_json("/api/v1/sales/import", rows))["created"] == 1
+    rows["rows"][0]["title"] = "b"
+    assert job_of(author, author.post_json("/api/v1/sales/import", rows))["updated"] == 1
+    history = author.get("/api/v1/sales/record/o-1/history").json()
+    assert [(v["via"], v["by"], v["changes"].get("title")) for v in history] == [
+        ("import", "author", ["a", "b"]),
+        ("import", "author", [None, "a"]),
+    ]
+
+
 def test_a_json_body_of_rows_with_ids_is_imported(author):
     response = author.post_json(
         "/api/v1/sales/import", {"rows": [{"id": "o-1", "title": "a"}, {"title": "b"}]}

@@ -128,6 +128,7 @@ def test_a_readers_description_has_no_write_operation(api_client, shop):
         ("/shop/openapi.json", "get"),
         ("/shop/records", "get"),
         ("/shop/record/{record_id}", "get"),
+        ("/shop/record/{record_id}/history", "get"),
         ("/shop/search", "post"),
         ("/shop/aggregate", "post"),
         ("/shop/export", "get"),

@@ -4,18 +4,22 @@
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection, connections
+from django.utils import timezone
 
 from records import uploads
-from records.models import Record, Upload
+from records.models import Record, RecordVersion, Upload
 from site_model.loader import current_site
 from tests.helpers import assert_error
 
@@ -143,18 +147,30 @@ def test_a_file_of_one_record_is_not_served_from_another(file_site, api_client, 
     assert anonymous.get(file_url("board", b.record_id, "poster")).status_code == 404
 
 
-def test_a_deleted_record_takes_its_files_with_it(
+def prune_all():
+    """Prune every version (records.history): deleted records go for good, with their files."""
+    RecordVersion.objects.update(at=timezone.now() - timedelta(days=1))
+    call_command("prune_history", "--days", "0", verbosity=0, stdout=io.StringIO())
+
+
+def test_a_deleted_record_keeps_its_files_until_pruned(
     secret, settings, django_capture_on_commit_callbacks
 ):
+    """A deleted record can be restored (records.history): its files stay, served to nobody,
+    until its delete is pruned."""
     bob, record, value = secret
-    assert stored(settings) == sorted(["vault", os.path.dirname(value["path"]), value["path"]])
+    files = sorted(["vault", os.path.dirname(value["path"]), value["path"]])
+    assert stored(settings) == files
     row = Upload.objects.get()
     assert (row.record, row.item, row.uploader.username) == (record, "scan", "bob")
     post = {"_delete": "1", "_confirm": "1"}
     with django_capture_on_commit_callbacks(execute=True) as removals:
         response = bob.post(f"/apps/vault/records/{record.record_id}/", post)
-    assert response.status_code == 302 and len(removals) == 1
-    assert stored(settings) == [] and not Upload.objects.exists()
+    assert response.status_code == 302 and len(removals) == 0
+    assert stored(settings) == files and not Upload.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        prune_all()
+    assert stored(settings) == []
 
 
 def test_a_replaced_or_emptied_file_is_removed(
@@ -182,6 +198,7 @@ def test_deleting_every_record_removes_every_file(
     boss = api_client(user_factory("boss", groups=["admins"]))
     with django_capture_on_commit_callbacks(execute=True):
         assert boss.delete("/api/v1/vault/records").status_code in (200, 204)
+        prune_all()
     assert stored(settings) == [] and not Upload.objects.exists()
 
 
@@ -481,6 +498,7 @@ def test_a_record_made_again_under_a_deleted_ones_id_serves_nothing_of_it(
         response = bob.post(
             f"/apps/vault/records/{record.record_id}/", {"_delete": "1", "_confirm": "1"}
         )
+        prune_all()
     assert response.status_code == 302 and stored(settings) == []
     again = f"/api/v1/vault/record/{record.record_id}"
     assert_error(

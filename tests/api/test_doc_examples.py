@@ -51,6 +51,9 @@ def test_the_doc_has_examples_for_every_route():
         "/import",
         "/export",
         "8000$JOB",
+        "/history",
+        "/restore",
+        "/deleted",
         "/blocks/rate ",
         "?fields=",
         "If-None-Match",
@@ -59,7 +62,7 @@ def test_the_doc_has_examples_for_every_route():
         assert route in commands + " ", route
     for command, _ in examples():  # every write says whose credentials it sends
         if re.search(
-            r"-X (PUT|PATCH|DELETE)|-X POST .*/(records|share|refresh|import)\b|/import\b|/rating \\",
+            r"-X (PUT|PATCH|DELETE)|-X POST .*/(records|share|refresh|import|restore)\b|/import\b|/rating \\",
             command,
         ):
             assert re.search(r"\$(ADMIN|ALICE|BOB)_TOKEN|-u (admin|alice|bob):", command), command

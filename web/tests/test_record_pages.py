@@ -173,7 +173,10 @@ def test_delete_asks_first_then_says_so_on_the_events_page(client):
     confirm = client.post(location + "edit/", {"_delete": "1"})
     assert confirm.status_code == 200 and Record.objects.exists()
     html = confirm.content.decode()
-    assert "Delete <strong>Summer party</strong>? This cannot be undone." in html
+    assert (
+        "Delete <strong>Summer party</strong>? It is kept as deleted until its history is pruned"
+        in html
+    )
     assert f'<a class="action cancel" href="{location}">Cancel</a>' in html
     done = client.post(location + "edit/", {"_delete": "1", "_confirm": "1"}, follow=True)
     assert done.redirect_chain == [("/events/", 302)]
