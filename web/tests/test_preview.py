@@ -8,6 +8,7 @@ import re
 import pytest
 
 from accounts.models import SecurityEvent
+from web import preview
 from records import store
 from records.models import Record
 from site_model.loader import current_site
@@ -225,6 +226,54 @@ def test_every_preview_is_in_the_audit_trail(people):
     assert (event.username, event.target) == ("boss", "alice /")
     new_client(people["boss"]).get("/preview/root/")  # refused: not a preview
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PREVIEW).count() == 1
+
+
+def refusals():
+    return list(
+        SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PREVIEW_REFUSED)
+        .order_by("id")
+        .values_list("username", "target", "status", "detail")
+    )
+
+
+def test_every_refused_preview_is_in_the_audit_trail(people):
+    """A refused preview is a security event: someone looked for what they may not see, or
+    tried to write as another user."""
+    boss, eve = new_client(people["boss"]), new_client(people["eve"])
+    assert boss.get("/preview/root/").status_code == 403  # a superuser
+    assert eve.get("/preview/alice/").status_code == 403  # no manager
+    assert boss.post("/preview/alice/", {"_save": "1"}).status_code == 403  # a write
+    assert new_client().post("/preview/alice/mixed/").status_code == 403  # anonymous write
+    assert eve.post("/preview/?user=alice&path=/").status_code == 403
+    assert refusals() == [
+        (
+            "boss",
+            "root /",
+            403,
+            "GET: You may not preview this page as root: root is a superuser; you are not.",
+        ),
+        ("eve", "alice /", 403, "GET: You may not preview the page at /."),
+        ("boss", "alice /", 403, f"POST: {preview.NOTHING_WRITES}"),
+        ("", "alice /mixed/", 403, f"POST: {preview.NOTHING_WRITES}"),
+        ("eve", "/preview/", 403, f"POST: {preview.NOTHING_WRITES}"),
+    ]
+    # What is no refusal is not written: the login redirect, an unknown user or page (404).
+    assert new_client().get("/preview/alice/").status_code == 302
+    assert boss.get("/preview/nobody/").status_code == 404
+    assert boss.get("/preview/alice/nowhere/").status_code == 404
+    assert len(refusals()) == 5
+
+
+def test_refused_previews_are_capped_as_every_refusal(people, settings, clock):
+    settings.SECURITY_EVENTS_PER_MINUTE = 2
+    eve = new_client(people["eve"])
+    for _ in range(5):
+        assert eve.get("/preview/alice/").status_code == 403
+    assert len(refusals()) == 2
+    clock.move(minutes=1)
+    assert eve.get("/preview/alice/").status_code == 403
+    flood = SecurityEvent.objects.get(suppressed__gt=0)
+    assert (flood.kind, flood.username, flood.suppressed) == ("preview_refused", "eve", 3)
 
 
 def test_the_view_as_control_is_shown_to_who_may_preview_the_page_and_leads_there(people):
