@@ -8,11 +8,11 @@ import re
 import pytest
 
 from accounts.models import SecurityEvent
-from web import preview
 from records import store
 from records.models import Record
 from site_model.loader import current_site
 from tests.helpers import new_client
+from web import preview
 
 pytestmark = pytest.mark.django_db
 
