@@ -331,3 +331,42 @@ def test_the_view_as_form_refuses_what_it_cannot_follow(people, query):
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         assert response["Location"].startswith("/preview/") and "\n" not in response["Location"]
+
+
+LINKS_HTML = """<p>
+<a href="/writes/">Writes</a> <a href='/?q=1#top'>Home</a> <a href="/writes">no slash</a>
+<a href="/mixed/">Mixed</a>
+<a href="/apps/sales/records/a1/">Sale a1</a> <a href="/accounts/profile/">Profile</a>
+<a href="https://example.com/mixed/">Elsewhere</a> <a href="//example.com/mixed/">Protocol</a>
+</p>
+"""
+
+
+def test_links_to_pages_stay_in_the_preview_and_record_pages_leave_it(people, shop):
+    shop.write("apps/sales/blocks/links.yaml", "title: Links\nelements: {}\n")
+    shop.write("apps/sales/blocks/links.html", LINKS_HTML)
+    shop.write("pages/index.yaml", "title: Home\nblocks: [sales/deals, sales/links]\n")
+    boss = new_client(people["boss"])
+    html = boss.get("/preview/alice/").content.decode()
+    assert '<a href="/preview/alice/writes/">Writes</a>' in html
+    assert "<a href='/preview/alice/?q=1#top'>Home</a>" in html
+    assert '<a href="/preview/alice/mixed/">Mixed</a>' in html
+    for kept in (
+        '<a href="/writes">no slash</a>',  # no page has that path
+        '<a href="/apps/sales/records/a1/">Sale a1</a>',
+        '<a href="/accounts/profile/">Profile</a>',
+        '<a href="https://example.com/mixed/">Elsewhere</a>',
+        '<a href="//example.com/mixed/">Protocol</a>',
+    ):
+        assert kept in html, kept
+    assert 'class="preview-banner"' in boss.get("/preview/alice/writes/").content.decode()
+    # A page boss may not preview (hr's blocks are on it) says so, still in the preview.
+    refused = boss.get("/preview/alice/mixed/")
+    assert refused.status_code == 403
+    assert "You may not preview the page at /mixed/." in refused.content.decode()
+    # A record page is the one looking's own: no banner, boss's view (boss, a manager, may
+    # edit a1; alice, its salesman, may too: the page is boss's all the same).
+    record = boss.get("/apps/sales/records/a1/").content.decode()
+    assert 'class="preview-banner"' not in record
+    # Outside a preview the block's links are as written.
+    assert '<a href="/writes/">Writes</a>' in boss.get("/").content.decode()
