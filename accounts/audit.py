@@ -50,6 +50,7 @@ CAPPED = frozenset(
         Kind.ACCESS_REFUSED,
         Kind.NAME_REFUSED,
         Kind.LINK_REFUSED,
+        Kind.PREVIEW_REFUSED,
     }
 )
 MINUTE = 60

@@ -42,6 +42,7 @@ class SecurityEvent(models.Model):
         NAME_REFUSED = "name_refused", "taken name refused"
         LINK_REFUSED = "link_refused", "sign-in by e-mail into an existing account refused"
         PREVIEW = "preview", "page previewed as another user"
+        PREVIEW_REFUSED = "preview_refused", "preview refused"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)

@@ -303,21 +303,29 @@ def invite(request):
     if not invites.is_user_manager(who, user_managers):
         raise PermissionDenied("Only user managers may invite users.")
     form = InviteForm(request.POST or None, group_choices=invites.grantable_groups(who))
-    if request.method == "POST" and form.is_valid():
-        try:
-            invites.invite_user(
-                manager=who,
-                user_managers=user_managers,
-                email=form.cleaned_data["email"],
-                groups=form.cleaned_data["groups"],
-                request=request,
-            )
-        except invites.InviteRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
-            return redirect("accounts_invite")
+    if request.method == "POST" and sent_invitation(request, who, form):
+        return redirect("accounts_invite")
     return render(request, "accounts/invite.html", {"form": form})
+
+
+def sent_invitation(request, who: Who, form: InviteForm) -> bool:
+    """Invite the user `form` names (a bound InviteForm), into groups `who` holds; the
+    refusal as the form's error. The invitation page's and the People page's."""
+    if not form.is_valid():
+        return False
+    try:
+        invites.invite_user(
+            manager=who,
+            user_managers=current_site().settings.user_managers,
+            email=form.cleaned_data["email"],
+            groups=form.cleaned_data["groups"],
+            request=request,
+        )
+    except invites.InviteRefused as refused:
+        form.add_error(None, str(refused))
+        return False
+    messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+    return True
 
 
 # --- allauth's pages that send mail (accounts/mail.py) -----------------------------------------
@@ -437,13 +445,26 @@ PEOPLE_PAGE = 50
 @login_required
 def people(request):
     """User managers' list of users: search by name or address, each user's groups and
-    profile values, a link to change them, and the invitation form's link."""
-    _manager(request)
+    profile values, a link to change them, and a form inviting a user (POST) into groups
+    the manager holds."""
+    who = _manager(request)
+    invite_form = InviteForm(
+        request.POST or None, group_choices=invites.grantable_groups(who), prefix="invite"
+    )
+    if request.method == "POST" and sent_invitation(request, who, invite_form):
+        return redirect("people")
     fields = current_site().settings.profile_fields
     query = request.GET.get("q", "").strip()[:100]
     rows = profiles.people_list(query=query, fields=fields, limit=PEOPLE_PAGE)
-    context = {"rows": rows, "query": query, "fields": fields.values(), "limit": PEOPLE_PAGE}
-    return render(request, "accounts/people.html", context)
+    context = {
+        "rows": rows,
+        "query": query,
+        "fields": fields.values(),
+        "limit": PEOPLE_PAGE,
+        "form": invite_form,
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/people.html", context, status=status)
 
 
 @never_cache

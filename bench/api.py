@@ -32,6 +32,10 @@ autovacuum leaves them). The cases:
   GET /records?after=<id N/2> (editor)   vs  the API's first page
 and the bulk create rates: the load (records of 3 items, indexed and owned) and 10,000
 `{"n": i}` records in one request (goal: 5,000 records a second on SQLite).
+Last, the cost of field rules (issue 26; bench/fields.py's rows, `--field-records` rows in two
+apps, one with `acl.fields` hiding an item, one without): one record and a list of 100 for a
+caller who has the item hidden and one who reads it, as CPU rates of interleaved batches and
+the median per-batch ratio ruled / plain (goal >= 0.95).
 Run it outside the test suite; it takes a few minutes.
 """
 
@@ -50,6 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import fields  # noqa: E402
 from bench.common import (  # noqa: E402
     as_left_then_settled,
     interleaved,
@@ -59,7 +64,8 @@ from bench.common import (  # noqa: E402
 )
 
 SITE = {
-    "settings.yaml": "title: Bench\ngroups: [editors]\n",
+    **{path: text for path, text in fields.SITE.items() if path.startswith("apps/")},
+    "settings.yaml": "title: Bench\ngroups: [editors, managers]\n",
     "apps/sales/settings.yaml": (
         "acl:\n  rights:\n    reader: [authenticated]\n    author: [editors]\n"
         "    editor: [editors]\n  row_owners: [salesman]\n"
@@ -241,6 +247,8 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=0.4, help="one side's batch")
     parser.add_argument("--batches", type=int, default=9, help="alternating batches per case")
+    parser.add_argument("--field-records", type=int, default=2000)
+    parser.add_argument("--field-batches", type=int, default=40)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         from django.db import connection
@@ -355,6 +363,8 @@ def run(args) -> int:
             mine, theirs = (1 / statistics.median(times[side]) for side in ("ours", "floor"))
             found = ratio(times, "ours", "floor")
             print(f"{name:<34}{mine:>8.1f}  {floor_name:<14}{theirs:>8.0f}{found:>8.2f}")
+    print(f"\n{args.field_records:,} records in apps ruled and plain:")
+    fields.field_rows(args.field_records, args.field_batches, batch=50)
     return 0
 
 

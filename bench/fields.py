@@ -4,6 +4,8 @@ with `acl.fields` against the same rows in an app without.
     .venv/bin/python bench/fields.py [--records 2000] [--batches 40] [--batch 50]  # SQLite
     scripts/postgres.sh .venv/bin/python bench/fields.py                           # PostgreSQL
 
+bench/api.py runs the same rows (`field_rows`) after its own cases, on its own database.
+
 Two apps hold the same N records (`title`, `total`, `cost`): `plain` has no field rules,
 `ruled` keeps `cost` to the group `managers`. Two editors read them (session auth, the full
 middleware stack, django.test.Client): `ed` may not read `cost` (every answer of `ruled` is
@@ -67,8 +69,17 @@ def ratio(send, ruled: list[str], plain: list[str], batches: int) -> tuple[float
 
 
 def run(args) -> int:
-    from django.contrib.auth.models import Group, User
     from django.db import connection
+
+    print(f"engine: {connection.vendor}; {args.records:,} records per app")
+    field_rows(args.records, args.batches, args.batch)
+    return 0
+
+
+def field_rows(records: int, batches: int, batch: int) -> None:
+    """Load `records` rows into `plain` and `ruled` (SITE's apps), then print a row per case:
+    ruled and plain CPU rates and the median of the per-batch ratios."""
+    from django.contrib.auth.models import Group, User
     from django.test import Client
 
     editors = Group.objects.get_or_create(name="editors")[0]
@@ -83,7 +94,7 @@ def run(args) -> int:
         clients[user.username].force_login(user)
     rows = [
         {"id": f"r{n:06d}", "title": f"Item number {n}", "total": n % 100, "cost": n * 1.5}
-        for n in range(args.records)
+        for n in range(records)
     ]
     for app in ("plain", "ruled"):
         answer = clients["mo"].post(f"/api/v1/{app}/records", json.dumps(rows), "application/json")
@@ -92,24 +103,24 @@ def run(args) -> int:
     assert "cost" not in one and "cost" in clients["ed"].get("/api/v1/plain/record/r000001").json()
 
     rng = random.Random(42)  # noqa: S311 - a repeatable sample
-    ids = [f"r{rng.randrange(args.records):06d}" for _ in range(300)]
-    print(f"engine: {connection.vendor}; {args.records:,} records per app")
-    print(f"{'case':<44}{'ruled':>8}{'plain':>8}{'ratio':>8}   (CPU req/s, median ratio)")
+    ids = [f"r{rng.randrange(records):06d}" for _ in range(300)]
+    print(
+        f"{'field rules (acl.fields), case':<44}{'ruled':>8}{'plain':>8}{'ratio':>8}   (CPU req/s, median ratio)"
+    )
     for who, words in (("ed", "cost hidden"), ("mo", "nothing hidden")):
         client = clients[who]
         for name, paths in (
-            ("GET /record/<id>", [f"/record/{i}" for i in ids[: args.batch]]),
-            ("GET /records?limit=100", ["/records?limit=100"] * max(1, args.batch // 10)),
+            ("GET /record/<id>", [f"/record/{i}" for i in ids[:batch]]),
+            ("GET /records?limit=100", ["/records?limit=100"] * max(1, batch // 10)),
         ):
             ruled, plain, median = ratio(
                 client.get,
                 [f"/api/v1/ruled{p}" for p in paths],
                 [f"/api/v1/plain{p}" for p in paths],
-                args.batches,
+                batches,
             )
             label = f"{name} ({who}, {words})"
             print(f"{label:<44}{ruled:>8.1f}{plain:>8.1f}{median:>8.3f}")
-    return 0
 
 
 def main() -> int:

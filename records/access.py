@@ -231,14 +231,17 @@ def readable_items(app: AppSpec, access: Access, items: dict) -> dict:
     return {name: value for name, value in items.items() if name not in hidden}
 
 
-def field_rights(app: AppSpec, access: Access) -> dict[str, tuple[bool, bool]]:
+def field_rights(
+    app: AppSpec, access: Access, on_record: tuple[bool, bool] | None = None
+) -> dict[str, tuple[bool, bool]]:
     """(may read, may write) per item for the visitor of `access`: every item of the app
     (each input element's id), in name order. Read needs the app's read right (`view`), write
-    its `edit` right, then the item's rule; a share adds the right on one record, where the
-    item's rule applies the same."""
+    its `edit` right, then the item's rule. `on_record`: (may view, may edit) one record
+    instead (row owners and shares decide those), the item's rule applying the same."""
     items = sorted({e.id for block in app.blocks.values() for e in block.inputs})
-    reads = access.can("view") is Verdict.ALLOW
-    writes = access.can("edit") is Verdict.ALLOW
+    if on_record is None:
+        on_record = (access.can("view") is Verdict.ALLOW, access.can("edit") is Verdict.ALLOW)
+    reads, writes = on_record
     return {
         item: (
             reads and access.may_read_item(item),
@@ -361,15 +364,17 @@ def explanation(app: AppSpec, username: str, record_id: str | None = None) -> di
         if record is None:
             raise RecordNotFound(no_record(app, record_id))
     access = access_to(app, user)
+    decisions = explain(app, access, record)
+    on_record = None if record is None else (bool(decisions["read"]), bool(decisions["edit"]))
     return {
         "user": user.get_username(),
         "record": record_id,
         "rights": {
             name: {"allowed": bool(decision), "because": decision.because}
-            for name, decision in explain(app, access, record).items()
+            for name, decision in decisions.items()
         },
         "fields": {
             item: {"read": read, "write": write}
-            for item, (read, write) in field_rights(app, access).items()
+            for item, (read, write) in field_rights(app, access, on_record).items()
         },
     }

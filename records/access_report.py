@@ -1,6 +1,6 @@
 """Who may do what, as the site folder says it (contract §10): `manage.py access_report`
 prints each app's rights, roles, row owners, field rules and its blocks' `view_permission`;
-`risky_setups` flags what is served as written but likely not meant (site.W002 to site.W005),
+`risky_setups` flags what is served as written but likely not meant (site.W002 to site.W006),
 for the report and for `check_site`.
 
 The flags about names (a role named like a user or a group, a field rule naming nobody) look
@@ -16,7 +16,7 @@ from django.db import DatabaseError
 
 from site_model import check_ids as ids
 from site_model.acl import RIGHTS
-from site_model.spec import AppSpec, Problem, Site
+from site_model.spec import PROFILE_STAMP, AppSpec, Problem, Site
 
 EVERYONE = ("*", "authenticated")
 
@@ -35,14 +35,21 @@ def field_rules(app: AppSpec) -> dict[str, dict[str, tuple[str, ...]]]:
 
 
 def report_lines(site: Site, app_ids: list[str]) -> list[str]:
-    """The report of each app of `app_ids`, then the risky set-ups among them."""
+    """The report of each app of `app_ids`, then the risky set-ups among them and those of
+    the site's pages."""
     lines: list[str] = []
     for app_id in app_ids:
         lines.extend(app_report(site.apps[app_id]))
-    flagged = [p for p in risky_setups(site) if p.path.split("/")[1] in app_ids]
+    flagged = [p for p in risky_setups(site) if of_apps(p.path, app_ids)]
     lines.append("warnings:" if flagged else "warnings: none")
     lines.extend(f"  {problem.with_id()}" for problem in flagged)
     return lines
+
+
+def of_apps(path: str, app_ids: list[str]) -> bool:
+    """Is `path` a file of one of the apps, or of the site (a page)?"""
+    parts = path.split("/")
+    return parts[0] != "apps" or parts[1] in app_ids
 
 
 def principals_words(principals) -> str:
@@ -83,7 +90,7 @@ def app_report(app: AppSpec) -> list[str]:
 
 def risky_setups(site: Site) -> list[Problem]:
     """Set-ups served as written that are likely not what was meant, at their file and line."""
-    found: list[Problem] = []
+    found: list[Problem] = self_chosen_principals(site)
     known = known_names(site)
     for app in sorted(site.apps.values(), key=lambda app: app.id):
         acl = app.acl
@@ -139,6 +146,84 @@ def risky_setups(site: Site) -> list[Problem]:
                             ids.FIELD_RULE_NAMES_NOBODY,
                         )
                     )
+    return found
+
+
+def principal_uses(site: Site):
+    """(path, line, principals, where) of every place a principal grants something: an app's
+    rights, roles and field rules, the owner items `on_create` fills from a profile field (the
+    value is written as the principal `<field>:<value>`), each block's and page's
+    view_permission."""
+    for app in sorted(site.apps.values(), key=lambda app: app.id):
+        path = settings_path(app)
+        acl = app.acl
+        if acl is not None:
+            for right, principals in acl.rights.items():
+                yield (
+                    path,
+                    acl.line(f"rights.{right}"),
+                    principals,
+                    f"the {right} right of app '{app.id}'",
+                )
+            for role, principals in acl.roles.items():
+                yield (
+                    path,
+                    acl.line(f"roles.{role}"),
+                    principals,
+                    f"role '{role}' of app '{app.id}'",
+                )
+            for item, rule in field_rules(app).items():
+                yield (
+                    path,
+                    acl.line(f"fields.{item}"),
+                    (*rule["read"], *rule["write"]),
+                    f"the field rule of item '{item}' in app '{app.id}'",
+                )
+        owners = acl.row_owners if acl is not None else ()
+        for item, stamp in app.on_create.items():
+            if item in owners and stamp.startswith(PROFILE_STAMP):
+                field_name = stamp[len(PROFILE_STAMP) :]
+                yield (
+                    path,
+                    app.on_create_lines.get(item, 1),
+                    (f"{field_name}:",),
+                    f"owner item '{item}' of app '{app.id}' (on_create: {stamp})",
+                )
+        for block in sorted(app.blocks.values(), key=lambda block: block.id):
+            yield (
+                block.yaml_path,
+                block.view_permission_line,
+                block.view_permission,
+                f"the view_permission of block '{block.key}'",
+            )
+    for page in sorted(site.pages.values(), key=lambda page: page.name):
+        yield (
+            page.yaml_path,
+            page.view_permission_line,
+            page.view_permission,
+            f"the view_permission of page '{page.path}'",
+        )
+
+
+def self_chosen_principals(site: Site) -> list[Problem]:
+    """A principal `<field>:<value>` of a field users set themselves (`users.self_edit`) lets
+    in whoever picks that value on their account page (site.W006)."""
+    chosen = set(site.settings.self_edit)
+    found = []
+    for path, line, principals, where in principal_uses(site):
+        for principal in dict.fromkeys(principals):
+            field_name = principal.partition(":")[0]
+            if ":" in principal and field_name in chosen:
+                value = principal if not principal.endswith(":") else f"{field_name}:<value>"
+                found.append(
+                    Problem(
+                        path,
+                        line,
+                        f"{where} names '{value}', but users set their own '{field_name}' "
+                        "(users.self_edit): anyone may give themselves that value",
+                        ids.SELF_CHOSEN_PRINCIPAL,
+                    )
+                )
     return found
 
 

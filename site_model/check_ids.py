@@ -46,6 +46,7 @@ ROW_OWNERS_READ_BY_EVERYONE = "site.W002"
 AUTHOR_WITHOUT_ROW_OWNERS = "site.W003"
 ROLE_NAMED_LIKE_PRINCIPAL = "site.W004"
 FIELD_RULE_NAMES_NOBODY = "site.W005"
+SELF_CHOSEN_PRINCIPAL = "site.W006"
 
 CHECKS = _catalog(
     CheckId(
@@ -163,5 +164,12 @@ CHECKS = _catalog(
         FIELD_RULE_NAMES_NOBODY,
         "a field rule naming a principal that is no user, group or role",
         "Fix the name, or create the user or group (settings.yaml `groups:`).",
+    ),
+    CheckId(
+        SELF_CHOSEN_PRINCIPAL,
+        "a profile value that users set themselves (users.self_edit) used as a principal "
+        "(anyone may give themselves that value, and so that access)",
+        "Take the field out of users.self_edit (user managers set it on /people/), or name "
+        "groups or roles instead of the value.",
     ),
 )

@@ -1018,8 +1018,10 @@ def parse_page(path: Path, rel: str):
         doc.string(keys["title"][1], "title") if "title" in keys else name.replace("_", " ").title()
     )
     view_permission: tuple[str, ...] = ("*",)
+    view_permission_line = 1
     if "view_permission" in keys:
         view_permission = doc.principals(keys["view_permission"][1], "view_permission") or ()
+        view_permission_line = line_of(keys["view_permission"][0])
     refs = page_blocks(doc, keys["blocks"][1]) if "blocks" in keys else ()
     page = Page(
         name=name,
@@ -1027,6 +1029,7 @@ def parse_page(path: Path, rel: str):
         title=title,
         yaml_path=rel,
         view_permission=view_permission,
+        view_permission_line=view_permission_line,
         blocks=refs,
         fresh_login=fresh_login(doc, keys),
     )

@@ -285,6 +285,7 @@ class Page:
     yaml_path: str
     view_permission: tuple[str, ...] = ("*",)
     blocks: tuple[BlockRef, ...] = ()
+    view_permission_line: int = 1  # where the page's .yaml sets it (1: not set)
     fresh_login: bool = False  # contract §11: a sign-in in this browser session
     second_factor: None = None  # pages take no step-up of their own (blocks and actions do)
 

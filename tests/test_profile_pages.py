@@ -241,3 +241,52 @@ def test_a_page_for_one_team(site):
     assert new_client("bob").get("/west/").status_code == 200
     assert new_client("carol").get("/west/").status_code == 403
     assert new_client("lena").get("/west/").status_code == 403
+
+
+# --- the People page's invitation form ------------------------------------------------------
+
+
+def test_the_people_page_invites_into_groups_the_manager_holds(site, mailoutbox):
+    from django.contrib.auth import get_user_model
+
+    lena = new_client("lena")
+    page = lena.get("/people/")
+    assert [v for v, _ in page.context["form"].fields["groups"].choices] == ["leads", "sales"]
+    assert 'name="invite-email"' in page.content.decode()
+    response = lena.post(
+        "/people/", {"invite-email": "New.Person@example.com", "invite-groups": ["sales"]}
+    )
+    assert (response.status_code, response["Location"]) == (302, "/people/")
+    assert "Invitation sent to New.Person@example.com." in lena.get("/people/").content.decode()
+    invited = get_user_model().objects.get(email="new.person@example.com")
+    assert list(invited.groups.values_list("name", flat=True)) == ["sales"]
+    assert [message.to for message in mailoutbox] == [["new.person@example.com"]]
+
+
+def test_the_people_page_refuses_a_group_the_manager_is_not_in(site, mailoutbox):
+    from django.contrib.auth import get_user_model
+
+    response = new_client("lena").post(
+        "/people/", {"invite-email": "x@example.com", "invite-groups": ["finance"]}
+    )
+    assert response.status_code == 400
+    refusal = "You can only add users to groups you belong to; not: finance."
+    assert response.context["form"].errors["groups"] == [refusal]
+    assert refusal in response.content.decode()
+    taken = new_client("lena").post(
+        "/people/", {"invite-email": "BOB@example.com", "invite-groups": ["sales"]}
+    )
+    assert taken.status_code == 400
+    assert taken.context["form"].errors["__all__"][0].endswith("already has an account.")
+    assert not get_user_model().objects.filter(email="x@example.com").exists()
+    assert mailoutbox == []
+
+
+def test_only_user_managers_invite_from_the_people_page(site, mailoutbox):
+    from django.contrib.auth import get_user_model
+
+    body = {"invite-email": "z@example.com", "invite-groups": ["finance"]}
+    assert new_client("bob").post("/people/", body).status_code == 403
+    assert new_client().post("/people/", body).status_code == 302  # the login page
+    assert not get_user_model().objects.filter(email="z@example.com").exists()
+    assert mailoutbox == []

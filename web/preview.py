@@ -7,7 +7,8 @@ becomes them, so every question the page asks (the page's and each block's
 `view_permission`, rows, roles, block code's `context.user`) is asked of them, and
 `request.previewed_by` keeps the one looking (blocks.render.is_preview). Nothing writes: the
 page is rendered inside a transaction that is rolled back, its forms are disabled and post
-back here, and every method but GET and HEAD answers 403. Each preview is in the audit trail.
+back here, and every method but GET and HEAD answers 403. Each preview is in the audit trail,
+and so is each refused one (a write under a preview, a page or user one may not preview).
 """
 
 from __future__ import annotations
@@ -34,10 +35,23 @@ def preview_prefix(username: str) -> str:
     return f"{PREFIX}{quote(username, safe='')}"
 
 
+def refused(request, target: str, reason: str, verdict: Verdict = Verdict.FORBID):
+    """A preview refused: the 403 page saying why, and a `preview_refused` row (capped, as
+    every refusal anyone may provoke)."""
+    audit.record(
+        audit.Kind.PREVIEW_REFUSED,
+        request=request,
+        target=target,
+        status=403,
+        detail=f"{request.method}: {reason}",
+    )
+    return deny(request, verdict, reason)
+
+
 def view_as(request):
     """The "View as…" control's GET (`?user=&path=`): on to that user's preview of the page."""
     if request.method not in ("GET", "HEAD"):
-        return deny(request, Verdict.FORBID, NOTHING_WRITES)
+        return refused(request, request.path, NOTHING_WRITES)
     username = request.GET.get("user", "").strip()
     path = request.GET.get("path", "/")
     if not username or not path.startswith("/") or path.startswith("//"):
@@ -50,7 +64,7 @@ def view_as(request):
 
 def preview_view(request, username: str, path: str = ""):
     if request.method not in ("GET", "HEAD"):
-        return deny(request, Verdict.FORBID, NOTHING_WRITES)
+        return refused(request, f"{username} /{path}", NOTHING_WRITES)
     if not request.user.is_authenticated:
         return deny(request, Verdict.LOGIN)
     site = current_site()
@@ -59,7 +73,9 @@ def preview_view(request, username: str, path: str = ""):
     if page is None:
         raise Http404(f"no page at {url_path}")
     if not gate.may_preview(site, page, request.user):
-        return deny(request, Verdict.FORBID, f"You may not preview the page at {url_path}.")
+        return refused(
+            request, f"{username} {url_path}", f"You may not preview the page at {url_path}."
+        )
     try:
         previewed = gate.user_called(username)
     except UserNotFound as exc:
@@ -67,7 +83,7 @@ def preview_view(request, username: str, path: str = ""):
     decision = gate.preview_decision(site, page, request.user, previewed)
     if not decision:
         reason = f"You may not preview this page as {username}: {decision.because}."
-        return deny(request, decision.verdict, reason)
+        return refused(request, f"{username} {url_path}", reason, decision.verdict)
     audit.record(
         audit.Kind.PREVIEW,
         request=request,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from django.contrib.staticfiles import finders
 from django.http import (
     FileResponse,
@@ -14,6 +17,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -67,8 +71,31 @@ def serve_page(request, site, page, url_path: str):
     if not_yet is not None:
         return not_yet
     blocks = page_blocks(request, site, page, who, request.get_full_path())
+    if is_preview(request):
+        prefix = f"/preview/{quote(request.user.get_username(), safe='')}"
+        blocks = [pages_kept_in_preview(site, html, prefix) for html in blocks]
     view_as = not is_preview(request) and gate.may_preview(site, page, who)
     return render(request, "page.html", {"page": page, "blocks": blocks, "view_as": view_as})
+
+
+# An href to a path of this site (not `//host/...`): its path, then what follows it.
+SITE_LINK = re.compile(r"""(\bhref=)(["'])(/(?!/)[^"'?#]*)([^"']*)\2""")
+
+
+def pages_kept_in_preview(site, html: str, prefix: str) -> SafeString:
+    """A previewed block's HTML with each link to a page of the site led through the preview
+    (`prefix` + the path), so that a click stays in the previewed user's view. Other links
+    (a record's page, the account pages, other sites) are left as they are: they are the
+    one looking's own, without the banner (docs/security.md, section 4b)."""
+
+    def through_preview(link: re.Match) -> str:
+        attribute, quote_mark, path, rest = link.groups()
+        if site.page_at(path) is None:
+            return link.group(0)
+        return f"{attribute}{quote_mark}{prefix}{path}{rest}{quote_mark}"
+
+    # Safe HTML stays safe: only a prefix of %-quoted text goes into an attribute.
+    return mark_safe(SITE_LINK.sub(through_preview, str(html)))  # noqa: S308
 
 
 def broken_page(request, problems):

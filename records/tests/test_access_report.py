@@ -134,3 +134,80 @@ def test_a_field_rule_naming_nobody_is_flagged(crm):
         "the field rule of item 'salary' in app 'crm' names 'ghosts', who is no user, group or "
         "role",
     ]
+
+
+# --- site.W006: a principal made of a profile value users choose themselves ------------------
+
+CHOSEN_SETTINGS = """\
+title: Test site
+users:
+  fields:
+    team: {type: CHOICE, choices: [east, west]}
+    desk: {type: CHOICE, choices: [a, b]}
+  self_edit: [team]
+"""
+CHOSEN_APP = """\
+acl:
+  rights:
+    reader: [authenticated]
+    author: [team:east, desk:a]
+  roles:
+    lead: [team:west]
+  row_owners: [owner]
+  fields:
+    margin: {read: [team:east], write: [desk:b]}
+on_create:
+  owner: profile.team
+  copy: profile.team
+"""
+
+
+@pytest.fixture
+def chosen(site_dir):
+    site_dir.write("settings.yaml", CHOSEN_SETTINGS)
+    site_dir.write("apps/crm/settings.yaml", CHOSEN_APP)
+    site_dir.write(
+        "apps/crm/blocks/deal.yaml",
+        "view_permission: [team:east]\nelements:\n  owner: TEXT\n  copy: TEXT\n  margin: NUMBER\n",
+    )
+    site_dir.write("pages/east.yaml", "title: East\nview_permission: [desk:a, team:west]\n")
+    return site_dir
+
+
+W006 = [
+    "apps/crm/settings.yaml:4: (site.W006) the author right of app 'crm' names 'team:east', but "
+    "users set their own 'team' (users.self_edit): anyone may give themselves that value",
+    "apps/crm/settings.yaml:6: (site.W006) role 'lead' of app 'crm' names 'team:west', but "
+    "users set their own 'team' (users.self_edit): anyone may give themselves that value",
+    "apps/crm/settings.yaml:9: (site.W006) the field rule of item 'margin' in app 'crm' names "
+    "'team:east', but users set their own 'team' (users.self_edit): anyone may give themselves "
+    "that value",
+    "apps/crm/settings.yaml:11: (site.W006) owner item 'owner' of app 'crm' (on_create: "
+    "profile.team) names 'team:<value>', but users set their own 'team' (users.self_edit): "
+    "anyone may give themselves that value",
+    "apps/crm/blocks/deal.yaml:1: (site.W006) the view_permission of block 'crm/deal' names "
+    "'team:east', but users set their own 'team' (users.self_edit): anyone may give themselves "
+    "that value",
+    "pages/east.yaml:2: (site.W006) the view_permission of page '/east/' names 'team:west', but "
+    "users set their own 'team' (users.self_edit): anyone may give themselves that value",
+]
+
+
+def test_a_self_edit_field_used_as_a_principal_is_flagged_where_it_is_used(chosen, capsys):
+    """`desk` is set by user managers alone: its principals are not flagged; nor is `copy`,
+    which on_create fills from `team` but which is no owner item."""
+    flagged = [p.with_id() for p in access_report.risky_setups(current_site())]
+    assert [f for f in flagged if "site.W006" in f] == W006
+    call_command("check_site")
+    err = capsys.readouterr().err.splitlines()
+    assert [line for line in err if "site.W006" in line] == [f"warning: {w}" for w in W006]
+    out = StringIO()
+    call_command("access_report", "crm", stdout=out)
+    assert [line for line in out.getvalue().splitlines() if "site.W006" in line] == [
+        f"  {w}" for w in W006
+    ]
+
+
+def test_without_self_edit_nothing_is_flagged(chosen):
+    chosen.write("settings.yaml", CHOSEN_SETTINGS.replace("self_edit: [team]", "self_edit: []"))
+    assert [p for p in access_report.risky_setups(current_site()) if p.check == "site.W006"] == []

@@ -24,7 +24,7 @@ def test_each_kind_of_problem_has_its_id(site_dir, rel, text, check, line):
 
 # Warned by records/access_report.py (risky access set-ups), tested in
 # records/tests/test_access_report.py.
-ACCESS_WARNINGS = {"site.W002", "site.W003", "site.W004", "site.W005"}
+ACCESS_WARNINGS = {"site.W002", "site.W003", "site.W004", "site.W005", "site.W006"}
 
 
 def test_every_id_is_used_by_a_broken_file_above_or_a_warning_below():

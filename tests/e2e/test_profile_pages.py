@@ -71,3 +71,16 @@ def test_a_user_sees_their_team_and_edits_their_phone(page, people, log_in, scre
     expect(page.locator("input[name=phone]")).to_have_value("555-0199")
     shoot(page, screenshot, "account-profile")
     assert page.locator("nav.account-nav").get_by_text("People").count() == 0
+
+
+def test_a_manager_invites_from_the_people_page(page, people, log_in, screenshot, mailoutbox):
+    log_in(page, "lena", PASSWORD)
+    page.goto("/people/")
+    invite = page.locator("section.people-invite form")
+    invite.locator("input[name=invite-email]").fill("dora@example.com")
+    invite.locator("input[name=invite-groups][value=admins]").check()
+    invite.get_by_role("button", name="Send invitation").click()
+    expect(page).to_have_url("/people/")
+    expect(page.locator("body")).to_contain_text("Invitation sent to dora@example.com.")
+    shoot(page, screenshot, "people-invited")
+    assert [message.to for message in mailoutbox] == [["dora@example.com"]]

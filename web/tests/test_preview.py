@@ -12,6 +12,7 @@ from records import store
 from records.models import Record
 from site_model.loader import current_site
 from tests.helpers import new_client
+from web import preview
 
 pytestmark = pytest.mark.django_db
 
@@ -227,6 +228,54 @@ def test_every_preview_is_in_the_audit_trail(people):
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PREVIEW).count() == 1
 
 
+def refusals():
+    return list(
+        SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PREVIEW_REFUSED)
+        .order_by("id")
+        .values_list("username", "target", "status", "detail")
+    )
+
+
+def test_every_refused_preview_is_in_the_audit_trail(people):
+    """A refused preview is a security event: someone looked for what they may not see, or
+    tried to write as another user."""
+    boss, eve = new_client(people["boss"]), new_client(people["eve"])
+    assert boss.get("/preview/root/").status_code == 403  # a superuser
+    assert eve.get("/preview/alice/").status_code == 403  # no manager
+    assert boss.post("/preview/alice/", {"_save": "1"}).status_code == 403  # a write
+    assert new_client().post("/preview/alice/mixed/").status_code == 403  # anonymous write
+    assert eve.post("/preview/?user=alice&path=/").status_code == 403
+    assert refusals() == [
+        (
+            "boss",
+            "root /",
+            403,
+            "GET: You may not preview this page as root: root is a superuser; you are not.",
+        ),
+        ("eve", "alice /", 403, "GET: You may not preview the page at /."),
+        ("boss", "alice /", 403, f"POST: {preview.NOTHING_WRITES}"),
+        ("", "alice /mixed/", 403, f"POST: {preview.NOTHING_WRITES}"),
+        ("eve", "/preview/", 403, f"POST: {preview.NOTHING_WRITES}"),
+    ]
+    # What is no refusal is not written: the login redirect, an unknown user or page (404).
+    assert new_client().get("/preview/alice/").status_code == 302
+    assert boss.get("/preview/nobody/").status_code == 404
+    assert boss.get("/preview/alice/nowhere/").status_code == 404
+    assert len(refusals()) == 5
+
+
+def test_refused_previews_are_capped_as_every_refusal(people, settings, clock):
+    settings.SECURITY_EVENTS_PER_MINUTE = 2
+    eve = new_client(people["eve"])
+    for _ in range(5):
+        assert eve.get("/preview/alice/").status_code == 403
+    assert len(refusals()) == 2
+    clock.move(minutes=1)
+    assert eve.get("/preview/alice/").status_code == 403
+    flood = SecurityEvent.objects.get(suppressed__gt=0)
+    assert (flood.kind, flood.username, flood.suppressed) == ("preview_refused", "eve", 3)
+
+
 def test_the_view_as_control_is_shown_to_who_may_preview_the_page_and_leads_there(people):
     control = 'class="view-as"'
     assert control in new_client(people["boss"]).get("/").content.decode()
@@ -282,3 +331,42 @@ def test_the_view_as_form_refuses_what_it_cannot_follow(people, query):
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         assert response["Location"].startswith("/preview/") and "\n" not in response["Location"]
+
+
+LINKS_HTML = """<p>
+<a href="/writes/">Writes</a> <a href='/?q=1#top'>Home</a> <a href="/writes">no slash</a>
+<a href="/mixed/">Mixed</a>
+<a href="/apps/sales/records/a1/">Sale a1</a> <a href="/accounts/profile/">Profile</a>
+<a href="https://example.com/mixed/">Elsewhere</a> <a href="//example.com/mixed/">Protocol</a>
+</p>
+"""
+
+
+def test_links_to_pages_stay_in_the_preview_and_record_pages_leave_it(people, shop):
+    shop.write("apps/sales/blocks/links.yaml", "title: Links\nelements: {}\n")
+    shop.write("apps/sales/blocks/links.html", LINKS_HTML)
+    shop.write("pages/index.yaml", "title: Home\nblocks: [sales/deals, sales/links]\n")
+    boss = new_client(people["boss"])
+    html = boss.get("/preview/alice/").content.decode()
+    assert '<a href="/preview/alice/writes/">Writes</a>' in html
+    assert "<a href='/preview/alice/?q=1#top'>Home</a>" in html
+    assert '<a href="/preview/alice/mixed/">Mixed</a>' in html
+    for kept in (
+        '<a href="/writes">no slash</a>',  # no page has that path
+        '<a href="/apps/sales/records/a1/">Sale a1</a>',
+        '<a href="/accounts/profile/">Profile</a>',
+        '<a href="https://example.com/mixed/">Elsewhere</a>',
+        '<a href="//example.com/mixed/">Protocol</a>',
+    ):
+        assert kept in html, kept
+    assert 'class="preview-banner"' in boss.get("/preview/alice/writes/").content.decode()
+    # A page boss may not preview (hr's blocks are on it) says so, still in the preview.
+    refused = boss.get("/preview/alice/mixed/")
+    assert refused.status_code == 403
+    assert "You may not preview the page at /mixed/." in refused.content.decode()
+    # A record page is the one looking's own: no banner, boss's view (boss, a manager, may
+    # edit a1; alice, its salesman, may too: the page is boss's all the same).
+    record = boss.get("/apps/sales/records/a1/").content.decode()
+    assert 'class="preview-banner"' not in record
+    # Outside a preview the block's links are as written.
+    assert '<a href="/writes/">Writes</a>' in boss.get("/").content.decode()
