@@ -305,6 +305,12 @@ def preview_decision(site: Site, page: Page, previewer, previewed) -> Decision:
             return Decision(
                 Verdict.FORBID, f"{name} holds {theirs.rights[-1]} in app '{app.id}'; you do not"
             )
+        unseen = sorted(yours.hidden_items - theirs.hidden_items)
+        if unseen:
+            return Decision(
+                Verdict.FORBID,
+                f"{name} may read item '{unseen[0]}' of app '{app.id}'; you may not",
+            )
     if page_verdict(page, seen) and not page_verdict(page, who):
         return Decision(Verdict.FORBID, f"{name} may open this page; you may not")
     for ref in page.blocks:

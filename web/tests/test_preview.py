@@ -3,6 +3,7 @@ user is served it, to a manager of every app of the page (or a superuser); nothi
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -282,3 +283,41 @@ def test_the_view_as_form_refuses_what_it_cannot_follow(people, query):
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         assert response["Location"].startswith("/preview/") and "\n" not in response["Location"]
+
+
+PAY = """
+acl:
+  rights:
+    reader: [authenticated]
+    manager: [bosses]
+  fields:
+    salary: {read: [payroll]}
+"""
+STAFF = "title: Staff\nelements:\n  name: TEXT\n  salary: NUMBER\n  shown: BASIC\n"
+STAFF_CODE = """
+def shown(context):
+    return "; ".join(f"{r.get('name')}={r.get('salary')}" for r in context.app.readable())
+"""
+
+
+def test_a_manager_may_not_preview_someone_who_reads_an_item_they_may_not(site_dir, user_factory):
+    """A field rule hides `salary` from the managers of `pay`; previewing a payroll clerk
+    would show it to them (issue 26)."""
+    site_dir.write("apps/pay/settings.yaml", PAY)
+    site_dir.write("apps/pay/blocks/staff.yaml", STAFF)
+    site_dir.write("apps/pay/blocks/staff.py", STAFF_CODE)
+    site_dir.write("pages/index.yaml", "title: Home\nblocks: [pay/staff]\n")
+    boss = user_factory("boss", groups=["bosses"])
+    user_factory("clerk", groups=["payroll"])
+    user_factory("eve")
+    app = current_site().apps["pay"]
+    store.record_create(app=app, items={"name": "Ann", "salary": 98765}, record_id="ann")
+    client = new_client(boss)
+    assert "98765" not in client.get("/").content.decode()
+    response = client.get("/preview/clerk/")
+    assert "98765" not in response.content.decode()
+    assert response.status_code == 403
+    assert "clerk may read item 'salary' of app 'pay'; you may not" in html.unescape(
+        response.content.decode()
+    )
+    assert client.get("/preview/eve/").status_code == 200  # reads no more than boss
