@@ -378,3 +378,26 @@ def test_hiding_costs_no_query(shop):
 
     for path in (f"{URL}/records", f"{URL}/record/r1"):
         assert statements("sam", path) == statements("mona", path), path
+
+
+def test_block_code_on_a_record_page_is_given_only_what_the_visitor_reads(shop, site_dir):
+    """`context.record` on the record routes is the record as the visitor may read it, as a
+    `readable()` handle is: an element that shows the record's items shows no hidden one
+    (issue 26)."""
+    site_dir.write("apps/shop/blocks/item.yaml", ITEM_BLOCK + "  dump: BASIC\n")
+    site_dir.write(
+        "apps/shop/blocks/item.py",
+        "def dump(context):\n    return repr(sorted(dict(context.record.items()).items()))\n",
+    )
+    sam, mona = client(shop, "sam"), client(shop, "mona")
+    for path in ("/apps/shop/records/r1/", "/apps/shop/records/s1/edit/"):
+        shown = html.unescape(sam.get(path).content.decode())
+        assert "'margin'" not in shown and "'name'" in shown, path
+        assert "'margin'" in html.unescape(mona.get(path).content.decode()), path
+    # a save through the edit page still keeps what sam may not read
+    form = sam.get("/apps/shop/records/s1/edit/").content.decode()
+    saved = sam.post(
+        "/apps/shop/records/s1/edit/", {"_save": "1", "_etag": etag_of(form), "name": "Desk 4"}
+    )
+    assert saved.status_code == 302, saved.content
+    assert stored("s1")["margin"] == 12.25 and stored("s1")["name"] == "Desk 4"
