@@ -160,6 +160,12 @@ def test_block_routes_leave_it_out(shop):
     unknown = sam.get(f"{URL}/blocks/item/zzzzzz")
     assert hidden.status_code == unknown.status_code == 404
     assert hidden.content.replace(b"margin", b"zzzzzz") == unknown.content
+    # and the HTML element route (it answered 200 for an item sam may not read)
+    hidden = sam.get("/apps/shop/blocks/item/margin/")
+    unknown = sam.get("/apps/shop/blocks/item/zzzzzz/")
+    assert hidden.status_code == unknown.status_code == 404
+    assert len(hidden.content) == len(unknown.content)  # (the page's token differs each time)
+    assert mona.get("/apps/shop/blocks/item/margin/").status_code == 200
 
 
 def test_block_code_secure_reads_leave_it_out(shop):
