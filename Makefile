@@ -33,9 +33,13 @@ browser:
 		"$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" >$@
 	@echo "wrote $@ (a new SECRET_KEY, DEBUG=1) for development"
 
+# The development server, and beside it the worker of background jobs (imports: records/tasks.py),
+# stopped with it: however runserver ends (Ctrl-C, an error), the shell's trap ends the worker.
 run: install .env
 	DEBUG=1 $(PYTHON) manage.py migrate --noinput
 	DEBUG=1 $(PYTHON) manage.py seed_demo
+	DEBUG=1 $(PYTHON) manage.py jobs_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite twice: on SQLite, then on PostgreSQL with Redis as the cache (the production

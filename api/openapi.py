@@ -418,6 +418,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
                 parameters=ACCESS_PARAMETERS,
             )
         }
+    paths.update(data_paths(base, reader=reader, author=author))
     for block in visible_blocks(app, access):
         paths.update(block_paths(base, block))
     tag_operations(paths, base)
@@ -458,11 +459,16 @@ TAGS = [
     {"name": "shares", "description": "a record's shares with users and groups"},
     {"name": "search", "description": "search the records over the app's indexes"},
     {"name": "blocks", "description": "the app's blocks and their elements"},
+    {"name": "data", "description": "import and export records; the jobs of imports"},
 ]
 
 
 def tag_of(path: str, base: str) -> str:
+    if path.startswith("/jobs/"):
+        return "data"
     rest = path[len(base) :]
+    if rest in ("/import", "/export"):
+        return "data"
     if rest.endswith("/share"):
         return "shares"
     for prefix, tag in (("/record", "records"), ("/search", "search"), ("/blocks", "blocks")):
@@ -510,6 +516,153 @@ STEP_UP_ERRORS = {
     ),
     "403": error("signed in and not allowed, or a Basic or Bearer caller (it cannot step up)"),
 }
+
+
+IMPORT_OPTIONS = {
+    "block": {"type": "string", "description": "the block whose elements check every row"},
+    "dry_run": {"type": "boolean", "description": "check every row, write nothing"},
+    "on_conflict": {
+        "enum": ["fail", "skip", "update"],
+        "description": "a row whose id exists: a problem (default), skipped, or an update",
+    },
+}
+LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
+EXPORT_TYPES = {
+    "text/csv": {"schema": {"type": "string"}},
+    JSON: {"schema": ref("Export")},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "contentMediaType": "application/octet-stream"}
+    },
+}
+
+
+def data_paths(base: str, *, reader: bool, author: bool) -> dict:
+    """Import (authors), export (readers) and the jobs of imports (contract §9)."""
+    paths: dict = {}
+    if author:
+        multipart = {
+            "type": "object",
+            "properties": {
+                "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+                **{
+                    name: {"type": "string", "description": schema["description"]}
+                    for name, schema in IMPORT_OPTIONS.items()
+                },
+            },
+            "required": ["file"],
+        }
+        rows = {
+            "type": "object",
+            "properties": {"rows": {"type": "array", "items": {"type": "object"}}},
+            "required": ["rows"],
+        }
+        rows["properties"].update(IMPORT_OPTIONS)
+        paths[f"{base}/import"] = {
+            "post": operation(
+                "Import records from a file (CSV, JSON or XLSX) or a list: a job, all or nothing",
+                "author",
+                {
+                    "202": answer("queued: the job's URL", ref("JobQueued"), LOCATION),
+                    **errors("400", "413"),
+                },
+                operationId="importRecords",
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {"schema": multipart},
+                        JSON: {"schema": rows},
+                    },
+                },
+            )
+        }
+        paths["/jobs/{job_id}"] = {
+            "get": operation(
+                "An import's job: its state, progress and problems (its creator only)",
+                "author",
+                {"200": answer("the job", ref("Job")), **errors("404")},
+                operationId="getJob",
+                parameters=[
+                    {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+            )
+        }
+    if reader:
+        paths[f"{base}/export"] = {
+            "get": operation(
+                "Download the records the caller may read (as /search finds them)",
+                "reader",
+                {
+                    "200": {
+                        "description": "the file, as an attachment",
+                        "headers": {
+                            "Content-Disposition": {
+                                "description": "attachment; filename=...",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                        "content": EXPORT_TYPES,
+                    },
+                    **errors("400"),
+                },
+                operationId="exportRecords",
+                parameters=[
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "description": "csv (default), json or xlsx",
+                        "schema": {"enum": ["csv", "json", "xlsx"]},
+                    },
+                    {
+                        "name": "query",
+                        "in": "query",
+                        "description": "a search query, as POST /search takes",
+                        "schema": {"type": "string"},
+                    },
+                ],
+            )
+        }
+    return paths
+
+
+def job_schemas() -> dict:
+    count = {"type": "integer", "minimum": 0}
+    problem = {
+        "type": "object",
+        "properties": {
+            "row": {
+                "type": "integer",
+                "description": "1-based, the header not counted; 0: the file",
+            },
+            "item": {"type": "string"},
+            "error": {"type": "string"},
+        },
+        "required": ["row", "item", "error"],
+        "additionalProperties": False,
+    }
+    names = ("done", "total", "created", "updated", "skipped")
+    return {
+        "Export": {
+            "type": "array",
+            "items": {"type": "object", "description": "a record's items, `id` among them"},
+        },
+        "JobQueued": {
+            "type": "object",
+            "properties": {"job": {"type": "string"}, "url": {"type": "string"}},
+            "required": ["job", "url"],
+            "additionalProperties": False,
+        },
+        "Job": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "state": {"enum": ["queued", "running", "done", "failed"]},
+                **dict.fromkeys(names, count),
+                "problems": {"type": "array", "items": problem},
+            },
+            "required": ["id", "state", *names, "problems"],
+            "additionalProperties": False,
+        },
+    }
 
 
 def block_paths(base: str, block: BlockSpec) -> dict:
@@ -702,6 +855,7 @@ def schemas(app: AppSpec, blocks: list[BlockSpec], *, manager: bool) -> dict:
             "additionalProperties": False,
         },
         "Search": SearchBody.schema(app, field_indexes),
+        **job_schemas(),
         **aggregate_schemas(app),
         "Share": ShareBody.schema(),
         "Shares": {

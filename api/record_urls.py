@@ -3,12 +3,14 @@ JSON 404 for anything else. The whole URLconf is assembled by api/v1_urls.py."""
 
 from django.urls import re_path
 
-from . import discovery, views
+from . import data_views, discovery, views
 
 APP = r"^(?P<app_id>[^/]+)"
 
 urlpatterns = [
     re_path(r"^$", discovery.index_view, name="index"),
+    # Before the app routes: `jobs` is no app.
+    re_path(r"^jobs/(?P<job_id>[^/]+)/?$", data_views.job_view, name="job"),
     re_path(APP + r"/?$", views.app_view, name="app"),
     re_path(APP + r"/openapi\.json$", discovery.description_view, name="openapi"),
     re_path(APP + r"/records/?$", views.records_view, name="records"),
@@ -20,6 +22,8 @@ urlpatterns = [
     re_path(APP + r"/aggregate/?$", views.aggregate_view, name="aggregate"),
     re_path(APP + r"/refresh/?$", views.refresh_view, name="refresh"),
     re_path(APP + r"/access/?$", views.access_view, name="access"),
+    re_path(APP + r"/import/?$", data_views.import_view, name="import"),
+    re_path(APP + r"/export/?$", data_views.export_view, name="export"),
     # api/v1_urls.py adds the routes of blocks, then `fallback`.
 ]
 

@@ -1,6 +1,6 @@
 """Benchmark of the JSON record API against a plain Django view of the same rows (issue 12).
 
-    .venv/bin/python bench/api.py [--records 100000] [--seconds 2] [--rounds 3]     # SQLite
+    .venv/bin/python bench/api.py [--records 100000] [--seconds 0.4] [--batches 9]  # SQLite
     scripts/postgres.sh .venv/bin/python bench/api.py                               # PostgreSQL
 
 The engine comes from DATABASE_URL as for the site; the bench creates Django's test database
@@ -10,9 +10,10 @@ field index) with N records through `POST /records` in lists of 10,000 (timed: t
 create line), each owned by one of 100 users (`u<n % 100>`), so a reader owns 1%; `total`
 is `n % 100`, so `total > 5` matches 94% of the app. Then, in this one process and through
 the full middleware stack (django.test.Client, session auth unless said; the Django floor's
-client runs Django's default stack instead), it times each case against its floor,
-alternating the two sides for `--rounds` rounds and keeping each side's best, and prints
-requests per second and the ratio (ours / the floor; 1 is as fast). It does so twice: on the
+client runs Django's default stack instead), it times each case against its floor in
+`--batches` alternating short batches (bench/common.py `interleaved`: both sides of a batch meet
+the same load), and prints requests per second (the median batch) and the ratio (ours / the
+floor, the median of the per-batch ratios; 1 is as fast) with the machine's load average. It does so twice: on the
 database as the API leaves it (what users get: no maintenance run), then after the settle step
 (bench/common.py: ANALYZE; on PostgreSQL VACUUM ANALYZE until the tables are all-visible, as
 autovacuum leaves them). The cases:
@@ -40,6 +41,7 @@ import argparse
 import contextlib
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -48,7 +50,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import as_left_then_settled, start_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    as_left_then_settled,
+    interleaved,
+    load_average,
+    ratio,
+    start_django,
+)
 
 SITE = {
     "settings.yaml": "title: Bench\ngroups: [editors]\n",
@@ -206,26 +214,33 @@ def bulk_numbers(editor) -> float:
     return BATCH / spent
 
 
-def rate(send, requests, seconds: float) -> float:
-    began = time.perf_counter()
-    for request in requests[:20]:  # warm up: site cache, connections, imports
+def cycling(send, requests):
+    """One request per call, going round `requests`, each checked to answer 200."""
+    state = {"done": 0}
+
+    def once():
+        request = requests[state["done"] % len(requests)]
+        state["done"] += 1
         response = send(request)
         assert response.status_code == 200, (request, response.content[:300])
-        if time.perf_counter() - began > seconds:  # a slow plan: one request is warm enough
+
+    return once
+
+
+def warm(once, seconds: float) -> None:
+    """Site cache, connections, imports: up to 20 requests (one, where one takes `seconds`)."""
+    began = time.perf_counter()
+    for _ in range(20):
+        once()
+        if time.perf_counter() - began > seconds:
             break
-    done, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        response = send(requests[done % len(requests)])
-        assert response.status_code == 200
-        done += 1
-    return done / (time.perf_counter() - start)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--seconds", type=float, default=2.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=0.4, help="one side's batch")
+    parser.add_argument("--batches", type=int, default=9, help="alternating batches per case")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         from django.db import connection
@@ -328,15 +343,18 @@ def run(args) -> int:
          "API 1st page", get(editor), first_page),
     ]  # fmt: skip
     for state in as_left_then_settled(TABLES):
-        print(f"\n{state}:\n{'case':<34}{'req/s':>8}  {'against':<14}{'req/s':>8}{'ratio':>8}")
+        print(f"\n{state} [{load_average()}]:")
+        print(f"{'case':<34}{'req/s':>8}  {'against':<14}{'req/s':>8}{'ratio':>8}")
         for name, ours, our_urls, floor_name, floor, floor_urls in cases:
-            # Alternate the two sides and keep each one's best round, so that neither gains
-            # from a database cache the other one warmed, nor loses to a neighbour's burst.
-            mine = theirs = 0.0
-            for _ in range(args.rounds):
-                mine = max(mine, rate(ours, our_urls, args.seconds))
-                theirs = max(theirs, rate(floor, floor_urls, args.seconds))
-            print(f"{name:<34}{mine:>8.1f}  {floor_name:<14}{theirs:>8.0f}{mine / theirs:>8.2f}")
+            # Alternating short batches of the two sides, the ratio taken per batch: both
+            # sides of one batch meet the same load and the same warm database cache.
+            sides = {"ours": cycling(ours, our_urls), "floor": cycling(floor, floor_urls)}
+            for once in sides.values():
+                warm(once, args.seconds)
+            times = interleaved(sides, batches=args.batches, seconds=args.seconds)
+            mine, theirs = (1 / statistics.median(times[side]) for side in ("ours", "floor"))
+            found = ratio(times, "ours", "floor")
+            print(f"{name:<34}{mine:>8.1f}  {floor_name:<14}{theirs:>8.0f}{found:>8.2f}")
     return 0
 
 

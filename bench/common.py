@@ -72,3 +72,45 @@ def as_left_then_settled(tables: tuple[str, ...] = ()):
     yield AS_LEFT
     settle_database(tables)
     yield SETTLED
+
+
+def interleaved(cases: dict, *, batches: int, seconds: float) -> dict[str, list[float]]:
+    """Time `cases` (name -> a function of no argument) in alternating short batches: each
+    batch runs every case for `seconds` (at least once), in turn, the order flipped from one
+    batch to the next. Answers each case's seconds per call, one figure per batch.
+
+    On a machine shared with other jobs, the load changes from one second to the next: two
+    cases timed in the same batch, a second apart, meet about the same load, so the ratio of
+    their times in one batch holds where their separate bests do not (`ratio`)."""
+    import time
+
+    for run in cases.values():  # warm: imports, caches, connections, prepared statements
+        run()
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    names = list(cases)
+    for batch in range(batches):
+        for name in names if batch % 2 == 0 else reversed(names):
+            run, calls = cases[name], 0
+            began = time.perf_counter()
+            while True:
+                run()
+                calls += 1
+                spent = time.perf_counter() - began
+                if spent >= seconds:
+                    break
+            times[name].append(spent / calls)
+    return times
+
+
+def ratio(times: dict[str, list[float]], faster: str, slower: str) -> float:
+    """How many times faster `faster` ran than `slower`: the median over the batches of the
+    ratio of their times in the same batch."""
+    import statistics
+
+    return statistics.median(s / f for f, s in zip(times[faster], times[slower], strict=True))
+
+
+def load_average() -> str:
+    """The machine's load (1, 5, 15 minutes), printed beside figures measured under it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"

@@ -6,12 +6,21 @@ item is read from its field index rows (`IndexEntry`), a derived table per item 
 records (see `Statement`), never by loading records into Python: the numbers are
 `value_number` (a value that is not a number has none, and is counted in `skipped`), a plain
 group the item's text or number, a date bucket the `value_date` of a DATE or DATETIME item (or
-the record's `created`) truncated in UTC. A second query, without grouping, gives the totals.
+the record's `created`) truncated in UTC. Two plans:
+
+- a visitor under row-level security (`Statement`, restricted): their own records drive, each
+  value looked up per record; a second query, without grouping, gives the totals;
+- every other caller (`Joined`): one statement, each counted record joined to its index row
+  of each item on the covering index `entry_values`, the totals as window functions over the
+  groups (100,000 records: 17-21 times faster than loading them and summing in Python on
+  SQLite, 45 times on PostgreSQL, bench/aggregate.py); where an item holds a list,
+  `Statement` again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -110,6 +119,13 @@ def aggregate(
     if records is None:
         return empty(plan)
     restricted = access is not None and access is not NOBODY and access.row_filter is not None
+    if not restricted:
+        try:
+            answer = Joined(app, plan, records).run()
+        except EmptyResultSet:
+            return empty(plan)
+        if answer is not None:
+            return answer
     statement = Statement(app, plan, records, restricted=restricted)
     try:
         totals_sql = statement.totals()
@@ -166,7 +182,7 @@ class Statement:
     of that record (a list counts by its smallest value), read in one of two plans:
 
     - `restricted` (a visitor under row-level security, whose own rows are usually few): a
-      lookup per record through `entry_record` (record, index), so the cost follows the
+      lookup per record through `entry_values` (record, index, values), so the cost follows the
       visitor's rows, not the app's;
     - otherwise: per item, a derived table `record_id -> MIN(value)` of one range of the
       (app_id, index, value) index, joined to the records: read once, not probed per record
@@ -181,6 +197,7 @@ class Statement:
         self.restricted = restricted
         self.vendor = connection.vendor
         self.columns: dict[tuple[str, str], str] = {}  # (item, column) -> its alias in t
+        self.created = "t.created"
 
     def value(self, item: str, column: str) -> str:
         """The alias of `item`'s `column` value of each record (in the derived records)."""
@@ -223,7 +240,7 @@ class Statement:
     def group(self, group: Group) -> str:
         if group.bucket is None:
             return self.plain(group.item)
-        moment = "t.created" if group.item == CREATED else self.value(group.item, "value_date")
+        moment = self.created if group.item == CREATED else self.value(group.item, "value_date")
         if self.vendor == "postgresql":
             return f"to_char({moment} AT TIME ZONE 'UTC', '{PG_FORMATS[group.bucket]}')"
         # SQLite keeps instants as UTC text, 'YYYY-MM-DD HH:MM:SS': the bucket is its prefix.
@@ -284,6 +301,139 @@ class Statement:
         return order
 
 
+class Joined(Statement):
+    """The SQL of one aggregate over every counted record (no row filter: an editor, trusted
+    code), in one statement: each counted record joined to its index row of each item,
+    `LEFT JOIN entry ON (record, index)`, a lookup on the covering index `entry_values`; the
+    groups, and the totals over every group as window functions (before `LIMIT`).
+
+    A record with two index rows of one item (a list) would be counted once per row, where
+    the answer counts it by its smallest value: the statement also gives the number of rows
+    it joined and the number of counted records, and `run` answers None when they differ
+    (then `Statement` computes it)."""
+
+    def __init__(self, app: AppSpec, plan: Plan, records):
+        super().__init__(app, plan, records, restricted=False)
+        self.table = connection.ops.quote_name(records.model._meta.db_table)
+        self.created = f"{self.table}.created"
+
+    def value(self, item: str, column: str) -> str:
+        return self.columns.setdefault((item, column), f"e{len(self.columns)}.{column}")
+
+    def source(self) -> tuple[str, list]:
+        """FROM the records, each value's join, WHERE the list's filters (call after every
+        value is named)."""
+        where, where_params = self.where()
+        entries = connection.ops.quote_name(IndexEntry._meta.db_table)
+        joins, params = [], []
+        for (item, column), alias in self.columns.items():
+            name = alias.split(".")[0]
+            joins.append(
+                f"LEFT JOIN {entries} {name} ON {name}.record_id = {self.table}.id "
+                f'AND {name}."index" = %s AND {name}.{column} IS NOT NULL'
+            )
+            params.append(item)
+        return f"FROM {self.table} {' '.join(joins)} WHERE {where}", [*params, *where_params]
+
+    def where(self) -> tuple[str, list]:
+        """The records' filters on the records table itself, not as `id IN (SELECT ...)`
+        (a second pass over the records: a hash join on PostgreSQL, a list on SQLite)."""
+        query = self.records.query
+        if len(query.alias_map) == 1:
+            return query.get_compiler(connection=connection).compile(query.where)
+        filtered, params = self.records.values("pk").query.sql_with_params()
+        return f"{self.table}.id IN ({filtered})", params
+
+    def counted(self) -> tuple[str, list]:
+        """The number of counted records, once (an uncorrelated subquery)."""
+        where, params = self.where()
+        return f"(SELECT COUNT(*) FROM {self.table} WHERE {where})", params  # noqa: S608
+
+    def run(self) -> dict | None:
+        plan = self.plan
+        if plan.groups and not any(m.kind == "count_distinct" for m in plan.metrics):
+            return self.grouped()
+        metrics = [self.metric(m) for m in plan.metrics]
+        skipped = self.skipped()
+        counted, counted_params = self.counted()
+        source, params = self.source()
+        sql = f"SELECT {', '.join(metrics)}, {skipped}, COUNT(*), {counted} {source}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*counted_params, *params])
+            totals = cursor.fetchone()
+        if totals[-2] != totals[-1]:
+            return None
+        answer = {
+            "groups": [],
+            "totals": {m.name: number(totals[i]) for i, m in enumerate(plan.metrics)},
+            "skipped": whole(totals[-3]) or 0,
+        }
+        if plan.groups:  # count_distinct has no total over the groups' totals
+            answer["groups"] = self.grouped(totals=False)["groups"]
+        return answer
+
+    def grouped(self, *, totals: bool = True) -> dict | None:
+        plan = self.plan
+        keys = [self.group(g) for g in plan.groups]
+        metrics = [self.metric(m) for m in plan.metrics]
+        selected = [f"{k} AS g{i}" for i, k in enumerate(keys)]
+        selected += [f"{m} AS m{i}" for i, m in enumerate(metrics)]
+        if totals:
+            selected += [f"{window} AS w{i}" for i, window in enumerate(self.windows())]
+        counted, counted_params = self.counted()
+        selected += ["SUM(COUNT(*)) OVER () AS joined", f"{counted} AS counted"]
+        source, params = self.source()
+        grouped = ", ".join(f"g{i}" for i in range(len(keys)))
+        sql = (
+            f"SELECT {', '.join(selected)} {source} GROUP BY {grouped} "  # noqa: S608
+            f"ORDER BY {', '.join(self.ordering())} LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*counted_params, *params, plan.limit])
+            rows = cursor.fetchall()
+        if not rows:
+            return empty(plan)
+        if whole(rows[0][-2]) != rows[0][-1]:
+            return None
+        width = len(plan.groups)
+        groups = []
+        for row in rows:
+            group = {g.name: shown(row[i]) for i, g in enumerate(plan.groups)}
+            group.update({m.name: number(row[width + i]) for i, m in enumerate(plan.metrics)})
+            groups.append(group)
+        answer = {"groups": groups, "totals": {}, "skipped": 0}
+        if totals:
+            answer["totals"], answer["skipped"] = self.totals_of(rows[0][width + len(metrics) :])
+        return answer
+
+    def windows(self) -> list[str]:
+        """Each metric's total over every group (avg: its sum and its count), and `skipped`'s."""
+        found = []
+        for metric in self.plan.metrics:
+            if metric.kind == "count":
+                found.append("SUM(COUNT(*)) OVER ()")
+                continue
+            value = self.value(metric.item, "value_number")
+            if metric.kind == "avg":
+                found += [f"SUM(SUM({value})) OVER ()", f"SUM(COUNT({value})) OVER ()"]
+            else:
+                function = {"sum": "SUM", "min": "MIN", "max": "MAX"}[metric.kind]
+                found.append(f"{function}({function}({value})) OVER ()")
+        return [*found, f"SUM({self.skipped()}) OVER ()"]
+
+    def totals_of(self, windows) -> tuple[dict, int]:
+        totals, at = {}, 0
+        for metric in self.plan.metrics:
+            if metric.kind == "avg":
+                total, count = windows[at], whole(windows[at + 1])
+                totals[metric.name] = number(total / count) if count else None
+                at += 2
+            else:
+                totals[metric.name] = number(whole(windows[at]))
+                at += 1
+        return totals, whole(windows[at]) or 0
+
+
 PG_FORMATS = {"year": "YYYY", "month": "YYYY-MM", "day": "YYYY-MM-DD"}
 PREFIX = {"year": 4, "month": 7, "day": 10}
 
@@ -291,6 +441,11 @@ PREFIX = {"year": 4, "month": 7, "day": 10}
 def shown(value):
     """A group's value as the answer shows it (a bucket is already its ISO string)."""
     return number(value)
+
+
+def whole(value):
+    """A sum of counts as Python's int (PostgreSQL's SUM of a bigint is a numeric)."""
+    return int(value) if isinstance(value, Decimal) else value
 
 
 def number(value):

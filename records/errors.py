@@ -100,3 +100,8 @@ class BadShare(InvalidInput):
 class BadQuery(InvalidInput, QueryError):
     """A query or sort index outside the language (records/search.py); a `QueryError` too,
     which block code calling `context.app.search()` may catch."""
+
+
+class BadImportFile(InvalidInput):
+    """An import's file cannot be read as its format (broken encoding, not what its name says,
+    too large, too many rows, a ZIP bomb): 400, or a failed job naming the reason."""

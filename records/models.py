@@ -94,7 +94,7 @@ class IndexEntry(models.Model):
     with the record, so a condition is one index range scan that yields the record ids.
     """
 
-    # Its index is `entry_record` below, led by the record (what the foreign key's own was).
+    # Its index is `entry_values` below, led by the record (what the foreign key's own was).
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+", db_index=False)
     app_id = models.CharField(max_length=100)
     index = models.CharField(max_length=100)
@@ -108,11 +108,15 @@ class IndexEntry(models.Model):
             models.Index(fields=["app_id", "index", "value_text", "record"], name="entry_text"),
             models.Index(fields=["app_id", "index", "value_number", "record"], name="entry_number"),
             models.Index(fields=["app_id", "index", "value_date", "record"], name="entry_date"),
-            # One record's rows of one index: an aggregate reads each counted record's values
-            # through it (records/aggregate.py, which leaves the app out of that lookup so
-            # that no planner takes the value indexes above, scanning every row of the index
-            # for each record).
-            models.Index(fields=["record", "index"], name="entry_record"),
+            # One record's rows of one index, with their values: an aggregate joins each
+            # counted record to its rows through it and reads the values from the index
+            # alone (records/aggregate.py, which leaves the app out of that lookup so that no
+            # planner takes the value indexes above, scanning every row of the index for
+            # each record). It also serves the cascade from the record.
+            models.Index(
+                fields=["record", "index", "value_number", "value_date", "value_text"],
+                name="entry_values",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,3 +179,54 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id}/{self.item}: {self.path}"
+
+
+def new_job_id() -> str:
+    from secrets import token_hex
+
+    return token_hex(12)
+
+
+class Job(models.Model):
+    """A background job (contract §9: an import), as `GET /api/v1/jobs/<id>` shows it.
+
+    Written only by records.tasks (state, progress, the worker running it) and records.imports
+    (what it found). The id is random: it names nothing about other jobs. `source` holds the
+    uploaded file until the job ends, so a job whose worker died can run again; `worker`
+    (`host:pid`) and `heartbeat` tell a dead worker's job from a running one.
+    """
+
+    STATES = ("queued", "running", "done", "failed")
+
+    id = models.CharField(max_length=32, primary_key=True, default=new_job_id, editable=False)
+    kind = models.CharField(max_length=20, default="import")
+    app_id = models.CharField(max_length=100)
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="jobs",
+    )
+    state = models.CharField(max_length=10, default="queued")
+    phase = models.CharField(max_length=10, blank=True, default="")  # checking, writing
+    options = models.JSONField(default=dict, blank=True)
+    source = models.BinaryField(null=True, blank=True)
+    source_format = models.CharField(max_length=10, blank=True, default="")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True, default="")
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state"], name="job_state")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.app_id} {self.id}: {self.state}"

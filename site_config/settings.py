@@ -89,6 +89,10 @@ INSTALLED_APPS = [
     "accounts",
     "records",
     "records.ownership",  # row-level security: owner table and shares (issue 6)
+    # Background jobs (imports) on Django's task framework, backported: `django_tasks_db`'s
+    # table is the queue without Redis (TASKS below).
+    "django_tasks",
+    "django_tasks_db",
     "blocks",
     # No models: `web` for its management command (seed_demo), `api` for the docs page's
     # template and script.
@@ -222,6 +226,25 @@ elif not DEBUG and "pytest" not in sys.modules:
             "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
+
+# Background jobs (records/tasks.py: imports) on django-tasks, the backport of Django 6's
+# `django.tasks`. With Redis (REDIS_URL) the queue is RQ on it, and `manage.py jobs_worker`
+# runs RQ's worker; without, the queue is a table of the database (one machine, SQLite too),
+# worked by the same command. The test suite runs each job as it is enqueued (tests/deploy
+# runs real workers as their own processes).
+if "pytest" in sys.modules:
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+elif REDIS_URL:
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Imports (contract §9): the largest file, the most rows, the largest row (a 10 MB row or two
+# million rows are refused with a message, not read into memory first).
+IMPORT_MAX_BYTES = int(env.float("IMPORT_MAX_MB", default=100) * 2**20)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+IMPORT_MAX_ROW_BYTES = int(env.float("IMPORT_MAX_ROW_KB", default=1024) * 2**10)
 
 # Addresses or networks of the reverse proxies in front of the site (comma-separated): only a
 # request from one of them may name the client in X-Forwarded-For (accounts/network.py).

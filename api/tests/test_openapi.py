@@ -130,6 +130,7 @@ def test_a_readers_description_has_no_write_operation(api_client, shop):
         ("/shop/record/{record_id}", "get"),
         ("/shop/search", "post"),
         ("/shop/aggregate", "post"),
+        ("/shop/export", "get"),
         ("/shop/blocks/item", "get"),
         ("/shop/blocks/item/name", "get"),
         ("/shop/blocks/item/price", "get"),

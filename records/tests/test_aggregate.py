@@ -308,3 +308,39 @@ def test_created_is_the_record_column(shop):
     answer = post("boss", {"group_by": ["year:_created"], "metrics": {"n": "count"}}).json()
     assert answer["groups"] == [{"year:_created": year, "n": 1}]
     assert isinstance(datetime.now(UTC).year, int)
+
+
+def test_a_list_counts_by_its_smallest_value_for_every_caller(shop):
+    """The editor's one-statement plan joins each index row: a record with two rows of an
+    item is noticed (joined rows != records) and counted once, by its smallest value."""
+    sale("l1", salesman=["bob", "alice"], amount=[9, 4])
+    sale("l2", salesman="bob", amount=2)
+    body = {"group_by": ["salesman"], "metrics": {"t": "sum:amount", "n": "count"}}
+    expected = {
+        "groups": [{"salesman": "alice", "t": 4, "n": 1}, {"salesman": "bob", "t": 2, "n": 1}],
+        "totals": {"t": 6, "n": 2},
+        "skipped": 0,
+    }
+    assert post("boss", body).json() == expected
+    assert post("boss", {"metrics": {"t": "sum:amount", "n": "count"}}).json() == {
+        "groups": [],
+        "totals": {"t": 6, "n": 2},
+        "skipped": 0,
+    }
+
+
+def test_the_editors_aggregate_is_one_statement(shop, django_assert_max_num_queries):
+    for i in range(30):
+        sale(f"q{i}", salesman="alice" if i % 2 else "bob", amount=i, day=f"2026-0{1 + i % 9}-01")
+    client = new_client("boss")
+    body = {
+        "group_by": ["salesman", "month:day"],
+        "metrics": {"t": "sum:amount", "n": "count", "a": "avg:amount", "low": "min:amount"},
+    }
+    client.send("POST", URL, body)  # the session and the site warm
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.send("POST", URL, body).json()
+    aggregates = [q for q in queries.captured_queries if "records_indexentry" in q["sql"]]
+    assert len(aggregates) == 1, aggregates  # groups and totals together: nothing per record
+    assert answer["totals"] == {"t": 435, "n": 30, "a": 14.5, "low": 0}
+    assert sum(g["n"] for g in answer["groups"]) == 30

@@ -68,15 +68,15 @@ def page_plan(client, body: dict) -> str:
 def test_a_readers_search_is_driven_by_their_own_rows_without_statistics(untuned, api_client):
     plan = page_plan(api_client("reader"), {"query": "amount > 5"})
     if connection.vendor == "sqlite":
-        # Their owner rows, then each record by primary key, then its entries (entry_record).
+        # Their owner rows, then each record by primary key, then its entries (entry_values).
         assert "SEARCH ownership_recordowner USING COVERING INDEX owner_principal_item_rec" in plan
         assert "SEARCH records_record USING INTEGER PRIMARY KEY (rowid=?)" in plan
-        assert "USING INDEX entry_record " in plan
+        assert "INDEX entry_values " in plan
         assert "entry_number" not in plan
     else:
         assert "owner_principal_item_rec" in plan
         assert "Index Cond: (id = ANY ($" in plan  # the owned ids, then records by primary key
-        assert "entry_record" in plan
+        assert "entry_values" in plan
         assert "entry_number" not in plan
 
 
@@ -84,10 +84,10 @@ def test_a_broad_search_walks_the_records_in_page_order_without_statistics(untun
     plan = page_plan(api_client("editor"), {"query": "amount > 5"})
     if connection.vendor == "sqlite":
         assert "SEARCH records_record USING " in plan
-        assert "USING INDEX entry_record " in plan
+        assert "INDEX entry_values " in plan
         assert "entry_number" not in plan
     else:
-        assert "entry_record" in plan
+        assert "entry_values" in plan
         assert "entry_number" not in plan
         assert "Seq Scan" not in plan
 
@@ -115,3 +115,28 @@ def test_a_refresh_gathers_statistics_once_committed(
     with django_capture_on_commit_callbacks(execute=True):
         store.app_reindex(app=current_site().apps["owned"])
     assert has_statistics()
+
+
+def test_an_editors_aggregate_joins_each_record_to_its_entries_without_statistics(
+    untuned, api_client
+):
+    """One statement (records/aggregate.py `Joined`): each record's value read from the
+    covering index entry_values, no subquery per record (issue 24)."""
+    body = {"group_by": ["amount"], "metrics": {"t": "sum:amount", "n": "count"}}
+    with CaptureQueriesContext(connection) as ran:
+        response = api_client("editor").post(
+            "/api/v1/owned/aggregate", json.dumps(body), "application/json"
+        )
+    assert response.status_code == 200, response.content
+    assert response.json()["totals"] == {"t": sum(n % 100 for n in range(RECORDS)), "n": RECORDS}
+    statements = [q["sql"] for q in ran.captured_queries if "records_indexentry" in q["sql"]]
+    assert len(statements) == 1, statements
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + statements[0])
+        plan = "\n".join(" ".join(map(str, row)) for row in cursor.fetchall())
+    if connection.vendor == "sqlite":
+        assert "USING COVERING INDEX entry_values (record_id=? AND index=?) LEFT-JOIN" in plan
+        assert "CORRELATED" not in plan
+    else:
+        assert "SubPlan" not in plan

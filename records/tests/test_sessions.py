@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.contrib.sessions.models import Session as DjangoSession
 from django.db import connection
 from django.utils import timezone
 
@@ -122,6 +123,22 @@ def test_the_sessions_of_django_s_table_carry_over(users, settings):
     client.cookies[settings.SESSION_COOKIE_NAME] = old.session_key
     # The data has no auth hash: Django's rule ends such a session, and so does ours.
     assert client.get("/api/v1/sales/records").status_code == 401
+
+
+def test_the_copied_rows_of_django_s_table_are_deleted(users):
+    """Migration accounts 0008: once copied, nothing reads django_session's rows again;
+    they are deleted rather than left holding signed-in sessions' data."""
+    empty = __import__(
+        "accounts.migrations.0011_django_session_emptied", fromlist=["empty_django_sessions"]
+    ).empty_django_sessions
+    old = DjangoSessionStore()
+    old["_auth_user_id"] = str(users["editor"].pk)
+    old.save()
+    kept = Session.objects.count()
+    assert DjangoSession.objects.exists()
+    empty(apps, SimpleNamespace(connection=connection))
+    assert not DjangoSession.objects.exists()
+    assert Session.objects.count() == kept  # the site's own sessions are untouched
 
 
 def test_a_token_marks_its_use_at_most_once_a_minute(record, users, clock):

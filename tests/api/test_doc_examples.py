@@ -48,6 +48,9 @@ def test_the_doc_has_examples_for_every_route():
         "/share",
         "/refresh",
         "/access?",
+        "/import",
+        "/export",
+        "8000$JOB",
         "/blocks/rate ",
         "?fields=",
         "If-None-Match",
@@ -56,7 +59,8 @@ def test_the_doc_has_examples_for_every_route():
         assert route in commands + " ", route
     for command, _ in examples():  # every write says whose credentials it sends
         if re.search(
-            r"-X (PUT|PATCH|DELETE)|-X POST .*/(records|share|refresh)\b|/rating \\", command
+            r"-X (PUT|PATCH|DELETE)|-X POST .*/(records|share|refresh|import)\b|/import\b|/rating \\",
+            command,
         ):
             assert re.search(r"\$(ADMIN|ALICE|BOB)_TOKEN|-u (admin|alice|bob):", command), command
 

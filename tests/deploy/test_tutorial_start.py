@@ -48,6 +48,7 @@ def test_the_tutorial_starts_with_its_own_folder_and_database(tmp_path):
         )
     try:
         before = wait_for(f"http://127.0.0.1:{port}/", process, log)
+        assert session_processes(process.pid, "jobs_worker"), "make run starts no job worker"
         [site] = [path for path in tmp_path.iterdir() if path.is_dir()]
         (site / "settings.yaml").write_text("title: Likes\n")  # the tutorial's step 1
         (site / "pages").mkdir()
@@ -56,11 +57,29 @@ def test_the_tutorial_starts_with_its_own_folder_and_database(tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
+    assert not session_processes(process.pid, "jobs_worker"), "the job worker outlived make run"
     assert before.status_code == 404  # an empty folder: no home page yet, not the demo's
     assert home.status_code == 200
     assert "<title>Home" in home.text and "Likes" in home.text
     assert (site / "db.sqlite3").is_file(), log.read_text()
     assert (demo_db.stat().st_mtime_ns if demo_db.exists() else None) == demo_stamp
+
+
+def session_processes(session: int, word: str) -> list[int]:
+    """Processes of the session `session` whose command line holds `word` (not zombies)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) != session:
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state != "Z" and word in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(entry.name))
+        except (OSError, ProcessLookupError):
+            continue
+    return found
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 90):
