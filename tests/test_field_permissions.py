@@ -407,3 +407,23 @@ def test_block_code_on_a_record_page_is_given_only_what_the_visitor_reads(shop, 
     )
     assert saved.status_code == 302, saved.content
     assert stored("s1")["margin"] == 12.25 and stored("s1")["name"] == "Desk 4"
+
+
+def test_an_export_query_naming_a_hidden_item_answers_as_an_unknown_one(shop):
+    """`GET /export?query=` filtered on an item the caller may not read, so the rows it gave
+    told its value (margin > 7000: one row, > 8000: none) (issue 26)."""
+    sam = client(shop, "sam")
+
+    def export(query):
+        answer = sam.get(f"{URL}/export", {"format": "json", "query": query})
+        body = b"".join(answer.streaming_content) if answer.streaming else answer.content
+        return answer.status_code, body
+
+    hidden = export("margin > 7000")
+    unknown = export("zzzzzz > 7000")
+    assert hidden[0] == unknown[0] == 400
+    assert hidden[1].replace(b"margin", b"zzzzzz") == unknown[1]
+    assert b"margin" not in unknown[1]  # the indexes it lists are those sam may know
+    assert export("price > 1")[0] == 200
+    audrey = client(shop, "audrey").get(f"{URL}/export", {"format": "json", "query": "margin > 1"})
+    assert audrey.status_code == 200
