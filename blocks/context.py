@@ -187,6 +187,14 @@ class BlockContext:
         app = self._site.apps.get(app_id)
         if app is None:
             raise LookupError(f"no app '{app_id}'; apps: {', '.join(sorted(self._site.apps))}")
+        previewer = getattr(self.request, "previewed_by", None)
+        if previewer is not None:
+            # A preview (web/preview.py) was allowed for the page's apps; another app read as
+            # the previewed user must pass the same test, or it would show the previewer rows
+            # and items they may not read.
+            decision = gate.preview_app_decision(app, previewer, self.request.user)
+            if not decision:
+                raise PermissionError(decision.because)
         return AppContext(self._site, app, self.request, self._console, f"[{self.block.key}]")
 
     @staticmethod

@@ -329,11 +329,9 @@ def preview_decision(site: Site, page: Page, previewer, previewed) -> Decision:
     if seen.is_superuser and not who.is_superuser:
         return Decision(Verdict.FORBID, f"{name} is a superuser; you are not")
     for app in page_apps(site, page):
-        theirs, yours = access_for(app.acl, seen), access_for(app.acl, who)
-        if theirs.level > yours.level:
-            return Decision(
-                Verdict.FORBID, f"{name} holds {theirs.rights[-1]} in app '{app.id}'; you do not"
-            )
+        verdict = preview_app_decision(app, who, seen)
+        if not verdict:
+            return verdict
     if page_verdict(page, seen) and not page_verdict(page, who):
         return Decision(Verdict.FORBID, f"{name} may open this page; you may not")
     for ref in page.blocks:
@@ -341,6 +339,30 @@ def preview_decision(site: Site, page: Page, previewer, previewed) -> Decision:
         if block is not None and block_verdict(block, seen) and not block_verdict(block, who):
             return Decision(Verdict.FORBID, f"{name} may see block {block.key}; you may not")
     return allowed
+
+
+def preview_app_decision(app: AppSpec, previewer, previewed) -> Decision:
+    """May `previewer` see `app`'s records as `previewed` sees them? A superuser always; else
+    a manager of the app (who reads every row) when `previewed` holds no more right there and
+    reads no item the previewer may not. Asked for each app of a previewed page, and by block
+    code that reads another app while previewing (blocks.context)."""
+    who, seen = visitor(previewer), visitor(previewed)
+    if who.is_superuser:
+        return Decision(Verdict.ALLOW, "superuser")
+    name = seen.username
+    yours, theirs = access_for(app.acl, who), access_for(app.acl, seen)
+    if not yours.has_right("manager"):
+        return Decision(Verdict.FORBID, f"you may not preview app '{app.id}': you do not manage it")
+    if theirs.level > yours.level:
+        return Decision(
+            Verdict.FORBID, f"{name} holds {theirs.rights[-1]} in app '{app.id}'; you do not"
+        )
+    unseen = sorted(yours.hidden_items - theirs.hidden_items)
+    if unseen:
+        return Decision(
+            Verdict.FORBID, f"{name} may read item '{unseen[0]}' of app '{app.id}'; you may not"
+        )
+    return Decision(Verdict.ALLOW, "manager of the app")
 
 
 def user_called(username: str):

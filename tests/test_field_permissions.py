@@ -160,6 +160,12 @@ def test_block_routes_leave_it_out(shop):
     unknown = sam.get(f"{URL}/blocks/item/zzzzzz")
     assert hidden.status_code == unknown.status_code == 404
     assert hidden.content.replace(b"margin", b"zzzzzz") == unknown.content
+    # and the HTML element route (it answered 200 for an item sam may not read)
+    hidden = sam.get("/apps/shop/blocks/item/margin/")
+    unknown = sam.get("/apps/shop/blocks/item/zzzzzz/")
+    assert hidden.status_code == unknown.status_code == 404
+    assert len(hidden.content) == len(unknown.content)  # (the page's token differs each time)
+    assert mona.get("/apps/shop/blocks/item/margin/").status_code == 200
 
 
 def test_block_code_secure_reads_leave_it_out(shop):
@@ -399,3 +405,46 @@ def test_hiding_costs_no_query(shop):
 
     for path in (f"{URL}/records", f"{URL}/record/r1"):
         assert statements("sam", path) == statements("mona", path), path
+
+
+def test_block_code_on_a_record_page_is_given_only_what_the_visitor_reads(shop, site_dir):
+    """`context.record` on the record routes is the record as the visitor may read it, as a
+    `readable()` handle is: an element that shows the record's items shows no hidden one
+    (issue 26)."""
+    site_dir.write("apps/shop/blocks/item.yaml", ITEM_BLOCK + "  dump: BASIC\n")
+    site_dir.write(
+        "apps/shop/blocks/item.py",
+        "def dump(context):\n    return repr(sorted(dict(context.record.items()).items()))\n",
+    )
+    sam, mona = client(shop, "sam"), client(shop, "mona")
+    for path in ("/apps/shop/records/r1/", "/apps/shop/records/s1/edit/"):
+        shown = html.unescape(sam.get(path).content.decode())
+        assert "'margin'" not in shown and "'name'" in shown, path
+        assert "'margin'" in html.unescape(mona.get(path).content.decode()), path
+    # a save through the edit page still keeps what sam may not read
+    form = sam.get("/apps/shop/records/s1/edit/").content.decode()
+    saved = sam.post(
+        "/apps/shop/records/s1/edit/", {"_save": "1", "_etag": etag_of(form), "name": "Desk 4"}
+    )
+    assert saved.status_code == 302, saved.content
+    assert stored("s1")["margin"] == 12.25 and stored("s1")["name"] == "Desk 4"
+
+
+def test_an_export_query_naming_a_hidden_item_answers_as_an_unknown_one(shop):
+    """`GET /export?query=` filtered on an item the caller may not read, so the rows it gave
+    told its value (margin > 7000: one row, > 8000: none) (issue 26)."""
+    sam = client(shop, "sam")
+
+    def export(query):
+        answer = sam.get(f"{URL}/export", {"format": "json", "query": query})
+        body = b"".join(answer.streaming_content) if answer.streaming else answer.content
+        return answer.status_code, body
+
+    hidden = export("margin > 7000")
+    unknown = export("zzzzzz > 7000")
+    assert hidden[0] == unknown[0] == 400
+    assert hidden[1].replace(b"margin", b"zzzzzz") == unknown[1]
+    assert b"margin" not in unknown[1]  # the indexes it lists are those sam may know
+    assert export("price > 1")[0] == 200
+    audrey = client(shop, "audrey").get(f"{URL}/export", {"format": "json", "query": "margin > 1"})
+    assert audrey.status_code == 200

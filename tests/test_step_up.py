@@ -564,3 +564,27 @@ def test_a_user_without_a_password_signs_out_and_in_again(hr_site, user_factory,
     out = client.post("/accounts/logout/", {"next": "/accounts/login/?next=%2Ffresh%2F"})
     assert out["Location"] == "/accounts/login/?next=%2Ffresh%2F"
     assert client.get("/fresh/")["Location"] == "/accounts/login/?next=%2Ffresh%2F"
+
+
+def test_a_refused_form_is_not_shown_on_a_page_that_asks_a_step_up_first(
+    hr_site, user_factory, client, later
+):
+    """A form of another app on /mix/ beside the step-up block payroll: an invalid post comes
+    back on the page it was sent from, which must not hold payroll's content while the
+    session owes a code (issue 27)."""
+    hr_site.write(
+        "apps/desk/settings.yaml",
+        "acl:\n  rights:\n    reader: [authenticated]\n    author: [authenticated]\n",
+    )
+    hr_site.write("apps/desk/blocks/note.yaml", "elements:\n  text: {type: TEXT, required: true}\n")
+    hr_site.write("pages/mix.yaml", "blocks: [desk/note, hr/payroll]\n")
+    ann = user_factory("ann", with_totp=True)
+    signed_in_with_code(client, ann)
+    later.move(minutes=11)
+    assert client.get("/mix/").status_code == 302
+    refused = client.post(
+        BLOCK.replace("hr", "desk").format("note"), {"_save": "1", "next": "/mix/"}
+    )
+    assert refused.status_code == 400
+    assert b"payroll 1234" not in refused.content
+    assert b"required" in refused.content.lower()

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from accounts import stepup
 from accounts.identity import who_for
 from accounts.redirects import safe_next
 from blocks.context import BlockContext
@@ -21,12 +22,24 @@ def holds(page: Page, block: BlockSpec) -> bool:
     return any(ref.key == block.key for ref in page.blocks)
 
 
-def holding_page(site: Site, block: BlockSpec, who) -> Page | None:
-    """The first page (in navigation order) that holds `block` and that the visitor may open."""
+def opens_now(request, site: Site, page: Page, who) -> bool:
+    """May the visitor open `page`, and be shown it now: its view_permission, and nothing
+    its or its blocks' `fresh_login` / `second_factor` ask first (as web.views.serve_page)."""
+    if gate.page_verdict(page, who) is not acl.Verdict.ALLOW:
+        return False
+    return not stepup.need_for(request, page, *visible_blocks(site, page, who))
+
+
+def holding_page(site: Site, block: BlockSpec, who, request=None) -> Page | None:
+    """The first page (in navigation order) that holds `block` and that the visitor may open
+    (with `request`: and be shown now, `opens_now`)."""
     for candidate in site.navigation:
-        if holds(candidate, block):
-            if gate.page_verdict(candidate, who) is acl.Verdict.ALLOW:
-                return candidate
+        if not holds(candidate, block):
+            continue
+        if request is not None and opens_now(request, site, candidate, who):
+            return candidate
+        if request is None and gate.page_verdict(candidate, who) is acl.Verdict.ALLOW:
+            return candidate
     return None
 
 
@@ -63,10 +76,9 @@ def page_of_refusal(request, site: Site, block: BlockSpec) -> Page | None:
     who = who_for(request.user)
     next_url = safe_next(request)
     page = site.page_at(urlsplit(next_url).path) if next_url else None
-    if page is not None and holds(page, block):
-        if gate.page_verdict(page, who) is acl.Verdict.ALLOW:
-            return page
-    return holding_page(site, block, who)
+    if page is not None and holds(page, block) and opens_now(request, site, page, who):
+        return page
+    return holding_page(site, block, who, request)
 
 
 def refused_next(request, page: Page | None) -> str | None:

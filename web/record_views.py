@@ -123,7 +123,10 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
         not_yet = stepup.before_block(request, block)
         if not_yet is not None:
             return not_yet
-    handle = RecordHandle(app=app, record=record, request=request)
+    # Block code is given the record as the visitor may read it (field permissions), as a
+    # readable() handle: a save of it keeps what it does not hold.
+    items = dict(gate.readable_items(app, access, record.items))
+    handle = RecordHandle(app=app, record=record, items=items, request=request)
     page = RecordPage(request, site, app, block, handle)
     if block is None:
         if edit or request.method == "POST":
@@ -267,7 +270,8 @@ def record_save(request, page: RecordPage, record, fixed):
         fresh = selectors.record_get(app.id, record.record_id)
         if fresh is None:
             raise Http404(f"record '{record.record_id}' was deleted meanwhile") from None
-        handle = RecordHandle(app=app, record=fresh, request=request)
+        items = dict(gate.readable_items(app, page.access, fresh.items))
+        handle = RecordHandle(app=app, record=fresh, items=items, request=request)
         fresh_ctx = BlockContext(request=request, site=site, block=block, record=handle)
         html = render_block(fresh_ctx, edit=True, action_url=request.path, show_title=False)
         return page.respond(html, editing=True, status=409, stale=STALE)

@@ -193,7 +193,11 @@ def element_view(request, app_id: str, block_id: str, element_id: str):
     if not verdict:
         return deny(request, verdict)  # before the element: a hidden block's names stay hidden
     element = block.element(element_id)
-    if element is None:
+    if (
+        element is None
+        or element_id in gate.access_to(site.apps[app_id], request.user).hidden_items
+    ):
+        # An item the visitor may not read answers as an element the block does not have.
         raise Http404(f"no element '{element_id}' in block '{block.key}'")
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])

@@ -3,6 +3,7 @@ user is served it, to a manager of every app of the page (or a superuser); nothi
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -370,3 +371,80 @@ def test_links_to_pages_stay_in_the_preview_and_record_pages_leave_it(people, sh
     assert 'class="preview-banner"' not in record
     # Outside a preview the block's links are as written.
     assert '<a href="/writes/">Writes</a>' in boss.get("/").content.decode()
+
+
+PAY = """
+acl:
+  rights:
+    reader: [authenticated]
+    manager: [bosses]
+  fields:
+    salary: {read: [payroll]}
+"""
+STAFF = "title: Staff\nelements:\n  name: TEXT\n  salary: NUMBER\n  shown: BASIC\n"
+STAFF_CODE = """
+def shown(context):
+    return "; ".join(f"{r.get('name')}={r.get('salary')}" for r in context.app.readable())
+"""
+
+
+def test_a_manager_may_not_preview_someone_who_reads_an_item_they_may_not(site_dir, user_factory):
+    """A field rule hides `salary` from the managers of `pay`; previewing a payroll clerk
+    would show it to them (issue 26)."""
+    site_dir.write("apps/pay/settings.yaml", PAY)
+    site_dir.write("apps/pay/blocks/staff.yaml", STAFF)
+    site_dir.write("apps/pay/blocks/staff.py", STAFF_CODE)
+    site_dir.write("pages/index.yaml", "title: Home\nblocks: [pay/staff]\n")
+    boss = user_factory("boss", groups=["bosses"])
+    user_factory("clerk", groups=["payroll"])
+    user_factory("eve")
+    app = current_site().apps["pay"]
+    store.record_create(app=app, items={"name": "Ann", "salary": 98765}, record_id="ann")
+    client = new_client(boss)
+    assert "98765" not in client.get("/").content.decode()
+    response = client.get("/preview/clerk/")
+    assert "98765" not in response.content.decode()
+    assert response.status_code == 403
+    assert "clerk may read item 'salary' of app 'pay'; you may not" in html.unescape(
+        response.content.decode()
+    )
+    assert client.get("/preview/eve/").status_code == 200  # reads no more than boss
+
+
+NOTES = """
+acl:
+  rights:
+    reader: [authenticated]
+    manager: [hr]
+  row_owners: [owner]
+"""
+PEEK = "title: Peek\nelements:\n  peek: BASIC\n"
+PEEK_CODE = """
+def peek(context):
+    return ", ".join(sorted(r.get("text") for r in context.apps("notes").readable())) or "none"
+"""
+
+
+def test_a_preview_does_not_read_another_apps_rows_through_block_code(site_dir, user_factory):
+    """boss manages `sales`, whose block reads app `notes` (row-owned; boss no manager of it)
+    as the visitor: previewing alice must not show boss alice's notes (issue 26)."""
+    site_dir.write("apps/sales/settings.yaml", SALES)
+    site_dir.write("apps/sales/blocks/peek.yaml", PEEK)
+    site_dir.write("apps/sales/blocks/peek.py", PEEK_CODE)
+    site_dir.write("apps/notes/settings.yaml", NOTES)
+    site_dir.write("apps/notes/blocks/note.yaml", "elements:\n  owner: TEXT\n  text: TEXT\n")
+    site_dir.write("pages/index.yaml", "title: Home\nblocks: [sales/peek]\n")
+    boss = user_factory("boss", groups=["bosses"])
+    alice = user_factory("alice", groups=["sellers"])
+    user_factory("hrboss", groups=["hr", "bosses"])
+    notes = current_site().apps["notes"]
+    store.record_create(app=notes, items={"owner": "alice", "text": "alice-secret"}, record_id="n1")
+    assert "alice-secret" in new_client(alice).get("/").content.decode()
+    assert "alice-secret" not in new_client(boss).get("/").content.decode()
+    previewed = new_client(boss).get("/preview/alice/")
+    assert "alice-secret" not in previewed.content.decode()
+    assert previewed.status_code == 200
+    assert "Block sales/peek could not be shown." in block_area(previewed)
+    # a manager of both apps sees it as alice does
+    hrboss = new_client(user_factory("both", groups=["hr", "bosses"]))
+    assert "alice-secret" in hrboss.get("/preview/alice/").content.decode()
