@@ -4,6 +4,7 @@ on wrong codes, the audit trail."""
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -588,3 +589,27 @@ def test_a_refused_form_is_not_shown_on_a_page_that_asks_a_step_up_first(
     assert refused.status_code == 400
     assert b"payroll 1234" not in refused.content
     assert b"required" in refused.content.lower()
+
+
+def test_the_demo_approval_list_shows_a_customer_stored_as_any_json_value(settings, client):
+    """The API takes any JSON value for a TEXT item; the demo's list of waiting sales showed
+    the block's error box (a 500 on its element route) for a customer stored as a list."""
+    import io
+
+    from django.conf import settings as django_settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from records import store
+    from site_model.loader import current_site
+
+    settings.SITE_DIR = django_settings.BASE_DIR
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    app = current_site().apps["sales"]
+    store.record_create(app=app, items={"customer": ["Acme", "Ltd"], "amount": 1}, record_id="odd")
+    client.force_login(get_user_model().objects.get(username="admin"))
+    answer = client.get("/apps/sales/blocks/approval/waiting/")
+    assert answer.status_code == 200, answer.content
+    shown = html.unescape(answer.content.decode())
+    assert "block-error" not in shown and shown.endswith("Wonka, ['Acme', 'Ltd'].")

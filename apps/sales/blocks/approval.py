@@ -13,7 +13,8 @@ def waiting(context):
     sales = unapproved(context)
     if not sales:
         return "Every sale is approved."
-    names = ", ".join(sale.get("customer") or sale.id for sale in sales)
+    # A client may have stored any JSON value as the customer (a list, a number): show it.
+    names = ", ".join(str(sale.get("customer") or sale.id) for sale in sales)
     return f"{len(sales)} waiting for approval: {names}."
 
 
