@@ -41,7 +41,9 @@ TWO_TYPES = "site.E015"
 BAD_SIGN_IN_VALUE = "site.E016"
 MISSING_BLOCK_YAML = "site.E017"
 BAD_PAGE_PATH = "site.E018"
+UNKNOWN_LANGUAGE = "site.E019"
 READERS_WIDER_THAN_BLOCK = "site.W001"
+MISSING_TRANSLATION = "site.W002"
 
 CHECKS = _catalog(
     CheckId(
@@ -131,10 +133,20 @@ CHECKS = _catalog(
         "Write the path from the site's root, e.g. `path: /events/`.",
     ),
     CheckId(
+        UNKNOWN_LANGUAGE,
+        "a language code the project does not know (settings.yaml `languages`, a text by language)",
+        "Use one of the codes the message lists (en, fr, de).",
+    ),
+    CheckId(
         READERS_WIDER_THAN_BLOCK,
         "a block's view_permission narrower than its app's readers (they read its records "
         "as JSON but not on their HTML pages)",
         "Add the app's readers to the block's view_permission, or narrow the app's rights "
         "if they should not read these records at all.",
+    ),
+    CheckId(
+        MISSING_TRANSLATION,
+        "a title or label by language without one of the site's languages (the default's text is shown)",
+        "Add the missing language to the mapping, or write one plain text for every language.",
     ),
 )

@@ -336,6 +336,8 @@ class SiteSettings:
     saml: SamlSettings | None = None
     user_managers: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    # contract §13: the languages visitors may choose; the first is the default.
+    languages: tuple[str, ...] = ("en",)
 
 
 @dataclass(frozen=True, eq=False)
