@@ -113,3 +113,19 @@ class DirectoryAccount(models.Model):
 
     def __str__(self) -> str:
         return self.dn
+
+
+class UserLanguage(models.Model):
+    """The language a signed-in user chose with the switcher (contract §13), offered again on
+    their next sign-in in any browser (accounts/languages.py)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="language_choice",
+    )
+    language = models.CharField(max_length=16)
+
+    def __str__(self) -> str:
+        return self.language

@@ -1,0 +1,146 @@
+"""The visitor's language through HTTP (contract §13): the switcher's cookie, the user's saved
+choice, Accept-Language, the site's default; headers; the API the same in every language."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+from accounts.models import UserLanguage
+
+SITE = "title: Shop\nlanguages: [en, fr, de]\n"
+
+
+@pytest.fixture
+def shop(site_dir):
+    site_dir.write("settings.yaml", SITE)
+    site_dir.write("pages/index.yaml", "title: {en: Home, fr: Accueil, de: Start}\n")
+    return site_dir
+
+
+def lang_of(response) -> str:
+    assert response.status_code == 200
+    return response.headers["Content-Language"]
+
+
+def test_default_is_the_first_language(client, site_dir):
+    site_dir.write("settings.yaml", "languages: [fr, en]\n")
+    site_dir.write("pages/index.yaml", "title: {en: Home, fr: Accueil}\n")
+    response = client.get("/")
+    assert lang_of(response) == "fr"
+    assert '<html lang="fr">' in response.content.decode()
+    assert "<title>Accueil" in response.content.decode()
+
+
+def test_no_languages_is_english(client, site_dir):
+    site_dir.write("pages/index.yaml", "title: Home\n")
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert lang_of(response) == "en"
+    assert 'name="language"' not in response.content.decode()  # no switcher for one language
+
+
+def test_accept_language_best_match_among_the_sites_languages(client, shop):
+    assert lang_of(client.get("/", HTTP_ACCEPT_LANGUAGE="es, fr-CH;q=0.9, de;q=0.8")) == "fr"
+    assert lang_of(client.get("/", HTTP_ACCEPT_LANGUAGE="es, it")) == "en"
+    assert lang_of(client.get("/", HTTP_ACCEPT_LANGUAGE="de-AT")) == "de"
+
+
+def test_pages_vary_on_accept_language(client, shop):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="de")
+    assert "Accept-Language" in response.headers["Vary"]
+    assert response.headers["Content-Language"] == "de"
+
+
+def test_switcher_sets_the_cookie_which_wins_over_accept_language(client, shop):
+    response = client.post("/i18n/setlang/", {"language": "de", "next": "/"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert response.cookies["language"].value == "de"
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert lang_of(page) == "de"
+    assert "<title>Start" in page.content.decode()
+
+
+def test_a_cookie_of_a_language_the_site_does_not_offer_is_ignored(client, site_dir):
+    site_dir.write("settings.yaml", "languages: [en, fr]\n")
+    site_dir.write("pages/index.yaml", "title: Home\n")
+    client.cookies["language"] = "de"
+    assert lang_of(client.get("/", HTTP_ACCEPT_LANGUAGE="fr")) == "fr"
+
+
+def test_switcher_is_in_the_chrome(client, shop):
+    html = client.get("/").content.decode()
+    assert 'action="/i18n/setlang/"' in html
+    assert 'name="language" value="fr" lang="fr"' in html
+    assert ">Français</button>" in html and ">Deutsch</button>" in html
+
+
+def test_a_signed_in_users_choice_is_saved_and_used_in_a_new_browser(
+    client, shop, user_factory, django_user_model
+):
+    from django.test import Client
+
+    ann = user_factory("ann")
+    client.force_login(ann)
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    assert UserLanguage.objects.get(user=ann).language == "fr"
+    elsewhere = Client()
+    assert lang_of(elsewhere.get("/", HTTP_ACCEPT_LANGUAGE="de")) == "de"  # not signed in
+    elsewhere.force_login(ann)
+    assert lang_of(elsewhere.get("/", HTTP_ACCEPT_LANGUAGE="de")) == "fr"  # saved > header
+
+
+def test_the_cookie_wins_over_the_saved_choice(client, shop, user_factory):
+    ann = user_factory("ann")
+    UserLanguage.objects.create(user=ann, language="fr")
+    client.force_login(ann)
+    assert lang_of(client.get("/")) == "fr"
+    client.cookies["language"] = "de"
+    assert lang_of(client.get("/")) == "de"
+
+
+def test_an_anonymous_switch_saves_nothing(client, shop):
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    assert UserLanguage.objects.count() == 0
+
+
+def test_switcher_only_posts(client, shop):
+    assert client.get("/i18n/setlang/?language=fr").status_code == 405
+
+
+def test_switcher_does_not_redirect_away(client, shop):
+    response = client.post("/i18n/setlang/", {"language": "fr", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+API_APP = "acl:\n  rights:\n    reader: ['*']\n    author: ['*']\n"
+API_BLOCK = """\
+title: {en: Orders, fr: Commandes, de: Bestellungen}
+elements:
+  amount: {type: NUMBER, label: {en: Amount, fr: Montant, de: Betrag}, max: 500}
+"""
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/v1", None),
+        ("get", "/api/v1/shop", None),
+        ("get", "/api/v1/shop/blocks/order", None),
+        ("get", "/api/v1/shop/records", None),
+        ("get", "/api/v1/nope/records", None),
+        ("post", "/api/v1/shop/records", [{"block": "order", "amount": 600}]),
+        ("post", "/api/v1/shop/records", [{"block": "order", "amount": "x"}]),
+    ],
+)
+def test_api_answers_are_the_same_in_every_language(client, shop, method, path, body):
+    shop.write("apps/shop/settings.yaml", API_APP)
+    shop.write("apps/shop/blocks/order.yaml", API_BLOCK)
+    answers = set()
+    for language in ("en", "fr", "de"):
+        client.cookies["language"] = language
+        send = getattr(client, method)
+        kwargs = {"content_type": "application/json", "data": body} if body else {}
+        response = send(path, HTTP_ACCEPT_LANGUAGE=language, **kwargs)
+        assert response.headers["Content-Language"] == "en"
+        answers.add((response.status_code, response.content))
+    assert len(answers) == 1, answers
