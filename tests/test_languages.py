@@ -3,9 +3,9 @@ choice, Accept-Language, the site's default; headers; the API the same in every 
 
 import pytest
 
-pytestmark = pytest.mark.django_db
-
 from accounts.models import UserLanguage
+
+pytestmark = pytest.mark.django_db
 
 SITE = "title: Shop\nlanguages: [en, fr, de]\n"
 
