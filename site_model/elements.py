@@ -36,6 +36,8 @@ from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import conditional_escape, format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 if TYPE_CHECKING:
     from .spec import Element
@@ -254,32 +256,36 @@ def second_factor_minutes(value, what: str) -> tuple[int, tuple[str, str] | None
 
 def rule_sentence(element: Element, problem: str) -> str:
     """A problem of `Input.check` ("max: at most 500, found 600") as a form says it beside the
-    field: "Seats must be at most 500.". The API keeps the problem's own words."""
-    label = element.label or element.id
-    rule, _, detail = problem.partition(": ")
+    field: "Seats must be at most 500.", in the visitor's language (the HTML surface only). The
+    API keeps the problem's own words, in English."""
+    label = str(element.label or element.id)
+    rule, _sep, detail = problem.partition(": ")
     dated = element.type in ("DATE", "DATETIME")
+    values = {"label": label, "min": element.min, "max": element.max}
     if rule == "required":
-        return f"{label} is required."
+        return _("%(label)s is required.") % values
     if rule == "min":
-        return (
-            f"{label} must be {element.min} or later."
-            if dated
-            else (f"{label} must be at least {element.min}.")
-        )
+        if dated:
+            return _("%(label)s must be %(min)s or later.") % values
+        return _("%(label)s must be at least %(min)s.") % values
     if rule == "max":
-        return (
-            f"{label} must be {element.max} or earlier."
-            if dated
-            else (f"{label} must be at most {element.max}.")
-        )
+        if dated:
+            return _("%(label)s must be %(max)s or earlier.") % values
+        return _("%(label)s must be at most %(max)s.") % values
     if rule == "max_length":
-        return f"{label} must be at most {element.max_length} characters long."
+        return _("%(label)s must be at most %(count)s characters long.") % {
+            "label": label,
+            "count": element.max_length,
+        }
     if rule == "pattern":
-        return f"{label} must match {element.pattern}."
+        return _("%(label)s must match %(pattern)s.") % {"label": label, "pattern": element.pattern}
     if rule == "choices":
-        return f"{label} must be one of {', '.join(element.choices)}."
+        return _("%(label)s must be one of %(choices)s.") % {
+            "label": label,
+            "choices": ", ".join(element.choices),
+        }
     if rule == "REFERENCE":
-        return f"{label} names {detail}."
+        return _("%(label)s names %(detail)s.") % {"label": label, "detail": detail}
     if not detail:  # a whole sentence of its own, such as the upload cap's
         return problem[0].upper() + problem[1:] + "."
     return f"{label}: {detail}."
@@ -451,8 +457,8 @@ class NumberField(forms.Field):
 
     widget = forms.NumberInput
     default_error_messages = {
-        "invalid": "Enter a number, not '%(value)s'.",
-        "infinite": "Enter a finite number, not '%(value)s'.",
+        "invalid": gettext_lazy("Enter a number, not '%(value)s'."),
+        "infinite": gettext_lazy("Enter a finite number, not '%(value)s'."),
     }
 
     def widget_attrs(self, widget):
@@ -530,7 +536,7 @@ class DateTimeField(forms.Field):
 
     widget = DateTimeLocalInput
     default_error_messages = {
-        "invalid": "Enter a date and time as YYYY-MM-DDTHH:MM, not '%(value)s'.",
+        "invalid": gettext_lazy("Enter a date and time as YYYY-MM-DDTHH:MM, not '%(value)s'."),
     }
 
     def to_python(self, value):
@@ -722,7 +728,9 @@ class Boolean(Input):
         field = forms.BooleanField(label=element.label, required=False, widget=SentCheckbox)
         if element.required:
             field.required = True
-            field.error_messages["required"] = f"{element.label or element.id} must be ticked."
+            field.error_messages["required"] = _("%(label)s must be ticked.") % {
+                "label": str(element.label or element.id)
+            }
         return field
 
     def is_empty(self, value: object) -> bool:
@@ -826,7 +834,9 @@ class DateField(forms.Field):
     """A day as the browser's date input sends it (YYYY-MM-DD), kept as that string."""
 
     widget = forms.DateInput(attrs={"type": "date"})
-    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD, not '%(value)s'."}
+    default_error_messages = {
+        "invalid": gettext_lazy("Enter a date as YYYY-MM-DD, not '%(value)s'.")
+    }
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -967,7 +977,8 @@ def upload_within_limit(upload) -> None:
     limit = settings.MAX_UPLOAD_BYTES
     if upload is not None and getattr(upload, "size", 0) > limit:
         raise ValidationError(
-            f"The file is larger than the limit of {limit / 2**20:g} MB.", code="max_upload"
+            _("The file is larger than the limit of %(size)s MB.") % {"size": f"{limit / 2**20:g}"},
+            code="max_upload",
         )
 
 

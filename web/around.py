@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from accounts.identity import who_for
 from accounts.redirects import safe_next
@@ -93,6 +94,6 @@ def respond_refused(request, site: Site, block: BlockSpec, page: Page | None, ht
         "html": html,
         "heading": block.title or block.key,
         "back_url": back or "/",
-        "back_title": "Back" if back else "Home page",
+        "back_title": _("Back") if back else _("Home page"),
     }
     return render(request, "block.html", context, status=status)

@@ -14,6 +14,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.utils.html import conditional_escape
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -47,7 +48,9 @@ def page_view(request, path: str = ""):
     verdict = gate.page_verdict(page, who)
     if not verdict:
         # The path the visitor typed, never the page's title: nothing they could not see.
-        return deny(request, verdict, f"The page at {url_path} is not open to you.")
+        return deny(
+            request, verdict, _("The page at %(path)s is not open to you.") % {"path": url_path}
+        )
     not_yet = stepup.first(request, page, *visible_blocks(site, page, who))
     if not_yet is not None:
         return not_yet
