@@ -144,3 +144,86 @@ def test_api_answers_are_the_same_in_every_language(client, shop, method, path, 
         assert response.headers["Content-Language"] == "en"
         answers.add((response.status_code, response.content))
     assert len(answers) == 1, answers
+
+
+# --- the project's texts in French and German (the .po files, compiled by conftest/make) ------
+
+
+def order_site(site):
+    site.write("apps/shop/settings.yaml", API_APP)
+    site.write("apps/shop/blocks/order.yaml", API_BLOCK)
+    site.write(
+        "pages/index.yaml", "title: {en: Home, fr: Accueil, de: Start}\nblocks: [shop/order]\n"
+    )
+
+
+def test_a_french_page_has_its_chrome_and_texts_in_french(client, shop):
+    order_site(shop)
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<h1>Accueil</h1>" in html
+    assert ">Se connecter</a>" in html and ">S’inscrire</a>" in html
+    assert '<h2 class="block-title">Commandes</h2>' in html
+    assert ">Montant</label>" in html
+    assert ">Enregistrer</button>" in html
+    for english in (">Log in<", ">Sign up<", ">Save<", ">Amount<", ">Orders<"):
+        assert english not in html
+
+
+def test_a_rule_message_on_a_form_is_in_french(client, shop):
+    order_site(shop)
+    response = client.post(
+        "/apps/shop/blocks/order/", {"amount": "600", "_save": "1"}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert response.status_code == 400
+    assert "Montant doit valoir au plus 500." in response.content.decode()
+    response = client.post(
+        "/apps/shop/blocks/order/", {"amount": "beaucoup", "_save": "1"}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert "Saisissez un nombre, pas « beaucoup »." in response.content.decode()
+
+
+def test_the_same_rule_stays_english_in_the_api_for_a_french_visitor(client, shop):
+    order_site(shop)
+    client.cookies["language"] = "fr"
+    response = client.post(
+        "/api/v1/shop/records",
+        [{"block": "order", "amount": 600}],
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert response.json() == {"error": "record 0: item 'amount': max: at most 500, found 600"}
+
+
+def test_error_pages_in_german(client, shop, user_factory):
+    shop.write("pages/secret.yaml", "view_permission: [admins]\n")
+    response = client.get("/nothing-here/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<h1>Nicht gefunden</h1>" in html and "Zurück zur Startseite" in html
+    client.force_login(user_factory("ann"))
+    response = client.get("/secret/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<h1>Nicht erlaubt</h1>" in html
+    assert "Sie sind als <strong>ann</strong> angemeldet." in html
+    assert "Die Seite /secret/ ist für Sie nicht zugänglich." in html
+
+
+def test_server_error_and_rate_limit_pages_in_german(rf, shop):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("de"):
+        assert "<h1>Serverfehler</h1>" in render_to_string("500.html")
+        request = rf.get("/")
+        from django.contrib.auth.models import AnonymousUser
+
+        request.user = AnonymousUser()
+        assert "<h1>Zu viele Versuche</h1>" in render_to_string("429.html", request=request)
+
+
+def test_allauths_login_page_in_german(client, shop):
+    html = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "<h1>Anmelden</h1>" in html
+    assert "Passwort" in html  # allauth's own form label, from allauth's German catalogue
+    assert "Registrieren" in html
