@@ -30,8 +30,10 @@ class SiteLocaleMiddleware(LocaleMiddleware):
         activate_for(request)
 
     def process_response(self, request, response):
+        # The API's answers are the same in every language: no Vary, no Content-Language.
+        if request.path_info.startswith(API_PREFIX):
+            return response
         language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language()
-        if not request.path_info.startswith(API_PREFIX):
-            patch_vary_headers(response, ("Accept-Language",))
+        patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", language)
         return response

@@ -409,7 +409,8 @@ LANGUAGE_CODE = "en"
 # `languages`, contract §13). Django's and allauth's own catalogues are used for them too.
 LANGUAGES = list(SHIPPED_LANGUAGES.items())
 LANGUAGE_COOKIE_NAME = "language"
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The site's own catalogues (SITE_DIR/locale/, for its layouts' {% translate %}) before ours.
+LOCALE_PATHS = list(dict.fromkeys([SITE_DIR / "locale", BASE_DIR / "locale"]))
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

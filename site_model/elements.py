@@ -33,7 +33,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
@@ -252,6 +252,13 @@ def second_factor_minutes(value, what: str) -> tuple[int, tuple[str, str] | None
             ids.BAD_RULE,
         )
     return minutes, None
+
+
+def localized() -> bool:
+    """Whether values on a page are shown in the visitor's locale's formats: in any language but
+    English, which keeps the ISO forms (2026-07-01 18:00) the site has always shown. Stored
+    values and the API's never change (contract §13)."""
+    return (translation.get_language() or "en").split("-")[0] != "en"
 
 
 def rule_sentence(element: Element, problem: str) -> str:
@@ -495,6 +502,11 @@ class Number(Input):
     bound_schema = {"type": "number"}
     json_type = {"type": "number"}
 
+    def display(self, value: object) -> str:
+        if localized() and isinstance(value, int | float) and not isinstance(value, bool):
+            return formats.number_format(value)
+        return super().display(value)
+
     def parse(self, element: Element, value: object):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"NUMBER takes a number, found {json_kind(value)}")
@@ -600,6 +612,8 @@ class DateTime(Input):
             return super().display(value)
         if timezone.is_aware(moment):
             moment = timezone.localtime(moment)
+        if localized():
+            return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
         return moment.strftime("%Y-%m-%d %H:%M")
 
     def string_index_values(self, text: str) -> dict:
@@ -747,7 +761,7 @@ class Boolean(Input):
         return None
 
     def display(self, value: object) -> str:
-        return {True: "Yes", False: "No"}.get(value, super().display(value))  # type: ignore[arg-type]
+        return {True: _("Yes"), False: _("No")}.get(value, super().display(value))  # type: ignore[arg-type]
 
     def index_values(self, value: object) -> dict | None:
         if isinstance(value, bool):
@@ -870,6 +884,13 @@ class Date(Input):
     field_class = DateField
     sort_columns = ("date",)
     html_bounds = True
+
+    def display(self, value: object) -> str:
+        day = parse_day(value) if isinstance(value, str) else None
+        if localized() and day is not None:
+            return formats.date_format(day, "SHORT_DATE_FORMAT")
+        return super().display(value)
+
     rules = ("min", "max")
     bound_schema = {"type": "string", "format": "date"}
     json_type = {"type": "string", "format": "date"}
