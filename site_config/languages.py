@@ -15,7 +15,9 @@ from accounts.languages import activate_for
 from site_model.loader import current_site
 from site_model.texts import DEFAULT
 
-API_PREFIX = "/api/"
+
+def is_api(request) -> bool:
+    return request.path_info == "/api" or request.path_info.startswith("/api/")
 
 
 class SiteLocaleMiddleware(LocaleMiddleware):
@@ -23,7 +25,7 @@ class SiteLocaleMiddleware(LocaleMiddleware):
 
     def process_request(self, request):
         DEFAULT.set(current_site().settings.languages[0])
-        if request.path_info.startswith(API_PREFIX):
+        if is_api(request):
             translation.activate("en")
             request.LANGUAGE_CODE = "en"
             return
@@ -31,7 +33,7 @@ class SiteLocaleMiddleware(LocaleMiddleware):
 
     def process_response(self, request, response):
         # The API's answers are the same in every language: no Vary, no Content-Language.
-        if request.path_info.startswith(API_PREFIX):
+        if is_api(request):
             return response
         language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language()
         patch_vary_headers(response, ("Accept-Language",))

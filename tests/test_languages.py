@@ -298,3 +298,43 @@ def test_dates_and_numbers_in_the_visitors_locale_values_unchanged(client, shop)
     assert "1234.5" in en and "2026-07-01" in en
     api = client.get(f"/api/v1/shop/record/{record.record_id}", HTTP_ACCEPT_LANGUAGE="fr").json()
     assert (api["amount"], api["day"], api["paid"]) == (1234.5, "2026-07-01", True)
+
+
+CHROME_WORDS = (
+    ">Log in<",
+    ">Sign up<",
+    ">Log out<",
+    ">Account<",
+    "Signed in as",
+    ">Save<",
+    ">Edit<",
+    ">Delete<",
+    "Not found",
+    "Back to the home page",
+    "Nothing to show yet",
+    "No account yet?",
+    "Already have an account?",
+    "Do you want to log out?",
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "signed_in"),
+    [
+        ("/", False),
+        ("/events/", False),
+        ("/events/", True),
+        ("/ratings/", False),
+        ("/accounts/login/", False),
+        ("/accounts/signup/", False),
+        ("/accounts/logout/", True),
+        ("/no-such-page/", False),
+    ],
+)
+def test_the_demo_in_french_shows_no_english_chrome(client, user_factory, path, signed_in):
+    """The demo site (the repository's own folder) walked in French."""
+    if signed_in:
+        client.force_login(user_factory("dora"))
+    html = client.get(path, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert '<html lang="fr">' in html
+    assert [word for word in CHROME_WORDS if word in html] == []
