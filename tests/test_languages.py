@@ -315,6 +315,10 @@ CHROME_WORDS = (
     "No account yet?",
     "Already have an account?",
     "Do you want to log out?",
+    "E-mail addresses",
+    "Change password",
+    "Reset your password",
+    "Sign in again",
 )
 
 
@@ -328,6 +332,9 @@ CHROME_WORDS = (
         ("/accounts/login/", False),
         ("/accounts/signup/", False),
         ("/accounts/logout/", True),
+        ("/accounts/email/", True),
+        ("/accounts/password/change/", True),
+        ("/accounts/password/reset/", False),
         ("/no-such-page/", False),
     ],
 )
