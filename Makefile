@@ -5,7 +5,7 @@ PORT   ?= 8000
 # The directory server and the TLS proxy of the LDAP and certificate tests.
 SERVERS := scripts/slapd.sh scripts/nginx.sh
 
-.PHONY: run test test-sqlite test-postgres install browser lint bench
+.PHONY: run test test-sqlite test-postgres install browser lint bench messages
 
 $(VENV)/.installed: requirements.txt
 	scripts/debian.sh libldap2-dev libsasl2-dev gcc python3-dev  # python-ldap builds against them
@@ -20,7 +20,20 @@ $(CHARTJS): scripts/chartjs.sh
 	scripts/chartjs.sh
 	touch $@
 
-install: $(VENV)/.installed $(CHARTJS)
+# The project's translations (locale/<lang>/LC_MESSAGES/django.po, contract §13), compiled to
+# the .mo files Django reads (not committed) with Debian's gettext.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+$(MO_FILES): %.mo: %.po
+	scripts/debian.sh gettext
+	msgfmt --check -o $@ $<
+
+install: $(VENV)/.installed $(CHARTJS) $(MO_FILES)
+
+# After changing a text the project shows: the new strings into every .po, to be translated
+# (tests/test_translations.py fails until they are).
+messages: install
+	DEBUG=1 SECRET_KEY=x $(PYTHON) manage.py makemessages --all --no-location \
+		--ignore 'tests/*' --ignore '*/tests/*' --ignore 'bench/*' --ignore 'docs/*' --ignore '*/static/*'
 
 # Debian's Chromium for the end-to-end tests (tests/e2e).
 browser:

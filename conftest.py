@@ -3,6 +3,8 @@
 Plain helpers (assert_error, ids, code_for, login, basic, bearer) live in tests/helpers.py."""
 
 import os
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -18,6 +20,23 @@ from tests.sites import (
     OWNED_ACL,
     SALES_ACL,
 )
+
+
+def pytest_configure(config):
+    compile_translations()
+
+
+def compile_translations() -> None:
+    """The .mo files `make install` builds, built here too when missing or older than their .po
+    (a checkout tested with pytest alone still reads French and German)."""
+    msgfmt = shutil.which("msgfmt")
+    for po in (Path(__file__).parent / "locale").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        if msgfmt is None:
+            raise pytest.UsageError("msgfmt is missing: run `make install` (Debian's gettext)")
+        subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)  # noqa: S603
 
 
 class SiteFolder:

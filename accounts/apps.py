@@ -19,6 +19,7 @@ class AccountsConfig(AppConfig):
 
         from . import checks as account_checks
         from . import (
+            languages,
             ldap,  # noqa: F401  its signal receivers: errors logged, the login method
             passwords,
             stepup,
@@ -29,6 +30,7 @@ class AccountsConfig(AppConfig):
         checks.register(account_checks.wiring)
         password_reset.connect(passwords.clear_after_reset, dispatch_uid="accounts.passwords")
         user_logged_in.connect(stepup.on_user_logged_in, dispatch_uid="accounts.stepup")
+        user_logged_in.connect(languages.on_user_logged_in, dispatch_uid="accounts.languages")
 
 
 class SiteAdminConfig(admin_apps.AdminConfig):

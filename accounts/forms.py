@@ -4,6 +4,7 @@
 from allauth.account.forms import SignupForm
 from allauth.account.internal.userkit import filter_users_by_email
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from site_model.loader import current_site
 
@@ -29,9 +30,9 @@ class SiteSignupForm(SignupForm):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
-        help_text="The 6-digit code from your authenticator app, or one of your backup codes.",
+        help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
         ),
@@ -40,28 +41,30 @@ class CodeForm(forms.Form):
 
 class SetupCodeForm(CodeForm):
     code = forms.CharField(
-        label="Code from the app",
+        label=_("Code from the app"),
         max_length=32,
-        help_text="Scan the QR code (or type the key) into your authenticator app, then enter the code it shows.",
+        help_text=_(
+            "Scan the QR code (or type the key) into your authenticator app, then enter the code it shows."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        label="Name", max_length=100, required=False, help_text="What the token is for."
+        label=_("Name"), max_length=100, required=False, help_text=_("What the token is for.")
     )
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="E-mail address")
+    email = forms.EmailField(label=_("E-mail address"))
     groups = forms.MultipleChoiceField(
-        label="Groups",
+        label=_("Groups"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Only groups you belong to yourself.",
+        help_text=_("Only groups you belong to yourself."),
         error_messages={
-            "invalid_choice": "You can only add users to groups you belong to; not: %(value)s."
+            "invalid_choice": _("You can only add users to groups you belong to; not: %(value)s.")
         },
     )
 

@@ -10,8 +10,9 @@ a new account) and the form says to try again.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
-MAIL_NOT_SENT = (
+MAIL_NOT_SENT = gettext_lazy(
     "We could not send you the e-mail just now, so nothing was changed. "
     "Please try again in a few minutes."
 )

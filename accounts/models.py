@@ -132,3 +132,19 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.user}"
+
+
+class UserLanguage(models.Model):
+    """The language a signed-in user chose with the switcher (contract §13), offered again on
+    their next sign-in in any browser (accounts/languages.py)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="language_choice",
+    )
+    language = models.CharField(max_length=16)
+
+    def __str__(self) -> str:
+        return self.language

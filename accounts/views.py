@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -98,7 +99,7 @@ def two_factor(request):
             form.add_error("code", str(refused))
         else:
             passed_second_factor(request, device)
-            messages.success(request, "Your second factor is set up.")
+            messages.success(request, _("Your second factor is set up."))
             return show_backup_codes_once(request, codes)
     context = {
         "form": form,
@@ -139,7 +140,7 @@ def backup_codes(request):
     """POST: replace the backup codes with new ones; GET (after the redirect): show new codes
     once. A GET with none waiting goes back to the second-factor page."""
     if otp.confirmed_totp(request.user) is None:
-        messages.error(request, "Set up a second factor first.")
+        messages.error(request, _("Set up a second factor first."))
         return redirect("accounts_2fa")
     if not request.user.is_verified():
         return redirect("accounts_2fa_verify")
@@ -151,7 +152,7 @@ def backup_codes(request):
             request, "accounts/backup_codes.html", {"codes": codes, "next": next_url(request, "")}
         )
     codes = otp.regenerate_backup_codes(request.user)
-    messages.success(request, "New backup codes made; the old ones no longer work.")
+    messages.success(request, _("New backup codes made; the old ones no longer work."))
     return show_backup_codes_once(request, codes)
 
 
@@ -171,7 +172,7 @@ def remove(request):
             form.add_error("code", str(refused))
         else:
             request.session.pop(DEVICE_ID_SESSION_KEY, None)
-            messages.success(request, "Your second factor is removed.")
+            messages.success(request, _("Your second factor is removed."))
             return redirect("accounts_2fa")
     return render(request, "accounts/2fa_remove.html", {"form": form})
 
@@ -260,11 +261,11 @@ def api_tokens(request):
     once, from the session, which forgets it as it is shown."""
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _, new_token = tokens.create_token(
+        _token, new_token = tokens.create_token(
             request.user, name=form.cleaned_data["name"], request=request, via=ACCOUNT_PAGE
         )
         request.session[SHOWN_ONCE_SESSION_KEY] = new_token
-        messages.success(request, "Token created. Copy it now: it is shown only once.")
+        messages.success(request, _("Token created. Copy it now: it is shown only once."))
         return redirect("accounts_tokens")
     context = {
         "tokens": list(tokens.list_tokens(request.user)),
@@ -288,7 +289,7 @@ def revoke_api_token(request, token_id: int):
         return render(request, "accounts/token_revoke.html", {"token": token})
     if not tokens.revoke_token(request.user, token_id, request=request, via=ACCOUNT_PAGE):
         raise Http404("no such token")
-    messages.success(request, "Token revoked.")
+    messages.success(request, _("Token revoked."))
     return redirect("accounts_tokens")
 
 

@@ -15,6 +15,7 @@ import math
 
 from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 
 from records.errors import BadQuery
 from site_model import code
@@ -90,9 +91,10 @@ def chart_html(element: Element, data: dict) -> str:
     if not data["labels"]:
         return format_html(
             '<figure class="chart chart-empty" data-element="{}"><figcaption>{}</figcaption>'
-            '<p class="chart-empty">Nothing to show yet.</p></figure>',
+            '<p class="chart-empty">{}</p></figure>',
             element.id,
             title,
+            _("Nothing to show yet."),
         )
     names = list(data["series"])
     head = format_html_join("", '<th scope="col">{}</th>', ((name,) for name in names))

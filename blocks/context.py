@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -154,6 +155,12 @@ class BlockContext:
         self.app = AppContext(
             site, site.apps[block.app_id], request, self._console, f"[{block.key}]"
         )
+
+    @property
+    def language(self) -> str:
+        """The visitor's language code (`en`, `fr`, ...): one of settings.yaml `languages`
+        on a page, `en` under the JSON API (contract §13)."""
+        return translation.get_language() or self._site.settings.languages[0]
 
     @cached_property
     def user(self) -> UserInfo | None:

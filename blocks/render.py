@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from records import access as gate
 from records.errors import RecordError
@@ -248,20 +249,22 @@ def record_file_url(record, element: Element) -> str | None:
 def builtin_actions(ctx: BlockContext, edit: bool) -> dict:
     record = ctx.record
     actions = {
-        "save": SafeString(
-            '<button type="submit" class="action save" name="_save" value="1">Save</button>'
+        "save": format_html(
+            '<button type="submit" class="action save" name="_save" value="1">{}</button>',
+            _("Save"),
         )
     }
     if record is not None and record.id is not None:
         # Only the buttons that will work: bob sees no Edit on alice's event.
         if record.allows("edit"):
             actions["edit"] = format_html(
-                '<a class="action edit" href="{}edit/">Edit</a>', record.html_url
+                '<a class="action edit" href="{}edit/">{}</a>', record.html_url, _("Edit")
             )
         if record.allows("delete"):
-            actions["delete"] = SafeString(
+            actions["delete"] = format_html(
                 '<button type="submit" class="action delete" name="_delete" value="1" '
-                "formnovalidate>Delete</button>"
+                "formnovalidate>{}</button>",
+                _("Delete"),
             )
     return actions
 

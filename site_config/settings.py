@@ -15,6 +15,8 @@ import dj_database_url
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from site_model.texts import LANGUAGES as SHIPPED_LANGUAGES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -114,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, reading the session's user with their groups in one query (issue 21).
     "accounts.middleware.AuthenticationMiddleware",
+    # The visitor's language: cookie, saved choice, Accept-Language, the site's default (§13).
+    "site_config.languages.SiteLocaleMiddleware",
     # A sign-in's mark in a cookie that ends with the browser (accounts/stepup.py, contract §11).
     "accounts.stepup.BrowserMarkMiddleware",
     # settings.yaml `auth.certificates`: a client certificate verified by a trusted TLS proxy.
@@ -426,7 +430,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost"
 # Django's database sessions, read without the ORM (accounts/sessions.py).
 SESSION_ENGINE = "accounts.sessions"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The languages the project ships its texts in; a site picks among them (settings.yaml
+# `languages`, contract §13). Django's and allauth's own catalogues are used for them too.
+LANGUAGES = list(SHIPPED_LANGUAGES.items())
+LANGUAGE_COOKIE_NAME = "language"
+# The site's own catalogues (SITE_DIR/locale/, for its layouts' {% translate %}) before ours.
+LOCALE_PATHS = list(dict.fromkeys([SITE_DIR / "locale", BASE_DIR / "locale"]))
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

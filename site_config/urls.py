@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from accounts.languages import set_language
 from web import preview
 from web import views as block_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("favicon.ico", block_views.favicon, name="favicon"),
+    # Django's set_language, saving a signed-in user's choice too (contract §13).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("people/", include("accounts.people_urls")),

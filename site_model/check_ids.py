@@ -41,12 +41,14 @@ TWO_TYPES = "site.E015"
 BAD_SIGN_IN_VALUE = "site.E016"
 MISSING_BLOCK_YAML = "site.E017"
 BAD_PAGE_PATH = "site.E018"
+UNKNOWN_LANGUAGE = "site.E019"
 READERS_WIDER_THAN_BLOCK = "site.W001"
 ROW_OWNERS_READ_BY_EVERYONE = "site.W002"
 AUTHOR_WITHOUT_ROW_OWNERS = "site.W003"
 ROLE_NAMED_LIKE_PRINCIPAL = "site.W004"
 FIELD_RULE_NAMES_NOBODY = "site.W005"
 SELF_CHOSEN_PRINCIPAL = "site.W006"
+MISSING_TRANSLATION = "site.W007"
 
 CHECKS = _catalog(
     CheckId(
@@ -136,6 +138,11 @@ CHECKS = _catalog(
         "Write the path from the site's root, e.g. `path: /events/`.",
     ),
     CheckId(
+        UNKNOWN_LANGUAGE,
+        "a language code the project does not know (settings.yaml `languages`, a text by language)",
+        "Use one of the codes the message lists (en, fr, de).",
+    ),
+    CheckId(
         READERS_WIDER_THAN_BLOCK,
         "a block's view_permission narrower than its app's readers (they read its records "
         "as JSON but not on their HTML pages)",
@@ -171,5 +178,11 @@ CHECKS = _catalog(
         "(anyone may give themselves that value, and so that access)",
         "Take the field out of users.self_edit (user managers set it on /people/), or name "
         "groups or roles instead of the value.",
+    ),
+    CheckId(
+        MISSING_TRANSLATION,
+        "a title or label by language without one of the site's languages (the default's "
+        "text is shown)",
+        "Add the missing language to the mapping, or write one plain text for every language.",
     ),
 )

@@ -33,9 +33,11 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.html import conditional_escape, format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 if TYPE_CHECKING:
     from .spec import Element
@@ -252,34 +254,45 @@ def second_factor_minutes(value, what: str) -> tuple[int, tuple[str, str] | None
     return minutes, None
 
 
+def localized() -> bool:
+    """Whether values on a page are shown in the visitor's locale's formats: in any language but
+    English, which keeps the ISO forms (2026-07-01 18:00) the site has always shown. Stored
+    values and the API's never change (contract §13)."""
+    return (translation.get_language() or "en").split("-")[0] != "en"
+
+
 def rule_sentence(element: Element, problem: str) -> str:
     """A problem of `Input.check` ("max: at most 500, found 600") as a form says it beside the
-    field: "Seats must be at most 500.". The API keeps the problem's own words."""
-    label = element.label or element.id
-    rule, _, detail = problem.partition(": ")
+    field: "Seats must be at most 500.", in the visitor's language (the HTML surface only). The
+    API keeps the problem's own words, in English."""
+    label = str(element.label or element.id)
+    rule, _sep, detail = problem.partition(": ")
     dated = element.type in ("DATE", "DATETIME")
+    values = {"label": label, "min": element.min, "max": element.max}
     if rule == "required":
-        return f"{label} is required."
+        return _("%(label)s is required.") % values
     if rule == "min":
-        return (
-            f"{label} must be {element.min} or later."
-            if dated
-            else (f"{label} must be at least {element.min}.")
-        )
+        if dated:
+            return _("%(label)s must be %(min)s or later.") % values
+        return _("%(label)s must be at least %(min)s.") % values
     if rule == "max":
-        return (
-            f"{label} must be {element.max} or earlier."
-            if dated
-            else (f"{label} must be at most {element.max}.")
-        )
+        if dated:
+            return _("%(label)s must be %(max)s or earlier.") % values
+        return _("%(label)s must be at most %(max)s.") % values
     if rule == "max_length":
-        return f"{label} must be at most {element.max_length} characters long."
+        return _("%(label)s must be at most %(count)s characters long.") % {
+            "label": label,
+            "count": element.max_length,
+        }
     if rule == "pattern":
-        return f"{label} must match {element.pattern}."
+        return _("%(label)s must match %(pattern)s.") % {"label": label, "pattern": element.pattern}
     if rule == "choices":
-        return f"{label} must be one of {', '.join(element.choices)}."
+        return _("%(label)s must be one of %(choices)s.") % {
+            "label": label,
+            "choices": ", ".join(element.choices),
+        }
     if rule == "REFERENCE":
-        return f"{label} names {detail}."
+        return _("%(label)s names %(detail)s.") % {"label": label, "detail": detail}
     if not detail:  # a whole sentence of its own, such as the upload cap's
         return problem[0].upper() + problem[1:] + "."
     return f"{label}: {detail}."
@@ -451,8 +464,8 @@ class NumberField(forms.Field):
 
     widget = forms.NumberInput
     default_error_messages = {
-        "invalid": "Enter a number, not '%(value)s'.",
-        "infinite": "Enter a finite number, not '%(value)s'.",
+        "invalid": gettext_lazy("Enter a number, not '%(value)s'."),
+        "infinite": gettext_lazy("Enter a finite number, not '%(value)s'."),
     }
 
     def widget_attrs(self, widget):
@@ -488,6 +501,11 @@ class Number(Input):
     rules = ("min", "max")
     bound_schema = {"type": "number"}
     json_type = {"type": "number"}
+
+    def display(self, value: object) -> str:
+        if localized() and isinstance(value, int | float) and not isinstance(value, bool):
+            return formats.number_format(value)
+        return super().display(value)
 
     def parse(self, element: Element, value: object):
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -530,7 +548,7 @@ class DateTimeField(forms.Field):
 
     widget = DateTimeLocalInput
     default_error_messages = {
-        "invalid": "Enter a date and time as YYYY-MM-DDTHH:MM, not '%(value)s'.",
+        "invalid": gettext_lazy("Enter a date and time as YYYY-MM-DDTHH:MM, not '%(value)s'."),
     }
 
     def to_python(self, value):
@@ -594,6 +612,8 @@ class DateTime(Input):
             return super().display(value)
         if timezone.is_aware(moment):
             moment = timezone.localtime(moment)
+        if localized():
+            return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
         return moment.strftime("%Y-%m-%d %H:%M")
 
     def string_index_values(self, text: str) -> dict:
@@ -722,7 +742,9 @@ class Boolean(Input):
         field = forms.BooleanField(label=element.label, required=False, widget=SentCheckbox)
         if element.required:
             field.required = True
-            field.error_messages["required"] = f"{element.label or element.id} must be ticked."
+            field.error_messages["required"] = _("%(label)s must be ticked.") % {
+                "label": str(element.label or element.id)
+            }
         return field
 
     def is_empty(self, value: object) -> bool:
@@ -739,7 +761,7 @@ class Boolean(Input):
         return None
 
     def display(self, value: object) -> str:
-        return {True: "Yes", False: "No"}.get(value, super().display(value))  # type: ignore[arg-type]
+        return {True: _("Yes"), False: _("No")}.get(value, super().display(value))  # type: ignore[arg-type]
 
     def index_values(self, value: object) -> dict | None:
         if isinstance(value, bool):
@@ -826,7 +848,9 @@ class DateField(forms.Field):
     """A day as the browser's date input sends it (YYYY-MM-DD), kept as that string."""
 
     widget = forms.DateInput(attrs={"type": "date"})
-    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD, not '%(value)s'."}
+    default_error_messages = {
+        "invalid": gettext_lazy("Enter a date as YYYY-MM-DD, not '%(value)s'.")
+    }
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -860,6 +884,13 @@ class Date(Input):
     field_class = DateField
     sort_columns = ("date",)
     html_bounds = True
+
+    def display(self, value: object) -> str:
+        day = parse_day(value) if isinstance(value, str) else None
+        if localized() and day is not None:
+            return formats.date_format(day, "SHORT_DATE_FORMAT")
+        return super().display(value)
+
     rules = ("min", "max")
     bound_schema = {"type": "string", "format": "date"}
     json_type = {"type": "string", "format": "date"}
@@ -967,7 +998,8 @@ def upload_within_limit(upload) -> None:
     limit = settings.MAX_UPLOAD_BYTES
     if upload is not None and getattr(upload, "size", 0) > limit:
         raise ValidationError(
-            f"The file is larger than the limit of {limit / 2**20:g} MB.", code="max_upload"
+            _("The file is larger than the limit of %(size)s MB.") % {"size": f"{limit / 2**20:g}"},
+            code="max_upload",
         )
 
 

@@ -62,6 +62,7 @@ from .spec import (
     is_valid_id,
     parse_principals,
 )
+from .texts import Texts
 from .yamlcheck import YamlFile, kind_of, line_of
 
 RESERVED_PREFIXES = (
@@ -257,7 +258,10 @@ def build_site(root: Path, files: dict[str, tuple[Path, Stamp]]) -> Site:
     problems.extend(on_create_problems(site_settings, apps))
     problems.sort(key=lambda problem: (problem.path, problem.line))
     return Site(
-        warnings=tuple(sight_warnings(apps)),
+        warnings=(
+            *sight_warnings(apps),
+            *translation_warnings(site_settings, pages, apps),
+        ),
         settings=site_settings,
         pages=pages,
         apps=apps,
@@ -447,6 +451,32 @@ def field_rule_problems(apps: dict[str, AppSpec]) -> list[Problem]:
     return found
 
 
+def translation_warnings(settings: SiteSettings, pages, apps) -> list[Problem]:
+    """A title or label by language without one of the site's languages (contract §13)."""
+    texts = [settings.title, *(page.title for page in pages.values())]
+    for app in apps.values():
+        texts.append(app.title)
+        for block in app.blocks.values():
+            texts.append(block.title)
+            texts.extend(element.label for element in block.elements)
+    warnings = []
+    for text in texts:
+        if not isinstance(text, Texts):
+            continue
+        missing = [code for code in settings.languages if code not in text.by_language]
+        if missing:
+            warnings.append(
+                Problem(
+                    text.path,
+                    text.line,
+                    f"'{str.__str__(text)}' has no text in {', '.join(missing)} "
+                    f"(the site's languages: {', '.join(settings.languages)})",
+                    ids.MISSING_TRANSLATION,
+                )
+            )
+    return warnings
+
+
 def chart_problems(app: AppSpec) -> list[Problem]:
     """What each element's type finds wrong with it against its app (a CHART's `group_by` and
     `value` naming items the aggregate cannot read), at the element's line."""
@@ -555,7 +585,9 @@ def parse_site_settings(path: Path, rel: str):
     keys = doc.mapping(doc.root, "settings.yaml", keys_of(schema.SiteSettingsFile))
     values: dict[str, Any] = {}
     if "title" in keys:
-        values["title"] = doc.string(keys["title"][1], "title")
+        values["title"] = doc.text(keys["title"][1], "title")
+    if "languages" in keys:
+        values["languages"] = doc.languages(keys["languages"][1])
     if "groups" in keys:
         values["groups"] = doc.ids(keys["groups"][1], "groups")
     auth = doc.mapping(
@@ -1015,7 +1047,7 @@ def parse_page(path: Path, rel: str):
         if not page_path.endswith("/"):
             page_path += "/"
     title = (
-        doc.string(keys["title"][1], "title") if "title" in keys else name.replace("_", " ").title()
+        doc.text(keys["title"][1], "title") if "title" in keys else name.replace("_", " ").title()
     )
     view_permission: tuple[str, ...] = ("*",)
     view_permission_line = 1
@@ -1094,7 +1126,7 @@ def parse_app_settings(path: Path, rel: str):
     keys = doc.mapping(doc.root, "app settings", keys_of(schema.AppSettingsFile))
     values: dict[str, Any] = {}
     if "title" in keys:
-        values["title"] = doc.string(keys["title"][1], "title")
+        values["title"] = doc.text(keys["title"][1], "title")
     if "debug" in keys:
         values["debug"] = doc.boolean(keys["debug"][1], "debug", False)
     if "acl" in keys:
@@ -1220,7 +1252,7 @@ def parse_block(path: Path, rel: str):
         "second_factor": second_factor(doc, keys, "second_factor"),
     }
     if "title" in keys:
-        definition["title"] = doc.string(keys["title"][1], "title")
+        definition["title"] = doc.text(keys["title"][1], "title")
     if "target" in keys:
         definition["target"] = doc.choice(keys["target"][1], "target", ("ajax",), None)
     if "view_permission" in keys:
@@ -1284,7 +1316,7 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
         )
         return None
     label = (
-        doc.string(keys["label"][1], f"{what} label")
+        doc.text(keys["label"][1], f"{what} label")
         if "label" in keys
         else element_id.replace("_", " ").capitalize()
     )

@@ -31,14 +31,17 @@ from .spec import (
     SAML_FIELDS,
     SECOND_FACTOR_MAX_MINUTES,
 )
+from .texts import LANGUAGES
 
 ID_PATTERN = f"^{ID_RULE}$"
 HOOKS = ("on_display", "on_save", "on_delete", "record_id")
 RESERVED_ELEMENT_IDS = frozenset({"actions", "id", "block", *HOOKS})
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-# A string where the loader also takes a number as its text (`title: 2026`).
-Text = Annotated[str | float | None, Field()]
+# A string where the loader also takes a number as its text (`title: 2026`), or one text per
+# language code (`title: {en: Sales, fr: Ventes}`, contract §13).
+LanguageCode = Literal[tuple(LANGUAGES)]
+Text = Annotated[str | float | dict[LanguageCode, str | float] | None, Field()]
 Principals = Annotated[
     list[str] | str,
     Field(description="a list of principals (user names, groups, roles), or one string of them"),
@@ -144,6 +147,10 @@ class SiteSettingsFile(Strict):
     """settings.yaml: the site's title, its groups, and how people sign in (docs/accounts.md)."""
 
     title: Text = None
+    languages: Annotated[
+        list[LanguageCode],
+        Field(description="the languages visitors may choose; the first is the default"),
+    ] = None
     auth: Auth | None = None
     groups: Ids = None
     users: Users | None = None
@@ -265,7 +272,19 @@ def element_schema() -> dict:
     """One element: its type's name alone, or a mapping of the keys its type takes."""
     mappings = []
     for name, definition in TYPES.items():
-        properties = {"type": {"const": name}, "label": {"type": ["string", "number"]}}
+        properties = {
+            "type": {"const": name},
+            "label": {
+                "anyOf": [
+                    {"type": ["string", "number"]},
+                    {
+                        "type": "object",
+                        "propertyNames": {"enum": list(LANGUAGES)},
+                        "additionalProperties": {"type": ["string", "number"]},
+                    },
+                ]
+            },
+        }
         properties.update(definition.yaml_keys())
         mappings.append(
             {

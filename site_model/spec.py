@@ -373,6 +373,8 @@ class SiteSettings:
     # `users.self_edit`: those a user may change on their account page.
     profile_fields: dict[str, Element] = field(default_factory=dict)
     self_edit: tuple[str, ...] = ()
+    # contract §13: the languages visitors may choose; the first is the default.
+    languages: tuple[str, ...] = ("en",)
 
 
 @dataclass(frozen=True, eq=False)

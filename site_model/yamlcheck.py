@@ -14,6 +14,7 @@ from yaml.constructor import SafeConstructor
 
 from . import check_ids as ids
 from .spec import ID_RULE, Problem, is_valid_id, parse_principals
+from .texts import LANGUAGES, Texts
 
 # An e-mail domain as a site builder writes one: labels of letters, digits and hyphens.
 DOMAIN = re.compile(r"(?i)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
@@ -95,6 +96,45 @@ class YamlFile:
             return str(value)
         self.problem(node, f"{what} must be a string, found {kind_of(node)}", ids.WRONG_KIND)
         return default
+
+    def text(self, node: yaml.Node, what: str, default: str = "") -> str:
+        """A text for every language (a plain string), or one per language code:
+        `{en: Sales, fr: Ventes}` (a `Texts`); an unknown code is a problem."""
+        if not isinstance(node, yaml.MappingNode):
+            return self.string(node, what, default)
+        by_language = {}
+        for code, (key_node, value_node) in self.mapping(node, what, None).items():
+            if code not in LANGUAGES:
+                self.problem(
+                    key_node,
+                    f"{what}: unknown language '{code}'; languages: {', '.join(LANGUAGES)}",
+                    ids.UNKNOWN_LANGUAGE,
+                )
+                continue
+            by_language[code] = self.string(value_node, f"{what} ({code})")
+        if not by_language:
+            return default
+        return Texts(by_language, self.rel_path, line_of(node))
+
+    def languages(self, node: yaml.Node) -> tuple[str, ...]:
+        """settings.yaml `languages: [en, fr]`: known codes, the first is the default."""
+        parsed = parse_principals(self.value(node))
+        if not parsed:
+            self.problem(
+                node,
+                f"languages must be a list of language codes, found {kind_of(node)}",
+                ids.WRONG_KIND,
+            )
+            return ("en",)
+        for code in parsed:
+            if code not in LANGUAGES:
+                self.problem(
+                    node,
+                    f"languages: unknown language '{code}'; languages: {', '.join(LANGUAGES)}",
+                    ids.UNKNOWN_LANGUAGE,
+                )
+        known = tuple(dict.fromkeys(code for code in parsed if code in LANGUAGES))
+        return known or ("en",)
 
     def boolean(self, node: yaml.Node, what: str, default: bool) -> bool:
         value = self.value(node)

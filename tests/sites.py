@@ -124,4 +124,5 @@ BROKEN = [
     ),
     ("apps/demo/blocks/lonely.html", "<p></p>\n", "site.E017", 1),
     ("pages/other.yaml", "path: other\n", "site.E018", 1),
+    (BLOCK, "title: {en: Hi, xx: Ho}\n", "site.E019", 1),
 ]

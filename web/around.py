@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from accounts import stepup
 from accounts.identity import who_for
@@ -105,6 +106,6 @@ def respond_refused(request, site: Site, block: BlockSpec, page: Page | None, ht
         "html": html,
         "heading": block.title or block.key,
         "back_url": back or "/",
-        "back_title": "Back" if back else "Home page",
+        "back_title": _("Back") if back else _("Home page"),
     }
     return render(request, "block.html", context, status=status)

@@ -1,6 +1,7 @@
 from urllib.parse import quote
 
 from django.templatetags.static import static
+from django.utils.translation import get_language, get_language_info
 
 from accounts.identity import who_for
 from blocks import console
@@ -27,6 +28,11 @@ def site(request):
         # Called where base.html shows it, after the page's blocks: what they left waiting.
         "console_log": lambda: console.script(console.drain(request)),
         "signup_open": current.settings.signup,
+        # The switcher (contract §13): the site's languages, each in its own name.
+        "site_languages": [
+            (code, get_language_info(code)["name_local"]) for code in current.settings.languages
+        ],
+        "LANGUAGE_CODE": get_language(),
         "navigation": navigation,
         "site_css": site_static_url("site.css"),
         "favicon_url": site_static_url("favicon.svg")

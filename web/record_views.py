@@ -16,6 +16,8 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import audit
 from accounts.redirects import safe_next
@@ -50,7 +52,7 @@ from .forms import (
 )
 from .responses import failed, go, respond_block
 
-STALE = (
+STALE = gettext_lazy(
     "This record was changed since you opened it, so your changes were not saved. "
     "The form now shows the saved version: make your changes again."
 )
@@ -165,7 +167,7 @@ class RecordPage:
     def back(self) -> tuple[str, str]:
         """(url, title) of the page holding the block; the block alone when no page does."""
         if self.block is None:
-            return "/", "Home"
+            return "/", _("Home")
         page = holding_page(self.site, self.block, self.access.who)
         if page is not None:
             return page.path, page.title
@@ -184,7 +186,7 @@ class RecordPage:
             self.request,
             "record.html",
             {
-                "heading": f"Edit: {heading}" if editing else heading,
+                "heading": _("Edit: %(heading)s") % {"heading": heading} if editing else heading,
                 "html": html,
                 "back_url": back_url,
                 "back_title": back_title,
@@ -208,9 +210,9 @@ def record_post(request, page: RecordPage, record, fixed=()):
             if "_confirm" not in post:
                 return page.respond("", confirm_delete=True)
             heading = page.heading
-            back_url, _ = page.back
+            back_url, _title = page.back
             store.record_delete(app=app, record=record, request=request)
-            messages.success(request, f"Deleted “{heading}”.")
+            messages.success(request, _("Deleted “%(heading)s”.") % {"heading": heading})
             return go(request, safe_next(request) or back_url)
         if "_save" in post:
             return record_save(request, page, record, fixed)

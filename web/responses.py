@@ -7,6 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from records.errors import (
@@ -35,7 +36,7 @@ def deny(request, verdict: Verdict, reason: str = ""):
     if verdict is Verdict.FORBID:
         if reason:
             return render(request, "403.html", {"reason": reason}, status=403)
-        raise PermissionDenied("You may not see this.")
+        raise PermissionDenied(_("You may not see this."))
     raise Http404
 
 

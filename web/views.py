@@ -18,6 +18,7 @@ from django.http import (
 from django.shortcuts import render
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -66,7 +67,9 @@ def serve_page(request, site, page, url_path: str):
     verdict = gate.page_verdict(page, who)
     if not verdict:
         # The path the visitor typed, never the page's title: nothing they could not see.
-        return deny(request, verdict, f"The page at {url_path} is not open to you.")
+        return deny(
+            request, verdict, _("The page at %(path)s is not open to you.") % {"path": url_path}
+        )
     not_yet = stepup.first(request, page, *visible_blocks(site, page, who))
     if not_yet is not None:
         return not_yet
