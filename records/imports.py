@@ -326,7 +326,7 @@ def xlsx_value(element: Element | None, cell):
     if isinstance(cell, str):
         return cell_value(element, cell)
     if isinstance(cell, datetime.datetime):
-        if element is not None and element.type == "DATE":
+        if element is not None and element.definition.json_type.get("format") == "date":
             return cell.date().isoformat()
         return cell.isoformat()
     if isinstance(cell, datetime.date | datetime.time):
