@@ -29,11 +29,13 @@ ACCOUNT_APPS = ("auth", "account", "accounts", "otp_totp", "otp_static")
 SECTION_NAMES = {
     "otp_totp": "Authenticator apps (second factor)",
     "otp_static": "Backup codes (second factor)",
+    "django_tasks_database": "Background tasks",
 }
 MODEL_NAMES = {
     "otp_totp.TOTPDevice": "Authenticator apps (second factor)",
     "otp_static.StaticDevice": "Backup codes (second factor)",
     "accounts.ApiToken": "API tokens",
+    "django_tasks_database.DBTaskResult": "Queued and finished tasks (imports)",
 }
 
 

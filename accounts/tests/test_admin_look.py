@@ -42,7 +42,8 @@ def test_the_admin_wears_the_site_s_title(admin_client):
 
 def test_one_accounts_section_with_readable_names(admin_client):
     found = sections(admin_client.get("/admin/").content.decode())
-    assert list(found) == ["Accounts", "Records", "Social Accounts"]
+    assert list(found) == ["Accounts", "Background tasks", "Records", "Social Accounts"]
+    assert found["Background tasks"] == ["Queued and finished tasks (imports)"]
     assert found["Accounts"] == [
         "API tokens",
         "Authenticator apps (second factor)",

@@ -94,7 +94,9 @@ def test_the_admin_wears_the_site_s_title(page, site, user_factory, live_server,
     signed_in(page, root, verified_device=root.totp_device)
     page.goto("/admin/")
     expect(page.locator("#site-name")).to_have_text("Likes administration")
-    expect(page.locator("caption")).to_have_text(["Accounts", "Records", "Social Accounts"])
+    expect(page.locator("caption")).to_have_text(
+        ["Accounts", "Background tasks", "Records", "Social Accounts"]
+    )
     screenshot(page, f"newcomer-admin-{width}")
 
 
