@@ -578,21 +578,15 @@ class DateTime(Input):
     json_type = {"type": "string", "format": "date-time"}
 
     def parse(self, element: Element, value: object):
-        moment = None
-        if isinstance(value, str):
-            try:
-                moment = parse_datetime(value.strip())
-            except ValueError:
-                moment = None
-        day = parse_day(value.strip()) if moment is None and isinstance(value, str) else None
-        if day is not None:  # a day alone is its midnight
-            moment = datetime(day.year, day.month, day.day)
+        # RFC 3339 alone, as the API's description says (`format: date-time`): a value without
+        # its offset names no instant, and one stored as sent would be answered as sent.
+        moment = parse_rfc3339(value) if isinstance(value, str) else None
         if moment is None:
             raise ValueError(
-                f"DATETIME takes an ISO 8601 date and time such as '2026-07-01T18:00', "
-                f"found {json_kind(value)}"
+                "DATETIME takes an RFC 3339 date and time with its UTC offset such as "
+                f"'2026-07-01T18:00:00+02:00', found {json_kind(value)}"
             )
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+        return moment
 
     def bound(self, limit):
         return parse_instant(str(limit))
@@ -640,6 +634,28 @@ def time_bound(type_name: str, value, parse, example: str) -> str:
     if parse(text) is None:
         raise ValueError(f"must be a {type_name.lower()} such as {example}, found {value!r}")
     return text
+
+
+RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
+    re.IGNORECASE,
+)
+
+
+def parse_rfc3339(text: str) -> datetime | None:
+    """An RFC 3339 date-time (JSON Schema's `date-time`) as an aware datetime, else None.
+
+    >>> parse_rfc3339("2026-07-01T18:00:00+02:00")
+    datetime.datetime(2026, 7, 1, 18, 0, tzinfo=...)
+    >>> parse_rfc3339("2026-07-01T18:00") is None  # no offset
+    True
+    """
+    if len(text) > 40 or not RFC3339.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text.upper())
+    except ValueError:  # well formed, no such day: 2026-02-30
+        return None
 
 
 def parse_instant(text: str) -> datetime | None:

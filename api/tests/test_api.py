@@ -771,3 +771,50 @@ def test_a_datetime_with_any_offset_python_takes_is_stored_not_a_500(
     assert created.status_code == 201, created.content
     found = client.post_json("/api/v1/diary/search", {"query": "at > '0100-01-01'"})
     assert [row["items"]["at"] for row in found.json()] == [moment]
+
+
+DATETIME_TAKES = (
+    "type: DATETIME takes an RFC 3339 date and time with its UTC offset such as "
+    "'2026-07-01T18:00:00+02:00'"
+)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "2026-01-01T10:00",  # no offset: which instant is meant is not known
+        "2026-01-01T10:00:00",
+        "2026-01-01 10:00:00+02:00",  # a space
+        "2026-01-01T10:00+02:00",  # no seconds
+        "2026-01-01",  # a day alone
+        "2026-01-01T10:00:00+0200",  # an offset without its colon
+    ],
+)
+def test_a_datetime_that_is_not_rfc_3339_is_a_400_naming_the_item(
+    site_dir, api_client, user_factory, sent
+):
+    """The description says `format: date-time` (RFC 3339); the server takes the same values and
+    refuses the rest with the item's name, rather than storing them as sent (issue 22)."""
+    site_dir.write("apps/diary/settings.yaml", "acl:\n  rights:\n    author: [authenticated]\n")
+    site_dir.write("apps/diary/blocks/entry.yaml", "elements:\n  at: {type: DATETIME}\n")
+    client = api_client(user_factory("ann"))
+    assert_error(
+        client.post_json("/api/v1/diary", {"at": sent}),
+        400,
+        f"item 'at': {DATETIME_TAKES}, found a string {sent!r}",
+    )
+    assert not Record.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "sent", ["2026-01-01T10:00:00Z", "2026-01-01t10:00:00.5z", "2026-01-01T10:00:00-05:30"]
+)
+def test_an_rfc_3339_datetime_is_stored_and_answered_as_sent(
+    site_dir, api_client, user_factory, sent
+):
+    site_dir.write("apps/diary/settings.yaml", "acl:\n  rights:\n    author: [authenticated]\n")
+    site_dir.write("apps/diary/blocks/entry.yaml", "elements:\n  at: {type: DATETIME}\n")
+    client = api_client(user_factory("ann"))
+    created = client.post_json("/api/v1/diary", {"id": "e1", "at": sent})
+    assert created.status_code == 201, created.content
+    assert client.get("/api/v1/diary/record/e1").json()["at"] == sent

@@ -27,8 +27,8 @@ def test_the_issue_example_is_a_400(client):
         response,
         400,
         "item 'seats': type: NUMBER takes a number, found a string 'many'; "
-        "item 'starts': type: DATETIME takes an ISO 8601 date and time such as "
-        "'2026-07-01T18:00', found a string 'tomorrow'",
+        "item 'starts': type: DATETIME takes an RFC 3339 date and time with its UTC offset "
+        "such as '2026-07-01T18:00:00+02:00', found a string 'tomorrow'",
     )
     assert not Record.objects.exists()
 

@@ -365,13 +365,13 @@ CHECKS = [
     (
         {"type_": "DATETIME"},
         "tomorrow",
-        "type: DATETIME takes an ISO 8601 date and time such as '2026-07-01T18:00', "
-        "found a string 'tomorrow'",
+        "type: DATETIME takes an RFC 3339 date and time with its UTC offset such as "
+        "'2026-07-01T18:00:00+02:00', found a string 'tomorrow'",
     ),
     ({"type_": "DATETIME", "min": "2026-01-01T00:00"}, "2026-01-01T10:00:00+00:00", None),
     (
         {"type_": "DATETIME", "max": "2026-01-01T00:00Z"},
-        "2026-01-02T00:00Z",
+        "2026-01-02T00:00:00Z",
         "max: at most 2026-01-01T00:00Z, found 2026-01-02T00:00:00+00:00",
     ),
     (
