@@ -319,6 +319,26 @@ CHROME_WORDS = (
     "Change password",
     "Reset your password",
     "Sign in again",
+    # the pages of the features merged after the languages: profile, People, history, data
+    ">Profile<",
+    ">People<",
+    ">Search<",
+    ">Change<",
+    "Invite a user",
+    "Send invitation",
+    "Set by the site's user managers",
+    "Back to the record",
+    ">History<",
+    ">Restore<",
+    ">Old<",
+    "(current)",
+    "import and export",
+    ">Export<",
+    ">Import<",
+    "Check the file",
+    "A row whose id exists",
+    "View as…",
+    "The records you may read",
 )
 
 
@@ -345,3 +365,44 @@ def test_the_demo_in_french_shows_no_english_chrome(client, user_factory, path, 
     html = client.get(path, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert '<html lang="fr">' in html
     assert [word for word in CHROME_WORDS if word in html] == []
+
+
+def test_the_demo_s_account_and_record_pages_in_french_show_no_english_chrome(client, user_factory):
+    """The profile page, People (as one of `user_managers: [admins]`), a user on it, an event's
+    History (two versions, so a Restore button) and the events' data page, walked in French."""
+    from records.models import Record
+
+    ada = user_factory("ada", groups=["admins"])
+    user_factory("bob")
+    client.force_login(ada)
+    client.post(
+        "/apps/events/blocks/event/",
+        {"title": "Party", "seats": "10", "_save": "1"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    record = Record.objects.get()
+    record_url = f"/apps/events/records/{record.record_id}/"
+    edited = client.post(
+        record_url + "edit/",
+        {"title": "Big party", "seats": "20", "_save": "1", "_etag": record.etag},
+    )
+    assert edited.status_code in (200, 302, 303), edited.content.decode()[:500]
+    paths = [
+        "/accounts/profile/",
+        "/people/",
+        "/people/bob/",
+        record_url,
+        record_url + "history/",
+        "/apps/events/data/",
+    ]
+    for path in paths:
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="fr")
+        html = response.content.decode()
+        assert response.status_code == 200, path
+        assert '<html lang="fr">' in html, path
+        assert [word for word in CHROME_WORDS if word in html] == [], path
+    history = client.get(record_url + "history/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Restaurer" in history and "Historique" in history
+    assert (
+        "Importer" in client.get("/apps/events/data/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    )
