@@ -3,7 +3,7 @@ choice, Accept-Language, the site's default; headers; the API the same in every 
 
 import pytest
 
-from accounts.models import UserLanguage
+from accounts.models import SecurityEvent, UserLanguage
 
 pytestmark = pytest.mark.django_db
 
@@ -406,3 +406,22 @@ def test_the_demo_s_account_and_record_pages_in_french_show_no_english_chrome(cl
     assert (
         "Importer" in client.get("/apps/events/data/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     )
+
+
+def test_the_preview_banner_and_view_as_control_in_french(client, user_factory):
+    """A manager of the events app (admins) previews /events/ as another user, in French."""
+    client.force_login(user_factory("ada", groups=["admins"]))
+    user_factory("bob")
+    events = client.get("/events/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Voir en tant que…" in events and "View as…" not in events
+    preview = client.get("/preview/bob/events/", HTTP_ACCEPT_LANGUAGE="fr")
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "Vous voyez cette page telle que" in html and "Ne plus voir en tant que bob" in html
+    assert "You are viewing this page" not in html
+    refused = client.post("/preview/bob/events/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert refused.status_code == 403
+    assert "Rien ne peut être modifié pendant l’aperçu" in refused.content.decode()
+    # The audit trail keeps the refusal in English, whatever the visitor's language.
+    row = SecurityEvent.objects.get(kind=SecurityEvent.Kind.PREVIEW_REFUSED)
+    assert row.detail == "POST: Nothing can be changed while previewing a page as another user."
