@@ -78,10 +78,10 @@ class PersonForm(forms.Form):
     manager may give (their own) or the user has already."""
 
     groups = forms.MultipleChoiceField(
-        label="Groups",
+        label=_("Groups"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="You can give or take away only groups you belong to yourself.",
+        help_text=_("You can give or take away only groups you belong to yourself."),
     )
 
     @classmethod

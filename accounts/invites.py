@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from site_model.acl import Who, can_see
 
@@ -50,7 +51,7 @@ def _username_for(email: str) -> str:
             return adapter.clean_username(candidate, shallow=True)
         except ValidationError:
             continue
-    raise InviteRefused(f"No user name could be made from {email}.")
+    raise InviteRefused(_("No user name could be made from %(email)s.") % {"email": email})
 
 
 def invite_user(*, manager: Who, user_managers, email: str, groups, request):
@@ -60,12 +61,13 @@ def invite_user(*, manager: Who, user_managers, email: str, groups, request):
     in, or the address already belongs to an account.
     """
     if not is_user_manager(manager, user_managers):
-        raise InviteRefused("Only user managers may invite users.")
+        raise InviteRefused(_("Only user managers may invite users."))
     wanted = set(groups)
     foreign = sorted(wanted - set(grantable_groups(manager)))
     if foreign:
         raise InviteRefused(
-            f"You can only add users to groups you belong to; not: {', '.join(foreign)}."
+            _("You can only add users to groups you belong to; not: %(value)s.")
+            % {"value": ", ".join(foreign)}
         )
     User = get_user_model()
     email = email.strip().lower()
@@ -73,7 +75,7 @@ def invite_user(*, manager: Who, user_managers, email: str, groups, request):
         User.objects.filter(email__iexact=email).exists()
         or EmailAddress.objects.filter(email__iexact=email).exists()
     ):
-        raise InviteRefused(f"{email} already has an account.")
+        raise InviteRefused(_("%(email)s already has an account.") % {"email": email})
     with transaction.atomic():
         user = User(username=_username_for(email), email=email)
         user.set_unusable_password()

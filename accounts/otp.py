@@ -20,6 +20,8 @@ import qrcode.image.svg
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -43,10 +45,13 @@ MAX_WRONG_CODES = 5
 MAX_WRONG_CODES_PER_ADDRESS = 20
 WRONG_CODE_WINDOW = 300
 
+# In English; CodeRefused carries them in the active language (English under the API).
 ERRORS = {
-    "wrong_code": "That code is not right. Enter the 6-digit code from your app or an unused backup code.",
-    "too_many": "Too many wrong codes. Wait {wait} before you try again.",
-    "no_device": "There is no second factor to check: set one up first.",
+    "wrong_code": gettext_noop(
+        "That code is not right. Enter the 6-digit code from your app or an unused backup code."
+    ),
+    "too_many": gettext_noop("Too many wrong codes. Wait {wait} before you try again."),
+    "no_device": gettext_noop("There is no second factor to check: set one up first."),
 }
 
 
@@ -191,7 +196,7 @@ def confirm_setup(user, code: str, *, request) -> tuple[TOTPDevice, list[str]]:
         )
         if device is None:
             release_attempt(user, client)
-            raise CodeRefused(ERRORS["no_device"])
+            raise CodeRefused(_(ERRORS["no_device"]))
         accepted = device.verify_token(_clean(code))
         if accepted:
             TOTPDevice.objects.devices_for_user(user).exclude(pk=device.pk).delete()
@@ -201,7 +206,7 @@ def confirm_setup(user, code: str, *, request) -> tuple[TOTPDevice, list[str]]:
     if not accepted:
         # Outside the transaction, so the audit row stays.
         record_wrong_code(user, request, "set-up")
-        raise CodeRefused(ERRORS["wrong_code"])
+        raise CodeRefused(_(ERRORS["wrong_code"]))
     release_attempt(user, client)
     logger.info("second factor set up for user %s", user.get_username())
     return device, codes
@@ -238,13 +243,13 @@ def verify_code(user, code: str, *, request, step: str = "sign-in"):
         devices = list(devices_for_user(user, confirmed=True, for_verify=True))
         if not any(isinstance(device, TOTPDevice) for device in devices):
             release_attempt(user, client)
-            raise CodeRefused(ERRORS["no_device"])
+            raise CodeRefused(_(ERRORS["no_device"]))
         for device in devices:
             if device.verify_token(code):
                 release_attempt(user, client)
                 return device
     record_wrong_code(user, request, step)
-    raise CodeRefused(ERRORS["wrong_code"])
+    raise CodeRefused(_(ERRORS["wrong_code"]))
 
 
 def remove_device(user, code: str, *, request) -> None:
@@ -329,7 +334,7 @@ def reserve_attempt(user, client: str, *, request=None) -> None:
             detail="refused: too many wrong codes",
         )
         wait = int(WRONG_CODE_WINDOW - (now - started)) + 1
-        raise CodeRefused(ERRORS["too_many"].format(wait=_minutes(wait)), too_many=True)
+        raise CodeRefused(_(ERRORS["too_many"]).format(wait=_minutes(wait)), too_many=True)
 
 
 def release_attempt(user, client: str) -> None:
@@ -357,6 +362,6 @@ def record_wrong_code(user, request, step: str) -> None:
 
 def _minutes(seconds: int) -> str:
     if seconds <= 60:
-        return f"{seconds} seconds"
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
     minutes = -(-seconds // 60)
-    return f"{minutes} minutes"
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}

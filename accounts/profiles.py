@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext as _
 from guardian.conf import settings as guardian_settings
 
 from site_model.acl import Who
@@ -136,7 +137,8 @@ def manager_update(
         refused += sorted(touched - set(manager.groups))
     if refused:
         raise ProfileRefused(
-            "You can only give values and groups you hold yourself; not: " + ", ".join(refused)
+            _("You can only give values and groups you hold yourself; not: %(refused)s")
+            % {"refused": ", ".join(refused)}
         )
     with transaction.atomic():
         profile_save(user=user, fields=fields, changes=changes)

@@ -302,7 +302,7 @@ def invite(request):
     who = who_for(request.user)
     user_managers = current_site().settings.user_managers
     if not invites.is_user_manager(who, user_managers):
-        raise PermissionDenied("Only user managers may invite users.")
+        raise PermissionDenied(_("Only user managers may invite users."))
     form = InviteForm(request.POST or None, group_choices=invites.grantable_groups(who))
     if request.method == "POST" and sent_invitation(request, who, form):
         return redirect("accounts_invite")
@@ -325,7 +325,9 @@ def sent_invitation(request, who: Who, form: InviteForm) -> bool:
     except invites.InviteRefused as refused:
         form.add_error(None, str(refused))
         return False
-    messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+    messages.success(
+        request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+    )
     return True
 
 
@@ -412,7 +414,8 @@ def profile(request):
         locked = sorted(name for name in fields if name in request.POST and name not in editable)
         if locked:
             raise PermissionDenied(
-                f"You may not change these fields yourself: {', '.join(locked)}."
+                _("You may not change these fields yourself: %(fields)s.")
+                % {"fields": ", ".join(locked)}
             )
         if form.is_valid():
             try:
@@ -421,7 +424,7 @@ def profile(request):
                 for name, problem in exc.problems.items():
                     form.add_error(name if name in form.fields else None, problem)
             else:
-                messages.success(request, "Profile saved.")
+                messages.success(request, _("Profile saved."))
                 return redirect("accounts_profile")
     shown = [
         (element.label, element.display(values.get(name)) if name in values else "")
@@ -435,7 +438,7 @@ def profile(request):
 def _manager(request) -> Who:
     who = who_for(request.user)
     if not invites.is_user_manager(who, current_site().settings.user_managers):
-        raise PermissionDenied("Only user managers may see the people of the site.")
+        raise PermissionDenied(_("Only user managers may see the people of the site."))
     return who
 
 
@@ -501,7 +504,7 @@ def person(request, username: str):
                 for name, problem in exc.problems.items():
                     form.add_error(name if name in form.fields else None, problem)
             else:
-                messages.success(request, f"{user.get_username()} saved.")
+                messages.success(request, _("%(user)s saved.") % {"user": user.get_username()})
                 return redirect("people")
     context = {"form": form, "person": user}
     return render(request, "accounts/person.html", context, status=status)

@@ -389,10 +389,9 @@ def broken_box(app_id: str, block_id: str, problems) -> SafeString:
         )
     return format_html(
         '<div class="block block-error" data-app="{}" data-block="{}" role="alert">'
-        "<strong>Block {}/{} could not be shown.</strong>{}</div>",
+        "<strong>{}</strong>{}</div>",
         app_id,
         block_id,
-        app_id,
-        block_id,
+        _("Block %(block)s could not be shown.") % {"block": f"{app_id}/{block_id}"},
         details,
     )

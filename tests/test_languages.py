@@ -3,7 +3,7 @@ choice, Accept-Language, the site's default; headers; the API the same in every 
 
 import pytest
 
-from accounts.models import UserLanguage
+from accounts.models import SecurityEvent, UserLanguage
 
 pytestmark = pytest.mark.django_db
 
@@ -319,6 +319,26 @@ CHROME_WORDS = (
     "Change password",
     "Reset your password",
     "Sign in again",
+    # the pages of the features merged after the languages: profile, People, history, data
+    ">Profile<",
+    ">People<",
+    ">Search<",
+    ">Change<",
+    "Invite a user",
+    "Send invitation",
+    "Set by the site's user managers",
+    "Back to the record",
+    ">History<",
+    ">Restore<",
+    ">Old<",
+    "(current)",
+    "import and export",
+    ">Export<",
+    ">Import<",
+    "Check the file",
+    "A row whose id exists",
+    "View as…",
+    "The records you may read",
 )
 
 
@@ -345,3 +365,63 @@ def test_the_demo_in_french_shows_no_english_chrome(client, user_factory, path, 
     html = client.get(path, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert '<html lang="fr">' in html
     assert [word for word in CHROME_WORDS if word in html] == []
+
+
+def test_the_demo_s_account_and_record_pages_in_french_show_no_english_chrome(client, user_factory):
+    """The profile page, People (as one of `user_managers: [admins]`), a user on it, an event's
+    History (two versions, so a Restore button) and the events' data page, walked in French."""
+    from records.models import Record
+
+    ada = user_factory("ada", groups=["admins"])
+    user_factory("bob")
+    client.force_login(ada)
+    client.post(
+        "/apps/events/blocks/event/",
+        {"title": "Party", "seats": "10", "_save": "1"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    record = Record.objects.get()
+    record_url = f"/apps/events/records/{record.record_id}/"
+    edited = client.post(
+        record_url + "edit/",
+        {"title": "Big party", "seats": "20", "_save": "1", "_etag": record.etag},
+    )
+    assert edited.status_code in (200, 302, 303), edited.content.decode()[:500]
+    paths = [
+        "/accounts/profile/",
+        "/people/",
+        "/people/bob/",
+        record_url,
+        record_url + "history/",
+        "/apps/events/data/",
+    ]
+    for path in paths:
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="fr")
+        html = response.content.decode()
+        assert response.status_code == 200, path
+        assert '<html lang="fr">' in html, path
+        assert [word for word in CHROME_WORDS if word in html] == [], path
+    history = client.get(record_url + "history/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Restaurer" in history and "Historique" in history
+    assert (
+        "Importer" in client.get("/apps/events/data/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    )
+
+
+def test_the_preview_banner_and_view_as_control_in_french(client, user_factory):
+    """A manager of the events app (admins) previews /events/ as another user, in French."""
+    client.force_login(user_factory("ada", groups=["admins"]))
+    user_factory("bob")
+    events = client.get("/events/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Voir en tant que…" in events and "View as…" not in events
+    preview = client.get("/preview/bob/events/", HTTP_ACCEPT_LANGUAGE="fr")
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "Vous voyez cette page telle que" in html and "Ne plus voir en tant que bob" in html
+    assert "You are viewing this page" not in html
+    refused = client.post("/preview/bob/events/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert refused.status_code == 403
+    assert "Rien ne peut être modifié pendant l’aperçu" in refused.content.decode()
+    # The audit trail keeps the refusal in English, whatever the visitor's language.
+    row = SecurityEvent.objects.get(kind=SecurityEvent.Kind.PREVIEW_REFUSED)
+    assert row.detail == "POST: Nothing can be changed while previewing a page as another user."

@@ -14,7 +14,8 @@ SHIPPED = [code for code, _name in settings.LANGUAGES if code != "en"]
 
 
 def entries(po: Path) -> list[tuple[str, str, bool]]:
-    """(msgid, msgstr, fuzzy) of each entry but the header."""
+    """(msgid, msgstr, fuzzy) of each entry but the header; a plural entry's msgstr is empty
+    unless every form (msgstr[0], msgstr[1]...) is written."""
     found = []
     for block in po.read_text(encoding="utf-8").split("\n\n"):
         lines = [line for line in block.splitlines() if not line.startswith("#~")]
@@ -22,13 +23,15 @@ def entries(po: Path) -> list[tuple[str, str, bool]]:
         fields: dict[str, str] = {}
         key = None
         for line in lines:
-            if line.startswith(("msgid ", "msgstr ")):
+            if line.startswith(("msgid ", "msgstr ", "msgstr[")):
                 key, _, rest = line.partition(" ")
                 fields[key] = rest[1:-1]
             elif line.startswith('"') and key:
                 fields[key] += line[1:-1]
         if fields.get("msgid"):
-            found.append((fields["msgid"], fields.get("msgstr", ""), fuzzy))
+            forms = [value for key, value in fields.items() if key.startswith("msgstr[")]
+            msgstr = fields.get("msgstr", "") or (all(forms) and forms and " | ".join(forms))
+            found.append((fields["msgid"], msgstr or "", fuzzy))
     return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from django.http import HttpResponseBadRequest
+from django.utils.translation import gettext_lazy
 
 from blocks.context import BlockContext, RecordHandle
 from blocks.render import FormState, error_box, render_block
@@ -109,7 +110,7 @@ def form_again(request, ctx, values: dict, errors: dict, **options) -> tuple[str
     return html, 200 if request.htmx else 400
 
 
-LOCKED = "You may not change this item."
+LOCKED = gettext_lazy("You may not change this item.")
 
 
 def write_refusal(

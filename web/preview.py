@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from accounts import audit
 from records import access as gate
@@ -27,7 +29,7 @@ from site_model.loader import current_site
 from .responses import deny
 from .views import serve_page
 
-NOTHING_WRITES = "Nothing can be changed while previewing a page as another user."
+NOTHING_WRITES = gettext_lazy("Nothing can be changed while previewing a page as another user.")
 PREFIX = "/preview/"
 
 
@@ -35,17 +37,23 @@ def preview_prefix(username: str) -> str:
     return f"{PREFIX}{quote(username, safe='')}"
 
 
-def refused(request, target: str, reason: str, verdict: Verdict = Verdict.FORBID):
-    """A preview refused: the 403 page saying why, and a `preview_refused` row (capped, as
+def refused(
+    request, target: str, reason, values: dict | None = None, verdict: Verdict = Verdict.FORBID
+):
+    """A preview refused: the 403 page saying why (`reason`, a gettext_lazy text filled with
+    `values`, in the visitor's language), and a `preview_refused` row (in English; capped, as
     every refusal anyone may provoke)."""
+    values = values or {}
+    with translation.override("en"):
+        english = str(reason) % values
     audit.record(
         audit.Kind.PREVIEW_REFUSED,
         request=request,
         target=target,
         status=403,
-        detail=f"{request.method}: {reason}",
+        detail=f"{request.method}: {english}",
     )
-    return deny(request, verdict, reason)
+    return deny(request, verdict, str(reason) % values)
 
 
 def view_as(request):
@@ -74,7 +82,10 @@ def preview_view(request, username: str, path: str = ""):
         raise Http404(f"no page at {url_path}")
     if not gate.may_preview(site, page, request.user):
         return refused(
-            request, f"{username} {url_path}", f"You may not preview the page at {url_path}."
+            request,
+            f"{username} {url_path}",
+            gettext_lazy("You may not preview the page at %(path)s."),
+            {"path": url_path},
         )
     try:
         previewed = gate.user_called(username)
@@ -82,8 +93,9 @@ def preview_view(request, username: str, path: str = ""):
         raise Http404(exc.message) from exc
     decision = gate.preview_decision(site, page, request.user, previewed)
     if not decision:
-        reason = f"You may not preview this page as {username}: {decision.because}."
-        return refused(request, f"{username} {url_path}", reason, decision.verdict)
+        reason = gettext_lazy("You may not preview this page as %(user)s: %(because)s.")
+        values = {"user": username, "because": decision.because}
+        return refused(request, f"{username} {url_path}", reason, values, decision.verdict)
     audit.record(
         audit.Kind.PREVIEW,
         request=request,

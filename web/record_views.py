@@ -337,7 +337,7 @@ def record_history(request, app_id: str, record_id: str):
         request,
         "record_history.html",
         {
-            "heading": f"History: {page.heading}",
+            "heading": _("History: %(record)s") % {"record": page.heading},
             "record_url": handle.html_url,
             "versions": versions,
             "current": granted.record.version,
@@ -368,12 +368,12 @@ def restore_posted(request, app, access, granted, handle):
         )
     except StaleRecord:
         messages.error(
-            request, "The record changed since you opened its history: nothing was restored."
+            request, _("The record changed since you opened its history: nothing was restored.")
         )
         return go(request, handle.html_url + "history/")
     except RecordError as exc:
         return refused(request, app.id, granted.record.record_id, exc)
-    messages.success(request, f"Restored version {version}.")
+    messages.success(request, _("Restored version %(version)s.") % {"version": version})
     return go(request, handle.html_url)
 
 
