@@ -6,8 +6,11 @@ grow with the app, and the rows are those `POST /search` with that query would r
 (row-level security, the query), each record's items passed through the gate's
 `readable_items` (field permissions). The first page is read before the first byte, so a bad
 query is still a plain 400. CSV: a header of `id` then every item name in first-seen order
-(a first pass over the pages finds them), lists and objects as JSON text, a cell that a
-spreadsheet would take for a formula prefixed with `'` (records/imports.py takes it off).
+(the database reads the keys of those records in one pass, `selectors.item_names`), lists
+and objects as JSON text, a cell that a spreadsheet would take for a formula prefixed with
+`'` (records/imports.py takes it off). JSON: a row is `json.dumps({"id": ..., **items})`;
+when the stored text is already what that writes (`as_dumped`), it is sent as it is, without
+being parsed and written again (bench/data.py: that parse and write was most of the time).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ FORMATS = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-PAGE = 1000  # records per page read
+PAGE = 5000  # records per page read (1000: a third of the JSON rate on SQLite, bench/data.py)
 FORMULA_FIRST = frozenset("'=+-@\t\r")  # the characters FORMULA_START may begin with
 
 
@@ -70,11 +73,6 @@ def decoded(app: AppSpec, access: Access, all_pages) -> Iterator[list[tuple[str,
             (record_id, gate.readable_items(app, access, items))
             for (record_id, _), items in zip(page, every, strict=True)
         ]
-
-
-def pages(app: AppSpec, access: Access, query: str | None) -> Iterator[list[tuple[str, dict]]]:
-    """As `raw_pages`, the items parsed."""
-    return decoded(app, access, raw_pages(app, access, query))
 
 
 def export_chunks(app: AppSpec, access: Access, query: str | None, fmt: str) -> Iterator[bytes]:
