@@ -175,6 +175,41 @@ def items_text(access: Access | None):
     return ItemsWithout(hidden) if hidden else Cast("items", TextField())
 
 
+def records_readable(app: AppSpec, access: Access | None, query: str | None) -> QuerySet:
+    """Every record of `app` that `access` may read and `query` finds, unordered: the records
+    all the pages of `records_page` with these hold together."""
+    records = app_records(app.id)
+    if access is not None:
+        if access.row_filter is not None:
+            owners.ensure_current(app)
+        records = records.filter(readable_q(access))
+    matching, _ = search_filters(app, query)
+    return records.filter(matching)
+
+
+def item_names(records: QuerySet) -> list[str]:
+    """The item names `records` hold, in the order first seen: by creation, then as each
+    record's items hold them (on PostgreSQL jsonb's own order, which its text gives). One
+    pass of the database over the items, where Python parsed every record's JSON."""
+    inner, params = records.order_by().values("pk").query.sql_with_params()
+    table = connection.ops.quote_name(Record._meta.db_table)
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT k.key FROM {table} r CROSS JOIN LATERAL jsonb_object_keys(r.items)"  # noqa: S608 - our table, Django's subquery
+            f" WITH ORDINALITY AS k(key, n) WHERE r.id IN ({inner})"
+            " AND jsonb_typeof(r.items) = 'object' GROUP BY k.key ORDER BY min(ARRAY[r.id, k.n])"
+        )
+    else:
+        # json_each's `id` grows in document order within a record, far below 2**32.
+        sql = (
+            f"SELECT j.key FROM {table} r, json_each(r.items) j WHERE r.id IN ({inner})"  # noqa: S608 - our table, Django's subquery
+            " AND j.key IS NOT NULL GROUP BY j.key ORDER BY min(r.id * 4294967296 + j.id)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [name for (name,) in cursor.fetchall()]
+
+
 def _walk(
     records: QuerySet,
     probing: Q,
