@@ -25,7 +25,7 @@ import yaml
 from django.conf import settings
 from django.core.signals import setting_changed
 
-from . import acl, code, layout, schema
+from . import acl, code, layout, schema, typed
 from . import check_ids as ids
 from .elements import TYPES, input_type_names, second_factor_minutes
 from .schema import (
@@ -46,7 +46,6 @@ from .spec import (
     PROFILE_TYPES,
     PROVIDERS,
     SAML_FIELDS,
-    STAMPS,
     AclSpec,
     AppSpec,
     BlockRef,
@@ -1123,45 +1122,45 @@ def parse_app_settings(path: Path, rel: str):
     if not doc.is_parsed:
         # Deny by default: an unreadable ACL is no ACL.
         return {"problems": doc.problems}, doc.problems
-    keys = doc.mapping(doc.root, "app settings", keys_of(schema.AppSettingsFile))
-    values: dict[str, Any] = {}
-    if "title" in keys:
-        values["title"] = doc.text(keys["title"][1], "title")
-    if "debug" in keys:
-        values["debug"] = doc.boolean(keys["debug"][1], "debug", False)
-    if "acl" in keys:
-        values["acl"] = replace(
-            parse_acl(doc, keys["acl"][1]), lines=acl_lines(keys["acl"][0], keys["acl"][1])
-        )
-    if "on_create" in keys:
-        values["on_create"], values["on_create_lines"] = parse_on_create(doc, keys["on_create"][1])
+    model, lines = typed.validate(doc, schema.AppSettingsFile, doc.root, "app settings")
+    model = model or schema.AppSettingsFile()
+    nodes = typed.top_nodes(doc.root)
+    values: dict[str, Any] = {"debug": model.debug}
+    if "title" in nodes:
+        values["title"] = doc.text(nodes["title"][1], "title")
+    if "acl" in nodes:
+        # Deny by default: an `acl:` that is not a mapping is an ACL that names nobody.
+        values["acl"] = replace(app_acl(model.acl, lines), lines=acl_lines(*nodes["acl"]))
+    if model.on_create:
+        values["on_create"] = dict(model.on_create)
+        values["on_create_lines"] = {
+            item: lines.of_value(("on_create", item)) for item in model.on_create
+        }
     values["problems"] = doc.problems
     return values, doc.problems
 
 
-def parse_on_create(doc: YamlFile, node) -> tuple[dict[str, str], dict[str, int]]:
-    """`on_create`: item -> `user.username`, `user.email` or `profile.<field>` (whether that
-    field exists is `on_create_problems`' question: it is declared in another file)."""
-    stamps, lines = {}, {}
-    for item, (key_node, value_node) in doc.mapping(node, "on_create", None).items():
-        if not is_valid_id(item) or item in RESERVED_ELEMENT_IDS:
-            doc.problem(key_node, f"on_create: item '{item}' must be an element id", ids.BAD_ID)
-            continue
-        stamp = doc.value(value_node)
-        if stamp not in STAMPS and not (
-            isinstance(stamp, str)
-            and stamp.startswith(PROFILE_STAMP)
-            and is_valid_id(stamp.removeprefix(PROFILE_STAMP))
-        ):
-            doc.problem(
-                value_node,
-                f"on_create.{item} must be one of {', '.join(STAMPS)} or profile.<field>; "
-                f"found {stamp!r}",
-                ids.NOT_A_CHOICE,
-            )
-            continue
-        stamps[item], lines[item] = stamp, line_of(value_node)
-    return stamps, lines
+def app_acl(model: schema.Acl | None, lines: typed.Lines) -> AclSpec:
+    """The ACL of a validated `acl:` mapping (principals as tuples; a field rule with its line)."""
+    if model is None:
+        return AclSpec()
+    rights = {
+        right: who or ()
+        for right, who in (model.rights.model_dump() if model.rights else {}).items()
+        if right in (model.rights.model_fields_set if model.rights else ())
+    }
+    fields = {
+        item: acl.FieldRule(
+            read=rule.read, write=rule.write, line=lines.of_key(("acl", "fields", item))
+        )
+        for item, rule in (model.fields or {}).items()
+    }
+    return AclSpec(
+        rights=rights,
+        roles={role: who or () for role, who in (model.roles or {}).items()},
+        row_owners=model.row_owners or (),
+        fields=fields,
+    )
 
 
 def on_create_problems(settings: SiteSettings, apps: dict[str, AppSpec]) -> list[Problem]:
@@ -1195,45 +1194,6 @@ def acl_lines(key_node, node) -> tuple[tuple[str, int], ...]:
         if isinstance(value, yaml.MappingNode):
             found.extend((f"{name}.{inner.value}", line_of(inner)) for inner, _ in value.value)
     return tuple(found)
-
-
-def parse_acl(doc: YamlFile, node) -> AclSpec:
-    keys = doc.mapping(node, "acl", keys_of(schema.Acl))
-    rights = {}
-    for right, (_, value_node) in doc.mapping(
-        keys["rights"][1] if "rights" in keys else None, "acl.rights", keys_of(schema.Rights)
-    ).items():
-        rights[right] = doc.principals(value_node, f"acl.rights.{right}") or ()
-    roles = {}
-    for role, (key_node, value_node) in doc.mapping(
-        keys["roles"][1] if "roles" in keys else None, "acl.roles", None
-    ).items():
-        if not is_valid_id(role):
-            doc.problem(key_node, f"role name '{role}' must match {ID_RULE}", ids.BAD_ID)
-            continue
-        roles[role] = doc.principals(value_node, f"acl.roles.{role}") or ()
-    row_owners = doc.ids(keys["row_owners"][1], "acl.row_owners") if "row_owners" in keys else ()
-    fields = parse_field_rules(doc, keys["fields"][1]) if "fields" in keys else {}
-    return AclSpec(rights=rights, roles=roles, row_owners=row_owners, fields=fields)
-
-
-def parse_field_rules(doc: YamlFile, node) -> dict[str, acl.FieldRule]:
-    """`acl.fields`: item -> {read: principals, write: principals} (contract §10). Whether
-    each item is declared by an element is checked with the blocks (`field_rule_problems`).
-    A rule whose principals cannot be read lets nobody in (deny by default)."""
-    rules = {}
-    for item, (key_node, value_node) in doc.mapping(node, "acl.fields", None).items():
-        if not is_valid_id(item):
-            doc.problem(key_node, f"acl.fields: item '{item}' must match {ID_RULE}", ids.BAD_ID)
-            continue
-        what = f"acl.fields.{item}"
-        keys = doc.mapping(value_node, what, keys_of(schema.FieldRule))
-        given = {
-            key: doc.principals(keys[key][1], f"{what}.{key}") or () if key in keys else None
-            for key in ("read", "write")
-        }
-        rules[item] = acl.FieldRule(**given, line=line_of(key_node))
-    return rules
 
 
 def parse_block(path: Path, rel: str):

@@ -18,7 +18,16 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    WithJsonSchema,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
 
 from .elements import RULES, TYPES, ElementType
 from .spec import (
@@ -26,12 +35,17 @@ from .spec import (
     ID_RULE,
     LDAP_GROUP_TYPES,
     LOGIN_METHODS,
+    PROFILE_STAMP,
     PROVIDERS,
     RIGHTS,
     SAML_FIELDS,
     SECOND_FACTOR_MAX_MINUTES,
+    STAMPS,
+    is_valid_id,
+    parse_principals,
 )
 from .texts import LANGUAGES
+from .typed import kind_of_value
 
 ID_PATTERN = f"^{ID_RULE}$"
 HOOKS = ("on_display", "on_save", "on_delete", "record_id")
@@ -42,11 +56,80 @@ Id = Annotated[str, Field(pattern=ID_PATTERN)]
 # language code (`title: {en: Sales, fr: Ventes}`, contract §13).
 LanguageCode = Literal[tuple(LANGUAGES)]
 Text = Annotated[str | float | dict[LanguageCode, str | float] | None, Field()]
-Principals = Annotated[
-    list[str] | str,
-    Field(description="a list of principals (user names, groups, roles), or one string of them"),
-]
-Ids = Annotated[list[Id] | Annotated[str, Field(pattern=r"^[\s,A-Za-z0-9_-]*$")], Field()]
+# A text the loader reads itself (YamlFile.text: a problem at the line of a language code).
+AnyText = Annotated[Any, WithJsonSchema(TypeAdapter(Text).json_schema())]
+
+
+def checked(schema_of, check) -> Any:
+    """A value checked by `check` (which raises the problem in the loader's words, its type the
+    check id), described in the JSON Schema as `schema_of` is."""
+    return Annotated[
+        Any, AfterValidator(check), WithJsonSchema(TypeAdapter(schema_of).json_schema())
+    ]
+
+
+def _principals(value: Any) -> tuple[str, ...]:
+    parsed = parse_principals(value)
+    if parsed is None:
+        # Deny by default: principals that cannot be read name nobody.
+        raise PydanticCustomError(
+            "site.E003",
+            "must be a list of principals or one string of names, found {found}",
+            {"found": kind_of_value(value), "instead": []},
+        )
+    return parsed
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    parsed = parse_principals(value)
+    if parsed is None:
+        raise PydanticCustomError(
+            "site.E003", "must be a list of ids, found {found}", {"found": kind_of_value(value)}
+        )
+    bad = [item for item in parsed if not is_valid_id(item)]
+    if bad:
+        raise PydanticCustomError(
+            "site.E005",
+            ": id '{bad}' must match {rule}",
+            {
+                "bad": "', '".join(bad),
+                "rule": ID_RULE,
+                "instead": [i for i in parsed if i not in bad],
+            },
+        )
+    return parsed
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise PydanticCustomError(
+            "site.E003", "must be true or false, found {found}", {"found": repr(value)}
+        )
+    return value
+
+
+def _key_id(words: str, reserved: frozenset[str] = frozenset()):
+    def check(value: str) -> str:
+        if not is_valid_id(value) or value in reserved:
+            raise PydanticCustomError("site.E005", words, {"key": value, "rule": ID_RULE})
+        return value
+
+    return check
+
+
+Principals = checked(
+    Annotated[
+        list[str] | str,
+        Field(
+            description="a list of principals (user names, groups, roles), or one string of them"
+        ),
+    ],
+    _principals,
+)
+Ids = checked(
+    Annotated[list[Id] | Annotated[str, Field(pattern=r"^[\s,A-Za-z0-9_-]*$")], Field()], _ids
+)
+Boolean = checked(bool, _boolean)
 
 
 class Strict(BaseModel):
@@ -195,33 +278,55 @@ class FieldRule(Strict):
     write: Principals = None
 
 
+RoleName = checked(Id, _key_id("role name '{key}' must match {rule}"))
+FieldItem = checked(Id, _key_id("item '{key}' must match {rule}"))
+
+
 class Acl(Strict):
     rights: Rights | None = None
-    roles: dict[Id, Principals] | None = None
+    roles: dict[RoleName, Principals] | None = None
     row_owners: Ids = None
-    fields: dict[Id, FieldRule] | None = Field(
+    fields: dict[FieldItem, FieldRule] | None = Field(
         default=None,
         description="per item: who may read it and who may write it (contract §10)",
     )
 
 
-Stamp = Annotated[
-    str,
-    Field(
-        pattern=r"^(user\.username|user\.email|profile\.[A-Za-z][A-Za-z0-9_-]*)$",
-        description="what the server writes into the item from the record's creator",
-    ),
-]
+def _stamp(value: Any) -> str:
+    if value in STAMPS or (
+        isinstance(value, str)
+        and value.startswith(PROFILE_STAMP)
+        and is_valid_id(value.removeprefix(PROFILE_STAMP))
+    ):
+        return value
+    raise PydanticCustomError(
+        "site.E004",
+        "must be one of {stamps} or profile.<field>; found {found}",
+        {"stamps": ", ".join(STAMPS), "found": repr(value)},
+    )
+
+
+Stamp = checked(
+    Annotated[
+        str,
+        Field(
+            pattern=r"^(user\.username|user\.email|profile\.[A-Za-z][A-Za-z0-9_-]*)$",
+            description="what the server writes into the item from the record's creator",
+        ),
+    ],
+    _stamp,
+)
+OnCreateItem = checked(Id, _key_id("item '{key}' must be an element id", RESERVED_ELEMENT_IDS))
 
 
 class AppSettingsFile(Strict):
     """apps/<app>/settings.yaml: the app's title, its debug switch, its ACL and the items
     written from a record's creator (`on_create`)."""
 
-    title: Text = None
-    debug: bool = False
+    title: AnyText = None
+    debug: Boolean = False
     acl: Acl | None = None
-    on_create: dict[Id, Stamp] | None = None
+    on_create: dict[OnCreateItem, Stamp] | None = None
 
 
 # --- apps/<app>/blocks/<block>.yaml ---------------------------------------------------------

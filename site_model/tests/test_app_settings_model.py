@@ -1,0 +1,59 @@
+"""apps/<app>/settings.yaml read through its model (site_model.schema.AppSettingsFile, via
+site_model.typed): every mistake at its line with its id, and what is right kept, a broken
+principals value naming nobody (deny by default)."""
+
+from site_model.acl import FieldRule
+from site_model.loader import current_site
+
+SETTINGS = "apps/shop/settings.yaml"
+
+
+def problems():
+    return [(p.line, p.check, p.message) for p in current_site().problems]
+
+
+def test_broken_values_are_named_and_the_rest_is_kept(site_dir):
+    site_dir.write("apps/shop/blocks/item.yaml", "elements:\n  margin: NUMBER\n")
+    site_dir.write(
+        SETTINGS,
+        "acl:\n"
+        "  row_owners: [margin, 2bad]\n"
+        "  rights:\n"
+        "    reader: 3\n"
+        "    author: [bob]\n"
+        "  fields:\n"
+        "    margin: {read: {a: 1}, write: [admins]}\n"
+        "debug: maybe\n",
+    )
+    assert problems() == [
+        (2, "site.E005", "acl.row_owners: id '2bad' must match [A-Za-z][A-Za-z0-9_-]*"),
+        (
+            4,
+            "site.E003",
+            "acl.rights.reader must be a list of principals or one string of names, found a number",
+        ),
+        (
+            7,
+            "site.E003",
+            "acl.fields.margin.read must be a list of principals or one string of names, "
+            "found a mapping",
+        ),
+        (8, "site.E003", "debug must be true or false, found 'maybe'"),
+    ]
+    app = current_site().apps["shop"]
+    assert app.acl.rights == {"reader": (), "author": ("bob",)}
+    assert app.acl.row_owners == ("margin",)
+    assert app.acl.fields == {"margin": FieldRule(read=(), write=("admins",))}
+    assert app.debug is False
+
+
+def test_an_acl_that_is_not_a_mapping_names_nobody(site_dir):
+    site_dir.write("apps/shop/blocks/item.yaml", "elements:\n  margin: NUMBER\n")
+    site_dir.write(SETTINGS, "title: Shop\nacl: [admins]\nacl: {}\n")
+    assert problems() == [
+        (2, "site.E003", "acl must be a mapping, found a list"),
+        (3, "site.E006", "duplicate key 'acl' in app settings"),
+    ]
+    app = current_site().apps["shop"]
+    assert app.title == "Shop"
+    assert app.acl is not None and app.acl.rights == {} and app.acl.roles == {}
