@@ -64,16 +64,6 @@ from .spec import (
 from .texts import Texts
 from .yamlcheck import YamlFile, kind_of, line_of
 
-RESERVED_PREFIXES = (
-    "/apps/",
-    "/api/",
-    "/accounts/",
-    "/admin/",
-    "/static/",
-    "/people/",
-    "/preview/",
-)
-
 Stamp = tuple[int, int]
 
 logger = logging.getLogger(__name__)
@@ -1030,30 +1020,24 @@ def parse_page(path: Path, rel: str):
         return None, doc.problems
     if not doc.is_parsed:
         return None, doc.problems
-    keys = doc.mapping(doc.root, "page", keys_of(schema.PageFile))
-    page_path = "/" if name == "index" else f"/{name}/"
-    if "path" in keys:
-        node = keys["path"][1]
-        page_path = doc.string(node, "path", page_path)
-        if not page_path.startswith("/"):
-            doc.problem(node, f"path must start with '/', found '{page_path}'", ids.BAD_PAGE_PATH)
-        elif page_path.startswith(RESERVED_PREFIXES):
-            doc.problem(
-                node,
-                f"path '{page_path}' is taken by the site's own routes ({', '.join(RESERVED_PREFIXES)})",
-                ids.RESERVED,
-            )
-        if not page_path.endswith("/"):
-            page_path += "/"
+    model, lines = typed.validate(doc, schema.PageFile, doc.root, "page")
+    model = model or schema.PageFile()
+    nodes = typed.top_nodes(doc.root)
+    page_path = model.path or ("/" if name == "index" else f"/{name}/")
+    if not page_path.endswith("/"):
+        page_path += "/"
     title = (
-        doc.text(keys["title"][1], "title") if "title" in keys else name.replace("_", " ").title()
+        doc.text(nodes["title"][1], "title") if "title" in nodes else name.replace("_", " ").title()
     )
     view_permission: tuple[str, ...] = ("*",)
     view_permission_line = 1
-    if "view_permission" in keys:
-        view_permission = doc.principals(keys["view_permission"][1], "view_permission") or ()
-        view_permission_line = line_of(keys["view_permission"][0])
-    refs = page_blocks(doc, keys["blocks"][1]) if "blocks" in keys else ()
+    if "view_permission" in model.model_fields_set:
+        view_permission = model.view_permission or ()
+        view_permission_line = lines.of_key(("view_permission",))
+    refs = tuple(
+        BlockRef(app_id, block_id, lines.of_value(("blocks", index)))
+        for index, (app_id, block_id) in enumerate(model.blocks or ())
+    )
     page = Page(
         name=name,
         path=page_path,
@@ -1062,7 +1046,7 @@ def parse_page(path: Path, rel: str):
         view_permission=view_permission,
         view_permission_line=view_permission_line,
         blocks=refs,
-        fresh_login=fresh_login(doc, keys),
+        fresh_login=bool(model.fresh_login),
     )
     return page, doc.problems
 
@@ -1084,37 +1068,6 @@ def second_factor(doc: YamlFile, keys, what: str) -> int | None:
     if problem is not None:
         doc.problem(node, *problem)
     return minutes
-
-
-def page_blocks(doc: YamlFile, node) -> tuple[BlockRef, ...]:
-    if not hasattr(node, "value") or not isinstance(node.value, list):
-        doc.problem(node, "blocks must be a list of 'app/block' names", ids.WRONG_KIND)
-        return ()
-    refs = []
-    for item in node.value:
-        value = doc.value(item)
-        if isinstance(value, str) and value.count("/") == 1:
-            app_id, block_id = value.split("/")
-        elif isinstance(value, dict):
-            keys = doc.mapping(item, "a page block", keys_of(schema.PageBlock))
-            if set(keys) != {"app", "block"}:
-                doc.problem(
-                    item, "a page block as a mapping needs both 'app' and 'block'", ids.MISSING_KEY
-                )
-                continue
-            app_id, block_id = str(value["app"]), str(value["block"])
-        else:
-            doc.problem(
-                item,
-                f"a page block must be 'app/block' or {{app: …, block: …}}, found {value!r}",
-                ids.WRONG_KIND,
-            )
-            continue
-        if not (is_valid_id(app_id) and is_valid_id(block_id)):
-            doc.problem(item, f"block '{app_id}/{block_id}': ids must match {ID_RULE}", ids.BAD_ID)
-            continue
-        refs.append(BlockRef(app_id, block_id, line_of(item)))
-    return tuple(refs)
 
 
 def parse_app_settings(path: Path, rel: str):

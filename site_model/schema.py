@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     WithJsonSchema,
+    WrapValidator,
     create_model,
 )
 from pydantic_core import PydanticCustomError
@@ -60,11 +61,16 @@ Text = Annotated[str | float | dict[LanguageCode, str | float] | None, Field()]
 AnyText = Annotated[Any, WithJsonSchema(TypeAdapter(Text).json_schema())]
 
 
+PYTHON_RE = ConfigDict(regex_engine="python-re")
+
+
 def checked(schema_of, check) -> Any:
     """A value checked by `check` (which raises the problem in the loader's words, its type the
     check id), described in the JSON Schema as `schema_of` is."""
     return Annotated[
-        Any, AfterValidator(check), WithJsonSchema(TypeAdapter(schema_of).json_schema())
+        Any,
+        AfterValidator(check),
+        WithJsonSchema(TypeAdapter(schema_of, config=PYTHON_RE).json_schema()),
     ]
 
 
@@ -100,12 +106,19 @@ def _ids(value: Any) -> tuple[str, ...]:
     return parsed
 
 
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise PydanticCustomError(
-            "site.E003", "must be true or false, found {found}", {"found": repr(value)}
-        )
-    return value
+def _boolean(instead: bool | None = None):
+    """true or false; a broken value is left out, or stands for `instead`."""
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise PydanticCustomError(
+                "site.E003",
+                "must be true or false, found {found}",
+                {"found": repr(value), "instead": instead},
+            )
+        return value
+
+    return check
 
 
 def _key_id(words: str, reserved: frozenset[str] = frozenset()):
@@ -129,7 +142,9 @@ Principals = checked(
 Ids = checked(
     Annotated[list[Id] | Annotated[str, Field(pattern=r"^[\s,A-Za-z0-9_-]*$")], Field()], _ids
 )
-Boolean = checked(bool, _boolean)
+Boolean = checked(bool, _boolean())
+# A page or block that meant to ask for a fresh sign-in never goes without one.
+FreshLogin = checked(bool, _boolean(instead=True))
 
 
 class Strict(BaseModel):
@@ -253,16 +268,101 @@ class PageBlock(Strict):
     block: Id
 
 
+RESERVED_PREFIXES = (
+    "/apps/",
+    "/api/",
+    "/accounts/",
+    "/admin/",
+    "/static/",
+    "/people/",
+    "/preview/",
+)
+
+
+def _page_path(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise PydanticCustomError(
+            "site.E003", "must be a string, found {found}", {"found": kind_of_value(value)}
+        )
+    path = str(value)
+    if not path.startswith("/"):
+        raise PydanticCustomError(
+            "site.E018", "must start with '/', found '{found}'", {"found": path}
+        )
+    if path.startswith(RESERVED_PREFIXES):
+        raise PydanticCustomError(
+            "site.E008",
+            "path '{found}' is taken by the site's own routes ({prefixes})",
+            {"found": path, "prefixes": ", ".join(RESERVED_PREFIXES), "alone": True},
+        )
+    return path
+
+
+def _page_block(value: Any) -> tuple[str, str]:
+    """`app/block` or `{app: …, block: …}`, as (app, block)."""
+    if isinstance(value, str) and value.count("/") == 1:
+        app_id, block_id = value.split("/")
+    elif isinstance(value, dict):
+        unknown = [key for key in value if key not in PageBlock.model_fields]
+        if unknown:
+            raise PydanticCustomError(
+                "site.E002",
+                "unknown key '{key}' in a page block; allowed: app, block",
+                {"key": unknown[0], "alone": True},
+            )
+        if set(value) != {"app", "block"}:
+            raise PydanticCustomError(
+                "site.E007",
+                "a page block as a mapping needs both 'app' and 'block'",
+                {"alone": True},
+            )
+        app_id, block_id = str(value["app"]), str(value["block"])
+    else:
+        raise PydanticCustomError(
+            "site.E003",
+            "a page block must be 'app/block' or {app: …, block: …}, found {found}",
+            {"found": repr(value), "alone": True},
+        )
+    if not (is_valid_id(app_id) and is_valid_id(block_id)):
+        raise PydanticCustomError(
+            "site.E005",
+            "block '{name}': ids must match {rule}",
+            {"name": f"{app_id}/{block_id}", "rule": ID_RULE, "alone": True},
+        )
+    return app_id, block_id
+
+
+def _a_list(value: Any) -> list:
+    if not isinstance(value, list):
+        raise PydanticCustomError(
+            "site.E003", "must be a list of 'app/block' names", {"found": kind_of_value(value)}
+        )
+    return value
+
+
+PagePath = checked(
+    Annotated[str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static|people|preview)/)")],
+    _page_path,
+)
+PageBlocks = Annotated[
+    list[
+        Annotated[
+            Annotated[str, Field(pattern=f"^{ID_RULE}/{ID_RULE}$")] | PageBlock,
+            WrapValidator(lambda value, _: _page_block(value)),
+        ]
+    ],
+    WrapValidator(lambda value, handler: handler(_a_list(value))),
+]
+
+
 class PageFile(Strict):
     """pages/<name>.yaml: a page and the blocks it shows, top to bottom (docs/blocks.md)."""
 
-    path: Annotated[
-        str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static|people|preview)/)")
-    ] = None
-    title: Text = None
+    path: PagePath = None
+    title: AnyText = None
     view_permission: Principals = None
-    fresh_login: bool = None
-    blocks: list[Annotated[str, Field(pattern=f"^{ID_RULE}/{ID_RULE}$")] | PageBlock] = None
+    fresh_login: FreshLogin = None
+    blocks: PageBlocks = None
 
 
 # --- apps/<app>/settings.yaml ---------------------------------------------------------------

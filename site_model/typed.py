@@ -37,6 +37,21 @@ class Lines:
         self.keys: dict[Loc, int] = {}
         self.values: dict[Loc, int] = {}
 
+    def drop_item(self, loc: Loc) -> None:
+        """Item `loc[-1]` of the list at `loc[:-1]` is taken out: the items after it move up."""
+        at, index = len(loc) - 1, loc[-1]
+        for table in (self.keys, self.values):
+            moved = {}
+            for where, line in table.items():
+                if where[:at] == loc[:-1] and len(where) > at and isinstance(where[at], int):
+                    if where[at] == index:
+                        continue
+                    if where[at] > index:
+                        where = (*where[:at], where[at] - 1, *where[at + 1 :])
+                moved[where] = line
+            table.clear()
+            table.update(moved)
+
     def of_key(self, loc: Loc) -> int:
         return self.keys.get(loc) or self.of_value(loc)
 
@@ -108,7 +123,7 @@ def validate(doc: YamlFile, model: type[BaseModel], node: yaml.Node | None, what
             found = [_problem(doc, model, entry, lines, data, what) for entry in entries]
             doc.problems.extend(sorted(found, key=lambda problem: problem.line))
             for entry in sorted(entries, key=lambda e: _pruned_loc(e["loc"]), reverse=True):
-                data = _without(data, entry)
+                data = _without(data, entry, lines)
     return None, lines
 
 
@@ -152,6 +167,8 @@ def _described(model, loc, kind, ctx, lines: Lines, data, what, pydantic_message
     place = loc[:-1] if is_key else loc
     name = dotted(place) or what
     if kind.startswith("site."):
+        if ctx.get("alone"):
+            return lines.of_value(place), kind, pydantic_message
         if is_key:
             return lines.of_key(place), kind, f"{dotted(place[:-1])}: {pydantic_message}"
         separator = "" if pydantic_message.startswith(":") else " "
@@ -191,7 +208,7 @@ def _at(data, loc: Loc):
     return data
 
 
-def _without(data, entry: dict):
+def _without(data, entry: dict, lines: Lines):
     """The data with the broken value of `entry` taken out, or replaced by its `instead`."""
     loc = _pruned_loc(entry["loc"])
     if entry["type"] == "extra_forbidden" or (entry["loc"] and entry["loc"][-1] == KEY):
@@ -207,6 +224,8 @@ def _without(data, entry: dict):
                 parent[loc[-1]] = instead
             else:
                 del parent[loc[-1]]
+                if isinstance(parent, list):
+                    lines.drop_item(loc)
         except (KeyError, IndexError):
             pass
     return data

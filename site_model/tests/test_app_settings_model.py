@@ -57,3 +57,40 @@ def test_an_acl_that_is_not_a_mapping_names_nobody(site_dir):
     app = current_site().apps["shop"]
     assert app.title == "Shop"
     assert app.acl is not None and app.acl.rights == {} and app.acl.roles == {}
+
+
+def test_a_page_is_read_through_its_model(site_dir):
+    """pages/<name>.yaml (schema.PageFile): each broken block at its own line, the good ones
+    kept at theirs; a broken fresh_login stands for true, broken principals for nobody."""
+    site_dir.write("apps/shop/blocks/item.yaml", "elements:\n  margin: NUMBER\n")
+    site_dir.write(
+        "pages/home.yaml",
+        "path: /admin/home\n"
+        "fresh_login: 1\n"
+        "view_permission: 3\n"
+        "blocks:\n"
+        "  - 5\n"
+        "  - {app: shop}\n"
+        "  - 1a/b\n"
+        "  - {app: shop, block: item}\n",
+    )
+    assert problems() == [
+        (
+            1,
+            "site.E008",
+            "path '/admin/home' is taken by the site's own routes (/apps/, /api/, /accounts/, "
+            "/admin/, /static/, /people/, /preview/)",
+        ),
+        (2, "site.E003", "fresh_login must be true or false, found 1"),
+        (
+            3,
+            "site.E003",
+            "view_permission must be a list of principals or one string of names, found a number",
+        ),
+        (5, "site.E003", "a page block must be 'app/block' or {app: …, block: …}, found 5"),
+        (6, "site.E007", "a page block as a mapping needs both 'app' and 'block'"),
+        (7, "site.E005", "block '1a/b': ids must match [A-Za-z][A-Za-z0-9_-]*"),
+    ]
+    page = current_site().pages["home"]
+    assert [(ref.app_id, ref.block_id, ref.line) for ref in page.blocks] == [("shop", "item", 8)]
+    assert page.fresh_login is True and page.view_permission == ()
