@@ -27,7 +27,7 @@ from django.core.signals import setting_changed
 
 from . import acl, code, layout, schema, typed
 from . import check_ids as ids
-from .elements import TYPES, input_type_names, second_factor_minutes
+from .elements import TYPES, input_type_names
 from .schema import (
     ELEMENT_RULES_START,
     RESERVED_ELEMENT_IDS,
@@ -1051,25 +1051,6 @@ def parse_page(path: Path, rel: str):
     return page, doc.problems
 
 
-def fresh_login(doc: YamlFile, keys) -> bool:
-    """`fresh_login: true|false`; anything else is a problem (and stands for true: a page or
-    block that meant to ask for a fresh sign-in never goes without one)."""
-    if "fresh_login" not in keys:
-        return False
-    return doc.boolean(keys["fresh_login"][1], "fresh_login", True)
-
-
-def second_factor(doc: YamlFile, keys, what: str) -> int | None:
-    """`second_factor: {within: <minutes>}` as minutes (elements.second_factor_minutes)."""
-    if "second_factor" not in keys:
-        return None
-    node = keys["second_factor"][1]
-    minutes, problem = second_factor_minutes(doc.value(node), what)
-    if problem is not None:
-        doc.problem(node, *problem)
-    return minutes
-
-
 def parse_app_settings(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
@@ -1153,36 +1134,34 @@ def parse_block(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
         return None, doc.problems
-    keys = doc.mapping(doc.root, "block", keys_of(schema.BlockFile))
+    model, lines = typed.validate(
+        doc, schema.BlockFile, doc.root, "block", read_by_loader=("elements",)
+    )
+    model = model or schema.BlockFile()
+    nodes = typed.top_nodes(doc.root)
     definition: dict[str, Any] = {
         "title_element": None,
-        "title": "",
-        "target": None,
+        "title": doc.text(nodes["title"][1], "title") if "title" in nodes else "",
+        "target": model.target,
         "view_permission": ("*",),
         "view_permission_line": 1,
         "elements": (),
-        "fresh_login": fresh_login(doc, keys),
-        "second_factor": second_factor(doc, keys, "second_factor"),
+        "fresh_login": bool(model.fresh_login),
+        "second_factor": model.second_factor,
     }
-    if "title" in keys:
-        definition["title"] = doc.text(keys["title"][1], "title")
-    if "target" in keys:
-        definition["target"] = doc.choice(keys["target"][1], "target", ("ajax",), None)
-    if "view_permission" in keys:
-        definition["view_permission"] = (
-            doc.principals(keys["view_permission"][1], "view_permission") or ()
-        )
-        definition["view_permission_line"] = line_of(keys["view_permission"][0])
-    if "elements" in keys:
-        definition["elements"] = parse_elements(doc, keys["elements"][1])
-    if "title_element" in keys:
-        wanted = doc.value(keys["title_element"][1])
+    if "view_permission" in model.model_fields_set:
+        definition["view_permission"] = model.view_permission or ()
+        definition["view_permission_line"] = lines.of_key(("view_permission",))
+    if model.elements is not None:
+        definition["elements"] = parse_elements(doc, nodes["elements"][1])
+    if "title_element" in model.model_fields_set:
+        wanted = model.title_element
         inputs = [e.id for e in definition["elements"] if e.is_input]
         if wanted in inputs:
             definition["title_element"] = wanted
         else:
             doc.problem(
-                keys["title_element"][1],
+                nodes["title_element"][1],
                 f"title_element {wanted!r} names no input element of the block; "
                 f"inputs: {', '.join(inputs) or 'none'}",
                 ids.NOT_FOUND,

@@ -30,7 +30,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .elements import RULES, TYPES, ElementType
+from .elements import RULES, TYPES, ElementType, second_factor_minutes
 from .spec import (
     EMAIL_VERIFICATION,
     ID_RULE,
@@ -439,16 +439,31 @@ def _elements_schema(schema: dict[str, Any]) -> None:
     schema["propertyNames"] = {"pattern": f"^(?!({reserved})$){ID_RULE}$"}
 
 
+def _second_factor(value: Any, _handler) -> int:
+    """The minutes; a broken value is a problem and stands for one minute (the strictest)."""
+    minutes, problem = second_factor_minutes(value, "second_factor")
+    if problem is not None:
+        message, check = problem
+        raise PydanticCustomError(
+            check,
+            message,  # pydantic fills in only the keys of the context: {within: …} stays
+            {"alone": True, "instead": {"within": 1}},
+        )
+    return minutes
+
+
 class BlockFile(Strict):
     """apps/<app>/blocks/<block>.yaml: the block's elements (docs/blocks.md)."""
 
+    # The elements are read by the loader (site_model.loader.parse_elements), each by its type.
     elements: Annotated[dict[str, Any] | None, Field(json_schema_extra=_elements_schema)] = None
     target: Literal["ajax"] = None
-    title: Text = None
-    title_element: Id = None
+    title: AnyText = None
+    # Which input elements there are is the loader's question (the elements are read there).
+    title_element: Annotated[Any, WithJsonSchema(TypeAdapter(Id).json_schema())] = None
     view_permission: Principals = None
-    fresh_login: bool = None
-    second_factor: SecondFactor = None
+    fresh_login: FreshLogin = None
+    second_factor: Annotated[SecondFactor, WrapValidator(_second_factor)] = None
 
 
 ELEMENT_RULES_START = 4  # element_keys()[4:] are the keys of the element's rules

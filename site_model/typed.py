@@ -36,6 +36,7 @@ class Lines:
     def __init__(self):
         self.keys: dict[Loc, int] = {}
         self.values: dict[Loc, int] = {}
+        self.quiet: tuple[str, ...] = ()
 
     def drop_item(self, loc: Loc) -> None:
         """Item `loc[-1]` of the list at `loc[:-1]` is taken out: the items after it move up."""
@@ -65,8 +66,11 @@ def dotted(loc: Loc) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def node_data(doc: YamlFile, node: yaml.Node | None, lines: Lines, what: str, loc: Loc = ()) -> Any:
-    """Plain data of a node tree; a duplicate or non-string key is a problem and is left out."""
+def node_data(
+    doc: YamlFile, node: yaml.Node | None, lines: Lines, what: str, loc: Loc = (), quiet=False
+) -> Any:
+    """Plain data of a node tree; a duplicate or non-string key is a problem and is left out
+    (`quiet`: left out only, in what the loader reads with its own checks)."""
     if node is None:
         return None
     lines.values[loc] = line_of(node)
@@ -75,16 +79,22 @@ def node_data(doc: YamlFile, node: yaml.Node | None, lines: Lines, what: str, lo
         for key_node, value_node in node.value:
             key = doc.value(key_node)
             where = dotted(loc) or what
+            if quiet and (not isinstance(key, str) or key in found):
+                continue
             if not isinstance(key, str):
                 doc.problem(key_node, f"key {key!r} in {where} must be a string", ids.WRONG_KIND)
             elif key in found:
                 doc.problem(key_node, f"duplicate key '{key}' in {where}", ids.DUPLICATE_KEY)
             else:
                 lines.keys[(*loc, key)] = line_of(key_node)
-                found[key] = node_data(doc, value_node, lines, what, (*loc, key))
+                found[key] = node_data(
+                    doc, value_node, lines, what, (*loc, key), quiet or key in lines.quiet
+                )
         return found
     if isinstance(node, yaml.SequenceNode):
-        return [node_data(doc, item, lines, what, (*loc, i)) for i, item in enumerate(node.value)]
+        return [
+            node_data(doc, item, lines, what, (*loc, i), quiet) for i, item in enumerate(node.value)
+        ]
     return doc.value(node)
 
 
@@ -109,9 +119,18 @@ def kind_of_value(value: Any) -> str:
     )
 
 
-def validate(doc: YamlFile, model: type[BaseModel], node: yaml.Node | None, what: str):
-    """The model of `node` (None when not even an empty one is valid) and the lines of its keys."""
+def validate(
+    doc: YamlFile,
+    model: type[BaseModel],
+    node: yaml.Node | None,
+    what: str,
+    read_by_loader: tuple[str, ...] = (),
+):
+    """The model of `node` (None when not even an empty one is valid) and the lines of its keys.
+
+    `read_by_loader`: top keys whose values the loader reads with checks of its own."""
     lines = Lines()
+    lines.quiet = read_by_loader
     data = node_data(doc, node, lines, what)
     if data is None:
         data = {}
@@ -194,9 +213,14 @@ def _described(model, loc, kind, ctx, lines: Lines, data, what, pydantic_message
         return (
             lines.of_value(place),
             ids.NOT_A_CHOICE,
-            f"{name} must be one of {ctx.get('expected', '')}; found {_at(data, place)!r}",
+            f"{name} must be one of {_choices(ctx.get('expected', ''))}; found {_at(data, place)!r}",
         )
     return lines.of_value(place), ids.WRONG_KIND, f"{name}: {pydantic_message}, found {found}"
+
+
+def _choices(expected: str) -> str:
+    """pydantic's `'a', 'b' or 'c'` as the loader says it: `a, b, c`."""
+    return expected.replace("'", "").replace(" or ", ", ")
 
 
 def _at(data, loc: Loc):

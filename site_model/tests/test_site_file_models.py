@@ -1,5 +1,5 @@
-"""apps/<app>/settings.yaml read through its model (site_model.schema.AppSettingsFile, via
-site_model.typed): every mistake at its line with its id, and what is right kept, a broken
+"""apps/<app>/settings.yaml, pages/*.yaml and a block's top keys read through their models
+(site_model.schema, via site_model.typed): every mistake at its line with its id, and what is right kept, a broken
 principals value naming nobody (deny by default)."""
 
 from site_model.acl import FieldRule
@@ -94,3 +94,28 @@ def test_a_page_is_read_through_its_model(site_dir):
     page = current_site().pages["home"]
     assert [(ref.app_id, ref.block_id, ref.line) for ref in page.blocks] == [("shop", "item", 8)]
     assert page.fresh_login is True and page.view_permission == ()
+
+
+def test_a_blocks_top_keys_are_read_through_its_model(site_dir):
+    """apps/<app>/blocks/<block>.yaml (schema.BlockFile): a broken second_factor stands for one
+    minute; a duplicate element is named once (the elements are the loader's to read)."""
+    site_dir.write(
+        "apps/shop/blocks/item.yaml",
+        "target: page\n"
+        "second_factor: {within: 0}\n"
+        "elements:\n"
+        "  price: NUMBER\n"
+        "  price: TEXT\n"
+        "title_element: price\n",
+    )
+    assert problems() == [
+        (1, "site.E004", "target must be one of ajax; found 'page'"),
+        (
+            2,
+            "site.E012",
+            "second_factor.within must be a whole number of minutes from 1 to 1440, found 0",
+        ),
+        (5, "site.E006", "duplicate key 'price' in elements"),
+    ]
+    block = current_site().apps["shop"].blocks["item"]
+    assert block.second_factor == 1 and block.target is None and block.title_element == "price"
