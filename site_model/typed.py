@@ -36,7 +36,7 @@ class Lines:
     def __init__(self):
         self.keys: dict[Loc, int] = {}
         self.values: dict[Loc, int] = {}
-        self.quiet: tuple[str, ...] = ()
+        self.read_by_loader: tuple[str, ...] = ()
 
     def drop_item(self, loc: Loc) -> None:
         """Item `loc[-1]` of the list at `loc[:-1]` is taken out: the items after it move up."""
@@ -66,35 +66,31 @@ def dotted(loc: Loc) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def node_data(
-    doc: YamlFile, node: yaml.Node | None, lines: Lines, what: str, loc: Loc = (), quiet=False
-) -> Any:
-    """Plain data of a node tree; a duplicate or non-string key is a problem and is left out
-    (`quiet`: left out only, in what the loader reads with its own checks)."""
+def node_data(doc: YamlFile, node: yaml.Node | None, lines: Lines, what: str, loc: Loc = ()) -> Any:
+    """Plain data of a node tree; a duplicate or non-string key is a problem and is left out.
+
+    A mapping under a key of `lines.read_by_loader` stands as `{}`: the model checks only that
+    it is a mapping, the loader reads what is in it with checks of its own."""
     if node is None:
         return None
     lines.values[loc] = line_of(node)
     if isinstance(node, yaml.MappingNode):
+        if len(loc) == 1 and loc[0] in lines.read_by_loader:
+            return {}
         found: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = doc.value(key_node)
             where = dotted(loc) or what
-            if quiet and (not isinstance(key, str) or key in found):
-                continue
             if not isinstance(key, str):
                 doc.problem(key_node, f"key {key!r} in {where} must be a string", ids.WRONG_KIND)
             elif key in found:
                 doc.problem(key_node, f"duplicate key '{key}' in {where}", ids.DUPLICATE_KEY)
             else:
                 lines.keys[(*loc, key)] = line_of(key_node)
-                found[key] = node_data(
-                    doc, value_node, lines, what, (*loc, key), quiet or key in lines.quiet
-                )
+                found[key] = node_data(doc, value_node, lines, what, (*loc, key))
         return found
     if isinstance(node, yaml.SequenceNode):
-        return [
-            node_data(doc, item, lines, what, (*loc, i), quiet) for i, item in enumerate(node.value)
-        ]
+        return [node_data(doc, item, lines, what, (*loc, i)) for i, item in enumerate(node.value)]
     return doc.value(node)
 
 
@@ -130,7 +126,7 @@ def validate(
 
     `read_by_loader`: top keys whose values the loader reads with checks of its own."""
     lines = Lines()
-    lines.quiet = read_by_loader
+    lines.read_by_loader = read_by_loader
     data = node_data(doc, node, lines, what)
     if data is None:
         data = {}
