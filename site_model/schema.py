@@ -121,10 +121,13 @@ def _boolean(instead: bool | None = None):
     return check
 
 
-def _key_id(words: str, reserved: frozenset[str] = frozenset()):
+def _key_id(words: str, reserved: frozenset[str] = frozenset(), alone: bool = False):
+    """A key that must be an id; `words` follow "<where>: ", or stand `alone`."""
+
     def check(value: str) -> str:
         if not is_valid_id(value) or value in reserved:
-            raise PydanticCustomError("site.E005", words, {"key": value, "rule": ID_RULE})
+            context = {"key": value, "rule": ID_RULE, "alone": alone}
+            raise PydanticCustomError("site.E005", words, context)
         return value
 
     return check
@@ -378,7 +381,7 @@ class FieldRule(Strict):
     write: Principals = None
 
 
-RoleName = checked(Id, _key_id("role name '{key}' must match {rule}"))
+RoleName = checked(Id, _key_id("role name '{key}' must match {rule}", alone=True))
 FieldItem = checked(Id, _key_id("item '{key}' must match {rule}"))
 
 

@@ -183,7 +183,8 @@ def _described(model, loc, kind, ctx, lines: Lines, data, what, pydantic_message
     name = dotted(place) or what
     if kind.startswith("site."):
         if ctx.get("alone"):
-            return lines.of_value(place), kind, pydantic_message
+            line = lines.of_key(place) if is_key else lines.of_value(place)
+            return line, kind, pydantic_message
         if is_key:
             return lines.of_key(place), kind, f"{dotted(place[:-1])}: {pydantic_message}"
         separator = "" if pydantic_message.startswith(":") else " "
