@@ -25,9 +25,9 @@ import yaml
 from django.conf import settings
 from django.core.signals import setting_changed
 
-from . import acl, code, layout, schema
+from . import acl, code, layout, schema, typed
 from . import check_ids as ids
-from .elements import TYPES, input_type_names, second_factor_minutes
+from .elements import TYPES, input_type_names
 from .schema import (
     ELEMENT_RULES_START,
     RESERVED_ELEMENT_IDS,
@@ -46,7 +46,6 @@ from .spec import (
     PROFILE_TYPES,
     PROVIDERS,
     SAML_FIELDS,
-    STAMPS,
     AclSpec,
     AppSpec,
     BlockRef,
@@ -64,16 +63,6 @@ from .spec import (
 )
 from .texts import Texts
 from .yamlcheck import YamlFile, kind_of, line_of
-
-RESERVED_PREFIXES = (
-    "/apps/",
-    "/api/",
-    "/accounts/",
-    "/admin/",
-    "/static/",
-    "/people/",
-    "/preview/",
-)
 
 Stamp = tuple[int, int]
 
@@ -1031,30 +1020,24 @@ def parse_page(path: Path, rel: str):
         return None, doc.problems
     if not doc.is_parsed:
         return None, doc.problems
-    keys = doc.mapping(doc.root, "page", keys_of(schema.PageFile))
-    page_path = "/" if name == "index" else f"/{name}/"
-    if "path" in keys:
-        node = keys["path"][1]
-        page_path = doc.string(node, "path", page_path)
-        if not page_path.startswith("/"):
-            doc.problem(node, f"path must start with '/', found '{page_path}'", ids.BAD_PAGE_PATH)
-        elif page_path.startswith(RESERVED_PREFIXES):
-            doc.problem(
-                node,
-                f"path '{page_path}' is taken by the site's own routes ({', '.join(RESERVED_PREFIXES)})",
-                ids.RESERVED,
-            )
-        if not page_path.endswith("/"):
-            page_path += "/"
+    model, lines = typed.validate(doc, schema.PageFile, doc.root, "page")
+    model = model or schema.PageFile()
+    nodes = typed.top_nodes(doc.root)
+    page_path = model.path or ("/" if name == "index" else f"/{name}/")
+    if not page_path.endswith("/"):
+        page_path += "/"
     title = (
-        doc.text(keys["title"][1], "title") if "title" in keys else name.replace("_", " ").title()
+        doc.text(nodes["title"][1], "title") if "title" in nodes else name.replace("_", " ").title()
     )
     view_permission: tuple[str, ...] = ("*",)
     view_permission_line = 1
-    if "view_permission" in keys:
-        view_permission = doc.principals(keys["view_permission"][1], "view_permission") or ()
-        view_permission_line = line_of(keys["view_permission"][0])
-    refs = page_blocks(doc, keys["blocks"][1]) if "blocks" in keys else ()
+    if "view_permission" in model.model_fields_set:
+        view_permission = model.view_permission or ()
+        view_permission_line = lines.of_key(("view_permission",))
+    refs = tuple(
+        BlockRef(app_id, block_id, lines.of_value(("blocks", index)))
+        for index, (app_id, block_id) in enumerate(model.blocks or ())
+    )
     page = Page(
         name=name,
         path=page_path,
@@ -1063,59 +1046,9 @@ def parse_page(path: Path, rel: str):
         view_permission=view_permission,
         view_permission_line=view_permission_line,
         blocks=refs,
-        fresh_login=fresh_login(doc, keys),
+        fresh_login=bool(model.fresh_login),
     )
     return page, doc.problems
-
-
-def fresh_login(doc: YamlFile, keys) -> bool:
-    """`fresh_login: true|false`; anything else is a problem (and stands for true: a page or
-    block that meant to ask for a fresh sign-in never goes without one)."""
-    if "fresh_login" not in keys:
-        return False
-    return doc.boolean(keys["fresh_login"][1], "fresh_login", True)
-
-
-def second_factor(doc: YamlFile, keys, what: str) -> int | None:
-    """`second_factor: {within: <minutes>}` as minutes (elements.second_factor_minutes)."""
-    if "second_factor" not in keys:
-        return None
-    node = keys["second_factor"][1]
-    minutes, problem = second_factor_minutes(doc.value(node), what)
-    if problem is not None:
-        doc.problem(node, *problem)
-    return minutes
-
-
-def page_blocks(doc: YamlFile, node) -> tuple[BlockRef, ...]:
-    if not hasattr(node, "value") or not isinstance(node.value, list):
-        doc.problem(node, "blocks must be a list of 'app/block' names", ids.WRONG_KIND)
-        return ()
-    refs = []
-    for item in node.value:
-        value = doc.value(item)
-        if isinstance(value, str) and value.count("/") == 1:
-            app_id, block_id = value.split("/")
-        elif isinstance(value, dict):
-            keys = doc.mapping(item, "a page block", keys_of(schema.PageBlock))
-            if set(keys) != {"app", "block"}:
-                doc.problem(
-                    item, "a page block as a mapping needs both 'app' and 'block'", ids.MISSING_KEY
-                )
-                continue
-            app_id, block_id = str(value["app"]), str(value["block"])
-        else:
-            doc.problem(
-                item,
-                f"a page block must be 'app/block' or {{app: …, block: …}}, found {value!r}",
-                ids.WRONG_KIND,
-            )
-            continue
-        if not (is_valid_id(app_id) and is_valid_id(block_id)):
-            doc.problem(item, f"block '{app_id}/{block_id}': ids must match {ID_RULE}", ids.BAD_ID)
-            continue
-        refs.append(BlockRef(app_id, block_id, line_of(item)))
-    return tuple(refs)
 
 
 def parse_app_settings(path: Path, rel: str):
@@ -1123,45 +1056,45 @@ def parse_app_settings(path: Path, rel: str):
     if not doc.is_parsed:
         # Deny by default: an unreadable ACL is no ACL.
         return {"problems": doc.problems}, doc.problems
-    keys = doc.mapping(doc.root, "app settings", keys_of(schema.AppSettingsFile))
-    values: dict[str, Any] = {}
-    if "title" in keys:
-        values["title"] = doc.text(keys["title"][1], "title")
-    if "debug" in keys:
-        values["debug"] = doc.boolean(keys["debug"][1], "debug", False)
-    if "acl" in keys:
-        values["acl"] = replace(
-            parse_acl(doc, keys["acl"][1]), lines=acl_lines(keys["acl"][0], keys["acl"][1])
-        )
-    if "on_create" in keys:
-        values["on_create"], values["on_create_lines"] = parse_on_create(doc, keys["on_create"][1])
+    model, lines = typed.validate(doc, schema.AppSettingsFile, doc.root, "app settings")
+    model = model or schema.AppSettingsFile()
+    nodes = typed.top_nodes(doc.root)
+    values: dict[str, Any] = {"debug": model.debug}
+    if "title" in nodes:
+        values["title"] = doc.text(nodes["title"][1], "title")
+    if "acl" in nodes:
+        # Deny by default: an `acl:` that is not a mapping is an ACL that names nobody.
+        values["acl"] = replace(app_acl(model.acl, lines), lines=acl_lines(*nodes["acl"]))
+    if model.on_create:
+        values["on_create"] = dict(model.on_create)
+        values["on_create_lines"] = {
+            item: lines.of_value(("on_create", item)) for item in model.on_create
+        }
     values["problems"] = doc.problems
     return values, doc.problems
 
 
-def parse_on_create(doc: YamlFile, node) -> tuple[dict[str, str], dict[str, int]]:
-    """`on_create`: item -> `user.username`, `user.email` or `profile.<field>` (whether that
-    field exists is `on_create_problems`' question: it is declared in another file)."""
-    stamps, lines = {}, {}
-    for item, (key_node, value_node) in doc.mapping(node, "on_create", None).items():
-        if not is_valid_id(item) or item in RESERVED_ELEMENT_IDS:
-            doc.problem(key_node, f"on_create: item '{item}' must be an element id", ids.BAD_ID)
-            continue
-        stamp = doc.value(value_node)
-        if stamp not in STAMPS and not (
-            isinstance(stamp, str)
-            and stamp.startswith(PROFILE_STAMP)
-            and is_valid_id(stamp.removeprefix(PROFILE_STAMP))
-        ):
-            doc.problem(
-                value_node,
-                f"on_create.{item} must be one of {', '.join(STAMPS)} or profile.<field>; "
-                f"found {stamp!r}",
-                ids.NOT_A_CHOICE,
-            )
-            continue
-        stamps[item], lines[item] = stamp, line_of(value_node)
-    return stamps, lines
+def app_acl(model: schema.Acl | None, lines: typed.Lines) -> AclSpec:
+    """The ACL of a validated `acl:` mapping (principals as tuples; a field rule with its line)."""
+    if model is None:
+        return AclSpec()
+    rights = {
+        right: who or ()
+        for right, who in (model.rights.model_dump() if model.rights else {}).items()
+        if right in (model.rights.model_fields_set if model.rights else ())
+    }
+    fields = {
+        item: acl.FieldRule(
+            read=rule.read, write=rule.write, line=lines.of_key(("acl", "fields", item))
+        )
+        for item, rule in (model.fields or {}).items()
+    }
+    return AclSpec(
+        rights=rights,
+        roles={role: who or () for role, who in (model.roles or {}).items()},
+        row_owners=model.row_owners or (),
+        fields=fields,
+    )
 
 
 def on_create_problems(settings: SiteSettings, apps: dict[str, AppSpec]) -> list[Problem]:
@@ -1197,79 +1130,38 @@ def acl_lines(key_node, node) -> tuple[tuple[str, int], ...]:
     return tuple(found)
 
 
-def parse_acl(doc: YamlFile, node) -> AclSpec:
-    keys = doc.mapping(node, "acl", keys_of(schema.Acl))
-    rights = {}
-    for right, (_, value_node) in doc.mapping(
-        keys["rights"][1] if "rights" in keys else None, "acl.rights", keys_of(schema.Rights)
-    ).items():
-        rights[right] = doc.principals(value_node, f"acl.rights.{right}") or ()
-    roles = {}
-    for role, (key_node, value_node) in doc.mapping(
-        keys["roles"][1] if "roles" in keys else None, "acl.roles", None
-    ).items():
-        if not is_valid_id(role):
-            doc.problem(key_node, f"role name '{role}' must match {ID_RULE}", ids.BAD_ID)
-            continue
-        roles[role] = doc.principals(value_node, f"acl.roles.{role}") or ()
-    row_owners = doc.ids(keys["row_owners"][1], "acl.row_owners") if "row_owners" in keys else ()
-    fields = parse_field_rules(doc, keys["fields"][1]) if "fields" in keys else {}
-    return AclSpec(rights=rights, roles=roles, row_owners=row_owners, fields=fields)
-
-
-def parse_field_rules(doc: YamlFile, node) -> dict[str, acl.FieldRule]:
-    """`acl.fields`: item -> {read: principals, write: principals} (contract §10). Whether
-    each item is declared by an element is checked with the blocks (`field_rule_problems`).
-    A rule whose principals cannot be read lets nobody in (deny by default)."""
-    rules = {}
-    for item, (key_node, value_node) in doc.mapping(node, "acl.fields", None).items():
-        if not is_valid_id(item):
-            doc.problem(key_node, f"acl.fields: item '{item}' must match {ID_RULE}", ids.BAD_ID)
-            continue
-        what = f"acl.fields.{item}"
-        keys = doc.mapping(value_node, what, keys_of(schema.FieldRule))
-        given = {
-            key: doc.principals(keys[key][1], f"{what}.{key}") or () if key in keys else None
-            for key in ("read", "write")
-        }
-        rules[item] = acl.FieldRule(**given, line=line_of(key_node))
-    return rules
-
-
 def parse_block(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
         return None, doc.problems
-    keys = doc.mapping(doc.root, "block", keys_of(schema.BlockFile))
+    model, lines = typed.validate(
+        doc, schema.BlockFile, doc.root, "block", read_by_loader=("elements",)
+    )
+    model = model or schema.BlockFile()
+    nodes = typed.top_nodes(doc.root)
     definition: dict[str, Any] = {
         "title_element": None,
-        "title": "",
-        "target": None,
+        "title": doc.text(nodes["title"][1], "title") if "title" in nodes else "",
+        "target": model.target,
         "view_permission": ("*",),
         "view_permission_line": 1,
         "elements": (),
-        "fresh_login": fresh_login(doc, keys),
-        "second_factor": second_factor(doc, keys, "second_factor"),
+        "fresh_login": bool(model.fresh_login),
+        "second_factor": model.second_factor,
     }
-    if "title" in keys:
-        definition["title"] = doc.text(keys["title"][1], "title")
-    if "target" in keys:
-        definition["target"] = doc.choice(keys["target"][1], "target", ("ajax",), None)
-    if "view_permission" in keys:
-        definition["view_permission"] = (
-            doc.principals(keys["view_permission"][1], "view_permission") or ()
-        )
-        definition["view_permission_line"] = line_of(keys["view_permission"][0])
-    if "elements" in keys:
-        definition["elements"] = parse_elements(doc, keys["elements"][1])
-    if "title_element" in keys:
-        wanted = doc.value(keys["title_element"][1])
+    if "view_permission" in model.model_fields_set:
+        definition["view_permission"] = model.view_permission or ()
+        definition["view_permission_line"] = lines.of_key(("view_permission",))
+    if model.elements is not None:
+        definition["elements"] = parse_elements(doc, nodes["elements"][1])
+    if "title_element" in model.model_fields_set:
+        wanted = model.title_element
         inputs = [e.id for e in definition["elements"] if e.is_input]
         if wanted in inputs:
             definition["title_element"] = wanted
         else:
             doc.problem(
-                keys["title_element"][1],
+                nodes["title_element"][1],
                 f"title_element {wanted!r} names no input element of the block; "
                 f"inputs: {', '.join(inputs) or 'none'}",
                 ids.NOT_FOUND,

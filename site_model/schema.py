@@ -18,20 +18,35 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    WithJsonSchema,
+    WrapValidator,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
 
-from .elements import RULES, TYPES, ElementType
+from .elements import RULES, TYPES, ElementType, second_factor_minutes
 from .spec import (
     EMAIL_VERIFICATION,
     ID_RULE,
     LDAP_GROUP_TYPES,
     LOGIN_METHODS,
+    PROFILE_STAMP,
     PROVIDERS,
     RIGHTS,
     SAML_FIELDS,
     SECOND_FACTOR_MAX_MINUTES,
+    STAMPS,
+    is_valid_id,
+    parse_principals,
 )
 from .texts import LANGUAGES
+from .typed import kind_of_value
 
 ID_PATTERN = f"^{ID_RULE}$"
 HOOKS = ("on_display", "on_save", "on_delete", "record_id")
@@ -42,11 +57,97 @@ Id = Annotated[str, Field(pattern=ID_PATTERN)]
 # language code (`title: {en: Sales, fr: Ventes}`, contract §13).
 LanguageCode = Literal[tuple(LANGUAGES)]
 Text = Annotated[str | float | dict[LanguageCode, str | float] | None, Field()]
-Principals = Annotated[
-    list[str] | str,
-    Field(description="a list of principals (user names, groups, roles), or one string of them"),
-]
-Ids = Annotated[list[Id] | Annotated[str, Field(pattern=r"^[\s,A-Za-z0-9_-]*$")], Field()]
+# A text the loader reads itself (YamlFile.text: a problem at the line of a language code).
+AnyText = Annotated[Any, WithJsonSchema(TypeAdapter(Text).json_schema())]
+
+
+PYTHON_RE = ConfigDict(regex_engine="python-re")
+
+
+def checked(schema_of, check) -> Any:
+    """A value checked by `check` (which raises the problem in the loader's words, its type the
+    check id), described in the JSON Schema as `schema_of` is."""
+    return Annotated[
+        Any,
+        AfterValidator(check),
+        WithJsonSchema(TypeAdapter(schema_of, config=PYTHON_RE).json_schema()),
+    ]
+
+
+def _principals(value: Any) -> tuple[str, ...]:
+    parsed = parse_principals(value)
+    if parsed is None:
+        # Deny by default: principals that cannot be read name nobody.
+        raise PydanticCustomError(
+            "site.E003",
+            "must be a list of principals or one string of names, found {found}",
+            {"found": kind_of_value(value), "instead": []},
+        )
+    return parsed
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    parsed = parse_principals(value)
+    if parsed is None:
+        raise PydanticCustomError(
+            "site.E003", "must be a list of ids, found {found}", {"found": kind_of_value(value)}
+        )
+    bad = [item for item in parsed if not is_valid_id(item)]
+    if bad:
+        raise PydanticCustomError(
+            "site.E005",
+            ": id '{bad}' must match {rule}",
+            {
+                "bad": "', '".join(bad),
+                "rule": ID_RULE,
+                "instead": [i for i in parsed if i not in bad],
+            },
+        )
+    return parsed
+
+
+def _boolean(instead: bool | None = None):
+    """true or false; a broken value is left out, or stands for `instead`."""
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise PydanticCustomError(
+                "site.E003",
+                "must be true or false, found {found}",
+                {"found": repr(value), "instead": instead},
+            )
+        return value
+
+    return check
+
+
+def _key_id(words: str, reserved: frozenset[str] = frozenset(), alone: bool = False):
+    """A key that must be an id; `words` follow "<where>: ", or stand `alone`."""
+
+    def check(value: str) -> str:
+        if not is_valid_id(value) or value in reserved:
+            context = {"key": value, "rule": ID_RULE, "alone": alone}
+            raise PydanticCustomError("site.E005", words, context)
+        return value
+
+    return check
+
+
+Principals = checked(
+    Annotated[
+        list[str] | str,
+        Field(
+            description="a list of principals (user names, groups, roles), or one string of them"
+        ),
+    ],
+    _principals,
+)
+Ids = checked(
+    Annotated[list[Id] | Annotated[str, Field(pattern=r"^[\s,A-Za-z0-9_-]*$")], Field()], _ids
+)
+Boolean = checked(bool, _boolean())
+# A page or block that meant to ask for a fresh sign-in never goes without one.
+FreshLogin = checked(bool, _boolean(instead=True))
 
 
 class Strict(BaseModel):
@@ -170,16 +271,101 @@ class PageBlock(Strict):
     block: Id
 
 
+RESERVED_PREFIXES = (
+    "/apps/",
+    "/api/",
+    "/accounts/",
+    "/admin/",
+    "/static/",
+    "/people/",
+    "/preview/",
+)
+
+
+def _page_path(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise PydanticCustomError(
+            "site.E003", "must be a string, found {found}", {"found": kind_of_value(value)}
+        )
+    path = str(value)
+    if not path.startswith("/"):
+        raise PydanticCustomError(
+            "site.E018", "must start with '/', found '{found}'", {"found": path}
+        )
+    if path.startswith(RESERVED_PREFIXES):
+        raise PydanticCustomError(
+            "site.E008",
+            "path '{found}' is taken by the site's own routes ({prefixes})",
+            {"found": path, "prefixes": ", ".join(RESERVED_PREFIXES), "alone": True},
+        )
+    return path
+
+
+def _page_block(value: Any) -> tuple[str, str]:
+    """`app/block` or `{app: …, block: …}`, as (app, block)."""
+    if isinstance(value, str) and value.count("/") == 1:
+        app_id, block_id = value.split("/")
+    elif isinstance(value, dict):
+        unknown = [key for key in value if key not in PageBlock.model_fields]
+        if unknown:
+            raise PydanticCustomError(
+                "site.E002",
+                "unknown key '{key}' in a page block; allowed: app, block",
+                {"key": unknown[0], "alone": True},
+            )
+        if set(value) != {"app", "block"}:
+            raise PydanticCustomError(
+                "site.E007",
+                "a page block as a mapping needs both 'app' and 'block'",
+                {"alone": True},
+            )
+        app_id, block_id = str(value["app"]), str(value["block"])
+    else:
+        raise PydanticCustomError(
+            "site.E003",
+            "a page block must be 'app/block' or {app: …, block: …}, found {found}",
+            {"found": repr(value), "alone": True},
+        )
+    if not (is_valid_id(app_id) and is_valid_id(block_id)):
+        raise PydanticCustomError(
+            "site.E005",
+            "block '{name}': ids must match {rule}",
+            {"name": f"{app_id}/{block_id}", "rule": ID_RULE, "alone": True},
+        )
+    return app_id, block_id
+
+
+def _a_list(value: Any) -> list:
+    if not isinstance(value, list):
+        raise PydanticCustomError(
+            "site.E003", "must be a list of 'app/block' names", {"found": kind_of_value(value)}
+        )
+    return value
+
+
+PagePath = checked(
+    Annotated[str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static|people|preview)/)")],
+    _page_path,
+)
+PageBlocks = Annotated[
+    list[
+        Annotated[
+            Annotated[str, Field(pattern=f"^{ID_RULE}/{ID_RULE}$")] | PageBlock,
+            WrapValidator(lambda value, _: _page_block(value)),
+        ]
+    ],
+    WrapValidator(lambda value, handler: handler(_a_list(value))),
+]
+
+
 class PageFile(Strict):
     """pages/<name>.yaml: a page and the blocks it shows, top to bottom (docs/blocks.md)."""
 
-    path: Annotated[
-        str, Field(pattern=r"^/(?!(apps|api|accounts|admin|static|people|preview)/)")
-    ] = None
-    title: Text = None
+    path: PagePath = None
+    title: AnyText = None
     view_permission: Principals = None
-    fresh_login: bool = None
-    blocks: list[Annotated[str, Field(pattern=f"^{ID_RULE}/{ID_RULE}$")] | PageBlock] = None
+    fresh_login: FreshLogin = None
+    blocks: PageBlocks = None
 
 
 # --- apps/<app>/settings.yaml ---------------------------------------------------------------
@@ -195,33 +381,55 @@ class FieldRule(Strict):
     write: Principals = None
 
 
+RoleName = checked(Id, _key_id("role name '{key}' must match {rule}", alone=True))
+FieldItem = checked(Id, _key_id("item '{key}' must match {rule}"))
+
+
 class Acl(Strict):
     rights: Rights | None = None
-    roles: dict[Id, Principals] | None = None
+    roles: dict[RoleName, Principals] | None = None
     row_owners: Ids = None
-    fields: dict[Id, FieldRule] | None = Field(
+    fields: dict[FieldItem, FieldRule] | None = Field(
         default=None,
         description="per item: who may read it and who may write it (contract §10)",
     )
 
 
-Stamp = Annotated[
-    str,
-    Field(
-        pattern=r"^(user\.username|user\.email|profile\.[A-Za-z][A-Za-z0-9_-]*)$",
-        description="what the server writes into the item from the record's creator",
-    ),
-]
+def _stamp(value: Any) -> str:
+    if value in STAMPS or (
+        isinstance(value, str)
+        and value.startswith(PROFILE_STAMP)
+        and is_valid_id(value.removeprefix(PROFILE_STAMP))
+    ):
+        return value
+    raise PydanticCustomError(
+        "site.E004",
+        "must be one of {stamps} or profile.<field>; found {found}",
+        {"stamps": ", ".join(STAMPS), "found": repr(value)},
+    )
+
+
+Stamp = checked(
+    Annotated[
+        str,
+        Field(
+            pattern=r"^(user\.username|user\.email|profile\.[A-Za-z][A-Za-z0-9_-]*)$",
+            description="what the server writes into the item from the record's creator",
+        ),
+    ],
+    _stamp,
+)
+OnCreateItem = checked(Id, _key_id("item '{key}' must be an element id", RESERVED_ELEMENT_IDS))
 
 
 class AppSettingsFile(Strict):
     """apps/<app>/settings.yaml: the app's title, its debug switch, its ACL and the items
     written from a record's creator (`on_create`)."""
 
-    title: Text = None
-    debug: bool = False
+    title: AnyText = None
+    debug: Boolean = False
     acl: Acl | None = None
-    on_create: dict[Id, Stamp] | None = None
+    on_create: dict[OnCreateItem, Stamp] | None = None
 
 
 # --- apps/<app>/blocks/<block>.yaml ---------------------------------------------------------
@@ -234,16 +442,31 @@ def _elements_schema(schema: dict[str, Any]) -> None:
     schema["propertyNames"] = {"pattern": f"^(?!({reserved})$){ID_RULE}$"}
 
 
+def _second_factor(value: Any, _handler) -> int:
+    """The minutes; a broken value is a problem and stands for one minute (the strictest)."""
+    minutes, problem = second_factor_minutes(value, "second_factor")
+    if problem is not None:
+        message, check = problem
+        raise PydanticCustomError(
+            check,
+            message,  # pydantic fills in only the keys of the context: {within: …} stays
+            {"alone": True, "instead": {"within": 1}},
+        )
+    return minutes
+
+
 class BlockFile(Strict):
     """apps/<app>/blocks/<block>.yaml: the block's elements (docs/blocks.md)."""
 
+    # The elements are read by the loader (site_model.loader.parse_elements), each by its type.
     elements: Annotated[dict[str, Any] | None, Field(json_schema_extra=_elements_schema)] = None
     target: Literal["ajax"] = None
-    title: Text = None
-    title_element: Id = None
+    title: AnyText = None
+    # Which input elements there are is the loader's question (the elements are read there).
+    title_element: Annotated[Any, WithJsonSchema(TypeAdapter(Id).json_schema())] = None
     view_permission: Principals = None
-    fresh_login: bool = None
-    second_factor: SecondFactor = None
+    fresh_login: FreshLogin = None
+    second_factor: Annotated[SecondFactor, WrapValidator(_second_factor)] = None
 
 
 ELEMENT_RULES_START = 4  # element_keys()[4:] are the keys of the element's rules

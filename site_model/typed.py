@@ -1,0 +1,287 @@
+"""Validating a YAML node tree through a model of site_model.schema, with every problem at its line.
+
+`validate(doc, model, node)` turns the nodes into plain data while noting the line of each
+location (key and value), runs the model's validation, and turns each error of pydantic into a
+`Problem` at the line of its location, with a check id and a message naming the key by its dotted
+path. A broken value is then taken out (or replaced by the value its error says stands for it:
+nobody, for principals) and the rest is validated again, so that one run lists every mistake and
+keeps what is right (deny by default).
+
+The models hold their own messages: a value type that says more than pydantic would raises a
+`PydanticCustomError` whose type is the check id (`site.E005`) and whose context may say what
+stands in for the broken value (`instead`).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from . import check_ids as ids
+from .spec import Problem
+from .yamlcheck import YamlFile, line_of
+
+Loc = tuple[str | int, ...]
+KEY = "[key]"  # pydantic's last location of an error in a mapping's key
+MAX_ROUNDS = 20
+
+
+class Lines:
+    """The line of each location's key and of its value."""
+
+    def __init__(self):
+        self.keys: dict[Loc, int] = {}
+        self.values: dict[Loc, int] = {}
+        self.read_by_loader: tuple[str, ...] = ()
+
+    def drop_item(self, loc: Loc) -> None:
+        """Item `loc[-1]` of the list at `loc[:-1]` is taken out: the items after it move up."""
+        at, index = len(loc) - 1, loc[-1]
+        for table in (self.keys, self.values):
+            moved = {}
+            for where, line in table.items():
+                if where[:at] == loc[:-1] and len(where) > at and isinstance(where[at], int):
+                    if where[at] == index:
+                        continue
+                    if where[at] > index:
+                        where = (*where[:at], where[at] - 1, *where[at + 1 :])
+                moved[where] = line
+            table.clear()
+            table.update(moved)
+
+    def of_key(self, loc: Loc) -> int:
+        return self.keys.get(loc) or self.of_value(loc)
+
+    def of_value(self, loc: Loc) -> int:
+        while loc and loc not in self.values:
+            loc = loc[:-1]
+        return self.values.get(loc, 1)
+
+
+def dotted(loc: Loc) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def node_data(doc: YamlFile, node: yaml.Node | None, lines: Lines, what: str, loc: Loc = ()) -> Any:
+    """Plain data of a node tree; a duplicate or non-string key is a problem and is left out.
+
+    A mapping under a key of `lines.read_by_loader` stands as `{}`: the model checks only that
+    it is a mapping, the loader reads what is in it with checks of its own."""
+    if node is None:
+        return None
+    lines.values[loc] = line_of(node)
+    if isinstance(node, yaml.MappingNode):
+        if len(loc) == 1 and loc[0] in lines.read_by_loader:
+            return {}
+        found: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = doc.value(key_node)
+            where = dotted(loc) or what
+            if not isinstance(key, str):
+                doc.problem(key_node, f"key {key!r} in {where} must be a string", ids.WRONG_KIND)
+            elif key in found:
+                doc.problem(key_node, f"duplicate key '{key}' in {where}", ids.DUPLICATE_KEY)
+            else:
+                lines.keys[(*loc, key)] = line_of(key_node)
+                found[key] = node_data(doc, value_node, lines, what, (*loc, key))
+        return found
+    if isinstance(node, yaml.SequenceNode):
+        return [node_data(doc, item, lines, what, (*loc, i)) for i, item in enumerate(node.value)]
+    return doc.value(node)
+
+
+def top_nodes(node: yaml.Node | None) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """The first (key node, value node) of each string key of a mapping node."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    found: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            found.setdefault(str(key_node.value), (key_node, value_node))
+    return found
+
+
+def kind_of_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {dict: "a mapping", list: "a list", str: "a string", type(None): "nothing"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
+
+
+def validate(
+    doc: YamlFile,
+    model: type[BaseModel],
+    node: yaml.Node | None,
+    what: str,
+    read_by_loader: tuple[str, ...] = (),
+):
+    """The model of `node` (None when not even an empty one is valid) and the lines of its keys.
+
+    `read_by_loader`: top keys whose values the loader reads with checks of its own."""
+    lines = Lines()
+    lines.read_by_loader = read_by_loader
+    data = node_data(doc, node, lines, what)
+    if data is None:
+        data = {}
+    for _ in range(MAX_ROUNDS):
+        try:
+            return model.model_validate(data), lines
+        except ValidationError as error:
+            entries = _first_per_location(error.errors(include_url=False))
+            found = [_problem(doc, model, entry, lines, data, what) for entry in entries]
+            doc.problems.extend(sorted(found, key=lambda problem: problem.line))
+            for entry in sorted(entries, key=lambda e: _pruned_loc(e["loc"]), reverse=True):
+                data = _without(data, entry, lines)
+    return None, lines
+
+
+def _first_per_location(entries: list[dict]) -> list[dict]:
+    """One error per location (a union gives one per member), none beneath a broken location."""
+    kept: list[dict] = []
+    for entry in entries:
+        loc = _pruned_loc(entry["loc"])
+        entry["loc"] = _plain_loc(entry["loc"], entry)
+        if any(loc[: len(_pruned_loc(k["loc"]))] == _pruned_loc(k["loc"]) for k in kept):
+            continue
+        kept = [k for k in kept if _pruned_loc(k["loc"])[: len(loc)] != loc]
+        kept.append(entry)
+    return kept
+
+
+def _plain_loc(loc: tuple, entry: dict) -> Loc:
+    """The location in the data: without union member tags (`list[str]`, `function-after[...]`)."""
+    parts = []
+    for part in loc:
+        if isinstance(part, str) and part != KEY and ("[" in part or part in ("str", "int")):
+            continue
+        parts.append(part)
+    return tuple(parts)
+
+
+def _pruned_loc(loc: tuple) -> Loc:
+    plain = _plain_loc(loc, {})
+    return plain[:-1] if plain and plain[-1] == KEY else plain
+
+
+def _problem(doc: YamlFile, model, entry: dict, lines: Lines, data, what: str) -> Problem:
+    loc, kind, ctx = entry["loc"], entry["type"], entry.get("ctx") or {}
+    line, check, message = _described(model, loc, kind, ctx, lines, data, what, entry["msg"])
+    return Problem(doc.rel_path, line, message, check)
+
+
+def _described(model, loc, kind, ctx, lines: Lines, data, what, pydantic_message):
+    """(line, check id, message) of one error."""
+    is_key = bool(loc) and loc[-1] == KEY
+    place = loc[:-1] if is_key else loc
+    name = dotted(place) or what
+    if kind.startswith("site."):
+        if ctx.get("alone"):
+            line = lines.of_key(place) if is_key else lines.of_value(place)
+            return line, kind, pydantic_message
+        if is_key:
+            return lines.of_key(place), kind, f"{dotted(place[:-1])}: {pydantic_message}"
+        separator = "" if pydantic_message.startswith(":") else " "
+        return lines.of_value(place), kind, f"{name}{separator}{pydantic_message}"
+    found = kind_of_value(_at(data, place))
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_model_at(model, place[:-1]).model_fields)
+        parent = dotted(place[:-1]) or what
+        return (
+            lines.of_key(place),
+            ids.UNKNOWN_KEY,
+            f"unknown key '{place[-1]}' in {parent}; allowed: {allowed}",
+        )
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return lines.of_value(place), ids.WRONG_KIND, f"{name} must be a mapping, found {found}"
+    if kind == "missing":
+        return (
+            lines.of_value(place[:-1]),
+            ids.MISSING_KEY,
+            f"{dotted(place[:-1]) or what} needs the key '{place[-1]}'",
+        )
+    if kind == "literal_error":
+        return (
+            lines.of_value(place),
+            ids.NOT_A_CHOICE,
+            f"{name} must be one of {_choices(ctx.get('expected', ''))}; found {_at(data, place)!r}",
+        )
+    return lines.of_value(place), ids.WRONG_KIND, f"{name}: {pydantic_message}, found {found}"
+
+
+def _choices(expected: str) -> str:
+    """pydantic's `'a', 'b' or 'c'` as the loader says it: `a, b, c`."""
+    return expected.replace("'", "").replace(" or ", ", ")
+
+
+def _at(data, loc: Loc):
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _without(data, entry: dict, lines: Lines):
+    """The data with the broken value of `entry` taken out, or replaced by its `instead`."""
+    loc = _pruned_loc(entry["loc"])
+    if entry["type"] == "extra_forbidden" or (entry["loc"] and entry["loc"][-1] == KEY):
+        instead = None
+    else:
+        instead = (entry.get("ctx") or {}).get("instead")
+    if not loc:
+        return {}
+    parent = _at(data, loc[:-1])
+    if isinstance(parent, (dict, list)):
+        try:
+            if instead is not None:
+                parent[loc[-1]] = instead
+            else:
+                del parent[loc[-1]]
+                if isinstance(parent, list):
+                    lines.drop_item(loc)
+        except (KeyError, IndexError):
+            pass
+    return data
+
+
+def _model_at(model, loc: Loc):
+    """The model class that describes the mapping at `loc`."""
+    current: Any = model
+    for part in loc:
+        current = _model_in(current, part)
+    for member in _members(current):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            return member
+    return model
+
+
+def _model_in(annotation, part):
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(part) if isinstance(part, str) else None
+        return field.annotation if field else None
+    for member in _members(annotation):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            return _model_in(member, part)
+        origin = typing.get_origin(member)
+        if origin is dict:
+            return typing.get_args(member)[1]
+        if origin is list:
+            return typing.get_args(member)[0]
+    return None
+
+
+def _members(annotation) -> list:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+    return [annotation]
