@@ -34,7 +34,15 @@ from site_model.spec import AppSpec, BlockSpec, Element
 
 from . import access as gate
 from . import history, selectors, store, validation
-from .errors import BadImportFile, Denied, InvalidInput, InvalidItems, RecordError, RecordExists
+from .errors import (
+    BadImportFile,
+    Denied,
+    InvalidInput,
+    InvalidItems,
+    RecordError,
+    RecordExists,
+    StampedItem,
+)
 from .models import Record
 
 FORMATS = ("csv", "json", "xlsx")
@@ -418,6 +426,8 @@ class ImportRun:
         self.block: BlockSpec | None = app.blocks.get(options.block) if options.block else None
         self.rights = gate.field_rights(app, access)
         self.username = user.get_username() if user is not None else None
+        # The items the store will stamp from the creator (`on_create`), as the write will.
+        self.stamping = store.on_create_for(app, user=user, reader=user) if user else ({}, True)
         self.known = {"id", "block", *SERVER_ITEMS} | {
             element.id for block in app.blocks.values() for element in block.inputs
         }
@@ -542,6 +552,11 @@ class ImportRun:
         problem = self.author_problem(items, self.username)
         if problem is not None:
             outcome.problem(row.number, "_author", problem)
+            return None
+        try:
+            store.stamp_on_create(self.app, dict(items), self.stamping)
+        except StampedItem as exc:
+            outcome.problem(row.number, exc.item, str(exc))
             return None
         try:
             store.check_owner_items(self.app, items)

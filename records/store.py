@@ -176,10 +176,12 @@ def stamp_on_create(app: AppSpec, items: dict, on_create: tuple[dict, bool]) -> 
         if sent is not acl.EMPTY and trusted:
             continue
         if sent is not acl.EMPTY and sent != value:
-            raise StampedItem(
+            refused = StampedItem(
                 f"the item '{item}' is written by the server from the record's creator "
                 f"(on_create: {app.on_create[item]}); send it empty or not at all"
             )
+            refused.item = item
+            raise refused
         if value is None:
             items.pop(item, None)
         else:

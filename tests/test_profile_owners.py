@@ -8,6 +8,7 @@ in team east, carl in team west, ed is an editor.
 import re
 
 import pytest
+from django.contrib.auth.models import User
 
 from accounts.models import Profile
 from records.models import Record
@@ -287,3 +288,15 @@ def test_user_email_is_stamped_and_an_anonymous_creator_stamps_nothing(deals):
     assert_error(anonymous, 403, re.compile("the item 'contact' is written by the server.*"))
     assert new_client().post_json("/api/v1/notes", {"id": "n3", "text": "hi"}).status_code == 201
     assert Record.objects.get(app_id="notes", record_id="n3").items == {"text": "hi"}
+
+
+def test_an_import_dry_run_names_a_stamped_item_an_author_may_not_send(deals):
+    ann = new_client(User.objects.get(username="ann"))
+    rows = {"rows": [{"customer": "ok"}, {"customer": "Acme", "salesman": "bob"}]}
+    for dry_run in (True, False):
+        queued = ann.post_json("/api/v1/deals/import", {**rows, "dry_run": dry_run})
+        assert queued.status_code == 202, queued.content
+        job = ann.get(queued["Location"]).json()
+        assert [(p["row"], p["item"]) for p in job["problems"]] == [(2, "salesman")]
+        assert "written by the server from the record's creator" in job["problems"][0]["error"]
+    assert not Record.objects.filter(app_id="deals").exists()
