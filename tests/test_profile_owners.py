@@ -5,6 +5,7 @@ A site declares `users.fields.team` (CHOICE east/west); app `deals` is owned by 
 in team east, carl in team west, ed is an editor.
 """
 
+import json
 import re
 
 import pytest
@@ -207,6 +208,10 @@ def test_a_team_member_reads_the_teams_record(east_deal, who, sees):
     ).json()["totals"]
     mine = {"ann": 7, "bob": 7, "carl": 2}[who]
     assert totals == {"n": 1, "total": mine}
+    exported = client.get("/api/v1/deals/export?format=json")
+    assert exported.status_code == 200
+    rows = json.loads(b"".join(exported.streaming_content))
+    assert [row["id"] for row in rows] == (["east1"] if sees else ["west1"])
 
 
 def ids_of(listing):
