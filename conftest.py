@@ -66,6 +66,15 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def totp_without_drift(settings):
+    """django-otp learns an authenticator's drift from each code it accepts: a code accepted
+    just after a 30-second step turned (drift -1) would make the next step's code, which
+    `tests.helpers.code_for(device, ahead=1)` writes from the device as the test holds it,
+    fall outside the tolerance. Tests give codes from an exact clock; no drift to learn."""
+    settings.OTP_TOTP_SYNC = False
+
+
+@pytest.fixture(autouse=True)
 def fresh_limits():
     """Rate limits (failed passwords, wrong codes) live in the cache: none used at the start."""
     from django.core.cache import cache
