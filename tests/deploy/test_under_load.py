@@ -444,8 +444,11 @@ def html_escaped(text: str) -> str:
 
 def check_site_edit_seen_by_every_worker(deployment: Deployment) -> dict:
     index = deployment.site / "pages" / "index.yaml"
-    title = f"Welcome, edited {uuid.uuid4().hex[:6]}"
-    index.write_text(index.read_text().replace("title: Welcome", f"title: {title}", 1))
+    title = f"Welcome edited {uuid.uuid4().hex[:6]}"  # no comma: a YAML flow mapping
+    before = index.read_text()
+    edited = before.replace("en: Welcome", f"en: {title}", 1)  # the English of the title
+    assert edited != before, "the demo's home page title is no longer {en: Welcome, ...}"
+    index.write_text(edited)
     workers = set(deployment.server.worker_pids())
     seen: set[int] = set()
     for _ in range(60):
