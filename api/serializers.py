@@ -39,6 +39,22 @@ class Body(serializers.BaseSerializer):
     def check(self, value):
         raise NotImplementedError
 
+    @staticmethod
+    def keys_known(value: dict, keys, what: str) -> None:
+        """`ParseError` naming the first key of `value` not among `keys` (`what`: "a search")."""
+        unknown = sorted(set(value) - set(keys))
+        if unknown:
+            raise ParseError(f"unknown key '{unknown[0]}' in {what}; keys: {', '.join(keys)}")
+
+    @classmethod
+    def object_of(cls, value, keys, what: str) -> None:
+        """`ParseError` unless `value` is a JSON object of (some of) `keys`."""
+        if not isinstance(value, dict):
+            raise ParseError(
+                f"the body must be a JSON object with {', '.join(keys)}, found {json_type(value)}"
+            )
+        cls.keys_known(value, keys, what)
+
 
 class RecordBody(Body):
     """A record: a JSON object, no `_` names, an `id` (if any) valid and matching the URL's,
@@ -83,16 +99,7 @@ class SearchBody(Body):
     `limit` and `offset` are JSON integers (1.0 is one, "2" is not: strings are the URL's)."""
 
     def check(self, value) -> dict:
-        if not isinstance(value, dict):
-            raise ParseError(
-                f"the body must be a JSON object with {', '.join(SEARCH_KEYS)}, "
-                f"found {json_type(value)}"
-            )
-        unknown = sorted(set(value) - set(SEARCH_KEYS))
-        if unknown:
-            raise ParseError(
-                f"unknown key '{unknown[0]}' in a search; keys: {', '.join(SEARCH_KEYS)}"
-            )
+        self.object_of(value, SEARCH_KEYS, "a search")
         for key in ("query", "sort_index"):
             if value.get(key) is not None and not isinstance(value[key], str):
                 raise ParseError(f"{key} must be a string, found {json_type(value[key])}")
@@ -142,16 +149,7 @@ class AggregateBody(Body):
     records.aggregate against the app's items (its `BadQuery` is a 400)."""
 
     def check(self, value) -> dict:
-        if not isinstance(value, dict):
-            raise ParseError(
-                f"the body must be a JSON object with {', '.join(AGGREGATE_KEYS)}, "
-                f"found {json_type(value)}"
-            )
-        unknown = sorted(set(value) - set(AGGREGATE_KEYS))
-        if unknown:
-            raise ParseError(
-                f"unknown key '{unknown[0]}' in an aggregate; keys: {', '.join(AGGREGATE_KEYS)}"
-            )
+        self.object_of(value, AGGREGATE_KEYS, "an aggregate")
         if "metrics" not in value:
             raise ParseError('metrics is missing: an object such as {"total": "sum:amount"}')
         for key in ("query", "sort"):
@@ -198,9 +196,7 @@ class RestoreBody(Body):
             )
         if "version" not in value:
             raise ParseError('the body must name the version to restore: {"version": n}')
-        unknown = sorted(set(value) - {"version"})
-        if unknown:
-            raise ParseError(f"unknown key '{unknown[0]}' in a restore; keys: version")
+        self.keys_known(value, ("version",), "a restore")
         version = value["version"]
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise ParseError(
