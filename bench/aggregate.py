@@ -60,7 +60,7 @@ from bench.common import (  # noqa: E402
     ratio,
     start_django,
 )
-from bench.rls import GROUPS, SITE, USERS, access_of, items_of  # noqa: E402
+from bench.rls import SITE, USERS, access_of, items_of, load_people  # noqa: E402
 
 SITE = {
     **SITE,
@@ -73,27 +73,6 @@ SITE = {
 
 BODY = {"group_by": ["salesman"], "metrics": {"total": "sum:amount"}, "limit": 1000}
 TABLES = ("records_record", "records_indexentry", "records_recordowner")
-
-
-def load_people() -> None:
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    User = get_user_model()
-    groups = Group.objects.bulk_create(Group(name=f"g{g:02d}") for g in range(GROUPS))
-    admins = Group.objects.create(name="admins")
-    users = User.objects.bulk_create(
-        User(username=f"u{u:04d}", email=f"u{u:04d}@example.com", password="!")
-        for u in range(USERS)
-    )
-    editor = User.objects.create(username="editor", email="editor@example.com", password="!")
-    editor.groups.add(admins)
-    Membership = User.groups.through
-    Membership.objects.bulk_create(
-        Membership(user_id=user.pk, group_id=groups[g].pk)
-        for n, user in enumerate(users)
-        for g in {n % GROUPS, (n * 7 + 3) % GROUPS}
-    )
 
 
 def grow(app, start: int, count: int) -> None:

@@ -55,19 +55,12 @@ def setup(workdir: Path) -> None:
     start_django(workdir, SITE)
 
 
-def load(app, count: int, shares: int) -> None:
-    import random
-
+def load_people() -> None:
+    """USERS users (u0000...), each in 2 of GROUPS groups, and `editor` in group admins."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.db import connection, transaction
-
-    from records.models import Record
-    from records.ownership import sharing
-    from records.store import app_reindex
 
     User = get_user_model()
-    began = time.perf_counter()
     groups = Group.objects.bulk_create(Group(name=f"g{g:02d}") for g in range(GROUPS))
     admins = Group.objects.create(name="admins")
     users = User.objects.bulk_create(
@@ -82,6 +75,19 @@ def load(app, count: int, shares: int) -> None:
         for n, user in enumerate(users)
         for g in {n % GROUPS, (n * 7 + 3) % GROUPS}
     )
+
+
+def load(app, count: int, shares: int) -> None:
+    import random
+
+    from django.db import connection, transaction
+
+    from records.models import Record
+    from records.ownership import sharing
+    from records.store import app_reindex
+
+    began = time.perf_counter()
+    load_people()
     for low in range(0, count, 5000):
         with transaction.atomic():
             Record.objects.bulk_create(
