@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -30,6 +32,21 @@ def start_django(workdir: Path, site_files: dict[str, str], *, test_database: bo
         # The default test database of SQLite is in memory; a site's is a file.
         settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(workdir / "bench.db")
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
+
+
+@contextmanager
+def bench_site(site_files: dict[str, str], prefix: str):
+    """A temporary folder holding the bench's site, Django started on it with a fresh test
+    database (`start_django`), and that database dropped on the way out."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        start_django(Path(tmp), site_files)
+        from django.db import connection
+
+        old_name = connection.settings_dict["NAME"]
+        try:
+            yield
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def settle_database(tables: tuple[str, ...] = ()) -> None:

@@ -21,14 +21,13 @@ import csv
 import io
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import start_django  # noqa: E402
+from bench.common import bench_site  # noqa: E402
 
 ELEMENTS = (
     "elements:\n  title: {type: TEXT, max_length: 200}\n"
@@ -142,20 +141,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-data-") as tmp:
-        start_django(Path(tmp), SITE)
+    with bench_site(SITE, "bench-data-"):
         from django.conf import settings
-        from django.db import connection
 
         # Jobs run as they are enqueued: the worker's work, timed in this process.
         settings.TASKS = {
             "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
         }
-        old_name = connection.settings_dict["NAME"]
-        try:
-            return run(args)
-        finally:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        return run(args)
 
 
 def run(args) -> int:

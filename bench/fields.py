@@ -23,14 +23,13 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import start_django  # noqa: E402
+from bench.common import bench_site  # noqa: E402
 
 ACL = "acl:\n  rights:\n    reader: [authenticated]\n    editor: [editors]\n"
 BLOCK = "elements:\n  title: TEXT\n  total: {type: NUMBER, index_type: field}\n  cost: NUMBER\n"
@@ -129,15 +128,8 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--batch", type=int, default=50, help="requests of one record per batch")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-fields-") as tmp:
-        from django.db import connection
-
-        start_django(Path(tmp), SITE)
-        old_name = connection.settings_dict["NAME"]
-        try:
-            return run(args)
-        finally:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+    with bench_site(SITE, "bench-fields-"):
+        return run(args)
 
 
 if __name__ == "__main__":

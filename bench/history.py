@@ -24,14 +24,13 @@ import contextlib
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import start_django  # noqa: E402
+from bench.common import bench_site  # noqa: E402
 
 SITE = {
     "settings.yaml": "title: Bench\ngroups: [editors]\n",
@@ -158,18 +157,11 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--bulk", type=int, default=10)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
-        from django.db import connection
-
-        start_django(Path(tmp), SITE)
+    with bench_site(SITE, "bench-history-"):
         from django.conf import settings
 
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-        old_name = connection.settings_dict["NAME"]
-        try:
-            return run(args)
-        finally:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        return run(args)
 
 
 if __name__ == "__main__":
