@@ -11,6 +11,8 @@ and objects as JSON text, a cell that a spreadsheet would take for a formula pre
 `'` (records/imports.py takes it off). JSON: a row is `json.dumps({"id": ..., **items})`;
 when the stored text is already what that writes (`as_dumped`), it is sent as it is, without
 being parsed and written again (bench/data.py: that parse and write was most of the time).
+XLSX: the CSV's header and cells, but values of their own types (numbers, booleans) and text
+never a formula nor escaped; records/xlsx.py writes the workbook.
 """
 
 from __future__ import annotations
@@ -18,16 +20,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 
 from site_model.acl import Access
 from site_model.spec import AppSpec
 
 from . import access as gate
-from . import selectors
+from . import selectors, xlsx
 from .errors import InvalidInput
 from .imports import FORMULA_START
 
@@ -183,38 +183,9 @@ def csv_chunks(all_pages, names: list[str]) -> Iterator[bytes]:
         yield buffer.getvalue().encode("utf-8")
 
 
-def xlsx_cell(sheet, value):
-    """A value as an XLSX cell: numbers and booleans as such, text never a formula."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    if isinstance(value, list | dict):
-        value = json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-        cell.data_type = "s"  # "=HYPERLINK(...)" stays text
-        return cell
-    return value
-
-
-def xlsx_chunks(all_pages, names: list[str], chunk: int = 2**16) -> Iterator[bytes]:
-    """A write-only workbook (rows streamed to a temporary file), then that file in pieces."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("records")
-    sheet.append([xlsx_cell(sheet, name) for name in ("id", *names)])
-    for page in all_pages:
-        for record_id, items in page:
-            sheet.append(
-                [xlsx_cell(sheet, record_id)] + [xlsx_cell(sheet, items.get(n)) for n in names]
-            )
-    handle, path = tempfile.mkstemp(suffix=".xlsx")
-    os.close(handle)
-    try:
-        workbook.save(path)
-        with open(path, "rb") as file:
-            while piece := file.read(chunk):
-                yield piece
-    finally:
-        os.unlink(path)
+def xlsx_chunks(all_pages, names: list[str]) -> Iterator[bytes]:
+    """The workbook (records/xlsx.py): a header of `id` then `names`, a row per record."""
+    rows = (
+        [[record_id, *map(items.get, names)] for record_id, items in page] for page in all_pages
+    )
+    return xlsx.workbook_chunks(["id", *names], rows)
