@@ -2,7 +2,10 @@
 
 The sheet's XML is written here, a page of rows at a time, into a temporary file; once the rows
 are done, the workbook's fixed parts and that sheet are zipped into another temporary file,
-which is then sent in pieces. Memory holds one page, whatever the number of rows.
+which is then sent in pieces. Memory holds one page, whatever the number of rows. A page is
+written a column at a time: a column of one type (most are) in one pass, its texts checked and
+escaped together, any other cell by cell; this writes 100,000 rows of 4 cells at about 230,000
+rows/s (bench/data.py's whole export of 100,000 rows: 70,000 to 80,000 on SQLite).
 
 Why not a library's writer: openpyxl (write-only) and XlsxWriter (constant_memory) make objects
 and calls per cell; on 100,000 rows of 4 cells they wrote 13,000 and 47,000 rows/s (the writing
@@ -106,8 +109,8 @@ def escaped(text: str) -> str:
     return text
 
 
-def cell(ref: str, value, clean: bool) -> str:
-    """One `<c>` element; `clean`: leave out the characters XML cannot hold."""
+def cell(ref: str, value) -> str:
+    """One `<c>` element, whatever the value (characters XML cannot hold left out)."""
     kind = value.__class__
     if kind is str:
         text = value
@@ -120,8 +123,7 @@ def cell(ref: str, value, clean: bool) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    if clean:
-        text = ILLEGAL.sub("", text)
+    text = ILLEGAL.sub("", text)
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
     if not text:
@@ -130,20 +132,66 @@ def cell(ref: str, value, clean: bool) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t{space}>{escaped(text)}</t></is></c>'
 
 
-def rows_xml(rows: list[list], first: int, letters: list[str], clean: bool) -> str:
-    """`<row>` elements for `rows`, numbered from `first`; a None value is no cell."""
+def text_cells(letter: str, numbers: range, values: tuple) -> list[str] | None:
+    """A column of texts (and None) as cells; None when one text needs more than escaping
+    (empty, a space at an end, too long, a character XML cannot hold)."""
+    texts = [value for value in values if value is not None]
+    if not all(texts) or list(map(str.strip, texts)) != texts:
+        return None
+    if max(map(len, texts), default=0) > MAX_TEXT:
+        return None
+    joined = "".join(texts)
+    if ILLEGAL.search(joined):
+        return None
+    if "&" in joined or "<" in joined or ">" in joined or "\r" in joined:
+        # NUL is in no text (ILLEGAL): it parts them while they are escaped in one go.
+        parts = iter(escaped("\x00".join(texts)).split("\x00"))
+        values = [next(parts) if value is not None else None for value in values]
+    return [
+        f'<c r="{letter}{n}" t="inlineStr"><is><t>{value}</t></is></c>' if value is not None else ""
+        for n, value in zip(numbers, values, strict=True)
+    ]
+
+
+def finite(numbers: tuple, kinds: set) -> bool:
+    """Whether no number of a column of numbers (and None) is NaN or infinite."""
+    return float not in kinds or all(map(math.isfinite, filter(None, numbers)))
+
+
+def column_cells(letter: str, numbers: range, values: tuple) -> list[str]:
+    """A page's column of values as its cells ("" for None), a column of one type in one
+    pass (most are), any other cell by cell."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds == {str} and (cells := text_cells(letter, numbers, values)) is not None:
+        return cells
+    if kinds and kinds <= {int, float} and finite(values, kinds):
+        return [
+            f'<c r="{letter}{n}" t="n"><v>{value:.16g}</v></c>' if value is not None else ""
+            for n, value in zip(numbers, values, strict=True)
+        ]
+    if kinds == {bool}:
+        return [
+            f'<c r="{letter}{n}" t="b"><v>{value:d}</v></c>' if value is not None else ""
+            for n, value in zip(numbers, values, strict=True)
+        ]
+    return [
+        cell(f"{letter}{n}", value) if value is not None else ""
+        for n, value in zip(numbers, values, strict=True)
+    ]
+
+
+def rows_xml(rows: list[list], first: int, letters: list[str]) -> str:
+    """`<row>` elements for `rows` (lists as long as `letters`), numbered from `first`."""
+    numbers = range(first, first + len(rows))
+    columns = [
+        column_cells(letter, numbers, values)
+        for letter, values in zip(letters, zip(*rows, strict=True), strict=True)
+    ]
     return "".join(
         [
-            f'<row r="{number}">'
-            + "".join(
-                [
-                    cell(f"{letter}{number}", value, clean)
-                    for letter, value in zip(letters, row, strict=False)
-                    if value is not None
-                ]
-            )
-            + "</row>"
-            for number, row in enumerate(rows, start=first)
+            f'<row r="{n}">{"".join(cells)}</row>'
+            for n, cells in zip(numbers, zip(*columns, strict=True), strict=True)
         ]
     )
 
@@ -154,11 +202,9 @@ def write_sheet(sheet, header: list, pages: Iterable[list[list]]) -> None:
     sheet.write(SHEET_START.encode())
     number = 1
     for rows in itertools.chain([[header]], pages):
-        text = rows_xml(rows, number, letters, clean=False)
-        if ILLEGAL.search(text):  # rare: the page is written again, each cell cleaned
-            text = rows_xml(rows, number, letters, clean=True)
-        sheet.write(text.encode())
-        number += len(rows)
+        if rows:
+            sheet.write(rows_xml(rows, number, letters).encode())
+            number += len(rows)
     sheet.write(SHEET_END.encode())
 
 
