@@ -9,6 +9,7 @@ methods reach every record of the app, unless the code asks for `readable()` or
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from accounts import stepup
 from accounts.identity import identity_for, who_for
 from records import access as gate
 from records import aggregate as totals
-from records import selectors, store
+from records import rls, selectors, store
 from records.models import Record
 from site_model import acl as acl_core
 from site_model.acl import Verdict
@@ -558,4 +559,18 @@ def record_method(app_context, name: str):
     """`context.app.<name>` for the record methods; None for any other name."""
     if name not in PUBLIC_METHODS:
         return None
-    return getattr(RecordApi(app_context), name)
+    method = getattr(RecordApi(app_context), name)
+
+    @functools.wraps(method)
+    def as_caller(*args, **kwargs):
+        # The database's row-level security (contract §12) as the method's rules: a secure
+        # read as the visitor, anything else as trusted code. Block code's own SQL stays the
+        # request's visitor's.
+        if kwargs.get("secure") or name == "readable":
+            caller = rls.acting_as(app_context.access.who)
+        else:
+            caller = rls.trusted()
+        with caller:
+            return method(*args, **kwargs)
+
+    return as_caller

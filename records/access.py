@@ -33,7 +33,7 @@ from site_model.acl import (
 )
 from site_model.spec import AppSpec, BlockSpec, Page, Site
 
-from . import history, selectors, uploads
+from . import history, rls, selectors, uploads
 from .errors import Denied, FieldLocked, RecordNotFound, UserNotFound
 from .models import Record, RecordVersion
 
@@ -121,7 +121,14 @@ def record_for(
     read with `SELECT ... FOR UPDATE` (inside the caller's transaction), for a write that
     follows (store.record_save(..., locked=True)).
     """
-    record = selectors.record_get(app.id, record_id, lock=lock)
+    if lock:
+        # FOR UPDATE passes PostgreSQL's edit policy too (contract §12): the row is locked
+        # as the server, and the core decides below, so that a reader who may not edit is
+        # refused (403) rather than told the record is missing.
+        with rls.trusted():
+            record = selectors.record_get(app.id, record_id, lock=True)
+    else:
+        record = selectors.record_get(app.id, record_id)
     facts = None
     if record is not None:
         facts = selectors.facts_for(record, access, shares=False)

@@ -277,3 +277,80 @@ class RecordVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app_id}/{self.record_id} v{self.version} ({self.kind} via {self.via})"
+
+
+# --- Row-level security in PostgreSQL (contract §12) ------------------------------------------
+#
+# What the policies of migration 0012 read of the site: written by records.policies from the
+# apps' `acl` whenever settings.yaml changes (a hot-reloaded ACL holds in the database on the
+# next request, no migration), read by SQL only. `match` is a principal as the policies compare
+# it: an e-mail address folded (Python's casefold), anything else as written.
+
+
+class PolicyApp(models.Model):
+    """One app of the site: its `row_owners` (a JSON list of items)."""
+
+    app_id = models.CharField(max_length=100, primary_key=True)
+    row_owners = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return self.app_id
+
+
+class PolicyRight(models.Model):
+    """One principal of one right of an app: `rank` 1 reader, 2 author, 3 editor, 4 manager."""
+
+    app_id = models.CharField(max_length=100)
+    rank = models.PositiveSmallIntegerField()
+    match = models.CharField(max_length=300)
+
+    class Meta:
+        indexes = [models.Index(fields=["match", "app_id", "rank"], name="policy_right_match")]
+
+    def __str__(self) -> str:
+        return f"{self.app_id}: {self.rank} {self.match}"
+
+
+class PolicyRole(models.Model):
+    """One principal of one role of an app."""
+
+    app_id = models.CharField(max_length=100)
+    role = models.CharField(max_length=300)
+    match = models.CharField(max_length=300)
+
+    def __str__(self) -> str:
+        return f"{self.app_id}: {self.role} {self.match}"
+
+
+class PolicyField(models.Model):
+    """An item of an app with a `read` rule (`acl.fields`): `readers` lists its principals."""
+
+    app_id = models.CharField(max_length=100)
+    item = models.CharField(max_length=100)
+    readers = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"{self.app_id}.{self.item}"
+
+
+class PolicyState(models.Model):
+    """The site the policy tables were last written for (a digest of every app's `acl`)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    signature = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.signature
+
+
+class ReportingLogin(models.Model):
+    """A PostgreSQL login role for a BI tool (`manage.py reporting_role`): it reads the view
+    `reporting.records` as the user `username` (their caller as of the last refresh)."""
+
+    role = models.CharField(max_length=63, primary_key=True)
+    username = models.CharField(max_length=150)
+    caller = models.JSONField()
+    refreshed = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.role} ({self.username})"

@@ -38,7 +38,7 @@ from accounts.identity import identity_for
 from site_model import acl, code
 from site_model.spec import PROFILE_STAMP, AppSpec, BlockSpec, Problem
 
-from . import history, hooks, indexing, planner, validation
+from . import history, hooks, indexing, planner, rls, validation
 from .errors import (
     InvalidInput,
     InvalidItems,
@@ -267,6 +267,7 @@ def hook_record_id(ctx, block: BlockSpec) -> str | None:
 # --- services -------------------------------------------------------------------------------
 
 
+@rls.as_server
 def record_create(
     *,
     app: AppSpec,
@@ -344,6 +345,7 @@ def record_create(
 BULK_BATCH = 1000
 
 
+@rls.as_server
 def records_create_many(
     *, app: AppSpec, rows: list[tuple[dict, str | None]], user=None, reader=None
 ) -> list[Record]:
@@ -464,6 +466,7 @@ def _taken_ids(app_id: str, record_ids: list[str]) -> set[str]:
     return taken
 
 
+@rls.as_server
 def record_save(
     *,
     app: AppSpec,
@@ -580,6 +583,7 @@ def run_on_delete(*, app: AppSpec | None, record: Record, request=None) -> None:
     run(ctx, block.function("on_delete"), "on_delete")
 
 
+@rls.as_server
 def record_delete(
     *, app: AppSpec | None, record: Record, request=None, if_match: str | None = None
 ) -> None:
@@ -598,6 +602,7 @@ def record_delete(
         locked.delete()
 
 
+@rls.as_server
 def record_delete_all(*, app: AppSpec, request=None) -> int:
     """Delete every record of the app, running `on_delete` for each one whose block has it."""
     with transaction.atomic():
@@ -620,6 +625,7 @@ def record_delete_all(*, app: AppSpec, request=None) -> int:
 SERVER_ITEMS = ("_author", "block")  # kept as they are by a restore: set at create
 
 
+@rls.as_server
 def record_restore(
     *,
     app: AppSpec,
@@ -677,6 +683,7 @@ def selectors_lock(record: Record) -> Record | None:
     return Record.objects.select_for_update().filter(pk=record.pk).first()
 
 
+@rls.as_server
 def record_undelete(*, app: AppSpec, record_id: str, version: int, user=None) -> Record:
     """Bring a deleted record back (`POST .../restore` on its id) holding version `version`'s
     items, with its history, the uploads its delete kept, and its author; a new version made
@@ -747,6 +754,7 @@ def run_on_save(*, app: AppSpec, block: BlockSpec, record: Record, request) -> s
     return target if isinstance(target, str) and target else None
 
 
+@rls.as_server
 def record_reindex(*, app: AppSpec, record: Record) -> None:
     """Rewrite the record's index rows from its stored items (`record.reindex()`)."""
     with transaction.atomic():
@@ -755,6 +763,7 @@ def record_reindex(*, app: AppSpec, record: Record) -> None:
             indexing.record_index(app=app, record=locked)
 
 
+@rls.as_server
 def app_reindex(*, app: AppSpec, progress=None) -> list[str]:
     """Re-declare the app's indexes and re-index all its records (POST /api/v1/<app>/refresh,
     `manage.py refresh_app`); returns the sorted index ids. See `indexing.app_refresh`."""

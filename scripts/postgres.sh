@@ -86,13 +86,16 @@ remove_stale_runs
 make_workdir
 chown "$OWNER" "$WORK"
 
+# The site's role is no superuser (a superuser passes every row-level security policy, contract
+# §12): it may create databases (pytest-django's test database) and roles (reporting logins).
+DB_ADMIN="site_admin"
 DB_USER="site"
-DB_NAME="postgres" # made by initdb; pytest-django creates test_postgres beside it
+DB_NAME="site" # the site role's own; pytest-django creates test_site beside it
 DB_PASSWORD="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$DB_PASSWORD" >"$WORK/pwfile"
 chown "$OWNER" "$WORK/pwfile"
 
-as_owner "$BINDIR/initdb" -D "$WORK/data" -U "$DB_USER" --pwfile="$WORK/pwfile" \
+as_owner "$BINDIR/initdb" -D "$WORK/data" -U "$DB_ADMIN" --pwfile="$WORK/pwfile" \
     --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 || {
     cat "$WORK/initdb.log" >&2
     exit 1
@@ -117,6 +120,10 @@ if [ -z "$started" ]; then
     exit 1
 fi
 
+PGPASSWORD="$DB_PASSWORD" "$BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" \
+    -U "$DB_ADMIN" -d postgres \
+    -c "CREATE ROLE $DB_USER LOGIN CREATEDB CREATEROLE PASSWORD '$DB_PASSWORD'" \
+    -c "CREATE DATABASE $DB_NAME OWNER $DB_USER" >/dev/null
 export DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PORT/$DB_NAME"
 # What a command needs to stop and start this server again (tests/deploy restarts it once):
 #   [runuser -u $POSTGRES_OWNER --] $POSTGRES_BINDIR/pg_ctl -D $POSTGRES_DATA -m fast -w stop

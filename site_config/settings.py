@@ -108,6 +108,8 @@ MIDDLEWARE = [
     # GET /health/ answers before anything else can fail it (site_config/health.py).
     "site_config.health.HealthCheckMiddleware",
     "web.middleware.OneSitePerRequestMiddleware",
+    # On PostgreSQL: the request in one transaction that the database knows the visitor of (§12).
+    "web.middleware.RowSecurityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's CSS) served by the application itself after collectstatic.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -202,6 +204,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env.int("SQLITE_TIMEOUT", default=20),
         **DATABASES["default"].get("OPTIONS", {}),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, telling every transaction who is asking (row-level security, §12).
+    DATABASES["default"]["ENGINE"] = "site_config.postgresql"
+    # `migrate` and `reporting_role` as the role owning the tables, when the site runs as
+    # another (docs/deploy.md "Row-level security"); without it the one role does both.
+    if env.str("DATABASE_OWNER_URL", default=""):
+        DATABASES["owner"] = dj_database_url.parse(env.str("DATABASE_OWNER_URL"))
+        DATABASES["owner"]["ENGINE"] = "site_config.postgresql"
+        DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+        if sys.argv[1:2] == ["migrate"]:  # `manage.py migrate`: the owner makes the tables
+            DATABASES["default"] = DATABASES["owner"]
+# Off: PostgreSQL's policies see every caller as trusted (the Python gate alone decides, as on
+# SQLite). `check --deploy` warns about it (site.W008).
+DATABASE_ROW_SECURITY = env.bool("DATABASE_ROW_SECURITY", default=True)
 # On PostgreSQL the reads every request makes (the session's or token's user with their
 # identity, one record) are prepared statements, planned once per kept connection (accounts/rows.py,
 # issue 21). Turn off behind a pooler that cannot keep them (PgBouncer before 1.21, or without

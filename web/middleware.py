@@ -1,5 +1,11 @@
-from django.contrib.auth.models import Group
+import functools
 
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from accounts.identity import who_for
+from records import policies, rls
+from site_model.acl import ANONYMOUS
 from site_model.loader import current_site, one_site_per_request
 
 _synced: dict[str, tuple[str, ...]] = {}
@@ -34,3 +40,44 @@ class OneSitePerRequestMiddleware:
     def __call__(self, request):
         with one_site_per_request():
             return self.get_response(request)
+
+
+class RowSecurityMiddleware:
+    """On PostgreSQL, every statement of the request runs as its visitor (contract §12): the
+    database's row-level security sees who `request.user` is (read when the database is first
+    used, and again if DRF signs a token's user in), in one transaction for the request, so the
+    caller is set once (site_config/postgresql). A streamed answer (an export) is read in a
+    transaction of its own, as the same visitor. On SQLite it does nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not policies.in_use():
+            return self.get_response(request)
+        policies.ensure_synced(current_site())
+        caller = functools.partial(caller_of, request)
+        # No savepoint inside a transaction already open (a test's): only the outermost counts.
+        with rls.acting_as(caller), transaction.atomic(savepoint=False):
+            response = self.get_response(request)
+        if response.streaming:
+            response.streaming_content = streamed_as(caller, response.streaming_content)
+        return response
+
+
+def caller_of(request) -> str:
+    """The caller of `request`'s visitor as it is now, kept on the user object."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return rls.caller_for(ANONYMOUS)
+    found = getattr(user, "_site_db_caller", None)
+    if found is None:
+        found = rls.caller_for(who_for(user))
+        if user.is_authenticated:
+            user._site_db_caller = found
+    return found
+
+
+def streamed_as(caller, chunks):
+    with rls.acting_as(caller), transaction.atomic():
+        yield from chunks

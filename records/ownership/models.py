@@ -21,6 +21,9 @@ from records.models import Record
 
 class RecordOwner(models.Model):
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="owner_keys")
+    # The record's app, copied: PostgreSQL's policies match a key to the app's rights and roles
+    # without reading the record (records migration 0012).
+    app_id = models.CharField(max_length=100, default="")
     # "_author", or the name of the owner item (an entry of `row_owners`) the key came from:
     # taking an item out of `row_owners` stops it granting at once (see owners.readable_q).
     item = models.CharField(max_length=100)

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, F, Func, Q
 
 from accounts.names import fold
+from records import rls
 from records.indexing import insert_rows
 from records.models import Record
 from site_model import acl
@@ -46,7 +47,9 @@ def owner_keys(items: dict, row_owners: tuple[str, ...]) -> list[tuple[str, str]
 def owner_rows(record: Record, row_owners: tuple[str, ...]) -> list[RecordOwner]:
     """The rows of a record's author and owner items."""
     return [
-        RecordOwner(record=record, item=item, principal=key, name=key_name(key))
+        RecordOwner(
+            record=record, app_id=record.app_id, item=item, principal=key, name=key_name(key)
+        )
         for item, key in owner_keys(record.items, row_owners)
     ]
 
@@ -56,6 +59,7 @@ def key_name(key: str) -> str:
     return fold(key.partition(":")[2])
 
 
+@rls.as_server
 def name_in_records(folded: str) -> str | None:
     """A source of accounts.names: does a record carry `folded` as an owner value or `_author`?
 
@@ -85,11 +89,11 @@ def records_owners_new(*, app: AppSpec, records) -> None:
     """The owner rows of records just created (a bulk create): INSERTs of plain rows only."""
     row_owners = app.acl.row_owners if app.acl is not None else ()
     rows = [
-        (record.pk, item, key, key_name(key))
+        (record.pk, record.app_id, item, key, key_name(key))
         for record in records
         for item, key in owner_keys(record.items, row_owners)
     ]
-    insert_rows(RecordOwner, ("record_id", "item", "principal", "name"), rows)
+    insert_rows(RecordOwner, ("record_id", "app_id", "item", "principal", "name"), rows)
 
 
 def record_owners_resync(*, app: AppSpec, record: Record, before: dict) -> None:
@@ -144,6 +148,7 @@ def ensure_current(app: AppSpec) -> None:
     transaction.on_commit(partial(_checked.__setitem__, app, True))
 
 
+@rls.as_server
 def app_owners_rebuild(*, app: AppSpec, batch: int = 2000) -> int:
     """Rebuild the author and owner-item rows of every record of an app (after `row_owners`
     changed: ensure_current, POST /api/v1/<app>/refresh). Returns the number of records."""
@@ -151,8 +156,8 @@ def app_owners_rebuild(*, app: AppSpec, batch: int = 2000) -> int:
     done = 0
     with transaction.atomic():
         OwnedApp.objects.update_or_create(app_id=app.id, defaults={"row_owners": signature(app)})
-        RecordOwner.objects.filter(record__app_id=app.id).delete()
-        records = Record.objects.filter(app_id=app.id).only("pk", "items").order_by("pk")
+        RecordOwner.objects.filter(app_id=app.id).delete()
+        records = Record.objects.filter(app_id=app.id).only("pk", "app_id", "items").order_by("pk")
         rows: list[RecordOwner] = []
         for record in records.iterator(chunk_size=batch):
             rows.extend(owner_rows(record, row_owners))

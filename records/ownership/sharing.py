@@ -21,6 +21,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts import audit
 from accounts.identity import users_named_by_email
+from records import rls
 from records.errors import BadShare
 from records.models import Record
 from site_model import acl
@@ -168,6 +169,7 @@ def find_principal(principal: str):
     )
 
 
+@rls.as_server
 def record_share(
     *, record: Record, principal: str, permissions: tuple[str, ...], request=None
 ) -> None:
@@ -179,6 +181,7 @@ def record_share(
     share_event(audit.Kind.SHARE_GRANTED, record, principal, permissions, request)
 
 
+@rls.as_server
 def record_unshare(
     *, record: Record, principal: str, permissions: tuple[str, ...], request=None
 ) -> None:

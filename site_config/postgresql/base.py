@@ -1,0 +1,85 @@
+"""PostgreSQL as the site runs it: Django's backend, and every transaction told who is asking
+(contract §12, records/rls.py), so the row-level security policies of records migration 0012
+show each caller only what the permission core lets them read. Chosen in
+site_config/settings.py for a postgres:// DATABASE_URL.
+
+Before each statement the backend compares the caller of the moment (`rls.current_caller()`)
+with the one the open transaction holds and, when they differ, sets it with
+`set_config('site.caller', ..., true)`: local to the transaction, gone at its end. A statement
+outside a transaction (autocommit) runs in one of its own with the caller set first. The setting
+goes straight to the driver, outside Django's cursors: it is not one of the request's queries
+(query budgets, `connection.queries`) and calls no execute wrapper again.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db.backends.postgresql import base
+
+from records import rls
+
+SET_CALLER = "SELECT set_config('site.caller', %s, true)"
+# Statements PostgreSQL runs only outside a transaction: they read no row, so no caller is set.
+OUTSIDE_TRANSACTIONS = re.compile(
+    r"\s*(CREATE|DROP|ALTER) DATABASE|\s*VACUUM|\s*(CREATE|DROP|REINDEX)\s.*\sCONCURRENTLY\s",
+    re.IGNORECASE,
+)
+# Savepoints (Django's nested atomic blocks): they read no row either, and ROLLBACK TO one must
+# run first in a transaction that a failed statement left aborted.
+TRANSACTION_CONTROL = re.compile(r"\s*(SAVEPOINT|RELEASE|ROLLBACK)\b", re.IGNORECASE)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.caller_held = None  # the caller the open transaction was told, if any
+        self._finding_caller = False
+        self.execute_wrappers.append(self._as_caller)
+
+    def _as_caller(self, execute, sql, params, many, context):
+        if self._finding_caller or (isinstance(sql, str) and TRANSACTION_CONTROL.match(sql)):
+            # a request's user being read, a savepoint: no row of a record table is involved
+            return execute(sql, params, many, context)
+        caller = self._caller()
+        if not self.get_autocommit():
+            if self.caller_held != caller:
+                self.connection.execute(SET_CALLER, (caller,))
+                self.caller_held = caller
+            return execute(sql, params, many, context)
+        if isinstance(sql, str) and OUTSIDE_TRANSACTIONS.match(sql):
+            return execute(sql, params, many, context)
+        with self.connection.transaction():
+            self.connection.execute(SET_CALLER, (caller,))
+            return execute(sql, params, many, context)
+
+    def _caller(self) -> str:
+        if not settings.DATABASE_ROW_SECURITY:
+            return rls.TRUSTED
+        self._finding_caller = True
+        try:
+            return rls.current_caller()
+        finally:
+            self._finding_caller = False
+
+    # The transaction ends (or returns to a savepoint): what it held is unknown from now on.
+    def _commit(self):
+        self.caller_held = None
+        return super()._commit()
+
+    def _rollback(self):
+        self.caller_held = None
+        return super()._rollback()
+
+    def _savepoint_rollback(self, sid):
+        self.caller_held = None
+        return super()._savepoint_rollback(sid)
+
+    def _close(self):
+        self.caller_held = None
+        return super()._close()
+
+    def connect(self):
+        self.caller_held = None
+        return super().connect()
