@@ -1,0 +1,139 @@
+"""`manage.py reporting_role` (contract §12, issue 28): a BI tool's login reads, through psql,
+exactly the rows and items its user may read, writes nothing, and nothing after `--revoke`."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from records import store
+from site_model.loader import current_site
+from tests.helpers import new_client
+
+ON_POSTGRES = connection.vendor == "postgresql"
+
+SALES = """
+acl:
+  rights:
+    reader: [authenticated]
+    author: [authenticated]
+    editor: [admins]
+  row_owners: [salesman]
+  fields:
+    margin: {read: [admins]}
+"""
+
+
+@pytest.fixture
+def sales(site_dir, user_factory):
+    site_dir.write("apps/sales/settings.yaml", SALES)
+    site_dir.write(
+        "apps/sales/blocks/sale.yaml",
+        "elements:\n  amount: {type: NUMBER}\n  margin: {type: NUMBER}\n  salesman: TEXT\n",
+    )
+    app = current_site().apps["sales"]
+    users = {name: user_factory(name) for name in ("alice", "bob")}
+    for number, salesman in enumerate(["alice", "bob", "alice", "carol"]):
+        items = {"amount": number * 100, "margin": number, "salesman": salesman}
+        store.record_create(app=app, items=items, record_id=f"s{number}")
+    return users
+
+
+def psql(url: str, sql: str) -> subprocess.CompletedProcess:
+    """`psql URL -c SQL` as a site owner would type it (unaligned, tuples only)."""
+    return subprocess.run(  # noqa: S603 - our own psql, our own SQL
+        [
+            shutil.which("psql") or "psql",
+            url,
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def rows(result: subprocess.CompletedProcess) -> dict[str, dict]:
+    assert result.returncode == 0, result.stderr
+    found = {}
+    for line in result.stdout.splitlines():
+        record_id, items = line.split("|", 1)
+        found[record_id] = json.loads(items)
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL feature; SQLite: the test below")
+def test_a_reporting_login_reads_exactly_the_users_rows_through_psql(sales):
+    api = new_client(sales["alice"]).get("/api/v1/sales/records").json()
+    expected = {r["items"].pop("id"): r["items"] for r in api}
+    assert sorted(expected) == ["s0", "s2"] and "margin" not in expected["s0"]
+
+    out = io.StringIO()
+    call_command("reporting_role", "alice", stdout=out)
+    url = out.getvalue().splitlines()[-1]
+    assert url.startswith("postgres://reporting_alice_")
+    try:
+        query = "SELECT id, items FROM reporting.records WHERE app = 'sales' ORDER BY id"
+        assert rows(psql(url, query)) == expected
+        # Claiming to be trusted (or anyone) changes nothing: the login is alice.
+        forged = psql(url, f"SET site.caller = '{{\"trusted\": true}}'; {query}")
+        assert sorted(rows(forged)) == ["s0", "s2"]
+        # The tables themselves, and any write, are refused.
+        refused = psql(url, "SELECT count(*) FROM records_record")
+        assert refused.returncode != 0 and "permission denied" in refused.stderr
+        write = psql(url, "DELETE FROM reporting.records")
+        assert write.returncode != 0 and "permission denied" in write.stderr
+        # Refreshed (a new password): the old URL stops working, the new one reads the same.
+        again = io.StringIO()
+        call_command("reporting_role", "alice", stdout=again)
+        assert psql(url, query).returncode != 0
+        url = again.getvalue().splitlines()[-1]
+        assert sorted(rows(psql(url, query))) == ["s0", "s2"]
+    finally:
+        call_command("reporting_role", "alice", "--revoke", stdout=io.StringIO())
+    after = psql(url, "SELECT count(*) FROM reporting.records")
+    assert after.returncode != 0 and "authentication failed" in after.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL feature")
+def test_a_login_of_a_user_made_inactive_reads_nothing(sales):
+    out = io.StringIO()
+    call_command("reporting_role", "bob", stdout=out)
+    url = out.getvalue().splitlines()[-1]
+    try:
+        assert sorted(rows(psql(url, "SELECT id, items FROM reporting.records"))) == ["s1"]
+        sales["bob"].is_active = False
+        sales["bob"].save()
+        assert rows(psql(url, "SELECT id, items FROM reporting.records")) == {}
+    finally:
+        call_command("reporting_role", "bob", "--revoke", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(ON_POSTGRES, reason="what SQLite answers")
+def test_on_sqlite_the_command_says_it_needs_postgresql(user_factory):
+    user_factory("alice")
+    with pytest.raises(CommandError, match="need PostgreSQL"):
+        call_command("reporting_role", "alice", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_an_unknown_user_gets_no_login():
+    with pytest.raises(CommandError, match="PostgreSQL|no active user 'nobody'"):
+        call_command("reporting_role", "nobody", stdout=io.StringIO())
