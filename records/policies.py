@@ -63,7 +63,7 @@ def signature(rows: dict[str, list]) -> str:
 
 def ensure_synced(site: Site) -> None:
     """Make the policy tables (and the owner rows) current for `site`; see the module's text."""
-    if not in_use() or site in _synced:
+    if not in_use() or site in _synced or site in _seen_in_transaction():
         return
     with rls.trusted():
         rows = policy_rows(site)
@@ -81,6 +81,19 @@ def ensure_synced(site: Site) -> None:
             if app.acl is not None and app.acl.row_owners:
                 owners.ensure_current(app)
     transaction.on_commit(partial(_synced.__setitem__, site, True))
+    if connection.in_atomic_block:
+        _seen_in_transaction().add(site)
+
+
+def _seen_in_transaction() -> weakref.WeakSet:
+    """The sites found current in the transaction open now (a test's, which never commits):
+    kept on its outermost atomic block, so they are forgotten with it."""
+    if not connection.in_atomic_block:
+        return weakref.WeakSet()
+    outermost = connection.atomic_blocks[0]
+    if not hasattr(outermost, "policy_sites"):
+        outermost.policy_sites = weakref.WeakSet()
+    return outermost.policy_sites
 
 
 def _write(rows: dict[str, list]) -> None:

@@ -2,6 +2,7 @@ import functools
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.functional import SimpleLazyObject, empty
 
 from accounts.identity import who_for
 from records import policies, rls
@@ -68,7 +69,9 @@ class RowSecurityMiddleware:
 def caller_of(request) -> str:
     """The caller of `request`'s visitor as it is now, kept on the user object."""
     user = getattr(request, "user", None)
-    if user is None:
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        # Not read yet: reading it now would read the session inside the statement that
+        # reads the session. Until the request asks who it is, the database sees nobody known.
         return rls.caller_for(ANONYMOUS)
     found = getattr(user, "_site_db_caller", None)
     if found is None:

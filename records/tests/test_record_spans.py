@@ -91,7 +91,9 @@ def test_a_deep_offset_sums_the_spans_instead_of_stepping_over_the_records(
     editor, django_assert_max_num_queries
 ):
     create(editor, "sales", 0, 3000)
-    with django_assert_max_num_queries(3), CaptureQueriesContext(connection) as ran:
+    # PostgreSQL: and the request's own BEGIN and COMMIT (row-level security's caller, §12)
+    budget = 3 + (2 if connection.vendor == "postgresql" else 0)
+    with django_assert_max_num_queries(budget), CaptureQueriesContext(connection) as ran:
         response = editor.get("/api/v1/sales/records?limit=10&offset=2500")
     assert ids(response) == expected_ids("sales", 2500, 10)
     statements = [q["sql"] for q in ran.captured_queries]

@@ -8,7 +8,10 @@ while this test SIGKILLs one worker and restarts PostgreSQL once. Then it checks
 - /health/ answered 503 while the database was down and 200 after;
 - the login form's limit holds across workers (a sixth wrong password on another worker is
   refused), since the counts live in Redis;
-- an edit of the site folder is seen by every worker.
+- an edit of the site folder is seen by every worker;
+- row-level security holds in the database (contract §12): the site runs as a role that owns no
+  table (migrations as the owner, DATABASE_OWNER_URL), and after the load each salesman's token
+  lists exactly the sales the admin's list shows as theirs (0 leaks).
 It prints the figures (requests, p50/p99, statuses, lost writes).
 
 It runs in the PostgreSQL pass of `make test` (scripts/postgres.sh and scripts/redis.sh start the
@@ -127,6 +130,25 @@ def deploy_database():
 
 
 @pytest.fixture
+def runtime_role(deploy_database):
+    """A role that owns no table, as docs/deploy.md sets one up: the URL the site runs on."""
+    name, password = f"deploy_app_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    with psycopg.connect(deploy_database, autocommit=True) as connection:
+        connection.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
+        connection.execute(f"GRANT USAGE ON SCHEMA public TO {name}")
+        for grant in (
+            "SELECT, INSERT, UPDATE, DELETE ON TABLES",
+            "USAGE, SELECT ON SEQUENCES",
+        ):
+            connection.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {grant} TO {name}")
+    yield re.sub(r"//[^@]*@", f"//{name}:{password}@", deploy_database)
+    with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
+        database = deploy_database.rsplit("/", 1)[1]
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        connection.execute(f"DROP ROLE IF EXISTS {name}")
+
+
+@pytest.fixture
 def site_copy(tmp_path):
     """The demo site folder, copied so that the test may edit it."""
     site = tmp_path / "site"
@@ -147,12 +169,13 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(tmp_path, deploy_database, redis_url, site_copy, strong_key):
+def deployment(tmp_path, deploy_database, runtime_role, redis_url, site_copy, strong_key):
     env = clean_env(
         DEBUG="0",
         SECRET_KEY=strong_key,
         ALLOWED_HOSTS="127.0.0.1",
-        DATABASE_URL=deploy_database,
+        DATABASE_URL=runtime_role,
+        DATABASE_OWNER_URL=deploy_database,
         CONN_MAX_AGE="60",
         # As behind one proxy: each simulated visitor has an address of its own (X-Forwarded-For),
         # so the per-address limits do not lump every request of the test together.
@@ -304,6 +327,8 @@ def read_lines(path: Path) -> list[dict]:
 def lost_writes(database_url: str, writes: list[dict]) -> list[dict]:
     """The acknowledged writes whose items are not in the database as written."""
     with psycopg.connect(database_url) as connection:
+        # The server's view of every row: with no caller the policies show none (§12).
+        connection.execute("SELECT set_config('site.caller', '{\"trusted\": true}', false)")
         rows = connection.execute(
             "SELECT record_id, items FROM records_record WHERE app_id = 'events'"
         ).fetchall()
@@ -438,6 +463,38 @@ def hold_a_worker(deployment: Deployment) -> socket.socket:
     return connection
 
 
+def leaks(deployment: Deployment) -> dict[str, list[str]]:
+    """The sales each salesman's token lists that the admin's list does not show as theirs
+    (their name, or their team, in the owner items; their role's team for alice)."""
+    admin = {"Authorization": f"Bearer {deployment.tokens['admin']}"}
+    every = deployment.server.get("/api/v1/sales/records?limit=1000", headers=admin).json()
+    teams = {"alice": {"alice", "team:east", "leads"}, "bob": {"bob", "team:west"}}
+    found = {}
+    for name, theirs in teams.items():
+        token = deployment.tokens.get(name) or last_line(
+            manage("create_api_token", name, env=deployment.env)
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        listed = deployment.server.get("/api/v1/sales/records?limit=1000", headers=headers).json()
+        owned = {
+            r["items"]["id"]
+            for r in every
+            if theirs & set(owner_values(r["items"])) or r["items"].get("_author") == name
+        }
+        shown = {r["items"]["id"] for r in listed}
+        assert shown, f"{name} lists no sale"
+        found[name] = sorted(shown - owned)
+    return found
+
+
+def owner_values(items: dict) -> list[str]:
+    values = []
+    for name in ("salesman", "team"):
+        value = items.get(name)
+        values += value if isinstance(value, list) else [value]
+    return [value for value in values if isinstance(value, str)]
+
+
 def html_escaped(text: str) -> str:
     return text.replace("'", "&#x27;")
 
@@ -478,6 +535,7 @@ def test_production_under_load_and_faults(deployment, postgres, tmp_path, capsys
     workers_after = deployment.server.worker_pids()
     found["login_limit"] = check_login_limit_across_workers(deployment)
     found["site_edit"] = check_site_edit_seen_by_every_worker(deployment)
+    found["leaks"] = leaks(deployment)
     with capsys.disabled():
         print("\ndeployment under load:", json.dumps(found, indent=2))  # noqa: T201
 
@@ -485,6 +543,7 @@ def test_production_under_load_and_faults(deployment, postgres, tmp_path, capsys
     assert len(writes) > 100
     assert lost == []
     assert found["500_outside_database_down"] == 0, found
+    assert found["leaks"] == {"alice": [], "bob": []}, found
     assert 503 in timeline.health_while_down, timeline
     assert timeline.healthy_again > timeline.database_started
     assert len(workers_after) == 3 and timeline.killed_worker not in workers_after
