@@ -464,11 +464,14 @@ def hold_a_worker(deployment: Deployment) -> socket.socket:
 
 
 def leaks(deployment: Deployment) -> dict[str, list[str]]:
-    """The sales each salesman's token lists that the admin's list does not show as theirs
-    (their name, or their team, in the owner items; their role's team for alice)."""
+    """The sales each salesman's token lists that the admin's list does not show as theirs:
+    an owner item naming them, their e-mail, group, profile team or role (seed_demo's users)."""
     admin = {"Authorization": f"Bearer {deployment.tokens['admin']}"}
     every = deployment.server.get("/api/v1/sales/records?limit=1000", headers=admin).json()
-    teams = {"alice": {"alice", "team:east", "leads"}, "bob": {"bob", "team:west"}}
+    teams = {
+        "alice": {"alice", "alice@example.com", "members", "team:east", "leads"},
+        "bob": {"bob", "bob@example.com", "team:west"},
+    }
     found = {}
     for name, theirs in teams.items():
         token = deployment.tokens.get(name) or last_line(
@@ -479,7 +482,8 @@ def leaks(deployment: Deployment) -> dict[str, list[str]]:
         owned = {
             r["items"]["id"]
             for r in every
-            if theirs & set(owner_values(r["items"])) or r["items"].get("_author") == name
+            if theirs & {value.casefold() for value in owner_values(r["items"])}
+            or r["items"].get("_author") == name
         }
         shown = {r["items"]["id"] for r in listed}
         assert shown, f"{name} lists no sale"
