@@ -19,11 +19,23 @@ runs, then, in the same run and alternating, it times (median of --repeat runs):
 for a reader (filtered) and for an editor (unfiltered), prints the reader/editor ratio (goal:
 under 2) and the plans of the reader's queries (EXPLAIN QUERY PLAN / EXPLAIN).
 Takes two to four minutes on a small machine.
+
+With --policies (PostgreSQL only: issue 28, contract §12) it times instead both layers against
+the Python layer alone, through HTTP as the signed-in reader u0042 (Django's test client, so
+RowSecurityMiddleware sets the caller as in production): GET one record, GET /records (first
+page of 100), POST /search (an empty query, a field query), POST /aggregate (count and sum of
+`amount` by `region`). Each case runs with the policies on (as deployed) and off (row-level
+security disabled on the tables of migration 0013's POLICIES, DATABASE_ROW_SECURITY=False and no
+`set_config` sent: a site without the feature), alternating in --rounds rounds of --seconds per
+case, the order flipped each round; it checks that both answer the same and prints, per case,
+the median per round of off ms / on ms (goal >= 0.9), first as loaded (ANALYZE only), then
+settled (VACUUM ANALYZE), and EXPLAIN ANALYZE of the reader's list (--explain: other cases)\non and off.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import statistics
 import sys
@@ -189,19 +201,180 @@ def plan(app, access, query) -> str:
     return f"{qs[:101].query}\n{qs[:101].explain()}"
 
 
+POLICY_CASES = (  # name, method, path, body
+    ("GET one record", "GET", "/api/v1/sales/record/s000042", None),
+    ("GET /records (first 100)", "GET", "/api/v1/sales/records?limit=100", None),
+    ("POST /search ''", "POST", "/api/v1/sales/search", {"query": ""}),
+    (f"POST /search {FIELD_QUERY}", "POST", "/api/v1/sales/search", {"query": FIELD_QUERY}),
+    (
+        "POST /aggregate by region",
+        "POST",
+        "/api/v1/sales/aggregate",
+        {"group_by": ["region"], "metrics": {"n": "count", "total": "sum:amount"}},
+    ),
+)
+
+
+def request(client, method: str, path: str, body) -> bytes:
+    if method == "GET":
+        response = client.get(path)
+    else:
+        response = client.post(path, json.dumps(body), content_type="application/json")
+    if response.status_code != 200:
+        raise SystemExit(f"{method} {path}: {response.status_code} {response.content[:300]!r}")
+    return response.content
+
+
+def set_policies(on: bool) -> None:
+    """The policies as deployed (on), or a site without them (off): row-level security
+    disabled on every table that has it, and the backend sending no caller."""
+    from django.conf import settings
+    from django.db import connection
+
+    migration = importlib.import_module("records.migrations.0013_row_security")
+
+    connection.close()  # a new session: no plan or caller of the other state kept
+    with connection.cursor() as cursor:
+        for table in migration.POLICIES:
+            cursor.execute(
+                f"ALTER TABLE {table} {'ENABLE' if on else 'DISABLE'} ROW LEVEL SECURITY"
+            )
+    settings.DATABASE_ROW_SECURITY = on
+    connection.ensure_connection()
+    wrapper = connection._as_caller
+    connection.execute_wrappers[:] = [w for w in connection.execute_wrappers if w != wrapper]
+    if on:
+        connection.execute_wrappers.append(wrapper)
+
+
+def time_policies(client, rounds: int, seconds: float) -> dict[tuple[str, bool], list[float]]:
+    """ms per call of each case, one figure per round, policies on and off in turn."""
+    times: dict[tuple[str, bool], list[float]] = {}
+    for number in range(rounds):
+        for on in (True, False) if number % 2 == 0 else (False, True):
+            set_policies(on)
+            for name, method, path, body in POLICY_CASES:
+                request(client, method, path, body)  # warm: plans, the session's caches
+                calls, began = 0, time.perf_counter()
+                while (spent := time.perf_counter() - began) < seconds or calls == 0:
+                    request(client, method, path, body)
+                    calls += 1
+                times.setdefault((name, on), []).append(spent / calls * 1000)
+    return times
+
+
+def print_policy_times(times, state: str) -> None:
+    from bench.common import load_average
+
+    print(f"\n{state}: reader u0042 through HTTP, median of the rounds ({load_average()}):")
+    print(f"{'case':<36}{'on ms':>9}{'off ms':>9}{'off/on':>8}")
+    for name, *_ in POLICY_CASES:
+        on, off = times[(name, True)], times[(name, False)]
+        ratio = statistics.median(f / n for n, f in zip(on, off, strict=True))
+        flag = "" if ratio >= 0.9 else "  < 0.9"
+        print(
+            f"{name:<36}{statistics.median(on):>9.2f}{statistics.median(off):>9.2f}"
+            f"{ratio:>8.2f}{flag}"
+        )
+
+
+def same_answers(client) -> None:
+    """Both states answer every case alike (the policies change no reader's answer)."""
+    answers = {}
+    for on in (True, False):
+        set_policies(on)
+        answers[on] = [request(client, m, p, b) for _, m, p, b in POLICY_CASES]
+    for (name, *_), with_policies, without in zip(
+        POLICY_CASES, answers[True], answers[False], strict=True
+    ):
+        if with_policies != without:
+            raise SystemExit(f"{name}: the answer differs with the policies on and off")
+    print(f"the {len(POLICY_CASES)} answers are the same with the policies on and off")
+
+
+def statements_of(client, case) -> list[str]:
+    """The statements of the reader's request `case` that read records_record, as sent."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, method, path, body = case
+    with CaptureQueriesContext(connection) as captured:
+        request(client, method, path, body)
+    return [q["sql"] for q in captured.captured_queries if "records_record" in q["sql"]]
+
+
+def explain(client, who, case) -> None:
+    """EXPLAIN ANALYZE of `case`'s statements, policies on and off, run as the reader."""
+    from django.db import connection, transaction
+
+    from records import rls
+
+    for on in (True, False):
+        set_policies(on)
+        for sql in statements_of(client, case):
+            with rls.acting_as(who), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                shown = "\n".join(row[0] for row in cursor.fetchall())
+            print(f"\n{case[0]}, policies {'on' if on else 'off'}:\n{sql}\n{shown}")
+
+
+def policies_main(args) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.identity import who_for
+    from bench.common import as_left_then_settled
+    from site_model.loader import current_site
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("--policies: PostgreSQL only (scripts/postgres.sh ...)")
+    print(f"engine: postgresql {connection.pg_version}")
+    load(current_site().apps["sales"], args.records, args.shares)
+    user = get_user_model().objects.get(username="u0042")
+    client = Client()
+    client.force_login(user)
+    same_answers(client)
+    tables = ("records_record", "records_indexentry", "ownership_recordowner")
+    for state in as_left_then_settled(tables):
+        print_policy_times(time_policies(client, args.rounds, args.seconds), state)
+    for case in POLICY_CASES:
+        if case[0] in args.explain:
+            explain(client, who_for(user), case)
+    set_policies(True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--shares", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=30, help="runs of each case (median)")
+    parser.add_argument(
+        "--policies", action="store_true", help="PostgreSQL's policies on against off (issue 28)"
+    )
+    parser.add_argument("--rounds", type=int, default=7, help="--policies: rounds on and off")
+    parser.add_argument("--seconds", type=float, default=0.5, help="--policies: per case, round")
+    parser.add_argument(
+        "--explain",
+        nargs="*",
+        default=[POLICY_CASES[1][0]],
+        metavar="CASE",
+        help="--policies: the cases whose plans to print (default: the list)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-rls-") as tmp:
         from django.db import connection
 
         setup(Path(tmp))
+        from records import rls
+
+        rls.trust_this_thread()  # the loading is the server's; a request runs as its visitor
         old_name = connection.settings_dict["NAME"]
         try:
+            if args.policies:
+                policies_main(args)
+                return 0
             from django.contrib.auth import get_user_model
             from django.test import Client
 

@@ -17,26 +17,32 @@ from django.db import migrations
 
 FUNCTIONS = r"""
 CREATE FUNCTION site_rls_caller() RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
   -- A reporting login is the user it was made for, whatever `site.caller` it sets itself.
-  SELECT CASE
-    WHEN EXISTS (SELECT 1 FROM records_reportinglogin WHERE role = session_user) THEN (
-      SELECT l.caller FROM records_reportinglogin l
-        JOIN auth_user u ON u.username = l.username AND u.is_active
-       WHERE l.role = session_user)
-    WHEN coalesce(current_setting('site.caller', true), '') <> ''
-      THEN current_setting('site.caller', true)::jsonb
-  END
+  IF EXISTS (SELECT 1 FROM records_reportinglogin WHERE role = session_user) THEN
+    RETURN (SELECT l.caller FROM records_reportinglogin l
+              JOIN auth_user u ON u.username = l.username AND u.is_active
+             WHERE l.role = session_user);
+  END IF;
+  RETURN nullif(coalesce(current_setting('site.caller', true), ''), '')::jsonb;
+END
 $$;
 
 CREATE FUNCTION site_rls_trusted() RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+  RETURN (
   SELECT coalesce((site_rls_caller() ->> 'trusted')::boolean, false)
+  );
+END
 $$;
 
 -- The principals naming the caller, as site_model.acl.names() matches them (roles aside).
 CREATE FUNCTION site_rls_principals() RETURNS text[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+  RETURN (
   SELECT CASE
     WHEN c IS NULL THEN '{}'::text[]
     WHEN coalesce(c ->> 'user', '') = '' THEN ARRAY['*']
@@ -51,43 +57,64 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
       || ARRAY(SELECT c ->> 'email' WHERE coalesce(c ->> 'email', '') <> '')
   END
   FROM (SELECT site_rls_caller() AS c) AS caller
+  );
+END
 $$;
 
 -- The caller's right in each app where they hold one: 1 reader ... 4 manager.
 CREATE FUNCTION site_rls_levels() RETURNS TABLE (app_id text, level integer)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 20 AS $$
-  SELECT r.app_id, max(r.rank) FROM records_policyright r
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 20 AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  SELECT r.app_id::text, max(r.rank)::integer FROM records_policyright r
    WHERE r.match = ANY ((SELECT site_rls_principals())::text[])
-   GROUP BY r.app_id
+   GROUP BY r.app_id;
+END
 $$;
 
 -- The apps where the caller holds `rank` or more.
 CREATE FUNCTION site_rls_apps_from(rank integer) RETURNS text[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+  RETURN (
   SELECT coalesce(array_agg(l.app_id), '{}') FROM site_rls_levels() l WHERE l.level >= rank
+  );
+END
 $$;
 
 -- The apps whose every row the caller reads: editors and up; readers of an app without
 -- row_owners.
 CREATE FUNCTION site_rls_whole_apps() RETURNS text[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+  RETURN (
   SELECT coalesce(array_agg(l.app_id), '{}')
     FROM site_rls_levels() l JOIN records_policyapp a ON a.app_id = l.app_id
    WHERE l.level >= 3 OR (l.level >= 1 AND jsonb_array_length(a.row_owners) = 0)
+  );
+END
 $$;
 
 -- The caller's roles in each app.
 CREATE FUNCTION site_rls_roles() RETURNS TABLE (app_id text, role text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 20 AS $$
-  SELECT DISTINCT r.app_id, r.role FROM records_policyrole r
-   WHERE r.match = ANY ((SELECT site_rls_principals())::text[])
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 20 AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  SELECT DISTINCT r.app_id::text, r.role::text FROM records_policyrole r
+   WHERE r.match = ANY ((SELECT site_rls_principals())::text[]);
+END
 $$;
 
 -- The owner rows (app, item, key) that make the caller an owner, in the apps where they are a
 -- reader or an author (site_model.acl.visitor_owner_keys; `level` tells which).
 CREATE FUNCTION site_rls_owner_pairs()
 RETURNS TABLE (app_id text, level integer, item text, principal text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 50 AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 50 AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
   WITH caller AS (SELECT site_rls_caller() AS c),
   apps AS (
     SELECT l.app_id, l.level, a.row_owners
@@ -108,22 +135,27 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 5
   UNION ALL
   SELECT apps.app_id, apps.level, owner.item, 'o:' || names.name
     FROM names JOIN apps ON apps.app_id = names.app_id,
-         jsonb_array_elements_text(apps.row_owners) AS owner (item)
+         jsonb_array_elements_text(apps.row_owners) AS owner (item);
+END
 $$;
 
 -- The records a share with `codename` names the caller in (by user name, by group name).
 CREATE FUNCTION site_rls_shared(codename text) RETURNS TABLE (record_id bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 20 AS $$
-  SELECT s.content_object_id FROM ownership_recordusershare s
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 20 AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  SELECT s.content_object_id::bigint FROM ownership_recordusershare s
     JOIN auth_user u ON u.id = s.user_id
     JOIN auth_permission p ON p.id = s.permission_id
    WHERE u.username = (SELECT site_rls_caller() ->> 'user') AND p.codename = $1
   UNION ALL
-  SELECT s.content_object_id FROM ownership_recordgroupshare s
+  SELECT s.content_object_id::bigint FROM ownership_recordgroupshare s
     JOIN auth_group g ON g.id = s.group_id
     JOIN auth_permission p ON p.id = s.permission_id
    WHERE g.name IN (SELECT jsonb_array_elements_text((SELECT site_rls_caller()) -> 'groups'))
-     AND p.codename = $1
+     AND p.codename = $1;
+END
 $$;
 
 -- A record's items without those a field rule hides from the caller (reporting.records).
