@@ -292,15 +292,22 @@ def same_answers(client) -> None:
     print(f"the {len(POLICY_CASES)} answers are the same with the policies on and off")
 
 
-def statements_of(client, case) -> list[str]:
-    """The statements of the reader's request `case` that read records_record, as sent."""
+def statements_of(client, case) -> list[tuple[str, object]]:
+    """The statements (and parameters) of the reader's request `case` that read
+    records_record, as sent."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+
+    found = []
+
+    def collect(execute, sql, params, many, context):
+        if "records_record" in sql:
+            found.append((sql, params))
+        return execute(sql, params, many, context)
 
     _, method, path, body = case
-    with CaptureQueriesContext(connection) as captured:
+    with connection.execute_wrapper(collect):
         request(client, method, path, body)
-    return [q["sql"] for q in captured.captured_queries if "records_record" in q["sql"]]
+    return found
 
 
 def explain(client, who, case) -> None:
@@ -311,11 +318,11 @@ def explain(client, who, case) -> None:
 
     for on in (True, False):
         set_policies(on)
-        for sql in statements_of(client, case):
+        for sql, params in statements_of(client, case):
             with rls.acting_as(who), transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
                 shown = "\n".join(row[0] for row in cursor.fetchall())
-            print(f"\n{case[0]}, policies {'on' if on else 'off'}:\n{sql}\n{shown}")
+            print(f"\n{case[0]}, policies {'on' if on else 'off'}:\n{sql}\n{params}\n{shown}")
 
 
 def policies_main(args) -> None:
@@ -336,7 +343,7 @@ def policies_main(args) -> None:
     client.force_login(user)
     same_answers(client)
     tables = ("records_record", "records_indexentry", "ownership_recordowner")
-    for state in as_left_then_settled(tables):
+    for state in as_left_then_settled(tables) if args.rounds else ():
         print_policy_times(time_policies(client, args.rounds, args.seconds), state)
     for case in POLICY_CASES:
         if case[0] in args.explain:

@@ -198,23 +198,34 @@ class Statement:
         self.vendor = connection.vendor
         self.columns: dict[tuple[str, str], str] = {}  # (item, column) -> its alias in t
         self.created = "t.created"
+        self.table = connection.ops.quote_name(records.model._meta.db_table)
 
     def value(self, item: str, column: str) -> str:
         """The alias of `item`'s `column` value of each record (in the derived records)."""
         return self.columns.setdefault((item, column), f"t.c{len(self.columns)}")
 
+    def where(self) -> tuple[str, list]:
+        """The records' filters on the records table itself, not as `id IN (SELECT ...)`
+        (a second pass over the records: a hash join on PostgreSQL, a list on SQLite; under
+        PostgreSQL's row-level security, the policies checked on every record of the app)."""
+        query = self.records.query
+        if len(query.alias_map) == 1:
+            return query.get_compiler(connection=connection).compile(query.where)
+        filtered, params = self.records.values("pk").query.sql_with_params()
+        return f"{self.table}.id IN ({filtered})", params
+
     def inner(self) -> tuple[str, list]:
         """The counted records with their values: the list's filters, and each value."""
-        filtered, filter_params = self.records.values("pk").query.sql_with_params()
+        where, filter_params = self.where()
         entries = connection.ops.quote_name(IndexEntry._meta.db_table)
-        records = connection.ops.quote_name(self.records.model._meta.db_table)
-        selected, joins, params = ["r.created AS created"], [], []
+        records = self.table
+        selected, joins, params = [f"{records}.created AS created"], [], []
         for n, ((item, column), alias) in enumerate(self.columns.items()):
             name = alias.removeprefix("t.")
             if self.restricted:
                 selected.append(
                     f"(SELECT MIN({column}) FROM {entries} e "  # noqa: S608
-                    f'WHERE e.record_id = r.id AND e."index" = %s) AS {name}'
+                    f'WHERE e.record_id = {records}.id AND e."index" = %s) AS {name}'
                 )
                 params.append(item)
             else:
@@ -222,12 +233,12 @@ class Statement:
                 joins.append(
                     f"LEFT JOIN (SELECT record_id, MIN({column}) AS v FROM {entries} "  # noqa: S608
                     f'WHERE app_id = %s AND "index" = %s AND {column} IS NOT NULL '
-                    f"GROUP BY record_id) j{n} ON j{n}.record_id = r.id"
+                    f"GROUP BY record_id) j{n} ON j{n}.record_id = {records}.id"
                 )
                 params += [self.app.id, item]
         sql = (
-            f"SELECT {', '.join(selected)} FROM {records} r {' '.join(joins)} "  # noqa: S608
-            f"WHERE r.id IN ({filtered})"
+            f"SELECT {', '.join(selected)} FROM {records} {' '.join(joins)} "  # noqa: S608
+            f"WHERE {where}"
         )
         return sql, [*params, *filter_params]
 
@@ -314,7 +325,6 @@ class Joined(Statement):
 
     def __init__(self, app: AppSpec, plan: Plan, records):
         super().__init__(app, plan, records, restricted=False)
-        self.table = connection.ops.quote_name(records.model._meta.db_table)
         self.created = f"{self.table}.created"
 
     def value(self, item: str, column: str) -> str:
@@ -334,15 +344,6 @@ class Joined(Statement):
             )
             params.append(item)
         return f"FROM {self.table} {' '.join(joins)} WHERE {where}", [*params, *where_params]
-
-    def where(self) -> tuple[str, list]:
-        """The records' filters on the records table itself, not as `id IN (SELECT ...)`
-        (a second pass over the records: a hash join on PostgreSQL, a list on SQLite)."""
-        query = self.records.query
-        if len(query.alias_map) == 1:
-            return query.get_compiler(connection=connection).compile(query.where)
-        filtered, params = self.records.values("pk").query.sql_with_params()
-        return f"{self.table}.id IN ({filtered})", params
 
     def counted(self) -> tuple[str, list]:
         """The number of counted records, once (an uncorrelated subquery)."""

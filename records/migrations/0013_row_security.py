@@ -12,6 +12,11 @@
 #   create: author of the app.
 # Helper functions are SECURITY DEFINER so that the reporting login (which may read nothing
 # but its view) can run them; each policy calls them once per statement (`(SELECT f())`).
+# They are PL/pgSQL, whose statements' plans a session keeps: SQL functions with SET are
+# neither inlined nor kept, so every call planned its body again (and the bodies they call):
+# 2-8 ms per statement of a reader (bench/rls.py --policies). ROWS: a visitor's owner keys
+# are a handful; a higher guess priced the policies' subplans high enough that a reader's
+# aggregate crossed jit_above_cost and spent 120 ms compiling.
 
 from django.db import migrations
 
@@ -111,7 +116,7 @@ $$;
 -- reader or an author (site_model.acl.visitor_owner_keys; `level` tells which).
 CREATE FUNCTION site_rls_owner_pairs()
 RETURNS TABLE (app_id text, level integer, item text, principal text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 50 AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 10 AS $$
 #variable_conflict use_column
 BEGIN
   RETURN QUERY
