@@ -38,7 +38,7 @@ field 0.61 / 0.57, aggregate 0.43 / 0.47: below the issue's 0.9. Before the help
 became PL/pgSQL (SQL ones planned their bodies on every call) 0.15-0.3, the aggregate 0.04
 (its cost crossed jit_above_cost). What remains: both layers compute the reader's owned
 records, the policies' way with heap reads and the owner and share tables' own policies
-(notes: /work/notes/rlsbench.md of the session).
+(the plans: --explain).
 """
 
 from __future__ import annotations
