@@ -108,11 +108,12 @@ MIDDLEWARE = [
     # GET /health/ answers before anything else can fail it (site_config/health.py).
     "site_config.health.HealthCheckMiddleware",
     "web.middleware.OneSitePerRequestMiddleware",
-    # On PostgreSQL: the request in one transaction that the database knows the visitor of (§12).
-    "web.middleware.RowSecurityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's CSS) served by the application itself after collectstatic.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # On PostgreSQL: the request in one transaction that the database knows the visitor of
+    # (§12); after WhiteNoise, so that a static file touches no database.
+    "web.middleware.RowSecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

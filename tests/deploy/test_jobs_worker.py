@@ -33,6 +33,8 @@ def count_imported(database_url: str) -> int:
         with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
             return connection.execute(sql).fetchone()[0]
     with psycopg.connect(database_url) as connection:
+        # The server's view of every row: with no caller the policies show none (§12).
+        connection.execute("SELECT set_config('site.caller', '{\"trusted\": true}', false)")
         return connection.execute(sql).fetchone()[0]
 
 
