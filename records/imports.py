@@ -33,7 +33,7 @@ from site_model import acl
 from site_model.spec import AppSpec, BlockSpec, Element
 
 from . import access as gate
-from . import history, rls, selectors, store, validation
+from . import history, selectors, store, validation
 from .errors import (
     BadImportFile,
     Denied,
@@ -481,16 +481,7 @@ class ImportRun:
         """The ids of the file that name a record of the app already, whoever may read them:
         the rules of `check_update` decide on each (as the server: contract §12)."""
         ids = [row.items["id"] for row in rows if isinstance(row.items.get("id"), str)]
-        found: set[str] = set()
-        with rls.trusted():
-            for low in range(0, len(ids), store.BULK_BATCH):
-                batch = ids[low : low + store.BULK_BATCH]
-                found.update(
-                    selectors.app_records(self.app.id)
-                    .filter(record_id__in=batch)
-                    .values_list("record_id", flat=True)
-                )
-        return found
+        return store.taken_ids(self.app.id, ids)
 
     def check_row(
         self, row: Row, existing: set[str], seen: dict, outcome: Outcome

@@ -382,7 +382,7 @@ def records_create_many(
         stamped.append((items, check_record_id(record_id) if record_id is not None else None))
     with transaction.atomic():
         given = [record_id for _, record_id in stamped if record_id is not None]
-        taken = _taken_ids(app.id, given)
+        taken = taken_ids(app.id, given)
         if taken:
             position = next(i for i, (_, rid) in enumerate(stamped) if rid in taken)
             chosen = stamped[position][1]
@@ -391,7 +391,7 @@ def records_create_many(
             raise exc
         fresh = [new_record_id() for _, record_id in stamped if record_id is None]
         # A clash of random ids (with each other, the list's or the app's): practically never.
-        while len(set(fresh)) < len(fresh) or set(fresh) & set(given) or _taken_ids(app.id, fresh):
+        while len(set(fresh)) < len(fresh) or set(fresh) & set(given) or taken_ids(app.id, fresh):
             fresh = [new_record_id() for _ in fresh]
         fresh_ids = iter(fresh)
         # An id that a deleted record had: its history goes on from where it stopped.
@@ -456,7 +456,10 @@ def _insert_records(records: list[Record]) -> None:
         record._state.db = connection.alias
 
 
-def _taken_ids(app_id: str, record_ids: list[str]) -> set[str]:
+@rls.as_server
+def taken_ids(app_id: str, record_ids: list[str]) -> set[str]:
+    """The ids of `record_ids` that a record of the app holds, whoever may read it (a write
+    decides on each as the server: contract §12), looked up BULK_BATCH at a time."""
     taken: set[str] = set()
     for low in range(0, len(record_ids), BULK_BATCH):
         batch = record_ids[low : low + BULK_BATCH]

@@ -1,5 +1,5 @@
 """PostgreSQL as the site runs it: Django's backend, and every transaction told who is asking
-(contract §12, records/rls.py), so the row-level security policies of records migration 0012
+(contract §12, records/rls.py), so the row-level security policies of records migration 0013
 show each caller only what the permission core lets them read. Chosen in
 site_config/settings.py for a postgres:// DATABASE_URL.
 
@@ -20,7 +20,7 @@ from django.db.backends.postgresql import base
 
 from records import rls
 
-SET_CALLER = "SELECT set_config('site.caller', %s, true)"
+SET_CALLER = f"SELECT set_config('{rls.SETTING}', %s, true)"
 # Statements PostgreSQL runs only outside a transaction: they read no row, so no caller is set.
 OUTSIDE_TRANSACTIONS = re.compile(
     r"\s*(CREATE|DROP|ALTER) DATABASE|\s*VACUUM|\s*(CREATE|DROP|REINDEX)\s.*\sCONCURRENTLY\s",
