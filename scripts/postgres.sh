@@ -128,6 +128,9 @@ export DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PORT/$DB_NAME"
 # What a command needs to stop and start this server again (tests/deploy restarts it once):
 #   [runuser -u $POSTGRES_OWNER --] $POSTGRES_BINDIR/pg_ctl -D $POSTGRES_DATA -m fast -w stop
 #   ... pg_ctl -D $POSTGRES_DATA -l $POSTGRES_LOG -w -o "$POSTGRES_OPTIONS" start
+# The superuser, for the tests that act as the site owner's DBA (tests/deploy: docs/deploy.md's
+# roles). Same password as the site's role; the server listens on 127.0.0.1 only and is removed.
+export POSTGRES_ADMIN_URL="postgres://$DB_ADMIN:$DB_PASSWORD@127.0.0.1:$PORT/postgres"
 export POSTGRES_BINDIR="$BINDIR" POSTGRES_DATA="$WORK/data" POSTGRES_OWNER="$OWNER"
 export POSTGRES_LOG="$WORK/server.log" POSTGRES_OPTIONS="$OPTIONS"
 log "PostgreSQL $("$BINDIR/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$PORT ($WORK)"

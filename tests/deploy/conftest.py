@@ -1,6 +1,7 @@
 """Helpers of the deployment tests: `manage.py` and servers run as separate processes."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -155,3 +156,75 @@ def stop(process: subprocess.Popen) -> None:
 def last_line(result: subprocess.CompletedProcess) -> str:
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout.strip().splitlines()[-1]
+
+
+@dataclass
+class DocumentedRoles:
+    """The database and roles of docs/deploy.md's "Row-level security" set-up, made by its SQL."""
+
+    app_url: str  # DATABASE_URL: the role the site runs as, owning no table
+    owner_url: str  # DATABASE_OWNER_URL: migrations and reporting logins
+    sql: str  # the statements as run (the documentation's, names made unique)
+
+
+DOCUMENTED_SQL = re.compile(r"```sql\n(-- once, as a superuser.*?)```", re.DOTALL)
+DOCUMENTED_ENV = re.compile(r"```\n# \.env\n(.*?)```", re.DOTALL)
+
+
+def documented_roles_sql(names: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """docs/deploy.md's SQL and `.env` lines, with each name (role, password, database, host)
+    replaced by `names[name]`: the statements themselves are the documentation's."""
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    sql, env = DOCUMENTED_SQL.search(docs), DOCUMENTED_ENV.search(docs)
+    assert sql and env, "docs/deploy.md lost its roles' SQL or .env block"
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+
+    def rename(text: str) -> str:
+        return pattern.sub(lambda match: names[match.group(1)], text)
+
+    lines = dict(line.split("=", 1) for line in env.group(1).splitlines() if "=" in line)
+    return rename(sql.group(1)), {key: rename(value) for key, value in lines.items()}
+
+
+@pytest.fixture
+def documented_roles():
+    """Runs docs/deploy.md's SQL as a superuser (psql, as the page says) under unique names and
+    yields the URLs of its `.env`; drops the database and roles at the end."""
+    import uuid
+
+    admin_url = os.environ.get("POSTGRES_ADMIN_URL", "")
+    if not admin_url:
+        pytest.fail(
+            "POSTGRES_ADMIN_URL not set: run the tests through scripts/postgres.sh (make test "
+            "does), or give a superuser's URL"
+        )
+    tag = uuid.uuid4().hex[:8]
+    server = re.match(r"postgres(?:ql)?://[^@]*@([^/]+)/", admin_url).group(1)
+    names = {
+        "site_owner": f"owner_{tag}",
+        "site_app": f"app_{tag}",
+        "owner-secret": uuid.uuid4().hex,
+        "app-secret": uuid.uuid4().hex,
+        "site": f"deploy_{tag}",
+        "db.internal": server,
+    }
+    sql, env = documented_roles_sql(names)
+    psql = subprocess.run(  # noqa: S603 - the server's psql, the documentation's statements
+        [f"{os.environ.get('POSTGRES_BINDIR', '/usr/bin')}/psql", admin_url, "-X", "-q"]
+        + ["-v", "ON_ERROR_STOP=1"],
+        input=sql,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert psql.returncode == 0, f"docs/deploy.md's SQL failed:\n{psql.stderr}\n{sql}"
+    try:
+        yield DocumentedRoles(env["DATABASE_URL"], env["DATABASE_OWNER_URL"], sql)
+    finally:
+        import psycopg
+
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{names["site"]}" WITH (FORCE)')
+            for role in (names["site_app"], names["site_owner"]):
+                connection.execute(f"DROP ROLE IF EXISTS {role}")

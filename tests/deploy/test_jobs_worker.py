@@ -14,7 +14,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 
 import psycopg
 import pytest
@@ -41,17 +40,17 @@ def count_imported(database_url: str) -> int:
 @pytest.fixture(params=["sqlite", "postgres"])
 def deployment(request, tmp_path):
     """(environment, database URL) of a migrated, seeded site: SQLite and the database queue,
-    or PostgreSQL and RQ (only in the PostgreSQL pass)."""
+    or PostgreSQL and RQ (only in the PostgreSQL pass), as docs/deploy.md's two roles: the
+    worker and gunicorn run as the role owning no table, under the policies (§12)."""
+    owner = {}
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
         extra = {}
     else:
         if not ON_POSTGRES:
             pytest.skip("PostgreSQL and Redis: run through scripts/postgres.sh scripts/redis.sh")
-        name = f"jobs_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        url = re.sub(r"/[^/]*$", f"/{name}", DATABASE_URL)
+        roles = request.getfixturevalue("documented_roles")
+        url, owner = roles.app_url, {"DATABASE_OWNER_URL": roles.owner_url}
         extra = {"REDIS_URL": re.sub(r"/\d*$", "", REDIS_URL) + "/2"}
     env = clean_env(
         DEBUG="0",
@@ -59,14 +58,12 @@ def deployment(request, tmp_path):
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=url,
         SITE_DIR=ROOT,
+        **owner,
         **extra,
     )
     assert manage("migrate", "--noinput", env=env).returncode == 0
     last_line(manage("seed_demo", env={**env, "DEBUG": "1"}))
-    yield env, url
-    if request.param == "postgres":
-        with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    return env, url
 
 
 def start_worker(env, log) -> subprocess.Popen:

@@ -118,37 +118,6 @@ def redis_url():
 
 
 @pytest.fixture
-def deploy_database():
-    """A database of its own on the server of DATABASE_URL, dropped at the end."""
-    name = f"deploy_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = re.sub(r"/[^/]*$", f"/{name}", DATABASE_URL)
-    yield url
-    with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def runtime_role(deploy_database):
-    """A role that owns no table, as docs/deploy.md sets one up: the URL the site runs on."""
-    name, password = f"deploy_app_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    with psycopg.connect(deploy_database, autocommit=True) as connection:
-        connection.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
-        connection.execute(f"GRANT USAGE ON SCHEMA public TO {name}")
-        for grant in (
-            "SELECT, INSERT, UPDATE, DELETE ON TABLES",
-            "USAGE, SELECT ON SEQUENCES",
-        ):
-            connection.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {grant} TO {name}")
-    yield re.sub(r"//[^@]*@", f"//{name}:{password}@", deploy_database)
-    with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
-        database = deploy_database.rsplit("/", 1)[1]
-        connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        connection.execute(f"DROP ROLE IF EXISTS {name}")
-
-
-@pytest.fixture
 def site_copy(tmp_path):
     """The demo site folder, copied so that the test may edit it."""
     site = tmp_path / "site"
@@ -169,13 +138,14 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(tmp_path, deploy_database, runtime_role, redis_url, site_copy, strong_key):
+def deployment(tmp_path, documented_roles, redis_url, site_copy, strong_key):
     env = clean_env(
         DEBUG="0",
         SECRET_KEY=strong_key,
         ALLOWED_HOSTS="127.0.0.1",
-        DATABASE_URL=runtime_role,
-        DATABASE_OWNER_URL=deploy_database,
+        # docs/deploy.md's roles, made by its SQL: the site runs as one owning no table.
+        DATABASE_URL=documented_roles.app_url,
+        DATABASE_OWNER_URL=documented_roles.owner_url,
         CONN_MAX_AGE="60",
         # As behind one proxy: each simulated visitor has an address of its own (X-Forwarded-For),
         # so the per-address limits do not lump every request of the test together.
