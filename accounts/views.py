@@ -421,7 +421,7 @@ def profile(request):
             try:
                 profiles.profile_save(user=request.user, fields=fields, changes=form.cleaned_data)
             except profiles.ProfileInvalid as exc:
-                for name, problem in exc.problems.items():
+                for name, problem in profiles.problems_shown(fields, exc).items():
                     form.add_error(name if name in form.fields else None, problem)
             else:
                 messages.success(request, _("Profile saved."))
@@ -501,7 +501,7 @@ def person(request, username: str):
             except profiles.ProfileRefused as refused:
                 raise PermissionDenied(str(refused)) from None
             except profiles.ProfileInvalid as exc:
-                for name, problem in exc.problems.items():
+                for name, problem in profiles.problems_shown(fields, exc).items():
                     form.add_error(name if name in form.fields else None, problem)
             else:
                 messages.success(request, _("%(user)s saved.") % {"user": user.get_username()})

@@ -35,9 +35,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import lazy
 from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from .texts import Message, translated
 
 if TYPE_CHECKING:
     from .spec import Element
@@ -261,6 +264,10 @@ def localized() -> bool:
     return (translation.get_language() or "en").split("-")[0] != "en"
 
 
+def ticked_sentence(element: Element) -> str:
+    return _("%(label)s must be ticked.") % {"label": str(element.label or element.id)}
+
+
 def rule_sentence(element: Element, problem: str) -> str:
     """A problem of `Input.check` ("max: at most 500, found 600") as a form says it beside the
     field: "Seats must be at most 500.", in the visitor's language (the HTML surface only). The
@@ -291,11 +298,22 @@ def rule_sentence(element: Element, problem: str) -> str:
             "label": label,
             "choices": ", ".join(element.choices),
         }
-    if rule == "REFERENCE":
-        return _("%(label)s names %(detail)s.") % {"label": label, "detail": detail}
+    if rule == "REFERENCE" and isinstance(problem, Message):
+        return _("%(label)s names no record '%(value)s' in app '%(app)s'.") % {
+            "label": label,
+            **problem.values,
+        }
+    if rule == "FILE":
+        return _("%(label)s is set only by uploading a file with this form.") % values
     if not detail:  # a whole sentence of its own, such as the upload cap's
-        return problem[0].upper() + problem[1:] + "."
-    return f"{label}: {detail}."
+        said = translated(problem)
+        return said[0].upper() + said[1:] + "."
+    return _("%(label)s: %(problem)s.") % {"label": label, "problem": detail}
+
+
+# For messages a form class keeps (it is built once per file version of its block).
+lazy_rule_sentence = lazy(rule_sentence, str)
+lazy_ticked = lazy(ticked_sentence, str)
 
 
 class Input(ElementType):
@@ -332,7 +350,8 @@ class Input(ElementType):
         field.widget.attrs.update({k: str(v) for k, v in attrs.items() if v is not None})
         if element.required:
             field.required = True
-            field.error_messages["required"] = rule_sentence(element, "required: ")
+            # Lazy: the form class is built once and kept, and says it in each visitor's language.
+            field.error_messages["required"] = lazy_rule_sentence(element, "required: ")
         return field
 
     bound_schema: ClassVar[dict] = {}  # the JSON Schema of `min` and `max`, for those with them
@@ -758,9 +777,7 @@ class Boolean(Input):
         field = forms.BooleanField(label=element.label, required=False, widget=SentCheckbox)
         if element.required:
             field.required = True
-            field.error_messages["required"] = _("%(label)s must be ticked.") % {
-                "label": str(element.label or element.id)
-            }
+            field.error_messages["required"] = lazy_ticked(element)
         return field
 
     def is_empty(self, value: object) -> bool:
@@ -1006,7 +1023,7 @@ class File(Input):
         return super().index_values(value.get("name")) if isinstance(value, dict) else None
 
 
-FILE_PROBLEM = "FILE: a file is set only by an upload through the block form"
+FILE_PROBLEM = Message(gettext_noop("FILE: a file is set only by an upload through the block form"))
 
 
 def upload_within_limit(upload) -> None:
@@ -1057,7 +1074,11 @@ class Reference(Input):
     def stored_problem(self, element: Element, value: object, place) -> str | None:
         target = self.target_app(element, place)
         if not place.record_exists(target, value):
-            return f"REFERENCE: no record '{value}' in app '{target}'"
+            return Message(
+                gettext_noop("REFERENCE: no record '%(value)s' in app '%(app)s'"),
+                value=value,
+                app=target,
+            )
         return None
 
     def json_schema(self, element: Element) -> dict:
