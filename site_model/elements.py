@@ -758,6 +758,14 @@ class SentCheckbox(forms.CheckboxInput):
     def value_omitted_from_data(self, data, files, name):
         return name not in data
 
+    def value_from_datadict(self, data, files, name):
+        # The last value sent: the box's "1" when ticked, else the hidden "0" (which Django's
+        # CheckboxInput reads as true, being a non-empty string).
+        value = data.get(name)
+        if isinstance(value, str):
+            return value.lower() not in ("", "0", "false", "off")
+        return bool(value)
+
 
 @register
 class Boolean(Input):
