@@ -366,8 +366,12 @@ def saml_unavailable(request, name: str, *, page: bool) -> HttpResponse:
         response = render(request, "accounts/saml_unavailable.html", {"name": name}, status=503)
     else:
         response = HttpResponse(
-            f"{name}: the company's sign-in service cannot be reached right now. "
-            "Please try again later.\n",
+            _(
+                "%(name)s: the company's sign-in service cannot be reached right now. "
+                "Please try again later."
+            )
+            % {"name": name}
+            + "\n",
             content_type="text/plain; charset=utf-8",
             status=503,
         )
