@@ -119,7 +119,9 @@ def chart_html(element: Element, data: dict, blocks=()) -> str:
             for i, label in enumerate(data["labels"])
         ),
     )
-    config = {"type": element.options.get("chart", "bar"), **data}
+    # The series' names (a title or label by language) in the visitor's language, as shown.
+    series = {str(name): numbers for name, numbers in data["series"].items()}
+    config = {"type": element.options.get("chart", "bar"), **data, "series": series}
     return format_html(
         '<figure class="chart" data-element="{}"><figcaption>{}</figcaption>'
         '<div class="chart-canvas"><canvas role="img" aria-label="{}" data-chart="{}"></canvas></div>'

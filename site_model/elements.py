@@ -40,7 +40,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from .texts import Message, translated
+from .texts import TEXT_SCHEMA, Message, translated
 
 if TYPE_CHECKING:
     from .spec import Element
@@ -93,6 +93,7 @@ class ElementType:
     is_upload: ClassVar[bool] = False  # its value is a file uploaded through the block form
     is_chart: ClassVar[bool] = False  # drawn from totals (blocks/charts.py), not its value
     option_keys: ClassVar[tuple[str, ...]] = ()  # `yaml_keys` kept as given (Element.options)
+    text_options: ClassVar[tuple[str, ...]] = ()  # those of them that are texts by language
 
     def __repr__(self) -> str:
         return f"<element type {self.name or '(untyped)'}>"
@@ -1113,6 +1114,7 @@ class Chart(ElementType):
     is_chart = True
     kinds: ClassVar[tuple[str, ...]] = ("bar", "line", "pie")
     option_keys: ClassVar[tuple[str, ...]] = ("chart", "group_by", "value", "query", "title")
+    text_options: ClassVar[tuple[str, ...]] = ("title",)
 
     def yaml_keys(self) -> dict[str, dict]:
         text = {"type": "string", "minLength": 1}
@@ -1121,7 +1123,7 @@ class Chart(ElementType):
             "group_by": text,
             "value": text,
             "query": text,
-            "title": text,
+            "title": TEXT_SCHEMA,
         }
 
     def wants_function(self, element: Element) -> bool:

@@ -2,6 +2,7 @@
 rule a form can break, the store's refusals, a preview's refusal and its reason, a chart's
 headings, the history page; and the same refusals still in English for the JSON API."""
 
+import json
 import re
 from html import unescape
 
@@ -9,6 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import SecurityEvent
+from records import store
+from site_model.loader import current_site
 from tests.helpers import NEW_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +131,25 @@ def test_the_demo_s_charts_and_history_in_french(client, user_factory):
     at = record.created.astimezone().strftime("%d/%m/%Y")
     assert re.search(rf"<time datetime=\"[^\"]+\">{at} \d\d:\d\d</time>", history)
     assert "via form" not in history
+
+
+def test_a_chart_title_by_language_on_the_page_and_english_in_the_api(client, site_dir):
+    site_dir.write("settings.yaml", "languages: [en, fr]\n")
+    site_dir.write("apps/shop/settings.yaml", "acl:\n  rights:\n    reader: ['*']\n")
+    site_dir.write(
+        "apps/shop/blocks/days.yaml",
+        "elements:\n  day: {type: DATE, index_type: field}\n"
+        "  per_day: {type: CHART, group_by: day, value: count, "
+        "title: {en: Per day, fr: Par jour}}\n",
+    )
+    site_dir.write("pages/index.yaml", "blocks: [shop/days]\n")
+    store.record_create(app=current_site().apps["shop"], items={"block": "days"}, user=None)
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<figcaption>Par jour</figcaption>" in html
+    config = json.loads(unescape(re.search(r'data-chart="([^"]+)"', html).group(1)))
+    assert config["series"] == {"Par jour": [1]} and config["labels"] == ["(aucune valeur)"]
+    api = client.get("/api/v1/shop/blocks/days/per_day", HTTP_ACCEPT_LANGUAGE="fr").json()
+    assert api == {"labels": ["(none)"], "series": {"Per day": [1]}}
 
 
 def test_the_api_keeps_the_demo_s_refusals_in_english_for_a_french_visitor(client, user_factory):
