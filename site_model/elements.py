@@ -94,6 +94,7 @@ class ElementType:
     is_chart: ClassVar[bool] = False  # drawn from totals (blocks/charts.py), not its value
     option_keys: ClassVar[tuple[str, ...]] = ()  # `yaml_keys` kept as given (Element.options)
     text_options: ClassVar[tuple[str, ...]] = ()  # those of them that are texts by language
+    text_map_options: ClassVar[tuple[str, ...]] = ()  # and mappings of names to such texts
 
     def __repr__(self) -> str:
         return f"<element type {self.name or '(untyped)'}>"
@@ -813,12 +814,36 @@ class Boolean(Input):
 
 @register
 class Choice(Input):
-    """One of the element's `choices` (strings)."""
+    """One of the element's `choices` (strings), shown on pages by its `choice_labels` (each a
+    text, or one per language) where it has one; stored and sent over the API as it is."""
 
     name = "CHOICE"
     rules = ("choices",)
     yaml_required = ("choices",)
     widget_template = "elements/select.html"
+    option_keys: ClassVar[tuple[str, ...]] = ("choice_labels",)
+    text_map_options: ClassVar[tuple[str, ...]] = ("choice_labels",)
+
+    def yaml_keys(self) -> dict[str, dict]:
+        labels = {"type": "object", "additionalProperties": TEXT_SCHEMA}
+        return {**super().yaml_keys(), "choice_labels": labels}
+
+    def app_problems(self, app, element: Element) -> list[str]:
+        return [
+            f"choice_labels names '{choice}', which is not one of its choices "
+            f"({', '.join(element.choices)})"
+            for choice in element.options.get("choice_labels", {})
+            if choice not in element.choices
+        ]
+
+    def choice_label(self, element: Element, value) -> str:
+        label = element.options.get("choice_labels", {}).get(value)
+        return str(label) if label else str(value)
+
+    def shown_html(self, element: Element, value: object, place) -> str:
+        if value is None or value == "":
+            return super().shown_html(element, value, place)
+        return conditional_escape(self.choice_label(element, value))
 
     def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
         chosen = value or ""
@@ -832,7 +857,14 @@ class Choice(Input):
         field = forms.ChoiceField(
             label=element.label,
             required=False,
-            choices=[("", "---------"), *((c, c) for c in element.choices)],
+            # A label by language is a Texts: shown in each visitor's language as rendered.
+            choices=[
+                ("", "---------"),
+                *(
+                    (c, element.options.get("choice_labels", {}).get(c) or c)
+                    for c in element.choices
+                ),
+            ],
         )
         return self.with_rules(element, field)
 

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import SecurityEvent
 from records import store
+from records.models import Record
 from site_model.loader import current_site
 from tests.helpers import NEW_PASSWORD
 
@@ -110,8 +111,6 @@ def test_the_demo_s_field_permission_refusal_in_french(client, user_factory):
 def test_the_demo_s_charts_and_history_in_french(client, user_factory):
     """An event without a start: its chart's group is "(aucune valeur)", headed by the grouped
     item's label and its bucket; the history says how and when, in French."""
-    from records.models import Record
-
     client.force_login(user_factory("dora"))
     client.post("/apps/events/blocks/event/", DEMO_EVENT)
     html = client.get("/events/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
@@ -150,6 +149,25 @@ def test_a_chart_title_by_language_on_the_page_and_english_in_the_api(client, si
     assert config["series"] == {"Par jour": [1]} and config["labels"] == ["(aucune valeur)"]
     api = client.get("/api/v1/shop/blocks/days/per_day", HTTP_ACCEPT_LANGUAGE="fr").json()
     assert api == {"labels": ["(none)"], "series": {"Per day": [1]}}
+
+
+def test_the_demo_s_choice_labels_in_the_visitor_s_language_values_unchanged(client, user_factory):
+    """The events' kind: its choices by language in the form and on the record's page; the
+    value stored and sent over the API is the choice."""
+    client.force_login(user_factory("dora"))
+    form = client.get("/events/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert '<option value="talk">exposé</option>' in form
+    assert '<option value="party">fête</option>' in form
+    assert '<option value="talk">talk</option>' in client.get("/events/").content.decode()
+    client.post("/apps/events/blocks/event/", {**DEMO_EVENT, "kind": "talk"})
+    record = Record.objects.get()
+    url = f"/apps/events/records/{record.record_id}/"
+    shown = re.compile(r'<span class="value" data-element="kind">([^<]*)</span>')
+    assert shown.findall(client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()) == ["exposé"]
+    assert shown.findall(client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()) == ["Vortrag"]
+    assert record.items["kind"] == "talk"
+    api = client.get(f"/api/v1/events/record/{record.record_id}", HTTP_ACCEPT_LANGUAGE="fr")
+    assert api.json()["kind"] == "talk"
 
 
 def test_the_api_keeps_the_demo_s_refusals_in_english_for_a_french_visitor(client, user_factory):
