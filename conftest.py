@@ -80,6 +80,22 @@ def totp_without_drift(settings):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """A request activates its visitor's language for the whole thread (Django's
+    LocaleMiddleware does not undo it), and the site's default with it: each test starts, and
+    leaves, in the project's default (English), whatever the previous one asked for."""
+    from django.utils import translation
+
+    from site_model.texts import DEFAULT
+
+    translation.deactivate()
+    token = DEFAULT.set("en")
+    yield
+    translation.deactivate()
+    DEFAULT.reset(token)
+
+
+@pytest.fixture(autouse=True)
 def fresh_limits():
     """Rate limits (failed passwords, wrong codes) live in the cache: none used at the start."""
     from django.core.cache import cache

@@ -44,6 +44,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from site_model.loader import current_site
 
@@ -77,7 +78,9 @@ def login_method_of(signal_kwargs: dict | None, user) -> str:
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
-        "too_many_login_attempts": "Too many failed login attempts. Wait a few minutes and try again.",
+        "too_many_login_attempts": gettext_lazy(
+            "Too many failed login attempts. Wait a few minutes and try again."
+        ),
         "username_taken": names.TAKEN,
     }
 

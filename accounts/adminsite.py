@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django_otp.admin import OTPAdminSite
 
 from site_model.loader import current_site
@@ -75,7 +76,7 @@ class SiteAdminSite(OTPAdminSite):
             return HttpResponseRedirect(f"{reverse(target)}?{query}")
         if self.has_permission(request):
             return HttpResponseRedirect(next_url)
-        raise PermissionDenied("The admin site is for staff only.")
+        raise PermissionDenied(_("The admin site is for staff only."))
 
 
 def one_accounts_section(apps: list[dict]) -> list[dict]:

@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from site_model.loader import current_site
 
@@ -38,7 +39,7 @@ KINDS = (USER, GROUP)
 
 # The refusal a visitor sees: it says the name is taken, never by whom (that would tell a
 # stranger which names records carry).
-TAKEN = "This name is taken. Choose another one."
+TAKEN = gettext_lazy("This name is taken. Choose another one.")
 
 # `*` names everyone and `authenticated` every signed-in user (site_model.acl.names).
 RESERVED = ("*", "authenticated")

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from guardian.conf import settings as guardian_settings
 
 from site_model.acl import Who
+from site_model.elements import rule_sentence
 from site_model.spec import Element
 
 from .models import Profile
@@ -83,6 +84,14 @@ def check_values(fields: dict[str, Element], values: dict) -> None:
             problems[name] = problem
     if problems:
         raise ProfileInvalid(problems)
+
+
+def problems_shown(fields: dict[str, Element], exc: ProfileInvalid) -> dict[str, str]:
+    """A `ProfileInvalid`'s problems as a form shows them, in the visitor's language."""
+    return {
+        name: rule_sentence(fields[name], problem) if name in fields else problem
+        for name, problem in exc.problems.items()
+    }
 
 
 def refused_gifts(giver: Who, fields: dict[str, Element], before: dict, after: dict) -> list[str]:

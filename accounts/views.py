@@ -366,8 +366,12 @@ def saml_unavailable(request, name: str, *, page: bool) -> HttpResponse:
         response = render(request, "accounts/saml_unavailable.html", {"name": name}, status=503)
     else:
         response = HttpResponse(
-            f"{name}: the company's sign-in service cannot be reached right now. "
-            "Please try again later.\n",
+            _(
+                "%(name)s: the company's sign-in service cannot be reached right now. "
+                "Please try again later."
+            )
+            % {"name": name}
+            + "\n",
             content_type="text/plain; charset=utf-8",
             status=503,
         )
@@ -421,7 +425,7 @@ def profile(request):
             try:
                 profiles.profile_save(user=request.user, fields=fields, changes=form.cleaned_data)
             except profiles.ProfileInvalid as exc:
-                for name, problem in exc.problems.items():
+                for name, problem in profiles.problems_shown(fields, exc).items():
                     form.add_error(name if name in form.fields else None, problem)
             else:
                 messages.success(request, _("Profile saved."))
@@ -501,7 +505,7 @@ def person(request, username: str):
             except profiles.ProfileRefused as refused:
                 raise PermissionDenied(str(refused)) from None
             except profiles.ProfileInvalid as exc:
-                for name, problem in exc.problems.items():
+                for name, problem in profiles.problems_shown(fields, exc).items():
                     form.add_error(name if name in form.fields else None, problem)
             else:
                 messages.success(request, _("%(user)s saved.") % {"user": user.get_username()})

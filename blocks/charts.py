@@ -16,12 +16,15 @@ import math
 from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from records.errors import BadQuery
 from site_model import code
 from site_model.spec import Element, Problem
 
-NONE_LABEL = "(none)"  # the group of the records without the item
+# The group of the records without the item: in English in the element's value (the API's),
+# in the visitor's language on the page.
+NONE_LABEL = gettext_noop("(none)")
 CHART_JS = "blocks/vendor/chart.umd.js"
 CHARTS_JS = "blocks/charts.js"
 
@@ -84,9 +87,10 @@ def is_number(value) -> bool:
     ) or value is None
 
 
-def chart_html(element: Element, data: dict) -> str:
+def chart_html(element: Element, data: dict, blocks=()) -> str:
     """The figure: a caption, the canvas (its data as JSON in an attribute) and the table; an
-    empty result says so instead."""
+    empty result says so instead. `blocks`: the chart's and its app's, whose elements' labels
+    name the grouped item."""
     title = element.options.get("title") or element.label
     if not data["labels"]:
         return format_html(
@@ -96,6 +100,10 @@ def chart_html(element: Element, data: dict) -> str:
             title,
             _("Nothing to show yet."),
         )
+    data = {
+        **data,
+        "labels": [_(NONE_LABEL) if label == NONE_LABEL else label for label in data["labels"]],
+    }
     names = list(data["series"])
     head = format_html_join("", '<th scope="col">{}</th>', ((name,) for name in names))
     rows = format_html_join(
@@ -111,7 +119,9 @@ def chart_html(element: Element, data: dict) -> str:
             for i, label in enumerate(data["labels"])
         ),
     )
-    config = {"type": element.options.get("chart", "bar"), **data}
+    # The series' names (a title or label by language) in the visitor's language, as shown.
+    series = {str(name): numbers for name, numbers in data["series"].items()}
+    config = {"type": element.options.get("chart", "bar"), **data, "series": series}
     return format_html(
         '<figure class="chart" data-element="{}"><figcaption>{}</figcaption>'
         '<div class="chart-canvas"><canvas role="img" aria-label="{}" data-chart="{}"></canvas></div>'
@@ -122,7 +132,7 @@ def chart_html(element: Element, data: dict) -> str:
         title,
         title,
         json_attr(config),
-        group_heading(element.options.get("group_by", "")),
+        group_heading(element.options.get("group_by", ""), blocks),
         head,
         rows,
         static(CHART_JS),
@@ -130,12 +140,25 @@ def chart_html(element: Element, data: dict) -> str:
     )
 
 
-def group_heading(group: str) -> str:
-    """>>> group_heading("month:sold_on"), group_heading("salesman")
-    ('Month of sold on', 'Salesman')"""
-    bucket, _, item = group.rpartition(":")
-    words = item.replace("_", " ").strip()
-    return f"{bucket.capitalize()} of {words}" if bucket else words.capitalize()
+BUCKET_HEADINGS = {
+    "year": gettext_noop("%(item)s (year)"),
+    "month": gettext_noop("%(item)s (month)"),
+    "day": gettext_noop("%(item)s (day)"),
+}
+
+
+def group_heading(group: str, blocks=()) -> str:
+    """The table's first heading, in the visitor's language: the grouped item's label in the
+    first of `blocks` that has it, else its name in words.
+
+    >>> group_heading("month:sold_on"), group_heading("salesman")
+    ('Sold on (month)', 'Salesman')"""
+    bucket, _sep, item = group.rpartition(":")
+    labels = (block.element(item) for block in blocks)
+    label = next((element.label for element in labels if element is not None and element.label), "")
+    words = str(label) or item.replace("_", " ").strip()
+    words = words[:1].upper() + words[1:]
+    return _(BUCKET_HEADINGS[bucket]) % {"item": words} if bucket in BUCKET_HEADINGS else words
 
 
 def shown(value) -> str:

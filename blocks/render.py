@@ -126,7 +126,9 @@ def render_element(ctx: BlockContext, element: Element, edit: bool, form: FormSt
             element.label,
         )
     if element.definition.is_chart:
-        return charts.chart_html(element, element_value(ctx, element))
+        app = ctx._site.apps.get(ctx.block.app_id)
+        blocks = [ctx.block, *(app.blocks.values() if app is not None else ())]
+        return charts.chart_html(element, element_value(ctx, element), blocks)
     if not element.is_input:
         return element_value(ctx, element)
     access = ctx.app.access

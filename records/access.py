@@ -18,6 +18,8 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 from accounts.identity import who_for
 from accounts.names import user_named
 from site_model.acl import (
@@ -32,6 +34,7 @@ from site_model.acl import (
     unwritable_item,
 )
 from site_model.spec import AppSpec, BlockSpec, Page, Site
+from site_model.texts import Message
 
 from . import history, rls, selectors, uploads
 from .errors import Denied, FieldLocked, RecordNotFound, UserNotFound
@@ -287,7 +290,12 @@ def check_item_writes(app: AppSpec, access: Access, items: dict, before: dict | 
     refused_item = unwritable_item(access, items, before)
     if refused_item is not None:
         raise FieldLocked(
-            f"you may not write item '{refused_item}' of app '{app.id}'", item=refused_item
+            Message(
+                gettext_noop("you may not write item '%(item)s' of app '%(app)s'"),
+                item=refused_item,
+                app=app.id,
+            ),
+            item=refused_item,
         )
 
 
@@ -312,12 +320,17 @@ def _previewer_decision(site: Site, page: Page, who: Who) -> Decision:
     apps = page_apps(site, page)
     if not apps:
         return Decision(
-            refuse(who), "only a superuser may preview a page that holds no app's block"
+            refuse(who),
+            Message(gettext_noop("only a superuser may preview a page that holds no app's block")),
         )
     for app in apps:
         if not access_for(app.acl, who).has_right("manager"):
             return Decision(
-                refuse(who), f"previewing this page needs the manager right in app '{app.id}'"
+                refuse(who),
+                Message(
+                    gettext_noop("previewing this page needs the manager right in app '%(app)s'"),
+                    app=app.id,
+                ),
             )
     return Decision(Verdict.ALLOW, "manager of every app of the page")
 
@@ -334,17 +347,29 @@ def preview_decision(site: Site, page: Page, previewer, previewed) -> Decision:
         return allowed
     name = seen.username
     if seen.is_superuser and not who.is_superuser:
-        return Decision(Verdict.FORBID, f"{name} is a superuser; you are not")
+        return Decision(
+            Verdict.FORBID, Message(gettext_noop("%(user)s is a superuser; you are not"), user=name)
+        )
     for app in page_apps(site, page):
         verdict = preview_app_decision(app, who, seen)
         if not verdict:
             return verdict
     if page_verdict(page, seen) and not page_verdict(page, who):
-        return Decision(Verdict.FORBID, f"{name} may open this page; you may not")
+        return Decision(
+            Verdict.FORBID,
+            Message(gettext_noop("%(user)s may open this page; you may not"), user=name),
+        )
     for ref in page.blocks:
         block = site.block(ref.app_id, ref.block_id)
         if block is not None and block_verdict(block, seen) and not block_verdict(block, who):
-            return Decision(Verdict.FORBID, f"{name} may see block {block.key}; you may not")
+            return Decision(
+                Verdict.FORBID,
+                Message(
+                    gettext_noop("%(user)s may see block %(block)s; you may not"),
+                    user=name,
+                    block=block.key,
+                ),
+            )
     return allowed
 
 
@@ -359,15 +384,32 @@ def preview_app_decision(app: AppSpec, previewer, previewed) -> Decision:
     name = seen.username
     yours, theirs = access_for(app.acl, who), access_for(app.acl, seen)
     if not yours.has_right("manager"):
-        return Decision(Verdict.FORBID, f"you may not preview app '{app.id}': you do not manage it")
+        return Decision(
+            Verdict.FORBID,
+            Message(
+                gettext_noop("you may not preview app '%(app)s': you do not manage it"), app=app.id
+            ),
+        )
     if theirs.level > yours.level:
         return Decision(
-            Verdict.FORBID, f"{name} holds {theirs.rights[-1]} in app '{app.id}'; you do not"
+            Verdict.FORBID,
+            Message(
+                gettext_noop("%(user)s holds %(right)s in app '%(app)s'; you do not"),
+                user=name,
+                right=theirs.rights[-1],
+                app=app.id,
+            ),
         )
     unseen = sorted(yours.hidden_items - theirs.hidden_items)
     if unseen:
         return Decision(
-            Verdict.FORBID, f"{name} may read item '{unseen[0]}' of app '{app.id}'; you may not"
+            Verdict.FORBID,
+            Message(
+                gettext_noop("%(user)s may read item '%(item)s' of app '%(app)s'; you may not"),
+                user=name,
+                item=unseen[0],
+                app=app.id,
+            ),
         )
     return Decision(Verdict.ALLOW, "manager of the app")
 

@@ -27,6 +27,9 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from site_model.texts import Message
 
 from .errors import InvalidInput
 from .models import Record, RecordVersion, Upload
@@ -225,7 +228,14 @@ def version_get(app_id: str, record_id: str, version) -> RecordVersion:
         numbers = sorted(kept.values_list("version", flat=True))
         listed = ", ".join(map(str, numbers[-20:])) or "none"
         raise InvalidInput(
-            f"record '{record_id}' has no version {version}; versions kept: {listed}"
+            Message(
+                gettext_noop(
+                    "record '%(record)s' has no version %(version)s; versions kept: %(kept)s"
+                ),
+                record=record_id,
+                version=version,
+                kept=listed,
+            )
         )
     return found
 

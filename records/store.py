@@ -33,10 +33,12 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.identity import identity_for
 from site_model import acl, code
 from site_model.spec import PROFILE_STAMP, AppSpec, BlockSpec, Problem
+from site_model.texts import Message
 
 from . import history, hooks, indexing, planner, rls, validation
 from .errors import (
@@ -55,6 +57,7 @@ from .uploads import file_values, uploads_attach, uploads_release
 
 MAX_SUFFIX_TRIES = 1000
 MAX_OWNER_VALUES = 100  # values of one owner item: each is a row of the owner table
+OWNER_ITEM_LOCKED = gettext_noop("an edit share may not change the owner item '%(item)s'")
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -120,8 +123,15 @@ def check_owner_items(app: AppSpec, items: dict) -> None:
         value = items.get(name)
         if isinstance(value, list) and len(value) > MAX_OWNER_VALUES:
             raise InvalidItems(
-                f"item '{name}': an owner item holds at most {MAX_OWNER_VALUES} values, "
-                f"found {len(value)}"
+                Message(
+                    gettext_noop(
+                        "item '%(item)s': an owner item holds at most %(max)s values, "
+                        "found %(count)s"
+                    ),
+                    item=name,
+                    max=MAX_OWNER_VALUES,
+                    count=len(value),
+                )
             )
 
 
@@ -177,8 +187,14 @@ def stamp_on_create(app: AppSpec, items: dict, on_create: tuple[dict, bool]) -> 
             continue
         if sent is not acl.EMPTY and sent != value:
             refused = StampedItem(
-                f"the item '{item}' is written by the server from the record's creator "
-                f"(on_create: {app.on_create[item]}); send it empty or not at all"
+                Message(
+                    gettext_noop(
+                        "the item '%(item)s' is written by the server from the record's creator "
+                        "(on_create: %(source)s); send it empty or not at all"
+                    ),
+                    item=item,
+                    source=app.on_create[item],
+                )
             )
             refused.item = item
             raise refused
@@ -512,7 +528,7 @@ def record_save(
             check_block_kept(current, items, block)
         refused = acl.changed_owner_item(current.items, items, fixed)
         if refused is not None:
-            raise OwnerItemLocked(f"an edit share may not change the owner item '{refused}'")
+            raise OwnerItemLocked(Message(OWNER_ITEM_LOCKED, item=refused))
         validation.check_items(
             app=app,
             items=items,
@@ -666,7 +682,7 @@ def record_restore(
         gone = {name: None for name in fixed if name not in items}  # removed: emptied
         refused = acl.changed_owner_item(before, {**gone, **items}, fixed)
         if refused is not None:
-            raise OwnerItemLocked(f"an edit share may not change the owner item '{refused}'")
+            raise OwnerItemLocked(Message(OWNER_ITEM_LOCKED, item=refused))
         check_owner_items(app, items)
         with history.written_via("restore"):
             _write(

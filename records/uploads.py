@@ -32,9 +32,11 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext_noop
 
 from site_model.elements import FILE_KEYS
 from site_model.spec import BlockSpec
+from site_model.texts import Message
 
 from .errors import InvalidItems
 from .models import Record, Upload
@@ -98,6 +100,16 @@ def megabytes(size: int) -> str:
     return f"{size / 2**20:.2f}".rstrip("0").rstrip(".")
 
 
+CAPPED = gettext_noop(
+    "uploads are capped at %(cap)s MB per user (MAX_UPLOADS_MB_PER_USER); yours hold "
+    "%(held)s MB and this file is %(size)s MB"
+)
+CAPPED_ANONYMOUS = gettext_noop(
+    "uploads are capped at %(cap)s MB for anonymous visitors together "
+    "(MAX_UPLOADS_MB_PER_USER); theirs hold %(held)s MB and this file is %(size)s MB"
+)
+
+
 def check_cap(uploader, files: dict) -> None:
     """`InvalidItems` naming the first item whose file would take `uploader`'s uploads over
     `settings.MAX_UPLOADS_BYTES_PER_USER`; nothing is written."""
@@ -105,11 +117,11 @@ def check_cap(uploader, files: dict) -> None:
     held = stored_bytes(uploader)
     for name, upload in files.items():
         if held + upload.size > cap:
-            whose = "per user" if uploader else "for anonymous visitors together"
-            problem = (
-                f"uploads are capped at {megabytes(cap)} MB {whose} (MAX_UPLOADS_MB_PER_USER); "
-                f"{'yours' if uploader else 'theirs'} hold {megabytes(held)} MB and this file "
-                f"is {megabytes(upload.size)} MB"
+            problem = Message(
+                CAPPED if uploader else CAPPED_ANONYMOUS,
+                cap=megabytes(cap),
+                held=megabytes(held),
+                size=megabytes(upload.size),
             )
             raise InvalidItems(f"item '{name}': {problem}", problems={name: problem})
         held += upload.size

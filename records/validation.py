@@ -25,9 +25,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 from site_model.elements import FILE_PROBLEM
 from site_model.loader import current_site
 from site_model.spec import AppSpec, BlockSpec, Element
+from site_model.texts import Message
 
 from . import access
 from .errors import Denied, InvalidItems
@@ -57,6 +60,9 @@ def is_owner_value(value) -> bool:
     return isinstance(value, str) or (
         isinstance(value, list) and all(isinstance(v, str) for v in value)
     )
+
+
+OWNER_VALUE = Message(gettext_noop("an owner item holds a string or a list of strings"))
 
 
 def check_items(
@@ -93,7 +99,7 @@ def check_items(
             continue
         if name in owner_items:
             if value is not None and not is_owner_value(value):
-                problems[name] = "an owner item holds a string or a list of strings"
+                problems[name] = OWNER_VALUE
             continue
         problem = element.check(value)
         # A list holds several values (Input.check took each): each one is looked up too.

@@ -35,9 +35,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import lazy
 from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from .texts import TEXT_SCHEMA, Message, translated
 
 if TYPE_CHECKING:
     from .spec import Element
@@ -90,6 +93,8 @@ class ElementType:
     is_upload: ClassVar[bool] = False  # its value is a file uploaded through the block form
     is_chart: ClassVar[bool] = False  # drawn from totals (blocks/charts.py), not its value
     option_keys: ClassVar[tuple[str, ...]] = ()  # `yaml_keys` kept as given (Element.options)
+    text_options: ClassVar[tuple[str, ...]] = ()  # those of them that are texts by language
+    text_map_options: ClassVar[tuple[str, ...]] = ()  # and mappings of names to such texts
 
     def __repr__(self) -> str:
         return f"<element type {self.name or '(untyped)'}>"
@@ -261,6 +266,10 @@ def localized() -> bool:
     return (translation.get_language() or "en").split("-")[0] != "en"
 
 
+def ticked_sentence(element: Element) -> str:
+    return _("%(label)s must be ticked.") % {"label": str(element.label or element.id)}
+
+
 def rule_sentence(element: Element, problem: str) -> str:
     """A problem of `Input.check` ("max: at most 500, found 600") as a form says it beside the
     field: "Seats must be at most 500.", in the visitor's language (the HTML surface only). The
@@ -291,11 +300,22 @@ def rule_sentence(element: Element, problem: str) -> str:
             "label": label,
             "choices": ", ".join(element.choices),
         }
-    if rule == "REFERENCE":
-        return _("%(label)s names %(detail)s.") % {"label": label, "detail": detail}
+    if rule == "REFERENCE" and isinstance(problem, Message):
+        return _("%(label)s names no record '%(value)s' in app '%(app)s'.") % {
+            "label": label,
+            **problem.values,
+        }
+    if rule == "FILE":
+        return _("%(label)s is set only by uploading a file with this form.") % values
     if not detail:  # a whole sentence of its own, such as the upload cap's
-        return problem[0].upper() + problem[1:] + "."
-    return f"{label}: {detail}."
+        said = translated(problem)
+        return said[0].upper() + said[1:] + "."
+    return _("%(label)s: %(problem)s.") % {"label": label, "problem": detail}
+
+
+# For messages a form class keeps (it is built once per file version of its block).
+lazy_rule_sentence = lazy(rule_sentence, str)
+lazy_ticked = lazy(ticked_sentence, str)
 
 
 class Input(ElementType):
@@ -332,7 +352,8 @@ class Input(ElementType):
         field.widget.attrs.update({k: str(v) for k, v in attrs.items() if v is not None})
         if element.required:
             field.required = True
-            field.error_messages["required"] = rule_sentence(element, "required: ")
+            # Lazy: the form class is built once and kept, and says it in each visitor's language.
+            field.error_messages["required"] = lazy_rule_sentence(element, "required: ")
         return field
 
     bound_schema: ClassVar[dict] = {}  # the JSON Schema of `min` and `max`, for those with them
@@ -739,6 +760,14 @@ class SentCheckbox(forms.CheckboxInput):
     def value_omitted_from_data(self, data, files, name):
         return name not in data
 
+    def value_from_datadict(self, data, files, name):
+        # The last value sent: the box's "1" when ticked, else the hidden "0" (which Django's
+        # CheckboxInput reads as true, being a non-empty string).
+        value = data.get(name)
+        if isinstance(value, str):
+            return value.lower() not in ("", "0", "false", "off")
+        return bool(value)
+
 
 @register
 class Boolean(Input):
@@ -758,9 +787,7 @@ class Boolean(Input):
         field = forms.BooleanField(label=element.label, required=False, widget=SentCheckbox)
         if element.required:
             field.required = True
-            field.error_messages["required"] = _("%(label)s must be ticked.") % {
-                "label": str(element.label or element.id)
-            }
+            field.error_messages["required"] = lazy_ticked(element)
         return field
 
     def is_empty(self, value: object) -> bool:
@@ -787,12 +814,36 @@ class Boolean(Input):
 
 @register
 class Choice(Input):
-    """One of the element's `choices` (strings)."""
+    """One of the element's `choices` (strings), shown on pages by its `choice_labels` (each a
+    text, or one per language) where it has one; stored and sent over the API as it is."""
 
     name = "CHOICE"
     rules = ("choices",)
     yaml_required = ("choices",)
     widget_template = "elements/select.html"
+    option_keys: ClassVar[tuple[str, ...]] = ("choice_labels",)
+    text_map_options: ClassVar[tuple[str, ...]] = ("choice_labels",)
+
+    def yaml_keys(self) -> dict[str, dict]:
+        labels = {"type": "object", "additionalProperties": TEXT_SCHEMA}
+        return {**super().yaml_keys(), "choice_labels": labels}
+
+    def app_problems(self, app, element: Element) -> list[str]:
+        return [
+            f"choice_labels names '{choice}', which is not one of its choices "
+            f"({', '.join(element.choices)})"
+            for choice in element.options.get("choice_labels", {})
+            if choice not in element.choices
+        ]
+
+    def choice_label(self, element: Element, value) -> str:
+        label = element.options.get("choice_labels", {}).get(value)
+        return str(label) if label else str(value)
+
+    def shown_html(self, element: Element, value: object, place) -> str:
+        if value is None or value == "":
+            return super().shown_html(element, value, place)
+        return conditional_escape(self.choice_label(element, value))
 
     def widget_context(self, element: Element, field: forms.Field, value: object, place) -> dict:
         chosen = value or ""
@@ -806,7 +857,14 @@ class Choice(Input):
         field = forms.ChoiceField(
             label=element.label,
             required=False,
-            choices=[("", "---------"), *((c, c) for c in element.choices)],
+            # A label by language is a Texts: shown in each visitor's language as rendered.
+            choices=[
+                ("", "---------"),
+                *(
+                    (c, element.options.get("choice_labels", {}).get(c) or c)
+                    for c in element.choices
+                ),
+            ],
         )
         return self.with_rules(element, field)
 
@@ -1006,7 +1064,7 @@ class File(Input):
         return super().index_values(value.get("name")) if isinstance(value, dict) else None
 
 
-FILE_PROBLEM = "FILE: a file is set only by an upload through the block form"
+FILE_PROBLEM = Message(gettext_noop("FILE: a file is set only by an upload through the block form"))
 
 
 def upload_within_limit(upload) -> None:
@@ -1057,7 +1115,11 @@ class Reference(Input):
     def stored_problem(self, element: Element, value: object, place) -> str | None:
         target = self.target_app(element, place)
         if not place.record_exists(target, value):
-            return f"REFERENCE: no record '{value}' in app '{target}'"
+            return Message(
+                gettext_noop("REFERENCE: no record '%(value)s' in app '%(app)s'"),
+                value=value,
+                app=target,
+            )
         return None
 
     def json_schema(self, element: Element) -> dict:
@@ -1084,6 +1146,7 @@ class Chart(ElementType):
     is_chart = True
     kinds: ClassVar[tuple[str, ...]] = ("bar", "line", "pie")
     option_keys: ClassVar[tuple[str, ...]] = ("chart", "group_by", "value", "query", "title")
+    text_options: ClassVar[tuple[str, ...]] = ("title",)
 
     def yaml_keys(self) -> dict[str, dict]:
         text = {"type": "string", "minLength": 1}
@@ -1092,7 +1155,7 @@ class Chart(ElementType):
             "group_by": text,
             "value": text,
             "query": text,
-            "title": text,
+            "title": TEXT_SCHEMA,
         }
 
     def wants_function(self, element: Element) -> bool:

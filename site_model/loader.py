@@ -448,6 +448,18 @@ def translation_warnings(settings: SiteSettings, pages, apps) -> list[Problem]:
         for block in app.blocks.values():
             texts.append(block.title)
             texts.extend(element.label for element in block.elements)
+            texts.extend(
+                element.options[key]
+                for element in block.elements
+                for key in element.definition.text_options
+                if key in element.options
+            )
+            texts.extend(
+                text
+                for element in block.elements
+                for key in element.definition.text_map_options
+                for text in element.options.get(key, {}).values()
+            )
     warnings = []
     for text in texts:
         if not isinstance(text, Texts):
@@ -1260,7 +1272,16 @@ def parse_options(doc: YamlFile, what: str, type_name: str, keys) -> dict:
                 ids.KEY_NOT_HERE,
             )
             continue
-        options[key] = doc.value(keys[key][1])
+        if key in definition.text_options:
+            options[key] = doc.text(keys[key][1], f"{what} {key}")
+        elif key in definition.text_map_options:
+            named = doc.mapping(keys[key][1], f"{what} {key}", None)
+            options[key] = {
+                name: doc.text(value_node, f"{what} {key}.{name}")
+                for name, (_key_node, value_node) in named.items()
+            }
+        else:
+            options[key] = doc.value(keys[key][1])
     for key, problem, check_id in definition.check_options(options):
         doc.problem(keys.get(key, keys["type"])[1], f"{what}: {problem}", check_id)
         options.pop(key, None)

@@ -45,7 +45,7 @@ from .spec import (
     is_valid_id,
     parse_principals,
 )
-from .texts import LANGUAGES
+from .texts import LANGUAGES, TEXT_SCHEMA
 from .typed import kind_of_value
 
 ID_PATTERN = f"^{ID_RULE}$"
@@ -497,16 +497,7 @@ def element_schema() -> dict:
     for name, definition in TYPES.items():
         properties = {
             "type": {"const": name},
-            "label": {
-                "anyOf": [
-                    {"type": ["string", "number"]},
-                    {
-                        "type": "object",
-                        "propertyNames": {"enum": list(LANGUAGES)},
-                        "additionalProperties": {"type": ["string", "number"]},
-                    },
-                ]
-            },
+            "label": TEXT_SCHEMA,
         }
         properties.update(definition.yaml_keys())
         mappings.append(

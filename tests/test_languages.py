@@ -60,6 +60,38 @@ def test_switcher_sets_the_cookie_which_wins_over_accept_language(client, shop):
     assert "<title>Start" in page.content.decode()
 
 
+def page_text(response) -> tuple[str, str, str]:
+    """(Content-Language, the page's title, its sign-in link) of the home page."""
+    html = response.content.decode()
+    title = html.split("<title>", 1)[1].split(" ·", 1)[0]
+    login = (
+        "Se connecter" if ">Se connecter</a>" in html else "Log in" if ">Log in</a>" in html else ""
+    )
+    return lang_of(response), title, login
+
+
+def test_the_same_page_in_en_then_fr_by_switcher_header_and_saved_choice(
+    client, shop, user_factory
+):
+    """Each way of choosing turns the same page from English to French, its texts with it."""
+    english, french = ("en", "Home", "Log in"), ("fr", "Accueil", "Se connecter")
+    # the switcher
+    assert page_text(client.get("/")) == english
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    assert page_text(client.get("/")) == french
+    # Accept-Language, in a new browser
+    client.cookies.clear()
+    assert page_text(client.get("/", HTTP_ACCEPT_LANGUAGE="en")) == english
+    assert page_text(client.get("/", HTTP_ACCEPT_LANGUAGE="fr")) == french
+    # the signed-in user's saved choice (its sign-in link gone: the title alone tells)
+    UserLanguage.objects.create(user=user_factory("ann"), language="fr")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert page_text(client.get("/")) == english
+    client.cookies.clear()
+    client.force_login(UserLanguage.objects.get().user)
+    assert page_text(client.get("/", HTTP_ACCEPT_LANGUAGE="en"))[:2] == french[:2]
+
+
 def test_a_cookie_of_a_language_the_site_does_not_offer_is_ignored(client, site_dir):
     site_dir.write("settings.yaml", "languages: [en, fr]\n")
     site_dir.write("pages/index.yaml", "title: Home\n")
@@ -339,6 +371,12 @@ CHROME_WORDS = (
     "A row whose id exists",
     "View as…",
     "The records you may read",
+    # texts other code writes into the pages: a chart's headings, the history's how
+    "Month of",
+    "(month)",
+    "(none)",
+    "via form",
+    "Export the events",
 )
 
 
@@ -369,7 +407,8 @@ def test_the_demo_in_french_shows_no_english_chrome(client, user_factory, path, 
 
 def test_the_demo_s_account_and_record_pages_in_french_show_no_english_chrome(client, user_factory):
     """The profile page, People (as one of `user_managers: [admins]`), a user on it, an event's
-    History (two versions, so a Restore button) and the events' data page, walked in French."""
+    History (two versions, so a Restore button), the events' data page and their page (its chart
+    grouping the event, which has no start), walked in French."""
     from records.models import Record
 
     ada = user_factory("ada", groups=["admins"])
@@ -388,6 +427,7 @@ def test_the_demo_s_account_and_record_pages_in_french_show_no_english_chrome(cl
     )
     assert edited.status_code in (200, 302, 303), edited.content.decode()[:500]
     paths = [
+        "/events/",
         "/accounts/profile/",
         "/people/",
         "/people/bob/",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from django.http import HttpResponseBadRequest
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from blocks.context import BlockContext, RecordHandle
@@ -21,6 +22,7 @@ from records.errors import FieldLocked, InvalidItems, RecordError
 from site_model import code
 from site_model.elements import rule_sentence
 from site_model.spec import BlockSpec
+from site_model.texts import translated
 
 from .around import page_of_refusal, refused_next, respond_refused
 from .responses import failed, go, respond_block
@@ -72,7 +74,8 @@ def sentence(block: BlockSpec, name: str, problem: str) -> str:
     """A problem of records.validation as the form shows it: "Seats must be at least 1."."""
     element = block.element(name)
     if element is None:
-        return problem[0].upper() + problem[1:] + "."
+        said = translated(problem)
+        return said[0].upper() + said[1:] + "."
     return rule_sentence(element, problem)
 
 
@@ -146,7 +149,7 @@ def submit_record_form(request, site, block: BlockSpec):
     """`_save` on a block's route creates a record from its input fields (contract §3)."""
     if "_save" not in request.POST:
         return HttpResponseBadRequest(
-            "Nothing to delete here: a record is deleted from its edit page.",
+            _("Nothing to delete here: a record is deleted from its edit page."),
             content_type="text/plain",
         )
     app = site.apps[block.app_id]

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import audit
@@ -25,6 +26,7 @@ from records import access as gate
 from records.errors import UserNotFound
 from site_model.acl import Verdict
 from site_model.loader import current_site
+from site_model.texts import translated
 
 from .responses import deny
 from .views import serve_page
@@ -53,7 +55,7 @@ def refused(
         status=403,
         detail=f"{request.method}: {english}",
     )
-    return deny(request, verdict, str(reason) % values)
+    return deny(request, verdict, str(reason) % {name: translated(v) for name, v in values.items()})
 
 
 def view_as(request):
@@ -64,7 +66,7 @@ def view_as(request):
     path = request.GET.get("path", "/")
     if not username or not path.startswith("/") or path.startswith("//"):
         return HttpResponseBadRequest(
-            "Name a user to view the page as (user=) and the page's path (path=/...).",
+            _("Name a user to view the page as (user=) and the page's path (path=/...)."),
             content_type="text/plain",
         )
     return HttpResponseRedirect(preview_prefix(username) + path)

@@ -16,8 +16,9 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import render
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts import audit
 from accounts.redirects import safe_next
@@ -36,6 +37,7 @@ from records.errors import (
 )
 from records.history import written_via
 from site_model import acl, code
+from site_model.elements import localized
 from site_model.loader import current_site
 
 from . import stepup
@@ -103,7 +105,7 @@ def record_view(request, app_id: str, record_id: str, edit: bool = False):
         return refused(request, app_id, record_id, Denied(acl.Verdict.HIDE, f"no app '{app_id}'"))
     if not selectors.is_valid_record_id(record_id):
         return HttpResponseBadRequest(
-            f"Invalid record id: a record id is {selectors.RECORD_ID_RULE}.",
+            _("Invalid record id: a record id is %(rule)s.") % {"rule": selectors.RECORD_ID_RULE},
             content_type="text/plain",
         )
     if request.method not in ("GET", "HEAD", "POST"):
@@ -220,7 +222,8 @@ def record_post(request, page: RecordPage, record, fixed=()):
         if element is None:
             names = ", ".join(e.id for e in block.actions) or "none"
             return HttpResponseBadRequest(
-                f"The form names no action of block {block.key}; its actions: {names}.",
+                _("The form names no action of block %(block)s; its actions: %(actions)s.")
+                % {"block": block.key, "actions": names},
                 content_type="text/plain",
             )
         ctx = BlockContext(request=request, site=site, block=block, record=handle, renders=False)
@@ -295,6 +298,24 @@ def shown_value(value) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+# How a version was written (records.history.VIA), as the history page says it.
+VIA_SHOWN = {
+    "api": pgettext_lazy("written via", "API"),
+    "form": pgettext_lazy("written via", "form"),
+    "import": pgettext_lazy("written via", "import"),
+    "block": pgettext_lazy("written via", "block code"),
+    "admin": pgettext_lazy("written via", "admin"),
+    "restore": pgettext_lazy("written via", "restore"),
+}
+
+
+def moment_shown(at) -> str:
+    """When a version was written: in the visitor's locale's format, ISO in English."""
+    if localized():
+        return formats.date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
+    return at.isoformat()[:19]
+
+
 @written_via("form")
 def record_history(request, app_id: str, record_id: str):
     """`/apps/<app>/records/<id>/history/`: the record's versions, each change side by side
@@ -325,6 +346,8 @@ def record_history(request, app_id: str, record_id: str):
     versions = [
         {
             **history.as_json(version, shown),
+            "at_shown": moment_shown(version.at),
+            "via_shown": VIA_SHOWN.get(version.via, version.via),
             "rows": [
                 (name, shown_value(old), shown_value(new))
                 for name, (old, new) in sorted(shown(history.changes_of(version)).items())
@@ -354,7 +377,7 @@ def restore_posted(request, app, access, granted, handle):
     version = request.POST.get("version", "")
     if not version.isdigit():
         return HttpResponseBadRequest(
-            "version must be a positive integer", content_type="text/plain"
+            _("version must be a positive integer"), content_type="text/plain"
         )
     try:
         store.record_restore(

@@ -20,12 +20,14 @@ from records.errors import (
     StaleRecord,
 )
 from site_model.acl import Verdict
+from site_model.texts import translated
 
 
 def deny(request, verdict: Verdict, reason: str = ""):
     """The one place an HTML route turns a refusal into a response.
 
-    `reason`: for a 403, what the page says was refused (as the API's message says it)."""
+    `reason`: for a 403, what the page says was refused (as the API's message says it, in the
+    visitor's language when it is a site_model.texts.Message)."""
     if verdict is Verdict.LOGIN:
         if request.htmx:
             # A background post would follow the redirect and swap the login page into the block.
@@ -35,7 +37,7 @@ def deny(request, verdict: Verdict, reason: str = ""):
         return redirect_to_login(request.get_full_path())
     if verdict is Verdict.FORBID:
         if reason:
-            return render(request, "403.html", {"reason": reason}, status=403)
+            return render(request, "403.html", {"reason": translated(reason)}, status=403)
         raise PermissionDenied(_("You may not see this."))
     raise Http404
 
@@ -43,7 +45,8 @@ def deny(request, verdict: Verdict, reason: str = ""):
 def failed(request, exc: RecordError):
     """The one place an HTML route turns an error of the records layer into a response: the
     gate's refusal as `deny` answers it, a record gone (deleted meanwhile) the 404 page, an
-    owner item locked the 403 page with its message, any other a plain-text 409, 412 or 400."""
+    owner item locked the 403 page with its message, any other a plain-text 409, 412 or 400
+    (its message in the visitor's language where the records layer wrote it as a Message)."""
     if isinstance(exc, Denied):
         return deny(request, exc.verdict)
     if isinstance(exc, RecordNotFound):
@@ -51,7 +54,7 @@ def failed(request, exc: RecordError):
     if isinstance(exc, OwnerItemLocked | FieldLocked):
         return deny(request, Verdict.FORBID, exc.message)
     status = 409 if isinstance(exc, RecordExists) else 412 if isinstance(exc, StaleRecord) else 400
-    return HttpResponse(exc.message, status=status, content_type="text/plain")
+    return HttpResponse(translated(exc.message), status=status, content_type="text/plain")
 
 
 def respond_block(request, block, html, *, status: int = 200):

@@ -166,7 +166,8 @@ def submit_block(request, site, block):
     if action is None:
         names = ", ".join(e.id for e in block.actions) or "none"
         return HttpResponseBadRequest(
-            f"The form names no action of block {block.key}; its actions: {names}.",
+            _("The form names no action of block %(block)s; its actions: %(actions)s.")
+            % {"block": block.key, "actions": names},
             content_type="text/plain",
         )
     return run_action(request, site, block, action)

@@ -99,3 +99,61 @@ def test_a_plain_string_needs_no_translation(site_dir):
     site_dir.write("pages/index.yaml", "title: Home\n")
     site = current_site()
     assert site.problems == () and site.warnings == ()
+
+
+CHART_BLOCK = """\
+elements:
+  day: {type: DATE, index_type: field}
+  per_day:
+    type: CHART
+    group_by: day
+    value: count
+    title: {en: Per day, fr: Par jour, xx: Nope}
+"""
+
+
+def test_a_chart_title_by_language_is_checked_as_any_title(site_dir):
+    site_dir.write("settings.yaml", "languages: [en, fr, de]\n")
+    site_dir.write("apps/shop/blocks/days.yaml", CHART_BLOCK)
+    site = current_site()
+    assert [problem.with_id() for problem in site.problems] == [
+        "apps/shop/blocks/days.yaml:7: (site.E019) element 'per_day' title: unknown language "
+        "'xx'; languages: en, fr, de"
+    ]
+    assert [problem.with_id() for problem in site.warnings] == [
+        "apps/shop/blocks/days.yaml:7: (site.W007) 'Per day' has no text in de "
+        "(the site's languages: en, fr, de)"
+    ]
+    title = site.apps["shop"].blocks["days"].element("per_day").options["title"]
+    assert text_in(title, "fr") == "Par jour" and str.__str__(title) == "Per day"
+
+
+CHOICE_BLOCK = """\
+elements:
+  kind:
+    type: CHOICE
+    choices: [talk, party]
+    choice_labels:
+      talk: {en: Talk, fr: Exposé}
+      party: Party
+      gala: {en: Gala, fr: Gala, de: Gala}
+"""
+
+
+def test_choice_labels_are_texts_checked_as_any_label(site_dir):
+    site_dir.write("settings.yaml", "languages: [en, fr, de]\n")
+    site_dir.write("apps/shop/blocks/order.yaml", CHOICE_BLOCK)
+    site = current_site()
+    assert [problem.with_id() for problem in site.problems] == [
+        "apps/shop/blocks/order.yaml:2: (site.E012) element 'kind': choice_labels names 'gala', "
+        "which is not one of its choices (talk, party)"
+    ]
+    assert [problem.with_id() for problem in site.warnings] == [
+        "apps/shop/blocks/order.yaml:6: (site.W007) 'Talk' has no text in de "
+        "(the site's languages: en, fr, de)"
+    ]
+    kind = site.apps["shop"].blocks["order"].element("kind")
+    assert text_in(kind.options["choice_labels"]["talk"], "fr") == "Exposé"
+    with translation.override("fr"):
+        assert kind.definition.choice_label(kind, "talk") == "Exposé"
+        assert kind.definition.choice_label(kind, "party") == "Party"

@@ -52,7 +52,7 @@ def test_unknown_keys_in_block_element_and_page(site_dir):
     site_dir.write("pages/index.yaml", "title: Home\nblock: [demo/hello]\n")
     assert problems() == [
         "apps/demo/blocks/hello.yaml:1: unknown key 'titel' in block; allowed: elements, target, title, title_element, view_permission, fresh_login, second_factor",
-        "apps/demo/blocks/hello.yaml:3: unknown key 'lable' in element 'name'; allowed: type, label, mode, index_type, required, min, max, max_length, pattern, choices, second_factor, app, chart, group_by, value, query, title",
+        "apps/demo/blocks/hello.yaml:3: unknown key 'lable' in element 'name'; allowed: type, label, mode, index_type, required, min, max, max_length, pattern, choices, second_factor, choice_labels, app, chart, group_by, value, query, title",
         "pages/index.yaml:2: unknown key 'block' in page; allowed: path, title, view_permission, fresh_login, blocks",
     ]
 

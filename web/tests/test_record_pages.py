@@ -146,6 +146,20 @@ def test_a_refused_save_under_htmx_is_the_block_alone(client):
     assert html.startswith("<form") and "<h1>" not in html
 
 
+def test_an_unticked_box_sends_its_hidden_0_alone_and_is_stored_false(client):
+    """A browser sends the hidden "0" alone for an unticked box (Django's CheckboxInput would
+    read that non-empty string as ticked)."""
+    client.post("/apps/events/blocks/event/", {**FORM, "public": "0"})
+    record = Record.objects.get()
+    assert record.items["public"] is False
+    client.post(
+        f"/apps/events/records/{record.record_id}/edit/",
+        {**FORM, "public": ["0", "1"], "_etag": record.etag},
+    )
+    record.refresh_from_db()
+    assert record.items["public"] is True
+
+
 def test_a_save_runs_the_formula_and_lands_on_a_finished_record_page(
     client, api_client, user_factory
 ):
