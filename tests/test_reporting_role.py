@@ -137,3 +137,64 @@ def test_on_sqlite_the_command_says_it_needs_postgresql(user_factory):
 def test_an_unknown_user_gets_no_login():
     with pytest.raises(CommandError, match="PostgreSQL|no active user 'nobody'"):
         call_command("reporting_role", "nobody", stdout=io.StringIO())
+
+
+# Tables of the login's own session named as the policy functions' tables: PostgreSQL looks a
+# table name up in the session's temporary schema first unless the search_path puts it last.
+SHADOWS = {
+    "an empty login table, then a trusted site.caller": """
+        CREATE TEMP TABLE records_reportinglogin (role text, caller jsonb, username text);
+        GRANT SELECT ON records_reportinglogin TO PUBLIC;
+        SET site.caller = '{"trusted": true}';
+    """,
+    "itself as a trusted login of an active user": """
+        CREATE TEMP TABLE records_reportinglogin (role text, caller jsonb, username text);
+        INSERT INTO records_reportinglogin VALUES (session_user, '{"trusted": true}', 'x');
+        CREATE TEMP TABLE auth_user (id int, username text, is_active boolean);
+        INSERT INTO auth_user VALUES (1, 'x', true);
+        GRANT SELECT ON records_reportinglogin, auth_user TO PUBLIC;
+    """,
+    "every principal a manager of every app": """
+        CREATE TEMP TABLE records_policyright (app_id text, rank int, match text);
+        INSERT INTO records_policyright VALUES ('sales', 4, '*');
+        GRANT SELECT ON records_policyright TO PUBLIC;
+    """,
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL feature")
+def test_a_login_cannot_shadow_the_policy_tables_with_temporary_tables(sales):
+    out = io.StringIO()
+    call_command("reporting_role", "bob", stdout=out)
+    url = out.getvalue().splitlines()[-1]
+    query = "SELECT id, items FROM reporting.records ORDER BY id"
+    try:
+        for name, shadow in SHADOWS.items():
+            seen = psql(url, shadow + query)
+            # refused, or bob's own row without the margin: never another's row or item
+            if seen.returncode == 0:
+                assert rows(seen) == {"s1": {"amount": 100, "salesman": "bob"}}, name
+    finally:
+        call_command("reporting_role", "bob", "--revoke", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL feature")
+def test_every_security_definer_function_searches_the_temporary_schema_last():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proname, proconfig FROM pg_proc WHERE prosecdef"
+            " AND pronamespace = 'public'::regnamespace"
+        )
+        found = dict(cursor.fetchall())
+    assert found, "the policy functions are SECURITY DEFINER"
+    unsafe = {
+        name: config
+        for name, config in found.items()
+        if not any(
+            setting.startswith("search_path=") and setting.endswith("pg_temp")
+            for setting in config or []
+        )
+    }
+    assert unsafe == {}
