@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from records import store
+from records import rls, store
 from site_model.loader import current_site
 from tests.helpers import new_client
 
@@ -219,5 +219,30 @@ def test_explain_analyze_tells_a_hidden_record_from_an_absent_one_in_nothing(sal
             assert found.returncode == 0, found.stderr
             plans[record_id] = found.stdout.replace(f"'{record_id}'", "'?'")
         assert plans["s0"] == plans["nothing"] and plans["s3"] == plans["nothing"]
+    finally:
+        call_command("reporting_role", "bob", "--revoke", stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL feature")
+def test_a_login_outliving_its_user_or_its_row_reads_nothing(sales, user_factory):
+    """A user deleted, then an account made again under their name (sign-up is open), does not
+    bring the old login back; a login role whose row is gone (a `flush`, a restore) is nobody,
+    whatever `site.caller` it sets."""
+    from records.models import ReportingLogin
+
+    out = io.StringIO()
+    call_command("reporting_role", "bob", stdout=out)
+    url = out.getvalue().splitlines()[-1]
+    forged = "SET site.caller = '{\"trusted\": true}'; SELECT id, items FROM reporting.records"
+    try:
+        assert sorted(rows(psql(url, forged))) == ["s1"]
+        sales["bob"].delete()
+        assert rows(psql(url, forged)) == {}
+        user_factory("bob", groups=["admins"])  # someone else, who happens to take the name
+        assert rows(psql(url, forged)) == {}
+        with rls.trusted():
+            ReportingLogin.objects.all().delete()
+        assert rows(psql(url, forged)) == {}
     finally:
         call_command("reporting_role", "bob", "--revoke", stdout=io.StringIO())
