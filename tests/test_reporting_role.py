@@ -246,3 +246,21 @@ def test_a_login_outliving_its_user_or_its_row_reads_nothing(sales, user_factory
         assert rows(psql(url, forged)) == {}
     finally:
         call_command("reporting_role", "bob", "--revoke", stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL feature")
+def test_no_login_is_made_while_every_role_may_create_in_schema_public(sales):
+    """PostgreSQL before 15 let every role create in `public`: a login could plant a function
+    there (`lower(varchar)`) that the site's own queries would call as the site."""
+    with connection.cursor() as cursor:
+        cursor.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
+    try:
+        with pytest.raises(CommandError, match="REVOKE CREATE ON SCHEMA public FROM PUBLIC"):
+            call_command("reporting_role", "bob", stdout=io.StringIO())
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname LIKE 'reporting_bob_%%'")
+            assert cursor.fetchone() is None
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
