@@ -219,6 +219,16 @@ def test_explain_analyze_tells_a_hidden_record_from_an_absent_one_in_nothing(sal
             assert found.returncode == 0, found.stderr
             plans[record_id] = found.stdout.replace(f"'{record_id}'", "'?'")
         assert plans["s0"] == plans["nothing"] and plans["s3"] == plans["nothing"]
+        # Nor do the planner's estimates, read from the table's statistics, count an app's
+        # records: every app (and every time) is estimated alike.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE records_record")
+        explain = "EXPLAIN SELECT * FROM reporting.records WHERE "
+        estimates = {
+            condition: psql(url, explain + condition).stdout.splitlines()[0].split("rows=")[1]
+            for condition in ("app = 'sales'", "app = 'nothing'", "created < now()")
+        }
+        assert len(set(estimates.values())) == 1, estimates
     finally:
         call_command("reporting_role", "bob", "--revoke", stdout=io.StringIO())
 
