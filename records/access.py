@@ -211,6 +211,12 @@ def deleted_records_allowed(app: AppSpec, access: Access) -> None:
         raise denial(verdict, f"see the deleted records of app '{app.id}'")
 
 
+def sees_whole_history(access: Access) -> bool:
+    """Does the visitor see the versions of a deleted record under an id made again (its
+    editors and managers, who see deleted records), or only the living record's own?"""
+    return access.can("delete_all") is Verdict.ALLOW
+
+
 def record_or_deleted(
     app: AppSpec, access: Access, record_id: str, action: str, *, lock: bool = False
 ) -> Granted | RecordVersion:

@@ -25,7 +25,8 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -190,9 +191,35 @@ def next_versions(app_id: str, record_ids: list[str]) -> dict[str, int]:
 # --- reading --------------------------------------------------------------------------------
 
 
-def versions_of(app_id: str, record_id: str, *, limit: int | None = None, offset: int = 0):
-    """The record's versions, newest first."""
-    rows = RecordVersion.objects.filter(app_id=app_id, record_id=record_id).order_by("-version")
+def own_versions(app_id: str, record_id: str):
+    """The versions of the record living (or last deleted) under this id, from its latest
+    create that is not a restore: a record made again under a deleted one's id (callers choose
+    ids) goes on with that history for editors and managers, who see deleted records; its other
+    readers may never have been allowed to read the deleted one, so theirs starts at the new
+    create. A restore brings its record's history back."""
+    rows = RecordVersion.objects.filter(app_id=app_id, record_id=record_id)
+    start = rows.filter(kind="create").exclude(via="restore").order_by("-version")
+    return rows.filter(version__gte=Coalesce(Subquery(start.values("version")[:1]), 0))
+
+
+def kept_versions(app_id: str, record_id: str, *, whole: bool):
+    """Every version kept under this id (`whole`: for those who see deleted records), or the
+    living record's own (`own_versions`)."""
+    if whole:
+        return RecordVersion.objects.filter(app_id=app_id, record_id=record_id)
+    return own_versions(app_id, record_id)
+
+
+def versions_of(
+    app_id: str,
+    record_id: str,
+    *,
+    whole: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+):
+    """The record's versions, newest first (`whole`: `kept_versions`)."""
+    rows = kept_versions(app_id, record_id, whole=whole).order_by("-version")
     return list(rows[offset : offset + limit] if limit is not None else rows[offset:])
 
 
@@ -216,15 +243,14 @@ def as_json(version: RecordVersion, shown: Callable[[dict], dict]) -> dict:
     }
 
 
-def version_get(app_id: str, record_id: str, version) -> RecordVersion:
-    """Version `version` of the record; `InvalidInput` (400) naming the versions there are."""
+def version_get(app_id: str, record_id: str, version, *, whole: bool = True) -> RecordVersion:
+    """Version `version` of the record (`whole`: `kept_versions`); `InvalidInput` (400) naming
+    the versions there are."""
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InvalidInput(f"version must be a positive integer, found {version!r}"[:120])
-    found = RecordVersion.objects.filter(
-        app_id=app_id, record_id=record_id, version=version
-    ).first()
+    kept = kept_versions(app_id, record_id, whole=whole)
+    found = kept.filter(version=version).first()
     if found is None:
-        kept = RecordVersion.objects.filter(app_id=app_id, record_id=record_id)
         numbers = sorted(kept.values_list("version", flat=True))
         listed = ", ".join(map(str, numbers[-20:])) or "none"
         raise InvalidInput(

@@ -80,6 +80,7 @@ def login_grant(username: str) -> Login:
                 )
             else:
                 cursor.execute(f"ALTER ROLE {role} PASSWORD {literal}")
+            refuse_if_public_is_writable(cursor, role)
             database = connection.ops.quote_name(connection.settings_dict["NAME"])
             cursor.execute(f"GRANT CONNECT ON DATABASE {database} TO {role}")
             cursor.execute(f"GRANT USAGE ON SCHEMA reporting TO {role}")
@@ -89,6 +90,20 @@ def login_grant(username: str) -> Login:
             defaults={"username": username, "caller": rls.caller_json(who_for(user))},
         )
     return Login(role=role, url=url_for(connection.settings_dict, role, password))
+
+
+def refuse_if_public_is_writable(cursor, role: str) -> None:
+    """No login while `role` may create in schema `public` (every role could before PostgreSQL
+    15): a function planted there (`lower(varchar)`, an exact match where the built-in needs a
+    cast) would run as the site's own role when its queries call it. The role just made is
+    rolled back with the transaction."""
+    cursor.execute("SELECT has_schema_privilege(%s, 'public', 'CREATE')", [role])
+    if cursor.fetchone()[0]:
+        raise InvalidInput(
+            "every role may create objects in schema public (PostgreSQL's default before 15), "
+            "so a reporting login could plant functions the site would run: as a superuser, run "
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC (docs/deploy.md) and try again"
+        )
 
 
 def login_revoke(username: str) -> str:

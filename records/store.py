@@ -656,6 +656,7 @@ def record_restore(
     check_writes=None,
     locked: bool = False,
     user=None,
+    whole_history: bool = True,
 ) -> Record:
     """Write version `version`'s items back over the record, as a new version made via
     "restore" (`POST .../restore`, contract §9): items it did not hold go, items it held come
@@ -663,14 +664,16 @@ def record_restore(
     those they may not keep their stored values, as an update by that caller would.
     `check_writes(items, before)`: raises for an item the caller may not write that the restore
     would change (records.access.check_item_writes). The record's block and `_author` stay. `fixed`, `if_match`, `locked`: as for `record_save`.
-    The values are those the record held: the element rules are not asked again."""
+    `whole_history`: the versions of a deleted record of the same id may be restored
+    (records.access.sees_whole_history). The values are those the record held: the element
+    rules are not asked again."""
     shown = readable or (lambda items: items)
     with transaction.atomic(savepoint=not locked):
         current = record if locked else selectors_lock(record)
         if current is None:
             raise RecordNotFound(f"no record '{record.record_id}' in app '{app.id}'")
         check_if_match(current, if_match)
-        past = history.version_get(app.id, current.record_id, version).items
+        past = history.version_get(app.id, current.record_id, version, whole=whole_history).items
         before = current.items
         visible = shown(before)
         items = {name: value for name, value in before.items() if name not in visible}

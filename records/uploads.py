@@ -38,6 +38,7 @@ from site_model.elements import FILE_KEYS
 from site_model.spec import BlockSpec
 from site_model.texts import Message
 
+from . import rls
 from .errors import InvalidItems
 from .models import Record, Upload
 
@@ -68,8 +69,10 @@ def uploader_of(user):
     return user if user is not None and user.is_authenticated else None
 
 
+@rls.as_server
 def stored_bytes(uploader) -> int:
-    """What the uploads of `uploader` (None: anonymous visitors) hold now."""
+    """What the uploads of `uploader` (None: anonymous visitors) hold now: every one, those of
+    records they may not read too (row-level security would hide those)."""
     if uploader is not None:
         rows = Upload.objects.filter(uploader=uploader)
     else:  # not those of accounts since deleted: their uploader is None too

@@ -327,3 +327,32 @@ def test_requests_on_one_kept_connection_never_see_each_others_caller(sales):
             seen.append(client.get("/api/v1/sales/blocks/sale/raw").json())
     # One connection served them all (the test's), in turn: each saw its own rows only.
     assert seen == [["s0", "s2"], ["s1", "s4"], []] * 2
+
+
+def test_uploads_on_records_the_uploader_may_not_read_still_count_against_the_cap(
+    site_dir, api_client, settings
+):
+    """The cap is the server's accounting: anonymous visitors may add tickets they cannot read
+    back (row_owners, and no owner names nobody), and their files count all the same."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MAX_UPLOADS_BYTES_PER_USER = 2**20
+    site_dir.write(
+        "apps/tickets/settings.yaml",
+        "acl:\n  rights:\n    author: ['*']\n    editor: [admins]\n  row_owners: [owner]\n",
+    )
+    site_dir.write("apps/tickets/blocks/ticket.yaml", "elements:\n  name: TEXT\n  scan: FILE\n")
+    anonymous = api_client()
+
+    def post(name):
+        scan = SimpleUploadedFile("scan.pdf", b"x" * (600 * 1024), "application/pdf")
+        return anonymous.post(
+            "/apps/tickets/blocks/ticket/", {"_save": "1", "name": name, "scan": scan}
+        )
+
+    assert post("first").status_code == 302
+    refused = post("second")
+    assert refused.status_code == 400
+    assert "Uploads are capped at 1 MB for anonymous visitors together" in refused.content.decode()
+    with rls.trusted():
+        assert Record.objects.filter(app_id="tickets").count() == 1

@@ -353,7 +353,9 @@ def record_history(request, app_id: str, record_id: str):
                 for name, (old, new) in sorted(shown(history.changes_of(version)).items())
             ],
         }
-        for version in history.versions_of(app.id, record_id, limit=HISTORY_PAGE)
+        for version in history.versions_of(
+            app.id, record_id, whole=gate.sees_whole_history(access), limit=HISTORY_PAGE
+        )
     ]
     page = RecordPage(request, current_site(), app, block, handle)
     return render(
@@ -388,6 +390,7 @@ def restore_posted(request, app, access, granted, handle):
             fixed=access.fixed_owner_items(granted.facts),
             readable=partial(gate.readable_items, app, access),
             user=request.user,
+            whole_history=gate.sees_whole_history(access),
         )
     except StaleRecord:
         messages.error(
