@@ -27,21 +27,13 @@ from django.core.signals import setting_changed
 
 from . import acl, code, layout, schema, typed
 from . import check_ids as ids
-from .elements import TYPES, input_type_names
-from .schema import (
-    ELEMENT_RULES_START,
-    RESERVED_ELEMENT_IDS,
-    element_keys,
-    keys_of,
-    yaml_keys_of,
-)
+from .elements import RULES, TYPES
+from .schema import ELEMENT_OWN_KEYS, RESERVED_ELEMENT_IDS, keys_of
 from .spec import (
     EMAIL_VERIFICATION,
     ID_RULE,
-    INDEX_TYPES,
     LDAP_GROUP_TYPES,
     LOGIN_METHODS,
-    MODES,
     PROFILE_STAMP,
     PROFILE_TYPES,
     PROVIDERS,
@@ -1189,16 +1181,49 @@ def parse_elements(doc: YamlFile, node, what: str = "elements") -> tuple[Element
 
 
 def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | None:
+    """One element, read by the model of its type (schema.element_model)."""
     what = f"element '{element_id}'"
-    line = line_of(key_node)
+    element_type = element_type_of(doc, what, node)
+    if element_type is None:
+        return None
+    model, _ = typed.validate(
+        doc, schema.element_model(TYPES[element_type]), node, what, prefix=what
+    )
+    if model is None:
+        return None
+    values = {key: getattr(model, key) for key in type(model).model_fields}
+    values = {key: value for key, value in values.items() if key in model.model_fields_set}
+    label = values.pop("label", None)
+    options = {key: values.pop(key) for key in list(values) if key not in ELEMENT_OWN_KEYS}
+    values.pop("type", None)
+    for key in ("mode", "index_type", *RULES, "app"):
+        if values.get(key) is None:
+            values.pop(key, None)
+    return Element(
+        id=element_id,
+        type=element_type,
+        label=(
+            doc.text(typed.top_nodes(node)["label"][1], f"{what} label")
+            if label is not None
+            else element_id.replace("_", " ").capitalize()
+        ),
+        line=line_of(key_node),
+        options=options,
+        **values,
+    )
+
+
+def element_type_of(doc: YamlFile, what: str, node) -> str | None:
+    """The type an element names (`message: BASIC`, or its `type` key), or None (a problem)."""
     if isinstance(node, yaml.ScalarNode):
-        keys = {"type": (key_node, node)}
+        type_node = node
     else:
-        keys = doc.mapping(node, what, element_keys())
-    if "type" not in keys:
+        type_node = typed.top_nodes(node).get("type", (None, None))[1]
+        if type_node is None or doc.value(type_node) not in TYPES:
+            typed.validate(doc, schema.any_element_model(), node, what, prefix=what)
+    if type_node is None:
         doc.problem(node, f"{what} has no type; allowed: {', '.join(TYPES)}", ids.MISSING_KEY)
         return None
-    type_node = keys["type"][1]
     element_type = doc.value(type_node)
     if not isinstance(element_type, str) or element_type not in TYPES:
         doc.problem(
@@ -1207,157 +1232,4 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
             ids.NOT_A_CHOICE,
         )
         return None
-    label = (
-        doc.text(keys["label"][1], f"{what} label")
-        if "label" in keys
-        else element_id.replace("_", " ").capitalize()
-    )
-    mode, index_type = "EDITABLE", None
-    if "mode" in keys:
-        mode = doc.choice(keys["mode"][1], f"{what} mode", MODES, "EDITABLE")
-    if "index_type" in keys:
-        index_type = doc.choice(keys["index_type"][1], f"{what} index_type", INDEX_TYPES, None)
-    if not TYPES[element_type].is_input:
-        for key in ("mode", "index_type"):
-            if key in keys:
-                doc.problem(
-                    keys[key][0],
-                    f"{what}: {key} applies only to {', '.join(input_type_names())} elements",
-                    ids.KEY_NOT_HERE,
-                )
-        mode, index_type = "EDITABLE", None
-    rules = parse_rules(doc, what, element_type, keys)
-    options = parse_options(doc, what, element_type, keys)
-    return Element(
-        id=element_id,
-        type=element_type,
-        label=label,
-        mode=mode,
-        index_type=index_type,
-        line=line,
-        options=options,
-        **rules,
-    )
-
-
-def option_keys() -> tuple[str, ...]:
-    """The keys element types keep as given (`option_keys`: a CHART's `chart`, `group_by`, ...)."""
-    return tuple(dict.fromkeys(key for t in TYPES.values() for key in t.option_keys))
-
-
-def parse_options(doc: YamlFile, what: str, type_name: str, keys) -> dict:
-    """The keys of a type's own (`option_keys`), each checked by the type; such a key on
-    another type is a problem naming the types that take it."""
-    definition = TYPES[type_name]
-    options = {}
-    for key in option_keys():
-        if key not in keys:
-            continue
-        if key not in definition.option_keys:
-            doc.problem(
-                keys[key][0],
-                f"{what}: {key} applies only to {types_with(key)} elements",
-                ids.KEY_NOT_HERE,
-            )
-            continue
-        options[key] = doc.value(keys[key][1])
-    for key, problem, check_id in definition.check_options(options):
-        doc.problem(keys.get(key, keys["type"])[1], f"{what}: {problem}", check_id)
-        options.pop(key, None)
-    return options
-
-
-def types_with(rule: str) -> str:
-    if rule == "required":
-        return ", ".join(input_type_names())
-    return ", ".join(name for name, definition in TYPES.items() if rule in definition.yaml_keys())
-
-
-def parse_rules(doc: YamlFile, what: str, type_name: str, keys) -> dict:
-    """The validation keys of an element (contract §2), each checked against its type."""
-    definition = TYPES[type_name]
-    found: dict[str, Any] = {}
-    options = option_keys()
-    for key in element_keys()[ELEMENT_RULES_START:]:
-        if key not in keys or key in options:
-            continue
-        key_node, value_node = keys[key]
-        if key not in yaml_keys_of(definition):
-            doc.problem(
-                key_node,
-                f"{what}: {key} applies only to {types_with(key)} elements",
-                ids.KEY_NOT_HERE,
-            )
-            continue
-        value = parse_rule(doc, what, type_name, key, value_node)
-        if value is not None:
-            found[key] = value
-    for key in definition.yaml_required:
-        if not found.get(key):
-            doc.problem(
-                keys.get(key, keys["type"])[1],
-                f"{what}: a {type_name} needs {key}: [..]",
-                ids.MISSING_KEY,
-            )
-    if "min" in found and "max" in found:
-        low, high = (bound_of(type_name, found[k]) for k in ("min", "max"))
-        if low is not None and high is not None and low > high:
-            doc.problem(
-                keys["max"][1],
-                f"{what}: max {found['max']} is below min {found['min']}",
-                ids.BAD_RULE,
-            )
-    return found
-
-
-def bound_of(type_name: str, value):
-    return TYPES[type_name].bound(value)
-
-
-def parse_rule(doc: YamlFile, what: str, type_name: str, key: str, node):
-    value = doc.value(node)
-    where = f"{what} {key}"
-    if key == "required":
-        return doc.boolean(node, where, False)
-    if key == "app":
-        if not is_valid_id(value):
-            doc.problem(
-                node, f"{where} must be an app id matching {ID_RULE}, found {value!r}", ids.BAD_ID
-            )
-            return None
-        return value
-    if key in ("min", "max"):
-        try:
-            return TYPES[type_name].yaml_bound(value)
-        except ValueError as exc:
-            doc.problem(node, f"{where} {exc}", ids.BAD_RULE)
-            return None
-    if key == "max_length":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            doc.problem(
-                node, f"{where} must be a whole number of at least 1, found {value!r}", ids.BAD_RULE
-            )
-            return None
-        return value
-    if key == "pattern":
-        if not isinstance(value, str):
-            doc.problem(
-                node,
-                f"{where} must be a regular expression (a string), found {value!r}",
-                ids.BAD_RULE,
-            )
-            return None
-        try:
-            re.compile(value)
-        except re.error as exc:
-            doc.problem(node, f"{where} is not a regular expression: {exc}", ids.BAD_RULE)
-            return None
-        return value
-    # choices
-    if not isinstance(value, list) or not value or not all(isinstance(c, str) and c for c in value):
-        doc.problem(node, f"{where} must be a list of strings, found {value!r}", ids.BAD_RULE)
-        return None
-    if len(set(value)) != len(value):
-        doc.problem(node, f"{where} lists a choice twice", ids.BAD_RULE)
-        return None
-    return tuple(value)
+    return element_type

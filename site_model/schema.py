@@ -5,17 +5,19 @@ and `apps/*/blocks/*.yaml` with the kind of its value. The loader takes the keys
 them (`keys_of`), and `site_schema(kind)` turns them into the JSON Schema that an editor (VS Code
 with the YAML extension, any yaml-language-server) uses for completion and errors as the site
 builder types, served at /api/v1/site-schema/<kind>.json and written by
-`manage.py site_schema`. An element's keys come from its type's definition (`yaml_keys` in
-site_model.elements), so a new type is in the schema without a change here.
+`manage.py site_schema`. An element's keys come from its type's definition (`yaml_fields` in
+site_model.elements: `element_model(type)`), so a new type is in the schema without a change here.
 
-The loader still says what is wrong in its own words and at its line (site_model.loader); what
-a schema cannot know (a block that does not exist, a function missing from the .py, min above
-max) only the loader says. site_model/tests/test_site_schema.py keeps the two in step.
+The loader validates each file with its model (site_model.typed): the value types below raise
+each problem in the loader's words with its check id, and typed puts it at its line. What a
+schema cannot know (a block that does not exist, a function missing from the .py, min above
+max) only the models' validators and the loader say. site_model/tests/test_site_schema.py keeps the two in step.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,15 +29,19 @@ from pydantic import (
     WithJsonSchema,
     WrapValidator,
     create_model,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from .elements import RULES, TYPES, ElementType, second_factor_minutes
+from . import typed
+from .elements import RULES, TYPES, ElementType, input_type_names, second_factor_minutes
 from .spec import (
     EMAIL_VERIFICATION,
     ID_RULE,
+    INDEX_TYPES,
     LDAP_GROUP_TYPES,
     LOGIN_METHODS,
+    MODES,
     PROFILE_STAMP,
     PROVIDERS,
     RIGHTS,
@@ -46,7 +52,6 @@ from .spec import (
     parse_principals,
 )
 from .texts import LANGUAGES
-from .typed import kind_of_value
 
 ID_PATTERN = f"^{ID_RULE}$"
 HOOKS = ("on_display", "on_save", "on_delete", "record_id")
@@ -72,6 +77,9 @@ def checked(schema_of, check) -> Any:
         AfterValidator(check),
         WithJsonSchema(TypeAdapter(schema_of, config=PYTHON_RE).json_schema()),
     ]
+
+
+kind_of_value = typed.kind_of_value
 
 
 def _principals(value: Any) -> tuple[str, ...]:
@@ -458,7 +466,7 @@ def _second_factor(value: Any, _handler) -> int:
 class BlockFile(Strict):
     """apps/<app>/blocks/<block>.yaml: the block's elements (docs/blocks.md)."""
 
-    # The elements are read by the loader (site_model.loader.parse_elements), each by its type.
+    # The loader reads each element with its type's model (element_model).
     elements: Annotated[dict[str, Any] | None, Field(json_schema_extra=_elements_schema)] = None
     target: Literal["ajax"] = None
     title: AnyText = None
@@ -469,11 +477,173 @@ class BlockFile(Strict):
     second_factor: Annotated[SecondFactor, WrapValidator(_second_factor)] = None
 
 
-ELEMENT_RULES_START = 4  # element_keys()[4:] are the keys of the element's rules
+# --- an element of a block (or a profile field of settings.yaml) ----------------------------
+# Each type names its keys and their value types (`ElementType.yaml_fields`) with the value
+# types below; `element_model(definition)` is the model of one element of that type.
+
+
+def checked_as(json_schema: dict, *validators) -> Any:
+    """A value checked by `validators` (each raising the problem in the loader's words), described
+    in the JSON Schema as `json_schema`."""
+    return Annotated[Any, *validators, WithJsonSchema(json_schema)]
+
+
+def _max_length(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PydanticCustomError(
+            "site.E012",
+            "must be a whole number of at least 1, found {found}",
+            {"found": repr(value)},
+        )
+    return value
+
+
+def _pattern(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "site.E012",
+            "must be a regular expression (a string), found {found}",
+            {"found": repr(value)},
+        )
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise PydanticCustomError(
+            "site.E012", "is not a regular expression: {error}", {"error": str(exc)}
+        ) from None
+    return value
+
+
+def _choices(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(c, str) and c for c in value):
+        raise PydanticCustomError(
+            "site.E012", "must be a list of strings, found {found}", {"found": repr(value)}
+        )
+    if len(set(value)) != len(value):
+        raise PydanticCustomError("site.E012", "lists a choice twice")
+    return tuple(value)
+
+
+def _app_id(value: Any) -> str:
+    if not is_valid_id(value):
+        raise PydanticCustomError(
+            "site.E005",
+            "must be an app id matching {rule}, found {found}",
+            {"rule": ID_RULE, "found": repr(value)},
+        )
+    return value
+
+
+Mode = Literal[MODES]
+IndexType = Literal[INDEX_TYPES]
+Required = checked(bool, _boolean())
+MaxLength = checked_as({"type": "integer", "minimum": 1}, AfterValidator(_max_length))
+Pattern = checked_as({"type": "string", "format": "regex"}, AfterValidator(_pattern))
+Choices = checked_as(
+    {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "minItems": 1,
+        "uniqueItems": True,
+    },
+    AfterValidator(_choices),
+)
+AppId = checked_as({"type": "string", "pattern": ID_PATTERN}, AfterValidator(_app_id))
+ActionSecondFactor = Annotated[SecondFactor, WrapValidator(_second_factor)]
+
+
+def bound(definition: ElementType, upper: bool = False) -> Any:
+    """`min` (or `max`, not below `min`) of an element of `definition`, as its type reads it."""
+
+    def read(value: Any) -> Any:
+        try:
+            return definition.yaml_bound(value)
+        except ValueError as exc:
+            raise PydanticCustomError("site.E012", "{error}", {"error": str(exc)}) from None
+
+    def not_below_min(value: Any, info) -> Any:
+        low = info.data.get("min")
+        if low is not None and not typed.said(info, "max", "site.E012"):
+            low_bound, high_bound = definition.bound(low), definition.bound(value)
+            if low_bound is not None and high_bound is not None and low_bound > high_bound:
+                raise PydanticCustomError(
+                    "site.E012",
+                    "max {max} is below min {min}",
+                    {"max": value, "min": low, "alone": True, "across": True, "instead": value},
+                )
+        return value
+
+    checks = (
+        (AfterValidator(read), AfterValidator(not_below_min)) if upper else (AfterValidator(read),)
+    )
+    return checked_as(definition.bound_schema, *checks)
+
+
+def needed(annotation: Any, type_name: str, key: str) -> tuple[Any, Any]:
+    """A key that an element of `type_name` must give (a CHOICE's `choices`)."""
+
+    def check(value: Any, handler, info) -> Any:
+        if value is not None:
+            return handler(value)
+        if typed.said(info, key, "site.E007"):
+            return ()
+        raise PydanticCustomError(
+            "site.E007",
+            "a {type} needs {key}: [..]",
+            {"type": type_name, "key": key, "at": (key,), "or_at": ("type",)},
+        )
+
+    return Annotated[annotation, WrapValidator(check)], Field(None, validate_default=True)
+
+
+def _text_schema() -> dict:
+    return TypeAdapter(Text).json_schema()
+
+
+class ElementKeys(Strict):
+    """One element: its type's name alone (`message: BASIC`), or a mapping of `type`, `label`
+    and the keys its type takes. A key of another type is named as such (site.E013)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"type": data} if isinstance(data, str) else data
+
+    @classmethod
+    def unknown_key_problem(cls, key: str, parent: str) -> tuple[str, str]:
+        if key in element_keys():
+            return "site.E013", f"{parent}: {key} applies only to {types_with(key)} elements"
+        allowed = ", ".join(element_keys())
+        return "site.E002", f"unknown key '{key}' in {parent}; allowed: {allowed}"
+
+
+ELEMENT_OWN_KEYS = ("type", "label", "mode", "index_type", *RULES, "app")
+
+
+@functools.cache
+def element_model(definition: ElementType) -> type[ElementKeys]:
+    """The model of an element of type `definition` (once per type)."""
+    return create_model(
+        f"{definition.name.title()}Element",
+        __base__=ElementKeys,
+        type=(Literal[definition.name], ...),
+        label=(AnyText, None),
+        **definition.yaml_fields(),
+    )
+
+
+def any_element_model() -> type[ElementKeys]:
+    """An element of no known type: any element key is taken, the others are unknown."""
+    return _any_element_model(element_keys())
+
+
+@functools.cache
+def _any_element_model(keys: tuple[str, ...]) -> type[ElementKeys]:
+    return create_model("AnyElement", __base__=ElementKeys, **dict.fromkeys(keys, (Any, None)))
 
 
 def element_keys() -> tuple[str, ...]:
-    """Every key an element may have (each type takes some of them: `yaml_keys`)."""
+    """Every key an element may have (each type takes some of them: `yaml_fields`)."""
     return _element_keys(tuple(TYPES))
 
 
@@ -481,43 +651,49 @@ def element_keys() -> tuple[str, ...]:
 def _element_keys(type_names: tuple[str, ...]) -> tuple[str, ...]:
     found = dict.fromkeys(("type", "label", "mode", "index_type", *RULES))
     for name in type_names:
-        found.update(dict.fromkeys(TYPES[name].yaml_keys()))
+        found.update(dict.fromkeys(element_model(TYPES[name]).model_fields))
     return tuple(found)
 
 
-@functools.cache
-def yaml_keys_of(definition: ElementType) -> frozenset[str]:
-    """The keys of `definition.yaml_keys()`, once per type (the loader asks per element)."""
-    return frozenset(definition.yaml_keys())
+def yaml_keys_of(definition: ElementType) -> tuple[str, ...]:
+    """The keys an element of `definition` takes besides `type` and `label`."""
+    return tuple(element_model(definition).model_fields)[2:]
+
+
+def types_with(key: str) -> str:
+    """The types that take `key`, as a message lists them."""
+    if key in ("required", "mode", "index_type"):
+        return ", ".join(input_type_names())
+    return ", ".join(name for name, definition in TYPES.items() if key in yaml_keys_of(definition))
 
 
 def element_schema() -> dict:
     """One element: its type's name alone, or a mapping of the keys its type takes."""
     mappings = []
-    for name, definition in TYPES.items():
-        properties = {
-            "type": {"const": name},
-            "label": {
-                "anyOf": [
-                    {"type": ["string", "number"]},
-                    {
-                        "type": "object",
-                        "propertyNames": {"enum": list(LANGUAGES)},
-                        "additionalProperties": {"type": ["string", "number"]},
-                    },
-                ]
-            },
-        }
-        properties.update(definition.yaml_keys())
-        mappings.append(
-            {
-                "type": "object",
-                "properties": properties,
-                "required": ["type", *definition.yaml_required],
-                "additionalProperties": False,
-            }
-        )
+    for definition in TYPES.values():
+        schema = _inlined(element_model(definition).model_json_schema())
+        schema.pop("title", None)
+        schema["properties"]["label"] = _text_schema()
+        schema["required"] = ["type", *definition.yaml_required]
+        mappings.append(schema)
     return {"anyOf": [{"enum": list(TYPES)}, *mappings]}
+
+
+def _inlined(schema: dict) -> dict:
+    """`schema` with each `$ref` to its `$defs` replaced by the definition (an element's schema
+    sits inside a block's, whose `$defs` are its own)."""
+    defs = schema.pop("$defs", {})
+
+    def inline(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return inline(schema)
 
 
 # --- the schemas ----------------------------------------------------------------------------

@@ -121,25 +121,52 @@ def validate(
     node: yaml.Node | None,
     what: str,
     read_by_loader: tuple[str, ...] = (),
+    prefix: str = "",
 ):
     """The model of `node` (None when not even an empty one is valid) and the lines of its keys.
 
-    `read_by_loader`: top keys whose values the loader reads with checks of its own."""
+    `read_by_loader`: top keys whose values the loader reads with checks of its own. `prefix`
+    names the node in every message ("element 'seats'": "element 'seats' min must be ...")."""
     lines = Lines()
     lines.read_by_loader = read_by_loader
     data = node_data(doc, node, lines, what)
     if data is None:
         data = {}
+    said: set[tuple[Loc, str]] = set()
     for _ in range(MAX_ROUNDS):
         try:
-            return model.model_validate(data), lines
+            return model.model_validate(data, context={"said": said}), lines
         except ValidationError as error:
             entries = _first_per_location(error.errors(include_url=False))
-            found = [_problem(doc, model, entry, lines, data, what) for entry in entries]
-            doc.problems.extend(sorted(found, key=lambda problem: problem.line))
-            for entry in sorted(entries, key=lambda e: _pruned_loc(e["loc"]), reverse=True):
+            found = [
+                (_problem(doc, model, entry, lines, data, what, prefix), _is_across(entry))
+                for entry in entries
+            ]
+            # By line; on one line, a problem across keys (max below min) after those of keys.
+            found.sort(key=lambda pair: (pair[0].line, pair[1]))
+            doc.problems.extend(problem for problem, _ in found)
+            said.update((_at_loc(entry), entry["type"]) for entry in entries)
+            for entry in sorted(entries, key=_at_loc, reverse=True):
                 data = _without(data, entry, lines)
     return None, lines
+
+
+def _is_across(entry: dict) -> bool:
+    return bool((entry.get("ctx") or {}).get("across"))
+
+
+def said(info, key: str, check: str | None = None) -> bool:
+    """Whether a problem at `key` (the problem `check`, or any) was said in an earlier round of
+    `validate`: a validator that would say it again (a key still missing) lets it pass instead,
+    and a key taken out for its problem still counts as given."""
+    found = (info.context or {}).get("said") or ()
+    return any(loc == (key,) and check in (None, kind) for loc, kind in found)
+
+
+def _at_loc(entry: dict) -> Loc:
+    """Where an error is: its location, or the key its context names (`at`)."""
+    at = (entry.get("ctx") or {}).get("at")
+    return tuple(at) if at is not None else _pruned_loc(entry["loc"])
 
 
 def _first_per_location(entries: list[dict]) -> list[dict]:
@@ -170,41 +197,58 @@ def _pruned_loc(loc: tuple) -> Loc:
     return plain[:-1] if plain and plain[-1] == KEY else plain
 
 
-def _problem(doc: YamlFile, model, entry: dict, lines: Lines, data, what: str) -> Problem:
+def _problem(doc: YamlFile, model, entry: dict, lines: Lines, data, what: str, prefix: str):
     loc, kind, ctx = entry["loc"], entry["type"], entry.get("ctx") or {}
-    line, check, message = _described(model, loc, kind, ctx, lines, data, what, entry["msg"])
+    names = Names(what, prefix)
+    line, check, message = _described(model, loc, kind, ctx, lines, data, names, entry["msg"])
     return Problem(doc.rel_path, line, message, check)
 
 
-def _described(model, loc, kind, ctx, lines: Lines, data, what, pydantic_message):
+class Names:
+    """How a message names a location: its dotted path, after the node's `prefix` if any."""
+
+    def __init__(self, what: str, prefix: str):
+        self.what, self.prefix = what, prefix
+
+    def of(self, place: Loc) -> str:
+        if self.prefix:
+            return f"{self.prefix} {dotted(place)}" if place else self.prefix
+        return dotted(place) or self.what
+
+    def lead(self, message: str) -> str:
+        """A message that names its key itself, after the node's prefix."""
+        return f"{self.prefix}: {message}" if self.prefix else message
+
+
+def _described(model, loc, kind, ctx, lines: Lines, data, names: Names, pydantic_message):
     """(line, check id, message) of one error."""
     is_key = bool(loc) and loc[-1] == KEY
     place = loc[:-1] if is_key else loc
-    name = dotted(place) or what
+    name = names.of(place)
     if kind.startswith("site."):
+        if ctx.get("at") is not None:
+            at = tuple(ctx["at"])
+            line = lines.values.get(at) or lines.of_value(tuple(ctx.get("or_at", at)))
+            return line, kind, names.lead(pydantic_message)
         if ctx.get("alone"):
             line = lines.of_key(place) if is_key else lines.of_value(place)
-            return line, kind, pydantic_message
+            return line, kind, names.lead(pydantic_message)
         if is_key:
-            return lines.of_key(place), kind, f"{dotted(place[:-1])}: {pydantic_message}"
+            return lines.of_key(place), kind, f"{names.of(place[:-1])}: {pydantic_message}"
         separator = "" if pydantic_message.startswith(":") else " "
         return lines.of_value(place), kind, f"{name}{separator}{pydantic_message}"
     found = kind_of_value(_at(data, place))
     if kind == "extra_forbidden":
-        allowed = ", ".join(_model_at(model, place[:-1]).model_fields)
-        parent = dotted(place[:-1]) or what
-        return (
-            lines.of_key(place),
-            ids.UNKNOWN_KEY,
-            f"unknown key '{place[-1]}' in {parent}; allowed: {allowed}",
-        )
+        parent = _model_at(model, place[:-1])
+        check, message = unknown_key(parent, place[-1], names.of(place[:-1]))
+        return lines.of_key(place), check, message
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return lines.of_value(place), ids.WRONG_KIND, f"{name} must be a mapping, found {found}"
     if kind == "missing":
         return (
             lines.of_value(place[:-1]),
             ids.MISSING_KEY,
-            f"{dotted(place[:-1]) or what} needs the key '{place[-1]}'",
+            f"{names.of(place[:-1])} needs the key '{place[-1]}'",
         )
     if kind == "literal_error":
         return (
@@ -213,6 +257,16 @@ def _described(model, loc, kind, ctx, lines: Lines, data, what, pydantic_message
             f"{name} must be one of {_choices(ctx.get('expected', ''))}; found {_at(data, place)!r}",
         )
     return lines.of_value(place), ids.WRONG_KIND, f"{name}: {pydantic_message}, found {found}"
+
+
+def unknown_key(model, key: str, parent: str) -> tuple[str, str]:
+    """(check id, message) of a key that `model` does not take; a model may say it itself
+    (an element's key of another type: `unknown_key_problem`)."""
+    own = getattr(model, "unknown_key_problem", None)
+    if own is not None:
+        return own(key, parent)
+    allowed = ", ".join(model.model_fields)
+    return ids.UNKNOWN_KEY, f"unknown key '{key}' in {parent}; allowed: {allowed}"
 
 
 def _choices(expected: str) -> str:
@@ -231,7 +285,7 @@ def _at(data, loc: Loc):
 
 def _without(data, entry: dict, lines: Lines):
     """The data with the broken value of `entry` taken out, or replaced by its `instead`."""
-    loc = _pruned_loc(entry["loc"])
+    loc = _at_loc(entry)
     if entry["type"] == "extra_forbidden" or (entry["loc"] and entry["loc"][-1] == KEY):
         instead = None
     else:
