@@ -30,13 +30,10 @@ from . import check_ids as ids
 from .elements import RULES, TYPES
 from .schema import ELEMENT_OWN_KEYS, RESERVED_ELEMENT_IDS, keys_of
 from .spec import (
-    EMAIL_VERIFICATION,
     ID_RULE,
     LDAP_GROUP_TYPES,
-    LOGIN_METHODS,
     PROFILE_STAMP,
     PROFILE_TYPES,
-    PROVIDERS,
     SAML_FIELDS,
     AclSpec,
     AppSpec,
@@ -563,78 +560,58 @@ def parse_site_settings(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
         return SiteSettings(), doc.problems
-    keys = doc.mapping(doc.root, "settings.yaml", keys_of(schema.SiteSettingsFile))
+    model, lines = typed.validate(
+        doc,
+        schema.SiteSettingsFile,
+        doc.root,
+        "settings.yaml",
+        read_by_loader=(("users", "fields"),),
+        read_by_hand=tuple(("auth", key) for key in SIGN_IN_BY_HAND),
+    )
+    model = model or schema.SiteSettingsFile()
+    auth, nodes = model.auth or schema.Auth(), typed.top_nodes(doc.root)
+    otp = auth.otp or schema.Otp()
+    values: dict[str, Any] = {
+        "signup": auth.signup,
+        "email_verification": auth.email_verification,
+        "providers": auth.providers or (),
+        "link_domains": dict(auth.link_domains or {}),
+        "user_managers": auth.user_managers or (),
+        "otp_required_for": otp.required_for or (),
+        "otp_trusted_methods": otp.trusted_methods or (),
+        "groups": model.groups or (),
+        "languages": model.languages or ("en",),
+    }
+    if "title" in nodes:
+        values["title"] = doc.text(nodes["title"][1], "title")
+    values.update(parse_sign_in(doc, nodes["auth"][1] if "auth" in nodes else None))
+    if model.users is not None:
+        values.update(parse_users(doc, model.users, typed.top_nodes(nodes["users"][1]), lines))
+    return SiteSettings(**values), doc.problems
+
+
+# The sign-in methods whose settings the loader still reads by hand (their checks across keys
+# decide whether the method is on at all).
+SIGN_IN_BY_HAND = ("ldap", "certificates", "saml")
+
+
+def parse_sign_in(doc: YamlFile, node) -> dict[str, Any]:
+    auth = typed.top_nodes(node)
     values: dict[str, Any] = {}
-    if "title" in keys:
-        values["title"] = doc.text(keys["title"][1], "title")
-    if "languages" in keys:
-        values["languages"] = doc.languages(keys["languages"][1])
-    if "groups" in keys:
-        values["groups"] = doc.ids(keys["groups"][1], "groups")
-    auth = doc.mapping(
-        keys["auth"][1] if "auth" in keys else None,
-        "auth",
-        keys_of(schema.Auth),
-    )
-    if "signup" in auth:
-        values["signup"] = doc.boolean(auth["signup"][1], "auth.signup", True)
-    if "email_verification" in auth:
-        values["email_verification"] = doc.choice(
-            auth["email_verification"][1], "auth.email_verification", EMAIL_VERIFICATION, "optional"
-        )
-    if "providers" in auth:
-        providers = doc.ids(auth["providers"][1], "auth.providers")
-        for name in providers:
-            if name not in PROVIDERS:
-                doc.problem(
-                    auth["providers"][1],
-                    f"unknown provider '{name}'; allowed: {', '.join(PROVIDERS)}",
-                    ids.NOT_A_CHOICE,
-                )
-        values["providers"] = tuple(name for name in providers if name in PROVIDERS)
-    if "link_domains" in auth:
-        values["link_domains"] = _parse_link_domains(doc, auth["link_domains"][1])
-    if "user_managers" in auth:
-        values["user_managers"] = (
-            doc.principals(auth["user_managers"][1], "auth.user_managers") or ()
-        )
-    otp = doc.mapping(
-        auth["otp"][1] if "otp" in auth else None,
-        "auth.otp",
-        keys_of(schema.Otp),
-    )
-    if "required_for" in otp:
-        values["otp_required_for"] = (
-            doc.principals(otp["required_for"][1], "auth.otp.required_for") or ()
-        )
-    if "trusted_methods" in otp:
-        node = otp["trusted_methods"][1]
-        methods = doc.ids(node, "auth.otp.trusted_methods")
-        for name in methods:
-            if name not in LOGIN_METHODS:
-                doc.problem(
-                    node,
-                    f"unknown login method '{name}'; allowed: {', '.join(LOGIN_METHODS)}",
-                    ids.NOT_A_CHOICE,
-                )
-        values["otp_trusted_methods"] = tuple(name for name in methods if name in LOGIN_METHODS)
     if "ldap" in auth:
         values["ldap"] = _parse_ldap(doc, auth["ldap"][1])
     if "certificates" in auth:
         values["certificates"] = _parse_certificates(doc, auth["certificates"][1])
     if "saml" in auth:
         values["saml"] = parse_saml(doc, auth["saml"][0], auth["saml"][1])
-    if "users" in keys:
-        values.update(parse_users(doc, keys["users"][1]))
-    return SiteSettings(**values), doc.problems
+    return values
 
 
-def parse_users(doc: YamlFile, node) -> dict[str, Any]:
+def parse_users(doc: YamlFile, model: schema.Users, nodes, lines: typed.Lines) -> dict[str, Any]:
     """`users`: the profile fields (input elements of PROFILE_TYPES) and `self_edit`."""
-    keys = doc.mapping(node, "users", keys_of(schema.Users))
     fields = {}
-    if "fields" in keys:
-        for element in parse_elements(doc, keys["fields"][1], "users.fields"):
+    if model.fields is not None:
+        for element in parse_elements(doc, nodes["fields"][1], "users.fields"):
             if element.type not in PROFILE_TYPES:
                 doc.problems.append(
                     Problem(
@@ -657,36 +634,22 @@ def parse_users(doc: YamlFile, node) -> dict[str, Any]:
                 )
             else:
                 fields[element.id] = element
-    self_edit = ()
-    if "self_edit" in keys:
-        node = keys["self_edit"][1]
-        self_edit = doc.ids(node, "users.self_edit")
-        unknown = [name for name in self_edit if name not in fields]
-        if unknown:
-            doc.problem(
-                node,
+    self_edit = model.self_edit or ()
+    unknown = [name for name in self_edit if name not in fields]
+    if unknown:
+        doc.problems.append(
+            Problem(
+                doc.rel_path,
+                lines.of_value(("users", "self_edit")),
                 f"users.self_edit names no profile field: {', '.join(unknown)}; "
                 f"fields: {', '.join(fields) or 'none'}",
                 ids.NOT_FOUND,
             )
-        self_edit = tuple(name for name in self_edit if name in fields)
-    return {"profile_fields": fields, "self_edit": self_edit}
-
-
-def _parse_link_domains(doc: YamlFile, node) -> dict[str, tuple[str, ...]]:
-    """`auth.link_domains: {google: [example.com]}` -> provider: domains."""
-    found = {}
-    for name, (key, value) in doc.mapping(node, "auth.link_domains", None).items():
-        if name not in PROVIDERS:
-            doc.problem(
-                key,
-                f"auth.link_domains: unknown provider '{name}'; allowed: {', '.join(PROVIDERS)} "
-                "(SAML's is auth.saml.link_domains)",
-                ids.NOT_A_CHOICE,
-            )
-            continue
-        found[name] = doc.domains(value, f"auth.link_domains.{name}")
-    return found
+        )
+    return {
+        "profile_fields": fields,
+        "self_edit": tuple(name for name in self_edit if name in fields),
+    }
 
 
 LDAP_USER_FIELDS = ("first_name", "last_name", "email")
@@ -1127,7 +1090,7 @@ def parse_block(path: Path, rel: str):
     if not doc.is_parsed:
         return None, doc.problems
     model, lines = typed.validate(
-        doc, schema.BlockFile, doc.root, "block", read_by_loader=("elements",)
+        doc, schema.BlockFile, doc.root, "block", read_by_loader=(("elements",),)
     )
     model = model or schema.BlockFile()
     nodes = typed.top_nodes(doc.root)

@@ -52,6 +52,7 @@ from .spec import (
     parse_principals,
 )
 from .texts import LANGUAGES
+from .yamlcheck import DOMAIN
 
 ID_PATTERN = f"^{ID_RULE}$"
 HOOKS = ("on_display", "on_save", "on_delete", "record_id")
@@ -95,6 +96,7 @@ def _principals(value: Any) -> tuple[str, ...]:
 
 
 def _ids(value: Any) -> tuple[str, ...]:
+    """Ids, in a list or one string; each one that is not an id is a problem of its own."""
     parsed = parse_principals(value)
     if parsed is None:
         raise PydanticCustomError(
@@ -105,13 +107,85 @@ def _ids(value: Any) -> tuple[str, ...]:
         raise PydanticCustomError(
             "site.E005",
             ": id '{bad}' must match {rule}",
-            {
-                "bad": "', '".join(bad),
-                "rule": ID_RULE,
-                "instead": [i for i in parsed if i not in bad],
-            },
+            {"bad": bad[0], "rule": ID_RULE, "instead": [i for i in parsed if i != bad[0]]},
         )
     return parsed
+
+
+def _known(allowed: tuple[str, ...], words: str):
+    """Ids each of which is one of `allowed`; `words` say an unknown one ({name}, {allowed})."""
+
+    def check(value: Any) -> tuple[str, ...]:
+        names = _ids(value)
+        unknown = [name for name in names if name not in allowed]
+        if unknown:
+            raise PydanticCustomError(
+                "site.E004",
+                words,
+                {
+                    "name": unknown[0],
+                    "allowed": ", ".join(allowed),
+                    "alone": True,
+                    "instead": [name for name in names if name != unknown[0]],
+                },
+            )
+        return names
+
+    return check
+
+
+def _languages(value: Any, info) -> tuple[str, ...]:
+    """settings.yaml `languages: [en, fr]`: known codes, the first is the default."""
+    parsed = parse_principals(value)
+    if not parsed:
+        if parsed is not None and typed.said(info, "languages", "site.E019"):
+            return ("en",)  # every code was unknown, each said
+        raise PydanticCustomError(
+            "site.E003",
+            "must be a list of language codes, found {found}",
+            {"found": kind_of_value(value)},
+        )
+    unknown = [code for code in parsed if code not in LANGUAGES]
+    if unknown:
+        raise PydanticCustomError(
+            "site.E019",
+            ": unknown language '{code}'; languages: {languages}",
+            {
+                "code": unknown[0],
+                "languages": ", ".join(LANGUAGES),
+                "instead": [code for code in parsed if code != unknown[0]],
+            },
+        )
+    return tuple(dict.fromkeys(parsed))
+
+
+def _domains(value: Any) -> tuple[str, ...]:
+    """E-mail domains (`example.com`), lower-cased; a list or one string of them."""
+    parsed = parse_principals(value)
+    if parsed is None:
+        raise PydanticCustomError(
+            "site.E003",
+            "must be a list of e-mail domains, found {found}",
+            {"found": kind_of_value(value), "instead": []},
+        )
+    bad = [item for item in parsed if not DOMAIN.fullmatch(item)]
+    if bad:
+        raise PydanticCustomError(
+            "site.E016",
+            ": '{bad}' is not an e-mail domain such as example.com",
+            {"bad": bad[0], "instead": [item for item in parsed if item != bad[0]]},
+        )
+    return tuple(item.lower() for item in parsed)
+
+
+def _provider_key(value: Any) -> str:
+    if value not in PROVIDERS:
+        raise PydanticCustomError(
+            "site.E004",
+            "unknown provider '{name}'; allowed: {allowed} (SAML's is auth.saml.link_domains)",
+            {"name": value, "allowed": ", ".join(PROVIDERS)},
+        )
+    return value
 
 
 def _boolean(instead: bool | None = None):
@@ -169,7 +243,10 @@ class Strict(BaseModel):
 
 class Otp(Strict):
     required_for: Principals = None
-    trusted_methods: list[Literal[LOGIN_METHODS]] = None
+    trusted_methods: checked(
+        list[Literal[LOGIN_METHODS]],
+        _known(LOGIN_METHODS, "unknown login method '{name}'; allowed: {allowed}"),
+    ) = None
 
 
 class LdapUserSearch(Strict):
@@ -227,11 +304,18 @@ class Saml(Strict):
     link_domains: Principals = None
 
 
+Domains = checked(
+    Annotated[list[str] | str, Field(description="e-mail domains, such as example.com")], _domains
+)
+
+
 class Auth(Strict):
-    signup: bool = True
+    signup: Boolean = True
     email_verification: Literal[EMAIL_VERIFICATION] = "optional"
-    providers: list[Literal[PROVIDERS]] = None
-    link_domains: dict[Literal[PROVIDERS], Principals] = None
+    providers: checked(
+        list[Literal[PROVIDERS]], _known(PROVIDERS, "unknown provider '{name}'; allowed: {allowed}")
+    ) = None
+    link_domains: dict[checked(Literal[PROVIDERS], _provider_key), Domains] | None = None
     otp: Otp | None = None
     user_managers: Principals = None
     ldap: Ldap = None
@@ -255,11 +339,14 @@ class Users(Strict):
 class SiteSettingsFile(Strict):
     """settings.yaml: the site's title, its groups, and how people sign in (docs/accounts.md)."""
 
-    title: Text = None
-    languages: Annotated[
-        list[LanguageCode],
-        Field(description="the languages visitors may choose; the first is the default"),
-    ] = None
+    title: AnyText = None
+    languages: checked(
+        Annotated[
+            list[LanguageCode],
+            Field(description="the languages visitors may choose; the first is the default"),
+        ],
+        _languages,
+    ) = None
     auth: Auth | None = None
     groups: Ids = None
     users: Users | None = None

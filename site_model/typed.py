@@ -36,7 +36,8 @@ class Lines:
     def __init__(self):
         self.keys: dict[Loc, int] = {}
         self.values: dict[Loc, int] = {}
-        self.read_by_loader: tuple[str, ...] = ()
+        self.read_by_loader: tuple[Loc, ...] = ()
+        self.read_by_hand: tuple[Loc, ...] = ()
 
     def drop_item(self, loc: Loc) -> None:
         """Item `loc[-1]` of the list at `loc[:-1]` is taken out: the items after it move up."""
@@ -69,13 +70,14 @@ def dotted(loc: Loc) -> str:
 def node_data(doc: YamlFile, node: yaml.Node | None, lines: Lines, what: str, loc: Loc = ()) -> Any:
     """Plain data of a node tree; a duplicate or non-string key is a problem and is left out.
 
-    A mapping under a key of `lines.read_by_loader` stands as `{}`: the model checks only that
-    it is a mapping, the loader reads what is in it with checks of its own."""
+    A mapping at a location of `lines.read_by_loader` stands as `{}`: the model checks only that
+    it is a mapping, the loader reads what is in it with checks of its own. A key at a location
+    of `lines.read_by_hand` is left out: the loader reads it, kind and all."""
     if node is None:
         return None
     lines.values[loc] = line_of(node)
     if isinstance(node, yaml.MappingNode):
-        if len(loc) == 1 and loc[0] in lines.read_by_loader:
+        if loc in lines.read_by_loader:
             return {}
         found: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -87,6 +89,8 @@ def node_data(doc: YamlFile, node: yaml.Node | None, lines: Lines, what: str, lo
                 doc.problem(key_node, f"duplicate key '{key}' in {where}", ids.DUPLICATE_KEY)
             else:
                 lines.keys[(*loc, key)] = line_of(key_node)
+                if (*loc, key) in lines.read_by_hand:
+                    continue
                 found[key] = node_data(doc, value_node, lines, what, (*loc, key))
         return found
     if isinstance(node, yaml.SequenceNode):
@@ -120,15 +124,16 @@ def validate(
     model: type[BaseModel],
     node: yaml.Node | None,
     what: str,
-    read_by_loader: tuple[str, ...] = (),
+    read_by_loader: tuple[Loc, ...] = (),
     prefix: str = "",
+    read_by_hand: tuple[Loc, ...] = (),
 ):
     """The model of `node` (None when not even an empty one is valid) and the lines of its keys.
 
-    `read_by_loader`: top keys whose values the loader reads with checks of its own. `prefix`
+    `read_by_loader`, `read_by_hand`: locations the loader reads with checks of its own. `prefix`
     names the node in every message ("element 'seats'": "element 'seats' min must be ...")."""
     lines = Lines()
-    lines.read_by_loader = read_by_loader
+    lines.read_by_loader, lines.read_by_hand = read_by_loader, read_by_hand
     data = node_data(doc, node, lines, what)
     if data is None:
         data = {}

@@ -116,26 +116,6 @@ class YamlFile:
             return default
         return Texts(by_language, self.rel_path, line_of(node))
 
-    def languages(self, node: yaml.Node) -> tuple[str, ...]:
-        """settings.yaml `languages: [en, fr]`: known codes, the first is the default."""
-        parsed = parse_principals(self.value(node))
-        if not parsed:
-            self.problem(
-                node,
-                f"languages must be a list of language codes, found {kind_of(node)}",
-                ids.WRONG_KIND,
-            )
-            return ("en",)
-        for code in parsed:
-            if code not in LANGUAGES:
-                self.problem(
-                    node,
-                    f"languages: unknown language '{code}'; languages: {', '.join(LANGUAGES)}",
-                    ids.UNKNOWN_LANGUAGE,
-                )
-        known = tuple(dict.fromkeys(code for code in parsed if code in LANGUAGES))
-        return known or ("en",)
-
     def boolean(self, node: yaml.Node, what: str, default: bool) -> bool:
         value = self.value(node)
         if isinstance(value, bool):
@@ -151,17 +131,6 @@ class YamlFile:
             node, f"{what} must be one of {', '.join(choices)}; found {value!r}", ids.NOT_A_CHOICE
         )
         return default
-
-    def principals(self, node: yaml.Node, what: str) -> tuple[str, ...] | None:
-        """None when the value is not principals; the caller then denies (deny by default)."""
-        parsed = parse_principals(self.value(node))
-        if parsed is None:
-            self.problem(
-                node,
-                f"{what} must be a list of principals or one string of names, found {kind_of(node)}",
-                ids.WRONG_KIND,
-            )
-        return parsed
 
     def domains(self, node: yaml.Node, what: str) -> tuple[str, ...]:
         """E-mail domains (`example.com`), lower-cased; a list or one string of them."""
