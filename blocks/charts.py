@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from records.errors import BadQuery
 from site_model import code
+from site_model.check_ids import CODE_ERROR
 from site_model.spec import Element, Problem
 
 NONE_LABEL = "(none)"  # the group of the records without the item
@@ -56,7 +57,12 @@ def checked_data(block, element: Element, value) -> dict:
     if problem is not None:
         where = block.py_path or block.yaml_path
         raise code.BlockCodeError(
-            Problem(where, 1, f"chart '{element.id}(context)' must return {SHAPE}: {problem}")
+            Problem(
+                where,
+                1,
+                f"chart '{element.id}(context)' must return {SHAPE}: {problem}",
+                CODE_ERROR,
+            )
         )
     return {"labels": [str(label) for label in value["labels"]], "series": value["series"]}
 

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from accounts.identity import identity_for
 from site_model import acl, code
+from site_model.check_ids import CODE_ERROR
 from site_model.spec import PROFILE_STAMP, AppSpec, BlockSpec, Problem
 
 from . import history, hooks, indexing, planner, rls, validation
@@ -241,7 +242,10 @@ def run_formulas(ctx, block: BlockSpec, items: dict, *, creating: bool) -> None:
             except TypeError as exc:
                 raise code.BlockCodeError(
                     Problem(
-                        block.py_path or block.yaml_path, function.__code__.co_firstlineno, str(exc)
+                        block.py_path or block.yaml_path,
+                        function.__code__.co_firstlineno,
+                        str(exc),
+                        CODE_ERROR,
                     )
                 ) from None
 
@@ -259,6 +263,7 @@ def hook_record_id(ctx, block: BlockSpec) -> str | None:
                 block.py_path,
                 function.__code__.co_firstlineno,
                 f"record_id() returned {value!r}: a record id is {RECORD_ID_RULE}",
+                CODE_ERROR,
             )
         )
     return value
