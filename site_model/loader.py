@@ -585,6 +585,11 @@ def parse_site_settings(path: Path, rel: str):
     if "title" in nodes:
         values["title"] = doc.text(nodes["title"][1], "title")
     values.update(parse_sign_in(doc, nodes["auth"][1] if "auth" in nodes else None))
+    certificates = auth.certificates
+    if certificates is not None and (certificates.email or certificates.subject_pattern):
+        values["certificates"] = CertificateSettings(
+            email=certificates.email, subject_pattern=certificates.subject_pattern or ""
+        )
     if model.users is not None:
         values.update(parse_users(doc, model.users, typed.top_nodes(nodes["users"][1]), lines))
     return SiteSettings(**values), doc.problems
@@ -592,7 +597,7 @@ def parse_site_settings(path: Path, rel: str):
 
 # The sign-in methods whose settings the loader still reads by hand (their checks across keys
 # decide whether the method is on at all).
-SIGN_IN_BY_HAND = ("ldap", "certificates", "saml")
+SIGN_IN_BY_HAND = ("ldap", "saml")
 
 
 def parse_sign_in(doc: YamlFile, node) -> dict[str, Any]:
@@ -600,8 +605,6 @@ def parse_sign_in(doc: YamlFile, node) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if "ldap" in auth:
         values["ldap"] = _parse_ldap(doc, auth["ldap"][1])
-    if "certificates" in auth:
-        values["certificates"] = _parse_certificates(doc, auth["certificates"][1])
     if "saml" in auth:
         values["saml"] = parse_saml(doc, auth["saml"][0], auth["saml"][1])
     return values
@@ -798,45 +801,6 @@ def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
         if key in keys and has_group_search:
             values[key] = doc.string(keys[key][1], f"auth.ldap.{key}").strip()
     return LdapSettings(**values) if ok else None
-
-
-def _parse_certificates(doc: YamlFile, node) -> CertificateSettings | None:
-    """`auth.certificates` -> CertificateSettings: how a verified certificate names a user."""
-    keys = doc.mapping(node, "auth.certificates", keys_of(schema.Certificates))
-    values: dict[str, Any] = {}
-    if "email" in keys:
-        values["email"] = doc.boolean(keys["email"][1], "auth.certificates.email", False)
-    if "subject_pattern" in keys:
-        value_node = keys["subject_pattern"][1]
-        pattern = doc.string(value_node, "auth.certificates.subject_pattern")
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            doc.problem(
-                value_node,
-                f"auth.certificates.subject_pattern is not a regex: {exc}",
-                ids.BAD_SIGN_IN_VALUE,
-            )
-        else:
-            if "username" not in compiled.groupindex:
-                doc.problem(
-                    value_node,
-                    "auth.certificates.subject_pattern needs a group (?P<username>...) "
-                    f"naming the user, found '{pattern}'",
-                    ids.BAD_SIGN_IN_VALUE,
-                )
-            else:
-                values["subject_pattern"] = pattern
-    if not values.get("email") and not values.get("subject_pattern"):
-        if "subject_pattern" in keys:
-            return None  # its problem is said above
-        doc.problem(
-            node,
-            "auth.certificates needs email: true or subject_pattern (a regex with (?P<username>...))",
-            ids.MISSING_KEY,
-        )
-        return None
-    return CertificateSettings(**values)
 
 
 def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -272,9 +273,64 @@ class Ldap(Strict):
     deny_group: Text = None
 
 
+def _string(value: Any) -> str:
+    """A string as the loader takes one (a number as its text, nothing as "")."""
+    if value is None:
+        return ""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise PydanticCustomError(
+        "site.E003",
+        "must be a string, found {found}",
+        {"found": kind_of_value(value), "instead": ""},
+    )
+
+
+def _subject_pattern(value: Any) -> str:
+    pattern = _string(value)
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise PydanticCustomError(
+            "site.E016", "is not a regex: {error}", {"error": str(exc)}
+        ) from None
+    if "username" not in compiled.groupindex:
+        raise PydanticCustomError(
+            "site.E016",
+            "needs a group (?P<username>...) naming the user, found '{found}'",
+            {"found": pattern},
+        )
+    return pattern
+
+
+def _a_mapping(value: Any) -> Any:
+    """A mapping, or nothing for an empty one; anything else is a problem and stands for {}
+    (so that what the mapping needs is said too)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PydanticCustomError(
+            "site.E003",
+            "must be a mapping, found {found}",
+            {"found": kind_of_value(value), "instead": {}},
+        )
+    return value
+
+
 class Certificates(Strict):
-    email: bool = False
-    subject_pattern: Annotated[str, Field(pattern=r"\(\?P<username>")] = None
+    email: Boolean = False
+    subject_pattern: checked(
+        Annotated[str, Field(pattern=r"\(\?P<username>")], _subject_pattern
+    ) = None
+
+    @model_validator(mode="after")
+    def _names_a_user(self, info) -> Certificates:
+        if not (self.email or self.subject_pattern or typed.said(info, "subject_pattern")):
+            raise PydanticCustomError(
+                "site.E007",
+                "needs email: true or subject_pattern (a regex with (?P<username>...))",
+            )
+        return self
 
 
 class SamlIdp(Strict):
@@ -319,7 +375,7 @@ class Auth(Strict):
     otp: Otp | None = None
     user_managers: Principals = None
     ldap: Ldap = None
-    certificates: Certificates = None
+    certificates: Annotated[Certificates, BeforeValidator(_a_mapping)] = None
     saml: Saml = None
 
 

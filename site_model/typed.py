@@ -160,12 +160,14 @@ def _is_across(entry: dict) -> bool:
     return bool((entry.get("ctx") or {}).get("across"))
 
 
-def said(info, key: str, check: str | None = None) -> bool:
+def said(info, key: str | Loc, check: str | None = None) -> bool:
     """Whether a problem at `key` (the problem `check`, or any) was said in an earlier round of
     `validate`: a validator that would say it again (a key still missing) lets it pass instead,
-    and a key taken out for its problem still counts as given."""
+    and a key taken out for its problem still counts as given. `key` is the end of the
+    location: `"subject_pattern"`, or `("user_search", "base")`."""
+    end = (key,) if isinstance(key, str) else tuple(key)
     found = (info.context or {}).get("said") or ()
-    return any(loc == (key,) and check in (None, kind) for loc, kind in found)
+    return any(loc[-len(end) :] == end and check in (None, kind) for loc, kind in found)
 
 
 def _at_loc(entry: dict) -> Loc:
