@@ -31,7 +31,6 @@ from .elements import RULES, TYPES
 from .schema import ELEMENT_OWN_KEYS, RESERVED_ELEMENT_IDS, keys_of
 from .spec import (
     ID_RULE,
-    LDAP_GROUP_TYPES,
     PROFILE_STAMP,
     PROFILE_TYPES,
     SAML_FIELDS,
@@ -585,6 +584,8 @@ def parse_site_settings(path: Path, rel: str):
     if "title" in nodes:
         values["title"] = doc.text(nodes["title"][1], "title")
     values.update(parse_sign_in(doc, nodes["auth"][1] if "auth" in nodes else None))
+    if auth.ldap is not None and auth.ldap.works:
+        values["ldap"] = ldap_settings(auth.ldap)
     certificates = auth.certificates
     if certificates is not None and (certificates.email or certificates.subject_pattern):
         values["certificates"] = CertificateSettings(
@@ -597,14 +598,12 @@ def parse_site_settings(path: Path, rel: str):
 
 # The sign-in methods whose settings the loader still reads by hand (their checks across keys
 # decide whether the method is on at all).
-SIGN_IN_BY_HAND = ("ldap", "saml")
+SIGN_IN_BY_HAND = ("saml",)
 
 
 def parse_sign_in(doc: YamlFile, node) -> dict[str, Any]:
     auth = typed.top_nodes(node)
     values: dict[str, Any] = {}
-    if "ldap" in auth:
-        values["ldap"] = _parse_ldap(doc, auth["ldap"][1])
     if "saml" in auth:
         values["saml"] = parse_saml(doc, auth["saml"][0], auth["saml"][1])
     return values
@@ -655,152 +654,25 @@ def parse_users(doc: YamlFile, model: schema.Users, nodes, lines: typed.Lines) -
     }
 
 
-LDAP_USER_FIELDS = ("first_name", "last_name", "email")
-
-
-def _ldap_filter(doc: YamlFile, node, what: str, *, needs_user: bool) -> str:
-    """An LDAP search filter: in parentheses, balanced, and with `%(user)s` where one is needed."""
-    text = doc.string(node, what).strip()
-    depth = 0
-    for char in text:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth < 0:
-            break
-    if not (text.startswith("(") and text.endswith(")")) or depth != 0:
-        doc.problem(
-            node,
-            f"{what} must be an LDAP filter in parentheses, found '{text}'",
-            ids.BAD_SIGN_IN_VALUE,
-        )
-        return ""
-    try:
-        text % {"user": "x"}
-    except (KeyError, ValueError, TypeError):
-        doc.problem(
-            node,
-            f"{what}: '%' may only appear as %(user)s (write %% for a percent sign), found '{text}'",
-            ids.BAD_SIGN_IN_VALUE,
-        )
-        return ""
-    if needs_user and "%(user)s" not in text:
-        doc.problem(
-            node,
-            f"{what} must contain %(user)s (the name typed at login), found '{text}'",
-            ids.BAD_SIGN_IN_VALUE,
-        )
-        return ""
-    return text
-
-
-def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
-    """`auth.ldap` -> LdapSettings, or None (and problems) when it cannot work."""
-    keys = doc.mapping(
-        node,
-        "auth.ldap",
-        keys_of(schema.Ldap),
-    )
-    if not keys:
-        if node is not None and isinstance(node, yaml.MappingNode):
-            doc.problem(node, "auth.ldap needs server and user_search", ids.MISSING_KEY)
-        return None
-    ok = True
-    values: dict[str, Any] = {}
-    if "server" not in keys:
-        doc.problem(node, "auth.ldap needs server (ldap://host or ldaps://host)", ids.MISSING_KEY)
-        ok = False
-    else:
-        server = doc.string(keys["server"][1], "auth.ldap.server").strip()
-        uris = server.split()
-        if not uris or not all(uri.startswith(("ldap://", "ldaps://")) for uri in uris):
-            doc.problem(
-                keys["server"][1],
-                f"auth.ldap.server must be ldap://host[:port] or ldaps://host[:port], found '{server}'",
-                ids.BAD_SIGN_IN_VALUE,
-            )
-            ok = False
-        values["server"] = server
-    if "start_tls" in keys:
-        values["start_tls"] = doc.boolean(keys["start_tls"][1], "auth.ldap.start_tls", False)
-        if values["start_tls"] and values.get("server", "").startswith("ldaps://"):
-            doc.problem(
-                keys["start_tls"][1],
-                "auth.ldap.start_tls is for ldap:// servers; ldaps:// is encrypted already",
-                ids.KEY_NOT_HERE,
-            )
-    search = doc.mapping(
-        keys["user_search"][1] if "user_search" in keys else None,
-        "auth.ldap.user_search",
-        keys_of(schema.LdapUserSearch),
-    )
-    if "base" not in search or "filter" not in search:
-        doc.problem(
-            keys["user_search"][1] if "user_search" in keys else node,
-            "auth.ldap.user_search needs base (a DN) and filter (e.g. '(uid=%(user)s)')",
-            ids.MISSING_KEY,
-        )
-        ok = False
-    else:
-        values["user_search_base"] = doc.string(search["base"][1], "auth.ldap.user_search.base")
-        values["user_filter"] = _ldap_filter(
-            doc, search["filter"][1], "auth.ldap.user_search.filter", needs_user=True
-        )
-        ok = ok and bool(values["user_filter"])
-    if "username_attribute" in keys:
-        values["username_attribute"] = doc.string(
-            keys["username_attribute"][1], "auth.ldap.username_attribute"
-        ).strip()
-    if "attributes" in keys:
-        attributes = doc.mapping(keys["attributes"][1], "auth.ldap.attributes", LDAP_USER_FIELDS)
-        values["attributes"] = tuple(
-            (name, doc.string(value, f"auth.ldap.attributes.{name}"))
-            for name, (_, value) in attributes.items()
-        )
-    has_group_search = "group_search" in keys
-    if has_group_search:
-        group_search = doc.mapping(
-            keys["group_search"][1], "auth.ldap.group_search", keys_of(schema.LdapGroupSearch)
-        )
-        if "base" not in group_search:
-            doc.problem(
-                keys["group_search"][1], "auth.ldap.group_search needs base (a DN)", ids.MISSING_KEY
-            )
-            ok = False
-        else:
-            values["group_search_base"] = doc.string(
-                group_search["base"][1], "auth.ldap.group_search.base"
-            )
-        if "filter" in group_search:
-            values["group_filter"] = (
-                _ldap_filter(
-                    doc,
-                    group_search["filter"][1],
-                    "auth.ldap.group_search.filter",
-                    needs_user=False,
-                )
-                or "(objectClass=*)"
-            )
-        if "type" in group_search:
-            values["group_type"] = doc.choice(
-                group_search["type"][1],
-                "auth.ldap.group_search.type",
-                LDAP_GROUP_TYPES,
-                "group_of_names",
-            )
-    for key in ("groups", "require_group", "deny_group"):
-        if key in keys and not has_group_search:
-            doc.problem(
-                keys[key][0], f"auth.ldap.{key} needs auth.ldap.group_search", ids.KEY_NOT_HERE
-            )
-    # Without group_search, groups, require_group and deny_group mean nothing (said above).
-    if "groups" in keys and has_group_search:
-        mapped = doc.mapping(keys["groups"][1], "auth.ldap.groups", None)
-        values["groups"] = tuple(
-            (dn, doc.ids(value, f"auth.ldap.groups '{dn}'")) for dn, (_, value) in mapped.items()
-        )
-    for key in ("require_group", "deny_group"):
-        if key in keys and has_group_search:
-            values[key] = doc.string(keys[key][1], f"auth.ldap.{key}").strip()
-    return LdapSettings(**values) if ok else None
+def ldap_settings(ldap: schema.Ldap) -> LdapSettings:
+    """The LDAP settings of a validated `auth.ldap` that works."""
+    search, groups = ldap.user_search, ldap.group_search
+    values: dict[str, Any] = {
+        "server": ldap.server,
+        "start_tls": ldap.start_tls,
+        "user_search_base": search.base,
+        "user_filter": search.filter,
+        "username_attribute": (ldap.username_attribute or "").strip(),
+        "attributes": tuple((ldap.attributes or {}).items()),
+        "require_group": (ldap.require_group or "").strip(),
+        "deny_group": (ldap.deny_group or "").strip(),
+        "groups": tuple((dn, ids) for dn, ids in (ldap.groups or {}).items()),
+    }
+    if groups is not None:
+        values.update(group_search_base=groups.base, group_type=groups.type)
+        if groups.filter is not None:
+            values["group_filter"] = groups.filter
+    return LdapSettings(**values)
 
 
 def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:

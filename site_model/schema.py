@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -101,7 +101,9 @@ def _ids(value: Any) -> tuple[str, ...]:
     parsed = parse_principals(value)
     if parsed is None:
         raise PydanticCustomError(
-            "site.E003", "must be a list of ids, found {found}", {"found": kind_of_value(value)}
+            "site.E003",
+            "must be a list of ids, found {found}",
+            {"found": kind_of_value(value), "instead": []},
         )
     bad = [item for item in parsed if not is_valid_id(item)]
     if bad:
@@ -250,29 +252,6 @@ class Otp(Strict):
     ) = None
 
 
-class LdapUserSearch(Strict):
-    base: str
-    filter: Annotated[str, Field(pattern=r"^\(.*%\(user\)s.*\)$")]
-
-
-class LdapGroupSearch(Strict):
-    base: str
-    filter: Annotated[str, Field(pattern=r"^\(.*\)$")] = None
-    type: Literal[LDAP_GROUP_TYPES] = "group_of_names"
-
-
-class Ldap(Strict):
-    server: Annotated[str, Field(pattern=r"^\s*ldaps?://")]
-    start_tls: bool = False
-    user_search: LdapUserSearch
-    username_attribute: Text = None
-    attributes: dict[Literal["first_name", "last_name", "email"], Text] = None
-    group_search: LdapGroupSearch = None
-    groups: dict[str, Ids] = None
-    require_group: Text = None
-    deny_group: Text = None
-
-
 def _string(value: Any) -> str:
     """A string as the loader takes one (a number as its text, nothing as "")."""
     if value is None:
@@ -315,6 +294,193 @@ def _a_mapping(value: Any) -> Any:
             {"found": kind_of_value(value), "instead": {}},
         )
     return value
+
+
+def _ldap_filter(needs_user: bool, instead: str | None = None):
+    """An LDAP search filter: in parentheses, balanced, with `%(user)s` where one is needed; a
+    broken one stands for `instead` (a group search's reads every group)."""
+
+    def check(value: Any) -> str:
+        text = _string(value).strip()
+        depth = 0
+        for char in text:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth < 0:
+                break
+        problem = None
+        if not (text.startswith("(") and text.endswith(")")) or depth != 0:
+            problem = "must be an LDAP filter in parentheses, found '{found}'"
+        else:
+            try:
+                text % {"user": "x"}
+            except (KeyError, ValueError, TypeError):
+                problem = ": '%' may only appear as %(user)s (write %% for a percent sign), found '{found}'"
+        if problem is None and needs_user and "%(user)s" not in text:
+            problem = "must contain %(user)s (the name typed at login), found '{found}'"
+        if problem is not None:
+            raise PydanticCustomError("site.E016", problem, {"found": text, "instead": instead})
+        return text
+
+    return check
+
+
+def _ldap_server(value: Any) -> str:
+    server = _string(value).strip()
+    uris = server.split()
+    if not uris or not all(uri.startswith(("ldap://", "ldaps://")) for uri in uris):
+        raise PydanticCustomError(
+            "site.E016",
+            "must be ldap://host[:port] or ldaps://host[:port], found '{found}'",
+            {"found": server},
+        )
+    return server
+
+
+def _needed(words: str, key: str | tuple):
+    """A key the mapping needs: absent, it is a problem in `words` (once)."""
+
+    def check(value: Any, handler, info) -> Any:
+        if value is None and typed.said(info, key):
+            return None
+        if value is not None or typed.given(info, key):
+            return handler(value)
+        raise PydanticCustomError("site.E007", words, {"alone": True})
+
+    return WrapValidator(check)
+
+
+def _after_group_search(key: str):
+    """`groups`, `require_group` and `deny_group` mean something only with a group search."""
+
+    def check(value: Any, handler, info) -> Any:
+        if not typed.given(info, ("ldap", "group_search")):
+            raise PydanticCustomError(
+                "site.E013",
+                "auth.ldap.{key} needs auth.ldap.group_search",
+                {"key": key, "alone": True, "key_line": True},
+            )
+        return handler(value)
+
+    return WrapValidator(check)
+
+
+def _not_with_ldaps(value: bool, info) -> bool:
+    server = info.data.get("server") or ""
+    if value and server.startswith("ldaps://") and not typed.said(info, "start_tls", "site.E013"):
+        raise PydanticCustomError(
+            "site.E013",
+            "auth.ldap.start_tls is for ldap:// servers; ldaps:// is encrypted already",
+            {"alone": True, "instead": True},
+        )
+    return value
+
+
+def _nothing_as_text(data: Any, keys: tuple[str, ...]) -> Any:
+    """These keys written with nothing are "" (a string the loader reads, then checks)."""
+    if isinstance(data, dict):
+        return {k: ("" if v is None and k in keys else v) for k, v in data.items()}
+    return data
+
+
+String = checked(str, _string)
+LdapAttribute = checked(
+    Literal["first_name", "last_name", "email"],
+    lambda key: (
+        key
+        if key in ("first_name", "last_name", "email")
+        else _raise(
+            "site.E002",
+            "unknown key '{key}' in auth.ldap.attributes; allowed: first_name, last_name, email",
+            {"key": key, "alone": True},
+        )
+    ),
+)
+
+
+def _raise(check: str, words: str, context: dict):
+    raise PydanticCustomError(check, words, context)
+
+
+class LdapUserSearch(Strict):
+    model_config = ConfigDict(json_schema_extra={"required": ["base", "filter"]})
+    base: String = None
+    filter: checked(
+        Annotated[str, Field(pattern=r"^\(.*%\(user\)s.*\)$")], _ldap_filter(needs_user=True)
+    ) = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _base_and_filter(cls, data: Any, info) -> Any:
+        written = all(typed.given(info, ("user_search", key)) for key in ("base", "filter"))
+        if isinstance(data, dict) and not written:
+            if not typed.said(info, ("ldap", "user_search"), "site.E007"):
+                raise PydanticCustomError(
+                    "site.E007",
+                    "auth.ldap.user_search needs base (a DN) and filter (e.g. '(uid=%(user)s)')",
+                    {"alone": True},
+                )
+        return _nothing_as_text(data, ("base", "filter"))
+
+
+class LdapGroupSearch(Strict):
+    model_config = ConfigDict(json_schema_extra={"required": ["base"]})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nothing_is_text(cls, data: Any) -> Any:
+        return _nothing_as_text(data, ("base", "filter"))
+
+    base: Annotated[
+        String, _needed("auth.ldap.group_search needs base (a DN)", ("group_search", "base"))
+    ] = Field(None, validate_default=True)
+    filter: checked(
+        Annotated[str, Field(pattern=r"^\(.*\)$")],
+        _ldap_filter(needs_user=False, instead="(objectClass=*)"),
+    ) = None
+    type: Literal[LDAP_GROUP_TYPES] = "group_of_names"
+
+
+class Ldap(Strict):
+    """`auth.ldap`: off (None in the site's settings) while one of the keys it needs is missing
+    or broken (docs/accounts.md, LDAP)."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["server", "user_search"]})
+    named_entries: ClassVar[tuple[str, ...]] = ("groups",)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_empty(cls, data: Any, info) -> Any:
+        if data == {} and not any(typed.given(info, ("ldap", key)) for key in cls.model_fields):
+            raise PydanticCustomError(
+                "site.E007", "auth.ldap needs server and user_search", {"alone": True}
+            )
+        return _nothing_as_text(data, ("server",))
+
+    server: Annotated[
+        checked(Annotated[str, Field(pattern=r"^\s*ldaps?://")], _ldap_server),
+        _needed("auth.ldap needs server (ldap://host or ldaps://host)", ("ldap", "server")),
+    ] = Field(None, validate_default=True)
+    start_tls: Annotated[Boolean, AfterValidator(_not_with_ldaps)] = False
+    user_search: Annotated[LdapUserSearch, BeforeValidator(_a_mapping)] = Field(
+        None, validate_default=True
+    )
+    username_attribute: String = None
+    attributes: dict[LdapAttribute, String] | None = None
+    group_search: Annotated[LdapGroupSearch, BeforeValidator(_a_mapping)] = None
+    groups: Annotated[dict[str, Ids] | None, _after_group_search("groups")] = None
+    require_group: Annotated[String, _after_group_search("require_group")] = None
+    deny_group: Annotated[String, _after_group_search("deny_group")] = None
+
+    @property
+    def works(self) -> bool:
+        """Whether LDAP can sign people in as written: every key it needs is there and right."""
+        search, groups = self.user_search, self.group_search
+        return bool(
+            self.server
+            and search is not None
+            and search.filter
+            and (groups is None or groups.base is not None)
+        )
 
 
 class Certificates(Strict):
@@ -374,7 +540,7 @@ class Auth(Strict):
     link_domains: dict[checked(Literal[PROVIDERS], _provider_key), Domains] | None = None
     otp: Otp | None = None
     user_managers: Principals = None
-    ldap: Ldap = None
+    ldap: Ldap | None = None
     certificates: Annotated[Certificates, BeforeValidator(_a_mapping)] = None
     saml: Saml = None
 

@@ -140,7 +140,8 @@ def validate(
     said: set[tuple[Loc, str]] = set()
     for _ in range(MAX_ROUNDS):
         try:
-            return model.model_validate(data, context={"said": said}), lines
+            context = {"said": said, "given": lines.values}
+            return model.model_validate(data, context=context), lines
         except ValidationError as error:
             entries = _first_per_location(error.errors(include_url=False))
             found = [
@@ -158,6 +159,13 @@ def validate(
 
 def _is_across(entry: dict) -> bool:
     return bool((entry.get("ctx") or {}).get("across"))
+
+
+def given(info, key: str | Loc) -> bool:
+    """Whether the file gives `key` (the end of a location: `("ldap", "group_search")`), even
+    with a value that is broken."""
+    end = (key,) if isinstance(key, str) else tuple(key)
+    return any(loc[-len(end) :] == end for loc in (info.context or {}).get("given") or ())
 
 
 def said(info, key: str | Loc, check: str | None = None) -> bool:
@@ -206,7 +214,7 @@ def _pruned_loc(loc: tuple) -> Loc:
 
 def _problem(doc: YamlFile, model, entry: dict, lines: Lines, data, what: str, prefix: str):
     loc, kind, ctx = entry["loc"], entry["type"], entry.get("ctx") or {}
-    names = Names(what, prefix)
+    names = Names(what, prefix, model)
     line, check, message = _described(model, loc, kind, ctx, lines, data, names, entry["msg"])
     return Problem(doc.rel_path, line, message, check)
 
@@ -214,13 +222,25 @@ def _problem(doc: YamlFile, model, entry: dict, lines: Lines, data, what: str, p
 class Names:
     """How a message names a location: its dotted path, after the node's `prefix` if any."""
 
-    def __init__(self, what: str, prefix: str):
-        self.what, self.prefix = what, prefix
+    def __init__(self, what: str, prefix: str, model):
+        self.what, self.prefix, self.model = what, prefix, model
 
     def of(self, place: Loc) -> str:
+        path = self.dotted(place)
         if self.prefix:
-            return f"{self.prefix} {dotted(place)}" if place else self.prefix
-        return dotted(place) or self.what
+            return f"{self.prefix} {path}" if place else self.prefix
+        return path or self.what
+
+    def dotted(self, place: Loc) -> str:
+        """`auth.ldap.server`; an entry of a mapping its model names in `named_entries` is
+        quoted: `auth.ldap.groups 'CN=IT,OU=Groups'`."""
+        found, current, quoted = "", self.model, False
+        for part in place:
+            found += f" '{part}'" if quoted else f"{'.' if found else ''}{part}"
+            model = _model_at(current, ()) if current is not None else None
+            quoted = part in getattr(model, "named_entries", ())
+            current = _model_in(current, part)
+        return found
 
     def lead(self, message: str) -> str:
         """A message that names its key itself, after the node's prefix."""
@@ -238,7 +258,7 @@ def _described(model, loc, kind, ctx, lines: Lines, data, names: Names, pydantic
             line = lines.values.get(at) or lines.of_value(tuple(ctx.get("or_at", at)))
             return line, kind, names.lead(pydantic_message)
         if ctx.get("alone"):
-            line = lines.of_key(place) if is_key else lines.of_value(place)
+            line = lines.of_key(place) if is_key or ctx.get("key_line") else lines.of_value(place)
             return line, kind, names.lead(pydantic_message)
         if is_key:
             return lines.of_key(place), kind, f"{names.of(place[:-1])}: {pydantic_message}"
