@@ -123,15 +123,6 @@ class YamlFile:
         self.problem(node, f"{what} must be true or false, found {value!r}", ids.WRONG_KIND)
         return default
 
-    def choice(self, node: yaml.Node, what: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.value(node)
-        if value in choices:
-            return value
-        self.problem(
-            node, f"{what} must be one of {', '.join(choices)}; found {value!r}", ids.NOT_A_CHOICE
-        )
-        return default
-
     def domains(self, node: yaml.Node, what: str) -> tuple[str, ...]:
         """E-mail domains (`example.com`), lower-cased; a list or one string of them."""
         parsed = parse_principals(self.value(node))
