@@ -19,7 +19,6 @@ import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 from django.conf import settings
@@ -28,12 +27,11 @@ from django.core.signals import setting_changed
 from . import acl, code, layout, schema, typed
 from . import check_ids as ids
 from .elements import RULES, TYPES
-from .schema import ELEMENT_OWN_KEYS, RESERVED_ELEMENT_IDS, keys_of
+from .schema import ELEMENT_OWN_KEYS, RESERVED_ELEMENT_IDS
 from .spec import (
     ID_RULE,
     PROFILE_STAMP,
     PROFILE_TYPES,
-    SAML_FIELDS,
     AclSpec,
     AppSpec,
     BlockRef,
@@ -47,10 +45,9 @@ from .spec import (
     Site,
     SiteSettings,
     is_valid_id,
-    parse_principals,
 )
 from .texts import Texts
-from .yamlcheck import YamlFile, kind_of, line_of
+from .yamlcheck import YamlFile, line_of
 
 Stamp = tuple[int, int]
 
@@ -565,7 +562,6 @@ def parse_site_settings(path: Path, rel: str):
         doc.root,
         "settings.yaml",
         read_by_loader=(("users", "fields"),),
-        read_by_hand=tuple(("auth", key) for key in SIGN_IN_BY_HAND),
     )
     model = model or schema.SiteSettingsFile()
     auth, nodes = model.auth or schema.Auth(), typed.top_nodes(doc.root)
@@ -583,7 +579,8 @@ def parse_site_settings(path: Path, rel: str):
     }
     if "title" in nodes:
         values["title"] = doc.text(nodes["title"][1], "title")
-    values.update(parse_sign_in(doc, nodes["auth"][1] if "auth" in nodes else None))
+    if auth.saml is not None and not any(loc[:2] == ("auth", "saml") for loc, _ in lines.said):
+        values["saml"] = saml_settings(auth.saml, lines)
     if auth.ldap is not None and auth.ldap.works:
         values["ldap"] = ldap_settings(auth.ldap)
     certificates = auth.certificates
@@ -594,19 +591,6 @@ def parse_site_settings(path: Path, rel: str):
     if model.users is not None:
         values.update(parse_users(doc, model.users, typed.top_nodes(nodes["users"][1]), lines))
     return SiteSettings(**values), doc.problems
-
-
-# The sign-in methods whose settings the loader still reads by hand (their checks across keys
-# decide whether the method is on at all).
-SIGN_IN_BY_HAND = ("saml",)
-
-
-def parse_sign_in(doc: YamlFile, node) -> dict[str, Any]:
-    auth = typed.top_nodes(node)
-    values: dict[str, Any] = {}
-    if "saml" in auth:
-        values["saml"] = parse_saml(doc, auth["saml"][0], auth["saml"][1])
-    return values
 
 
 def parse_users(doc: YamlFile, model: schema.Users, nodes, lines: typed.Lines) -> dict[str, Any]:
@@ -675,130 +659,38 @@ def ldap_settings(ldap: schema.Ldap) -> LdapSettings:
     return LdapSettings(**values)
 
 
-def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
-    """`auth.saml` -> SamlSettings, or None (SAML stays off) when it cannot work as written."""
-    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
-        doc.problem(
-            key_node,
-            "auth.saml must be a mapping with at least `idp`, found nothing",
-            ids.WRONG_KIND,
-        )
-        return None
-    before = len(doc.problems)
-    keys = doc.mapping(node, "auth.saml", keys_of(schema.Saml))
-    values: dict[str, Any] = {"lines": {"saml": line_of(key_node)}}
-    lines = values["lines"]
-    for name, (k, _) in keys.items():
-        lines[name] = line_of(k)
-    if "slug" in keys:
-        slug = doc.string(keys["slug"][1], "auth.saml.slug")
-        if not is_valid_id(slug):
-            doc.problem(
-                keys["slug"][1], f"auth.saml.slug: '{slug}' must match {ID_RULE}", ids.BAD_ID
-            )
-        values["slug"] = slug
-    if "name" in keys:
-        values["name"] = doc.string(keys["name"][1], "auth.saml.name") or "SSO"
-    for flag in ("idp_initiated", "signup"):
-        if flag in keys:
-            values[flag] = doc.boolean(keys[flag][1], f"auth.saml.{flag}", flag == "signup")
-    if "link_domains" in keys:
-        values["link_domains"] = doc.domains(keys["link_domains"][1], "auth.saml.link_domains")
-    if "idp" not in keys:
-        doc.problem(
-            key_node,
-            "auth.saml needs `idp`: metadata_url, metadata_file, or entity_id + sso_url + x509cert",
-            ids.MISSING_KEY,
-        )
-    idp = doc.mapping(
-        keys["idp"][1] if "idp" in keys else None, "auth.saml.idp", keys_of(schema.SamlIdp)
+def saml_settings(saml: schema.Saml, lines: typed.Lines) -> SamlSettings:
+    """The SAML settings of a validated `auth.saml` without a problem, with the line of each
+    key (for the checks of accounts.saml that read the IdP's files)."""
+    at = ("auth", "saml")
+    found = {"saml": lines.of_key(at)}
+    for loc, line in lines.keys.items():
+        if loc[:2] == at and len(loc) == 3:
+            found[loc[2]] = line
+    for loc, line in lines.keys.items():
+        if loc[:3] == (*at, "idp") and len(loc) == 4:
+            found[f"idp.{loc[3]}"] = line
+    idp, sp = saml.idp, saml.sp or schema.SamlSp()
+    values: dict[str, Any] = {
+        f"idp_{key}": getattr(idp, key)
+        for key in schema.SamlIdp.model_fields
+        if getattr(idp, key) is not None
+    }
+    values.update(
+        attributes=dict(saml.attributes or {}),
+        groups={value: targets for value, targets in (saml.groups or {}).items() if targets},
+        idp_initiated=saml.idp_initiated,
+        signup=saml.signup,
+        link_domains=saml.link_domains or (),
+        lines=found,
     )
-    for name, (k, v) in idp.items():
-        lines[f"idp.{name}"] = line_of(k)
-        values[f"idp_{name}"] = doc.string(v, f"auth.saml.idp.{name}").strip()
-    _check_saml_idp(doc, keys["idp"][1] if "idp" in keys else key_node, idp, values)
-    sp = doc.mapping(
-        keys["sp"][1] if "sp" in keys else None, "auth.saml.sp", keys_of(schema.SamlSp)
-    )
-    if "entity_id" in sp:
-        values["sp_entity_id"] = doc.string(sp["entity_id"][1], "auth.saml.sp.entity_id").strip()
-    attributes = doc.mapping(
-        keys["attributes"][1] if "attributes" in keys else None, "auth.saml.attributes", SAML_FIELDS
-    )
-    values["attributes"] = {}
-    for name, (_, v) in attributes.items():
-        names = parse_principals(doc.value(v)) if not isinstance(v, yaml.MappingNode) else None
-        if not names:
-            doc.problem(
-                v,
-                f"auth.saml.attributes.{name} must be an attribute name or a list of them, "
-                f"found {kind_of(v)}",
-                ids.WRONG_KIND,
-            )
-            continue
-        values["attributes"][name] = names
-    groups = doc.mapping(keys["groups"][1] if "groups" in keys else None, "auth.saml.groups", None)
-    values["groups"] = {}
-    if groups and "groups" not in values["attributes"]:
-        doc.problem(
-            keys["groups"][0],
-            "auth.saml.groups needs auth.saml.attributes.groups: the attribute that holds them",
-            ids.KEY_NOT_HERE,
-        )
-    for value, (_, v) in groups.items():
-        targets = doc.ids(v, f"auth.saml.groups['{value}']")
-        if targets:
-            values["groups"][value] = targets
-    if len(doc.problems) > before:
-        return None
+    if saml.slug is not None:
+        values["slug"] = saml.slug
+    if saml.name is not None:
+        values["name"] = saml.name or "SSO"
+    if sp.entity_id is not None:
+        values["sp_entity_id"] = sp.entity_id
     return SamlSettings(**values)
-
-
-def _check_saml_idp(doc: YamlFile, node, idp: dict, values: dict) -> None:
-    """One way to know the IdP: metadata by URL, metadata in a file, or given by hand."""
-    for key in ("metadata_url", "sso_url"):
-        url = values.get(f"idp_{key}")
-        if url and not _secure_url(url):
-            doc.problem(
-                idp[key][1],
-                f"auth.saml.idp.{key} must be an https:// URL (http:// only for 127.0.0.1 or "
-                f"localhost), found '{url}'",
-                ids.BAD_SIGN_IN_VALUE,
-            )
-    for key in ("metadata_file", "x509cert_file"):
-        path = values.get(f"idp_{key}")
-        if path and (path.startswith("/") or ".." in Path(path).parts):
-            doc.problem(
-                idp[key][1],
-                f"auth.saml.idp.{key} must be a path inside the site folder, found '{path}'",
-                ids.BAD_SIGN_IN_VALUE,
-            )
-    given = [
-        key for key in ("metadata_url", "metadata_file", "sso_url") if values.get(f"idp_{key}")
-    ]
-    if len(given) != 1:
-        doc.problem(
-            node,
-            "auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url"
-            + (f"; found {', '.join(given)}" if given else ""),
-            ids.BAD_SIGN_IN_VALUE,
-        )
-    elif values.get("idp_sso_url"):
-        if not values.get("idp_entity_id"):
-            doc.problem(node, "auth.saml.idp with sso_url needs entity_id too", ids.MISSING_KEY)
-        if bool(values.get("idp_x509cert")) == bool(values.get("idp_x509cert_file")):
-            doc.problem(
-                node,
-                "auth.saml.idp with sso_url needs its certificate: x509cert or x509cert_file",
-                ids.MISSING_KEY,
-            )
-
-
-def _secure_url(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return True
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def parse_page(path: Path, rel: str):

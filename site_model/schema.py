@@ -1,8 +1,8 @@
 """What a site file may say, declared once: one model per kind of file, and its JSON Schema.
 
 The models (pydantic) name every key of `settings.yaml`, `pages/*.yaml`, `apps/*/settings.yaml`
-and `apps/*/blocks/*.yaml` with the kind of its value. The loader takes the keys it allows from
-them (`keys_of`), and `site_schema(kind)` turns them into the JSON Schema that an editor (VS Code
+and `apps/*/blocks/*.yaml` with the kind of its value. The loader validates each file with
+them, and `site_schema(kind)` turns them into the JSON Schema that an editor (VS Code
 with the YAML extension, any yaml-language-server) uses for completion and errors as the site
 builder types, served at /api/v1/site-schema/<kind>.json and written by
 `manage.py site_schema`. An element's keys come from its type's definition (`yaml_fields` in
@@ -11,14 +11,17 @@ site_model.elements: `element_model(type)`), so a new type is in the schema with
 The loader validates each file with its model (site_model.typed): the value types below raise
 each problem in the loader's words with its check id, and typed puts it at its line. What a
 schema cannot know (a block that does not exist, a function missing from the .py, min above
-max) only the models' validators and the loader say. site_model/tests/test_site_schema.py keeps the two in step.
+max, an IdP given two ways) only the models' validators and the loader say.
+site_model/tests/test_site_schema.py keeps the schema and the loader in step.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -53,7 +56,6 @@ from .spec import (
     parse_principals,
 )
 from .texts import LANGUAGES
-from .yamlcheck import DOMAIN
 
 ID_PATTERN = f"^{ID_RULE}$"
 HOOKS = ("on_display", "on_save", "on_delete", "record_id")
@@ -160,6 +162,10 @@ def _languages(value: Any, info) -> tuple[str, ...]:
             },
         )
     return tuple(dict.fromkeys(parsed))
+
+
+# An e-mail domain as a site builder writes one: labels of letters, digits and hyphens.
+DOMAIN = re.compile(r"(?i)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 
 
 def _domains(value: Any) -> tuple[str, ...]:
@@ -445,7 +451,7 @@ class Ldap(Strict):
     or broken (docs/accounts.md, LDAP)."""
 
     model_config = ConfigDict(json_schema_extra={"required": ["server", "user_search"]})
-    named_entries: ClassVar[tuple[str, ...]] = ("groups",)
+    named_entries: ClassVar[dict[str, str]] = {"groups": " '{}'"}
 
     @model_validator(mode="before")
     @classmethod
@@ -499,36 +505,176 @@ class Certificates(Strict):
         return self
 
 
-class SamlIdp(Strict):
-    metadata_url: Annotated[str, Field(pattern=r"^https://|^http://(127\.0\.0\.1|localhost)")] = (
-        None
-    )
-    metadata_file: str = None
-    entity_id: str = None
-    sso_url: Annotated[str, Field(pattern=r"^https://|^http://(127\.0\.0\.1|localhost)")] = None
-    x509cert: str = None
-    x509cert_file: str = None
-
-
-class SamlSp(Strict):
-    entity_id: str = None
-
-
-class Saml(Strict):
-    slug: Id = None
-    name: Text = None
-    idp: SamlIdp
-    sp: SamlSp = None
-    attributes: dict[Literal[SAML_FIELDS], Principals] = None
-    groups: dict[str, Ids] = None
-    idp_initiated: bool = False
-    signup: bool = True
-    link_domains: Principals = None
-
-
 Domains = checked(
     Annotated[list[str] | str, Field(description="e-mail domains, such as example.com")], _domains
 )
+
+
+def _secure_url(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def _kept(check: str, words: str, key: str):
+    """A value `check`s; a wrong one is a problem (once) and is kept as written: the site's
+    settings leave the method off anyway, and the checks across keys still count it."""
+
+    def validate(value: Any, info) -> str:
+        text = _string(value).strip()
+        if text and not check(text) and not typed.said(info, key, "site.E016"):
+            raise PydanticCustomError("site.E016", words, {"found": text, "instead": text})
+        return text
+
+    return validate
+
+
+SecureUrl = Annotated[str, Field(pattern=r"^https://|^http://(127\.0\.0\.1|localhost)")]
+InsideSite = Annotated[str, Field(description="a path inside the site folder")]
+URL_WORDS = "must be an https:// URL (http:// only for 127.0.0.1 or localhost), found '{found}'"
+PATH_WORDS = "must be a path inside the site folder, found '{found}'"
+
+
+def _inside_site(path: str) -> bool:
+    return not (path.startswith("/") or ".." in Path(path).parts)
+
+
+IdpText = checked(str, lambda value: _string(value).strip())
+
+
+class SamlIdp(Strict):
+    """One way to know the IdP: metadata by URL, metadata in a file, or given by hand."""
+
+    metadata_url: checked(SecureUrl, _kept(_secure_url, URL_WORDS, "metadata_url")) = None
+    metadata_file: checked(InsideSite, _kept(_inside_site, PATH_WORDS, "metadata_file")) = None
+    entity_id: IdpText = None
+    sso_url: checked(SecureUrl, _kept(_secure_url, URL_WORDS, "sso_url")) = None
+    x509cert: IdpText = None
+    x509cert_file: checked(InsideSite, _kept(_inside_site, PATH_WORDS, "x509cert_file")) = None
+
+    @model_validator(mode="after")
+    def _one_way(self, info) -> SamlIdp:
+        for tag, words in self._problems():
+            if not typed.said(info, "idp", tag):
+                raise PydanticCustomError(
+                    "site.E007" if tag != "one" else "site.E016",
+                    words,
+                    {
+                        "alone": True,
+                        "key_if_absent": True,
+                        "said_as": tag,
+                        "instead": self.model_dump(exclude_unset=True),
+                    },
+                )
+        return self
+
+    def _problems(self) -> list[tuple[str, str]]:
+        given = [key for key in ("metadata_url", "metadata_file", "sso_url") if getattr(self, key)]
+        if len(given) != 1:
+            found = f"; found {', '.join(given)}" if given else ""
+            words = "auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url"
+            return [("one", words + found)]
+        found = []
+        if self.sso_url and not self.entity_id:
+            found.append(("entity_id", "auth.saml.idp with sso_url needs entity_id too"))
+        if self.sso_url and bool(self.x509cert) == bool(self.x509cert_file):
+            words = "auth.saml.idp with sso_url needs its certificate: x509cert or x509cert_file"
+            found.append(("certificate", words))
+        return found
+
+
+class SamlSp(Strict):
+    entity_id: IdpText = None
+
+
+def _attribute_names(value: Any) -> tuple[str, ...]:
+    names = parse_principals(value) if not isinstance(value, dict) else None
+    if not names:
+        raise PydanticCustomError(
+            "site.E003",
+            "must be an attribute name or a list of them, found {found}",
+            {"found": kind_of_value(value)},
+        )
+    return names
+
+
+def _saml_field(key: Any) -> str:
+    if key not in SAML_FIELDS:
+        raise PydanticCustomError(
+            "site.E002",
+            "unknown key '{key}' in auth.saml.attributes; allowed: {allowed}",
+            {"key": key, "allowed": ", ".join(SAML_FIELDS), "alone": True},
+        )
+    return key
+
+
+def _saml_groups_need_their_attribute(value: Any, handler, info) -> Any:
+    """`groups` maps values of the groups attribute: `attributes.groups` must name it."""
+    named = typed.given(info, ("attributes", "groups")) and not typed.said(
+        info, ("attributes", "groups")
+    )
+    if value and not named and not typed.said(info, ("saml", "groups"), "site.E013"):
+        raise PydanticCustomError(
+            "site.E013",
+            "auth.saml.groups needs auth.saml.attributes.groups: the attribute that holds them",
+            {"alone": True, "key_line": True, "instead": value},
+        )
+    return handler(value)
+
+
+def _saml_idp(value: Any, handler, info) -> Any:
+    if value is None and not typed.given(info, ("saml", "idp")):
+        if not typed.said(info, ("saml", "idp"), "site.E007"):
+            raise PydanticCustomError(
+                "site.E007",
+                "auth.saml needs `idp`: metadata_url, metadata_file, or entity_id + sso_url + x509cert",
+                {"alone": True, "key_line": True, "instead": {}},
+            )
+    return handler(_a_mapping(value))
+
+
+def _saml_slug(value: Any) -> str:
+    slug = _string(value)
+    if not is_valid_id(slug):
+        raise PydanticCustomError(
+            "site.E005", ": '{slug}' must match {rule}", {"slug": slug, "rule": ID_RULE}
+        )
+    return slug
+
+
+class Saml(Strict):
+    """`auth.saml`: off (None in the site's settings) after any problem in it."""
+
+    named_entries: ClassVar[dict[str, str]] = {"groups": "['{}']"}
+    slug: checked(Id, _saml_slug) = None
+    name: IdpText = None
+    idp: Annotated[SamlIdp, WrapValidator(_saml_idp)] = Field(None, validate_default=True)
+    sp: Annotated[SamlSp, BeforeValidator(_a_mapping)] = None
+    attributes: (
+        dict[
+            checked(Literal[SAML_FIELDS], _saml_field),
+            checked(Annotated[list[str] | str, Field()], _attribute_names),
+        ]
+        | None
+    ) = None
+    groups: Annotated[dict[str, Ids] | None, WrapValidator(_saml_groups_need_their_attribute)] = (
+        None
+    )
+    idp_initiated: Boolean = False
+    signup: Boolean = True
+    link_domains: Domains = None
+
+
+def _saml_given(value: Any) -> Any:
+    """`saml:` with nothing is a problem of its own (it is not an empty mapping)."""
+    if value is None:
+        raise PydanticCustomError(
+            "site.E003",
+            "auth.saml must be a mapping with at least `idp`, found nothing",
+            {"alone": True, "key_line": True},
+        )
+    return _a_mapping(value)
 
 
 class Auth(Strict):
@@ -542,7 +688,7 @@ class Auth(Strict):
     user_managers: Principals = None
     ldap: Ldap | None = None
     certificates: Annotated[Certificates, BeforeValidator(_a_mapping)] = None
-    saml: Saml = None
+    saml: Annotated[Saml, BeforeValidator(_saml_given)] = None
 
 
 def _profile_fields_schema(schema: dict[str, Any]) -> None:
@@ -1020,12 +1166,6 @@ GLOBS = {
     "app-settings": "apps/*/settings.yaml",
     "block": "apps/*/blocks/*.yaml",
 }
-
-
-@functools.cache
-def keys_of(model: type[Strict]) -> tuple[str, ...]:
-    """The keys a mapping may have, in the order the model declares them."""
-    return tuple(model.model_fields)
 
 
 def site_schema(kind: str) -> dict:

@@ -38,6 +38,7 @@ class Lines:
         self.values: dict[Loc, int] = {}
         self.read_by_loader: tuple[Loc, ...] = ()
         self.read_by_hand: tuple[Loc, ...] = ()
+        self.said: set[tuple[Loc, str]] = set()  # where validate found problems, and which
 
     def drop_item(self, loc: Loc) -> None:
         """Item `loc[-1]` of the list at `loc[:-1]` is taken out: the items after it move up."""
@@ -55,7 +56,12 @@ class Lines:
             table.update(moved)
 
     def of_key(self, loc: Loc) -> int:
-        return self.keys.get(loc) or self.of_value(loc)
+        """The line of the key at `loc`; of its parent's key when the file does not write it."""
+        if loc in self.keys:
+            return self.keys[loc]
+        if loc and loc not in self.values:
+            return self.of_key(loc[:-1])
+        return self.of_value(loc)
 
     def of_value(self, loc: Loc) -> int:
         while loc and loc not in self.values:
@@ -137,7 +143,7 @@ def validate(
     data = node_data(doc, node, lines, what)
     if data is None:
         data = {}
-    said: set[tuple[Loc, str]] = set()
+    said = lines.said
     for _ in range(MAX_ROUNDS):
         try:
             context = {"said": said, "given": lines.values}
@@ -151,10 +157,16 @@ def validate(
             # By line; on one line, a problem across keys (max below min) after those of keys.
             found.sort(key=lambda pair: (pair[0].line, pair[1]))
             doc.problems.extend(problem for problem, _ in found)
-            said.update((_at_loc(entry), entry["type"]) for entry in entries)
+            said.update((_at_loc(entry), _said_as(entry)) for entry in entries)
             for entry in sorted(entries, key=_at_loc, reverse=True):
                 data = _without(data, entry, lines)
     return None, lines
+
+
+def _said_as(entry: dict) -> str:
+    """What `said` knows a problem by: its check id, or the `said_as` of its context (two
+    problems of one check at one place)."""
+    return (entry.get("ctx") or {}).get("said_as") or entry["type"]
 
 
 def _is_across(entry: dict) -> bool:
@@ -234,11 +246,11 @@ class Names:
     def dotted(self, place: Loc) -> str:
         """`auth.ldap.server`; an entry of a mapping its model names in `named_entries` is
         quoted: `auth.ldap.groups 'CN=IT,OU=Groups'`."""
-        found, current, quoted = "", self.model, False
+        found, current, style = "", self.model, None
         for part in place:
-            found += f" '{part}'" if quoted else f"{'.' if found else ''}{part}"
+            found += style.format(part) if style else f"{'.' if found else ''}{part}"
             model = _model_at(current, ()) if current is not None else None
-            quoted = part in getattr(model, "named_entries", ())
+            style = getattr(model, "named_entries", {}).get(part)
             current = _model_in(current, part)
         return found
 
@@ -258,7 +270,12 @@ def _described(model, loc, kind, ctx, lines: Lines, data, names: Names, pydantic
             line = lines.values.get(at) or lines.of_value(tuple(ctx.get("or_at", at)))
             return line, kind, names.lead(pydantic_message)
         if ctx.get("alone"):
-            line = lines.of_key(place) if is_key or ctx.get("key_line") else lines.of_value(place)
+            if is_key or ctx.get("key_line"):
+                line = lines.of_key(place)
+            elif ctx.get("key_if_absent"):  # the node's line, else the line of its parent's key
+                line = lines.values.get(place) or lines.of_key(place)
+            else:
+                line = lines.of_value(place)
             return line, kind, names.lead(pydantic_message)
         if is_key:
             return lines.of_key(place), kind, f"{names.of(place[:-1])}: {pydantic_message}"
