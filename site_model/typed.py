@@ -8,8 +8,15 @@ nobody, for principals) and the rest is validated again, so that one run lists e
 keeps what is right (deny by default).
 
 The models hold their own messages: a value type that says more than pydantic would raises a
-`PydanticCustomError` whose type is the check id (`site.E005`) and whose context may say what
-stands in for the broken value (`instead`).
+`PydanticCustomError` whose type is the check id (`site.E005`) and whose context may say
+- what stands in for the broken value (`instead`), so that the rest is still checked;
+- that the message names its key itself (`alone`), else it follows the key's dotted name;
+- which line it is at: the key's (`key_line`), the node's or else its parent key's
+  (`key_if_absent`), or another key's (`at`, `or_at`, from the top of the validated node);
+- that it comes after the problems of the keys on its line (`across`: max below min);
+- what `said` knows it by when one place has two problems of one check (`said_as`).
+A validator asks `said` whether a problem was said in an earlier round (so as not to say it
+again) and `given` whether the file writes a key at all, even with a broken value.
 """
 
 from __future__ import annotations
