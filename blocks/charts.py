@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 
 from records.errors import BadQuery
 from site_model import code
+from site_model.check_ids import CODE_ERROR
 from site_model.spec import Element, Problem
 
 # The group of the records without the item: in English in the element's value (the API's),
@@ -59,7 +60,12 @@ def checked_data(block, element: Element, value) -> dict:
     if problem is not None:
         where = block.py_path or block.yaml_path
         raise code.BlockCodeError(
-            Problem(where, 1, f"chart '{element.id}(context)' must return {SHAPE}: {problem}")
+            Problem(
+                where,
+                1,
+                f"chart '{element.id}(context)' must return {SHAPE}: {problem}",
+                CODE_ERROR,
+            )
         )
     return {"labels": [str(label) for label in value["labels"]], "series": value["series"]}
 

@@ -24,6 +24,7 @@ from records import access as gate
 from records.errors import RecordError
 from records.history import written_via
 from site_model import code
+from site_model.check_ids import CODE_ERROR
 from site_model.layout import template_line
 from site_model.loader import site_dir
 from site_model.spec import BlockSpec, Element, Problem
@@ -96,9 +97,9 @@ def render_inner(ctx: BlockContext, *, edit: bool, form: FormState) -> SafeStrin
 def layout_problem(block: BlockSpec, exc: Exception) -> Problem:
     reason = f"{type(exc).__name__}: {exc}"
     if block.layout is None:
-        return Problem(block.yaml_path, 1, f"cannot show an element's value: {reason}")
+        return Problem(block.yaml_path, 1, f"cannot show an element's value: {reason}", CODE_ERROR)
     html_path = block.yaml_path[: -len(".yaml")] + ".html"
-    return Problem(html_path, template_line(exc), f"template error: {reason}")
+    return Problem(html_path, template_line(exc), f"template error: {reason}", CODE_ERROR)
 
 
 def run(ctx: BlockContext, function, name: str):

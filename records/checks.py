@@ -4,6 +4,7 @@ records.W001: the policies are off (DATABASE_ROW_SECURITY=0) or the site's role 
 (a superuser, BYPASSRLS): the Python gate alone decides, as on SQLite.
 records.W002: the site connects as the role owning the record tables: the policies hold it
 (FORCE), but that role may also drop them. Run the site as another role (docs/deploy.md).
+records.W003: the database's roles could not be read, so whether the policies hold is unknown.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db import DatabaseError, connection
 
 POLICIES_OFF = "records.W001"
 RUNS_AS_OWNER = "records.W002"
+ROLES_UNREADABLE = "records.W003"
 
 
 @checks.register(checks.Tags.security, deploy=True)
@@ -31,7 +33,13 @@ def row_security_holds(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             )
             row = cursor.fetchone()
     except DatabaseError as exc:
-        return [checks.Warning(f"could not read the database's roles: {exc}", id=POLICIES_OFF)]
+        return [
+            checks.Warning(
+                f"could not read the database's roles: {exc}",
+                hint="Check that the site's role may read pg_roles and pg_class.",
+                id=ROLES_UNREADABLE,
+            )
+        ]
     if row is None:
         return []  # not migrated yet
     bypasses, owns, forced = row

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.identity import identity_for
 from site_model import acl, code
+from site_model.check_ids import CODE_ERROR
 from site_model.spec import PROFILE_STAMP, AppSpec, BlockSpec, Problem
 from site_model.texts import Message
 
@@ -257,7 +258,10 @@ def run_formulas(ctx, block: BlockSpec, items: dict, *, creating: bool) -> None:
             except TypeError as exc:
                 raise code.BlockCodeError(
                     Problem(
-                        block.py_path or block.yaml_path, function.__code__.co_firstlineno, str(exc)
+                        block.py_path or block.yaml_path,
+                        function.__code__.co_firstlineno,
+                        str(exc),
+                        CODE_ERROR,
                     )
                 ) from None
 
@@ -275,6 +279,7 @@ def hook_record_id(ctx, block: BlockSpec) -> str | None:
                 block.py_path,
                 function.__code__.co_firstlineno,
                 f"record_id() returned {value!r}: a record id is {RECORD_ID_RULE}",
+                CODE_ERROR,
             )
         )
     return value

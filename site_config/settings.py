@@ -217,7 +217,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         if sys.argv[1:2] == ["migrate"]:  # `manage.py migrate`: the owner makes the tables
             DATABASES["default"] = DATABASES["owner"]
 # Off: PostgreSQL's policies see every caller as trusted (the Python gate alone decides, as on
-# SQLite). `check --deploy` warns about it (site.W008).
+# SQLite). `check --deploy` warns about it (records.W001).
 DATABASE_ROW_SECURITY = env.bool("DATABASE_ROW_SECURITY", default=True)
 # On PostgreSQL the reads every request makes (the session's or token's user with their
 # identity, one record) are prepared statements, planned once per kept connection (accounts/rows.py,

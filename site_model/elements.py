@@ -40,7 +40,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from .texts import TEXT_SCHEMA, Message, translated
+from .texts import Message, translated
 
 if TYPE_CHECKING:
     from .spec import Element
@@ -92,9 +92,10 @@ class ElementType:
     names_record: ClassVar[bool] = False  # the first such input heads a record's page (TEXT)
     is_upload: ClassVar[bool] = False  # its value is a file uploaded through the block form
     is_chart: ClassVar[bool] = False  # drawn from totals (blocks/charts.py), not its value
-    option_keys: ClassVar[tuple[str, ...]] = ()  # `yaml_keys` kept as given (Element.options)
-    text_options: ClassVar[tuple[str, ...]] = ()  # those of them that are texts by language
-    text_map_options: ClassVar[tuple[str, ...]] = ()  # and mappings of names to such texts
+    # Keys of `yaml_fields` read as texts by language (site_model.texts), and those that are
+    # mappings of names to such texts: the loader reads them as it reads a label.
+    text_options: ClassVar[tuple[str, ...]] = ()
+    text_map_options: ClassVar[tuple[str, ...]] = ()
 
     def __repr__(self) -> str:
         return f"<element type {self.name or '(untyped)'}>"
@@ -151,16 +152,14 @@ class ElementType:
         compare with) when the type does not take such a value."""
         return "number" if isinstance(value, int | float) else "text"
 
-    def yaml_keys(self) -> dict[str, dict]:
+    def yaml_fields(self) -> dict[str, tuple]:
         """The keys an element of this type may give in its block's YAML besides `type` and
-        `label`, each with its JSON Schema (the site schema; the loader refuses the others)."""
+        `label`: key -> (value type, default), as pydantic's `create_model` takes them. The
+        value types (site_model.schema: `Required`, `bound(self)`, ...) check each value in the
+        loader's words and give its JSON Schema; the loader refuses the other keys."""
         return {}
 
-    yaml_required: ClassVar[tuple[str, ...]] = ()  # keys of `yaml_keys` the YAML must give
-
-    def check_options(self, options: dict) -> list[tuple[str, str, str]]:
-        """(key, problem, check id) of each of the element's `option_keys` given wrong."""
-        return []
+    yaml_required: ClassVar[tuple[str, ...]] = ()  # keys of `yaml_fields` the YAML must give
 
     def app_problems(self, app, element: Element) -> list[str]:
         """What is wrong with `element` against the rest of its app (check_site), at its line."""
@@ -199,34 +198,13 @@ class Action(ElementType):
     name = "ACTION"
     is_action = True
     needs_function = True
-    option_keys: ClassVar[tuple[str, ...]] = ("second_factor",)
 
-    def yaml_keys(self) -> dict[str, dict]:
-        from .spec import SECOND_FACTOR_MAX_MINUTES
-
-        return {
-            "second_factor": {
-                "type": "object",
-                "properties": {
-                    "within": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": SECOND_FACTOR_MAX_MINUTES,
-                    }
-                },
-                "required": ["within"],
-                "additionalProperties": False,
-            }
-        }
-
-    def check_options(self, options: dict) -> list[tuple[str, str, str]]:
+    def yaml_fields(self) -> dict[str, tuple]:
         """`second_factor` becomes its minutes. A wrong one is a problem of the block, which
         is then broken: its actions run for nobody (deny by default)."""
-        if "second_factor" not in options:
-            return []
-        minutes, problem = second_factor_minutes(options["second_factor"], "second_factor")
-        options["second_factor"] = minutes
-        return [] if problem is None else [("second_factor", *problem)]
+        from .schema import ActionSecondFactor  # schema imports this module
+
+        return {"second_factor": (ActionSecondFactor, None)}
 
 
 def second_factor_minutes(value, what: str) -> tuple[int, tuple[str, str] | None]:
@@ -359,25 +337,22 @@ class Input(ElementType):
     bound_schema: ClassVar[dict] = {}  # the JSON Schema of `min` and `max`, for those with them
     html_bounds: ClassVar[bool] = False  # `min` and `max` are the HTML input's too
 
-    def yaml_keys(self) -> dict[str, dict]:
-        from .spec import INDEX_TYPES, MODES  # spec imports this module
+    def yaml_fields(self) -> dict[str, tuple]:
+        from . import schema as keys  # schema imports this module
 
         rules = {
-            "required": {"type": "boolean"},
-            "min": self.bound_schema,
-            "max": self.bound_schema,
-            "max_length": {"type": "integer", "minimum": 1},
-            "pattern": {"type": "string", "format": "regex"},
-            "choices": {
-                "type": "array",
-                "items": {"type": "string", "minLength": 1},
-                "minItems": 1,
-                "uniqueItems": True,
-            },
+            "required": (keys.Required, None),
+            "min": (keys.bound(self), None),
+            "max": (keys.bound(self, upper=True), None),
+            "max_length": (keys.MaxLength, None),
+            "pattern": (keys.Pattern, None),
+            "choices": (keys.Choices, None),
         }
+        for key in self.yaml_required:
+            rules[key] = keys.needed(rules[key][0], self.name, key)
         return {
-            "mode": {"enum": list(MODES)},
-            "index_type": {"enum": list(INDEX_TYPES)},
+            "mode": (keys.Mode, None),
+            "index_type": (keys.IndexType, None),
             "required": rules["required"],
             **{rule: rules[rule] for rule in self.rules},
         }
@@ -821,12 +796,13 @@ class Choice(Input):
     rules = ("choices",)
     yaml_required = ("choices",)
     widget_template = "elements/select.html"
-    option_keys: ClassVar[tuple[str, ...]] = ("choice_labels",)
     text_map_options: ClassVar[tuple[str, ...]] = ("choice_labels",)
 
-    def yaml_keys(self) -> dict[str, dict]:
-        labels = {"type": "object", "additionalProperties": TEXT_SCHEMA}
-        return {**super().yaml_keys(), "choice_labels": labels}
+    def yaml_fields(self) -> dict[str, tuple]:
+        from .schema import checked_as, text_schema  # schema imports this module
+
+        labels = checked_as({"type": "object", "additionalProperties": text_schema()})
+        return {**super().yaml_fields(), "choice_labels": (labels, None)}
 
     def app_problems(self, app, element: Element) -> list[str]:
         return [
@@ -1095,11 +1071,10 @@ class Reference(Input):
             raise ValueError(f"REFERENCE takes a record id, found {json_kind(value)}")
         return value
 
-    def yaml_keys(self) -> dict[str, dict]:
-        from .spec import ID_RULE  # spec imports this module
+    def yaml_fields(self) -> dict[str, tuple]:
+        from .schema import AppId  # schema imports this module
 
-        app = {"type": "string", "pattern": f"^{ID_RULE}$"}
-        return {**super().yaml_keys(), "app": app}
+        return {**super().yaml_fields(), "app": (AppId, None)}
 
     def target_app(self, element: Element, place) -> str:
         return element.app or place.app_id
@@ -1145,62 +1120,44 @@ class Chart(ElementType):
     name = "CHART"
     is_chart = True
     kinds: ClassVar[tuple[str, ...]] = ("bar", "line", "pie")
-    option_keys: ClassVar[tuple[str, ...]] = ("chart", "group_by", "value", "query", "title")
-    text_options: ClassVar[tuple[str, ...]] = ("title",)
+    text_options: ClassVar[tuple[str, ...]] = ("title",)  # read as texts by language
 
-    def yaml_keys(self) -> dict[str, dict]:
+    def yaml_fields(self) -> dict[str, tuple]:
+        """`chart`, and the keys of a declared chart; the meaning of `group_by` and `value`
+        in the app is `app_problems`'."""
+        from pydantic import AfterValidator, Field, WrapValidator
+
+        from .schema import AnyText, checked_as  # schema imports this module
+        from .totals import parse_group, parse_metric  # totals imports spec
+
         text = {"type": "string", "minLength": 1}
+        kind = checked_as({"enum": list(self.kinds)}, AfterValidator(self._kind))
+        group_by = checked_as(text, AfterValidator(_chart_text("group_by", parse_group)))
+        value = checked_as(
+            text,
+            AfterValidator(_chart_text("value", partial(parse_metric, "value"))),
+            WrapValidator(_both_group_by_and_value),
+        )
         return {
-            "chart": {"enum": list(self.kinds)},
-            "group_by": text,
-            "value": text,
-            "query": text,
-            "title": TEXT_SCHEMA,
+            "chart": (kind, None),
+            "group_by": (group_by, None),
+            "value": (value, Field(None, validate_default=True)),
+            "query": (checked_as(text, AfterValidator(_chart_text("query"))), None),
+            "title": (AnyText, None),
         }
+
+    def _kind(self, value):
+        if value not in self.kinds:
+            raise _problem(
+                "site.E004",
+                f"chart must be one of {', '.join(self.kinds)}, found {value!r}",
+            )
+        return value
 
     def wants_function(self, element: Element) -> bool:
         """Declared charts count by themselves; one with neither `group_by` nor `value` is
         filled by its function."""
         return not {"group_by", "value"} & element.options.keys()
-
-    def check_options(self, options: dict) -> list[tuple[str, str, str]]:
-        """(key, problem, check id) of each option of the wrong shape; the meaning of
-        `group_by` and `value` in the app is `app_problems`'."""
-        from . import check_ids as ids
-        from .totals import SpecError, parse_group, parse_metric  # totals imports spec
-
-        problems = []
-        kind = options.get("chart", "bar")
-        if kind not in self.kinds:
-            problems.append(
-                (
-                    "chart",
-                    f"chart must be one of {', '.join(self.kinds)}, found {kind!r}",
-                    ids.NOT_A_CHOICE,
-                )
-            )
-        for key in ("group_by", "value", "query", "title"):
-            if key in options and not (isinstance(options[key], str) and options[key]):
-                problems.append(
-                    (key, f"{key} must be a non-empty string, found {options[key]!r}", ids.BAD_RULE)
-                )
-        if ("group_by" in options) != ("value" in options):
-            missing = "value" if "group_by" in options else "group_by"
-            problems.append(
-                (
-                    missing,
-                    f"a declared chart needs both group_by and value; {missing} is missing",
-                    ids.MISSING_KEY,
-                )
-            )
-        bad = {key for key, _, _ in problems}
-        for key, parse in (("group_by", parse_group), ("value", partial(parse_metric, "value"))):
-            if isinstance(options.get(key), str) and key not in bad:
-                try:
-                    parse(options[key])
-                except SpecError as exc:
-                    problems.append((key, exc.message, ids.BAD_RULE))
-        return problems
 
     def app_problems(self, app, element: Element) -> list[str]:
         """A declared chart's `group_by` and `value` name items of the app with a field index
@@ -1223,3 +1180,45 @@ class Chart(ElementType):
             "label": element.label,
             "chart": element.options.get("chart", "bar"),
         }
+
+
+def _problem(check: str, message: str, **context):
+    """A problem of a key of the YAML, its message whole (typed.validate puts the element's
+    name before it)."""
+    from pydantic_core import PydanticCustomError
+
+    # pydantic fills in only the keys of the context: the braces of a message stay.
+    return PydanticCustomError(check, message, {"alone": True, **context})
+
+
+def _chart_text(key: str, parse=None):
+    def check(value):
+        from .totals import SpecError  # totals imports spec
+
+        if not (isinstance(value, str) and value):
+            raise _problem("site.E012", f"{key} must be a non-empty string, found {value!r}")
+        if parse is not None:
+            try:
+                parse(value)
+            except SpecError as exc:
+                raise _problem("site.E012", exc.message) from None
+        return value
+
+    return check
+
+
+def _both_group_by_and_value(value, handler, info):
+    """A declared chart gives `group_by` and `value`; one of them alone is a problem."""
+    from .typed import said
+
+    given = value is not None or said(info, "value")
+    if given != (info.data.get("group_by") is not None or said(info, "group_by")):
+        missing = "group_by" if given else "value"
+        if not said(info, missing, "site.E007"):
+            raise _problem(
+                "site.E007",
+                f"a declared chart needs both group_by and value; {missing} is missing",
+                at=(missing,),
+                or_at=("type",),
+            )
+    return None if value is None else handler(value)

@@ -19,7 +19,6 @@ import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 from django.conf import settings
@@ -27,25 +26,12 @@ from django.core.signals import setting_changed
 
 from . import acl, code, layout, schema, typed
 from . import check_ids as ids
-from .elements import TYPES, input_type_names
-from .schema import (
-    ELEMENT_RULES_START,
-    RESERVED_ELEMENT_IDS,
-    element_keys,
-    keys_of,
-    yaml_keys_of,
-)
+from .elements import RULES, TYPES
+from .schema import ELEMENT_OWN_KEYS, RESERVED_ELEMENT_IDS
 from .spec import (
-    EMAIL_VERIFICATION,
     ID_RULE,
-    INDEX_TYPES,
-    LDAP_GROUP_TYPES,
-    LOGIN_METHODS,
-    MODES,
     PROFILE_STAMP,
     PROFILE_TYPES,
-    PROVIDERS,
-    SAML_FIELDS,
     AclSpec,
     AppSpec,
     BlockRef,
@@ -59,10 +45,9 @@ from .spec import (
     Site,
     SiteSettings,
     is_valid_id,
-    parse_principals,
 )
 from .texts import Texts
-from .yamlcheck import YamlFile, kind_of, line_of
+from .yamlcheck import YamlFile, line_of
 
 Stamp = tuple[int, int]
 
@@ -583,78 +568,48 @@ def parse_site_settings(path: Path, rel: str):
     doc = _read_yaml(path, rel)
     if not doc.is_parsed:
         return SiteSettings(), doc.problems
-    keys = doc.mapping(doc.root, "settings.yaml", keys_of(schema.SiteSettingsFile))
-    values: dict[str, Any] = {}
-    if "title" in keys:
-        values["title"] = doc.text(keys["title"][1], "title")
-    if "languages" in keys:
-        values["languages"] = doc.languages(keys["languages"][1])
-    if "groups" in keys:
-        values["groups"] = doc.ids(keys["groups"][1], "groups")
-    auth = doc.mapping(
-        keys["auth"][1] if "auth" in keys else None,
-        "auth",
-        keys_of(schema.Auth),
+    model, lines = typed.validate(
+        doc,
+        schema.SiteSettingsFile,
+        doc.root,
+        "settings.yaml",
+        read_by_loader=(("users", "fields"),),
     )
-    if "signup" in auth:
-        values["signup"] = doc.boolean(auth["signup"][1], "auth.signup", True)
-    if "email_verification" in auth:
-        values["email_verification"] = doc.choice(
-            auth["email_verification"][1], "auth.email_verification", EMAIL_VERIFICATION, "optional"
+    model = model or schema.SiteSettingsFile()
+    auth, nodes = model.auth or schema.Auth(), typed.top_nodes(doc.root)
+    otp = auth.otp or schema.Otp()
+    values: dict[str, Any] = {
+        "signup": auth.signup,
+        "email_verification": auth.email_verification,
+        "providers": auth.providers or (),
+        "link_domains": dict(auth.link_domains or {}),
+        "user_managers": auth.user_managers or (),
+        "otp_required_for": otp.required_for or (),
+        "otp_trusted_methods": otp.trusted_methods or (),
+        "groups": model.groups or (),
+        "languages": model.languages or ("en",),
+    }
+    if "title" in nodes:
+        values["title"] = doc.text(nodes["title"][1], "title")
+    if auth.saml is not None and not any(loc[:2] == ("auth", "saml") for loc, _ in lines.said):
+        values["saml"] = saml_settings(auth.saml, lines)
+    if auth.ldap is not None and auth.ldap.works:
+        values["ldap"] = ldap_settings(auth.ldap)
+    certificates = auth.certificates
+    if certificates is not None and (certificates.email or certificates.subject_pattern):
+        values["certificates"] = CertificateSettings(
+            email=certificates.email, subject_pattern=certificates.subject_pattern or ""
         )
-    if "providers" in auth:
-        providers = doc.ids(auth["providers"][1], "auth.providers")
-        for name in providers:
-            if name not in PROVIDERS:
-                doc.problem(
-                    auth["providers"][1],
-                    f"unknown provider '{name}'; allowed: {', '.join(PROVIDERS)}",
-                    ids.NOT_A_CHOICE,
-                )
-        values["providers"] = tuple(name for name in providers if name in PROVIDERS)
-    if "link_domains" in auth:
-        values["link_domains"] = _parse_link_domains(doc, auth["link_domains"][1])
-    if "user_managers" in auth:
-        values["user_managers"] = (
-            doc.principals(auth["user_managers"][1], "auth.user_managers") or ()
-        )
-    otp = doc.mapping(
-        auth["otp"][1] if "otp" in auth else None,
-        "auth.otp",
-        keys_of(schema.Otp),
-    )
-    if "required_for" in otp:
-        values["otp_required_for"] = (
-            doc.principals(otp["required_for"][1], "auth.otp.required_for") or ()
-        )
-    if "trusted_methods" in otp:
-        node = otp["trusted_methods"][1]
-        methods = doc.ids(node, "auth.otp.trusted_methods")
-        for name in methods:
-            if name not in LOGIN_METHODS:
-                doc.problem(
-                    node,
-                    f"unknown login method '{name}'; allowed: {', '.join(LOGIN_METHODS)}",
-                    ids.NOT_A_CHOICE,
-                )
-        values["otp_trusted_methods"] = tuple(name for name in methods if name in LOGIN_METHODS)
-    if "ldap" in auth:
-        values["ldap"] = _parse_ldap(doc, auth["ldap"][1])
-    if "certificates" in auth:
-        values["certificates"] = _parse_certificates(doc, auth["certificates"][1])
-    if "saml" in auth:
-        values["saml"] = parse_saml(doc, auth["saml"][0], auth["saml"][1])
-    if "users" in keys:
-        values.update(parse_users(doc, keys["users"][1]))
+    if model.users is not None:
+        values.update(parse_users(doc, model.users, typed.top_nodes(nodes["users"][1]), lines))
     return SiteSettings(**values), doc.problems
 
 
-def parse_users(doc: YamlFile, node) -> dict[str, Any]:
+def parse_users(doc: YamlFile, model: schema.Users, nodes, lines: typed.Lines) -> dict[str, Any]:
     """`users`: the profile fields (input elements of PROFILE_TYPES) and `self_edit`."""
-    keys = doc.mapping(node, "users", keys_of(schema.Users))
     fields = {}
-    if "fields" in keys:
-        for element in parse_elements(doc, keys["fields"][1], "users.fields"):
+    if model.fields is not None:
+        for element in parse_elements(doc, nodes["fields"][1], "users.fields"):
             if element.type not in PROFILE_TYPES:
                 doc.problems.append(
                     Problem(
@@ -677,349 +632,77 @@ def parse_users(doc: YamlFile, node) -> dict[str, Any]:
                 )
             else:
                 fields[element.id] = element
-    self_edit = ()
-    if "self_edit" in keys:
-        node = keys["self_edit"][1]
-        self_edit = doc.ids(node, "users.self_edit")
-        unknown = [name for name in self_edit if name not in fields]
-        if unknown:
-            doc.problem(
-                node,
+    self_edit = model.self_edit or ()
+    unknown = [name for name in self_edit if name not in fields]
+    if unknown:
+        doc.problems.append(
+            Problem(
+                doc.rel_path,
+                lines.of_value(("users", "self_edit")),
                 f"users.self_edit names no profile field: {', '.join(unknown)}; "
                 f"fields: {', '.join(fields) or 'none'}",
                 ids.NOT_FOUND,
             )
-        self_edit = tuple(name for name in self_edit if name in fields)
-    return {"profile_fields": fields, "self_edit": self_edit}
-
-
-def _parse_link_domains(doc: YamlFile, node) -> dict[str, tuple[str, ...]]:
-    """`auth.link_domains: {google: [example.com]}` -> provider: domains."""
-    found = {}
-    for name, (key, value) in doc.mapping(node, "auth.link_domains", None).items():
-        if name not in PROVIDERS:
-            doc.problem(
-                key,
-                f"auth.link_domains: unknown provider '{name}'; allowed: {', '.join(PROVIDERS)} "
-                "(SAML's is auth.saml.link_domains)",
-                ids.NOT_A_CHOICE,
-            )
-            continue
-        found[name] = doc.domains(value, f"auth.link_domains.{name}")
-    return found
-
-
-LDAP_USER_FIELDS = ("first_name", "last_name", "email")
-
-
-def _ldap_filter(doc: YamlFile, node, what: str, *, needs_user: bool) -> str:
-    """An LDAP search filter: in parentheses, balanced, and with `%(user)s` where one is needed."""
-    text = doc.string(node, what).strip()
-    depth = 0
-    for char in text:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth < 0:
-            break
-    if not (text.startswith("(") and text.endswith(")")) or depth != 0:
-        doc.problem(
-            node,
-            f"{what} must be an LDAP filter in parentheses, found '{text}'",
-            ids.BAD_SIGN_IN_VALUE,
         )
-        return ""
-    try:
-        text % {"user": "x"}
-    except (KeyError, ValueError, TypeError):
-        doc.problem(
-            node,
-            f"{what}: '%' may only appear as %(user)s (write %% for a percent sign), found '{text}'",
-            ids.BAD_SIGN_IN_VALUE,
-        )
-        return ""
-    if needs_user and "%(user)s" not in text:
-        doc.problem(
-            node,
-            f"{what} must contain %(user)s (the name typed at login), found '{text}'",
-            ids.BAD_SIGN_IN_VALUE,
-        )
-        return ""
-    return text
+    return {
+        "profile_fields": fields,
+        "self_edit": tuple(name for name in self_edit if name in fields),
+    }
 
 
-def _parse_ldap(doc: YamlFile, node) -> LdapSettings | None:
-    """`auth.ldap` -> LdapSettings, or None (and problems) when it cannot work."""
-    keys = doc.mapping(
-        node,
-        "auth.ldap",
-        keys_of(schema.Ldap),
+def ldap_settings(ldap: schema.Ldap) -> LdapSettings:
+    """The LDAP settings of a validated `auth.ldap` that works."""
+    search, groups = ldap.user_search, ldap.group_search
+    values: dict[str, Any] = {
+        "server": ldap.server,
+        "start_tls": ldap.start_tls,
+        "user_search_base": search.base,
+        "user_filter": search.filter,
+        "username_attribute": (ldap.username_attribute or "").strip(),
+        "attributes": tuple((ldap.attributes or {}).items()),
+        "require_group": (ldap.require_group or "").strip(),
+        "deny_group": (ldap.deny_group or "").strip(),
+        "groups": tuple((dn, ids) for dn, ids in (ldap.groups or {}).items()),
+    }
+    if groups is not None:
+        values.update(group_search_base=groups.base, group_type=groups.type)
+        if groups.filter is not None:
+            values["group_filter"] = groups.filter
+    return LdapSettings(**values)
+
+
+def saml_settings(saml: schema.Saml, lines: typed.Lines) -> SamlSettings:
+    """The SAML settings of a validated `auth.saml` without a problem, with the line of each
+    key (for the checks of accounts.saml that read the IdP's files)."""
+    at = ("auth", "saml")
+    found = {"saml": lines.of_key(at)}
+    for loc, line in lines.keys.items():
+        if loc[:2] == at and len(loc) == 3:
+            found[loc[2]] = line
+    for loc, line in lines.keys.items():
+        if loc[:3] == (*at, "idp") and len(loc) == 4:
+            found[f"idp.{loc[3]}"] = line
+    idp, sp = saml.idp, saml.sp or schema.SamlSp()
+    values: dict[str, Any] = {
+        f"idp_{key}": getattr(idp, key)
+        for key in schema.SamlIdp.model_fields
+        if getattr(idp, key) is not None
+    }
+    values.update(
+        attributes=dict(saml.attributes or {}),
+        groups={value: targets for value, targets in (saml.groups or {}).items() if targets},
+        idp_initiated=saml.idp_initiated,
+        signup=saml.signup,
+        link_domains=saml.link_domains or (),
+        lines=found,
     )
-    if not keys:
-        if node is not None and isinstance(node, yaml.MappingNode):
-            doc.problem(node, "auth.ldap needs server and user_search", ids.MISSING_KEY)
-        return None
-    ok = True
-    values: dict[str, Any] = {}
-    if "server" not in keys:
-        doc.problem(node, "auth.ldap needs server (ldap://host or ldaps://host)", ids.MISSING_KEY)
-        ok = False
-    else:
-        server = doc.string(keys["server"][1], "auth.ldap.server").strip()
-        uris = server.split()
-        if not uris or not all(uri.startswith(("ldap://", "ldaps://")) for uri in uris):
-            doc.problem(
-                keys["server"][1],
-                f"auth.ldap.server must be ldap://host[:port] or ldaps://host[:port], found '{server}'",
-                ids.BAD_SIGN_IN_VALUE,
-            )
-            ok = False
-        values["server"] = server
-    if "start_tls" in keys:
-        values["start_tls"] = doc.boolean(keys["start_tls"][1], "auth.ldap.start_tls", False)
-        if values["start_tls"] and values.get("server", "").startswith("ldaps://"):
-            doc.problem(
-                keys["start_tls"][1],
-                "auth.ldap.start_tls is for ldap:// servers; ldaps:// is encrypted already",
-                ids.KEY_NOT_HERE,
-            )
-    search = doc.mapping(
-        keys["user_search"][1] if "user_search" in keys else None,
-        "auth.ldap.user_search",
-        keys_of(schema.LdapUserSearch),
-    )
-    if "base" not in search or "filter" not in search:
-        doc.problem(
-            keys["user_search"][1] if "user_search" in keys else node,
-            "auth.ldap.user_search needs base (a DN) and filter (e.g. '(uid=%(user)s)')",
-            ids.MISSING_KEY,
-        )
-        ok = False
-    else:
-        values["user_search_base"] = doc.string(search["base"][1], "auth.ldap.user_search.base")
-        values["user_filter"] = _ldap_filter(
-            doc, search["filter"][1], "auth.ldap.user_search.filter", needs_user=True
-        )
-        ok = ok and bool(values["user_filter"])
-    if "username_attribute" in keys:
-        values["username_attribute"] = doc.string(
-            keys["username_attribute"][1], "auth.ldap.username_attribute"
-        ).strip()
-    if "attributes" in keys:
-        attributes = doc.mapping(keys["attributes"][1], "auth.ldap.attributes", LDAP_USER_FIELDS)
-        values["attributes"] = tuple(
-            (name, doc.string(value, f"auth.ldap.attributes.{name}"))
-            for name, (_, value) in attributes.items()
-        )
-    has_group_search = "group_search" in keys
-    if has_group_search:
-        group_search = doc.mapping(
-            keys["group_search"][1], "auth.ldap.group_search", keys_of(schema.LdapGroupSearch)
-        )
-        if "base" not in group_search:
-            doc.problem(
-                keys["group_search"][1], "auth.ldap.group_search needs base (a DN)", ids.MISSING_KEY
-            )
-            ok = False
-        else:
-            values["group_search_base"] = doc.string(
-                group_search["base"][1], "auth.ldap.group_search.base"
-            )
-        if "filter" in group_search:
-            values["group_filter"] = (
-                _ldap_filter(
-                    doc,
-                    group_search["filter"][1],
-                    "auth.ldap.group_search.filter",
-                    needs_user=False,
-                )
-                or "(objectClass=*)"
-            )
-        if "type" in group_search:
-            values["group_type"] = doc.choice(
-                group_search["type"][1],
-                "auth.ldap.group_search.type",
-                LDAP_GROUP_TYPES,
-                "group_of_names",
-            )
-    for key in ("groups", "require_group", "deny_group"):
-        if key in keys and not has_group_search:
-            doc.problem(
-                keys[key][0], f"auth.ldap.{key} needs auth.ldap.group_search", ids.KEY_NOT_HERE
-            )
-    # Without group_search, groups, require_group and deny_group mean nothing (said above).
-    if "groups" in keys and has_group_search:
-        mapped = doc.mapping(keys["groups"][1], "auth.ldap.groups", None)
-        values["groups"] = tuple(
-            (dn, doc.ids(value, f"auth.ldap.groups '{dn}'")) for dn, (_, value) in mapped.items()
-        )
-    for key in ("require_group", "deny_group"):
-        if key in keys and has_group_search:
-            values[key] = doc.string(keys[key][1], f"auth.ldap.{key}").strip()
-    return LdapSettings(**values) if ok else None
-
-
-def _parse_certificates(doc: YamlFile, node) -> CertificateSettings | None:
-    """`auth.certificates` -> CertificateSettings: how a verified certificate names a user."""
-    keys = doc.mapping(node, "auth.certificates", keys_of(schema.Certificates))
-    values: dict[str, Any] = {}
-    if "email" in keys:
-        values["email"] = doc.boolean(keys["email"][1], "auth.certificates.email", False)
-    if "subject_pattern" in keys:
-        value_node = keys["subject_pattern"][1]
-        pattern = doc.string(value_node, "auth.certificates.subject_pattern")
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            doc.problem(
-                value_node,
-                f"auth.certificates.subject_pattern is not a regex: {exc}",
-                ids.BAD_SIGN_IN_VALUE,
-            )
-        else:
-            if "username" not in compiled.groupindex:
-                doc.problem(
-                    value_node,
-                    "auth.certificates.subject_pattern needs a group (?P<username>...) "
-                    f"naming the user, found '{pattern}'",
-                    ids.BAD_SIGN_IN_VALUE,
-                )
-            else:
-                values["subject_pattern"] = pattern
-    if not values.get("email") and not values.get("subject_pattern"):
-        if "subject_pattern" in keys:
-            return None  # its problem is said above
-        doc.problem(
-            node,
-            "auth.certificates needs email: true or subject_pattern (a regex with (?P<username>...))",
-            ids.MISSING_KEY,
-        )
-        return None
-    return CertificateSettings(**values)
-
-
-def parse_saml(doc: YamlFile, key_node, node) -> SamlSettings | None:
-    """`auth.saml` -> SamlSettings, or None (SAML stays off) when it cannot work as written."""
-    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
-        doc.problem(
-            key_node,
-            "auth.saml must be a mapping with at least `idp`, found nothing",
-            ids.WRONG_KIND,
-        )
-        return None
-    before = len(doc.problems)
-    keys = doc.mapping(node, "auth.saml", keys_of(schema.Saml))
-    values: dict[str, Any] = {"lines": {"saml": line_of(key_node)}}
-    lines = values["lines"]
-    for name, (k, _) in keys.items():
-        lines[name] = line_of(k)
-    if "slug" in keys:
-        slug = doc.string(keys["slug"][1], "auth.saml.slug")
-        if not is_valid_id(slug):
-            doc.problem(
-                keys["slug"][1], f"auth.saml.slug: '{slug}' must match {ID_RULE}", ids.BAD_ID
-            )
-        values["slug"] = slug
-    if "name" in keys:
-        values["name"] = doc.string(keys["name"][1], "auth.saml.name") or "SSO"
-    for flag in ("idp_initiated", "signup"):
-        if flag in keys:
-            values[flag] = doc.boolean(keys[flag][1], f"auth.saml.{flag}", flag == "signup")
-    if "link_domains" in keys:
-        values["link_domains"] = doc.domains(keys["link_domains"][1], "auth.saml.link_domains")
-    if "idp" not in keys:
-        doc.problem(
-            key_node,
-            "auth.saml needs `idp`: metadata_url, metadata_file, or entity_id + sso_url + x509cert",
-            ids.MISSING_KEY,
-        )
-    idp = doc.mapping(
-        keys["idp"][1] if "idp" in keys else None, "auth.saml.idp", keys_of(schema.SamlIdp)
-    )
-    for name, (k, v) in idp.items():
-        lines[f"idp.{name}"] = line_of(k)
-        values[f"idp_{name}"] = doc.string(v, f"auth.saml.idp.{name}").strip()
-    _check_saml_idp(doc, keys["idp"][1] if "idp" in keys else key_node, idp, values)
-    sp = doc.mapping(
-        keys["sp"][1] if "sp" in keys else None, "auth.saml.sp", keys_of(schema.SamlSp)
-    )
-    if "entity_id" in sp:
-        values["sp_entity_id"] = doc.string(sp["entity_id"][1], "auth.saml.sp.entity_id").strip()
-    attributes = doc.mapping(
-        keys["attributes"][1] if "attributes" in keys else None, "auth.saml.attributes", SAML_FIELDS
-    )
-    values["attributes"] = {}
-    for name, (_, v) in attributes.items():
-        names = parse_principals(doc.value(v)) if not isinstance(v, yaml.MappingNode) else None
-        if not names:
-            doc.problem(
-                v,
-                f"auth.saml.attributes.{name} must be an attribute name or a list of them, "
-                f"found {kind_of(v)}",
-                ids.WRONG_KIND,
-            )
-            continue
-        values["attributes"][name] = names
-    groups = doc.mapping(keys["groups"][1] if "groups" in keys else None, "auth.saml.groups", None)
-    values["groups"] = {}
-    if groups and "groups" not in values["attributes"]:
-        doc.problem(
-            keys["groups"][0],
-            "auth.saml.groups needs auth.saml.attributes.groups: the attribute that holds them",
-            ids.KEY_NOT_HERE,
-        )
-    for value, (_, v) in groups.items():
-        targets = doc.ids(v, f"auth.saml.groups['{value}']")
-        if targets:
-            values["groups"][value] = targets
-    if len(doc.problems) > before:
-        return None
+    if saml.slug is not None:
+        values["slug"] = saml.slug
+    if saml.name is not None:
+        values["name"] = saml.name or "SSO"
+    if sp.entity_id is not None:
+        values["sp_entity_id"] = sp.entity_id
     return SamlSettings(**values)
-
-
-def _check_saml_idp(doc: YamlFile, node, idp: dict, values: dict) -> None:
-    """One way to know the IdP: metadata by URL, metadata in a file, or given by hand."""
-    for key in ("metadata_url", "sso_url"):
-        url = values.get(f"idp_{key}")
-        if url and not _secure_url(url):
-            doc.problem(
-                idp[key][1],
-                f"auth.saml.idp.{key} must be an https:// URL (http:// only for 127.0.0.1 or "
-                f"localhost), found '{url}'",
-                ids.BAD_SIGN_IN_VALUE,
-            )
-    for key in ("metadata_file", "x509cert_file"):
-        path = values.get(f"idp_{key}")
-        if path and (path.startswith("/") or ".." in Path(path).parts):
-            doc.problem(
-                idp[key][1],
-                f"auth.saml.idp.{key} must be a path inside the site folder, found '{path}'",
-                ids.BAD_SIGN_IN_VALUE,
-            )
-    given = [
-        key for key in ("metadata_url", "metadata_file", "sso_url") if values.get(f"idp_{key}")
-    ]
-    if len(given) != 1:
-        doc.problem(
-            node,
-            "auth.saml.idp needs exactly one of metadata_url, metadata_file or sso_url"
-            + (f"; found {', '.join(given)}" if given else ""),
-            ids.BAD_SIGN_IN_VALUE,
-        )
-    elif values.get("idp_sso_url"):
-        if not values.get("idp_entity_id"):
-            doc.problem(node, "auth.saml.idp with sso_url needs entity_id too", ids.MISSING_KEY)
-        if bool(values.get("idp_x509cert")) == bool(values.get("idp_x509cert_file")):
-            doc.problem(
-                node,
-                "auth.saml.idp with sso_url needs its certificate: x509cert or x509cert_file",
-                ids.MISSING_KEY,
-            )
-
-
-def _secure_url(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return True
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def parse_page(path: Path, rel: str):
@@ -1147,7 +830,7 @@ def parse_block(path: Path, rel: str):
     if not doc.is_parsed:
         return None, doc.problems
     model, lines = typed.validate(
-        doc, schema.BlockFile, doc.root, "block", read_by_loader=("elements",)
+        doc, schema.BlockFile, doc.root, "block", read_by_loader=(("elements",),)
     )
     model = model or schema.BlockFile()
     nodes = typed.top_nodes(doc.root)
@@ -1201,16 +884,68 @@ def parse_elements(doc: YamlFile, node, what: str = "elements") -> tuple[Element
 
 
 def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | None:
+    """One element, read by the model of its type (schema.element_model)."""
     what = f"element '{element_id}'"
-    line = line_of(key_node)
+    element_type = element_type_of(doc, what, node)
+    if element_type is None:
+        return None
+    model, _ = typed.validate(
+        doc, schema.element_model(TYPES[element_type]), node, what, prefix=what
+    )
+    if model is None:
+        return None
+    values = {key: getattr(model, key) for key in type(model).model_fields}
+    values = {key: value for key, value in values.items() if key in model.model_fields_set}
+    label = values.pop("label", None)
+    options = {key: values.pop(key) for key in list(values) if key not in ELEMENT_OWN_KEYS}
+    options.update(texts_of(doc, what, TYPES[element_type], node, options))
+    values.pop("type", None)
+    for key in ("mode", "index_type", *RULES, "app"):
+        if values.get(key) is None:
+            values.pop(key, None)
+    return Element(
+        id=element_id,
+        type=element_type,
+        label=(
+            doc.text(typed.top_nodes(node)["label"][1], f"{what} label")
+            if label is not None
+            else element_id.replace("_", " ").capitalize()
+        ),
+        line=line_of(key_node),
+        options=options,
+        **values,
+    )
+
+
+def texts_of(doc: YamlFile, what: str, definition, node, options: dict) -> dict:
+    """The options of `definition` that are texts by language (a CHART's `title`) or mappings
+    of names to them (a CHOICE's `choice_labels`), read from their nodes as a label is."""
+    nodes = typed.top_nodes(node)
+    found = {}
+    for key in definition.text_options:
+        if key in options:
+            found[key] = doc.text(nodes[key][1], f"{what} {key}")
+    for key in definition.text_map_options:
+        if key in options:
+            named = doc.mapping(nodes[key][1], f"{what} {key}", None)
+            found[key] = {
+                name: doc.text(value_node, f"{what} {key}.{name}")
+                for name, (_key_node, value_node) in named.items()
+            }
+    return found
+
+
+def element_type_of(doc: YamlFile, what: str, node) -> str | None:
+    """The type an element names (`message: BASIC`, or its `type` key), or None (a problem)."""
     if isinstance(node, yaml.ScalarNode):
-        keys = {"type": (key_node, node)}
+        type_node = node
     else:
-        keys = doc.mapping(node, what, element_keys())
-    if "type" not in keys:
+        type_node = typed.top_nodes(node).get("type", (None, None))[1]
+        if type_node is None or doc.value(type_node) not in TYPES:
+            typed.validate(doc, schema.any_element_model(), node, what, prefix=what)
+    if type_node is None:
         doc.problem(node, f"{what} has no type; allowed: {', '.join(TYPES)}", ids.MISSING_KEY)
         return None
-    type_node = keys["type"][1]
     element_type = doc.value(type_node)
     if not isinstance(element_type, str) or element_type not in TYPES:
         doc.problem(
@@ -1219,166 +954,4 @@ def parse_element(doc: YamlFile, element_id: str, key_node, node) -> Element | N
             ids.NOT_A_CHOICE,
         )
         return None
-    label = (
-        doc.text(keys["label"][1], f"{what} label")
-        if "label" in keys
-        else element_id.replace("_", " ").capitalize()
-    )
-    mode, index_type = "EDITABLE", None
-    if "mode" in keys:
-        mode = doc.choice(keys["mode"][1], f"{what} mode", MODES, "EDITABLE")
-    if "index_type" in keys:
-        index_type = doc.choice(keys["index_type"][1], f"{what} index_type", INDEX_TYPES, None)
-    if not TYPES[element_type].is_input:
-        for key in ("mode", "index_type"):
-            if key in keys:
-                doc.problem(
-                    keys[key][0],
-                    f"{what}: {key} applies only to {', '.join(input_type_names())} elements",
-                    ids.KEY_NOT_HERE,
-                )
-        mode, index_type = "EDITABLE", None
-    rules = parse_rules(doc, what, element_type, keys)
-    options = parse_options(doc, what, element_type, keys)
-    return Element(
-        id=element_id,
-        type=element_type,
-        label=label,
-        mode=mode,
-        index_type=index_type,
-        line=line,
-        options=options,
-        **rules,
-    )
-
-
-def option_keys() -> tuple[str, ...]:
-    """The keys element types keep as given (`option_keys`: a CHART's `chart`, `group_by`, ...)."""
-    return tuple(dict.fromkeys(key for t in TYPES.values() for key in t.option_keys))
-
-
-def parse_options(doc: YamlFile, what: str, type_name: str, keys) -> dict:
-    """The keys of a type's own (`option_keys`), each checked by the type; such a key on
-    another type is a problem naming the types that take it."""
-    definition = TYPES[type_name]
-    options = {}
-    for key in option_keys():
-        if key not in keys:
-            continue
-        if key not in definition.option_keys:
-            doc.problem(
-                keys[key][0],
-                f"{what}: {key} applies only to {types_with(key)} elements",
-                ids.KEY_NOT_HERE,
-            )
-            continue
-        if key in definition.text_options:
-            options[key] = doc.text(keys[key][1], f"{what} {key}")
-        elif key in definition.text_map_options:
-            named = doc.mapping(keys[key][1], f"{what} {key}", None)
-            options[key] = {
-                name: doc.text(value_node, f"{what} {key}.{name}")
-                for name, (_key_node, value_node) in named.items()
-            }
-        else:
-            options[key] = doc.value(keys[key][1])
-    for key, problem, check_id in definition.check_options(options):
-        doc.problem(keys.get(key, keys["type"])[1], f"{what}: {problem}", check_id)
-        options.pop(key, None)
-    return options
-
-
-def types_with(rule: str) -> str:
-    if rule == "required":
-        return ", ".join(input_type_names())
-    return ", ".join(name for name, definition in TYPES.items() if rule in definition.yaml_keys())
-
-
-def parse_rules(doc: YamlFile, what: str, type_name: str, keys) -> dict:
-    """The validation keys of an element (contract §2), each checked against its type."""
-    definition = TYPES[type_name]
-    found: dict[str, Any] = {}
-    options = option_keys()
-    for key in element_keys()[ELEMENT_RULES_START:]:
-        if key not in keys or key in options:
-            continue
-        key_node, value_node = keys[key]
-        if key not in yaml_keys_of(definition):
-            doc.problem(
-                key_node,
-                f"{what}: {key} applies only to {types_with(key)} elements",
-                ids.KEY_NOT_HERE,
-            )
-            continue
-        value = parse_rule(doc, what, type_name, key, value_node)
-        if value is not None:
-            found[key] = value
-    for key in definition.yaml_required:
-        if not found.get(key):
-            doc.problem(
-                keys.get(key, keys["type"])[1],
-                f"{what}: a {type_name} needs {key}: [..]",
-                ids.MISSING_KEY,
-            )
-    if "min" in found and "max" in found:
-        low, high = (bound_of(type_name, found[k]) for k in ("min", "max"))
-        if low is not None and high is not None and low > high:
-            doc.problem(
-                keys["max"][1],
-                f"{what}: max {found['max']} is below min {found['min']}",
-                ids.BAD_RULE,
-            )
-    return found
-
-
-def bound_of(type_name: str, value):
-    return TYPES[type_name].bound(value)
-
-
-def parse_rule(doc: YamlFile, what: str, type_name: str, key: str, node):
-    value = doc.value(node)
-    where = f"{what} {key}"
-    if key == "required":
-        return doc.boolean(node, where, False)
-    if key == "app":
-        if not is_valid_id(value):
-            doc.problem(
-                node, f"{where} must be an app id matching {ID_RULE}, found {value!r}", ids.BAD_ID
-            )
-            return None
-        return value
-    if key in ("min", "max"):
-        try:
-            return TYPES[type_name].yaml_bound(value)
-        except ValueError as exc:
-            doc.problem(node, f"{where} {exc}", ids.BAD_RULE)
-            return None
-    if key == "max_length":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            doc.problem(
-                node, f"{where} must be a whole number of at least 1, found {value!r}", ids.BAD_RULE
-            )
-            return None
-        return value
-    if key == "pattern":
-        if not isinstance(value, str):
-            doc.problem(
-                node,
-                f"{where} must be a regular expression (a string), found {value!r}",
-                ids.BAD_RULE,
-            )
-            return None
-        try:
-            re.compile(value)
-        except re.error as exc:
-            doc.problem(node, f"{where} is not a regular expression: {exc}", ids.BAD_RULE)
-            return None
-        return value
-    # choices
-    if not isinstance(value, list) or not value or not all(isinstance(c, str) and c for c in value):
-        doc.problem(node, f"{where} must be a list of strings, found {value!r}", ids.BAD_RULE)
-        return None
-    if len(set(value)) != len(value):
-        doc.problem(node, f"{where} lists a choice twice", ids.BAD_RULE)
-        return None
-    return tuple(value)
+    return element_type

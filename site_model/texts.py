@@ -20,18 +20,6 @@ from django.utils import translation
 # The languages the project ships its own texts in (settings.LANGUAGES is built from it).
 LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch"}
 
-# The JSON Schema of a text: a plain string, or one per language code.
-TEXT_SCHEMA = {
-    "anyOf": [
-        {"type": ["string", "number"]},
-        {
-            "type": "object",
-            "propertyNames": {"enum": list(LANGUAGES)},
-            "additionalProperties": {"type": ["string", "number"]},
-        },
-    ]
-}
-
 # The site's default language (the first of settings.yaml `languages`) for this request.
 DEFAULT = contextvars.ContextVar("site_default_language", default="en")
 

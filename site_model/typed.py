@@ -8,8 +8,15 @@ nobody, for principals) and the rest is validated again, so that one run lists e
 keeps what is right (deny by default).
 
 The models hold their own messages: a value type that says more than pydantic would raises a
-`PydanticCustomError` whose type is the check id (`site.E005`) and whose context may say what
-stands in for the broken value (`instead`).
+`PydanticCustomError` whose type is the check id (`site.E005`) and whose context may say
+- what stands in for the broken value (`instead`), so that the rest is still checked;
+- that the message names its key itself (`alone`), else it follows the key's dotted name;
+- which line it is at: the key's (`key_line`), the node's or else its parent key's
+  (`key_if_absent`), or another key's (`at`, `or_at`, from the top of the validated node);
+- that it comes after the problems of the keys on its line (`across`: max below min);
+- what `said` knows it by when one place has two problems of one check (`said_as`).
+A validator asks `said` whether a problem was said in an earlier round (so as not to say it
+again) and `given` whether the file writes a key at all, even with a broken value.
 """
 
 from __future__ import annotations
@@ -36,7 +43,9 @@ class Lines:
     def __init__(self):
         self.keys: dict[Loc, int] = {}
         self.values: dict[Loc, int] = {}
-        self.read_by_loader: tuple[str, ...] = ()
+        self.read_by_loader: tuple[Loc, ...] = ()
+        self.read_by_hand: tuple[Loc, ...] = ()
+        self.said: set[tuple[Loc, str]] = set()  # where validate found problems, and which
 
     def drop_item(self, loc: Loc) -> None:
         """Item `loc[-1]` of the list at `loc[:-1]` is taken out: the items after it move up."""
@@ -54,7 +63,12 @@ class Lines:
             table.update(moved)
 
     def of_key(self, loc: Loc) -> int:
-        return self.keys.get(loc) or self.of_value(loc)
+        """The line of the key at `loc`; of its parent's key when the file does not write it."""
+        if loc in self.keys:
+            return self.keys[loc]
+        if loc and loc not in self.values:
+            return self.of_key(loc[:-1])
+        return self.of_value(loc)
 
     def of_value(self, loc: Loc) -> int:
         while loc and loc not in self.values:
@@ -69,13 +83,14 @@ def dotted(loc: Loc) -> str:
 def node_data(doc: YamlFile, node: yaml.Node | None, lines: Lines, what: str, loc: Loc = ()) -> Any:
     """Plain data of a node tree; a duplicate or non-string key is a problem and is left out.
 
-    A mapping under a key of `lines.read_by_loader` stands as `{}`: the model checks only that
-    it is a mapping, the loader reads what is in it with checks of its own."""
+    A mapping at a location of `lines.read_by_loader` stands as `{}`: the model checks only that
+    it is a mapping, the loader reads what is in it with checks of its own. A key at a location
+    of `lines.read_by_hand` is left out: the loader reads it, kind and all."""
     if node is None:
         return None
     lines.values[loc] = line_of(node)
     if isinstance(node, yaml.MappingNode):
-        if len(loc) == 1 and loc[0] in lines.read_by_loader:
+        if loc in lines.read_by_loader:
             return {}
         found: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -87,6 +102,8 @@ def node_data(doc: YamlFile, node: yaml.Node | None, lines: Lines, what: str, lo
                 doc.problem(key_node, f"duplicate key '{key}' in {where}", ids.DUPLICATE_KEY)
             else:
                 lines.keys[(*loc, key)] = line_of(key_node)
+                if (*loc, key) in lines.read_by_hand:
+                    continue
                 found[key] = node_data(doc, value_node, lines, what, (*loc, key))
         return found
     if isinstance(node, yaml.SequenceNode):
@@ -120,26 +137,70 @@ def validate(
     model: type[BaseModel],
     node: yaml.Node | None,
     what: str,
-    read_by_loader: tuple[str, ...] = (),
+    read_by_loader: tuple[Loc, ...] = (),
+    prefix: str = "",
+    read_by_hand: tuple[Loc, ...] = (),
 ):
     """The model of `node` (None when not even an empty one is valid) and the lines of its keys.
 
-    `read_by_loader`: top keys whose values the loader reads with checks of its own."""
+    `read_by_loader`, `read_by_hand`: locations the loader reads with checks of its own. `prefix`
+    names the node in every message ("element 'seats'": "element 'seats' min must be ...")."""
     lines = Lines()
-    lines.read_by_loader = read_by_loader
+    lines.read_by_loader, lines.read_by_hand = read_by_loader, read_by_hand
     data = node_data(doc, node, lines, what)
     if data is None:
         data = {}
+    said = lines.said
     for _ in range(MAX_ROUNDS):
         try:
-            return model.model_validate(data), lines
+            context = {"said": said, "given": lines.values}
+            return model.model_validate(data, context=context), lines
         except ValidationError as error:
             entries = _first_per_location(error.errors(include_url=False))
-            found = [_problem(doc, model, entry, lines, data, what) for entry in entries]
-            doc.problems.extend(sorted(found, key=lambda problem: problem.line))
-            for entry in sorted(entries, key=lambda e: _pruned_loc(e["loc"]), reverse=True):
+            found = [
+                (_problem(doc, model, entry, lines, data, what, prefix), _is_across(entry))
+                for entry in entries
+            ]
+            # By line; on one line, a problem across keys (max below min) after those of keys.
+            found.sort(key=lambda pair: (pair[0].line, pair[1]))
+            doc.problems.extend(problem for problem, _ in found)
+            said.update((_at_loc(entry), _said_as(entry)) for entry in entries)
+            for entry in sorted(entries, key=_at_loc, reverse=True):
                 data = _without(data, entry, lines)
     return None, lines
+
+
+def _said_as(entry: dict) -> str:
+    """What `said` knows a problem by: its check id, or the `said_as` of its context (two
+    problems of one check at one place)."""
+    return (entry.get("ctx") or {}).get("said_as") or entry["type"]
+
+
+def _is_across(entry: dict) -> bool:
+    return bool((entry.get("ctx") or {}).get("across"))
+
+
+def given(info, key: str | Loc) -> bool:
+    """Whether the file gives `key` (the end of a location: `("ldap", "group_search")`), even
+    with a value that is broken."""
+    end = (key,) if isinstance(key, str) else tuple(key)
+    return any(loc[-len(end) :] == end for loc in (info.context or {}).get("given") or ())
+
+
+def said(info, key: str | Loc, check: str | None = None) -> bool:
+    """Whether a problem at `key` (the problem `check`, or any) was said in an earlier round of
+    `validate`: a validator that would say it again (a key still missing) lets it pass instead,
+    and a key taken out for its problem still counts as given. `key` is the end of the
+    location: `"subject_pattern"`, or `("user_search", "base")`."""
+    end = (key,) if isinstance(key, str) else tuple(key)
+    found = (info.context or {}).get("said") or ()
+    return any(loc[-len(end) :] == end and check in (None, kind) for loc, kind in found)
+
+
+def _at_loc(entry: dict) -> Loc:
+    """Where an error is: its location, or the key its context names (`at`)."""
+    at = (entry.get("ctx") or {}).get("at")
+    return tuple(at) if at is not None else _pruned_loc(entry["loc"])
 
 
 def _first_per_location(entries: list[dict]) -> list[dict]:
@@ -170,41 +231,75 @@ def _pruned_loc(loc: tuple) -> Loc:
     return plain[:-1] if plain and plain[-1] == KEY else plain
 
 
-def _problem(doc: YamlFile, model, entry: dict, lines: Lines, data, what: str) -> Problem:
+def _problem(doc: YamlFile, model, entry: dict, lines: Lines, data, what: str, prefix: str):
     loc, kind, ctx = entry["loc"], entry["type"], entry.get("ctx") or {}
-    line, check, message = _described(model, loc, kind, ctx, lines, data, what, entry["msg"])
+    names = Names(what, prefix, model)
+    line, check, message = _described(model, loc, kind, ctx, lines, data, names, entry["msg"])
     return Problem(doc.rel_path, line, message, check)
 
 
-def _described(model, loc, kind, ctx, lines: Lines, data, what, pydantic_message):
+class Names:
+    """How a message names a location: its dotted path, after the node's `prefix` if any."""
+
+    def __init__(self, what: str, prefix: str, model):
+        self.what, self.prefix, self.model = what, prefix, model
+
+    def of(self, place: Loc) -> str:
+        path = self.dotted(place)
+        if self.prefix:
+            return f"{self.prefix} {path}" if place else self.prefix
+        return path or self.what
+
+    def dotted(self, place: Loc) -> str:
+        """`auth.ldap.server`; an entry of a mapping its model names in `named_entries` is
+        quoted: `auth.ldap.groups 'CN=IT,OU=Groups'`."""
+        found, current, style = "", self.model, None
+        for part in place:
+            found += style.format(part) if style else f"{'.' if found else ''}{part}"
+            model = _model_at(current, ()) if current is not None else None
+            style = getattr(model, "named_entries", {}).get(part)
+            current = _model_in(current, part)
+        return found
+
+    def lead(self, message: str) -> str:
+        """A message that names its key itself, after the node's prefix."""
+        return f"{self.prefix}: {message}" if self.prefix else message
+
+
+def _described(model, loc, kind, ctx, lines: Lines, data, names: Names, pydantic_message):
     """(line, check id, message) of one error."""
     is_key = bool(loc) and loc[-1] == KEY
     place = loc[:-1] if is_key else loc
-    name = dotted(place) or what
+    name = names.of(place)
     if kind.startswith("site."):
+        if ctx.get("at") is not None:
+            at = tuple(ctx["at"])
+            line = lines.values.get(at) or lines.of_value(tuple(ctx.get("or_at", at)))
+            return line, kind, names.lead(pydantic_message)
         if ctx.get("alone"):
-            line = lines.of_key(place) if is_key else lines.of_value(place)
-            return line, kind, pydantic_message
+            if is_key or ctx.get("key_line"):
+                line = lines.of_key(place)
+            elif ctx.get("key_if_absent"):  # the node's line, else the line of its parent's key
+                line = lines.values.get(place) or lines.of_key(place)
+            else:
+                line = lines.of_value(place)
+            return line, kind, names.lead(pydantic_message)
         if is_key:
-            return lines.of_key(place), kind, f"{dotted(place[:-1])}: {pydantic_message}"
+            return lines.of_key(place), kind, f"{names.of(place[:-1])}: {pydantic_message}"
         separator = "" if pydantic_message.startswith(":") else " "
         return lines.of_value(place), kind, f"{name}{separator}{pydantic_message}"
     found = kind_of_value(_at(data, place))
     if kind == "extra_forbidden":
-        allowed = ", ".join(_model_at(model, place[:-1]).model_fields)
-        parent = dotted(place[:-1]) or what
-        return (
-            lines.of_key(place),
-            ids.UNKNOWN_KEY,
-            f"unknown key '{place[-1]}' in {parent}; allowed: {allowed}",
-        )
+        parent = _model_at(model, place[:-1])
+        check, message = unknown_key(parent, place[-1], names.of(place[:-1]))
+        return lines.of_key(place), check, message
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return lines.of_value(place), ids.WRONG_KIND, f"{name} must be a mapping, found {found}"
     if kind == "missing":
         return (
             lines.of_value(place[:-1]),
             ids.MISSING_KEY,
-            f"{dotted(place[:-1]) or what} needs the key '{place[-1]}'",
+            f"{names.of(place[:-1])} needs the key '{place[-1]}'",
         )
     if kind == "literal_error":
         return (
@@ -213,6 +308,16 @@ def _described(model, loc, kind, ctx, lines: Lines, data, what, pydantic_message
             f"{name} must be one of {_choices(ctx.get('expected', ''))}; found {_at(data, place)!r}",
         )
     return lines.of_value(place), ids.WRONG_KIND, f"{name}: {pydantic_message}, found {found}"
+
+
+def unknown_key(model, key: str, parent: str) -> tuple[str, str]:
+    """(check id, message) of a key that `model` does not take; a model may say it itself
+    (an element's key of another type: `unknown_key_problem`)."""
+    own = getattr(model, "unknown_key_problem", None)
+    if own is not None:
+        return own(key, parent)
+    allowed = ", ".join(model.model_fields)
+    return ids.UNKNOWN_KEY, f"unknown key '{key}' in {parent}; allowed: {allowed}"
 
 
 def _choices(expected: str) -> str:
@@ -231,7 +336,7 @@ def _at(data, loc: Loc):
 
 def _without(data, entry: dict, lines: Lines):
     """The data with the broken value of `entry` taken out, or replaced by its `instead`."""
-    loc = _pruned_loc(entry["loc"])
+    loc = _at_loc(entry)
     if entry["type"] == "extra_forbidden" or (entry["loc"] and entry["loc"][-1] == KEY):
         instead = None
     else:

@@ -6,18 +6,14 @@ it is about, and keeps going so that one run lists every mistake in the file.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
 
 from . import check_ids as ids
-from .spec import ID_RULE, Problem, is_valid_id, parse_principals
+from .spec import Problem
 from .texts import LANGUAGES, Texts
-
-# An e-mail domain as a site builder writes one: labels of letters, digits and hyphens.
-DOMAIN = re.compile(r"(?i)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 
 
 def line_of(node: yaml.Node | None) -> int:
@@ -115,84 +111,6 @@ class YamlFile:
         if not by_language:
             return default
         return Texts(by_language, self.rel_path, line_of(node))
-
-    def languages(self, node: yaml.Node) -> tuple[str, ...]:
-        """settings.yaml `languages: [en, fr]`: known codes, the first is the default."""
-        parsed = parse_principals(self.value(node))
-        if not parsed:
-            self.problem(
-                node,
-                f"languages must be a list of language codes, found {kind_of(node)}",
-                ids.WRONG_KIND,
-            )
-            return ("en",)
-        for code in parsed:
-            if code not in LANGUAGES:
-                self.problem(
-                    node,
-                    f"languages: unknown language '{code}'; languages: {', '.join(LANGUAGES)}",
-                    ids.UNKNOWN_LANGUAGE,
-                )
-        known = tuple(dict.fromkeys(code for code in parsed if code in LANGUAGES))
-        return known or ("en",)
-
-    def boolean(self, node: yaml.Node, what: str, default: bool) -> bool:
-        value = self.value(node)
-        if isinstance(value, bool):
-            return value
-        self.problem(node, f"{what} must be true or false, found {value!r}", ids.WRONG_KIND)
-        return default
-
-    def choice(self, node: yaml.Node, what: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.value(node)
-        if value in choices:
-            return value
-        self.problem(
-            node, f"{what} must be one of {', '.join(choices)}; found {value!r}", ids.NOT_A_CHOICE
-        )
-        return default
-
-    def principals(self, node: yaml.Node, what: str) -> tuple[str, ...] | None:
-        """None when the value is not principals; the caller then denies (deny by default)."""
-        parsed = parse_principals(self.value(node))
-        if parsed is None:
-            self.problem(
-                node,
-                f"{what} must be a list of principals or one string of names, found {kind_of(node)}",
-                ids.WRONG_KIND,
-            )
-        return parsed
-
-    def domains(self, node: yaml.Node, what: str) -> tuple[str, ...]:
-        """E-mail domains (`example.com`), lower-cased; a list or one string of them."""
-        parsed = parse_principals(self.value(node))
-        if parsed is None:
-            self.problem(
-                node,
-                f"{what} must be a list of e-mail domains, found {kind_of(node)}",
-                ids.WRONG_KIND,
-            )
-            return ()
-        for item in parsed:
-            if not DOMAIN.fullmatch(item):
-                self.problem(
-                    node,
-                    f"{what}: '{item}' is not an e-mail domain such as example.com",
-                    ids.BAD_SIGN_IN_VALUE,
-                )
-        return tuple(item.lower() for item in parsed if DOMAIN.fullmatch(item))
-
-    def ids(self, node: yaml.Node, what: str) -> tuple[str, ...]:
-        parsed = parse_principals(self.value(node))
-        if parsed is None:
-            self.problem(
-                node, f"{what} must be a list of ids, found {kind_of(node)}", ids.WRONG_KIND
-            )
-            return ()
-        for item in parsed:
-            if not is_valid_id(item):
-                self.problem(node, f"{what}: id '{item}' must match {ID_RULE}", ids.BAD_ID)
-        return tuple(item for item in parsed if is_valid_id(item))
 
 
 def kind_of(node: yaml.Node) -> str:

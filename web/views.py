@@ -38,6 +38,7 @@ from records import access as gate
 from records.history import written_via
 from site_model import code
 from site_model.assets import site_static_file
+from site_model.check_ids import CODE_ERROR
 from site_model.loader import current_site
 from site_model.spec import Problem
 
@@ -233,6 +234,7 @@ def element_answer(request, site, block, element):
             block.yaml_path,
             element.line,
             f"cannot show element '{element.id}': {type(exc).__name__}: {exc}",
+            CODE_ERROR,
         )
         return HttpResponse(error_box(block, [problem], debug))
 
