@@ -274,3 +274,34 @@ def test_no_login_is_made_while_every_role_may_create_in_schema_public(sales):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL feature")
+def test_a_login_loses_at_once_what_its_user_loses(sales):
+    """Groups taken away, or superuser status, hold for the login without a refresh (what the
+    user gains waits for the next `reporting_role`)."""
+    from django.contrib.auth.models import Group
+
+    bob = sales["bob"]
+    bob.groups.add(Group.objects.get_or_create(name="admins")[0])
+    out = io.StringIO()
+    call_command("reporting_role", "bob", stdout=out)
+    url = out.getvalue().splitlines()[-1]
+    query = "SELECT id, items FROM reporting.records"
+    try:
+        seen = rows(psql(url, query))
+        assert sorted(seen) == ["s0", "s1", "s2", "s3"] and "margin" in seen["s0"]
+        bob.groups.clear()
+        assert rows(psql(url, query)) == {"s1": {"amount": 100, "salesman": "bob"}}
+        bob.is_superuser = True
+        bob.save()
+        again = io.StringIO()
+        call_command("reporting_role", "bob", stdout=again)  # a superuser's login: every row
+        url = again.getvalue().splitlines()[-1]
+        assert sorted(rows(psql(url, query))) == ["s0", "s1", "s2", "s3"]
+        bob.is_superuser = False
+        bob.save()
+        assert rows(psql(url, query)) == {}  # less than either: nothing until refreshed
+    finally:
+        call_command("reporting_role", "bob", "--revoke", stdout=io.StringIO())

@@ -356,3 +356,19 @@ def test_uploads_on_records_the_uploader_may_not_read_still_count_against_the_ca
     assert "Uploads are capped at 1 MB for anonymous visitors together" in refused.content.decode()
     with rls.trusted():
         assert Record.objects.filter(app_id="tickets").count() == 1
+
+
+def test_an_anonymous_import_is_queued_and_run_as_on_sqlite(site_dir):
+    """An app whose authors are everyone (`'*'`) takes imports from anonymous visitors: their
+    job has no creator, which the jobs' policy (creator = caller) refused with a 500."""
+    from records.models import Job
+    from tests.helpers import new_client
+
+    site_dir.write("apps/wall/settings.yaml", "acl:\n  rights:\n    author: ['*']\n")
+    site_dir.write("apps/wall/blocks/note.yaml", "elements:\n  name: TEXT\n")
+    response = new_client().send("POST", "/api/v1/wall/import", {"rows": [{"name": "x"}]})
+    assert response.status_code == 202, response.content
+    with rls.trusted():
+        job = Job.objects.get(pk=response.json()["job"])
+        assert (job.state, job.created, job.creator_id) == ("done", 1, None)
+        assert Record.objects.filter(app_id="wall").count() == 1
