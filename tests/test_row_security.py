@@ -327,3 +327,22 @@ def test_requests_on_one_kept_connection_never_see_each_others_caller(sales):
             seen.append(client.get("/api/v1/sales/blocks/sale/raw").json())
     # One connection served them all (the test's), in turn: each saw its own rows only.
     assert seen == [["s0", "s2"], ["s1", "s4"], []] * 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_callers_transactions_one_without_a_caller_sees_nothing(sales):
+    # The policies keep a caller's context in the session (migration 0014): a later
+    # transaction that names nobody, or sets no caller at all, must not inherit it.
+    from accounts.identity import who_for
+
+    alice = who_for(sales["alice"])
+    policies.ensure_synced(current_site())  # as a request's first step
+    for caller in (alice, rls.TRUSTED):
+        with rls.acting_as(caller), transaction.atomic():
+            assert rows_of("SELECT record_id FROM records_record")
+        with rls.acting_as(rls.NOBODY), transaction.atomic():
+            assert rows_of("SELECT record_id FROM records_record") == set()
+        # straight to the driver: no caller is set in this transaction at all
+        with connection.connection.transaction():
+            found = connection.connection.execute("SELECT count(*) FROM records_record")
+            assert found.fetchone() == (0,)

@@ -123,7 +123,9 @@ $$;
 
 -- One field of the caller's context, as text. The session keeps the fields in settings
 -- (`site.ctx_<field>`), and in `site.ctx_for` the epoch and caller they were computed for; the
--- transaction, in `site.ctx_tx`, the caller it found them current for (the epoch read once).
+-- transaction, in `site.ctx_tx`, '+' and the caller it found them current for (the epoch read
+-- once; '+': no caller, '' once the transaction is over or the trigger cleared it, never
+-- matches).
 -- A reporting login's are computed every time.
 CREATE FUNCTION site_rls_ctx_field(field text) RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -134,7 +136,7 @@ DECLARE
   c site_rls_context;
 BEGIN
   IF NOT reporting
-     AND current_setting('site.ctx_tx', true) = current_setting('site.caller', true) THEN
+     AND current_setting('site.ctx_tx', true) = '+' || current_setting('site.caller', true) THEN
     RETURN current_setting('site.ctx_' || field, true);
   END IF;
   caller := site_rls_caller_text();
@@ -142,7 +144,7 @@ BEGIN
     RETURN NULL;
   END IF;
   IF NOT reporting THEN
-    kept := (SELECT e.epoch FROM site_rls_epoch e) || ' ' || caller;
+    kept := coalesce((SELECT e.epoch FROM site_rls_epoch e), 0) || ' ' || caller;
     IF current_setting('site.ctx_for', true) IS DISTINCT FROM kept THEN
       c := site_rls_compute(caller);
       PERFORM set_config('site.ctx_trusted', c.trusted::text, false),
@@ -156,7 +158,7 @@ BEGIN
               set_config('site.ctx_groups', c.group_names::text, false),
               set_config('site.ctx_for', kept, false);
     END IF;
-    PERFORM set_config('site.ctx_tx', caller, true);
+    PERFORM set_config('site.ctx_tx', '+' || caller, true);
     RETURN current_setting('site.ctx_' || field, true);
   END IF;
   c := site_rls_compute(caller);
@@ -232,7 +234,7 @@ DROP TYPE site_rls_context;
 # parses its text again at every planning (~25 us a use).
 FIELD = (
     "(CASE WHEN session_user::text NOT LIKE 'reporting\\_%'"
-    " AND current_setting('site.ctx_tx', true) = current_setting('site.caller', true)"
+    " AND current_setting('site.ctx_tx', true) = '+' || current_setting('site.caller', true)"
     " THEN current_setting('site.ctx_{0}', true) ELSE site_rls_ctx_field('{0}') END)"
 )
 ONCE = True
