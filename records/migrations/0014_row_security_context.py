@@ -10,8 +10,9 @@
 # so a statement reads it for a few microseconds per policy. A reporting login's context is
 # never kept (it sets its own settings: site_rls_caller() decides who it is, every time).
 # The records' policy finds an owner key of the row by the owner table's unique index (one probe
-# per row) and shares as a hashed set; the owner table gets indexes holding app_id so that its
-# own policy is answered from the index.
+# per row), the index tables' by a hashed set of the caller's owned records, shares as a hashed
+# set; the owner and index tables' indexes hold app_id, so that their own policies are answered
+# from the index.
 # The rule, its equivalence with site_model.acl and the reporting view are 0013's.
 
 import importlib
@@ -205,15 +206,27 @@ BEGIN
 END
 $$;
 
-CREATE INDEX site_rls_owner_record ON ownership_recordowner (record_id, principal)
-  INCLUDE (app_id, item);
-CREATE INDEX site_rls_owner_principal ON ownership_recordowner (principal, item, record_id)
-  INCLUDE (app_id);
 """
 
+# Django's indexes of the owner and index tables, as they were, and here with the app's id in
+# them too: the policies read it, so without it every row they test was read from the table
+# (no index-only scan). Same names and keys: Django still finds them.
+INDEXES = [
+    "ALTER TABLE ownership_recordowner DROP CONSTRAINT owner_key_unique_per_record,"
+    " ADD CONSTRAINT owner_key_unique_per_record UNIQUE (record_id, item, principal){}",
+    "DROP INDEX owner_principal_item_rec;"
+    " CREATE INDEX owner_principal_item_rec ON ownership_recordowner (principal, item, record_id){}",
+    "DROP INDEX entry_values;"
+    " CREATE INDEX entry_values ON records_indexentry"
+    " (record_id, index, value_number, value_date, value_text){}",
+]
+
+
+def indexes(with_app: bool):
+    for statement in INDEXES:
+        yield statement.format(" INCLUDE (app_id)" if with_app else "")
+
 DROP_FUNCTIONS = """
-DROP INDEX site_rls_owner_principal;
-DROP INDEX site_rls_owner_record;
 DROP FUNCTION site_rls_owns(bigint);
 DROP FUNCTION site_rls_shared_ids(text);
 DROP FUNCTION site_rls_ctx_field(text);
@@ -389,6 +402,7 @@ def old_policies(create: bool):
 def forward_statements():
     yield from old_policies(create=False)
     yield FUNCTIONS
+    yield from indexes(with_app=True)
     yield from create_policies()
 
 
@@ -396,6 +410,7 @@ def backward_statements():
     yield from drop_policies()
     yield from old_policies(create=True)
     yield DROP_FUNCTIONS
+    yield from indexes(with_app=False)
 
 
 def run(statements):
