@@ -248,11 +248,17 @@ acl:
 
 RAW_SQL = """
 from django.db import connection
+from records.models import Record
 
 def raw(context):
     with connection.cursor() as cursor:
         cursor.execute("SELECT record_id FROM records_record ORDER BY record_id")
         return [row[0] for row in cursor.fetchall()]
+
+def remove(context):
+    # block code's own ORM, as the visitor: Django deletes the derived rows first
+    deleted, _ = Record.objects.filter(record_id="s0").delete()
+    return deleted
 """
 
 
@@ -261,7 +267,8 @@ def sales(site_dir, user_factory):
     site_dir.write("apps/sales/settings.yaml", SALES)
     site_dir.write(
         "apps/sales/blocks/sale.yaml",
-        "elements:\n  amount: {type: NUMBER, index_type: field}\n  salesman: TEXT\n  raw: BASIC\n",
+        "elements:\n  amount: {type: NUMBER, index_type: field}\n  salesman: TEXT\n  raw: BASIC\n"
+        "  remove: BASIC\n",
     )
     site_dir.write("apps/sales/blocks/sale.py", RAW_SQL)
     app = current_site().apps["sales"]
@@ -346,3 +353,31 @@ def test_after_a_callers_transactions_one_without_a_caller_sees_nothing(sales):
         with connection.connection.transaction():
             found = connection.connection.execute("SELECT count(*) FROM records_record")
             assert found.fetchone() == (0,)
+
+
+@pytest.mark.django_db(transaction=True)  # the request commits: a deferred key is checked
+def test_block_codes_own_orm_deletes_a_record_the_visitor_may_delete_with_its_derived_rows(sales):
+    from records.models import IndexEntry
+    from records.ownership.models import RecordOwner
+    from tests.helpers import new_client
+
+    def left() -> tuple[bool, int, int]:
+        with rls.trusted():
+            record = Record.objects.filter(app_id="sales", record_id="s0").first()
+            if record is None:
+                return False, 0, 0
+            return (
+                True,
+                IndexEntry.objects.filter(record_id=record.pk).count(),
+                RecordOwner.objects.filter(record_id=record.pk).count(),
+            )
+
+    kept = left()
+    assert kept[0] and kept[1] and kept[2]
+    # bob may not delete alice's record: nothing goes, no error
+    assert new_client(sales["bob"]).get("/api/v1/sales/blocks/sale/remove").status_code == 200
+    assert left() == kept
+    # alice, its salesman and an author, may: the record goes with its index and owner rows
+    answer = new_client(sales["alice"]).get("/api/v1/sales/blocks/sale/remove")
+    assert answer.status_code == 200, answer.content[:500]
+    assert left() == (False, 0, 0)
