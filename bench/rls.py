@@ -25,7 +25,7 @@ the Python layer alone, through HTTP as the signed-in reader u0042 (Django's tes
 RowSecurityMiddleware sets the caller as in production): GET one record, GET /records (first
 page of 100), POST /search (an empty query, a field query), POST /aggregate (count and sum of
 `amount` by `region`). Each case runs with the policies on (as deployed) and off (row-level
-security disabled on the tables of migration 0013's POLICIES, DATABASE_ROW_SECURITY=False and no
+security disabled on the tables of migration 0014's POLICIES, DATABASE_ROW_SECURITY=False and no
 `set_config` sent: a site without the feature), alternating in --rounds rounds of --seconds per
 case, the order flipped each round; it checks that both answer the same and prints, per case,
 the median per round of off ms / on ms (goal >= 0.9), first as loaded (ANALYZE only), then
@@ -240,7 +240,7 @@ def set_policies(on: bool) -> None:
     from django.conf import settings
     from django.db import connection
 
-    migration = importlib.import_module("records.migrations.0013_row_security")
+    migration = importlib.import_module("records.migrations.0014_row_security_context")
 
     connection.close()  # a new session: no plan or caller of the other state kept
     with connection.cursor() as cursor:
