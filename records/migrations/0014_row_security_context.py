@@ -2,13 +2,16 @@
 # speed goal, bench/rls.py --policies). 0013's helpers each parsed the caller and read the policy
 # tables again, several times per statement (a reader's list called them ~30 times: 2-8 ms).
 # Here the caller's context (trusted?, the apps read whole, edited, authored, the owner keys
-# naming them, their user and group names) is computed once, by site_rls_compute(), and kept:
-#   - in the session setting `site.ctx`, as the text of a site_rls_context, with the caller text
-#     and the policy tables' epoch it was computed for;
+# naming them, their user and group names) is computed once per session and caller, by
+# site_rls_compute(), and kept:
+#   - in session settings, one a field (`site.ctx_<field>`), and in `site.ctx_for` the policy
+#     tables' epoch and the caller they were computed for;
 #   - checked against the epoch (site_rls_epoch, bumped by a trigger whenever a policy table is
-#     written) once per transaction (`site.ctx_tx`, local, cleared by the same trigger);
-# so a statement reads it for a few microseconds per policy. A reporting login's context is
-# never kept (it sets its own settings: site_rls_caller() decides who it is, every time).
+#     written) once per transaction, which marks it in `site.ctx_tx` (local, cleared by the
+#     same trigger);
+# so a policy reads a field once per statement from a setting, for a few microseconds. A
+# reporting login's context is never kept (it may set any setting itself: site_rls_caller()
+# decides who it is, every time).
 # The records' policy finds an owner key of the row by the owner table's unique index (one probe
 # per row), the index tables' by a hashed set of the caller's owned records, shares as a hashed
 # set; the owner and index tables' indexes hold app_id, so that their own policies are answered
@@ -226,6 +229,7 @@ def indexes(with_app: bool):
     for statement in INDEXES:
         yield statement.format(" INCLUDE (app_id)" if with_app else "")
 
+
 DROP_FUNCTIONS = """
 DROP FUNCTION site_rls_owns(bigint);
 DROP FUNCTION site_rls_shared_ids(text);
@@ -250,19 +254,17 @@ FIELD = (
     " AND current_setting('site.ctx_tx', true) = '+' || current_setting('site.caller', true)"
     " THEN current_setting('site.ctx_{0}', true) ELSE site_rls_ctx_field('{0}') END)"
 )
-ONCE = True
 
 
-def context(field: str, cast: str = "", once: bool | None = None) -> str:
-    """A field of the caller's context: read per row, or once per statement (an InitPlan: a
-    subquery to plan), cast inside, so that a row compares with the value already parsed. An
-    array is cast outside too (a no-op: `ANY ((SELECT ...))` alone reads as a subquery)."""
-    read = f"{FIELD.format(field)}{cast}"
-    return f"(SELECT {read}){cast}" if (ONCE if once is None else once) else f"{read}"
+def context(field: str, cast: str = "") -> str:
+    """A field of the caller's context, read once per statement (an InitPlan) and cast there,
+    so that a row compares with the value parsed once. An array is cast outside too (a no-op:
+    `ANY ((SELECT ...))` alone would read as a subquery's rows)."""
+    return f"(SELECT {FIELD.format(field)}{cast}){cast}"
 
 
-def apps(field: str, once: bool | None = None) -> str:
-    return context(field, "::text[]", once)
+def apps(field: str) -> str:
+    return context(field, "::text[]")
 
 
 TRUSTED = context("trusted", "::boolean")
@@ -323,8 +325,12 @@ POLICIES = {
         f"FOR DELETE USING ({may('delete_record')})",
         f"FOR INSERT WITH CHECK ({TRUSTED} OR app_id = ANY ({apps('author')}))",
     ],
-    "records_indexentry": [f"FOR SELECT USING ({readable('records_indexentry.record_id', 'app_id', owned_set)})"],
-    "records_indextext": [f"FOR SELECT USING ({readable('records_indextext.record_id', 'app_id', owned_set)})"],
+    "records_indexentry": [
+        f"FOR SELECT USING ({readable('records_indexentry.record_id', 'app_id', owned_set)})"
+    ],
+    "records_indextext": [
+        f"FOR SELECT USING ({readable('records_indextext.record_id', 'app_id', owned_set)})"
+    ],
     "ownership_recordowner": [
         f"FOR SELECT USING ({TRUSTED} OR app_id = ANY ({apps('whole')})"
         f" OR {KEY.format('ownership_recordowner')} = ANY ({apps('keys')}))"
@@ -425,7 +431,6 @@ def run(statements):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [("records", "0013_row_security")]
 
     operations = [migrations.RunPython(run(forward_statements), run(backward_statements))]
