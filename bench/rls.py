@@ -38,7 +38,9 @@ jobs), off/on as loaded / settled:
     search '' 0.66 / 0.74, search field 0.70 / 0.75, aggregate 0.45 / 0.43 (earlier runs:
     one record 0.25-0.42, list 0.43-0.62, search 0.36-0.59, aggregate 0.43-0.49);
   - migration 0014's (load 5-6, --rounds 9): one record 0.73 / 0.79, list 0.60 / 0.76,
-    search '' 0.70 / 0.80, search field 0.73 / 0.78, aggregate 0.63 / 0.67;
+    search '' 0.70 / 0.80, search field 0.73 / 0.78, aggregate 0.63 / 0.67; again at load
+    2.5 (on ms / off ms settled: 2.6 / 1.6, 7.4 / 5.0, 8.6 / 4.8, 15.1 / 10.1, 29.8 / 16.7):
+    0.83 / 0.67, 0.72 / 0.71, 0.69 / 0.65, 0.70 / 0.74, 0.75 / 0.53;
 still below the issue's 0.9. The reader's list now costs the database 0.75 ms of planning and
 1.9 ms of execution against 0.28 and 0.74 without policies (--explain): the owner rows the
 Python filter reads each pass the owner table's policy (+0.3 ms), each record found probes
