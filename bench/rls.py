@@ -25,20 +25,30 @@ the Python layer alone, through HTTP as the signed-in reader u0042 (Django's tes
 RowSecurityMiddleware sets the caller as in production): GET one record, GET /records (first
 page of 100), POST /search (an empty query, a field query), POST /aggregate (count and sum of
 `amount` by `region`). Each case runs with the policies on (as deployed) and off (row-level
-security disabled on the tables of migration 0013's POLICIES, DATABASE_ROW_SECURITY=False and no
+security disabled on the tables of migration 0018's POLICIES, DATABASE_ROW_SECURITY=False and no
 `set_config` sent: a site without the feature), alternating in --rounds rounds of --seconds per
 case, the order flipped each round; it checks that both answer the same and prints, per case,
 the median per round of off ms / on ms (goal >= 0.9), first as loaded (ANALYZE only), then
 settled (VACUUM ANALYZE), and EXPLAIN ANALYZE of the reader's list (--explain: other cases)
 on and off.
 
-Measured 2026-12-07 (--policies, PostgreSQL 15, the shared 2-core machine, load 1.3-2), off/on
-as loaded / settled: one record 0.38 / 0.42, list 0.54 / 0.50, search '' 0.55 / 0.59, search
-field 0.61 / 0.57, aggregate 0.43 / 0.47: below the issue's 0.9. Before the helper functions
-became PL/pgSQL (SQL ones planned their bodies on every call) 0.15-0.3, the aggregate 0.04
-(its cost crossed jit_above_cost). What remains: both layers compute the reader's owned
-records, the policies' way with heap reads and the owner and share tables' own policies
-(the plans: --explain).
+Measured 2026-12-07 (--policies, PostgreSQL 15, the shared 2-core machine, loaded by other
+jobs), off/on as loaded / settled:
+  - migration 0013's policies (load 3.5-4.9): one record 0.29 / 0.73, list 0.53 / 0.56,
+    search '' 0.66 / 0.74, search field 0.70 / 0.75, aggregate 0.45 / 0.43 (earlier runs:
+    one record 0.25-0.42, list 0.43-0.62, search 0.36-0.59, aggregate 0.43-0.49);
+  - migration 0018's (load 5-6, --rounds 9): one record 0.73 / 0.79, list 0.60 / 0.76,
+    search '' 0.70 / 0.80, search field 0.73 / 0.78, aggregate 0.63 / 0.67; again at load
+    2.5 (on ms / off ms settled: 2.6 / 1.6, 7.4 / 5.0, 8.6 / 4.8, 15.1 / 10.1, 29.8 / 16.7):
+    0.83 / 0.67, 0.72 / 0.71, 0.69 / 0.65, 0.70 / 0.74, 0.75 / 0.53;
+still below the issue's 0.9. The reader's list now costs the database 0.75 ms of planning and
+1.9 ms of execution against 0.28 and 0.74 without policies (--explain): the owner rows the
+Python filter reads each pass the owner table's policy (+0.3 ms), each record found probes
+its owner key (+0.3 ms), the shared records build the share set (+0.2 ms), the transaction's
+first statement checks the caller's context (+0.2 ms); the policies' subqueries are planned
+at every statement (Django sends no prepared statement). Before the helper functions became
+PL/pgSQL (SQL ones planned their bodies on every call) 0.15-0.3, the aggregate 0.04 (its cost
+crossed jit_above_cost).
 """
 
 from __future__ import annotations
@@ -240,7 +250,7 @@ def set_policies(on: bool) -> None:
     from django.conf import settings
     from django.db import connection
 
-    migration = importlib.import_module("records.migrations.0013_row_security")
+    migration = importlib.import_module("records.migrations.0018_row_security_context")
 
     connection.close()  # a new session: no plan or caller of the other state kept
     with connection.cursor() as cursor:

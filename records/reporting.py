@@ -44,7 +44,9 @@ def alias() -> str:
 
 def role_name(username: str) -> str:
     """`reporting_<user name as letters and digits>_<6 hex of it>`: one role per user, a name
-    PostgreSQL takes unquoted (63 bytes at most)."""
+    PostgreSQL takes unquoted (63 bytes at most). The prefix is how the policies know a
+    reporting login (records migration 0018): never a context kept in its session's settings,
+    which it could set itself."""
     slug = re.sub(r"[^a-z0-9]+", "_", username.lower()).strip("_")[:40]
     digest = hashlib.sha256(username.encode()).hexdigest()[:6]
     return f"reporting_{slug}_{digest}" if slug else f"reporting_{digest}"

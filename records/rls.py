@@ -1,5 +1,5 @@
 """Who is asking the database (contract §12): the caller that PostgreSQL's row-level security
-policies (records migration 0013) read, set on every transaction.
+policies (records migrations 0013 and 0018) read, set on every transaction.
 
 The Python gate (records/access.py) filters every read already; the policies hold the same rule
 in the database, so a path that forgets the gate (a raw SQL query in block code, a new view, a

@@ -248,11 +248,17 @@ acl:
 
 RAW_SQL = """
 from django.db import connection
+from records.models import Record
 
 def raw(context):
     with connection.cursor() as cursor:
         cursor.execute("SELECT record_id FROM records_record ORDER BY record_id")
         return [row[0] for row in cursor.fetchall()]
+
+def remove(context):
+    # block code's own ORM, as the visitor: Django deletes the derived rows first
+    deleted, _ = Record.objects.filter(record_id="s0").delete()
+    return deleted
 """
 
 
@@ -261,7 +267,8 @@ def sales(site_dir, user_factory):
     site_dir.write("apps/sales/settings.yaml", SALES)
     site_dir.write(
         "apps/sales/blocks/sale.yaml",
-        "elements:\n  amount: {type: NUMBER, index_type: field}\n  salesman: TEXT\n  raw: BASIC\n",
+        "elements:\n  amount: {type: NUMBER, index_type: field}\n  salesman: TEXT\n  raw: BASIC\n"
+        "  remove: BASIC\n",
     )
     site_dir.write("apps/sales/blocks/sale.py", RAW_SQL)
     app = current_site().apps["sales"]
@@ -372,3 +379,50 @@ def test_an_anonymous_import_is_queued_and_run_as_on_sqlite(site_dir):
         job = Job.objects.get(pk=response.json()["job"])
         assert (job.state, job.created, job.creator_id) == ("done", 1, None)
         assert Record.objects.filter(app_id="wall").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_callers_transactions_one_without_a_caller_sees_nothing(sales):
+    # The policies keep a caller's context in the session (migration 0018): a later
+    # transaction that names nobody, or sets no caller at all, must not inherit it.
+    from accounts.identity import who_for
+
+    alice = who_for(sales["alice"])
+    policies.ensure_synced(current_site())  # as a request's first step
+    for caller in (alice, rls.TRUSTED):
+        with rls.acting_as(caller), transaction.atomic():
+            assert rows_of("SELECT record_id FROM records_record")
+        with rls.acting_as(rls.NOBODY), transaction.atomic():
+            assert rows_of("SELECT record_id FROM records_record") == set()
+        # straight to the driver: no caller is set in this transaction at all
+        with connection.connection.transaction():
+            found = connection.connection.execute("SELECT count(*) FROM records_record")
+            assert found.fetchone() == (0,)
+
+
+@pytest.mark.django_db(transaction=True)  # the request commits: a deferred key is checked
+def test_block_codes_own_orm_deletes_a_record_the_visitor_may_delete_with_its_derived_rows(sales):
+    from records.models import IndexEntry
+    from records.ownership.models import RecordOwner
+    from tests.helpers import new_client
+
+    def left() -> tuple[bool, int, int]:
+        with rls.trusted():
+            record = Record.objects.filter(app_id="sales", record_id="s0").first()
+            if record is None:
+                return False, 0, 0
+            return (
+                True,
+                IndexEntry.objects.filter(record_id=record.pk).count(),
+                RecordOwner.objects.filter(record_id=record.pk).count(),
+            )
+
+    kept = left()
+    assert kept[0] and kept[1] and kept[2]
+    # bob may not delete alice's record: nothing goes, no error
+    assert new_client(sales["bob"]).get("/api/v1/sales/blocks/sale/remove").status_code == 200
+    assert left() == kept
+    # alice, its salesman and an author, may: the record goes with its index and owner rows
+    answer = new_client(sales["alice"]).get("/api/v1/sales/blocks/sale/remove")
+    assert answer.status_code == 200, answer.content[:500]
+    assert left() == (False, 0, 0)

@@ -1,12 +1,14 @@
 """PostgreSQL as the site runs it: Django's backend, and every transaction told who is asking
-(contract §12, records/rls.py), so the row-level security policies of records migration 0013
-show each caller only what the permission core lets them read. Chosen in
+(contract §12, records/rls.py), so the row-level security policies of records migrations
+0013 and 0018 show each caller only what the permission core lets them read. Chosen in
 site_config/settings.py for a postgres:// DATABASE_URL.
 
 Before each statement the backend compares the caller of the moment (`rls.current_caller()`)
 with the one the open transaction holds and, when they differ, sets it with
 `set_config('site.caller', ..., true)`: local to the transaction, gone at its end. A statement
-outside a transaction (autocommit) runs in one of its own with the caller set first. The setting
+outside a transaction (autocommit) runs in one of its own with the caller set first. Until a
+transaction holds a caller, a statement that names no table with policies (a request's session,
+its user) is sent as it is, with no round trip for the caller. The setting
 goes straight to the driver, outside Django's cursors: it is not one of the request's queries
 (query budgets, `connection.queries`) and calls no execute wrapper again.
 """
@@ -26,6 +28,9 @@ OUTSIDE_TRANSACTIONS = re.compile(
     r"\s*(CREATE|DROP|ALTER) DATABASE|\s*VACUUM|\s*(CREATE|DROP|REINDEX)\s.*\sCONCURRENTLY\s",
     re.IGNORECASE,
 )
+# What a statement must name to read a row of a table with policies (or to call the policies'
+# functions, or the reporting view): any other statement (a session's, a user's) needs no caller.
+NAMES_POLICY_TABLES = re.compile(r"records_|ownership_|reporting|site_rls", re.IGNORECASE)
 # Savepoints (Django's nested atomic blocks): they read no row either, and ROLLBACK TO one must
 # run first in a transaction that a failed statement left aborted.
 TRANSACTION_CONTROL = re.compile(r"\s*(SAVEPOINT|RELEASE|ROLLBACK)\b", re.IGNORECASE)
@@ -41,6 +46,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _as_caller(self, execute, sql, params, many, context):
         if self._finding_caller or (isinstance(sql, str) and TRANSACTION_CONTROL.match(sql)):
             # a request's user being read, a savepoint: no row of a record table is involved
+            return execute(sql, params, many, context)
+        if (
+            self.caller_held is None
+            and isinstance(sql, str)
+            and not NAMES_POLICY_TABLES.search(sql)
+        ):
+            # No caller yet, and none needed: the request's session and user are read without
+            # a round trip of their own; were a table with policies reached some other way, it
+            # would show no row (no caller is nobody).
             return execute(sql, params, many, context)
         caller = self._caller()
         if not self.get_autocommit():
