@@ -183,10 +183,15 @@ REST_FRAMEWORK = {
     "URL_FORMAT_OVERRIDE": None,
 }
 
+_database_url = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env.int("CONN_MAX_AGE", default=0),
+        _database_url,
+        # Kept on PostgreSQL: a new connection pays 10-15 ms for the row-level security
+        # policies' first use (docs/deploy.md), which a request per connection would pay.
+        conn_max_age=env.int(
+            "CONN_MAX_AGE", default=60 if _database_url.startswith("postgres") else 0
+        ),
         # A kept connection that the server dropped (a restart) is replaced before it is used.
         conn_health_checks=env.bool("CONN_HEALTH_CHECKS", default=True),
     )
