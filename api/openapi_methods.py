@@ -14,7 +14,6 @@ try the same handler three times leaves them out (tests/api/test_fuzz.py).
 
 from __future__ import annotations
 
-import copy
 import re
 from functools import cache
 
@@ -96,22 +95,29 @@ def with_methods(item: dict, path: str, base: str) -> dict:
     if "get" in item and "head" not in item:
         item["head"] = head_twin(item["get"])
     allowed = allowed_methods(path, base)
-    tags = next(item[m]["tags"] for m in METHODS if m in item)
-    for method in METHODS:
-        if method not in item and method.upper() not in allowed:
-            item[method] = not_allowed(method, allowed, path_parameters(item), path, base)
-            item[method]["tags"] = list(tags)
+    refused = [m for m in METHODS if m not in item and m.upper() not in allowed]
+    if refused:
+        shared = {
+            "tags": next(item[m]["tags"] for m in METHODS if m in item),
+            "parameters": path_parameters(item),
+            "slug": slug_of(path, base),
+        }
+        for method in refused:
+            item[method] = not_allowed(method, allowed, **shared)
     return {key: item[key] for key in ("parameters", *METHODS) if key in item}
 
 
 def head_twin(get: dict) -> dict:
     """GET's answers without bodies (a HEAD answer has none)."""
-    twin = copy.deepcopy(get)
-    twin["operationId"] = f"{get['operationId']}_head"
-    twin["summary"] = f"{get['summary']} (headers only)"
-    for response in twin["responses"].values():
-        response.pop("content", None)
-    return twin
+    return {
+        **get,
+        "operationId": f"{get['operationId']}_head",
+        "summary": f"{get['summary']} (headers only)",
+        "responses": {
+            status: {key: value for key, value in response.items() if key != "content"}
+            for status, response in get["responses"].items()
+        },
+    }
 
 
 def allow_header(allowed: list[str]) -> dict:
@@ -132,17 +138,23 @@ def method_refused(method: str, allowed: list[str]) -> dict:
     return answer
 
 
-def not_allowed(method: str, allowed: list[str], parameters: list, path: str, base: str) -> dict:
+def slug_of(path: str, base: str) -> str:
+    """`/blocks/order/title` -> `blocks_order_title`; the app's own path -> `app`."""
     named = path if path.startswith("/jobs/") else path[len(base) :]
     slug = re.sub(r"[^A-Za-z0-9]+", "_", named.replace("{", "").replace("}", ""))
+    return slug.strip("_") or "app"
+
+
+def not_allowed(method: str, allowed: list[str], *, tags, parameters, slug: str) -> dict:
     found = {
         "summary": f"{method.upper()} is not taken here: 405",
         "x-needs": "nothing",
-        "operationId": f"{method}_{slug.strip('_') or 'app'}_405",
+        "operationId": f"{method}_{slug}_405",
         "responses": {"405": method_refused(method, allowed)},
     }
     if parameters:
         found["parameters"] = parameters
+    found["tags"] = tags
     return found
 
 
@@ -160,8 +172,10 @@ def path_parameters(item: dict) -> list:
 
 
 def slash_twin(item: dict) -> dict:
-    twin = copy.deepcopy(item)
-    for method in METHODS:
-        if method in twin:
-            twin[method]["operationId"] = f"{twin[method]['operationId']}_slash"
-    return twin
+    """The same operations (sharing their parts: a description is never changed once built)."""
+    return {
+        key: value
+        if key == "parameters"
+        else {**value, "operationId": f"{value['operationId']}_slash"}
+        for key, value in item.items()
+    }
