@@ -118,6 +118,31 @@ def uploads_in_tmp(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "uploads"
 
 
+API_TESTS = ("api/tests/", "tests/api/")
+
+
+@pytest.fixture(autouse=True)
+def api_described(request, monkeypatch):
+    """In the API tests (api/tests, tests/api), every request a test client makes and its
+    answer are checked against the description the caller would get (tests/api_description.py):
+    a disagreement fails the test at that request (tests/api/test_described.py)."""
+    path = request.node.path.relative_to(Path(__file__).parent).as_posix()
+    if not path.startswith(API_TESTS):
+        yield
+        return
+    from django.test import Client, RequestFactory
+
+    from tests.api_description import check
+
+    def generic(self, method, path, data="", *args, **kwargs):
+        response = RequestFactory.generic(self, method, path, data, *args, **kwargs)
+        check(response, data)
+        return response
+
+    monkeypatch.setattr(Client, "generic", generic)
+    yield
+
+
 @pytest.fixture
 def site_dir(tmp_path, settings):
     folder = tmp_path / "site"

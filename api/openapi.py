@@ -10,7 +10,8 @@ Cut to the caller: an operation the caller's rights cannot reach is left out (a 
 no write), so is every block the caller may not see, its element routes and its elements in the
 record schemas; the `acl` of `GET /api/v1/<app>`, and which items are owner items
 (`row_owners`), are described for a manager only. Each operation says what it needs in
-`x-needs`: `nothing`, a right (`reader`, `author`, `editor`, `manager`) or `view_permission`.
+`x-needs`: `nothing`, a right (`reader`, `author`, `editor`, `manager`), `view_permission`,
+or `share`: a share of the record, which any signed-in caller may hold (contract §5).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from site_model.spec import AppSpec, BlockSpec
 from site_model.totals import CREATED, METRIC_FORMS, declared_items, is_dated
 
 from . import schema as record_schema
+from .openapi_methods import method_refused, with_twins
 from .serializers import RestoreBody, SearchBody, ShareBody
 
 OPENAPI_VERSION = "3.1.0"
@@ -60,11 +62,14 @@ def error(description: str, headers: dict | None = None) -> dict:
     return answer(description, ref("Error"), headers)
 
 
+# Headers every such answer carries (api/errors.py), so required.
+CHALLENGE = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}
+RETRY_AFTER = {"Retry-After": {"required": True, "schema": {"type": "integer"}}}
 ERRORS = {
     "400": error("malformed JSON, a body of the wrong shape, or a bad parameter"),
     "401": error(
         "anonymous and not allowed, or bad credentials",
-        {"WWW-Authenticate": {"schema": {"type": "string"}}},
+        CHALLENGE,
     ),
     "403": error("signed in and not allowed"),
     "404": error("no such record, or one the caller may not read"),
@@ -73,12 +78,12 @@ ERRORS = {
     "413": error("the body is too large"),
     "429": error(
         "too many failed passwords lately (HTTP Basic)",
-        {"Retry-After": {"schema": {"type": "integer"}}},
+        RETRY_AFTER,
     ),
     "500": error("the site's block code failed"),
     "503": error(
         "the database is busy or unavailable; retry",
-        {"Retry-After": {"schema": {"type": "integer"}}},
+        RETRY_AFTER,
     ),
 }
 REFUSED = ("401", "403", "429", "503")
@@ -125,8 +130,9 @@ PAGING = [
 FIELDS = {
     "name": "fields",
     "in": "query",
-    "description": "item names separated by commas: only these items (and id)",
+    "description": "item names separated by commas: only these items (and id); empty: id alone",
     "schema": {"type": "string"},
+    "allowEmptyValue": True,
 }
 LINK = {
     "Link": {
@@ -214,6 +220,8 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
     base = f"/{app.id}"
     reader, author = access.has_right("reader"), access.has_right("author")
     editor, manager = access.has_right("editor"), access.has_right("manager")
+    # A signed-in caller may hold a share of a record whatever their rights in the app.
+    shared = access.who.is_authenticated
     paths: dict[str, dict] = {}
 
     paths[base] = {
@@ -291,10 +299,10 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
         paths[f"{base}/records"] = records
 
     record: dict = {}
-    if reader:
+    if reader or shared:
         record["get"] = operation(
             "One record",
-            "reader",
+            "reader" if reader else "share",
             {
                 "200": answer("the record's items", ref("Record"), ETAG),
                 "304": {
@@ -322,9 +330,11 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
             operationId="putRecord",
             requestBody=body(ref("RecordCreate")),
         )
+    if author or shared:
+        writer = "author" if author else "share"
         update = operation(
             "Update: the body's items are merged into the record",
-            "author",
+            writer,
             {
                 "200": answer("updated", ref("Updated"), ETAG),
                 **errors("400", "404", "412", "413"),
@@ -336,7 +346,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
         record["post"] = {**update, "operationId": "postRecord"}
         record["delete"] = operation(
             "Delete the record",
-            "author",
+            writer,
             {"200": answer("deleted", ref("Deleted")), **errors("400", "404", "412")},
             operationId="deleteRecord",
             parameters=[IF_MATCH],
@@ -368,7 +378,14 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
                 requestBody=body(ref("Share")),
             ),
         }
-    paths.update(history_paths(base, reader=reader, author=author, editor=editor))
+    paths.update(
+        history_paths(
+            base,
+            reads=("reader" if reader else "share") if reader or shared else None,
+            writes=("author" if author else "share") if author or shared else None,
+            editor=editor,
+        )
+    )
     if reader:
         paths[f"{base}/search"] = {
             "post": operation(
@@ -423,6 +440,7 @@ def describe(app: AppSpec, access: Access, server: str) -> dict:
     for block in visible_blocks(app, access):
         paths.update(block_paths(base, block))
     tag_operations(paths, base)
+    paths = with_twins(paths, base)
 
     return {
         "openapi": OPENAPI_VERSION,
@@ -460,29 +478,30 @@ LIST_PAGING = [
 ]
 
 
-def history_paths(base: str, *, reader: bool, author: bool, editor: bool) -> dict:
+def history_paths(base: str, *, reads: str | None, writes: str | None, editor: bool) -> dict:
     """The routes of record history (contract §9): a record's versions, its restore, and
-    the app's deleted records."""
+    the app's deleted records; `reads`, `writes`: what reading, restoring needs (None: the
+    caller cannot)."""
     paths: dict[str, dict] = {}
-    if reader:
+    if reads:
         paths[f"{base}/record/{{record_id}}/history"] = {
             "parameters": [RECORD_ID],
             "get": operation(
                 "The record's versions, newest first, without the items the caller may not "
                 "read (a deleted record's: editors and managers)",
-                "reader",
+                reads,
                 {"200": answer("the versions", ref("History"), LINK), **errors("400", "404")},
                 operationId="recordHistory",
                 parameters=LIST_PAGING,
             ),
         }
-    if author:
+    if writes:
         paths[f"{base}/record/{{record_id}}/restore"] = {
             "parameters": [RECORD_ID],
             "post": operation(
                 "Write a version's items back as a new version; on a deleted record's id "
                 "(editors, managers), bring it back with its history",
-                "author",
+                writes,
                 {
                     "200": answer("restored", ref("Restored"), ETAG),
                     "201": answer("the deleted record is back", ref("Undeleted"), ETAG),
@@ -629,7 +648,7 @@ STEP_UP_ERRORS = {
         "anonymous; or a session that must sign in again (`login`: where) or give its second "
         "factor again (`step_up`: where) first",
         ref("StepUpError"),
-        {"WWW-Authenticate": {"schema": {"type": "string"}}},
+        CHALLENGE,
     ),
     "403": error("signed in and not allowed, or a Basic or Bearer caller (it cannot step up)"),
 }
@@ -820,11 +839,17 @@ def block_paths(base: str, block: BlockSpec) -> dict:
             )
         }
     }
-    params = body(
-        {"type": "object"},
-        required=False,
-        description="parameters for the block code (context.params)",
-    )
+    params = {
+        "required": False,
+        "description": "parameters for the block code (context.params), with the query "
+        "string's: a JSON object, or form fields; a body of any other type is not read",
+        "content": {
+            JSON: {"schema": {"type": "object"}},
+            "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+            "multipart/form-data": {"schema": {"type": "object"}},
+            "*/*": {"schema": {}},
+        },
+    }
     for element in block.elements:
         value = {
             "200": answer("the element's value", {}),
@@ -839,6 +864,7 @@ def block_paths(base: str, block: BlockSpec) -> dict:
         summary = f"{element.type} element '{element.id}' of block '{block.id}'"
         path = f"{base}/blocks/{block.id}/{element.id}"
         if element.is_action:
+            refused = {"405": method_refused("get", ["POST"]), **errors("404")}
             found[path] = {
                 "post": operation(
                     f"Run {summary}",
@@ -846,7 +872,14 @@ def block_paths(base: str, block: BlockSpec) -> dict:
                     value,
                     operationId=f"run_{block.id}_{element.id}",
                     requestBody=params,
-                )
+                ),
+                # The view takes GET for the other elements: an action's refuses it itself.
+                "get": operation(
+                    "An action runs by POST only: 405",
+                    needs,
+                    refused,
+                    operationId=f"run_{block.id}_{element.id}_get_405",
+                ),
             }
         else:
             found[path] = {
@@ -855,7 +888,14 @@ def block_paths(base: str, block: BlockSpec) -> dict:
                     needs,
                     value,
                     operationId=f"value_{block.id}_{element.id}",
-                )
+                ),
+                "post": operation(
+                    f"The value of {summary}, with parameters in the body",
+                    needs,
+                    value,
+                    operationId=f"value_{block.id}_{element.id}_post",
+                    requestBody=params,
+                ),
             }
     return found
 

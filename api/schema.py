@@ -34,8 +34,9 @@ def value_schemas(element: Element) -> list[dict]:
     required = getattr(element, "required", False)
     if element.definition.is_upload:
         # Only an upload through the block form sets a FILE item (records.validation): a
-        # client may empty it, or send back the value it read (kept as it is, not described).
-        return [{"not": {}}] if required else list(EMPTY)
+        # client may empty it (an empty list too), or send back the value it read (kept as it
+        # is, not described).
+        return [{"not": {}}] if required else [*EMPTY, {"type": "array", "maxItems": 0}]
     if required:  # "" is empty: a string that is a value has a character
         schema["minLength"] = max(schema.get("minLength", 0), 1)
     options = [schema]
