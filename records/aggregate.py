@@ -19,11 +19,12 @@ the record's `created`) truncated in UTC. Two plans:
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 
 from site_model.acl import Access
 from site_model.spec import AppSpec
@@ -121,7 +122,8 @@ def aggregate(
     restricted = access is not None and access is not NOBODY and access.row_filter is not None
     if not restricted:
         try:
-            answer = Joined(app, plan, records).run()
+            with without_nested_loops():
+                answer = Joined(app, plan, records).run()
         except EmptyResultSet:
             return empty(plan)
         if answer is not None:
@@ -150,6 +152,23 @@ def aggregate(
         "totals": {m.name: number(totals[i]) for i, m in enumerate(plan.metrics)},
         "skipped": totals[-1] or 0,
     }
+
+
+@contextmanager
+def without_nested_loops():
+    """PostgreSQL: the statements inside are planned with no nested loop. `Joined` joins every
+    counted record to its index rows; right after a bulk load, before autovacuum has gathered
+    statistics (the site's role may not ANALYZE tables it does not own), the row-level
+    security policies' filters (§12) made the planner expect some 90 rows a side and join
+    them in a nested loop comparing every pair: an editor's aggregate of 100,000 records ran
+    for over 10 minutes. With hash or merge joins: 0.27 s, 0.18 s once analyzed."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        yield
+        cursor.execute("SET LOCAL enable_nestloop = DEFAULT")  # the rest of the request's
 
 
 def empty(plan: Plan) -> dict:
