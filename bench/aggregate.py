@@ -19,17 +19,21 @@ cases of one batch meet the same load), in the same run:
   - the largest size's editor aggregate time against the smallest's (goal <= 12 for 10x rows;
     the sizes are measured minutes apart, so a change of the machine's load moves it).
 
-Measured 2026-12-06 on the shared 2-core machine (load average 9-15 from other jobs),
-median batch, as loaded / settled:
-  SQLite 3.40   100k: reader 191 / 149 ms, editor 1,612 / 1,695 ms, Python loop 38.2 / 25.0 s:
-                python/db 17.2x / 17.4x (load 13.9 / 15.4)
-                a second run, 100k only (load 8.5 / 9.4): reader 31 / 31 ms, editor 337 / 307
-                ms, Python loop 7.2 / 6.5 s: python/db 20.2x / 21.4x
-                1M: reader 389 / 373 ms, editor 5,111 / 4,013 ms (load 10.0 / 9.3);
-                editor 1M/100k 3.2x / 2.4x
-  PostgreSQL 15 100k: reader 67 / 75 ms, editor 502 / 455 ms, Python loop 25.0 / 18.5 s:
-                python/db 44.6x / 45.9x (load 10.0 / 9.3); 1M did not fit the time left
-                (loading grew at ~2.3 s per 1,000 records on this machine)
+Measured 2026-12-07 on the shared 2-core machine (other jobs beside it, load average 2.5-5.7),
+each case running as its caller (on PostgreSQL under the policies of contract §12 too), median
+batch, as loaded / settled:
+  SQLite 3.40   100k: reader 29.5 / 37.9 ms, editor 399 / 438 ms, Python loop 7.8 / 8.4 s:
+                python/db 19.1x / 19.0x; 1M: reader 74 / 82 ms, editor 1,212 / 1,422 ms;
+                editor 1M/100k 3.0x / 3.2x
+  PostgreSQL 15 100k: reader 33 / 24 ms, editor 257 / 143 ms, Python loop 2.6 / 2.6 s:
+                python/db 10.2x / 16.1x; 1M: reader 282 / 151 ms, editor 1,756 / 1,099 ms;
+                editor 1M/100k 6.8x / 7.7x
+  Before the policies (2026-12-06, load 9-15): PostgreSQL python/db 44.6x / 45.9x, SQLite
+  17.2x-21.4x. The policies cost the editor's statement about 30% settled (143 against 110 ms
+  as the server), and read the Python loop's records faster than that run's load did. Before
+  `records.aggregate.without_nested_loops`, the editor's aggregate as loaded on PostgreSQL ran
+  for over 10 minutes (a nested loop chosen without statistics); before `jit = off`
+  (site_config/postgresql), 760 ms of its 900 went to JIT compiling.
 The editor's statement (records/aggregate.py `Joined`) joins each record to its two index rows
 on the covering index entry_values and groups once, with the totals as window functions over
 the groups (before: two derived tables of 100,000 rows each and a second statement for the
