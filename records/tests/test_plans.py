@@ -27,6 +27,8 @@ def untuned(owned_app, users, monkeypatch):
     """App `owned` with RECORDS records, `amount` n % 100 (`amount > 5`: 94%), and no
     planner statistics."""
     monkeypatch.setattr(planner, "BULK_ROWS", RECORDS + 1)  # no ANALYZE after the load
+    if connection.vendor == "postgresql":
+        forget_table_sizes()
     app = current_site().apps["owned"]
     rows = [
         ({"amount": n % 100, "salesman": "reader" if n % OWNERS == 7 else f"s{n % OWNERS}"}, None)
@@ -35,6 +37,17 @@ def untuned(owned_app, users, monkeypatch):
     store.records_create_many(app=app, rows=rows, user=users["editor"])
     assert not has_statistics()
     return app
+
+
+def forget_table_sizes():
+    """The record tables' sizes as the planner knows them from a table nobody analyzed.
+
+    The suite's earlier tests commit rows and roll them back; autovacuum may analyze the
+    tables meanwhile, leaving the planner sure they are empty (twice in CI: it then scanned the
+    whole owner index rather than seek the reader's rows in it). TRUNCATE, inside the test's
+    transaction and rolled back with it, sets their size to unknown, as on a fresh database."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(planner.TABLES)} CASCADE")
 
 
 def has_statistics() -> bool:
@@ -99,7 +112,7 @@ def test_a_readers_search_is_driven_by_their_own_rows_without_statistics(untuned
         assert "INDEX entry_values " in plan
         assert "entry_number" not in plan
     else:
-        assert "owner_principal_item_rec" in plan
+        assert "owner_principal_item_rec" in plan, plan
         assert "Index Cond: (id = ANY ($" in plan  # the owned ids, then records by primary key
         assert "entry_values" in plan
         assert "entry_number" not in plan
