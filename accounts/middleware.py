@@ -26,7 +26,7 @@ from django.core.signals import setting_changed
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import LazyObject, SimpleLazyObject, empty
 
 from site_model.loader import current_site
 
@@ -120,12 +120,24 @@ def _anonymous() -> AnonymousUser:
     return user
 
 
+def resolved(user):
+    """The user behind the lazy objects of the middleware above (Django's, then django-otp's,
+    each wrapping the last), read now. Every later `request.user.<name>` of the request then
+    reads the user itself, where through two proxies each read cost two failed lookups and
+    two calls (about 150 reads a record request; issue 21)."""
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
+    return user
+
+
 class SecondFactorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
+        user = request.user = resolved(request.user)
         if (
             user.is_authenticated
             and not user.is_verified()

@@ -43,6 +43,7 @@ The audit trail is written only on refusals (one INSERT, not part of these budge
 """
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -78,6 +79,21 @@ def test_get_one_record_with_a_session_costs_2_queries(
         response = client.get(record)
     assert response.status_code == 200
     assert response.json() == {"id": "r1", "title": "Lord Jim", "price": 3}
+
+
+def test_the_view_reads_the_user_itself_not_through_the_middlewares_proxies(
+    api_client, users, record
+):
+    """Django's and django-otp's middleware each wrap request.user in a lazy proxy; past the
+    second-factor check the request holds the user itself, so the view's hundred-odd reads of
+    it cost a plain attribute each (issue 21). Still the session's user, verified or not."""
+    response = api_client("editor").get(record)
+    assert response.status_code == 200
+    user = response.wsgi_request.user
+    assert type(user) is type(users["editor"]) and user.pk == users["editor"].pk
+    assert user.is_verified() is False
+    anonymous = api_client().get("/api/v1/public/records").wsgi_request.user
+    assert type(anonymous) is AnonymousUser
 
 
 @pytest.mark.parametrize("who", ["editor", "reader"])
