@@ -43,7 +43,7 @@ from site_model.totals import (
 from .errors import BadQuery
 from .models import IndexEntry
 from .ownership import owners
-from .search import search_filters
+from .search import SearchFilters
 from .selectors import app_records, readable_q
 
 DEFAULT_LIMIT = 100
@@ -191,8 +191,10 @@ def counted_records(app: AppSpec, access: Access | None, query: str | None):
         if restricted:
             owners.ensure_current(app)
         records = records.filter(readable_q(access))
-    matching, probing = search_filters(app, query)
-    return records.filter(probing if restricted and probing is not None else matching)
+    filters = SearchFilters(app, query)
+    if restricted and filters.probing is not None:
+        return records.filter(filters.probing)
+    return records.filter(filters.matching)
 
 
 class Statement:

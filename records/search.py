@@ -9,6 +9,7 @@ an unknown index, a value of the wrong type, sorting on no field index) becomes 
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Q
@@ -37,20 +38,30 @@ def search_q(app: AppSpec, query: str | None, *, probe: bool = False) -> Q:
     return to_q(tree, app_id=app.id, tables=TABLES, probe=probe)
 
 
-def search_filters(app: AppSpec, query: str | None) -> tuple[Q, Q | None]:
-    """The query parsed once, as two plans of the same filter: `pk IN (...)` per condition,
-    and `EXISTS (...)` per condition to walk records in page order (None for an empty query,
-    which needs neither). See `selectors.records_page` for which runs when."""
-    try:
-        tree = parse_query(query, index_specs(app))
-    except QueryError as exc:
-        raise BadQuery(exc.message) from None
-    if is_match_all(tree):
-        return Q(), None
-    return (
-        to_q(tree, app_id=app.id, tables=TABLES),
-        to_q(tree, app_id=app.id, tables=TABLES, probe=True),
-    )
+class SearchFilters:
+    """A query parsed once, as two plans of the same filter, each built the first time it is
+    asked for (building one costs more than running it; a page usually needs one):
+    `matching`, `pk IN (...)` per condition; `probing`, `EXISTS (...)` per condition to walk
+    records in page order, or None where no condition is probed (an empty query, which needs
+    neither; one on the record id and texts only). See `selectors.records_page` for which runs when."""
+
+    def __init__(self, app: AppSpec, query: str | None):
+        try:
+            self.tree = parse_query(query, index_specs(app))
+        except QueryError as exc:
+            raise BadQuery(exc.message) from None
+        self.app_id = app.id
+        self.match_all = is_match_all(self.tree)
+
+    @cached_property
+    def matching(self) -> Q:
+        return Q() if self.match_all else to_q(self.tree, app_id=self.app_id, tables=TABLES)
+
+    @cached_property
+    def probing(self) -> Q | None:
+        if self.match_all:
+            return None
+        return to_q(self.tree, app_id=self.app_id, tables=TABLES, probe=True)
 
 
 def search_ordering(app: AppSpec, sort_index: str | None, reverse: bool = False) -> list[Any]:

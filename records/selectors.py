@@ -28,7 +28,7 @@ from .models import SPAN_BITS, Record, RecordSpan
 from .ownership import owners
 from .ownership.sharing import shared_with, shares_naming
 from .query_sql import Unindexed
-from .search import search_filters, search_ordering, search_q
+from .search import SearchFilters, search_ordering, search_q
 
 # The one definition of a record id: the server checks it (`is_valid_record_id`) and the API's
 # description (api/openapi.py) states it as its JSON Schema (`pattern`, anchored, and
@@ -183,8 +183,7 @@ def records_readable(app: AppSpec, access: Access | None, query: str | None) -> 
         if access.row_filter is not None:
             owners.ensure_current(app)
         records = records.filter(readable_q(access))
-    matching, _ = search_filters(app, query)
-    return records.filter(matching)
+    return records.filter(SearchFilters(app, query).matching)
 
 
 def item_names(records: QuerySet) -> list[str]:
@@ -308,7 +307,7 @@ def records_page(
         # First: SQLite drives the rows from the first `pk IN (...)`, and a visitor's own
         # rows are usually far fewer than a query's matches (bench/rls.py).
         records = records.filter(readable_q(access))
-    matching, probing = search_filters(app, query)
+    filters = SearchFilters(app, query)
     if after is not None:
         if sort_index is not None:
             raise InvalidPaging("after pages in creation order: use offset with sort_index")
@@ -321,7 +320,7 @@ def records_page(
         and offset >= DEFERRED_OFFSET
         and after is None
         and sort_index is None
-        and probing is None
+        and filters.probing is None
         and (access is None or access.row_filter is None)
     ):
         # Every record of the app in creation order: the span counts say where the page
@@ -334,21 +333,24 @@ def records_page(
         records = records.filter(pk__lt=bound) if reverse else records.filter(pk__gte=bound)
     order = ordering_for(app, sort_index, reverse)
     if (
-        probing is not None
+        filters.probing is not None
         and sort_index is None
         and limit is not None
         and (access is None or access.row_filter is None)
         and offset + limit + 1 <= WALK_MAX
     ):
-        found = _walk(records.order_by(*order), probing, reverse, offset, limit, rows, access)
+        found = _walk(
+            records.order_by(*order), filters.probing, reverse, offset, limit, rows, access
+        )
         if found is not None:
             return Page(found[:limit], True)
-    if probing is not None and access is not None and access.row_filter is not None:
+    if filters.probing is not None and access is not None and access.row_filter is not None:
         # A reader under row-level security: their own rows (the owner index, usually few)
         # drive the plan, and each is probed for the query (EXISTS), where IN would build the
         # query's whole match set first (40 ms for `total > 5` at 100,000 records).
-        matching = probing
-    records = records.filter(matching).order_by(*order)
+        records = records.filter(filters.probing).order_by(*order)
+    else:
+        records = records.filter(filters.matching).order_by(*order)
     if limit is not None and offset >= DEFERRED_OFFSET:
         # A deferred join: the keys of the page first (an index-only walk over the skipped
         # rows), then only those rows read; otherwise every skipped row's items are read and
