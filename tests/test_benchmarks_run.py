@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -25,13 +26,23 @@ SMALL_RUNS = {
 }  # fmt: skip
 
 
+def environment_of(script: str) -> dict[str, str]:
+    """The run's environment, with a database name of the benchmark's own on PostgreSQL: a
+    benchmark makes Django's test database of DATABASE_URL's name (`test_<name>`), which is
+    this run's own, and drops it when it ends."""
+    env = os.environ.copy()
+    url = env.get("DATABASE_URL")
+    if url:
+        env["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/bench_{script[:-3]}"))
+    return env
+
+
 @pytest.mark.parametrize("script", sorted(SMALL_RUNS))
 def test_the_benchmark_runs_to_its_end(script):
-    # The benchmark makes its own database beside the run's (DATABASE_URL, as the site).
     done = subprocess.run(  # noqa: S603 - our own scripts, our own arguments
         [sys.executable, str(ROOT / "bench" / script), *SMALL_RUNS[script]],
         cwd=ROOT,
-        env=os.environ.copy(),
+        env=environment_of(script),
         capture_output=True,
         text=True,
         timeout=600,
@@ -40,3 +51,9 @@ def test_the_benchmark_runs_to_its_end(script):
     # A benchmark may exit 1 for a goal it misses (bench/data.py), never on an exception.
     assert "Traceback" not in done.stderr, said
     assert done.returncode in (0, 1) and done.stdout.strip(), said
+
+
+def test_the_run_keeps_its_own_database_after_the_benchmarks(db, django_user_model):
+    """Runs after the benchmarks (file order): the suite's test database is still there."""
+    django_user_model.objects.create_user("after-benchmarks")
+    assert django_user_model.objects.filter(username="after-benchmarks").exists()
