@@ -190,9 +190,8 @@ def main() -> int:
         from django.db import connection
 
         start_django(Path(tmp), SITE)
-        from records import policies, rls
+        from records import policies
 
-        rls.trust_this_thread()  # the loading is the server's; the cases run as their caller
         old_name = connection.settings_dict["NAME"]
         try:
             from site_model.loader import current_site

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import json
 import random
 import statistics
@@ -92,24 +91,10 @@ def setup(workdir: Path) -> None:
     urlpatterns.extend(urlpatterns_())
 
 
-def as_the_server(view):
-    """A plain view reads as the server: on PostgreSQL the records table's policies (contract
-    §12) show a statement with no caller nothing, and a plain Django app has no caller to
-    give. It pays what any statement on those tables pays: the caller set in its
-    transaction (one `set_config`)."""
-    from records import rls
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        with rls.trusted():
-            return view(*args, **kwargs)
-
-    return wrapper
-
-
-@as_the_server
 def plain_record(request, record_id):
-    """The floor: what a Django team writes first for one record (session auth, one query)."""
+    """The floor: what a Django team writes first for one record (session auth, one query).
+    It reads as the server (bench.common.start_django): a plain Django app gives the records
+    table's policies no caller, and pays one `set_config` per statement as ours does."""
     from django.http import Http404, JsonResponse
 
     from records.models import Record
@@ -126,7 +111,6 @@ def plain_record(request, record_id):
     return JsonResponse({"id": record_id, **row})
 
 
-@as_the_server
 def plain_records(request):
     from django.http import Http404, JsonResponse
 

@@ -393,9 +393,6 @@ def main() -> int:
         from django.db import connection
 
         setup(Path(tmp))
-        from records import rls
-
-        rls.trust_this_thread()  # the loading is the server's; a request runs as its visitor
         old_name = connection.settings_dict["NAME"]
         try:
             if args.policies:

@@ -63,11 +63,6 @@ QUERIES = {
 
 def setup(workdir: Path) -> None:
     start_django(workdir, SITE)
-    from records import rls
-
-    # The loads and the queries are the server's, as trusted block code's (access=None): on
-    # PostgreSQL the records table's policies show a statement with no caller nothing.
-    rls.trust_this_thread()
 
 
 def teardown(old_name: str) -> None:
