@@ -6,6 +6,9 @@ from web import preview
 from web import views as block_views
 
 urlpatterns = [
+    # /api/...: the JSON surface. First, so that an API request tries no other pattern: none of
+    # the routes below starts with "api", so the order changes no answer.
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", block_views.favicon, name="favicon"),
     # Django's set_language, saving a signed-in user's choice too (contract §13).
@@ -13,7 +16,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("people/", include("accounts.people_urls")),
-    path("", include("api.urls")),  # /api/...: the JSON surface
     path("", include("web.record_urls")),
     path("", include("web.urls")),
     path("preview/", preview.view_as, name="view-as"),
