@@ -258,17 +258,18 @@ def measure(trees: list[Tree], case: str, batches: int, seconds: float) -> dict[
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", help="the commit before the move (default: found in git log)")
+    parser.add_argument("--after", default="HEAD", help="the commit after the move (default: HEAD)")
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--batches", type=int, default=9)
     parser.add_argument("--seconds", type=float, default=0.4, help="one side's batch")
     args = parser.parse_args()
     before = args.before or before_the_move()
-    head = git("rev-parse", "HEAD")
-    print(f"before: {before[:10]}  after: {head[:10]}  {args.records:,} records")
+    after = git("rev-parse", args.after)
+    print(f"before: {before[:10]}  after: {after[:10]}  {args.records:,} records")
     with tempfile.TemporaryDirectory(prefix="bench-layout-trees-") as tmp:
         trees: list[Tree] = []
         try:
-            for tag, commit in (("before", before), ("after", head)):
+            for tag, commit in (("before", before), ("after", after)):
                 tree = Tree(tag, commit, Path(tmp))
                 trees.append(tree)
                 tree.start(args.records)
