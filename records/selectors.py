@@ -23,6 +23,7 @@ from accounts.rows import first_instance
 from site_model.acl import Access, RecordFacts, owner_values
 from site_model.spec import AppSpec
 
+from . import statements
 from .errors import InvalidPaging, InvalidRecordId
 from .models import SPAN_BITS, Record, RecordSpan
 from .ownership import owners
@@ -217,6 +218,7 @@ def _walk(
     limit: int,
     rows: bool,
     access: Access | None = None,
+    fetch=None,
 ):
     """A broad query's page, found by walking the records in page order and probing the index
     rows of each (`EXISTS`), within the next `WALK_WINDOW * (offset + limit + 1)` records;
@@ -241,7 +243,7 @@ def _walk(
         walked = walked.annotate(items_json=items_text(access)).values_list(
             "record_id", "items_json"
         )
-    found = list(walked[offset:wanted])
+    found = fetch("walk", walked[offset:wanted]) if fetch else list(walked[offset:wanted])
     return found if len(found) == limit + 1 else None
 
 
@@ -284,6 +286,55 @@ def records_page(
     offset: int = 0,
     after: str | None = None,
     rows: bool = False,
+) -> Page:
+    """`_records_page`, whose statements are compiled once per shape where a page of rows has
+    one (records/statements.py: the SQL of the last request of that shape, run again)."""
+    shape = _shape(app, access, query, sort_index, reverse, limit, offset, after, rows)
+    if shape is None:
+        return _records_page(app, access, query, sort_index, reverse, limit, offset, after, rows)
+    plan = statements.PLANS.get(shape, app)
+    if plan is not None:
+        if access is not None and access.row_filter is not None:
+            owners.ensure_current(app)
+        if plan.walk is not None:
+            found = plan.walk.rows()
+            if len(found) == limit + 1:
+                return Page(found[:limit], True)
+        if plan.page is not None:
+            found = plan.page.rows()
+            return Page(found[:limit], len(found) > limit)
+    recorder = statements.Recorder()
+    page = _records_page(
+        app, access, query, sort_index, reverse, limit, offset, after, rows, recorder.fetch
+    )
+    statements.PLANS.keep(shape, app, recorder)
+    return page
+
+
+def _shape(app, access, query, sort_index, reverse, limit, offset, after, rows) -> tuple | None:
+    """What a page's statements are built from (records/statements.py), or None for a page
+    whose statements also depend on something else: models rather than rows, every record,
+    a cursor, a deep offset (found through the span counts)."""
+    if not rows or limit is None or after is not None or offset >= DEFERRED_OFFSET:
+        return None
+    if access is None:
+        caller = None
+    else:
+        caller = (access.row_filter, access.hidden_items)
+    return (app.id, query or "", sort_index, reverse, offset, limit, caller)
+
+
+def _records_page(
+    app: AppSpec,
+    access: Access | None,
+    query: str | None,
+    sort_index: str | None,
+    reverse: bool,
+    limit: int | None,
+    offset: int,
+    after: str | None,
+    rows: bool,
+    fetch=None,
 ) -> Page:
     """One page of an app's records, in a stable order (the sort index, then creation).
 
@@ -340,7 +391,7 @@ def records_page(
         and offset + limit + 1 <= WALK_MAX
     ):
         found = _walk(
-            records.order_by(*order), filters.probing, reverse, offset, limit, rows, access
+            records.order_by(*order), filters.probing, reverse, offset, limit, rows, access, fetch
         )
         if found is not None:
             return Page(found[:limit], True)
@@ -366,7 +417,8 @@ def records_page(
         found = list(records[offset:])
         has_more = False
     else:
-        found = list(records[offset : offset + limit + 1])
+        page = records[offset : offset + limit + 1]
+        found = fetch("page", page) if fetch else list(page)
         has_more = len(found) > limit
         found = found[:limit]
     if after is not None and not found and not has_more:
