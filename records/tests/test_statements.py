@@ -166,3 +166,22 @@ def test_an_outsiders_huge_queries_are_answered_but_their_statements_not_kept(
     assert len(plans._plans) == 0
     assert ids(anonymous.post_json("/api/v1/public/search", {"query": "n == 7"})) == ["hit"]
     assert len(plans._plans) == 1
+
+
+def test_a_list_and_an_empty_search_by_a_caller_with_hidden_items_share_one_plan(
+    api_client, records_site, make_record, users, compilations
+):
+    # One shape: the list was given the site's app, the search the app as the caller sees it,
+    # so each request dropped the other's plan and compiled again.
+    records_site.write(
+        "apps/sales/settings.yaml", SALES_ACL + "  fields:\n    note: {read: [managers]}\n"
+    )
+    make_record("sales", "o1", {"title": "x", "price": 5, "note": "n"})
+    reader = api_client("reader")
+    assert ids(reader.get("/api/v1/sales/records")) == ["o1"]
+    compiled_before = compilations["n"]
+    for _ in range(2):
+        for rows in (reader.get("/api/v1/sales/records"), reader.post_json("/api/v1/sales/search")):
+            assert ids(rows) == ["o1"]
+            assert "note" not in rows.json()[0]["items"]
+    assert compilations["n"] == compiled_before
