@@ -26,6 +26,11 @@ from django.db import connection, connections
 from django.db.models import QuerySet
 
 SIZE = 512  # shapes kept per process, least recently used dropped first
+# The most a shape may hold (its key and its statements' SQL and parameters, in characters):
+# a usual search's plan is under 2 KB; a query of some hundred conditions compiles to a few
+# hundred KB, and 512 of those (one client, anonymous on a public app) pinned over 100 MB in
+# every process. A larger shape is compiled on each request, as it was before plans.
+PLAN_CHARS = 16_384
 
 
 @dataclass(frozen=True)
@@ -100,12 +105,16 @@ class Plans:
     def keep(self, shape: tuple, app, recorder: Recorder) -> None:
         if not recorder.statements:
             return
+        key = (connection.alias, connection.vendor, *shape)
+        if _chars(shape, recorder.statements) > PLAN_CHARS:
+            with self._lock:  # and no walk kept alone from before
+                self._plans.pop(key, None)
+            return
         plan = Plan(
             app=app,
             walk=recorder.statements.get("walk"),
             page=recorder.statements.get("page"),
         )
-        key = (connection.alias, connection.vendor, *shape)
         with self._lock:
             self._plans[key] = plan
             self._plans.move_to_end(key)
@@ -115,6 +124,15 @@ class Plans:
     def clear(self) -> None:
         with self._lock:
             self._plans.clear()
+
+
+def _chars(shape: tuple, found: dict[str, Statement]) -> int:
+    """About what a plan of `shape` holds: its key's text and its statements' SQL and
+    parameters (each as text), in characters."""
+    held = len(repr(shape))
+    for statement in found.values():
+        held += len(statement.sql) + sum(len(str(param)) for param in statement.params)
+    return held
 
 
 PLANS = Plans()

@@ -145,3 +145,43 @@ def test_the_plans_keep_at_most_their_size(monkeypatch, api_client, owned_record
     for n in range(6):
         assert client.post_json("/api/v1/owned/search", {"query": f"amount > {n}"}).status_code
     assert len(plans._plans) == 3
+
+
+def test_an_outsiders_huge_queries_are_answered_but_their_statements_not_kept(
+    monkeypatch, api_client, records_site, make_record
+):
+    # A query of some hundred conditions compiles to statements of a few hundred KB: kept,
+    # 512 of them (one anonymous client, 512 requests) pinned over 100 MB in every process.
+    plans = statements.Plans()
+    monkeypatch.setattr(statements, "PLANS", plans)
+    records_site.write(
+        "apps/public/blocks/note.yaml", "elements:\n  n: {type: NUMBER, index_type: field}\n"
+    )
+    make_record("public", "hit", {"n": 7})
+    make_record("public", "miss", {"n": 1000})
+    anonymous = api_client()
+    for extra in range(3):
+        query = " or ".join(f"n == {value}" for value in (*range(2, 200), 7, 5000 + extra))
+        assert ids(anonymous.post_json("/api/v1/public/search", {"query": query})) == ["hit"]
+    assert len(plans._plans) == 0
+    assert ids(anonymous.post_json("/api/v1/public/search", {"query": "n == 7"})) == ["hit"]
+    assert len(plans._plans) == 1
+
+
+def test_a_list_and_an_empty_search_by_a_caller_with_hidden_items_share_one_plan(
+    api_client, records_site, make_record, users, compilations
+):
+    # One shape: the list was given the site's app, the search the app as the caller sees it,
+    # so each request dropped the other's plan and compiled again.
+    records_site.write(
+        "apps/sales/settings.yaml", SALES_ACL + "  fields:\n    note: {read: [managers]}\n"
+    )
+    make_record("sales", "o1", {"title": "x", "price": 5, "note": "n"})
+    reader = api_client("reader")
+    assert ids(reader.get("/api/v1/sales/records")) == ["o1"]
+    compiled_before = compilations["n"]
+    for _ in range(2):
+        for rows in (reader.get("/api/v1/sales/records"), reader.post_json("/api/v1/sales/search")):
+            assert ids(rows) == ["o1"]
+            assert "note" not in rows.json()[0]["items"]
+    assert compilations["n"] == compiled_before
