@@ -342,6 +342,59 @@ def test_a_removed_block_disappears(site_dir):
     assert current_site().block("demo", "hello") is None
 
 
+def age(folder, seconds=60):
+    """Set `folder`'s mtime `seconds` into the past: its listing is then trusted while it holds."""
+    stamp = os.stat(folder).st_mtime - seconds
+    os.utime(folder, (stamp, stamp))
+    return os.stat(folder).st_mtime_ns
+
+
+def test_a_folder_whose_stamp_holds_is_not_listed_again(site_dir, monkeypatch):
+    from site_model import loader
+
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements: {}\n")
+    for folder in ("apps/demo/blocks", "apps", "pages"):
+        (site_dir.root / folder).mkdir(parents=True, exist_ok=True)
+        age(site_dir.root / folder)
+    assert current_site().block("demo", "hello") is not None
+    listed = []
+    real = os.scandir
+    monkeypatch.setattr(loader.os, "scandir", lambda path: listed.append(path) or real(path))
+    site_dir.write("apps/demo/blocks/hello.yaml", "title: Edited\nelements: {}\n")
+    assert current_site().block("demo", "hello").title == "Edited"  # its own stamp changed
+    assert listed == []
+
+
+@pytest.mark.parametrize("racy", [False, True])
+def test_an_entry_added_to_a_listed_folder_shows_on_the_next_scan(site_dir, racy):
+    """A new file changes its folder's mtime; where the file system's tick leaves the mtime
+    as it was (`racy`: put back by hand here), the listing was too recent to be trusted."""
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements: {}\n")
+    blocks = site_dir.root / "apps/demo/blocks"
+    if racy:
+        listed_mtime = os.stat(blocks).st_mtime_ns
+    else:
+        listed_mtime = age(blocks)
+    assert current_site().block("demo", "other") is None
+    site_dir.write("apps/demo/blocks/other.yaml", "elements: {}\n")
+    if racy:
+        os.utime(blocks, ns=(listed_mtime, listed_mtime))
+    else:
+        assert os.stat(blocks).st_mtime_ns != listed_mtime
+    assert current_site().block("demo", "other") is not None
+
+
+def test_a_removed_app_folder_and_a_new_app_show_on_the_next_scan(site_dir):
+    site_dir.write("apps/demo/blocks/hello.yaml", "elements: {}\n")
+    age(site_dir.root / "apps")
+    age(site_dir.root / "apps/demo/blocks")
+    assert set(current_site().apps) == {"demo"}
+    site_dir.write("apps/more/blocks/thing.yaml", "elements: {}\n")
+    assert set(current_site().apps) == {"demo", "more"}
+    site_dir.remove("apps/demo/blocks/hello.yaml")
+    assert set(current_site().apps) == {"more"}
+
+
 @pytest.mark.django_db
 def test_a_warm_request_parses_nothing_and_scans_once(client, site_dir, monkeypatch):
     from site_model import loader
