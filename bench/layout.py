@@ -4,7 +4,7 @@
     scripts/postgres.sh .venv/bin/python bench/layout.py          # PostgreSQL
 
 "Before" is the parent of the first commit of the move (`git log --oneline | grep -i 'layout
-(issue 22)'`, the oldest; or --before <commit>), "after" is HEAD. Each gets a `git worktree`
+(issue 22)'`, the oldest; or --before <commit>), "after" is HEAD (or --after <commit>). Each gets a `git worktree`
 (in a temporary folder, removed at the end) and a process of its own: the two trees hold
 modules of the same names, so they cannot share one interpreter. Each process sets up Django
 from its tree with that tree's bench/api.py (its site, its plain views, its loader), loads the
@@ -14,23 +14,25 @@ sides (before: ours, the plain view; after: ours, the plain view; the order flip
 batch to the next), takes in each batch the ratio ours / the plain view of each tree, and
 prints the medians and after / before (goal: within 5%, i.e. >= 0.95).
 
-"Before" is 66b62bc; everything merged since is in "after" (issue 21's plans and prepared
-reads, issue 24), not the move alone. Measured 2026-12-06, 20,000 records, 9 batches of 0.4 s,
-load average 9-12 on 2 cores, after / before, as the site leaves it / settled:
+`--before 50fb2dd --after 9ef177d` is the move alone: 50fb2dd is the commit the layout branch
+was merged onto, 9ef177d the merge of the DRF branch, with nothing but issue 22's commits
+between them. Measured 2026-12-07 on SQLite 3.40, 20,000 records, 11 batches of 0.5 s, load
+average 0.5-1.0, after / before, as the site leaves it / settled:
 
-  case                              SQLite 3.40    PostgreSQL 15
-  GET /record/<id> (editor)         1.32 / 0.99    1.00 / 0.73
-    with a Bearer token             1.01 / 1.32    1.06 / 0.77
-  one record a reader owns          1.29 / 1.02    1.19 / 1.27
-  GET /records?limit=100 (editor)   1.06 / 0.72    0.88 / 1.06
-    the list for a reader (RLS)     0.92 / 0.82    1.13 / 0.90
-  POST /search total > 5 (editor)   9.35 / 0.86    1.01 / 0.79
-    the search for a reader         1.31 / 0.84    0.76 / 0.84
+  case                              the move alone   HEAD (9a18eb1)
+  GET /record/<id> (editor)         0.89 / 0.89      0.95 / 0.91
+    with a Bearer token             0.92 / 0.91      0.91 / 0.86
+  one record a reader owns          0.87 / 0.91      0.89 / 0.97
+  GET /records?limit=100 (editor)   0.91 / 0.93      1.38 / 1.51
+    the list for a reader (RLS)     1.01 / 1.00      1.12 / 0.97
+  POST /search total > 5 (editor)   0.95 / 1.00      2.39 / 2.37
+    the search for a reader         0.95 / 0.90      2.05 / 1.93
 
-The same case moves by 0.2-0.4 between the two states of one run, which change nothing for
-most of these cases: at this load and length the run cannot tell 5% apart. Apart from the
-editor's search on SQLite as left (9.35: issue 21's plans without statistics), it shows no
-change beyond that noise in either direction, but does not show the 5% goal met.
+On a quiet machine the run resolves the move: DRF's request cycle made one record 8-13%
+slower than the hand-written dispatcher did (against the plain view in the same process);
+lists and searches stayed within 5%. HEAD's lists and searches run their recorded statements
+(records/statements.py); its one-record cases carry what was merged since (row security,
+languages) less what issue 21 trimmed from a GET.
 """
 
 from __future__ import annotations
