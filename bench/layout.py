@@ -30,7 +30,7 @@ average 0.5-1.0, after / before, as the site leaves it / settled:
 
 On a quiet machine the run resolves the move: DRF's request cycle made one record 8-13%
 slower than the hand-written dispatcher did (against the plain view in the same process);
-lists and searches stayed within 5%. HEAD's lists and searches run their recorded statements
+lists and searches moved less (0.90-1.01). HEAD's lists and searches run their recorded statements
 (records/statements.py); its one-record cases carry what was merged since (row security,
 languages) less what issue 21 trimmed from a GET.
 """
