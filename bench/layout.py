@@ -30,7 +30,10 @@ average 0.5-1.0, after / before, as the site leaves it / settled:
 
 On a quiet machine the run resolves the move: DRF's request cycle made one record 8-13%
 slower than the hand-written dispatcher did (against the plain view in the same process);
-lists and searches moved less (0.90-1.01). HEAD's lists and searches run their recorded statements
+lists and searches moved less (0.90-1.01). The move alone on PostgreSQL 15 (same settings,
+load average 0.6-1.1), as left / settled: one record 0.94 / 0.90, by token 0.93 / 0.92, a
+reader's own 0.88 / 0.94, the editor's list 0.95 / 0.87, a reader's list 0.95 / 1.02, the
+editor's search 0.93 / 1.02, a reader's search 0.89 / 0.99. HEAD's lists and searches run their recorded statements
 (records/statements.py); its one-record cases carry what was merged since (row security,
 languages) less what issue 21 trimmed from a GET.
 """
