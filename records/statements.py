@@ -91,7 +91,7 @@ class Plans:
         self._lock = threading.Lock()
 
     def get(self, shape: tuple, app) -> Plan | None:
-        key = (connection.alias, connection.vendor, *shape)
+        key = _key(shape)
         with self._lock:
             plan = self._plans.get(key)
             if plan is None:
@@ -105,7 +105,7 @@ class Plans:
     def keep(self, shape: tuple, app, recorder: Recorder) -> None:
         if not recorder.statements:
             return
-        key = (connection.alias, connection.vendor, *shape)
+        key = _key(shape)
         if _chars(shape, recorder.statements) > PLAN_CHARS:
             with self._lock:  # and no walk kept alone from before
                 self._plans.pop(key, None)
@@ -121,9 +121,9 @@ class Plans:
             while len(self._plans) > self.size:
                 self._plans.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._plans.clear()
+
+def _key(shape: tuple) -> tuple:
+    return (connection.alias, connection.vendor, *shape)
 
 
 def _chars(shape: tuple, found: dict[str, Statement]) -> int:
