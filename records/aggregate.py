@@ -41,7 +41,7 @@ from site_model.totals import (
 )
 
 from .errors import BadQuery
-from .models import IndexEntry
+from .models import IndexEntry, ListedIndex
 from .ownership import owners
 from .search import SearchFilters
 from .selectors import app_records, readable_q
@@ -340,9 +340,11 @@ class Joined(Statement):
     groups, and the totals over every group as window functions (before `LIMIT`).
 
     A record with two index rows of one item (a list) would be counted once per row, where
-    the answer counts it by its smallest value: the statement also gives the number of rows
-    it joined and the number of counted records, and `run` answers None when they differ
-    (then `Statement` computes it)."""
+    the answer counts it by its smallest value: the statement also reads whether any record
+    of the app has held a list in one of the items it joins (`ListedIndex`, in the same
+    snapshot as the rows), and `run` answers None when one has (then `Statement` computes
+    it). Before the marks, a count of the counted records compared with the joined rows did
+    this: a second pass over the records, 13% of the statement on PostgreSQL."""
 
     def __init__(self, app: AppSpec, plan: Plan, records):
         super().__init__(app, plan, records, restricted=False)
@@ -366,10 +368,18 @@ class Joined(Statement):
             params.append(item)
         return f"FROM {self.table} {' '.join(joins)} WHERE {where}", [*params, *where_params]
 
-    def counted(self) -> tuple[str, list]:
-        """The number of counted records, once (an uncorrelated subquery)."""
-        where, params = self.where()
-        return f"(SELECT COUNT(*) FROM {self.table} WHERE {where})", params  # noqa: S608
+    def listed(self) -> tuple[str, list]:
+        """How many of the joined items some record of the app has held a list in, once (an
+        uncorrelated subquery; call after every value is named)."""
+        items = sorted({item for item, _ in self.columns})
+        if not items:
+            return "0", []
+        marks = connection.ops.quote_name(ListedIndex._meta.db_table)
+        sql = (
+            f"(SELECT COUNT(*) FROM {marks} WHERE app_id = %s "  # noqa: S608
+            f'AND "index" IN ({", ".join(["%s"] * len(items))}))'
+        )
+        return sql, [self.app.id, *items]
 
     def run(self) -> dict | None:
         plan = self.plan
@@ -377,18 +387,18 @@ class Joined(Statement):
             return self.grouped()
         metrics = [self.metric(m) for m in plan.metrics]
         skipped = self.skipped()
-        counted, counted_params = self.counted()
+        listed, listed_params = self.listed()
         source, params = self.source()
-        sql = f"SELECT {', '.join(metrics)}, {skipped}, COUNT(*), {counted} {source}"
+        sql = f"SELECT {', '.join(metrics)}, {skipped}, {listed} {source}"
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*counted_params, *params])
+            cursor.execute(sql, [*listed_params, *params])
             totals = cursor.fetchone()
-        if totals[-2] != totals[-1]:
+        if totals[-1]:
             return None
         answer = {
             "groups": [],
             "totals": {m.name: number(totals[i]) for i, m in enumerate(plan.metrics)},
-            "skipped": whole(totals[-3]) or 0,
+            "skipped": whole(totals[-2]) or 0,
         }
         if plan.groups:  # count_distinct has no total over the groups' totals
             answer["groups"] = self.grouped(totals=False)["groups"]
@@ -402,8 +412,8 @@ class Joined(Statement):
         selected += [f"{m} AS m{i}" for i, m in enumerate(metrics)]
         if totals:
             selected += [f"{window} AS w{i}" for i, window in enumerate(self.windows())]
-        counted, counted_params = self.counted()
-        selected += ["SUM(COUNT(*)) OVER () AS joined", f"{counted} AS counted"]
+        listed, listed_params = self.listed()
+        selected.append(f"{listed} AS listed")
         source, params = self.source()
         grouped = ", ".join(f"g{i}" for i in range(len(keys)))
         sql = (
@@ -411,11 +421,11 @@ class Joined(Statement):
             f"ORDER BY {', '.join(self.ordering())} LIMIT %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*counted_params, *params, plan.limit])
+            cursor.execute(sql, [*listed_params, *params, plan.limit])
             rows = cursor.fetchall()
         if not rows:
             return empty(plan)
-        if whole(rows[0][-2]) != rows[0][-1]:
+        if rows[0][-1]:
             return None
         width = len(plan.groups)
         groups = []

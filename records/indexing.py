@@ -12,7 +12,9 @@ a string -> `value_text` (up to 1,000 characters), and also `value_date` for a D
 when it is an ISO 8601 date or date-time (no offset: UTC), `value_number` for a NUMBER element
 when it is a numeric string (form posts). For each text index: one `IndexText` row holding the words of the
 value (`records.query.words_of`). Values of other shapes are not entered: the record then simply
-fails every comparison on that index.
+fails every comparison on that index. A record given several rows of one field index (a list)
+marks that index of its app in `ListedIndex`, in the same transaction (records/aggregate.py
+joins one row per record where no record has more).
 
 Imports models and the pure query module; nothing from the API, the blocks or the selectors.
 """
@@ -25,7 +27,7 @@ from django.db import connections, router, transaction
 
 from site_model.spec import AppSpec
 
-from .models import IndexEntry, IndexText, Record
+from .models import IndexEntry, IndexText, ListedIndex, Record
 from .query import FIELD, ID_INDEX, TEXT, IndexSpec, words_of
 
 # The words of one text index of one record: far beyond prose, and well under PostgreSQL's 1 MB
@@ -114,6 +116,7 @@ def record_index(
         IndexText.objects.filter(record_id=record.pk).delete()
         IndexEntry.objects.bulk_create(entries)
         IndexText.objects.bulk_create(texts)
+        note_lists(app.id, repeated(entry.index for entry in entries))
 
 
 def records_index_new(*, app: AppSpec, records: Iterable[Record]) -> None:
@@ -125,8 +128,10 @@ def records_index_new(*, app: AppSpec, records: Iterable[Record]) -> None:
     texts: list[tuple] = []
     date_field = IndexEntry._meta.get_field("value_date")
     connection = connections[router.db_for_write(IndexEntry)]
+    listed: set[str] = set()
     for record in records:
         more_entries, more_texts = index_values(specs, record.items)
+        listed |= repeated(index for index, _ in more_entries)
         for index, typed in more_entries:
             date = typed.get("value_date")
             if date is not None:
@@ -137,6 +142,7 @@ def records_index_new(*, app: AppSpec, records: Iterable[Record]) -> None:
         texts.extend((record.pk, app.id, index, body) for index, body in more_texts)
     insert_rows(IndexEntry, ENTRY_COLUMNS, entries)
     insert_rows(IndexText, TEXT_COLUMNS, texts)
+    note_lists(app.id, listed)
 
 
 ENTRY_COLUMNS = ("record_id", "app_id", "index", "value_text", "value_number", "value_date")
@@ -157,6 +163,24 @@ def insert_rows(model, columns: tuple[str, ...], rows: list[tuple], batch: int =
     with connection.cursor() as cursor:
         for low in range(0, len(rows), batch):
             cursor.executemany(sql, rows[low : low + batch])
+
+
+def repeated(indexes: Iterable[str]) -> set[str]:
+    """The indexes named more than once among one record's index rows (an item's list)."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for index in indexes:
+        (twice if index in seen else seen).add(index)
+    return twice
+
+
+def note_lists(app_id: str, indexes: set[str]) -> None:
+    """Mark `indexes` of the app as holding some record's list (`ListedIndex`, once each)."""
+    if indexes:
+        ListedIndex.objects.bulk_create(
+            [ListedIndex(app_id=app_id, index=index) for index in sorted(indexes)],
+            ignore_conflicts=True,
+        )
 
 
 def _by_index(rows, fields: tuple[str, ...]) -> dict[str, list[tuple]]:
@@ -202,7 +226,10 @@ def record_reindex_changed(
             if rows.filter(index=changed[0]).update(**values) == 1:
                 continue
         rows.filter(index__in=changed).delete()
-        model.objects.bulk_create([row for row in new if row.index in changed])
+        written = [row for row in new if row.index in changed]
+        model.objects.bulk_create(written)
+        if model is IndexEntry:
+            note_lists(app.id, repeated(row.index for row in written))
 
 
 def app_refresh(
@@ -251,13 +278,16 @@ def _reindex_batch(specs: dict[str, IndexSpec], app_id: str, batch: Iterable[tup
     pks = [pk for pk, _ in batch]
     entries: list[IndexEntry] = []
     texts: list[IndexText] = []
+    listed: set[str] = set()
     for pk, items in batch:
         more_entries, more_texts = index_rows(
             specs, app_id=app_id, record_pk=pk, items=items if isinstance(items, dict) else {}
         )
         entries.extend(more_entries)
         texts.extend(more_texts)
+        listed |= repeated(entry.index for entry in more_entries)
     IndexEntry.objects.filter(record_id__in=pks).delete()
     IndexText.objects.filter(record_id__in=pks).delete()
     IndexEntry.objects.bulk_create(entries, batch_size=1000)
     IndexText.objects.bulk_create(texts, batch_size=1000)
+    note_lists(app_id, listed)

@@ -126,6 +126,25 @@ class IndexEntry(models.Model):
         return f"{self.app_id}/{self.index}={value}"
 
 
+class ListedIndex(models.Model):
+    """A field index of an app in which some record has had several rows at once (its item
+    held a list). An aggregate joins each record to one row per index only where none has
+    (records/aggregate.py `Joined`). Written by `records.indexing` in the transaction that
+    writes the rows, and never removed: once the list is gone, the mark only costs an
+    aggregate its faster plan. It names no record."""
+
+    app_id = models.CharField(max_length=100)
+    index = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["app_id", "index"], name="listed_index_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app_id}/{self.index}"
+
+
 class IndexText(models.Model):
     """The words of one text index of one record (contract §4 `index_type: text`).
 

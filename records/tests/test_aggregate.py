@@ -3,14 +3,17 @@ exactly the rows `POST /search` returns to the same caller."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from records import store, validation
-from records.models import Record
+from records.models import ListedIndex, Record
 from site_model.loader import current_site
 from tests.helpers import assert_error, new_client
 
@@ -314,10 +317,51 @@ def test_created_is_the_record_column(shop):
     assert isinstance(datetime.now(UTC).year, int)
 
 
-def test_a_list_counts_by_its_smallest_value_for_every_caller(shop):
-    """The editor's one-statement plan joins each index row: a record with two rows of an
-    item is noticed (joined rows != records) and counted once, by its smallest value."""
+def written_by_create(app):
     sale("l1", salesman=["bob", "alice"], amount=[9, 4])
+
+
+def written_by_create_many(app):
+    rows = [({"salesman": ["bob", "alice"], "amount": [9, 4]}, "l1")]
+    store.records_create_many(app=app, rows=rows)
+
+
+def written_by_save(app):
+    record = sale("l1", salesman="bob", amount=9)
+    store.record_save(
+        app=app, record=record, items={"salesman": ["bob", "alice"], "amount": [9, 4]}
+    )
+
+
+def written_by_refresh(app):
+    sale("l1", salesman=["bob", "alice"], amount=[9, 4])
+    ListedIndex.objects.all().delete()  # as before the rows were written again
+    store.app_reindex(app=app)
+
+
+def written_before_the_marks(app):
+    """Rows written before migration 0020: its data step marks them."""
+    sale("l1", salesman=["bob", "alice"], amount=[9, 4])
+    ListedIndex.objects.all().delete()
+    migration = importlib.import_module("records.migrations.0020_listed_indexes")
+    migration.mark_lists(django_apps, SimpleNamespace(connection=connection))
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        written_by_create,
+        written_by_create_many,
+        written_by_save,
+        written_by_refresh,
+        written_before_the_marks,
+    ],
+)
+def test_a_list_counts_by_its_smallest_value_for_every_caller(shop, write):
+    """The editor's one-statement plan joins each index row: a record with two rows of an
+    item, however they were written, marks the item (`ListedIndex`), and the answer counts
+    the record once, by its smallest value."""
+    write(current_site().apps["shop"])
     sale("l2", salesman="bob", amount=2)
     body = {"group_by": ["salesman"], "metrics": {"t": "sum:amount", "n": "count"}}
     expected = {
