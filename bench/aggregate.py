@@ -13,32 +13,42 @@ cases of one batch meet the same load), in the same run:
   - the reader's sum of `amount` per `salesman` (records.aggregate, row filter applied) and the
     editor's, unfiltered: ratio editor/reader, per batch (goal >= 0.8: the reader's is no
     slower than 1.25 times the editor's);
-  - the editor's database aggregate against the old dashboard's way, summing every readable
-    record in Python (records_page(limit=None) and a loop): ratio per batch (goal >= 20 at
-    100,000; the loop is timed up to --python-max records);
+  - the sales dashboard's block code before and after issue 24, as the editor's page view
+    runs it: a sum per salesman over `context.app.readable()` against
+    `context.app.aggregate(..., secure=True)`: ratio per batch (goal >= 20 at 100,000; timed
+    up to --python-max records). Printed beside it, in brackets: the same loop over
+    `records_page(limit=None)` (no block context, no record handles) against
+    `records.aggregate`, a floor below what the old dashboard paid;
   - the largest size's editor aggregate time against the smallest's (goal <= 12 for 10x rows;
     the sizes are measured minutes apart, so a change of the machine's load moves it).
 
-Measured 2026-12-07 on the shared 2-core machine (other jobs beside it, load average 2.5-5.7),
-each case running as its caller (on PostgreSQL under the policies of contract §12 too), median
-batch, as loaded / settled:
-  SQLite 3.40   100k: reader 29.5 / 37.9 ms, editor 399 / 438 ms, Python loop 7.8 / 8.4 s:
-                python/db 19.1x / 19.0x; 1M: reader 74 / 82 ms, editor 1,212 / 1,422 ms;
-                editor 1M/100k 3.0x / 3.2x
-  PostgreSQL 15 100k: reader 33 / 24 ms, editor 257 / 143 ms, Python loop 2.6 / 2.6 s:
-                python/db 10.2x / 16.1x; 1M: reader 282 / 151 ms, editor 1,756 / 1,099 ms;
-                editor 1M/100k 6.8x / 7.7x
-  Before the policies (2026-12-06, load 9-15): PostgreSQL python/db 44.6x / 45.9x, SQLite
-  17.2x-21.4x. The policies cost the editor's statement about 30% settled (143 against 110 ms
-  as the server), and read the Python loop's records faster than that run's load did. Before
-  `records.aggregate.without_nested_loops`, the editor's aggregate as loaded on PostgreSQL ran
-  for over 10 minutes (a nested loop chosen without statistics); before `jit = off`
-  (site_config/postgresql), 760 ms of its 900 went to JIT compiling.
+Measured 2026-12-07 evening on the 2-core machine, quiet (load average 0.6-1.2), each case
+as its caller (on PostgreSQL under the policies of contract section 12 too), median batch, as
+loaded / settled; python/db is the block code's (readable() loop / aggregate(secure=True)),
+the bracket the records_page() loop / records.aggregate:
+  SQLite 3.40, two runs  100k: reader 5.7 / 8.1 ms, editor 99 / 116 ms; python/db 22.9x /
+                19.3x [20.0x / 20.2x]; run before: 25.2x / 23.8x [20.0x / 20.7x];
+                1M: reader 69 / 69 ms, editor 1,274 / 1,085 ms; editor 1M/100k 12.9x / 9.4x
+  PostgreSQL 15, two runs  100k: reader 34 / 26 ms, editor 187 / 147 ms; python/db 17.7x /
+                21.4x [19.7x / 17.0x]; run before: 24.3x / 22.6x [19.0x / 18.8x];
+                1M: reader 265 / 176 ms, editor 1,233 / 1,128 ms; editor 1M/100k 6.6x / 7.7x
+  The machine's speed drifts by a third within minutes (the same statement timed alone: 125-
+  200 ms on PostgreSQL): one run's medians land either side of the 20x goal. Before the
+  ListedIndex marks (records/aggregate.py `Joined.listed`), with the selector loop as the
+  baseline: SQLite 19.6x / 21.7x, PostgreSQL 17.1x / 16.7x (editor 175 / 190 ms). At the
+  afternoon's load (2.5-5.7): SQLite 19.1x / 19.0x, PostgreSQL 10.2x / 16.1x.
+  Before the policies (2026-12-06, load 9-15): PostgreSQL 44.6x / 45.9x, SQLite 17.2x-21.4x.
+  The policies cost the editor's statement about 30% settled (143 against 110 ms as the
+  server). Before `records.aggregate.without_nested_loops`, the editor's aggregate as loaded
+  on PostgreSQL ran for over 10 minutes (a nested loop chosen without statistics); before
+  `jit = off` (site_config/postgresql), 760 ms of its 900 went to JIT compiling. SQLite's 1M
+  as loaded: its statistics are missing (the bench writes around the store, which would
+  analyze after a bulk write: records/planner.py), and the 100k figure it divides by is the
+  quiet machine's.
 The editor's statement (records/aggregate.py `Joined`) joins each record to its two index rows
 on the covering index entry_values and groups once, with the totals as window functions over
 the groups (before: two derived tables of 100,000 rows each and a second statement for the
-totals, 2-6x the Python loop). SQLite is at the 20x goal only when the machine is less loaded
-(17x at load 14-15, 20-21x at 8-9): its GROUP BY sorts the 100,000 joined rows (no hash
+totals, 2-6x the Python loop). SQLite's GROUP BY sorts the 100,000 joined rows (no hash
 aggregate), about a third of the statement.
 """
 
