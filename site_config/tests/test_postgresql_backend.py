@@ -1,0 +1,83 @@
+"""The PostgreSQL backend's caller (site_config/postgresql, contract §12): set with the
+statement that first needs it, in one round trip, and every statement still answered as
+Django's backend answers it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from records import rls
+from records.models import Record
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="the caller is a PostgreSQL feature (row-level security)",
+    ),
+]
+
+
+def another_trusted_caller(n: int) -> str:
+    """A caller the policies trust, as text unlike any other: the backend sets it anew."""
+    return json.dumps({"trusted": True, "n": n})
+
+
+def round_trips_while(action) -> int:
+    """How many times the client waited on the server during `action`: the messages that
+    close a request in libpq's trace of the connection (a simple query's Query, an extended
+    one's Sync; a pipeline sends one Sync for all it holds)."""
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        try:
+            action()
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        return sum(1 for line in trace if re.search(r"\tF\t\d+\t(Query|Sync)\b", line))
+
+
+def test_the_caller_travels_with_the_statement_that_needs_it():
+    Record.objects.create(app_id="shop", record_id="r1", block_id="sale", items={})
+
+    def read_as_a_new_caller():
+        with rls.acting_as(another_trusted_caller(1)):
+            assert Record.objects.filter(record_id="r1").count() == 1
+
+    assert round_trips_while(read_as_a_new_caller) == 1
+
+
+def test_an_error_of_a_pipelined_statement_is_djangos():
+    with rls.acting_as(another_trusted_caller(1)):
+        Record.objects.create(app_id="shop", record_id="r1", block_id="sale", items={})
+    with rls.acting_as(another_trusted_caller(2)), pytest.raises(IntegrityError):
+        with transaction.atomic():
+            Record.objects.create(app_id="shop", record_id="r1", block_id="sale", items={})
+    with rls.acting_as(another_trusted_caller(3)):
+        assert Record.objects.filter(record_id="r1").count() == 1
+
+
+def test_a_server_side_cursor_reads_as_its_caller():
+    Record.objects.bulk_create(
+        Record(app_id="shop", record_id=f"r{i}", block_id="sale", items={}) for i in range(5)
+    )
+    with rls.acting_as(another_trusted_caller(1)):
+        found = [r.record_id for r in Record.objects.order_by("pk").iterator(chunk_size=2)]
+    assert found == [f"r{i}" for i in range(5)]
+    with rls.acting_as(rls.NOBODY):  # deny by default, through the same cursor kind
+        assert list(Record.objects.iterator(chunk_size=2)) == []
+
+
+def test_several_commands_in_one_string_still_run():
+    Record.objects.create(app_id="shop", record_id="r1", block_id="sale", items={})
+    with rls.acting_as(another_trusted_caller(1)), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM records_record; SELECT COUNT(*) FROM records_record")
+        assert cursor.fetchone() is not None
