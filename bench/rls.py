@@ -41,8 +41,11 @@ jobs), off/on as loaded / settled:
     search '' 0.70 / 0.80, search field 0.73 / 0.78, aggregate 0.63 / 0.67; again at load
     2.5 (on ms / off ms settled: 2.6 / 1.6, 7.4 / 5.0, 8.6 / 4.8, 15.1 / 10.1, 29.8 / 16.7):
     0.83 / 0.67, 0.72 / 0.71, 0.69 / 0.65, 0.70 / 0.74, 0.75 / 0.53;
-still below the issue's 0.9. The reader's list now costs the database 0.75 ms of planning and
-1.9 ms of execution against 0.28 and 0.74 without policies (--explain): the owner rows the
+still below the issue's 0.9. Again 2026-12-07 evening (load 1.1-1.6), the caller's
+set_config sent with its statement (site_config/postgresql's pipeline): 0.81 / 0.81,
+0.71 / 0.71, 0.68 / 0.72, 0.50 / 0.53, 0.41 / 0.51 (on ms / off ms settled: 1.61 / 1.34,
+3.21 / 2.34, 3.39 / 2.42, 6.65 / 3.68, 18.73 / 9.14). The reader's list now costs the
+database 0.75 ms of planning and 1.9 ms of execution against 0.28 and 0.74 without policies (--explain): the owner rows the
 Python filter reads each pass the owner table's policy (+0.3 ms), each record found probes
 its owner key (+0.3 ms), the shared records build the share set (+0.2 ms), the transaction's
 first statement checks the caller's context (+0.2 ms); the policies' subqueries are planned
