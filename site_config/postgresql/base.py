@@ -16,7 +16,7 @@ goes straight to the driver, outside Django's cursors: it is not one of the requ
 from __future__ import annotations
 
 import re
-from contextlib import ExitStack, nullcontext
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db.backends.postgresql import base
@@ -69,22 +69,25 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return result
         if isinstance(sql, str) and OUTSIDE_TRANSACTIONS.match(sql):
             return execute(sql, params, many, context)
-        with self._pipelined(sql, context), self.connection.transaction():
+        # Four round trips (BEGIN, the caller, the statement, COMMIT): psycopg waits for
+        # BEGIN even in pipeline mode, so pipelining would save none. A request's statements
+        # run inside its transaction (web.middleware.RowSecurityMiddleware), not here.
+        with self.connection.transaction():
             self.connection.execute(SET_CALLER, (caller,))
             return execute(sql, params, many, context)
 
+    @contextmanager
     def _pipelined(self, sql, context):
-        """The caller's `set_config`, the statement (and BEGIN and COMMIT around them) sent
-        together in psycopg's pipeline mode: one round trip to the server instead of two (or
-        four). Its errors arrive as the pipeline ends, turned into Django's as the statement's
-        would be. Not pipelined: a server-side cursor (QuerySet.iterator()), and SQL that may
-        hold several commands (a migration's), which pipeline mode cannot send."""
+        """The caller's `set_config` and the statement sent together in psycopg's pipeline
+        mode: one round trip to the server instead of two. Their errors arrive as the
+        pipeline ends, turned into Django's as the statement's would be. Not pipelined: a
+        server-side cursor (QuerySet.iterator()), and SQL that may hold several commands (a
+        migration's), which pipeline mode cannot send."""
         if isinstance(context["cursor"].cursor, ServerCursor) or ";" in str(sql):
-            return nullcontext()
-        stack = ExitStack()
-        stack.enter_context(self.wrap_database_errors)
-        stack.enter_context(self.connection.pipeline())
-        return stack
+            yield
+            return
+        with self.wrap_database_errors, self.connection.pipeline():
+            yield
 
     def _caller(self) -> str:
         if not settings.DATABASE_ROW_SECURITY:

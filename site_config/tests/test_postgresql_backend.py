@@ -9,6 +9,7 @@ import os
 import re
 import tempfile
 
+import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -81,3 +82,16 @@ def test_several_commands_in_one_string_still_run():
     with rls.acting_as(another_trusted_caller(1)), connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM records_record; SELECT COUNT(*) FROM records_record")
         assert cursor.fetchone() is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_outside_any_transaction_gets_its_own_with_the_caller():
+    with rls.trusted():
+        Record.objects.create(app_id="shop", record_id="r1", block_id="sale", items={})
+
+    assert connection.get_autocommit()
+    with rls.acting_as(another_trusted_caller(1)):
+        assert Record.objects.filter(record_id="r1").count() == 1
+    assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with rls.acting_as(rls.NOBODY):  # the caller went with its transaction
+        assert Record.objects.filter(record_id="r1").count() == 0
