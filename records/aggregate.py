@@ -9,12 +9,14 @@ group the item's text or number, a date bucket the `value_date` of a DATE or DAT
 the record's `created`) truncated in UTC. Two plans:
 
 - a visitor under row-level security (`Statement`, restricted): their own records drive, each
-  value looked up per record; a second query, without grouping, gives the totals;
-- every other caller (`Joined`): one statement, each counted record joined to its index row
-  of each item on the covering index `entry_values`, the totals as window functions over the
-  groups (100,000 records, an editor's sum per salesman: 19-25 times faster than block code
+  value looked up per record;
+- every other caller (`Joined`): each counted record joined to its index row of each item on
+  the covering index `entry_values` (100,000 records, an editor's sum per salesman: 19-25 times faster than block code
   summing `context.app.readable()` on SQLite, 18-24 times on PostgreSQL under its policies,
   bench/aggregate.py); where an item has held a list, `Statement` again.
+
+Both answer in one statement, the totals as window functions over the groups (`Statement.run`;
+two where a metric counts distinct values).
 """
 
 from __future__ import annotations
@@ -120,38 +122,15 @@ def aggregate(
     if records is None:
         return empty(plan)
     restricted = access is not None and access is not NOBODY and access.row_filter is not None
-    if not restricted:
-        try:
+    try:
+        if not restricted:
             with without_nested_loops():
                 answer = Joined(app, plan, records).run()
-        except EmptyResultSet:
-            return empty(plan)
-        if answer is not None:
-            return answer
-    statement = Statement(app, plan, records, restricted=restricted)
-    try:
-        totals_sql = statement.totals()
-        groups_sql = statement.groups() if plan.groups else None
+            if answer is not None:
+                return answer
+        return Statement(app, plan, records, restricted=restricted).run()
     except EmptyResultSet:  # a filter that matches nothing by construction (`pk IN ()`)
         return empty(plan)
-    with connection.cursor() as cursor:
-        cursor.execute(*totals_sql)
-        totals = cursor.fetchone()
-        rows = []
-        if groups_sql is not None:
-            cursor.execute(*groups_sql)
-            rows = cursor.fetchall()
-    width = len(plan.groups)
-    groups = []
-    for row in rows:
-        group = {g.name: shown(row[i]) for i, g in enumerate(plan.groups)}
-        group.update({m.name: number(row[width + i]) for i, m in enumerate(plan.metrics)})
-        groups.append(group)
-    return {
-        "groups": groups,
-        "totals": {m.name: number(totals[i]) for i, m in enumerate(plan.metrics)},
-        "skipped": totals[-1] or 0,
-    }
 
 
 @contextmanager
@@ -204,7 +183,8 @@ class Statement:
 
     - `restricted` (a visitor under row-level security, whose own rows are usually few): a
       lookup per record through `entry_values` (record, index, values), so the cost follows the
-      visitor's rows, not the app's;
+      visitor's rows, not the app's; the derived table fenced (`FENCE`), so each lookup runs
+      once per record;
     - otherwise: per item, a derived table `record_id -> MIN(value)` of one range of the
       (app_id, index, value) index, joined to the records: read once, not probed per record
       (PostgreSQL ran a probe per record as a subplan per row: 2.7 s at 100,000 records).
@@ -261,6 +241,8 @@ class Statement:
             f"SELECT {', '.join(selected)} FROM {records} {' '.join(joins)} "  # noqa: S608
             f"WHERE {where}"
         )
+        if self.restricted:
+            sql += FENCE[self.vendor]
         return sql, [*params, *filter_params]
 
     def plain(self, item: str) -> str:
@@ -300,88 +282,15 @@ class Statement:
         inner, params = self.inner()
         return f"FROM ({inner}) t", params
 
-    def totals(self) -> tuple[str, list]:
-        metrics = [self.metric(m) for m in self.plan.metrics]
-        skipped = self.skipped()
-        source, params = self.source()
-        return f"SELECT {', '.join(metrics)}, {skipped} {source}", params
-
-    def groups(self) -> tuple[str, list]:
-        keys = [self.group(g) for g in self.plan.groups]
-        metrics = [self.metric(m) for m in self.plan.metrics]
-        source, params = self.source()
-        selected = [f"{k} AS g{i}" for i, k in enumerate(keys)]
-        selected += [f"{m} AS m{i}" for i, m in enumerate(metrics)]
-        grouped = ", ".join(f"g{i}" for i in range(len(keys)))
-        sql = (
-            f"SELECT {', '.join(selected)} {source} GROUP BY {grouped} "  # noqa: S608
-            f"ORDER BY {', '.join(self.ordering())} LIMIT %s"
-        )
-        return sql, [*params, self.plan.limit]
-
-    def ordering(self) -> list[str]:
-        """By `sort` (a group or a metric), then the groups ascending; missing values last."""
-        plan = self.plan
-        by_name = {g.name: f"g{i}" for i, g in enumerate(plan.groups)}
-        by_name.update({m.name: f"m{i}" for i, m in enumerate(plan.metrics)})
-        keys = [f"g{i}" for i in range(len(plan.groups))]
-        first = [by_name[plan.sort]] if plan.sort is not None else []
-        order = []
-        for position, key in enumerate(first + [k for k in keys if k not in first]):
-            descending = plan.reverse and (position == 0 or plan.sort is None)
-            order.append(f"{key} {'DESC' if descending else 'ASC'} NULLS LAST")
-        return order
-
-
-class Joined(Statement):
-    """The SQL of one aggregate over every counted record (no row filter: an editor, trusted
-    code), in one statement: each counted record joined to its index row of each item,
-    `LEFT JOIN entry ON (record, index)`, a lookup on the covering index `entry_values`; the
-    groups, and the totals over every group as window functions (before `LIMIT`).
-
-    A record with two index rows of one item (a list) would be counted once per row, where
-    the answer counts it by its smallest value: the statement also reads whether any record
-    of the app has held a list in one of the items it joins (`ListedIndex`, in the same
-    snapshot as the rows), and `run` answers None when one has (then `Statement` computes
-    it). Before the marks, a count of the counted records compared with the joined rows did
-    this: a second pass over the records, 13% of the statement on PostgreSQL."""
-
-    def __init__(self, app: AppSpec, plan: Plan, records):
-        super().__init__(app, plan, records, restricted=False)
-        self.created = f"{self.table}.created"
-
-    def value(self, item: str, column: str) -> str:
-        return self.columns.setdefault((item, column), f"e{len(self.columns)}.{column}")
-
-    def source(self) -> tuple[str, list]:
-        """FROM the records, each value's join, WHERE the list's filters (call after every
-        value is named)."""
-        where, where_params = self.where()
-        entries = connection.ops.quote_name(IndexEntry._meta.db_table)
-        joins, params = [], []
-        for (item, column), alias in self.columns.items():
-            name = alias.split(".")[0]
-            joins.append(
-                f"LEFT JOIN {entries} {name} ON {name}.record_id = {self.table}.id "
-                f'AND {name}."index" = %s AND {name}.{column} IS NOT NULL'
-            )
-            params.append(item)
-        return f"FROM {self.table} {' '.join(joins)} WHERE {where}", [*params, *where_params]
-
     def listed(self) -> tuple[str, list]:
-        """How many of the joined items some record of the app has held a list in, once (an
-        uncorrelated subquery; call after every value is named)."""
-        items = sorted({item for item, _ in self.columns})
-        if not items:
-            return "0", []
-        marks = connection.ops.quote_name(ListedIndex._meta.db_table)
-        sql = (
-            f"(SELECT COUNT(*) FROM {marks} WHERE app_id = %s "  # noqa: S608
-            f'AND "index" IN ({", ".join(["%s"] * len(items))}))'
-        )
-        return sql, [self.app.id, *items]
+        """Non-zero where a list would be counted once per value: never here (each value is
+        the smallest of its record's rows)."""
+        return "0", []
 
     def run(self) -> dict | None:
+        """The answer, in one statement where each metric's total can be computed from the
+        groups' (then as window functions over the groups, before `LIMIT`); else the totals,
+        then the groups. None where `listed` says a value may be counted twice."""
         plan = self.plan
         if plan.groups and not any(m.kind == "count_distinct" for m in plan.metrics):
             return self.grouped()
@@ -465,7 +374,71 @@ class Joined(Statement):
                 at += 1
         return totals, whole(windows[at]) or 0
 
+    def ordering(self) -> list[str]:
+        """By `sort` (a group or a metric), then the groups ascending; missing values last."""
+        plan = self.plan
+        by_name = {g.name: f"g{i}" for i, g in enumerate(plan.groups)}
+        by_name.update({m.name: f"m{i}" for i, m in enumerate(plan.metrics)})
+        keys = [f"g{i}" for i in range(len(plan.groups))]
+        first = [by_name[plan.sort]] if plan.sort is not None else []
+        order = []
+        for position, key in enumerate(first + [k for k in keys if k not in first]):
+            descending = plan.reverse and (position == 0 or plan.sort is None)
+            order.append(f"{key} {'DESC' if descending else 'ASC'} NULLS LAST")
+        return order
 
+
+class Joined(Statement):
+    """The SQL of one aggregate over every counted record (no row filter: an editor, trusted
+    code): each counted record joined to its index row of each item, `LEFT JOIN entry ON
+    (record, index)`, a lookup on the covering index `entry_values`.
+
+    A record with two index rows of one item (a list) would be counted once per row, where
+    the answer counts it by its smallest value: the statement also reads whether any record
+    of the app has held a list in one of the items it joins (`ListedIndex`, in the same
+    snapshot as the rows), and `run` answers None when one has (then `Statement` computes
+    it). Before the marks, a count of the counted records compared with the joined rows did
+    this: a second pass over the records, 13% of the statement on PostgreSQL."""
+
+    def __init__(self, app: AppSpec, plan: Plan, records):
+        super().__init__(app, plan, records, restricted=False)
+        self.created = f"{self.table}.created"
+
+    def value(self, item: str, column: str) -> str:
+        return self.columns.setdefault((item, column), f"e{len(self.columns)}.{column}")
+
+    def source(self) -> tuple[str, list]:
+        """FROM the records, each value's join, WHERE the list's filters (call after every
+        value is named)."""
+        where, where_params = self.where()
+        entries = connection.ops.quote_name(IndexEntry._meta.db_table)
+        joins, params = [], []
+        for (item, column), alias in self.columns.items():
+            name = alias.split(".")[0]
+            joins.append(
+                f"LEFT JOIN {entries} {name} ON {name}.record_id = {self.table}.id "
+                f'AND {name}."index" = %s AND {name}.{column} IS NOT NULL'
+            )
+            params.append(item)
+        return f"FROM {self.table} {' '.join(joins)} WHERE {where}", [*params, *where_params]
+
+    def listed(self) -> tuple[str, list]:
+        """How many of the joined items some record of the app has held a list in, once (an
+        uncorrelated subquery; call after every value is named)."""
+        items = sorted({item for item, _ in self.columns})
+        if not items:
+            return "0", []
+        marks = connection.ops.quote_name(ListedIndex._meta.db_table)
+        sql = (
+            f"(SELECT COUNT(*) FROM {marks} WHERE app_id = %s "  # noqa: S608
+            f'AND "index" IN ({", ".join(["%s"] * len(items))}))'
+        )
+        return sql, [self.app.id, *items]
+
+
+# Keeps the derived records a table of their own: merged into the outer query, each value's
+# lookup ran once per use of its value (a sum and `skipped`: twice per record).
+FENCE = {"postgresql": " OFFSET 0", "sqlite": " LIMIT -1 OFFSET 0"}
 PG_FORMATS = {"year": "YYYY", "month": "YYYY-MM", "day": "YYYY-MM-DD"}
 PREFIX = {"year": 4, "month": 7, "day": 10}
 

@@ -294,8 +294,27 @@ def test_query_budget(shop, django_assert_max_num_queries):
     with CaptureQueriesContext(connection) as queries:
         assert client.send("POST", URL, body).status_code == 200
     aggregates = [q for q in queries.captured_queries if "records_indexentry" in q["sql"]]
-    assert len(aggregates) == 2, aggregates  # the groups, the totals: nothing per record
-    assert len(queries) <= 8, [q["sql"] for q in queries.captured_queries]
+    assert len(aggregates) == 1, aggregates  # the groups with their totals: nothing per record
+    assert len(queries) <= 7, [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_readers_statement_looks_each_value_up_once_per_record(shop):
+    """The reader's values are looked up per record; `amount` feeds its sum and `skipped`, and
+    merged into the outer query, its lookup ran once for each (as the engine's plan shows)."""
+    for i in range(3):
+        sale(f"o{i}", salesman="alice", amount=i)
+    client = new_client("alice")
+    body = {"group_by": ["salesman"], "metrics": {"t": "sum:amount"}}
+    client.send("POST", URL, body)  # the session and the site warm
+    with CaptureQueriesContext(connection) as queries:
+        assert client.send("POST", URL, body).json()["totals"] == {"t": 3}
+    [statement] = [q["sql"] for q in queries.captured_queries if "records_indexentry" in q["sql"]]
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + statement)
+        plan = "\n".join(str(row) for row in cursor.fetchall())
+    lookups = plan.count("CORRELATED SCALAR SUBQUERY") + plan.count("records_indexentry e")
+    assert lookups == 2, plan  # `amount` and `salesman`, once each
 
 
 def test_nothing_is_loaded_into_python(shop, monkeypatch):
