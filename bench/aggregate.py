@@ -7,7 +7,8 @@
 The app and the rows are those of bench/rls.py (1,000 users in 50 groups, `row_owners:
 [salesman, team]`, a reader owning about 0.5% of the rows, 2,000 shares). For each size, the
 rows are loaded (grown from the previous size) and indexed, then measured twice: on the
-database as loaded (no ANALYZE), and after settling (ANALYZE; PostgreSQL: VACUUM too). The
+database as loaded (as a bulk `POST /records` leaves it: the store's sampled ANALYZE after each
+bulk write, records/planner.py), and after settling (a full ANALYZE; PostgreSQL: VACUUM too). The
 cases run in --batches alternating batches of --seconds each (bench.common.interleaved: the
 cases of one batch meet the same load), in the same run:
   - the reader's sum of `amount` per `salesman` (records.aggregate, row filter applied) and the
@@ -90,9 +91,12 @@ TABLES = ("records_record", "records_indexentry", "records_recordowner")
 
 
 def grow(app, start: int, count: int) -> None:
-    """Records start..count-1, with their index and owner rows (as the store writes them)."""
+    """Records start..count-1, with their index and owner rows, and the statistics the store
+    gathers after a bulk write (records/planner.py), as `POST /records` with a list leaves
+    them; without the history rows (the aggregate does not read them)."""
     from django.db import transaction
 
+    from records import planner
     from records.indexing import records_index_new
     from records.models import Record
     from records.ownership import owners
@@ -106,6 +110,7 @@ def grow(app, start: int, count: int) -> None:
             )
             records_index_new(app=app, records=made)
             owners.records_owners_new(app=app, records=made)
+            planner.after_bulk_write(len(made))
     print(
         f"  grew to {count:,} records (index and owner rows): {time.perf_counter() - began:.0f} s"
     )
@@ -239,7 +244,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--shares", type=int, default=2_000)
-    parser.add_argument("--batches", type=int, default=5, help="alternating batches per case")
+    parser.add_argument("--batches", type=int, default=9, help="alternating batches per case")
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one case's batch")
     parser.add_argument(
         "--python-max", type=int, default=100_000, help="time the Python loop up to this size"
