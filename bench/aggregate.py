@@ -23,29 +23,33 @@ cases of one batch meet the same load), in the same run:
   - the largest size's editor aggregate time against the smallest's (goal <= 12 for 10x rows;
     the sizes are measured minutes apart, so a change of the machine's load moves it).
 
-Measured 2026-12-07 evening on the 2-core machine, quiet (load average 0.6-1.2), each case
-as its caller (on PostgreSQL under the policies of contract section 12 too), median batch, as
-loaded / settled; python/db is the block code's (readable() loop / aggregate(secure=True)),
-the bracket the records_page() loop / records.aggregate:
-  SQLite 3.40, two runs  100k: reader 5.7 / 8.1 ms, editor 99 / 116 ms; python/db 22.9x /
-                19.3x [20.0x / 20.2x]; run before: 25.2x / 23.8x [20.0x / 20.7x];
-                1M: reader 69 / 69 ms, editor 1,274 / 1,085 ms; editor 1M/100k 12.9x / 9.4x
-  PostgreSQL 15, two runs  100k: reader 34 / 26 ms, editor 187 / 147 ms; python/db 17.7x /
-                21.4x [19.7x / 17.0x]; run before: 24.3x / 22.6x [19.0x / 18.8x];
-                1M: reader 265 / 176 ms, editor 1,233 / 1,128 ms; editor 1M/100k 6.6x / 7.7x
-  The machine's speed drifts by a third within minutes (the same statement timed alone: 125-
-  200 ms on PostgreSQL): one run's medians land either side of the 20x goal. Before the
-  ListedIndex marks (records/aggregate.py `Joined.listed`), with the selector loop as the
-  baseline: SQLite 19.6x / 21.7x, PostgreSQL 17.1x / 16.7x (editor 175 / 190 ms). At the
-  afternoon's load (2.5-5.7): SQLite 19.1x / 19.0x, PostgreSQL 10.2x / 16.1x.
+Measured 2026-12-07 late evening on the 2-core machine, quiet (load average 0.8-1.1), each case
+as its caller (on PostgreSQL under the policies of contract section 12 too), median of 9
+batches, as loaded / settled; python/db is the block code's (readable() loop /
+aggregate(secure=True)), the bracket the records_page() loop / records.aggregate:
+  SQLite 3.40    100k: reader 3.1 / 3.0 ms, editor 92 / 91 ms (editor/reader 30.2 / 30.4);
+                 python/db 24.8x / 23.7x [20.4x / 20.0x];
+                 1M: reader 33 / 30 ms, editor 1,036 / 1,011 ms; editor 1M/100k 11.3x / 11.1x
+  PostgreSQL 15  100k: reader 10.6 / 12.1 ms, editor 118 / 130 ms (editor/reader 11.5 / 11.5);
+                 python/db 23.0x / 22.0x [19.4x / 18.7x];
+                 1M: reader 82 / 76 ms, editor 1,164 / 1,027 ms; editor 1M/100k 9.9x / 7.9x
+A second PostgreSQL run at 100k (load average 1.0-1.2): editor 142 / 139 ms, reader 12.1 /
+13.0 ms, python/db 20.3x / 22.5x. Every goal held in both runs; PostgreSQL's python/db is
+the thin one (its editor's statement: three ordered scans merged, 106-120 ms alone, which
+hash joins or no parallel workers did not beat). The reader's statement got 2-3 times faster that evening: one
+statement for the groups and the totals, each value looked up once per record (records/
+aggregate.py `FENCE`; before: reader 5.7-8.1 ms on SQLite, 26-34 ms on PostgreSQL). Before
+the load gathered the store's statistics, SQLite's 1M/100k was 12.9x as loaded (no
+statistics on the 1M table). Earlier runs, with 5 batches: python/db 19.3x-25.2x on SQLite,
+17.7x-24.3x on PostgreSQL; the machine's speed drifts by a third within minutes (the same
+statement timed alone: 125-200 ms on PostgreSQL), so a short run's medians can land either
+side of 20x. Before the ListedIndex marks (records/aggregate.py `Joined.listed`), with the
+selector loop as the baseline: SQLite 19.6x / 21.7x, PostgreSQL 17.1x / 16.7x.
   Before the policies (2026-12-06, load 9-15): PostgreSQL 44.6x / 45.9x, SQLite 17.2x-21.4x.
   The policies cost the editor's statement about 30% settled (143 against 110 ms as the
   server). Before `records.aggregate.without_nested_loops`, the editor's aggregate as loaded
   on PostgreSQL ran for over 10 minutes (a nested loop chosen without statistics); before
-  `jit = off` (site_config/postgresql), 760 ms of its 900 went to JIT compiling. SQLite's 1M
-  as loaded: its statistics are missing (the bench writes around the store, which would
-  analyze after a bulk write: records/planner.py), and the 100k figure it divides by is the
-  quiet machine's.
+  `jit = off` (site_config/postgresql), 760 ms of its 900 went to JIT compiling.
 The editor's statement (records/aggregate.py `Joined`) joins each record to its two index rows
 on the covering index entry_values and groups once, with the totals as window functions over
 the groups (before: two derived tables of 100,000 rows each and a second statement for the

@@ -11,9 +11,9 @@ the record's `created`) truncated in UTC. Two plans:
 - a visitor under row-level security (`Statement`, restricted): their own records drive, each
   value looked up per record;
 - every other caller (`Joined`): each counted record joined to its index row of each item on
-  the covering index `entry_values` (100,000 records, an editor's sum per salesman: 19-25 times faster than block code
-  summing `context.app.readable()` on SQLite, 18-24 times on PostgreSQL under its policies,
-  bench/aggregate.py); where an item has held a list, `Statement` again.
+  the covering index `entry_values` (100,000 records, an editor's sum per salesman: 24 times
+  faster than block code summing `context.app.readable()` on SQLite, 22-23 times on
+  PostgreSQL under its policies, bench/aggregate.py); where an item has held a list, `Statement` again.
 
 Both answer in one statement, the totals as window functions over the groups (`Statement.run`;
 two where a metric counts distinct values).

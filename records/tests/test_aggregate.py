@@ -12,7 +12,7 @@ from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from records import store, validation
+from records import aggregate, store, validation
 from records.models import ListedIndex, Record
 from site_model.loader import current_site
 from tests.helpers import assert_error, new_client
@@ -411,3 +411,35 @@ def test_the_editors_aggregate_is_one_statement(shop, django_assert_max_num_quer
     assert len(aggregates) == 1, aggregates  # groups and totals together: nothing per record
     assert answer["totals"] == {"t": 435, "n": 30, "a": 14.5, "low": 0}
     assert sum(g["n"] for g in answer["groups"]) == 30
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"metrics": {"n": "count", "t": "sum:amount", "a": "avg:amount"}},
+        {
+            "group_by": ["salesman"],
+            "metrics": {"a": "avg:amount", "low": "min:amount", "high": "max:amount"},
+            "sort": "high",
+            "reverse": True,
+            "limit": 2,
+        },
+        {"group_by": ["team", "month:day"], "metrics": {"n": "count", "t": "sum:amount"}},
+        {"group_by": ["salesman"], "metrics": {"p": "count_distinct:team", "t": "sum:amount"}},
+        {"query": "amount >= 2", "group_by": ["year:_created"], "metrics": {"n": "count"}},
+    ],
+)
+def test_the_readers_plan_answers_as_the_editors(shop, body):
+    """A reader's statement (a lookup per record) and an editor's (a join) over the same
+    records: the same answer, for every kind of metric, group, sort and limit."""
+    for i, (who, team, amount) in enumerate(
+        [("alice", "east", 1), ("alice", "west", 4), ("bob", "east", 2), ("carl", None, None)]
+    ):
+        sale(f"p{i}", salesman=who, team=team, amount=amount, day=f"2026-0{1 + i % 2}-15")
+    app = current_site().apps["shop"]
+    plan = aggregate.plan_for(app, **{k: v for k, v in body.items() if k != "query"})
+    records = aggregate.counted_records(app, None, body.get("query"))
+    looked_up = aggregate.Statement(app, plan, records, restricted=True).run()
+    joined = aggregate.Joined(app, plan, records).run()
+    assert looked_up == joined
+    assert looked_up["groups"] or not plan.groups
