@@ -1,5 +1,6 @@
 """The site's SQLite backend (site_config/sqlite): Django's, plus `PRAGMA optimize` as a
-connection closes, at most once in `records.planner.OPTIMIZE_EVERY` (issue 21)."""
+connection closes, at most once in `records.planner.OPTIMIZE_EVERY` (issue 21), and each
+statement's conversion to SQLite's parameter style kept (issue 22)."""
 
 import sqlite3
 
@@ -50,3 +51,23 @@ def test_pragma_optimize_runs_at_most_once_in_a_while(db, tmp_path, monkeypatch)
         wrapper.ensure_connection()
         wrapper.close()
     assert len(ran) == 1
+
+
+def test_a_statement_is_converted_to_qmark_style_once_and_a_long_one_each_time(db, tmp_path):
+    from site_config.sqlite import base
+
+    base._qmark_style.cache_clear()
+    wrapper = sqlite_file_wrapper(tmp_path / "site.sqlite3")
+    short = "SELECT %s || '%%s', %s"
+    long = f"SELECT %s /* {'x' * base.KEPT_CHARS} */"
+    with wrapper.cursor() as cursor:
+        for _ in range(3):
+            cursor.execute(short, ["a", "b"])
+            assert cursor.fetchone() == ("a%s", "b")
+            cursor.execute(long, [7])
+            assert cursor.fetchone() == (7,)
+        cursor.execute("SELECT %(n)s + 1", {"n": 1})  # pyformat: Django's own conversion
+        assert cursor.fetchone() == (2,)
+    wrapper.close()
+    kept = base._qmark_style.cache_info()
+    assert (kept.misses, kept.hits, kept.currsize) == (1, 2, 1)
