@@ -40,6 +40,19 @@ reader's own 0.88 / 0.94, the editor's list 0.95 / 0.87, a reader's list 0.95 / 
 editor's search 0.93 / 1.02, a reader's search 0.89 / 0.99. HEAD's lists and searches run their recorded statements
 (records/statements.py); its one-record cases carry what was merged since (row security,
 languages) less what issue 21 trimmed from a GET.
+
+Again 2026-12-07 late evening, `--before 50fb2dd --batches 11` against HEAD (ed6f1d9, with
+SQLite's kept parameter conversion, site_config/sqlite), SQLite, load average 0.95-1.26, as
+left / settled, after/before [ours: our time before / after]:
+  GET /record/<id> (editor) 0.81 / 0.98 [0.92 / 1.13]; with a Bearer token 0.92 / 0.91
+  [1.02 / 0.94]; one record a reader owns 0.85 / 0.99 [0.94 / 1.05]; the editor's list
+  1.36 / 1.25; a reader's list 1.09 / 1.13; the editor's search 2.27 / 2.26; a reader's
+  search 2.20 / 2.14.
+The one-record cases moved by up to 0.17 between the two states of one run (the before
+tree's own ratio: 1.45 as left, 1.21 settled), so the run does not resolve them to 5%.
+Without --before the script takes the parent of the layout branch's first commit (66b62bc),
+which predates issue 21's work on the fixed cost: against it HEAD is 1.2-1.5 times the
+ratio and twice as fast on one record.
 """
 
 from __future__ import annotations
