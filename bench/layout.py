@@ -1,6 +1,7 @@
 """bench/api.py's cases before and after the layout move (issue 22), in one run, interleaved.
 
     .venv/bin/python bench/layout.py [--records 20000] [--batches 9] [--seconds 0.4]
+    .venv/bin/python bench/layout.py --before 50fb2dd --cases record   # the one-record cases
     scripts/postgres.sh .venv/bin/python bench/layout.py          # PostgreSQL
 
 "Before" is the parent of the first commit of the move (`git log --oneline | grep -i 'layout
@@ -288,7 +289,11 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--batches", type=int, default=9)
     parser.add_argument("--seconds", type=float, default=0.4, help="one side's batch")
+    parser.add_argument(
+        "--cases", nargs="*", metavar="TEXT", help="only the cases whose name holds one of these"
+    )
     args = parser.parse_args()
+    cases = [c for c in CASES if not args.cases or any(text in c for text in args.cases)]
     before = args.before or before_the_move()
     after = git("rev-parse", args.after)
     print(f"before: {before[:10]}  after: {after[:10]}  {args.records:,} records")
@@ -308,7 +313,7 @@ def main() -> int:
                     f"{'case':<34}{'before':>8}{'after':>8}{'after/before':>14}"
                     f"{'ours: before/after time':>25}"
                 )
-                for case in CASES:
+                for case in cases:
                     found = measure(trees, case, args.batches, args.seconds)
                     change = found["after"] / found["before"]
                     print(
