@@ -23,6 +23,7 @@ def start_django(workdir: Path, site_files: dict[str, str], *, test_database: bo
     import django
 
     django.setup()
+    import site_config.wsgi  # noqa: F401 - the server's start-up, as gunicorn's worker runs it
     from records import rls
 
     # The bench's own loads and reads are the server's, as manage.py's are; a request still
