@@ -36,9 +36,10 @@ aggregate(secure=True)), the bracket the records_page() loop / records.aggregate
 A second PostgreSQL run at 100k (load average 1.0-1.2): editor 142 / 139 ms, reader 12.1 /
 13.0 ms, python/db 20.3x / 22.5x. Every goal held in both runs; PostgreSQL's python/db is
 the thin one (its editor's statement: three ordered scans merged, 106-120 ms alone, which
-hash joins or no parallel workers did not beat). The reader's statement got 2-3 times faster that evening: one
-statement for the groups and the totals, each value looked up once per record (records/
-aggregate.py `FENCE`; before: reader 5.7-8.1 ms on SQLite, 26-34 ms on PostgreSQL). Before
+hash joins or no parallel workers did not beat). Settled, the reader's statement got 2.1-2.7
+times faster that evening (8.1 -> 3.0 ms on SQLite, 26 -> 12.1 ms on PostgreSQL; the earlier
+"as loaded" figures had no statistics at all): one statement for the groups and the totals,
+each value looked up once per record (records/aggregate.py `FENCE`). Before
 the load gathered the store's statistics, SQLite's 1M/100k was 12.9x as loaded (no
 statistics on the 1M table). Earlier runs, with 5 batches: python/db 19.3x-25.2x on SQLite,
 17.7x-24.3x on PostgreSQL; the machine's speed drifts by a third within minutes (the same

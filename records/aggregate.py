@@ -12,7 +12,7 @@ the record's `created`) truncated in UTC. Two plans:
   value looked up per record;
 - every other caller (`Joined`): each counted record joined to its index row of each item on
   the covering index `entry_values` (100,000 records, an editor's sum per salesman: 24 times
-  faster than block code summing `context.app.readable()` on SQLite, 22-23 times on
+  faster than block code summing `context.app.readable()` on SQLite, 20-23 times on
   PostgreSQL under its policies, bench/aggregate.py); where an item has held a list, `Statement` again.
 
 Both answer in one statement, the totals as window functions over the groups (`Statement.run`;
@@ -310,7 +310,10 @@ class Statement:
             "skipped": whole(totals[-2]) or 0,
         }
         if plan.groups:  # count_distinct has no total over the groups' totals
-            answer["groups"] = self.grouped(totals=False)["groups"]
+            grouped = self.grouped(totals=False)
+            if grouped is None:  # a list marked since the totals' statement
+                return None
+            answer["groups"] = grouped["groups"]
         return answer
 
     def grouped(self, *, totals: bool = True) -> dict | None:

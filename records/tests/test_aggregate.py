@@ -443,3 +443,40 @@ def test_the_readers_plan_answers_as_the_editors(shop, body):
     joined = aggregate.Joined(app, plan, records).run()
     assert looked_up == joined
     assert looked_up["groups"] or not plan.groups
+
+
+def test_a_list_marked_between_the_totals_and_the_groups_falls_back(shop, monkeypatch):
+    """count_distinct with groups reads the totals, then the groups: a list marked by a write
+    in between (another request's commit) makes the second statement answer None; the
+    aggregate then counts by each record's smallest value, as for any list, not a 500."""
+    sale("d1", salesman="alice", team="east", amount=1)
+    sale("d2", salesman="bob", team="east", amount=2)
+    calls = []
+
+    def marked_after_the_first_statement(statement):
+        calls.append(statement)
+        return ("0", []) if len(calls) == 1 else ("1", [])
+
+    monkeypatch.setattr(aggregate.Joined, "listed", marked_after_the_first_statement)
+    body = {"group_by": ["team"], "metrics": {"p": "count_distinct:salesman"}}
+    response = post("boss", body)
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "groups": [{"team": "east", "p": 2}],
+        "totals": {"p": 2},
+        "skipped": 0,
+    }
+    assert len(calls) == 2
+
+
+def test_a_readers_totals_cover_the_groups_past_the_limit(shop):
+    """The totals are window functions over every group, computed before LIMIT: a reader's
+    equal their aggregate with no groups at all (one plain statement), whatever the limit."""
+    for i, (team, amount) in enumerate([("east", 1), ("west", 4), (None, 2), ("west", 8)]):
+        sale(f"l{i}", salesman="alice", team=team, amount=amount)
+    sale("l9", salesman="bob", team="east", amount=100)  # not alice's
+    metrics = {"n": "count", "t": "sum:amount", "low": "min:amount", "high": "max:amount"}
+    grouped = post("alice", {"group_by": ["team"], "metrics": metrics, "limit": 1}).json()
+    whole = post("alice", {"metrics": metrics}).json()
+    assert grouped["groups"] == [{"team": "east", "n": 1, "t": 1, "low": 1, "high": 1}]
+    assert grouped["totals"] == whole["totals"] == {"n": 4, "t": 15, "low": 1, "high": 8}
