@@ -13,7 +13,8 @@ the record's `created`) truncated in UTC. Two plans:
 - every other caller (`Joined`): each counted record joined to its index row of each item on
   the covering index `entry_values` (100,000 records, an editor's sum per salesman: 24 times
   faster than block code summing `context.app.readable()` on SQLite, 20-23 times on
-  PostgreSQL under its policies, bench/aggregate.py); where an item has held a list, `Statement` again.
+  PostgreSQL under its policies, bench/aggregate.py); where an item has held a list,
+  `Statement` again.
 
 Both answer in one statement, the totals as window functions over the groups (`Statement.run`;
 two where a metric counts distinct values).
