@@ -142,10 +142,7 @@ connection.creation.create_test_db(verbosity=0, autoclobber=True)
 settings.ROOT_URLCONF = "bench.api"
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 A.urlpatterns.extend(A.urlpatterns_())
-try:  # the server's start-up, before any data, as a worker runs it (HEAD's: gc.freeze)
-    import site_config.wsgi  # noqa: F401
-except ImportError:
-    pass
+import site_config.wsgi  # the server's start-up, before any data, as a worker runs it
 
 from django.contrib.auth.models import Group, User
 from django.test import Client
