@@ -38,9 +38,11 @@ TRUSTED = json.dumps({"trusted": True})
 _caller: ContextVar[str | Callable[[], str]] = ContextVar("records_rls_caller", default=NOBODY)
 
 
+@functools.lru_cache(maxsize=4096)
 def caller_for(who: Who) -> str:
     """The setting's value for a visitor: what the policies need of them, as `names()` reads
-    it (e-mail case-insensitive: folded here, where Python's casefold is the rule)."""
+    it (e-mail case-insensitive: folded here, where Python's casefold is the rule). Kept per
+    `Who` (a frozen value): a request would otherwise write the same JSON again."""
     if who.is_superuser:
         return TRUSTED
     return json.dumps(

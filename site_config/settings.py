@@ -111,8 +111,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's CSS) served by the application itself after collectstatic.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # On PostgreSQL: the request in one transaction that the database knows the visitor of
-    # (§12); after WhiteNoise, so that a static file touches no database.
+    # On PostgreSQL: every statement of the request tells the database its visitor (§12);
+    # after WhiteNoise, so that a static file touches no database.
     "web.middleware.RowSecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -324,7 +324,15 @@ def test_with_the_python_row_filter_broken_the_api_still_shows_only_the_readers_
     )
 
 
-def test_requests_on_one_kept_connection_never_see_each_others_caller(sales):
+@pytest.mark.parametrize(
+    "transactions",
+    [
+        pytest.param("the test's", marks=pytest.mark.django_db),
+        # as served: no transaction around the requests, each statement its own
+        pytest.param("none", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_requests_on_one_kept_connection_never_see_each_others_caller(sales, transactions):
     from tests.helpers import new_client
 
     clients = [new_client(sales["alice"]), new_client(sales["bob"]), new_client()]

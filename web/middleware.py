@@ -45,10 +45,13 @@ class OneSitePerRequestMiddleware:
 
 class RowSecurityMiddleware:
     """On PostgreSQL, every statement of the request runs as its visitor (contract §12): the
-    database's row-level security sees who `request.user` is (read when the database is first
-    used, and again if DRF signs a token's user in), in one transaction for the request, so the
-    caller is set once (site_config/postgresql). A streamed answer (an export) is read in a
-    transaction of its own, as the same visitor. On SQLite it does nothing."""
+    database's row-level security sees who `request.user` is (read when a statement needs it,
+    so a token's user once DRF signs them in). The backend sends the caller with each
+    statement outside a transaction, in the same round trip and the same implicit transaction
+    (site_config/postgresql), and once per transaction inside one: the request opens none of
+    its own, which would cost two round trips (BEGIN, COMMIT) that a site without the policies
+    does not pay. A streamed answer (an export) is read in a transaction of its own (its
+    server-side cursor needs one), as the same visitor. On SQLite it does nothing."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -58,8 +61,7 @@ class RowSecurityMiddleware:
             return self.get_response(request)
         policies.ensure_synced(current_site())
         caller = functools.partial(caller_of, request)
-        # No savepoint inside a transaction already open (a test's): only the outermost counts.
-        with rls.acting_as(caller), transaction.atomic(savepoint=False):
+        with rls.acting_as(caller):
             response = self.get_response(request)
         if response.streaming:
             response.streaming_content = streamed_as(caller, response.streaming_content)

@@ -95,3 +95,58 @@ def test_a_statement_outside_any_transaction_gets_its_own_with_the_caller():
     assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     with rls.acting_as(rls.NOBODY):  # the caller went with its transaction
         assert Record.objects.filter(record_id="r1").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_caller_and_its_statement_take_one_round_trip():
+    """A request opens no transaction (web.middleware.RowSecurityMiddleware): each statement
+    takes its caller in the same round trip, in the implicit transaction of psycopg's pipeline,
+    with no BEGIN or COMMIT of its own."""
+    with rls.trusted():
+        Record.objects.create(app_id="shop", record_id="r1", block_id="sale", items={})
+    assert connection.get_autocommit()
+
+    def read_twice_as_new_callers():
+        for n in (1, 2):
+            with rls.acting_as(another_trusted_caller(n)):
+                assert Record.objects.filter(record_id="r1").count() == 1
+
+    assert round_trips_while(read_twice_as_new_callers) == 2
+    assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_failed_statement_leaves_the_connection_usable():
+    with rls.trusted():
+        Record.objects.create(app_id="shop", record_id="r1", block_id="sale", items={})
+    with rls.acting_as(another_trusted_caller(1)), pytest.raises(IntegrityError):
+        Record.objects.create(app_id="shop", record_id="r1", block_id="sale", items={})
+    assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with rls.acting_as(another_trusted_caller(2)):
+        assert Record.objects.filter(record_id="r1").count() == 1
+    with rls.acting_as(rls.NOBODY):  # the caller of the failed statement went with it
+        assert Record.objects.filter(record_id="r1").count() == 0
+
+
+def test_a_statement_sent_with_its_caller_answers_and_logs_as_alone():
+    from django.test.utils import CaptureQueriesContext
+
+    Record.objects.bulk_create(
+        Record(app_id="shop", record_id=f"r{i}", block_id="sale", items={}) for i in range(3)
+    )
+    with rls.acting_as(another_trusted_caller(1)), CaptureQueriesContext(connection) as seen:
+        updated = Record.objects.filter(record_id__in=["r0", "r1"]).update(block_id="other")
+    assert updated == 2  # the UPDATE's row count, not set_config's
+    assert [q["sql"] for q in seen.captured_queries] == [
+        'UPDATE "records_record" SET "block_id" = \'other\''
+        " WHERE \"records_record\".\"record_id\" IN ('r0', 'r1')"
+    ]
+    # No parameters: a % in the statement is its own (a LIKE pattern); parameters by name.
+    with rls.acting_as(another_trusted_caller(2)), connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM records_record WHERE record_id LIKE 'r%'")
+        assert cursor.fetchone() == (3,)
+    with rls.acting_as(another_trusted_caller(3)), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM records_record WHERE block_id = %(block)s", {"block": "other"}
+        )
+        assert cursor.fetchone() == (2,)
