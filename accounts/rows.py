@@ -55,35 +55,24 @@ def cursor_for(connection):
         # Django's default, which turns every prepare off: give a threshold that Django's
         # client-side cursors never reach (they never prepare) so that `prepare=True` works.
         raw.prepare_threshold = _NEVER
-    logged = connection.queries_logged  # DEBUG, or a test counting queries
-    return connection._prepare_cursor(_prepared_cursor_classes()[logged](raw))
+    return connection._prepare_cursor(_prepared_cursor_class()(raw))
 
 
 _NEVER = 2**31
 
 
 @functools.cache
-def _prepared_cursor_classes() -> dict[bool, type]:
-    """{queries logged?: the cursor class}"""
+def _prepared_cursor_class() -> type:
+    """Server-side binding, each statement prepared on its first run. The query log
+    (connection.queries, CaptureQueriesContext) gets the statement with its values in place
+    from the site's backend (site_config/postgresql `DatabaseOperations`)."""
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     class PreparedCursor(ServerBindingCursor):
-        """Server-side binding, each statement prepared on its first run."""
-
         def execute(self, query, params=None, *, prepare=True, binary=None):
             return super().execute(query, params, prepare=prepare, binary=binary)
 
-    class LoggedPreparedCursor(PreparedCursor):
-        """psycopg keeps no query text of a prepared statement's run, where Django's query
-        log (connection.queries, CaptureQueriesContext) reads it."""
-
-        def execute(self, query, params=None, *, prepare=True, binary=None):
-            result = super().execute(query, params, prepare=prepare, binary=binary)
-            if self._query is None:
-                self._query = self._convert_query(query, params)
-            return result
-
-    return {False: PreparedCursor, True: LoggedPreparedCursor}
+    return PreparedCursor
 
 
 def converters_for(connection, model) -> list:

@@ -25,6 +25,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 from django.db.models import QuerySet
 
+from accounts.rows import cursor_for
+
 SIZE = 512  # shapes kept per process, least recently used dropped first
 # The most a shape may hold (its key and its statements' SQL and parameters, in characters):
 # a usual search's plan is under 2 KB; a query of some hundred conditions compiles to a few
@@ -40,9 +42,13 @@ class Statement:
     using: str
 
     def rows(self) -> list[tuple]:
+        """The statement's rows. On PostgreSQL a prepared statement (`PREPARED_READS`): the
+        server plans a shape's statement once per connection, where planning a reader's page
+        took as long as running it (bench/rls.py: 0.75 ms of planning with the policies,
+        0.36 ms without; accounts/rows.py)."""
         if self is NO_ROWS:
             return []
-        with connections[self.using].cursor() as cursor:
+        with cursor_for(connections[self.using]) as cursor:
             cursor.execute(self.sql, self.params)
             return cursor.fetchall()
 

@@ -19,8 +19,8 @@ import functools
 import re
 
 from django.conf import settings
-from django.db.backends.postgresql import base
-from psycopg import ServerCursor
+from django.db.backends.postgresql import base, operations
+from psycopg import ClientCursor, DataError, ServerCursor
 from psycopg.sql import quote
 
 from records import rls
@@ -81,7 +81,22 @@ class CallerCursor(base.Cursor):
         return self
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor, sql, params):
+        """A prepared read's statement as it would run with its values in place (psycopg
+        keeps only its `$1` form), as Django logs it with server-side binding: the query log
+        and a test's captured queries can be run again as they read."""
+        if isinstance(cursor, ClientCursor):
+            return super().last_executed_query(cursor, sql, params)
+        try:
+            return self.compose_sql(sql, params)
+        except DataError:
+            return None
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.caller_held = None  # the caller the open transaction was told, if any
