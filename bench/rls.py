@@ -57,6 +57,18 @@ statement, each value looked up once per record (records/aggregate.py `FENCE`): 
 0.72 / 0.58 (on ms / off ms settled: 2.00 / 1.48, 4.40 / 2.84, 4.52 / 2.91, 8.63 / 4.71,
 13.25 / 7.62; the aggregate's was 18.73 / 9.14): the lookups removed each carried the index
 rows' policy, which is why the aggregate's ratio rose where the others stayed.
+2026-12-08 (load 1.0-1.1), a request in no transaction of its own (each statement sent with
+its caller as one simple query: two round trips fewer, BEGIN and COMMIT): 0.88 / 0.82,
+0.74 / 0.75, 0.78 / 0.74, 0.75 / 0.65, 0.66 / 0.66; then with a page's statements prepared
+(records/statements.py): 0.78 / 0.80, 0.66 / 0.68, 0.72 / 0.71, 0.68 / 0.62, 0.78 / 0.72.
+From run to run the figures drift by up to 0.08, as much as either change moved them. The
+same cases in one process on one database, PREPARED_READS off and on interleaved (10 rounds
+of 0.5 s; off, no read is prepared, the session's and the record's neither), on ms / off ms:
+one record 4.32 / 3.23 -> 3.00 / 2.62, list 6.93 / 4.84 -> 5.30 / 3.16, search
+'' 7.72 / 5.04 -> 5.76 / 4.08, search field 13.17 / 8.58 -> 12.15 / 7.39, aggregate (not
+prepared) 18.64 / 12.57 -> 17.51 / 12.01. Preparing took as much off the site without
+policies as with them: what is left is the policies' execution (a list statement 1.7 ms
+against 0.8 ms, `EXPLAIN (ANALYZE, TIMING OFF)`), not their planning.
 """
 
 from __future__ import annotations
