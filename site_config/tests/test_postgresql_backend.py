@@ -150,3 +150,17 @@ def test_a_statement_sent_with_its_caller_answers_and_logs_as_alone():
             "SELECT count(*) FROM records_record WHERE block_id = %(block)s", {"block": "other"}
         )
         assert cursor.fetchone() == (2,)
+
+
+def test_a_caller_sent_as_sql_text_arrives_as_it_was():
+    """The caller goes into the statement's text (`CallerCursor`): a quote, a backslash or a
+    percent sign in a name (a profile value, an e-mail address) reaches the server unchanged
+    and ends nothing early."""
+    tricky = json.dumps(
+        {"trusted": True, "profile": ["team:O'Brien", "path:C:\\temp", "rate:100%"], "x": "');--"}
+    )
+    with rls.acting_as(tricky), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting(%s, true), count(*) FROM records_record", [rls.SETTING]
+        )
+        assert cursor.fetchone() == (tricky, 0)
