@@ -52,6 +52,11 @@ def pipelinable(sql, context) -> bool:
     return not isinstance(context["cursor"].cursor, ServerCursor) and ";" not in str(sql)
 
 
+def in_one_simple_query(sql, many, context) -> bool:
+    """Can the caller go in front of the statement, as one simple query (`CallerCursor`)?"""
+    return isinstance(context["cursor"].cursor, CallerCursor) and not many and isinstance(sql, str)
+
+
 @functools.lru_cache(maxsize=4096)
 def caller_prefix(caller: str) -> str:
     """`SET_CALLER` for `caller` as SQL text, to go before a statement in one simple query."""
@@ -121,9 +126,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return result
         if isinstance(sql, str) and OUTSIDE_TRANSACTIONS.match(sql):
             return execute(sql, params, many, context)
-        if isinstance(context["cursor"].cursor, ServerCursor):
+        if not (in_one_simple_query(sql, many, context) or pipelinable(sql, context)):
             # Four round trips (BEGIN, the caller, the statement, COMMIT): a server-side
-            # cursor needs a transaction of its own.
+            # cursor needs a transaction of its own, and so does a caller sent on its own.
             with self.connection.transaction():
                 self.connection.execute(SET_CALLER, (caller,))
                 return execute(sql, params, many, context)
@@ -137,8 +142,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         one simple query (`CallerCursor`), else in psycopg's pipeline mode, whose errors arrive
         as it ends, turned into Django's as the statement's would be. Neither for a server-side
         cursor, nor SQL that may hold several commands through a pipeline: two round trips."""
-        cursor = context["cursor"].cursor
-        if isinstance(cursor, CallerCursor) and not many and isinstance(sql, str):
+        if in_one_simple_query(sql, many, context):
+            cursor = context["cursor"].cursor
             cursor.caller = caller
             try:
                 return execute(sql, params, many, context)
