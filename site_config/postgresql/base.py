@@ -60,7 +60,7 @@ def in_one_simple_query(sql, many, context) -> bool:
 @functools.lru_cache(maxsize=4096)
 def caller_prefix(caller: str) -> str:
     """`SET_CALLER` for `caller` as SQL text, to go before a statement in one simple query."""
-    return f"SELECT set_config('{rls.SETTING}', {quote(caller)}, true); "
+    return SET_CALLER % quote(caller) + "; "
 
 
 class CallerCursor(base.Cursor):
